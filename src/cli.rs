@@ -1,0 +1,198 @@
+//! The command line: `serve` (the default), `demo`, `check-config`, `migrate`.
+//! Exit codes: 0 fine, 2 bad input (arguments, config), 1 anything else.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::config;
+use crate::store::{self, StoreError};
+
+#[derive(Parser)]
+#[command(name = "bankstatus", version, about = "A public status page for banks")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (the default).
+    Serve(ServeArgs),
+    /// Run the whole system against simulated banks, with a throwaway database.
+    Demo {
+        #[arg(long, env = "BANKSTATUS_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
+    /// Check a config file: exit 0 with a summary, or 2 with `PATH:LINE:COL: message`.
+    CheckConfig { path: PathBuf },
+    /// Create or update the database schema, then exit.
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = "sqlite://bankstatus.db")]
+        database: String,
+    },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    #[arg(long, env = "BANKSTATUS_CONFIG", default_value = "config/banks.toml")]
+    config: PathBuf,
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://bankstatus.db")]
+    database: String,
+    #[arg(long, env = "BANKSTATUS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+}
+
+/// A failure with its exit code: 2 for what the user typed, 1 for the rest.
+pub enum Failure {
+    BadInput(String),
+    Other(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnsupportedUrl(m) => Failure::BadInput(m),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    init_tracing();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("bankstatus: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let command = cli.command.unwrap_or(Command::Serve(ServeArgs {
+        config: std::env::var_os("BANKSTATUS_CONFIG")
+            .map_or_else(config::default_path, PathBuf::from),
+        database: std::env::var("DATABASE_URL")
+            .unwrap_or_else(|_| "sqlite://bankstatus.db".to_owned()),
+        listen: std::env::var("BANKSTATUS_LISTEN").unwrap_or_else(|_| "127.0.0.1:8080".to_owned()),
+    }));
+    let outcome = runtime.block_on(async {
+        match command {
+            Command::Serve(args) => serve(args).await,
+            Command::Demo { listen } => crate::demo::run(parse_listen(&listen)?).await,
+            Command::CheckConfig { path } => check_config(&path),
+            Command::Migrate { database } => {
+                store::connect(&database).await?;
+                println!("database {database} is up to date");
+                Ok(())
+            }
+        }
+    });
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::BadInput(m)) => {
+            eprintln!("{m}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Other(m)) => {
+            eprintln!("bankstatus: {m}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,hyper=warn,reqwest=warn")
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+fn parse_listen(listen: &str) -> Result<SocketAddr, Failure> {
+    listen.parse().map_err(|_| {
+        Failure::BadInput(format!(
+            "bad listen address `{listen}`; write it as IP:PORT, e.g. 127.0.0.1:8080"
+        ))
+    })
+}
+
+fn check_config(path: &std::path::Path) -> Result<(), Failure> {
+    let config = config::load(path).map_err(|e| Failure::BadInput(e.to_string()))?;
+    println!("{}: ok: {}", path.display(), config.summary());
+    Ok(())
+}
+
+async fn serve(args: ServeArgs) -> Result<(), Failure> {
+    let config = config::load(&args.config).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let addr = parse_listen(&args.listen)?;
+    let store = store::connect(&args.database).await?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Failure::Other(format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!(%addr, banks = config.banks.len(), database = %args.database, "serving");
+    run_until_signal(config, store, listener).await
+}
+
+/// Runs the app until Ctrl-C or SIGTERM, then gives it 10 seconds to stop cleanly.
+pub async fn run_until_signal(
+    config: config::Config,
+    store: store::DynStore,
+    listener: tokio::net::TcpListener,
+) -> Result<(), Failure> {
+    let shutdown = CancellationToken::new();
+    let mut app = tokio::spawn(crate::app::run(config, store, listener, shutdown.clone()));
+    tokio::select! {
+        done = &mut app => return finished(done),
+        () = signal() => {}
+    }
+    tracing::info!("stopping: no new requests, flushing stored results");
+    shutdown.cancel();
+    match tokio::time::timeout(Duration::from_secs(9), app).await {
+        Ok(done) => finished(done),
+        Err(_) => {
+            tracing::warn!("tasks did not stop within 9 s; exiting anyway");
+            Ok(())
+        }
+    }
+}
+
+fn finished(done: Result<anyhow::Result<()>, tokio::task::JoinError>) -> Result<(), Failure> {
+    match done {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Failure::Other(format!("{e:#}"))),
+        Err(e) => Err(Failure::Other(format!("the service stopped: {e}"))),
+    }
+}
+
+async fn signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}

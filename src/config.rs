@@ -1,0 +1,768 @@
+//! The TOML config file: raw types that keep source spans, then `validate` into the typed
+//! [`Config`], reporting every mistake as `PATH:LINE:COL: message`.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::domain::{Bank, Channel, Lang, Names, ProbeSpec, ProbeTarget};
+use crate::timezone::local_to_utc;
+
+/// The shipped config, compiled in so `demo` runs from the binary alone.
+pub const SHIPPED: &str = include_str!("../config/banks.toml");
+
+const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+const DEFAULT_FAILURES: u32 = 3;
+const DEFAULT_SUCCESSES: u32 = 2;
+
+/// A validated config: every default applied, every name checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub timezone: Tz,
+    pub default_language: Lang,
+    pub banks: Vec<Bank>,
+    pub controls: Vec<ProbeSpec>,
+    pub maintenance: Vec<MaintenanceDecl>,
+    pub reports: ReportsConfig,
+    pub storage: StorageConfig,
+    pub probing: ProbingConfig,
+}
+
+/// An announced maintenance window from the config file, already in UTC.
+#[derive(Debug, Clone)]
+pub struct MaintenanceDecl {
+    pub bank: String,
+    pub channels: Vec<Channel>,
+    pub starts: DateTime<Utc>,
+    pub ends: DateTime<Utc>,
+    pub title: Names,
+    pub source: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportsConfig {
+    pub window: Duration,
+    pub surge_floor: u32,
+    pub per_reporter_per_hour: u32,
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StorageConfig {
+    /// Raw probe results older than this are deleted; roll-ups are kept.
+    pub raw_retention_days: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProbingConfig {
+    /// At most this many checks are in flight at once, across all probes.
+    pub max_concurrent: usize,
+    /// Bodies are read up to this many bytes, then the connection is dropped.
+    pub max_body_bytes: usize,
+}
+
+impl Config {
+    pub fn bank(&self, slug: &str) -> Option<&Bank> {
+        self.banks.iter().find(|b| b.slug == slug)
+    }
+
+    /// Every probe, controls included.
+    pub fn all_probes(&self) -> impl Iterator<Item = &ProbeSpec> {
+        self.banks
+            .iter()
+            .flat_map(|b| b.probes.iter())
+            .chain(self.controls.iter())
+    }
+
+    /// One line for `check-config`.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} banks, {} probes, {} controls, {} maintenance windows, timezone {}",
+            self.banks.len(),
+            self.banks.iter().map(|b| b.probes.len()).sum::<usize>(),
+            self.controls.len(),
+            self.maintenance.len(),
+            self.timezone
+        )
+    }
+}
+
+/// One mistake in a config file, with its place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub path: String,
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: {}",
+            self.path, self.line, self.col, self.message
+        )
+    }
+}
+
+/// Every mistake found in a config file; displayed one per line.
+#[derive(Debug, Clone)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let lines: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&lines.join("\n"))
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// Reads and validates the file at `path`.
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let shown = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            path: shown.clone(),
+            line: 1,
+            col: 1,
+            message: format!("cannot read the file: {e}"),
+        }])
+    })?;
+    parse(&text, &shown)
+}
+
+/// Parses and validates config text; `path` only names it in errors.
+pub fn parse(text: &str, path: &str) -> Result<Config, ConfigErrors> {
+    let raw: RawConfig = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        let (line, col) = line_col(text, span.start);
+        ConfigErrors(vec![ConfigError {
+            path: path.to_owned(),
+            line,
+            col,
+            message: e.message().trim().to_owned(),
+        }])
+    })?;
+    let mut v = Validator {
+        text,
+        path,
+        errors: Vec::new(),
+    };
+    let config = v.config(raw);
+    if v.errors.is_empty() {
+        Ok(config)
+    } else {
+        v.errors.sort_by_key(|e| (e.line, e.col));
+        Err(ConfigErrors(v.errors))
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    timezone: Option<Spanned<String>>,
+    default_language: Option<Spanned<String>>,
+    #[serde(default)]
+    banks: Vec<Spanned<RawBank>>,
+    #[serde(default)]
+    maintenance: Vec<Spanned<RawMaintenance>>,
+    #[serde(default)]
+    controls: Vec<Spanned<RawControl>>,
+    reports: Option<RawReports>,
+    storage: Option<RawStorage>,
+    probing: Option<RawProbing>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNames {
+    ar: Option<String>,
+    fr: Option<String>,
+    en: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBank {
+    slug: Spanned<String>,
+    name: Spanned<RawNames>,
+    website: Option<Spanned<String>>,
+    #[serde(default)]
+    probes: Vec<RawProbe>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProbe {
+    channel: Spanned<String>,
+    url: Spanned<String>,
+    method: Option<Spanned<String>>,
+    interval: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    expect_status: Option<Spanned<Vec<Spanned<i64>>>>,
+    body_contains: Option<String>,
+    degraded_after: Option<Spanned<String>>,
+    failures_before_outage: Option<Spanned<i64>>,
+    successes_before_recovery: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawControl {
+    url: Spanned<String>,
+    method: Option<Spanned<String>>,
+    interval: Option<Spanned<String>>,
+    timeout: Option<Spanned<String>>,
+    expect_status: Option<Spanned<Vec<Spanned<i64>>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMaintenance {
+    bank: Spanned<String>,
+    channels: Spanned<Vec<Spanned<String>>>,
+    starts: Spanned<String>,
+    ends: Spanned<String>,
+    title: Spanned<RawNames>,
+    source: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReports {
+    window: Option<Spanned<String>>,
+    surge_floor: Option<Spanned<i64>>,
+    per_reporter_per_hour: Option<Spanned<i64>>,
+    trust_forwarded_for: Option<bool>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawStorage {
+    raw_retention_days: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawProbing {
+    max_concurrent: Option<Spanned<i64>>,
+    max_body_bytes: Option<Spanned<i64>>,
+}
+
+struct Validator<'a> {
+    text: &'a str,
+    path: &'a str,
+    errors: Vec<ConfigError>,
+}
+
+impl Validator<'_> {
+    fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let (line, col) = line_col(self.text, span.start);
+        self.errors.push(ConfigError {
+            path: self.path.to_owned(),
+            line,
+            col,
+            message: message.into(),
+        });
+    }
+
+    fn config(&mut self, raw: RawConfig) -> Config {
+        let timezone = match &raw.timezone {
+            None => chrono_tz::Africa::Casablanca,
+            Some(tz) => tz.get_ref().parse::<Tz>().unwrap_or_else(|_| {
+                self.error(
+                    tz.span(),
+                    format!(
+                        "unknown time zone `{}`; use a tz database name such as Africa/Casablanca",
+                        tz.get_ref()
+                    ),
+                );
+                chrono_tz::Africa::Casablanca
+            }),
+        };
+        let default_language = match &raw.default_language {
+            None => Lang::Ar,
+            Some(l) => l.get_ref().parse().unwrap_or_else(|e: String| {
+                self.error(l.span(), e);
+                Lang::Ar
+            }),
+        };
+
+        let mut slugs = HashSet::new();
+        let mut banks = Vec::new();
+        for bank in raw.banks {
+            let span = bank.span();
+            if let Some(b) = self.bank(bank.into_inner(), span, &mut slugs) {
+                banks.push(b);
+            }
+        }
+
+        let controls = raw
+            .controls
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, c)| self.control(i, c.into_inner()))
+            .collect();
+
+        let maintenance = raw
+            .maintenance
+            .into_iter()
+            .filter_map(|m| self.maintenance(m.into_inner(), &slugs, timezone))
+            .collect();
+
+        let reports = self.reports(raw.reports);
+        let storage = StorageConfig {
+            raw_retention_days: self
+                .int_in(
+                    raw.storage.and_then(|s| s.raw_retention_days),
+                    1..=3650,
+                    "raw_retention_days",
+                )
+                .unwrap_or(30) as u32,
+        };
+        let probing = raw.probing.unwrap_or(RawProbing {
+            max_concurrent: None,
+            max_body_bytes: None,
+        });
+        let probing = ProbingConfig {
+            max_concurrent: self
+                .int_in(probing.max_concurrent, 1..=100_000, "max_concurrent")
+                .unwrap_or(256) as usize,
+            max_body_bytes: self
+                .int_in(
+                    probing.max_body_bytes,
+                    1..=64 * 1024 * 1024,
+                    "max_body_bytes",
+                )
+                .unwrap_or(256 * 1024) as usize,
+        };
+
+        Config {
+            timezone,
+            default_language,
+            banks,
+            controls,
+            maintenance,
+            reports,
+            storage,
+            probing,
+        }
+    }
+
+    fn bank(
+        &mut self,
+        raw: RawBank,
+        span: Range<usize>,
+        slugs: &mut HashSet<String>,
+    ) -> Option<Bank> {
+        let slug = raw.slug.get_ref().clone();
+        let slug_ok = !slug.is_empty()
+            && slug.len() <= 32
+            && slug
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !slug_ok {
+            self.error(
+                raw.slug.span(),
+                format!("bad bank slug `{slug}`: use 1 to 32 characters among a-z, 0-9 and -"),
+            );
+        } else if !slugs.insert(slug.clone()) {
+            self.error(raw.slug.span(), format!("duplicate bank slug `{slug}`"));
+        }
+        let names = self.names(raw.name, "name");
+        let website = raw.website.and_then(|w| self.url(&w));
+        if raw.probes.is_empty() {
+            // A bank with no probe is valid: crowd reports and operators can still speak of it.
+            let _ = span;
+        }
+        let probes = raw
+            .probes
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, p)| self.probe(&slug, i, p))
+            .collect();
+        Some(Bank {
+            slug,
+            names,
+            website,
+            probes,
+        })
+    }
+
+    fn names(&mut self, raw: Spanned<RawNames>, what: &str) -> Names {
+        let span = raw.span();
+        let raw = raw.into_inner();
+        let clean = |s: Option<String>| s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+        let names = Names {
+            ar: clean(raw.ar),
+            fr: clean(raw.fr),
+            en: clean(raw.en),
+        };
+        if names.is_empty() {
+            self.error(span, format!("`{what}` needs at least one of ar, fr, en"));
+        }
+        names
+    }
+
+    fn url(&mut self, raw: &Spanned<String>) -> Option<String> {
+        match reqwest::Url::parse(raw.get_ref()) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
+                Some(raw.get_ref().clone())
+            }
+            Ok(_) => {
+                self.error(
+                    raw.span(),
+                    format!(
+                        "bad URL `{}`: only http and https URLs with a host",
+                        raw.get_ref()
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                self.error(raw.span(), format!("bad URL `{}`: {e}", raw.get_ref()));
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, raw: Option<Spanned<String>>, default: Duration) -> Duration {
+        let Some(raw) = raw else { return default };
+        match humantime::parse_duration(raw.get_ref()) {
+            Ok(d) if d >= Duration::from_millis(100) && d <= Duration::from_secs(86_400) => d,
+            Ok(_) => {
+                self.error(
+                    raw.span(),
+                    format!(
+                        "duration `{}` is out of range (100ms to 24h)",
+                        raw.get_ref()
+                    ),
+                );
+                default
+            }
+            Err(e) => {
+                self.error(
+                    raw.span(),
+                    format!(
+                        "bad duration `{}`: {e} (write e.g. \"30s\" or \"2m\")",
+                        raw.get_ref()
+                    ),
+                );
+                default
+            }
+        }
+    }
+
+    fn int_in(
+        &mut self,
+        raw: Option<Spanned<i64>>,
+        range: std::ops::RangeInclusive<i64>,
+        what: &str,
+    ) -> Option<i64> {
+        let raw = raw?;
+        let v = *raw.get_ref();
+        if range.contains(&v) {
+            Some(v)
+        } else {
+            self.error(
+                raw.span(),
+                format!(
+                    "`{what}` must be between {} and {}, not {v}",
+                    range.start(),
+                    range.end()
+                ),
+            );
+            None
+        }
+    }
+
+    fn method(&mut self, raw: Option<Spanned<String>>) -> String {
+        let Some(raw) = raw else {
+            return "GET".to_owned();
+        };
+        let m = raw.get_ref().to_ascii_uppercase();
+        if matches!(m.as_str(), "GET" | "HEAD" | "POST" | "OPTIONS") {
+            m
+        } else {
+            self.error(
+                raw.span(),
+                format!(
+                    "unsupported method `{}`; use GET, HEAD, POST or OPTIONS",
+                    raw.get_ref()
+                ),
+            );
+            "GET".to_owned()
+        }
+    }
+
+    fn statuses(&mut self, raw: Option<Spanned<Vec<Spanned<i64>>>>) -> Option<Vec<u16>> {
+        let raw = raw?;
+        if raw.get_ref().is_empty() {
+            self.error(
+                raw.span(),
+                "`expect_status` is empty; omit it to accept any 2xx or 3xx",
+            );
+            return None;
+        }
+        let mut out = Vec::new();
+        for s in raw.into_inner() {
+            match u16::try_from(*s.get_ref()) {
+                Ok(v) if (100..=599).contains(&v) => out.push(v),
+                _ => self.error(
+                    s.span(),
+                    format!("`{}` is not an HTTP status (100 to 599)", s.get_ref()),
+                ),
+            }
+        }
+        Some(out)
+    }
+
+    fn probe(&mut self, bank: &str, index: usize, raw: RawProbe) -> Option<ProbeSpec> {
+        let channel = match raw.channel.get_ref().parse::<Channel>() {
+            Ok(c) => Some(c),
+            Err(e) => {
+                self.error(raw.channel.span(), e);
+                None
+            }
+        };
+        let url = self.url(&raw.url);
+        let method = self.method(raw.method);
+        let interval = self.duration(raw.interval, DEFAULT_INTERVAL);
+        let timeout = self.duration(raw.timeout, DEFAULT_TIMEOUT);
+        let degraded_after = raw
+            .degraded_after
+            .map(|d| self.duration(Some(d), DEFAULT_TIMEOUT));
+        let expect_status = self.statuses(raw.expect_status);
+        let failures = self
+            .int_in(
+                raw.failures_before_outage,
+                1..=100,
+                "failures_before_outage",
+            )
+            .unwrap_or(i64::from(DEFAULT_FAILURES)) as u32;
+        let successes = self
+            .int_in(
+                raw.successes_before_recovery,
+                1..=100,
+                "successes_before_recovery",
+            )
+            .unwrap_or(i64::from(DEFAULT_SUCCESSES)) as u32;
+        if let Some(body) = &raw.body_contains {
+            if body.is_empty() {
+                self.error(raw.url.span(), "`body_contains` is empty");
+            }
+        }
+        Some(ProbeSpec {
+            id: format!("{bank}/{}/{index}", channel?.as_str()),
+            target: ProbeTarget::Bank {
+                bank: bank.to_owned(),
+                channel: channel?,
+            },
+            url: url?,
+            method,
+            interval,
+            timeout,
+            expect_status,
+            body_contains: raw.body_contains.filter(|b| !b.is_empty()),
+            degraded_after,
+            failures_before_outage: failures,
+            successes_before_recovery: successes,
+        })
+    }
+
+    fn control(&mut self, index: usize, raw: RawControl) -> Option<ProbeSpec> {
+        let url = self.url(&raw.url);
+        let method = self.method(raw.method);
+        let interval = self.duration(raw.interval, Duration::from_secs(30));
+        let timeout = self.duration(raw.timeout, DEFAULT_TIMEOUT);
+        let expect_status = self.statuses(raw.expect_status);
+        Some(ProbeSpec {
+            id: format!("control/{index}"),
+            target: ProbeTarget::Control,
+            url: url?,
+            method,
+            interval,
+            timeout,
+            expect_status,
+            body_contains: None,
+            degraded_after: None,
+            failures_before_outage: 1,
+            successes_before_recovery: 1,
+        })
+    }
+
+    fn local_time(&mut self, raw: &Spanned<String>, tz: Tz) -> Option<DateTime<Utc>> {
+        let s = raw.get_ref();
+        let parsed = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+            .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"));
+        match parsed {
+            Ok(local) => Some(local_to_utc(local, tz)),
+            Err(_) => {
+                self.error(
+                    raw.span(),
+                    format!(
+                        "bad local time `{s}`; write it as YYYY-MM-DDTHH:MM, e.g. 2026-02-13T16:00"
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn maintenance(
+        &mut self,
+        raw: RawMaintenance,
+        slugs: &HashSet<String>,
+        tz: Tz,
+    ) -> Option<MaintenanceDecl> {
+        if !slugs.contains(raw.bank.get_ref()) {
+            self.error(
+                raw.bank.span(),
+                format!("unknown bank `{}` in maintenance", raw.bank.get_ref()),
+            );
+        }
+        if raw.channels.get_ref().is_empty() {
+            self.error(raw.channels.span(), "`channels` is empty");
+        }
+        let mut channels = Vec::new();
+        for c in raw.channels.into_inner() {
+            match c.get_ref().parse::<Channel>() {
+                Ok(ch) => channels.push(ch),
+                Err(e) => self.error(c.span(), e),
+            }
+        }
+        let starts = self.local_time(&raw.starts, tz);
+        let ends = self.local_time(&raw.ends, tz);
+        if let (Some(s), Some(e)) = (starts, ends) {
+            if e <= s {
+                self.error(raw.ends.span(), "`ends` must be after `starts`");
+            }
+        }
+        let title = self.names(raw.title, "title");
+        let source = raw.source.and_then(|s| self.url(&s));
+        Some(MaintenanceDecl {
+            bank: raw.bank.into_inner(),
+            channels,
+            starts: starts?,
+            ends: ends?,
+            title,
+            source,
+        })
+    }
+
+    fn reports(&mut self, raw: Option<RawReports>) -> ReportsConfig {
+        let raw = raw.unwrap_or(RawReports {
+            window: None,
+            surge_floor: None,
+            per_reporter_per_hour: None,
+            trust_forwarded_for: None,
+        });
+        ReportsConfig {
+            window: self.duration(raw.window, Duration::from_secs(15 * 60)),
+            surge_floor: self
+                .int_in(raw.surge_floor, 1..=1_000_000, "surge_floor")
+                .unwrap_or(10) as u32,
+            per_reporter_per_hour: self
+                .int_in(
+                    raw.per_reporter_per_hour,
+                    1..=10_000,
+                    "per_reporter_per_hour",
+                )
+                .unwrap_or(20) as u32,
+            trust_forwarded_for: raw.trust_forwarded_for.unwrap_or(false),
+        }
+    }
+}
+
+/// Where the config is looked for when none is given.
+pub fn default_path() -> PathBuf {
+    PathBuf::from("config/banks.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errors(text: &str) -> Vec<String> {
+        match parse(text, "t.toml") {
+            Ok(_) => vec![],
+            Err(e) => e.0.iter().map(ToString::to_string).collect(),
+        }
+    }
+
+    #[test]
+    fn shipped_config_is_valid() {
+        let c = parse(SHIPPED, "config/banks.toml").expect("shipped config");
+        assert!(c.banks.len() >= 10);
+        assert!(!c.controls.is_empty());
+    }
+
+    #[test]
+    fn line_col_counts_characters() {
+        assert_eq!(line_col("ab\ncé=x", 7), (2, 4));
+        assert_eq!(line_col("", 0), (1, 1));
+    }
+
+    #[test]
+    fn unknown_key_is_placed() {
+        let e = errors("[[banks]]\nslug = \"a\"\nname = { fr = \"A\" }\ncolour = 1\n");
+        assert_eq!(e.len(), 1);
+        assert!(e[0].starts_with("t.toml:"), "{e:?}");
+        assert!(e[0].contains("colour"), "{e:?}");
+    }
+
+    #[test]
+    fn every_mistake_is_reported_with_its_place() {
+        let text = r#"
+[[banks]]
+slug = "a"
+name = { fr = "A" }
+  [[banks.probes]]
+  channel = "fax"
+  url = "ftp://x"
+  interval = "soon"
+
+[[banks]]
+slug = "a"
+name = { fr = "A bis" }
+
+[[maintenance]]
+bank = "a"
+channels = ["web"]
+starts = "2026-02-15T18:00"
+ends = "2026-02-13T16:00"
+title = { fr = "x" }
+"#;
+        let e = errors(text);
+        assert_eq!(
+            e,
+            vec![
+                "t.toml:6:13: unknown channel `fax`; expected one of web, mobile, atm, cards, transfers, branches",
+                "t.toml:7:9: bad URL `ftp://x`: only http and https URLs with a host",
+                "t.toml:8:14: bad duration `soon`: expected number at 0 (write e.g. \"30s\" or \"2m\")",
+                "t.toml:11:8: duplicate bank slug `a`",
+                "t.toml:18:8: `ends` must be after `starts`",
+            ]
+        );
+    }
+}

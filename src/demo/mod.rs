@@ -1,0 +1,87 @@
+//! `bankstatus demo`: the whole system against simulated banks on loopback, with a
+//! throwaway database, playing the BMCE failure of February 2026 in compressed time.
+
+pub mod banks;
+pub mod history;
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::cli::Failure;
+use crate::config::{self, Config};
+use crate::domain::{Channel, ProbeSpec, ProbeTarget};
+
+/// The shipped banks, each probed on its web (and mobile) channel at the simulated
+/// endpoints, every two seconds.
+pub fn demo_config(base: &str) -> Result<Config, Failure> {
+    let mut config = config::parse(config::SHIPPED, "config/banks.toml")
+        .map_err(|e| Failure::Other(format!("the shipped config is invalid: {e}")))?;
+    for bank in &mut config.banks {
+        let mut channels: Vec<Channel> =
+            bank.probes.iter().filter_map(ProbeSpec::channel).collect();
+        channels.dedup();
+        if channels.is_empty() {
+            channels.push(Channel::Web);
+        }
+        bank.probes = channels
+            .into_iter()
+            .map(|channel| ProbeSpec {
+                id: format!("{}/{channel}/0", bank.slug),
+                target: ProbeTarget::Bank {
+                    bank: bank.slug.clone(),
+                    channel,
+                },
+                url: format!("{base}/{}/{channel}", bank.slug),
+                method: "GET".to_owned(),
+                interval: Duration::from_secs(2),
+                timeout: Duration::from_millis(1500),
+                expect_status: None,
+                body_contains: None,
+                degraded_after: Some(Duration::from_millis(700)),
+                failures_before_outage: 3,
+                successes_before_recovery: 2,
+            })
+            .collect();
+    }
+    config.controls = vec![ProbeSpec {
+        id: "control/0".to_owned(),
+        target: ProbeTarget::Control,
+        url: format!("{base}/control"),
+        method: "GET".to_owned(),
+        interval: Duration::from_secs(2),
+        timeout: Duration::from_secs(1),
+        expect_status: None,
+        body_contains: None,
+        degraded_after: None,
+        failures_before_outage: 1,
+        successes_before_recovery: 1,
+    }];
+    Ok(config)
+}
+
+pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
+    let (base, _banks) = banks::start()
+        .await
+        .map_err(|e| Failure::Other(format!("cannot start the simulated banks: {e}")))?;
+    let config = demo_config(&base)?;
+    let db = std::env::temp_dir().join(format!("bankstatus-demo-{}.db", std::process::id()));
+    let url = format!("sqlite://{}", db.display());
+    let store = crate::store::connect(&url).await?;
+    history::seed(&store, &config, 90, chrono::Utc::now())
+        .await
+        .map_err(|e| Failure::Other(format!("cannot seed the demo history: {e}")))?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| Failure::Other(format!("cannot listen on {listen}: {e}")))?;
+    tracing::info!(
+        "demo: open http://{listen}/ ; Bank of Africa (BMCE) fails {}s after start and recovers {}s later, every {}s; CIH Bank is slow",
+        banks::FAILURE_START.as_secs(),
+        (banks::FAILURE_END - banks::FAILURE_START).as_secs(),
+        banks::CYCLE.as_secs()
+    );
+    let result = crate::cli::run_until_signal(config, store, listener).await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+    result
+}

@@ -1,0 +1,15 @@
+//! Pure types and rules of the tracker: banks, channels, statuses, incidents. No IO here.
+
+pub mod bank;
+pub mod channel;
+pub mod incident;
+pub mod lang;
+pub mod probe;
+pub mod status;
+
+pub use bank::{Bank, Names};
+pub use channel::Channel;
+pub use incident::{IncidentKind, IncidentState, Source};
+pub use lang::Lang;
+pub use probe::{ErrorClass, Outcome, ProbeResult, ProbeSpec, ProbeTarget};
+pub use status::Status;

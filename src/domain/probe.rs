@@ -1,0 +1,145 @@
+//! What a probe checks and what one check found.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::Channel;
+
+/// Whose endpoint a probe watches: a bank's channel, or a control site that tells whether
+/// the tracker's own network works.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ProbeTarget {
+    Bank { bank: String, channel: Channel },
+    Control,
+}
+
+/// One configured check, with every default already applied.
+#[derive(Debug, Clone)]
+pub struct ProbeSpec {
+    /// Stable id, e.g. `bmce/web/0`, or `control/1`; raw results are keyed by it.
+    pub id: String,
+    pub target: ProbeTarget,
+    pub url: String,
+    pub method: String,
+    pub interval: Duration,
+    pub timeout: Duration,
+    /// Accepted HTTP statuses; `None` accepts any 2xx or 3xx.
+    pub expect_status: Option<Vec<u16>>,
+    pub body_contains: Option<String>,
+    pub degraded_after: Option<Duration>,
+    pub failures_before_outage: u32,
+    pub successes_before_recovery: u32,
+}
+
+impl ProbeSpec {
+    pub fn channel(&self) -> Option<Channel> {
+        match &self.target {
+            ProbeTarget::Bank { channel, .. } => Some(*channel),
+            ProbeTarget::Control => None,
+        }
+    }
+
+    pub fn bank(&self) -> Option<&str> {
+        match &self.target {
+            ProbeTarget::Bank { bank, .. } => Some(bank),
+            ProbeTarget::Control => None,
+        }
+    }
+
+    pub fn accepts_status(&self, status: u16) -> bool {
+        match &self.expect_status {
+            Some(list) => list.contains(&status),
+            None => (200..400).contains(&status),
+        }
+    }
+}
+
+/// Why a check failed. The names appear in the API, the database and the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorClass {
+    Dns,
+    Connect,
+    Tls,
+    Timeout,
+    Status,
+    Body,
+    Redirect,
+}
+
+impl ErrorClass {
+    pub const ALL: [ErrorClass; 7] = [
+        ErrorClass::Dns,
+        ErrorClass::Connect,
+        ErrorClass::Tls,
+        ErrorClass::Timeout,
+        ErrorClass::Status,
+        ErrorClass::Body,
+        ErrorClass::Redirect,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorClass::Dns => "dns",
+            ErrorClass::Connect => "connect",
+            ErrorClass::Tls => "tls",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Status => "status",
+            ErrorClass::Body => "body",
+            ErrorClass::Redirect => "redirect",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<ErrorClass> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+/// The verdict of one check. A failure is data, not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Up,
+    /// Answered correctly, but slower than `degraded_after`.
+    Degraded,
+    Down {
+        class: ErrorClass,
+        detail: String,
+    },
+}
+
+impl Outcome {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Up => "up",
+            Outcome::Degraded => "degraded",
+            Outcome::Down { .. } => "down",
+        }
+    }
+
+    pub fn is_down(&self) -> bool {
+        matches!(self, Outcome::Down { .. })
+    }
+
+    pub fn class(&self) -> Option<ErrorClass> {
+        match self {
+            Outcome::Down { class, .. } => Some(*class),
+            _ => None,
+        }
+    }
+}
+
+/// One check of one probe.
+#[derive(Debug, Clone)]
+pub struct ProbeResult {
+    pub probe_id: String,
+    pub target: ProbeTarget,
+    pub at: DateTime<Utc>,
+    pub latency_ms: u32,
+    pub http_status: Option<u16>,
+    pub outcome: Outcome,
+    /// False when the failure was put down to the tracker's own network (controls failing
+    /// too); such results are kept but do not count against the bank.
+    pub counted: bool,
+}

@@ -1,0 +1,16 @@
+//! bankstatus: a public status page for banks. Probes watch the banks' public endpoints,
+//! failures become incidents with timelines, and pages, feeds and a JSON API show them in
+//! Arabic, French and English. SQLite is the embedded default.
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod i18n;
+pub mod metrics;
+pub mod probe;
+pub mod signals;
+pub mod store;
+pub mod timezone;
+pub mod web;

@@ -1,0 +1,87 @@
+//! Runs every probe on its own interval, with jitter, under one concurrency cap.
+//!
+//! Each probe is its own task sleeping until its next tick, so a target that hangs holds up
+//! only its own probe (bounded by its timeout) and never the others' schedules.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::Rng;
+use tokio::sync::{mpsc, Semaphore};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::check::run_check;
+use crate::domain::{ProbeResult, ProbeSpec};
+use crate::metrics::Metrics;
+
+/// What every probe task shares.
+#[derive(Clone)]
+pub struct ProbeRuntime {
+    pub client: reqwest::Client,
+    pub permits: Arc<Semaphore>,
+    pub max_body_bytes: usize,
+    pub sink: mpsc::Sender<ProbeResult>,
+    pub metrics: Arc<Metrics>,
+    pub shutdown: CancellationToken,
+}
+
+/// Starts one task per probe; they stop when `rt.shutdown` is cancelled.
+pub fn spawn_probes(specs: Vec<ProbeSpec>, rt: ProbeRuntime, tasks: &mut JoinSet<()>) {
+    for spec in specs {
+        tasks.spawn(run_probe(spec, rt.clone()));
+    }
+}
+
+/// The first check comes within the first interval (at most 10 s) so many probes do not
+/// all fire at the same instant at start-up.
+fn first_delay(interval: Duration) -> Duration {
+    let spread = interval.min(Duration::from_secs(10));
+    spread.mul_f64(rand::thread_rng().gen_range(0.0..1.0))
+}
+
+/// Up to ±2 % of the interval, so probes that started together drift apart.
+fn jittered(interval: Duration) -> Duration {
+    interval.mul_f64(rand::thread_rng().gen_range(0.98..1.02))
+}
+
+async fn run_probe(spec: ProbeSpec, rt: ProbeRuntime) {
+    let mut next = Instant::now() + first_delay(spec.interval);
+    loop {
+        tokio::select! {
+            () = rt.shutdown.cancelled() => return,
+            () = tokio::time::sleep_until(next) => {}
+        }
+        let scheduled = next;
+        let permit = tokio::select! {
+            () = rt.shutdown.cancelled() => return,
+            p = rt.permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+        };
+        rt.metrics
+            .schedule_lag
+            .observe(Instant::now().saturating_duration_since(scheduled));
+        let result = tokio::select! {
+            () = rt.shutdown.cancelled() => return,
+            r = run_check(&rt.client, &spec, rt.max_body_bytes) => r,
+        };
+        drop(permit);
+        rt.metrics.record_probe(&result.outcome);
+        if rt.sink.send(result).await.is_err() {
+            return;
+        }
+        next = scheduled + jittered(spec.interval);
+        let now = Instant::now();
+        if next < now {
+            // The check outlasted its interval: skip the missed ticks rather than firing
+            // a burst to catch up.
+            next = now
+                + jittered(spec.interval)
+                    .min(spec.interval / 2)
+                    .max(Duration::from_millis(100));
+        }
+    }
+}

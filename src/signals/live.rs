@@ -1,0 +1,100 @@
+//! What pages and the API read about the present: the status snapshot, each probe's last
+//! check, and a generation number that changes whenever anything shown changes.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+
+use super::tracker::ChannelNow;
+use crate::domain::{ProbeResult, Status};
+
+#[derive(Debug, Clone, Default)]
+pub struct Snapshot {
+    /// Set while the control sites fail too: statuses are unknown then.
+    pub network_cut_since: Option<DateTime<Utc>>,
+    pub banks: Vec<BankNow>,
+}
+
+impl Snapshot {
+    pub fn bank(&self, slug: &str) -> Option<&BankNow> {
+        self.banks.iter().find(|b| b.slug == slug)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct BankNow {
+    pub slug: String,
+    pub status: Status,
+    pub channels: Vec<ChannelNow>,
+}
+
+/// The last check of one probe.
+#[derive(Debug, Clone)]
+pub struct LastCheck {
+    pub at: DateTime<Utc>,
+    pub latency_ms: u32,
+    pub http_status: Option<u16>,
+    pub outcome: &'static str,
+    pub error_class: Option<&'static str>,
+    pub detail: Option<String>,
+}
+
+pub struct Live {
+    snapshot: watch::Sender<Arc<Snapshot>>,
+    checks: RwLock<HashMap<String, LastCheck>>,
+    generation: AtomicU64,
+}
+
+impl Default for Live {
+    fn default() -> Self {
+        Live {
+            snapshot: watch::Sender::new(Arc::new(Snapshot::default())),
+            checks: RwLock::default(),
+            generation: AtomicU64::new(1),
+        }
+    }
+}
+
+impl Live {
+    pub fn snapshot(&self) -> Arc<Snapshot> {
+        self.snapshot.borrow().clone()
+    }
+
+    pub fn publish(&self, snapshot: Snapshot) {
+        self.snapshot.send_replace(Arc::new(snapshot));
+        self.touch();
+    }
+
+    /// Marks everything shown as changed, so cached pages are rendered again.
+    pub fn touch(&self) {
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    pub fn record_check(&self, r: &ProbeResult) {
+        let check = LastCheck {
+            at: r.at,
+            latency_ms: r.latency_ms,
+            http_status: r.http_status,
+            outcome: r.outcome.as_str(),
+            error_class: r.outcome.class().map(|c| c.as_str()),
+            detail: match &r.outcome {
+                crate::domain::Outcome::Down { detail, .. } => Some(detail.clone()),
+                _ => None,
+            },
+        };
+        if let Ok(mut checks) = self.checks.write() {
+            checks.insert(r.probe_id.clone(), check);
+        }
+    }
+
+    pub fn last_check(&self, probe_id: &str) -> Option<LastCheck> {
+        self.checks.read().ok()?.get(probe_id).cloned()
+    }
+}

@@ -1,0 +1,562 @@
+//! The rules that turn probe results into channel statuses and incident transitions.
+//! Pure: time comes from the results, so tests drive it without sleeping.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Bank, Channel, Outcome, ProbeResult, ProbeSpec, ProbeTarget, Status};
+
+/// What the engine must record after a result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Transition {
+    /// A channel crossed its failure threshold and has no open incident.
+    Open {
+        bank: String,
+        channel: Channel,
+        started_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+        status: Status,
+        detail: String,
+    },
+    /// An open incident's channel moved between partial and major outage.
+    Worsened {
+        incident: i64,
+        bank: String,
+        channel: Channel,
+        at: DateTime<Utc>,
+        status: Status,
+    },
+    Eased {
+        incident: i64,
+        bank: String,
+        channel: Channel,
+        at: DateTime<Utc>,
+        status: Status,
+    },
+    /// Every probe of the channel recovered.
+    Resolve {
+        incident: i64,
+        bank: String,
+        channel: Channel,
+        at: DateTime<Utc>,
+    },
+    NetworkCut {
+        at: DateTime<Utc>,
+    },
+    NetworkRestored {
+        at: DateTime<Utc>,
+    },
+}
+
+#[derive(Debug)]
+struct ProbeState {
+    bank: String,
+    channel: Channel,
+    failures_before_outage: u32,
+    successes_before_recovery: u32,
+    failures: u32,
+    successes: u32,
+    /// Past the failure threshold and not yet recovered.
+    down: bool,
+    first_failure_at: Option<DateTime<Utc>>,
+    last_detail: String,
+    seen: bool,
+    degraded: bool,
+}
+
+#[derive(Debug, Default)]
+struct ChannelState {
+    status: Option<Status>,
+    since: Option<DateTime<Utc>>,
+    incident: Option<i64>,
+}
+
+/// The state of every bank channel and control site.
+#[derive(Debug)]
+pub struct Tracker {
+    probes: HashMap<String, ProbeState>,
+    channels: BTreeMap<(String, Channel), ChannelState>,
+    controls: HashMap<String, Option<bool>>,
+    network_cut_since: Option<DateTime<Utc>>,
+}
+
+/// One channel as pages show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelNow {
+    pub channel: Channel,
+    pub status: Status,
+    pub since: Option<DateTime<Utc>>,
+    pub incident: Option<i64>,
+}
+
+impl Tracker {
+    pub fn new(banks: &[Bank], controls: &[ProbeSpec]) -> Self {
+        let mut probes = HashMap::new();
+        let mut channels = BTreeMap::new();
+        for bank in banks {
+            for p in &bank.probes {
+                if let ProbeTarget::Bank { bank, channel } = &p.target {
+                    probes.insert(
+                        p.id.clone(),
+                        ProbeState {
+                            bank: bank.clone(),
+                            channel: *channel,
+                            failures_before_outage: p.failures_before_outage,
+                            successes_before_recovery: p.successes_before_recovery,
+                            failures: 0,
+                            successes: 0,
+                            down: false,
+                            first_failure_at: None,
+                            last_detail: String::new(),
+                            seen: false,
+                            degraded: false,
+                        },
+                    );
+                    channels.insert((bank.clone(), *channel), ChannelState::default());
+                }
+            }
+        }
+        Tracker {
+            probes,
+            channels,
+            controls: controls.iter().map(|c| (c.id.clone(), None)).collect(),
+            network_cut_since: None,
+        }
+    }
+
+    /// Takes back an incident found open at start-up: its channel counts as down until
+    /// its probes recover.
+    pub fn restore_open(
+        &mut self,
+        bank: &str,
+        channel: Channel,
+        incident: i64,
+        since: DateTime<Utc>,
+    ) {
+        if !self.channels.contains_key(&(bank.to_owned(), channel)) {
+            return;
+        }
+        for p in self.probes.values_mut() {
+            if p.bank == bank && p.channel == channel {
+                p.down = true;
+                p.seen = true;
+                p.failures = p.failures_before_outage;
+                p.first_failure_at = Some(since);
+            }
+        }
+        let status = self.compute(bank, channel);
+        if let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) {
+            ch.incident = Some(incident);
+            ch.since = Some(since);
+            ch.status = Some(status);
+        }
+    }
+
+    /// Records the incident the engine opened for a channel.
+    pub fn set_incident(&mut self, bank: &str, channel: Channel, incident: Option<i64>) {
+        if let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) {
+            ch.incident = incident;
+        }
+    }
+
+    pub fn network_cut_since(&self) -> Option<DateTime<Utc>> {
+        self.network_cut_since
+    }
+
+    /// True while no control has answered yet: a bank failure cannot be judged then.
+    fn controls_pending(&self) -> bool {
+        !self.controls.is_empty() && self.controls.values().all(Option::is_none)
+    }
+
+    fn network_cut(&self) -> bool {
+        !self.controls.is_empty() && self.controls.values().all(|v| *v == Some(false))
+    }
+
+    /// Applies one result. Marks it `counted = false` when its failure is put down to
+    /// the tracker's own network. Returns what changed that must be recorded.
+    pub fn apply(&mut self, result: &mut ProbeResult) -> Vec<Transition> {
+        let mut out = Vec::new();
+        match result.target.clone() {
+            ProbeTarget::Control => {
+                let was_cut = self.network_cut();
+                self.controls
+                    .insert(result.probe_id.clone(), Some(!result.outcome.is_down()));
+                let cut = self.network_cut();
+                if cut && !was_cut {
+                    self.network_cut_since = Some(result.at);
+                    out.push(Transition::NetworkCut { at: result.at });
+                } else if !cut && was_cut {
+                    self.network_cut_since = None;
+                    out.push(Transition::NetworkRestored { at: result.at });
+                }
+                if cut != was_cut {
+                    let keys: Vec<_> = self.channels.keys().cloned().collect();
+                    for (bank, channel) in keys {
+                        self.refresh(&bank, channel, result.at, &mut out);
+                    }
+                }
+            }
+            ProbeTarget::Bank { bank, channel } => {
+                if result.outcome.is_down() && (self.network_cut() || self.controls_pending()) {
+                    result.counted = false;
+                    return out;
+                }
+                let Some(p) = self.probes.get_mut(&result.probe_id) else {
+                    return out;
+                };
+                p.seen = true;
+                match &result.outcome {
+                    Outcome::Down { detail, .. } => {
+                        p.successes = 0;
+                        p.failures = p.failures.saturating_add(1);
+                        p.first_failure_at.get_or_insert(result.at);
+                        p.last_detail.clone_from(detail);
+                        p.degraded = false;
+                        if p.failures >= p.failures_before_outage {
+                            p.down = true;
+                        }
+                    }
+                    ok => {
+                        p.degraded = matches!(ok, Outcome::Degraded);
+                        p.failures = 0;
+                        if p.down {
+                            p.successes += 1;
+                            if p.successes >= p.successes_before_recovery {
+                                p.down = false;
+                                p.successes = 0;
+                                p.first_failure_at = None;
+                            }
+                        } else {
+                            p.first_failure_at = None;
+                        }
+                    }
+                }
+                self.refresh(&bank, channel, result.at, &mut out);
+            }
+        }
+        out
+    }
+
+    /// The status of a channel from its probes, ignoring the network.
+    fn compute(&self, bank: &str, channel: Channel) -> Status {
+        let probes: Vec<&ProbeState> = self
+            .probes
+            .values()
+            .filter(|p| p.bank == bank && p.channel == channel && p.seen)
+            .collect();
+        let down = probes.iter().filter(|p| p.down).count();
+        if probes.is_empty() {
+            Status::Unknown
+        } else if down == probes.len() {
+            Status::MajorOutage
+        } else if down > 0 {
+            Status::PartialOutage
+        } else if probes.iter().any(|p| p.degraded) {
+            Status::Degraded
+        } else {
+            Status::Operational
+        }
+    }
+
+    fn refresh(
+        &mut self,
+        bank: &str,
+        channel: Channel,
+        at: DateTime<Utc>,
+        out: &mut Vec<Transition>,
+    ) {
+        let status = if self.network_cut() {
+            Status::Unknown
+        } else {
+            self.compute(bank, channel)
+        };
+        let detail = self
+            .probes
+            .values()
+            .filter(|p| p.bank == bank && p.channel == channel && p.down)
+            .map(|p| p.last_detail.clone())
+            .next()
+            .unwrap_or_default();
+        let first_failure = self
+            .probes
+            .values()
+            .filter(|p| p.bank == bank && p.channel == channel && p.down)
+            .filter_map(|p| p.first_failure_at)
+            .min();
+        let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) else {
+            return;
+        };
+        let before = ch.status;
+        if before != Some(status) {
+            ch.status = Some(status);
+            ch.since = Some(if status.is_outage() {
+                first_failure.unwrap_or(at)
+            } else {
+                at
+            });
+        }
+        // While the network is cut nothing opens or resolves: the tracker cannot tell.
+        if status == Status::Unknown {
+            return;
+        }
+        match (ch.incident, status.is_outage()) {
+            (None, true) => out.push(Transition::Open {
+                bank: bank.to_owned(),
+                channel,
+                started_at: first_failure.unwrap_or(at),
+                at,
+                status,
+                detail,
+            }),
+            (Some(incident), false) => {
+                ch.incident = None;
+                out.push(Transition::Resolve {
+                    incident,
+                    bank: bank.to_owned(),
+                    channel,
+                    at,
+                });
+            }
+            (Some(incident), true)
+                if before.is_some_and(Status::is_outage) && before != Some(status) =>
+            {
+                let t = if status == Status::MajorOutage {
+                    Transition::Worsened {
+                        incident,
+                        bank: bank.to_owned(),
+                        channel,
+                        at,
+                        status,
+                    }
+                } else {
+                    Transition::Eased {
+                        incident,
+                        bank: bank.to_owned(),
+                        channel,
+                        at,
+                        status,
+                    }
+                };
+                out.push(t);
+            }
+            _ => {}
+        }
+    }
+
+    /// Every bank channel as pages show it, in config order per bank.
+    pub fn channel_now(&self, bank: &str, channel: Channel) -> Option<ChannelNow> {
+        self.channels
+            .get(&(bank.to_owned(), channel))
+            .map(|ch| ChannelNow {
+                channel,
+                status: ch.status.unwrap_or(Status::Unknown),
+                since: ch.since,
+                incident: ch.incident,
+            })
+    }
+
+    pub fn open_incident_count(&self) -> usize {
+        self.channels
+            .values()
+            .filter(|c| c.incident.is_some())
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::{ErrorClass, Names};
+
+    fn spec(id: &str, channel: Channel) -> ProbeSpec {
+        ProbeSpec {
+            id: id.into(),
+            target: ProbeTarget::Bank {
+                bank: "bmce".into(),
+                channel,
+            },
+            url: "http://127.0.0.1/".into(),
+            method: "GET".into(),
+            interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            expect_status: None,
+            body_contains: None,
+            degraded_after: None,
+            failures_before_outage: 3,
+            successes_before_recovery: 2,
+        }
+    }
+
+    fn control() -> ProbeSpec {
+        ProbeSpec {
+            id: "control/0".into(),
+            target: ProbeTarget::Control,
+            ..spec("c", Channel::Web)
+        }
+    }
+
+    fn tracker(with_control: bool) -> Tracker {
+        let bank = Bank {
+            slug: "bmce".into(),
+            names: Names::new("بنك إفريقيا", "Bank of Africa", "Bank of Africa"),
+            website: None,
+            probes: vec![
+                spec("bmce/web/0", Channel::Web),
+                spec("bmce/web/1", Channel::Web),
+            ],
+        };
+        let controls = if with_control {
+            vec![control()]
+        } else {
+            vec![]
+        };
+        Tracker::new(&[bank], &controls)
+    }
+
+    fn result(id: &str, secs: i64, down: bool) -> ProbeResult {
+        let target = if id.starts_with("control") {
+            ProbeTarget::Control
+        } else {
+            ProbeTarget::Bank {
+                bank: "bmce".into(),
+                channel: Channel::Web,
+            }
+        };
+        ProbeResult {
+            probe_id: id.into(),
+            target,
+            at: Utc
+                .timestamp_opt(1_770_000_000 + secs, 0)
+                .single()
+                .expect("time"),
+            latency_ms: 5,
+            http_status: Some(if down { 500 } else { 200 }),
+            outcome: if down {
+                Outcome::Down {
+                    class: ErrorClass::Status,
+                    detail: "HTTP 500".into(),
+                }
+            } else {
+                Outcome::Up
+            },
+            counted: true,
+        }
+    }
+
+    fn feed(t: &mut Tracker, id: &str, secs: i64, down: bool) -> Vec<Transition> {
+        t.apply(&mut result(id, secs, down))
+    }
+
+    #[test]
+    fn no_result_is_unknown_not_operational() {
+        let t = tracker(false);
+        assert_eq!(
+            t.channel_now("bmce", Channel::Web).map(|c| c.status),
+            Some(Status::Unknown)
+        );
+    }
+
+    #[test]
+    fn opens_after_threshold_and_resolves_after_successes() {
+        let mut t = tracker(false);
+        assert!(feed(&mut t, "bmce/web/0", 0, true).is_empty());
+        assert!(feed(&mut t, "bmce/web/0", 1, true).is_empty());
+        let opened = feed(&mut t, "bmce/web/0", 2, true);
+        assert!(
+            matches!(&opened[..], [Transition::Open { status: Status::MajorOutage, started_at, .. }]
+                if started_at.timestamp() == 1_770_000_000),
+            "{opened:?}"
+        );
+        t.set_incident("bmce", Channel::Web, Some(7));
+        // The other probe answers: only part of the channel is down.
+        let eased = feed(&mut t, "bmce/web/1", 3, false);
+        assert!(
+            matches!(
+                &eased[..],
+                [Transition::Eased {
+                    incident: 7,
+                    status: Status::PartialOutage,
+                    ..
+                }]
+            ),
+            "{eased:?}"
+        );
+        assert!(feed(&mut t, "bmce/web/0", 4, false).is_empty());
+        let resolved = feed(&mut t, "bmce/web/0", 5, false);
+        assert!(
+            matches!(&resolved[..], [Transition::Resolve { incident: 7, .. }]),
+            "{resolved:?}"
+        );
+        assert_eq!(
+            t.channel_now("bmce", Channel::Web).map(|c| c.status),
+            Some(Status::Operational)
+        );
+    }
+
+    #[test]
+    fn a_success_resets_the_failure_streak() {
+        let mut t = tracker(false);
+        feed(&mut t, "bmce/web/0", 0, true);
+        feed(&mut t, "bmce/web/0", 1, true);
+        feed(&mut t, "bmce/web/0", 2, false);
+        feed(&mut t, "bmce/web/0", 3, true);
+        assert!(feed(&mut t, "bmce/web/0", 4, true).is_empty());
+    }
+
+    #[test]
+    fn failures_do_not_count_while_the_network_is_cut() {
+        let mut t = tracker(true);
+        // Before any control answered, failures are not judged.
+        let mut r = result("bmce/web/0", 0, true);
+        assert!(t.apply(&mut r).is_empty());
+        assert!(!r.counted);
+        assert!(matches!(
+            &feed(&mut t, "control/0", 1, true)[..],
+            [Transition::NetworkCut { .. }]
+        ));
+        for s in 2..10 {
+            assert!(feed(&mut t, "bmce/web/0", s, true).is_empty());
+        }
+        assert_eq!(
+            t.channel_now("bmce", Channel::Web).map(|c| c.status),
+            Some(Status::Unknown)
+        );
+        assert!(matches!(
+            &feed(&mut t, "control/0", 10, false)[..],
+            [Transition::NetworkRestored { .. }]
+        ));
+        feed(&mut t, "bmce/web/0", 11, true);
+        feed(&mut t, "bmce/web/0", 12, true);
+        assert!(matches!(
+            &feed(&mut t, "bmce/web/0", 13, true)[..],
+            [Transition::Open { .. }]
+        ));
+    }
+
+    #[test]
+    fn restored_incident_resolves_after_successes() {
+        let mut t = tracker(false);
+        let since = Utc.timestamp_opt(1_770_000_000, 0).single().expect("time");
+        t.restore_open("bmce", Channel::Web, 3, since);
+        assert_eq!(
+            t.channel_now("bmce", Channel::Web).map(|c| c.status),
+            Some(Status::MajorOutage)
+        );
+        for (i, id) in ["bmce/web/0", "bmce/web/1"].iter().enumerate() {
+            feed(&mut t, id, 10 + i as i64, false);
+        }
+        let mut last = Vec::new();
+        for (i, id) in ["bmce/web/0", "bmce/web/1"].iter().enumerate() {
+            last = feed(&mut t, id, 20 + i as i64, false);
+        }
+        assert!(
+            matches!(&last[..], [Transition::Resolve { incident: 3, .. }]),
+            "{last:?}"
+        );
+    }
+}

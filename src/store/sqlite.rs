@@ -1,0 +1,473 @@
+//! The SQLite backend: one file, WAL, migrations compiled in.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+use super::{
+    from_ms, to_ms, Counts, DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, NewIncident,
+    NewUpdate, OpenKeyed, Opened, Store, StoreError, StoreResult, UpdateRow,
+};
+use crate::domain::{Names, ProbeResult, ProbeTarget};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// Rows per multi-row INSERT, well under SQLite's bound-parameter limit.
+const INSERT_CHUNK: usize = 200;
+const HOUR_MS: i64 = 3_600_000;
+
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore { pool })
+    }
+
+    async fn load_scopes_and_sources(&self, rows: &mut [IncidentRow]) -> StoreResult<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT incident_id, bank, channel FROM incident_scopes WHERE incident_id IN (",
+        );
+        let mut sep = q.separated(", ");
+        for r in rows.iter() {
+            sep.push_bind(r.id);
+        }
+        q.push(") ORDER BY bank, channel");
+        let scopes = q.build().fetch_all(&self.pool).await?;
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT incident_id, source FROM incident_sources WHERE incident_id IN (",
+        );
+        let mut sep = q.separated(", ");
+        for r in rows.iter() {
+            sep.push_bind(r.id);
+        }
+        q.push(") ORDER BY first_seen_at, source");
+        let sources = q.build().fetch_all(&self.pool).await?;
+        let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        for s in scopes {
+            if let Some(&i) = index.get(&s.try_get::<i64, _>(0)?) {
+                rows[i].scopes.push((s.try_get(1)?, s.try_get(2)?));
+            }
+        }
+        for s in sources {
+            if let Some(&i) = index.get(&s.try_get::<i64, _>(0)?) {
+                rows[i].sources.push(s.try_get(1)?);
+            }
+        }
+        Ok(())
+    }
+}
+
+fn names_at(row: &sqlx::sqlite::SqliteRow, first: usize) -> StoreResult<Names> {
+    Ok(Names {
+        ar: row.try_get(first)?,
+        fr: row.try_get(first + 1)?,
+        en: row.try_get(first + 2)?,
+    })
+}
+
+const INCIDENT_COLUMNS: &str =
+    "i.id, i.kind, i.state, i.title_ar, i.title_fr, i.title_en, i.started_at, i.resolved_at, i.updated_at";
+
+fn incident_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<IncidentRow> {
+    Ok(IncidentRow {
+        id: row.try_get(0)?,
+        kind: row.try_get(1)?,
+        state: row.try_get(2)?,
+        title: names_at(row, 3)?,
+        started_at: from_ms(row.try_get(6)?),
+        resolved_at: row.try_get::<Option<i64>, _>(7)?.map(from_ms),
+        updated_at: from_ms(row.try_get(8)?),
+        scopes: Vec::new(),
+        sources: Vec::new(),
+    })
+}
+
+fn counts_at(row: &sqlx::sqlite::SqliteRow, first: usize) -> StoreResult<Counts> {
+    Ok(Counts {
+        up: row.try_get(first)?,
+        degraded: row.try_get(first + 1)?,
+        down: row.try_get(first + 2)?,
+        uncounted: row.try_get(first + 3)?,
+        latency_sum_ms: row.try_get(first + 4)?,
+        latency_count: row.try_get(first + 5)?,
+    })
+}
+
+/// Adds one result to a roll-up bucket.
+fn tally(c: &mut Counts, r: &ProbeResult) {
+    match (&r.outcome, r.counted) {
+        (o, _) if !o.is_down() => {
+            if matches!(o, crate::domain::Outcome::Up) {
+                c.up += 1;
+            } else {
+                c.degraded += 1;
+            }
+            c.latency_sum_ms += i64::from(r.latency_ms);
+            c.latency_count += 1;
+        }
+        (_, true) => c.down += 1,
+        (_, false) => c.uncounted += 1,
+    }
+}
+
+async fn upsert_rollup(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    table: &str,
+    key_column: &str,
+    bank: &str,
+    channel: &str,
+    key: KeyValue<'_>,
+    c: &Counts,
+) -> StoreResult<()> {
+    let sql = format!(
+        "INSERT INTO {table} (bank, channel, {key_column}, up, degraded, down, uncounted, latency_sum_ms, latency_count) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (bank, channel, {key_column}) DO UPDATE SET \
+         up = {table}.up + excluded.up, degraded = {table}.degraded + excluded.degraded, \
+         down = {table}.down + excluded.down, uncounted = {table}.uncounted + excluded.uncounted, \
+         latency_sum_ms = {table}.latency_sum_ms + excluded.latency_sum_ms, \
+         latency_count = {table}.latency_count + excluded.latency_count"
+    );
+    let q = sqlx::query(&sql).bind(bank).bind(channel);
+    let q = match key {
+        KeyValue::Int(v) => q.bind(v),
+        KeyValue::Text(v) => q.bind(v),
+    };
+    q.bind(c.up)
+        .bind(c.degraded)
+        .bind(c.down)
+        .bind(c.uncounted)
+        .bind(c.latency_sum_ms)
+        .bind(c.latency_count)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+enum KeyValue<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(results = batch.len()))]
+    async fn insert_results(&self, batch: &[ProbeResult], tz: Tz) -> StoreResult<()> {
+        let mut hourly: HashMap<(&str, &str, i64), Counts> = HashMap::new();
+        let mut daily: HashMap<(&str, &str, String), Counts> = HashMap::new();
+        for r in batch {
+            if let ProbeTarget::Bank { bank, channel } = &r.target {
+                let at = to_ms(r.at);
+                let hour = at - at.rem_euclid(HOUR_MS);
+                tally(hourly.entry((bank, channel.as_str(), hour)).or_default(), r);
+                let day = r.at.with_timezone(&tz).date_naive().to_string();
+                tally(daily.entry((bank, channel.as_str(), day)).or_default(), r);
+            }
+        }
+        let mut tx = self.pool.begin().await?;
+        for chunk in batch.chunks(INSERT_CHUNK) {
+            let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+                "INSERT INTO probe_results (probe_id, bank, channel, at, latency_ms, http_status, outcome, error_class, detail, counted) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                let (bank, channel) = match &r.target {
+                    ProbeTarget::Bank { bank, channel } => {
+                        (Some(bank.as_str()), Some(channel.as_str()))
+                    }
+                    ProbeTarget::Control => (None, None),
+                };
+                let detail = match &r.outcome {
+                    crate::domain::Outcome::Down { detail, .. } => Some(detail.as_str()),
+                    _ => None,
+                };
+                b.push_bind(&r.probe_id)
+                    .push_bind(bank)
+                    .push_bind(channel)
+                    .push_bind(to_ms(r.at))
+                    .push_bind(i64::from(r.latency_ms))
+                    .push_bind(r.http_status.map(i64::from))
+                    .push_bind(r.outcome.as_str())
+                    .push_bind(r.outcome.class().map(|c| c.as_str()))
+                    .push_bind(detail)
+                    .push_bind(r.counted);
+            });
+            q.build().execute(&mut *tx).await?;
+        }
+        for ((bank, channel, hour), c) in &hourly {
+            upsert_rollup(
+                &mut tx,
+                "rollups_hourly",
+                "hour",
+                bank,
+                channel,
+                KeyValue::Int(*hour),
+                c,
+            )
+            .await?;
+        }
+        for ((bank, channel, day), c) in &daily {
+            upsert_rollup(
+                &mut tx,
+                "rollups_daily",
+                "day",
+                bank,
+                channel,
+                KeyValue::Text(day),
+                c,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn purge_results_before(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let done = sqlx::query("DELETE FROM probe_results WHERE at < ?")
+            .bind(to_ms(before))
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn open_incident(&self, new: &NewIncident) -> StoreResult<Opened> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = &new.open_key {
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM incidents WHERE open_key = ?")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(id) = existing {
+                return Ok(Opened::Existing(id));
+            }
+        }
+        let now = to_ms(Utc::now());
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO incidents (kind, state, title_ar, title_fr, title_en, started_at, created_at, updated_at, open_key) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(new.kind.as_str())
+        .bind(new.first_update.state.as_str())
+        .bind(&new.title.ar)
+        .bind(&new.title.fr)
+        .bind(&new.title.en)
+        .bind(to_ms(new.started_at))
+        .bind(now)
+        .bind(to_ms(new.first_update.at))
+        .bind(&new.open_key)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (bank, channel) in &new.scopes {
+            sqlx::query("INSERT INTO incident_scopes (incident_id, bank, channel) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(bank)
+                .bind(channel.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        insert_update(&mut tx, id, &new.first_update).await?;
+        tx.commit().await?;
+        Ok(Opened::New(id))
+    }
+
+    async fn add_update(&self, incident_id: i64, update: &NewUpdate) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let at = to_ms(update.at);
+        let closed = update.state.is_closed();
+        sqlx::query(
+            "UPDATE incidents SET state = ?, updated_at = MAX(updated_at, ?), \
+             resolved_at = CASE WHEN ? THEN ? ELSE NULL END, \
+             open_key = CASE WHEN ? THEN NULL ELSE open_key END \
+             WHERE id = ?",
+        )
+        .bind(update.state.as_str())
+        .bind(at)
+        .bind(closed)
+        .bind(at)
+        .bind(closed)
+        .bind(incident_id)
+        .execute(&mut *tx)
+        .await?;
+        insert_update(&mut tx, incident_id, update).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn open_keyed_incidents(&self) -> StoreResult<Vec<OpenKeyed>> {
+        let rows = sqlx::query(
+            "SELECT id, open_key, started_at FROM incidents WHERE open_key IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OpenKeyed {
+                    id: r.try_get(0)?,
+                    open_key: r.try_get(1)?,
+                    started_at: from_ms(r.try_get(2)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut incident = [incident_from(&row)?];
+        self.load_scopes_and_sources(&mut incident).await?;
+        let updates = sqlx::query(
+            "SELECT id, at, state, source, message_ar, message_fr, message_en FROM incident_updates \
+             WHERE incident_id = ? ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(UpdateRow {
+                id: r.try_get(0)?,
+                at: from_ms(r.try_get(1)?),
+                state: r.try_get(2)?,
+                source: r.try_get(3)?,
+                message: names_at(r, 4)?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        let [incident] = incident;
+        Ok(Some((incident, updates)))
+    }
+
+    async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRow>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE 1 = 1"
+        ));
+        if let Some(bank) = &filter.bank {
+            q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id AND s.bank = ")
+                .push_bind(bank)
+                .push(")");
+        }
+        if filter.open_only {
+            q.push(" AND i.resolved_at IS NULL");
+        }
+        q.push(" ORDER BY i.started_at DESC, i.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.max(1)));
+        let mut rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(incident_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.load_scopes_and_sources(&mut rows).await?;
+        Ok(rows)
+    }
+
+    async fn daily_rollups(&self, bank: &str, from: NaiveDate) -> StoreResult<Vec<DailyRollup>> {
+        let rows = sqlx::query(
+            "SELECT channel, day, up, degraded, down, uncounted, latency_sum_ms, latency_count \
+             FROM rollups_daily WHERE bank = ? AND day >= ? ORDER BY day",
+        )
+        .bind(bank)
+        .bind(from.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let day: String = r.try_get(1)?;
+                Ok(DailyRollup {
+                    channel: r.try_get(0)?,
+                    day: day
+                        .parse()
+                        .map_err(|_| StoreError::Malformed(format!("roll-up day `{day}`")))?,
+                    counts: counts_at(r, 2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn hourly_rollups(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<HourlyRollup>> {
+        let rows = sqlx::query(
+            "SELECT channel, hour, up, degraded, down, uncounted, latency_sum_ms, latency_count \
+             FROM rollups_hourly WHERE bank = ? AND hour >= ? ORDER BY hour",
+        )
+        .bind(bank)
+        .bind(to_ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HourlyRollup {
+                    channel: r.try_get(0)?,
+                    hour: from_ms(r.try_get(1)?),
+                    counts: counts_at(r, 2)?,
+                })
+            })
+            .collect()
+    }
+}
+
+async fn insert_update(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    incident_id: i64,
+    u: &NewUpdate,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO incident_updates (incident_id, at, state, source, message_ar, message_fr, message_en) \
+         VALUES (?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(incident_id)
+    .bind(to_ms(u.at))
+    .bind(u.state.as_str())
+    .bind(u.source.as_str())
+    .bind(&u.message.ar)
+    .bind(&u.message.fr)
+    .bind(&u.message.en)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO incident_sources (incident_id, source, first_seen_at) VALUES (?, ?, ?) \
+         ON CONFLICT (incident_id, source) DO NOTHING",
+    )
+    .bind(incident_id)
+    .bind(u.source.as_str())
+    .bind(to_ms(u.at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

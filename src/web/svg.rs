@@ -1,0 +1,132 @@
+//! Inline SVG: the 90 daily uptime bars and the response-time sparkline. Only numbers and
+//! our own labels go into them, escaped all the same.
+
+use std::fmt::Write as _;
+
+use chrono::NaiveDate;
+
+/// One day's bar: its date and its availability (`None` without data).
+pub struct DayBar {
+    pub day: NaiveDate,
+    pub availability: Option<f64>,
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The bar's class: the stylesheet colours it, and the title says the figure in words.
+fn bar_class(a: Option<f64>) -> &'static str {
+    match a {
+        None => "b-none",
+        Some(a) if a >= 0.995 => "b-ok",
+        Some(a) if a >= 0.95 => "b-minor",
+        Some(a) if a >= 0.8 => "b-partial",
+        Some(_) => "b-major",
+    }
+}
+
+/// Bars oldest to newest; in right-to-left pages the newest stands at the left.
+pub fn uptime_bars(bars: &[DayBar], rtl: bool, no_data: &str, label: &str) -> String {
+    let n = bars.len();
+    let mut out = format!(
+        "<svg class=\"bars\" viewBox=\"0 0 {} 24\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\">",
+        n * 4,
+        escape(label)
+    );
+    for (i, bar) in bars.iter().enumerate() {
+        let slot = if rtl { n - 1 - i } else { i };
+        let text = match bar.availability {
+            Some(a) => format!("{}: {:.2} %", bar.day, a * 100.0),
+            None => format!("{}: {}", bar.day, no_data),
+        };
+        let _ = write!(
+            out,
+            "<rect x=\"{}\" width=\"3\" height=\"24\" class=\"{}\"><title>{}</title></rect>",
+            slot * 4,
+            bar_class(bar.availability),
+            escape(&text)
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
+/// A line of mean latencies (milliseconds) per slot; `None` slots break the line.
+pub fn sparkline(points: &[Option<i64>], rtl: bool, label: &str) -> String {
+    let n = points.len().max(2);
+    let max = points.iter().flatten().copied().max().unwrap_or(1).max(1) as f64;
+    let (w, h) = (240.0, 40.0);
+    let mut out = format!(
+        "<svg class=\"spark\" viewBox=\"0 0 240 40\" role=\"img\" aria-label=\"{}\">",
+        escape(label)
+    );
+    let mut segment: Vec<(f64, f64)> = Vec::new();
+    let flush = |segment: &mut Vec<(f64, f64)>, out: &mut String| {
+        match segment.as_slice() {
+            [] => {}
+            [(x, y)] => {
+                let _ = write!(out, "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"1.5\"/>");
+            }
+            points => {
+                let line: Vec<String> = points
+                    .iter()
+                    .map(|(x, y)| format!("{x:.1},{y:.1}"))
+                    .collect();
+                let _ = write!(out, "<polyline points=\"{}\"/>", line.join(" "));
+            }
+        }
+        segment.clear();
+    };
+    for (i, p) in points.iter().enumerate() {
+        let slot = if rtl { points.len() - 1 - i } else { i };
+        match p {
+            Some(v) => segment.push((
+                slot as f64 * w / (n - 1) as f64,
+                h - 2.0 - (*v as f64 / max) * (h - 4.0),
+            )),
+            None => flush(&mut segment, &mut out),
+        }
+    }
+    flush(&mut segment, &mut out);
+    out.push_str("</svg>");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_mirror_in_rtl() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 2, d).expect("date");
+        let bars = [
+            DayBar {
+                day: day(1),
+                availability: Some(1.0),
+            },
+            DayBar {
+                day: day(2),
+                availability: None,
+            },
+        ];
+        let ltr = uptime_bars(&bars, false, "no data", "l");
+        let rtl = uptime_bars(&bars, true, "no data", "l");
+        assert!(ltr.contains(
+            "<rect x=\"0\" width=\"3\" height=\"24\" class=\"b-ok\"><title>2026-02-01: 100.00 %"
+        ));
+        assert!(rtl
+            .contains("<rect x=\"4\" width=\"3\" height=\"24\" class=\"b-ok\"><title>2026-02-01"));
+        assert!(rtl.contains("2026-02-02: no data"));
+    }
+
+    #[test]
+    fn sparkline_breaks_on_gaps() {
+        let s = sparkline(&[Some(10), Some(20), None, Some(5)], false, "l");
+        assert_eq!(s.matches("<polyline").count(), 1);
+        assert_eq!(s.matches("<circle").count(), 1);
+    }
+}

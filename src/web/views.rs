@@ -1,0 +1,223 @@
+//! What templates render: page structs and the small views they are made of.
+
+use askama::Template;
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::assets::STYLE_HREF;
+use super::format::{duration, local_time};
+use crate::domain::{Lang, Status};
+use crate::i18n::{status_icon, status_name, term, text, Text};
+use crate::store::IncidentRow;
+
+/// What every page shares: language, direction, banner, language switcher.
+pub struct Layout {
+    pub lang: &'static str,
+    pub dir: &'static str,
+    pub t: &'static Text,
+    pub title: String,
+    pub css: &'static str,
+    pub network_cut: Option<String>,
+    pub langs: Vec<LangLink>,
+    pub tz: String,
+}
+
+pub struct LangLink {
+    pub code: &'static str,
+    pub name: &'static str,
+    pub href: String,
+    pub current: bool,
+}
+
+impl Layout {
+    /// `path` is the page's own path; the switcher links to it with `?lang=`.
+    pub fn new(
+        lang: Lang,
+        title: String,
+        path: &str,
+        tz: Tz,
+        network_cut: Option<DateTime<Utc>>,
+    ) -> Self {
+        Layout {
+            lang: lang.as_str(),
+            dir: if lang.is_rtl() { "rtl" } else { "ltr" },
+            t: text(lang),
+            title,
+            css: STYLE_HREF.as_str(),
+            network_cut: network_cut.map(|t| local_time(t, tz)),
+            langs: Lang::ALL
+                .into_iter()
+                .map(|l| LangLink {
+                    code: l.as_str(),
+                    name: text(l).lang_name,
+                    href: format!("{path}?lang={}", l.as_str()),
+                    current: l == lang,
+                })
+                .collect(),
+            tz: tz.name().to_owned(),
+        }
+    }
+}
+
+/// A status in word, icon and class, never colour alone.
+pub struct StatusBadge {
+    pub class: &'static str,
+    pub label: &'static str,
+    pub icon: &'static str,
+}
+
+impl StatusBadge {
+    pub fn new(s: Status, lang: Lang) -> Self {
+        StatusBadge {
+            class: s.as_str(),
+            label: status_name(s, lang),
+            icon: status_icon(s),
+        }
+    }
+}
+
+/// An incident in a list.
+pub struct IncidentCard {
+    pub id: i64,
+    pub title: String,
+    pub kind: String,
+    pub kind_label: String,
+    pub state_label: String,
+    pub open: bool,
+    pub started: String,
+    pub resolved: Option<String>,
+    pub duration: String,
+    pub affected: String,
+}
+
+impl IncidentCard {
+    /// `bank_name` turns a slug into the bank's name in the page's language.
+    pub fn new(row: &IncidentRow, lang: Lang, tz: Tz, bank_name: impl Fn(&str) -> String) -> Self {
+        let end = row.resolved_at.unwrap_or_else(Utc::now);
+        let mut affected: Vec<String> = Vec::new();
+        for (bank, channel) in &row.scopes {
+            let channel = channel
+                .parse()
+                .map(|c| crate::i18n::channel_name(c, lang).to_owned())
+                .unwrap_or_else(|_| channel.clone());
+            affected.push(format!("{} – {}", bank_name(bank), channel));
+        }
+        IncidentCard {
+            id: row.id,
+            title: row.title.get(lang).to_owned(),
+            kind: row.kind.clone(),
+            kind_label: term(&row.kind, lang).to_owned(),
+            state_label: term(&row.state, lang).to_owned(),
+            open: row.resolved_at.is_none(),
+            started: local_time(row.started_at, tz),
+            resolved: row.resolved_at.map(|t| local_time(t, tz)),
+            duration: duration(row.started_at, end, lang),
+            affected: affected.join(", "),
+        }
+    }
+}
+
+/// A bank on the home page.
+pub struct BankCard {
+    pub slug: String,
+    pub name: String,
+    pub status: StatusBadge,
+    pub channels: Vec<ChannelChip>,
+}
+
+pub struct ChannelChip {
+    pub name: &'static str,
+    pub status: StatusBadge,
+}
+
+/// A channel on the bank page.
+pub struct ChannelRow {
+    pub name: &'static str,
+    pub status: StatusBadge,
+    pub since: Option<String>,
+    pub incident: Option<i64>,
+    pub bars: String,
+    pub availability: String,
+    pub sparkline: String,
+    pub mean_latency: Option<i64>,
+    pub probes: Vec<ProbeRow>,
+}
+
+pub struct ProbeRow {
+    pub url: String,
+    pub last: String,
+    pub failing: bool,
+}
+
+pub struct UpdateView {
+    pub at: String,
+    pub state_label: String,
+    pub source_label: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct HomePage {
+    pub l: Layout,
+    pub ongoing: Vec<IncidentCard>,
+    pub banks: Vec<BankCard>,
+}
+
+#[derive(Template)]
+#[template(path = "bank.html")]
+pub struct BankPage {
+    pub l: Layout,
+    pub name: String,
+    pub website: Option<String>,
+    pub status: StatusBadge,
+    pub channels: Vec<ChannelRow>,
+    pub incidents: Vec<IncidentCard>,
+}
+
+#[derive(Template)]
+#[template(path = "incident.html")]
+pub struct IncidentPage {
+    pub l: Layout,
+    pub inc: IncidentCard,
+    pub sources: Vec<String>,
+    pub updates: Vec<UpdateView>,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub l: Layout,
+    pub heading: &'static str,
+    pub message: String,
+    pub code: u16,
+}
+
+impl ErrorPage {
+    pub fn new(lang: Lang, status: StatusCode, message: String) -> Self {
+        let t = text(lang);
+        let heading = match status {
+            StatusCode::NOT_FOUND => t.not_found_title,
+            s if s.is_client_error() => t.bad_request_title,
+            _ => t.server_error_title,
+        };
+        let message = match status {
+            StatusCode::NOT_FOUND => format!("{} ({message})", t.not_found_body),
+            s if s.is_server_error() => t.server_error_body.to_owned(),
+            _ => message,
+        };
+        ErrorPage {
+            l: Layout::new(
+                lang,
+                heading.to_owned(),
+                "/",
+                chrono_tz::Africa::Casablanca,
+                None,
+            ),
+            heading,
+            message,
+            code: status.as_u16(),
+        }
+    }
+}
