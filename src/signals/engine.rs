@@ -67,12 +67,13 @@ impl Engine {
         while let Some(mut result) = results.recv().await {
             let transitions = self.tracker.apply(&mut result);
             self.live.record_check(&result);
-            if !transitions.is_empty() {
-                for t in transitions {
-                    if let Err(e) = self.record(t).await {
-                        tracing::error!(error = %e, "could not record an incident change");
-                    }
+            let recorded = !transitions.is_empty();
+            for t in transitions {
+                if let Err(e) = self.record(t).await {
+                    tracing::error!(error = %e, "could not record an incident change");
                 }
+            }
+            if self.tracker.take_changed() || recorded {
                 self.publish();
             }
             if writer.send(result).await.is_err() {

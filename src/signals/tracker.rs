@@ -79,6 +79,8 @@ pub struct Tracker {
     channels: BTreeMap<(String, Channel), ChannelState>,
     controls: HashMap<String, Option<bool>>,
     network_cut_since: Option<DateTime<Utc>>,
+    /// Set when a status changed since the last `take_changed`.
+    changed: bool,
 }
 
 /// One channel as pages show it.
@@ -122,7 +124,13 @@ impl Tracker {
             channels,
             controls: controls.iter().map(|c| (c.id.clone(), None)).collect(),
             network_cut_since: None,
+            changed: true,
         }
+    }
+
+    /// Whether any status changed since the last call: the snapshot must be published.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
     }
 
     /// Takes back an incident found open at start-up: its channel counts as down until
@@ -289,6 +297,7 @@ impl Tracker {
         };
         let before = ch.status;
         if before != Some(status) {
+            self.changed = true;
             ch.status = Some(status);
             ch.since = Some(if status.is_outage() {
                 first_failure.unwrap_or(at)

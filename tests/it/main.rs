@@ -1,1 +1,12 @@
-//! The one integration test binary.
+//! The one integration test binary: the real server on a random port, real SQLite files,
+//! fake banks on 127.0.0.1.
+
+#![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+
+mod cli;
+mod controls;
+mod helpers;
+mod history;
+mod incidents;
+mod pages;
+mod probes;

@@ -1,0 +1,177 @@
+//! The command line: config mistakes exit 2 with `PATH:LINE:COL: message`, bad arguments
+//! exit 2, and SIGTERM stops the service cleanly with exit 0.
+
+use std::io::Write as _;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::helpers::{bank_config, probe, FakeBank};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bankstatus");
+
+fn check_config(text: &str) -> (i32, String, String) {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    let out = Command::new(BIN)
+        .arg("check-config")
+        .arg(file.path())
+        .output()
+        .unwrap();
+    let path = file.path().display().to_string();
+    let stderr = String::from_utf8(out.stderr).unwrap().replace(&path, "F");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+        stderr,
+    )
+}
+
+const BANK: &str = "[[banks]]\nslug = \"cdm\"\nname = { fr = \"Crédit du Maroc\" }\n";
+
+#[test]
+fn shipped_config_passes() {
+    let out = Command::new(BIN)
+        .args(["check-config", "config/banks.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert!(stdout.contains("12 banks"), "{stdout}");
+}
+
+#[test]
+fn every_config_mistake_is_placed() {
+    let probe = |body: &str| format!("{BANK}  [[banks.probes]]\n{body}");
+    let cases: Vec<(String, &str)> = vec![
+        (format!("{BANK}colour = \"red\"\n"), "F:4:1: unknown field `colour`"),
+        (probe("  channel = \"fax\"\n  url = \"https://a.ma\"\n"), "F:5:13: unknown channel `fax`"),
+        (format!("{BANK}{BANK}"), "F:5:8: duplicate bank slug `cdm`"),
+        (probe("  channel = \"web\"\n  url = \"not a url\"\n"), "F:6:9: bad URL `not a url`"),
+        (probe("  channel = \"web\"\n  url = \"https://a.ma\"\n  interval = \"often\"\n"), "F:7:14: bad duration `often`"),
+        (
+            format!("{BANK}[[maintenance]]\nbank = \"cdm\"\nchannels = [\"web\"]\nstarts = \"2026-02-15T18:00\"\nends = \"2026-02-13T16:00\"\ntitle = {{ fr = \"x\" }}\n"),
+            "F:8:8: `ends` must be after `starts`",
+        ),
+        (format!("{BANK}[[maintenance]]\nbank = \"bmce\"\nchannels = [\"web\"]\nstarts = \"2026-02-13T16:00\"\nends = \"2026-02-15T18:00\"\ntitle = {{ fr = \"x\" }}\n"), "F:5:8: unknown bank `bmce`"),
+        ("[[banks]\nslug = 1\n".to_owned(), "F:1:"),
+        (format!("{BANK}  [[banks.probes]]\n  channel = \"web\"\n  url = \"https://a.ma\"\n  failures_before_outage = -1\n"), "F:7:28: `failures_before_outage` must be between 1 and 100"),
+        ("[[banks]]\nslug = \"Not A Slug\"\nname = { fr = \"x\" }\n".to_owned(), "F:2:8: bad bank slug"),
+        ("default_language = \"de\"\n".to_owned(), "F:1:20: unknown language `de`"),
+        ("timezone = \"Mars/Olympus\"\n".to_owned(), "F:1:12: unknown time zone"),
+        ("[reports]\nsurge_floor = \"ten\"\n".to_owned(), "F:2:15:"),
+    ];
+    for (text, expected) in cases {
+        let (code, _, stderr) = check_config(&text);
+        assert_eq!(code, 2, "{expected}: {stderr}");
+        assert!(
+            stderr.starts_with(expected),
+            "expected `{expected}`, got `{stderr}`"
+        );
+        assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn bad_arguments_exit_2_and_missing_files_are_placed() {
+    let out = Command::new(BIN)
+        .args(["check-config", "/no/such/file.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .starts_with("/no/such/file.toml:1:1: cannot read the file"));
+    for args in [
+        vec!["frobnicate"],
+        vec!["serve", "--listen", "not-an-address"],
+        vec!["serve", "--database", "mysql://localhost/x"],
+        vec!["serve", "--config", "/no/such/file.toml"],
+    ] {
+        let out = Command::new(BIN).args(&args).output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !stderr.contains("panicked") && !stderr.is_empty(),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_service_and_flushes_results() {
+    let fake = FakeBank::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("banks.toml");
+    std::fs::write(
+        &config,
+        bank_config(
+            "acme",
+            &[probe(
+                "web",
+                &fake.url("/counted"),
+                "  interval = \"100ms\"\n",
+            )],
+            &[],
+        ),
+    )
+    .unwrap();
+    let db = dir.path().join("t.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(BIN)
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .arg("--database")
+        .arg(format!("sqlite://{}", db.display()))
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    crate::helpers::eventually(Duration::from_secs(20), "checks by the service", || async {
+        (fake.hits("/counted").len() >= 5).then_some(())
+    })
+    .await;
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let asked = Instant::now();
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(10),
+            "still running 10 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(code, Some(0));
+    let checks = fake.hits("/counted").len() as i64;
+    let store = bankstatus::store::connect(&format!("sqlite://{}", db.display()))
+        .await
+        .unwrap();
+    let stored: i64 = store
+        .hourly_rollups("acme", chrono::Utc::now() - chrono::Duration::hours(2))
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.counts.up + h.counts.degraded + h.counts.down)
+        .sum();
+    // Every check that finished before the stop was written; one may have been cut short.
+    assert!(
+        stored >= checks - 1 && stored <= checks,
+        "{stored} stored of {checks} checks"
+    );
+}

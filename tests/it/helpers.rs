@@ -1,0 +1,312 @@
+//! Test helpers: the app on port 0 with a fresh database, and fake bank endpoints.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use bankstatus::config;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+/// What the fake banks saw and how they behave now.
+#[derive(Default)]
+pub struct FakeState {
+    pub hits: Mutex<HashMap<String, Vec<Instant>>>,
+    /// `/toggle` answers 503 while set.
+    pub failing: AtomicBool,
+    /// `/control` answers 503 while set.
+    pub control_failing: AtomicBool,
+    /// Bytes `/huge` has produced so far.
+    pub huge_bytes: AtomicU64,
+}
+
+pub struct FakeBank {
+    pub base: String,
+    pub state: Arc<FakeState>,
+}
+
+impl FakeBank {
+    pub async fn start() -> FakeBank {
+        let state = Arc::new(FakeState::default());
+        let app = Router::new()
+            .route("/up", get(|| async { "<html>welcome to the bank</html>" }))
+            .route("/counted", get(|| async { "ok" }))
+            .route(
+                "/down",
+                get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
+            )
+            .route(
+                "/hang",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_secs(3600)).await;
+                    "late"
+                }),
+            )
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(Duration::from_millis(400)).await;
+                    "slow but fine"
+                }),
+            )
+            .route("/drip", get(drip))
+            .route("/huge", get(huge))
+            .route(
+                "/redirect",
+                get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/redirect")]) }),
+            )
+            .route(
+                "/toggle",
+                get(|State(s): State<Arc<FakeState>>| async move {
+                    if s.failing.load(Ordering::SeqCst) {
+                        (StatusCode::SERVICE_UNAVAILABLE, "down")
+                    } else {
+                        (StatusCode::OK, "up")
+                    }
+                }),
+            )
+            .route(
+                "/control",
+                get(|State(s): State<Arc<FakeState>>| async move {
+                    if s.control_failing.load(Ordering::SeqCst) {
+                        (StatusCode::SERVICE_UNAVAILABLE, "down")
+                    } else {
+                        (StatusCode::OK, "up")
+                    }
+                }),
+            )
+            .layer(axum::middleware::from_fn_with_state(
+                state.clone(),
+                count_hits,
+            ))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        FakeBank { base, state }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn hits(&self, path: &str) -> Vec<Instant> {
+        self.state
+            .hits
+            .lock()
+            .unwrap()
+            .get(path)
+            .cloned()
+            .unwrap_or_default()
+    }
+}
+
+async fn count_hits(
+    State(s): State<Arc<FakeState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    s.hits
+        .lock()
+        .unwrap()
+        .entry(req.uri().path().to_owned())
+        .or_default()
+        .push(Instant::now());
+    next.run(req).await
+}
+
+/// One byte every 300 ms, for ever.
+async fn drip() -> Response {
+    let stream = futures_util::stream::unfold((), |()| async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Some((
+            Ok::<_, std::io::Error>(axum::body::Bytes::from_static(b".")),
+            (),
+        ))
+    });
+    Body::from_stream(stream).into_response()
+}
+
+/// A 1 GiB body in 64 KiB chunks, counting what it produces.
+async fn huge(State(s): State<Arc<FakeState>>) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let stream = futures_util::stream::unfold(0usize, move |sent| {
+        let s = s.clone();
+        async move {
+            if sent >= 1 << 30 {
+                return None;
+            }
+            s.huge_bytes.fetch_add(CHUNK as u64, Ordering::SeqCst);
+            Some((
+                Ok::<_, std::io::Error>(axum::body::Bytes::from(vec![b'x'; CHUNK])),
+                sent + CHUNK,
+            ))
+        }
+    });
+    Body::from_stream(stream).into_response()
+}
+
+/// The real app on 127.0.0.1:0 with its own SQLite file.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub db_url: String,
+    config_text: String,
+    shutdown: CancellationToken,
+    task: Option<JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    pub async fn spawn(config_text: &str) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let db: PathBuf = dir.path().join("test.db");
+        let db_url = format!("sqlite://{}", db.display());
+        let mut app = TestApp {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            db_url,
+            config_text: config_text.to_owned(),
+            shutdown: CancellationToken::new(),
+            task: None,
+            _dir: dir,
+        };
+        app.start().await;
+        app
+    }
+
+    async fn start(&mut self) {
+        let config =
+            config::parse(&self.config_text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
+        let store = bankstatus::store::connect(&self.db_url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        self.addr = listener.local_addr().unwrap();
+        self.shutdown = CancellationToken::new();
+        self.task = Some(tokio::spawn(bankstatus::app::run(
+            config,
+            store,
+            listener,
+            self.shutdown.clone(),
+        )));
+    }
+
+    /// Stops the app (flushing its writer) and starts it again on the same database.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.start().await;
+    }
+
+    pub async fn stop(&mut self) {
+        self.shutdown.cancel();
+        if let Some(task) = self.task.take() {
+            tokio::time::timeout(Duration::from_secs(10), task)
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn text(&self, path: &str) -> (StatusCode, String) {
+        let r = self.get(path).await;
+        (r.status(), r.text().await.unwrap())
+    }
+
+    pub async fn json(&self, path: &str) -> Value {
+        let r = self.get(path).await;
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        serde_json::from_str(&r.text().await.unwrap()).unwrap()
+    }
+
+    /// A counter or gauge from `/metrics`.
+    pub async fn metric(&self, line_start: &str) -> f64 {
+        let (_, text) = self.text("/metrics").await;
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(line_start)
+                    .map(|v| v.trim().parse::<f64>().unwrap())
+            })
+            .unwrap_or_else(|| panic!("no metric {line_start}"))
+    }
+}
+
+/// Polls `check` every 50 ms until it gives `Some`, failing after `limit`.
+pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A one-bank config with the given probes (TOML of `[[banks.probes]]` tables) and controls.
+pub fn bank_config(slug: &str, probes: &[String], controls: &[String]) -> String {
+    let mut text = format!(
+        "timezone = \"Africa/Casablanca\"\ndefault_language = \"en\"\n\n[[banks]]\nslug = \"{slug}\"\nname = {{ ar = \"بنك\", fr = \"Banque {slug}\", en = \"Bank {slug}\" }}\n"
+    );
+    for p in probes {
+        text.push_str("\n  [[banks.probes]]\n");
+        text.push_str(p);
+        text.push('\n');
+    }
+    for c in controls {
+        text.push_str(&format!(
+            "\n[[controls]]\nurl = \"{c}\"\ninterval = \"200ms\"\ntimeout = \"1s\"\n"
+        ));
+    }
+    text
+}
+
+/// A probe table for `bank_config`.
+pub fn probe(channel: &str, url: &str, extra: &str) -> String {
+    format!("  channel = \"{channel}\"\n  url = \"{url}\"\n{extra}")
+}
+
+/// The channel of `bank` in `/api/v1/status`.
+pub async fn channel_status(app: &TestApp, bank: &str, channel: &str) -> Value {
+    let status = app.json("/api/v1/status").await;
+    status["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["slug"] == bank)
+        .and_then(|b| {
+            b["channels"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["channel"] == channel)
+                .cloned()
+        })
+        .unwrap_or_else(|| panic!("no channel {bank}/{channel}"))
+}

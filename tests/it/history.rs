@@ -1,0 +1,101 @@
+//! The bank page's 90 daily bars come from the roll-ups, not from raw results.
+
+use chrono::{Duration, NaiveTime, TimeZone, Utc};
+
+use bankstatus::domain::{Channel, ErrorClass, Outcome, ProbeResult, ProbeTarget};
+
+use crate::helpers::{bank_config, probe, FakeBank, TestApp};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ninety_days_of_bars_render_from_rollups() {
+    let fake = FakeBank::start().await;
+    let app = TestApp::spawn(&bank_config(
+        "hist",
+        &[probe("web", &fake.url("/up"), "  interval = \"1h\"\n")],
+        &[],
+    ))
+    .await;
+    let tz = chrono_tz::Africa::Casablanca;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+
+    // Ten checks at local noon on each of the 89 days before today:
+    // every 10th day all down, day 5 one down in ten, days 60 to 69 without data.
+    let mut results = Vec::new();
+    for d in 1..=89i64 {
+        if (60..=69).contains(&d) {
+            continue;
+        }
+        let noon = tz
+            .from_local_datetime(
+                &(today - Duration::days(d)).and_time(NaiveTime::from_hms_opt(12, 0, 0).unwrap()),
+            )
+            .earliest()
+            .unwrap()
+            .with_timezone(&Utc);
+        for k in 0..10 {
+            let down = d % 10 == 0 || (d == 5 && k == 0);
+            results.push(ProbeResult {
+                probe_id: "hist/web/0".into(),
+                target: ProbeTarget::Bank {
+                    bank: "hist".into(),
+                    channel: Channel::Web,
+                },
+                at: noon + Duration::minutes(k),
+                latency_ms: 100,
+                http_status: Some(if down { 503 } else { 200 }),
+                outcome: if down {
+                    Outcome::Down {
+                        class: ErrorClass::Status,
+                        detail: "HTTP 503".into(),
+                    }
+                } else {
+                    Outcome::Up
+                },
+                counted: true,
+            });
+        }
+    }
+    let store = bankstatus::store::connect(&app.db_url).await.unwrap();
+    store.insert_results(&results, tz).await.unwrap();
+    // Raw results are gone: whatever the page shows comes from the roll-ups.
+    let purged = store
+        .purge_results_before(Utc::now() - Duration::hours(1))
+        .await
+        .unwrap();
+    assert_eq!(purged, results.len() as u64);
+
+    let (_, html) = app.text("/banks/hist").await;
+    let bars = html
+        .split("<svg class=\"bars\"")
+        .nth(1)
+        .unwrap()
+        .split("</svg>")
+        .next()
+        .unwrap();
+    assert_eq!(bars.matches("<rect").count(), 90);
+    let class_of = |d: i64| {
+        let day = (today - Duration::days(d)).to_string();
+        let at = bars
+            .find(&format!("<title>{day}:"))
+            .unwrap_or_else(|| panic!("no bar for {day}"));
+        let class = bars[..at].rsplit("class=\"").next().unwrap();
+        class.split('"').next().unwrap().to_owned()
+    };
+    for d in [10, 20, 30, 40, 50, 70, 80] {
+        assert_eq!(class_of(d), "b-major", "day -{d}");
+    }
+    assert_eq!(class_of(5), "b-partial");
+    assert!(bars.contains(&format!("{}: 90.00 %", today - Duration::days(5))));
+    for d in 60..=69 {
+        assert_eq!(class_of(d), "b-none", "day -{d}");
+    }
+    for d in [1, 2, 11, 59, 71, 89] {
+        assert_eq!(class_of(d), "b-ok", "day -{d}");
+    }
+    // 79 days with data, 7 of them all down, one at 90 %.
+    let expected = (71.0 * 10.0 + 9.0) / (79.0 * 10.0) * 100.0;
+    assert!(
+        html.contains(&format!("{expected:.2} %")),
+        "availability {expected:.2} % not shown"
+    );
+}
