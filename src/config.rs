@@ -718,6 +718,31 @@ mod tests {
     }
 
     #[test]
+    fn no_input_panics() {
+        let mut cut = 0;
+        while cut < SHIPPED.len() {
+            if SHIPPED.is_char_boundary(cut) {
+                let _ = parse(&SHIPPED[..cut], "t.toml");
+            }
+            cut += 29;
+        }
+        for garbage in [
+            "",
+            "=",
+            "\u{0}",
+            "banks = 3",
+            "[[banks.probes]]",
+            "timezone = 5",
+            "[[banks]]\nslug = \"\"\nname = {}\n",
+            "[[maintenance]]\nbank = \"x\"\nchannels = []\nstarts = \"2026-02-31T25:00\"\nends = \"x\"\ntitle = {}\n",
+            "[[banks]]\nslug = \"a\"\nname = { fr = \"a\" }\n[[banks.probes]]\nchannel = \"web\"\nurl = \"http://[::1\"\nexpect_status = [99999999999]\n",
+            "[probing]\nmax_concurrent = -5\nmax_body_bytes = 9223372036854775807\n",
+        ] {
+            assert_eq!(parse(garbage, "t.toml").is_ok(), garbage.is_empty(), "{garbage:?}");
+        }
+    }
+
+    #[test]
     fn line_col_counts_characters() {
         assert_eq!(line_col("ab\ncé=x", 7), (2, 4));
         assert_eq!(line_col("", 0), (1, 1));

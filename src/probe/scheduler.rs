@@ -46,8 +46,15 @@ fn jittered(interval: Duration) -> Duration {
     interval.mul_f64(rand::thread_rng().gen_range(0.98..1.02))
 }
 
+/// After the first check, the second comes half an interval to one and a half later, so
+/// probes that all checked at start-up spread over the whole interval from then on.
+fn spread(interval: Duration) -> Duration {
+    interval.mul_f64(rand::thread_rng().gen_range(0.5..1.5))
+}
+
 async fn run_probe(spec: ProbeSpec, rt: ProbeRuntime) {
     let mut next = Instant::now() + first_delay(spec.interval);
+    let mut first = true;
     loop {
         tokio::select! {
             () = rt.shutdown.cancelled() => return,
@@ -64,16 +71,24 @@ async fn run_probe(spec: ProbeSpec, rt: ProbeRuntime) {
         rt.metrics
             .schedule_lag
             .observe(Instant::now().saturating_duration_since(scheduled));
+        // Boxed so that a sleeping probe task holds only its small loop state, not the
+        // whole request future: ten thousand probes stay light.
+        let check = Box::pin(run_check(&rt.client, &spec, rt.max_body_bytes));
         let result = tokio::select! {
             () = rt.shutdown.cancelled() => return,
-            r = run_check(&rt.client, &spec, rt.max_body_bytes) => r,
+            r = check => r,
         };
         drop(permit);
         rt.metrics.record_probe(&result.outcome);
         if rt.sink.send(result).await.is_err() {
             return;
         }
-        next = scheduled + jittered(spec.interval);
+        next = scheduled
+            + if std::mem::take(&mut first) {
+                spread(spec.interval)
+            } else {
+                jittered(spec.interval)
+            };
         let now = Instant::now();
         if next < now {
             // The check outlasted its interval: skip the missed ticks rather than firing

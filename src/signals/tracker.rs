@@ -51,8 +51,6 @@ pub enum Transition {
 
 #[derive(Debug)]
 struct ProbeState {
-    bank: String,
-    channel: Channel,
     failures_before_outage: u32,
     successes_before_recovery: u32,
     failures: u32,
@@ -67,6 +65,8 @@ struct ProbeState {
 
 #[derive(Debug, Default)]
 struct ChannelState {
+    /// Ids of the channel's probes, so a result touches only its own channel.
+    probes: Vec<String>,
     status: Option<Status>,
     since: Option<DateTime<Utc>>,
     incident: Option<i64>,
@@ -102,8 +102,6 @@ impl Tracker {
                     probes.insert(
                         p.id.clone(),
                         ProbeState {
-                            bank: bank.clone(),
-                            channel: *channel,
                             failures_before_outage: p.failures_before_outage,
                             successes_before_recovery: p.successes_before_recovery,
                             failures: 0,
@@ -115,7 +113,11 @@ impl Tracker {
                             degraded: false,
                         },
                     );
-                    channels.insert((bank.clone(), *channel), ChannelState::default());
+                    channels
+                        .entry((bank.clone(), *channel))
+                        .or_insert_with(ChannelState::default)
+                        .probes
+                        .push(p.id.clone());
                 }
             }
         }
@@ -142,11 +144,15 @@ impl Tracker {
         incident: i64,
         since: DateTime<Utc>,
     ) {
-        if !self.channels.contains_key(&(bank.to_owned(), channel)) {
+        let Some(ids) = self
+            .channels
+            .get(&(bank.to_owned(), channel))
+            .map(|c| c.probes.clone())
+        else {
             return;
-        }
-        for p in self.probes.values_mut() {
-            if p.bank == bank && p.channel == channel {
+        };
+        for id in ids {
+            if let Some(p) = self.probes.get_mut(&id) {
                 p.down = true;
                 p.seen = true;
                 p.failures = p.failures_before_outage;
@@ -247,11 +253,19 @@ impl Tracker {
     }
 
     /// The status of a channel from its probes, ignoring the network.
+    /// The probes of one channel.
+    fn channel_probes(&self, bank: &str, channel: Channel) -> impl Iterator<Item = &ProbeState> {
+        self.channels
+            .get(&(bank.to_owned(), channel))
+            .into_iter()
+            .flat_map(|c| c.probes.iter())
+            .filter_map(|id| self.probes.get(id))
+    }
+
     fn compute(&self, bank: &str, channel: Channel) -> Status {
         let probes: Vec<&ProbeState> = self
-            .probes
-            .values()
-            .filter(|p| p.bank == bank && p.channel == channel && p.seen)
+            .channel_probes(bank, channel)
+            .filter(|p| p.seen)
             .collect();
         let down = probes.iter().filter(|p| p.down).count();
         if probes.is_empty() {
@@ -280,16 +294,13 @@ impl Tracker {
             self.compute(bank, channel)
         };
         let detail = self
-            .probes
-            .values()
-            .filter(|p| p.bank == bank && p.channel == channel && p.down)
+            .channel_probes(bank, channel)
+            .find(|p| p.down)
             .map(|p| p.last_detail.clone())
-            .next()
             .unwrap_or_default();
         let first_failure = self
-            .probes
-            .values()
-            .filter(|p| p.bank == bank && p.channel == channel && p.down)
+            .channel_probes(bank, channel)
+            .filter(|p| p.down)
             .filter_map(|p| p.first_failure_at)
             .min();
         let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) else {

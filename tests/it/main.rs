@@ -1,7 +1,10 @@
 //! The one integration test binary: the real server on a random port, real SQLite files,
 //! fake banks on 127.0.0.1.
 
-#![expect(clippy::unwrap_used, reason = "a test fails loudly on any unexpected error")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "a test fails loudly on any unexpected error"
+)]
 
 mod cli;
 mod controls;

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Benchmarks: `/` and a bank page under wrk -c 64 on loopback, against `bankstatus demo`
+# (12 banks, 90 days of history, live probes); then the probe engine with 10,000 probes.
+# Usage: scripts/bench.sh [home|probes|all]   (default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what=${1:-all}
+port=${BENCH_PORT:-18080}
+duration=${BENCH_WRK_SECONDS:-30}
+
+cargo build --release
+
+bench_http() {
+  if ! command -v wrk >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq wrk >/dev/null
+  fi
+  target/release/bankstatus demo --listen "127.0.0.1:$port" >/tmp/bankstatus-bench-demo.log 2>&1 &
+  local demo=$!
+  trap 'kill $demo 2>/dev/null || true' RETURN
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  for path in / /banks/bmce; do
+    wrk -t2 -c64 -d5s "http://127.0.0.1:$port$path" >/dev/null # warm-up
+    out=$(wrk -t2 -c64 -d"${duration}s" --latency "http://127.0.0.1:$port$path")
+    rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
+    p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
+    p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+    size=$(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port$path")
+    gz=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{size_download}' "http://127.0.0.1:$port$path")
+    printf 'GET %-12s %10s req/s   p50 %8s   p99 %8s   %6s bytes (%s gzip)\n' "$path" "$rps" "$p50" "$p99" "$size" "$gz"
+  done
+}
+
+bench_probes() {
+  cargo bench --bench probe_engine
+}
+
+case "$what" in
+  home) bench_http ;;
+  probes) bench_probes ;;
+  all) bench_http; bench_probes ;;
+  *) echo "usage: $0 [home|probes|all]" >&2; exit 2 ;;
+esac
