@@ -13,7 +13,8 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::probe::scheduler::ProbeRuntime;
 use crate::probe::{build_client, spawn_probes};
-use crate::signals::engine::Engine;
+use crate::signals::engine::{Command, Engine};
+use crate::signals::maintenance::sync_config;
 use crate::signals::Live;
 use crate::store::writer::{run_retention, run_writer};
 use crate::store::DynStore;
@@ -30,11 +31,24 @@ pub struct AppState {
     pub live: Arc<Live>,
     pub metrics: Arc<Metrics>,
     pub pages: Arc<web::cache::PageCache>,
+    /// Tells the engine that incidents, windows or reports changed.
+    pub engine: mpsc::Sender<Command>,
+    /// Hashes client addresses into reporter ids; generated once, kept in the database.
+    pub reporter_key: Arc<Vec<u8>>,
+    /// `BANKSTATUS_ADMIN_TOKEN`; without it the operator API answers 403.
+    pub admin_token: Option<web::auth::AdminToken>,
     /// Weak, so the writer still ends when the engine drops its sender.
     pub write_queue: mpsc::WeakSender<crate::domain::ProbeResult>,
 }
 
 impl AppState {
+    /// Asks the engine to read incidents and windows again; pages render anew.
+    pub fn changed(&self, command: Command) {
+        // A full queue already holds a pending reload: nothing is lost.
+        let _ = self.engine.try_send(command);
+        self.live.touch();
+    }
+
     pub fn write_queue_depth(&self) -> usize {
         self.write_queue
             .upgrade()
@@ -50,7 +64,25 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
+    let admin_token = web::auth::AdminToken::from_env();
+    run_with(config, store, listener, shutdown, admin_token).await
+}
+
+/// [`run`] with the operator token given rather than read from the environment.
+pub async fn run_with(
+    config: Config,
+    store: DynStore,
+    listener: TcpListener,
+    shutdown: CancellationToken,
+    admin_token: Option<web::auth::AdminToken>,
+) -> anyhow::Result<()> {
     let config = Arc::new(config);
+    sync_config(&store, &config.maintenance, chrono::Utc::now())
+        .await
+        .context("announcing the config's maintenance windows")?;
+    let reporter_key = web::reports::reporter_key(&store)
+        .await
+        .context("loading the reporter key")?;
     let metrics = Arc::new(Metrics::default());
     let live = Arc::new(Live::default());
 
@@ -59,6 +91,7 @@ pub async fn run(
         .context("loading open incidents")?;
     let (result_tx, result_rx) = mpsc::channel(QUEUE);
     let (write_tx, write_rx) = mpsc::channel(QUEUE);
+    let (command_tx, command_rx) = mpsc::channel(64);
     let state = AppState {
         config: config.clone(),
         store: store.clone(),
@@ -66,6 +99,9 @@ pub async fn run(
         metrics: metrics.clone(),
         pages: Arc::new(web::cache::PageCache::default()),
         write_queue: write_tx.downgrade(),
+        engine: command_tx,
+        reporter_key: Arc::new(reporter_key),
+        admin_token,
     };
 
     let writer = tokio::spawn(run_writer(
@@ -74,7 +110,7 @@ pub async fn run(
         write_rx,
         metrics.clone(),
     ));
-    let engine = tokio::spawn(engine.run(result_rx, write_tx));
+    let engine = tokio::spawn(engine.run(result_rx, command_rx, write_tx, shutdown.clone()));
     let retention = tokio::spawn(run_retention(
         store.clone(),
         config.storage.raw_retention_days,
@@ -95,8 +131,11 @@ pub async fn run(
         &mut probes,
     );
 
-    let server = axum::serve(listener, web::router(state))
-        .with_graceful_shutdown(shutdown.clone().cancelled_owned());
+    let server = axum::serve(
+        listener,
+        web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
     let served = server.await.context("serving HTTP");
 
     // The server stops only once shutdown is cancelled (or it failed): stop the rest too.

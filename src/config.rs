@@ -7,13 +7,13 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 use toml::Spanned;
 
 use crate::domain::{Bank, Channel, Lang, Names, ProbeSpec, ProbeTarget};
-use crate::timezone::local_to_utc;
+use crate::timezone::{local_to_utc, parse_local};
 
 /// The shipped config, compiled in so `demo` runs from the binary alone.
 pub const SHIPPED: &str = include_str!("../config/banks.toml");
@@ -613,11 +613,9 @@ impl Validator<'_> {
 
     fn local_time(&mut self, raw: &Spanned<String>, tz: Tz) -> Option<DateTime<Utc>> {
         let s = raw.get_ref();
-        let parsed = NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
-            .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"));
-        match parsed {
-            Ok(local) => Some(local_to_utc(local, tz)),
-            Err(_) => {
+        match parse_local(s) {
+            Some(local) => Some(local_to_utc(local, tz)),
+            None => {
                 self.error(
                     raw.span(),
                     format!(

@@ -1,5 +1,8 @@
 //! The catalogue of visible words, in Arabic, French and English.
 
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
 use crate::domain::{Channel, Lang, Status};
 
 /// Every fixed string a page shows, in one language.
@@ -44,6 +47,38 @@ pub struct Text {
     pub footer: &'static str,
     pub language: &'static str,
     pub ms: &'static str,
+    pub report_title: &'static str,
+    pub report_intro: &'static str,
+    pub report_bank: &'static str,
+    pub report_channel: &'static str,
+    pub report_comment: &'static str,
+    pub report_submit: &'static str,
+    pub report_choose_option: &'static str,
+    pub report_privacy: &'static str,
+    pub report_honeypot: &'static str,
+    pub report_thanks: &'static str,
+    pub report_repeat: &'static str,
+    pub report_expired: &'static str,
+    pub report_choose: &'static str,
+    pub report_too_many: &'static str,
+    pub report_back: &'static str,
+    pub report_another: &'static str,
+    pub maintenance_now: &'static str,
+    pub maintenance_upcoming: &'static str,
+    pub maintenance_title: &'static str,
+    pub window_from: &'static str,
+    pub window_to: &'static str,
+    pub announcement: &'static str,
+    pub overran: &'static str,
+    pub announced_end: &'static str,
+    pub overran_by: &'static str,
+    pub confidence: &'static str,
+    pub reports_24h: &'static str,
+    pub reports_recent: &'static str,
+    pub minutes: &'static str,
+    pub usual: &'static str,
+    pub usual_level: &'static str,
+    pub recorded_later: &'static str,
 }
 
 static AR: Text = Text {
@@ -87,6 +122,38 @@ static AR: Text = Text {
     footer: "تُفحص الخدمات من خارج البنوك؛ قد لا يظهر عطب داخلي لا يمس الواجهات العمومية.",
     language: "اللغة",
     ms: "م.ث",
+    report_title: "الإبلاغ عن مشكلة",
+    report_intro: "أخبر الآخرين بما تراه: شباك أوتوماتيكي لا يعطي النقود، أداء بالبطاقة مرفوض. بلاغات كثيرة في وقت قصير تفتح عطبا.",
+    report_bank: "البنك",
+    report_channel: "ما الذي لا يعمل؟",
+    report_comment: "ماذا ترى؟ (اختياري، 500 حرف على الأكثر)",
+    report_submit: "إرسال البلاغ",
+    report_choose_option: "اختر…",
+    report_privacy: "لا يُحفظ عنوانك أبدا: فقط بصمة مشفرة منه لعدّ كل شخص مرة واحدة.",
+    report_honeypot: "اترك هذا الحقل فارغا",
+    report_thanks: "شكرا: تم احتساب بلاغك.",
+    report_repeat: "شكرا. سبق أن أبلغت عن هذا خلال آخر 10 دقائق، لذلك يُحتسب مرة واحدة.",
+    report_expired: "انتهت صلاحية الاستمارة. المرجو إرسالها من جديد.",
+    report_choose: "اختر بنكا وقناة.",
+    report_too_many: "بلاغات كثيرة من اتصالك خلال الساعة الأخيرة. حاول لاحقا.",
+    report_back: "العودة إلى صفحة البنك",
+    report_another: "إرسال بلاغ آخر",
+    maintenance_now: "صيانة جارية",
+    maintenance_upcoming: "صيانة مبرمجة",
+    maintenance_title: "الصيانة المعلن عنها",
+    window_from: "من",
+    window_to: "إلى",
+    announcement: "الإعلان",
+    overran: "تجاوز للصيانة المعلن عنها",
+    announced_end: "النهاية المعلنة",
+    overran_by: "التجاوز",
+    confidence: "درجة اليقين",
+    reports_24h: "البلاغات خلال 24 ساعة",
+    reports_recent: "بلاغات خلال آخر",
+    minutes: "دقيقة",
+    usual: "المعتاد",
+    usual_level: "المستوى المعتاد",
+    recorded_later: "سُجل لاحقا من طرف المشرف",
 };
 
 static FR: Text = Text {
@@ -130,6 +197,38 @@ static FR: Text = Text {
     footer: "Les services sont vérifiés depuis l'extérieur des banques ; une panne interne qui ne touche pas les accès publics peut ne pas apparaître.",
     language: "Langue",
     ms: "ms",
+    report_title: "Signaler un problème",
+    report_intro: "Dites aux autres ce que vous constatez : un guichet qui ne donne pas d'argent, un paiement par carte refusé. Beaucoup de signalements en peu de temps ouvrent un incident.",
+    report_bank: "Banque",
+    report_channel: "Qu'est-ce qui ne marche pas ?",
+    report_comment: "Que constatez-vous ? (facultatif, 500 caractères au plus)",
+    report_submit: "Envoyer le signalement",
+    report_choose_option: "Choisir…",
+    report_privacy: "Votre adresse n'est jamais conservée : seulement une empreinte chiffrée, pour compter chaque personne une fois.",
+    report_honeypot: "Laissez ce champ vide",
+    report_thanks: "Merci : votre signalement est compté.",
+    report_repeat: "Merci. Vous l'avez déjà signalé dans les 10 dernières minutes : il compte une seule fois.",
+    report_expired: "Le formulaire a expiré. Merci de l'envoyer à nouveau.",
+    report_choose: "Choisissez une banque et un canal.",
+    report_too_many: "Trop de signalements depuis votre connexion cette dernière heure. Réessayez plus tard.",
+    report_back: "Retour à la page de la banque",
+    report_another: "Envoyer un autre signalement",
+    maintenance_now: "Maintenance en cours",
+    maintenance_upcoming: "Maintenance à venir",
+    maintenance_title: "Maintenance annoncée",
+    window_from: "du",
+    window_to: "au",
+    announcement: "Annonce",
+    overran: "Débordement de la maintenance annoncée",
+    announced_end: "Fin annoncée",
+    overran_by: "Débordement",
+    confidence: "Fiabilité",
+    reports_24h: "Signalements sur 24 h",
+    reports_recent: "signalements dans les dernières",
+    minutes: "min",
+    usual: "d'habitude",
+    usual_level: "niveau habituel",
+    recorded_later: "Enregistré après coup par l'opérateur",
 };
 
 static EN: Text = Text {
@@ -173,6 +272,38 @@ static EN: Text = Text {
     footer: "Services are checked from outside the banks; an internal failure that spares the public entry points may not show.",
     language: "Language",
     ms: "ms",
+    report_title: "Report a problem",
+    report_intro: "Tell others what you see: an ATM that gives no cash, a card payment refused. Many reports in a short time open an incident.",
+    report_bank: "Bank",
+    report_channel: "What does not work?",
+    report_comment: "What do you see? (optional, at most 500 characters)",
+    report_submit: "Send the report",
+    report_choose_option: "Choose…",
+    report_privacy: "Your address is never stored: only a keyed hash of it, to count each person once.",
+    report_honeypot: "Leave this field empty",
+    report_thanks: "Thank you: your report is counted.",
+    report_repeat: "Thank you. You reported this in the last 10 minutes, so it counts once.",
+    report_expired: "The form expired. Please send it again.",
+    report_choose: "Choose a bank and a channel.",
+    report_too_many: "Too many reports from your connection in the last hour. Please try again later.",
+    report_back: "Back to the bank's page",
+    report_another: "Send another report",
+    maintenance_now: "Maintenance in progress",
+    maintenance_upcoming: "Upcoming maintenance",
+    maintenance_title: "Announced maintenance",
+    window_from: "from",
+    window_to: "to",
+    announcement: "Announcement",
+    overran: "Overran the announced maintenance",
+    announced_end: "Announced end",
+    overran_by: "Overran by",
+    confidence: "Confidence",
+    reports_24h: "Reports over 24 h",
+    reports_recent: "reports in the last",
+    minutes: "min",
+    usual: "usually",
+    usual_level: "usual level",
+    recorded_later: "Recorded later by the operator",
 };
 
 pub fn text(lang: Lang) -> &'static Text {
@@ -253,6 +384,9 @@ pub fn term(word: &str, lang: Lang) -> &str {
             "Customer reports",
         ],
         "operator" => ["المشرف", "Opérateur", "Operator"],
+        "confirmed" => ["مؤكد", "Confirmé", "Confirmed"],
+        "likely" => ["محتمل", "Probable", "Likely"],
+        "announced" => ["معلن عنه", "Annoncé", "Announced"],
         other => return other,
     };
     match lang {
@@ -271,5 +405,57 @@ pub fn status_icon(s: Status) -> &'static str {
         Status::Maintenance => "⚙",
         Status::Operational => "✓",
         Status::Unknown => "?",
+    }
+}
+
+/// A local date and time, e.g. `13/02/2026 16:00`.
+pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// A duration in whole minutes, hours and days, e.g. `2 h 15 min`.
+pub fn duration(from: DateTime<Utc>, to: DateTime<Utc>, lang: Lang) -> String {
+    let minutes = (to - from).num_minutes().max(0);
+    let (d, h, m) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    let (day, hour, min) = match lang {
+        Lang::Ar => ("ي", "س", "د"),
+        Lang::Fr => ("j", "h", "min"),
+        Lang::En => ("d", "h", "min"),
+    };
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(format!("{d} {day}"));
+    }
+    if h > 0 {
+        parts.push(format!("{h} {hour}"));
+    }
+    if m > 0 || parts.is_empty() {
+        parts.push(format!("{m} {min}"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn duration_across_the_ramadan_clock_change_counts_real_minutes() {
+        let from = Utc
+            .with_ymd_and_hms(2026, 2, 15, 0, 30, 0)
+            .single()
+            .expect("time");
+        let to = Utc
+            .with_ymd_and_hms(2026, 2, 15, 2, 45, 0)
+            .single()
+            .expect("time");
+        assert_eq!(duration(from, to, Lang::Fr), "2 h 15 min");
+        assert_eq!(duration(from, from, Lang::En), "0 min");
+        let tz = chrono_tz::Africa::Casablanca;
+        // 00:30 UTC is 01:30 before the switch; 02:45 UTC is 02:45 after it.
+        assert_eq!(local_time(from, tz), "15/02/2026 01:30");
+        assert_eq!(local_time(to, tz), "15/02/2026 02:45");
     }
 }

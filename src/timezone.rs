@@ -26,6 +26,23 @@ pub fn local_to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
     }
 }
 
+/// Parses a local wall-clock time, `YYYY-MM-DDTHH:MM` or with seconds.
+pub fn parse_local(s: &str) -> Option<NaiveDateTime> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+}
+
+/// A time from an operator: RFC 3339 with an offset, or a local time in `tz`.
+pub fn parse_input(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    parse_local(s).map(|l| local_to_utc(l, tz)).ok_or_else(|| {
+        format!("`{s}` is not a time: write a local time such as 2026-02-13T16:00, or RFC 3339 with an offset")
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,4 +12,4 @@ pub use channel::Channel;
 pub use incident::{IncidentKind, IncidentState, Source};
 pub use lang::Lang;
 pub use probe::{ErrorClass, Outcome, ProbeResult, ProbeSpec, ProbeTarget};
-pub use status::Status;
+pub use status::{Confidence, Status};

@@ -52,6 +52,26 @@ impl Status {
     }
 }
 
+/// How sure the tracker is of a channel's trouble: the operator or two independent signals
+/// agree (`confirmed`), one automatic signal alone (`likely`), or the bank announced it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Confidence {
+    Confirmed,
+    Likely,
+    Announced,
+}
+
+impl Confidence {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Confirmed => "confirmed",
+            Confidence::Likely => "likely",
+            Confidence::Announced => "announced",
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

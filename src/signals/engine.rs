@@ -1,20 +1,56 @@
-//! The task that applies every probe result to the [`Tracker`], records the incidents it
-//! opens and resolves, publishes the snapshot, and passes results on to the writer.
+//! The task that fuses the three signals: it applies probe results to the [`Tracker`],
+//! follows maintenance windows on the clock, watches report surges, records the incidents
+//! they open and resolve (one per bank and channel, whatever its sources), publishes the
+//! snapshot, and passes results on to the writer.
 
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
-use super::live::{BankNow, Live, Snapshot};
+use super::live::{BankNow, ChannelNow, Live, Snapshot};
+use super::maintenance::state_at;
+use super::surge::{self, Surge, SurgeChange};
 use super::tracker::{Tracker, Transition};
 use crate::config::Config;
 use crate::domain::{
-    Channel, IncidentKind, IncidentState, Lang, Names, ProbeResult, Source, Status,
+    Channel, Confidence, IncidentKind, IncidentState, Lang, Names, ProbeResult, Source, Status,
 };
-use crate::i18n::{channel_name, status_name};
+use crate::i18n::{channel_name, duration, local_time, status_name};
 use crate::metrics::Metrics;
-use crate::store::{DynStore, NewIncident, NewUpdate, StoreResult};
+use crate::store::{
+    DynStore, IncidentFilter, NewIncident, NewUpdate, Opened, StoreResult, WindowFilter, WindowRow,
+};
+
+/// What other parts of the service tell the engine.
+#[derive(Debug, Clone, Copy)]
+pub enum Command {
+    /// Incidents or windows changed in the database: read them again.
+    Reload,
+    /// A report was accepted or deleted: count again.
+    ReportsChanged,
+}
+
+type Key = (String, Channel);
+
+/// An open automatic incident and the signals that hold it open.
+#[derive(Debug, Clone)]
+struct Held {
+    id: i64,
+    probe: bool,
+    reports: bool,
+    /// The maintenance window this outage overran: its incident and announced end.
+    overrun: Option<(i64, DateTime<Utc>)>,
+}
+
+/// Reports are counted again at least this often, and on every change.
+const REPORT_EVERY: Duration = Duration::from_secs(10);
+/// Baselines move slowly: computed again at most this often.
+const BASELINE_EVERY: chrono::Duration = chrono::Duration::minutes(5);
 
 pub struct Engine {
     tracker: Tracker,
@@ -22,6 +58,14 @@ pub struct Engine {
     live: Arc<Live>,
     config: Arc<Config>,
     metrics: Arc<Metrics>,
+    held: HashMap<Key, Held>,
+    windows: Vec<WindowRow>,
+    operator_outages: HashMap<Key, i64>,
+    surges: HashMap<Key, Surge>,
+    baselines: HashMap<Key, f64>,
+    baselines_at: Option<DateTime<Utc>>,
+    reports_due: bool,
+    reports_at: Option<tokio::time::Instant>,
 }
 
 fn open_key(bank: &str, channel: Channel) -> String {
@@ -36,62 +80,743 @@ impl Engine {
         live: Arc<Live>,
         metrics: Arc<Metrics>,
     ) -> StoreResult<Self> {
-        let mut tracker = Tracker::new(&config.banks, &config.controls);
-        for open in store.open_keyed_incidents().await? {
-            let mut parts = open.open_key.splitn(3, ':');
-            if let (Some("outage"), Some(bank), Some(channel)) =
-                (parts.next(), parts.next(), parts.next())
-            {
-                if let Ok(channel) = channel.parse::<Channel>() {
-                    tracker.restore_open(bank, channel, open.id, open.started_at);
-                }
-            }
-        }
-        let engine = Engine {
-            tracker,
+        let mut engine = Engine {
+            tracker: Tracker::new(&config.banks, &config.controls),
             store,
             live,
             config,
             metrics,
+            held: HashMap::new(),
+            windows: Vec::new(),
+            operator_outages: HashMap::new(),
+            surges: HashMap::new(),
+            baselines: HashMap::new(),
+            baselines_at: None,
+            reports_due: true,
+            reports_at: None,
         };
+        let open = engine
+            .store
+            .incidents(&IncidentFilter {
+                bank: None,
+                open_only: true,
+                limit: 10_000,
+            })
+            .await?;
+        for row in open {
+            let Some(key) = row.open_key.as_deref() else {
+                continue;
+            };
+            let mut parts = key.splitn(3, ':');
+            let (Some("outage"), Some(bank), Some(channel)) =
+                (parts.next(), parts.next(), parts.next())
+            else {
+                continue;
+            };
+            let Ok(channel) = channel.parse::<Channel>() else {
+                continue;
+            };
+            let probe = row.sources.iter().any(|s| s == "probe");
+            let reports = row.sources.iter().any(|s| s == "reports");
+            if probe {
+                engine.tracker.restore_down(bank, channel, row.started_at);
+            }
+            if reports {
+                // Counted again at the first tick; released then if the surge is over.
+                engine.surges.insert(
+                    (bank.to_owned(), channel),
+                    Surge {
+                        active: true,
+                        since: Some(row.started_at),
+                        ..Surge::default()
+                    },
+                );
+            }
+            engine.held.insert(
+                (bank.to_owned(), channel),
+                Held {
+                    id: row.id,
+                    probe,
+                    reports,
+                    overrun: None,
+                },
+            );
+        }
+        engine.reload().await?;
         engine.publish();
         Ok(engine)
     }
 
-    /// Runs until every probe has dropped its sender, then returns (and drops `writer`).
+    /// Runs until `shutdown`, then applies the results still queued and returns (dropping
+    /// `writer`, which lets the writer flush and stop).
     pub async fn run(
         mut self,
         mut results: mpsc::Receiver<ProbeResult>,
+        mut commands: mpsc::Receiver<Command>,
         writer: mpsc::Sender<ProbeResult>,
+        shutdown: CancellationToken,
     ) {
-        while let Some(mut result) = results.recv().await {
-            let transitions = self.tracker.apply(&mut result);
-            self.live.record_check(&result);
-            let recorded = !transitions.is_empty();
-            for t in transitions {
-                if let Err(e) = self.record(t).await {
-                    tracing::error!(error = %e, "could not record an incident change");
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut results_open = true;
+        loop {
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                r = results.recv(), if results_open => match r {
+                    Some(r) => self.on_result(r, &writer).await,
+                    None => results_open = false,
+                },
+                Some(c) = commands.recv() => match c {
+                    Command::Reload => {
+                        if let Err(e) = self.reload().await {
+                            tracing::error!(error = %e, "could not reload incidents and windows");
+                        }
+                        self.publish();
+                    }
+                    Command::ReportsChanged => self.reports_due = true,
+                },
+                _ = tick.tick() => self.on_tick(Utc::now()).await,
+            }
+        }
+        while let Some(r) = results.recv().await {
+            self.on_result(r, &writer).await;
+        }
+    }
+
+    async fn on_result(&mut self, mut result: ProbeResult, writer: &mpsc::Sender<ProbeResult>) {
+        let transitions = self.tracker.apply(&mut result);
+        self.live.record_check(&result);
+        let recorded = !transitions.is_empty();
+        for t in transitions {
+            if let Err(e) = self.on_transition(t).await {
+                tracing::error!(error = %e, "could not record an incident change");
+            }
+        }
+        if self.tracker.take_changed() || recorded {
+            self.publish();
+        }
+        if writer.send(result).await.is_err() {
+            tracing::error!("the writer stopped; probe results are no longer stored");
+        }
+    }
+
+    async fn on_tick(&mut self, now: DateTime<Utc>) {
+        let mut changed = false;
+        match self.follow_windows(now).await {
+            Ok(c) => changed |= c,
+            Err(e) => tracing::error!(error = %e, "could not follow maintenance windows"),
+        }
+        let due = self.reports_at.is_none_or(|t| t.elapsed() >= REPORT_EVERY);
+        if self.reports_due || due {
+            self.reports_due = false;
+            self.reports_at = Some(tokio::time::Instant::now());
+            match self.count_reports(now).await {
+                Ok(c) => changed |= c,
+                Err(e) => tracing::error!(error = %e, "could not count reports"),
+            }
+        }
+        if changed {
+            self.publish();
+        }
+    }
+
+    /// Reads windows and operator incidents again, and forgets automatic incidents that
+    /// were closed by an operator.
+    async fn reload(&mut self) -> StoreResult<()> {
+        let now = Utc::now();
+        self.windows = self
+            .store
+            .windows(&WindowFilter {
+                bank: None,
+                open_only: false,
+                ended_after: Some(now - chrono::Duration::days(1)),
+                limit: 10_000,
+            })
+            .await?;
+        let open = self
+            .store
+            .incidents(&IncidentFilter {
+                bank: None,
+                open_only: true,
+                limit: 10_000,
+            })
+            .await?;
+        self.operator_outages.clear();
+        for row in &open {
+            if row.kind == IncidentKind::Outage.as_str() && row.open_key.is_none() {
+                for (bank, channel) in &row.scopes {
+                    if let Ok(channel) = channel.parse() {
+                        self.operator_outages
+                            .insert((bank.clone(), channel), row.id);
+                    }
                 }
             }
-            if self.tracker.take_changed() || recorded {
-                self.publish();
+        }
+        let open_ids: BTreeSet<i64> = open.iter().map(|r| r.id).collect();
+        self.held.retain(|_, h| open_ids.contains(&h.id));
+        Ok(())
+    }
+
+    fn in_maintenance(
+        &self,
+        bank: &str,
+        channel: Channel,
+        now: DateTime<Utc>,
+    ) -> Option<&WindowRow> {
+        self.windows.iter().find(|w| {
+            w.bank == bank
+                && w.channels.iter().any(|c| c == channel.as_str())
+                && w.starts <= now
+                && now < w.ends
+        })
+    }
+
+    /// The window of this channel that ended after `failing_since` and before `at`: an
+    /// outage then is that window's overrun.
+    fn overran(
+        &self,
+        bank: &str,
+        channel: Channel,
+        failing_since: DateTime<Utc>,
+        at: DateTime<Utc>,
+    ) -> Option<(i64, DateTime<Utc>)> {
+        self.windows
+            .iter()
+            .filter(|w| w.bank == bank && w.channels.iter().any(|c| c == channel.as_str()))
+            .filter(|w| w.ends <= at && failing_since < w.ends)
+            .max_by_key(|w| w.ends)
+            .map(|w| (w.incident_id, w.ends))
+    }
+
+    /// Moves windows to the state the clock gives them; opens overrun outages at their end.
+    async fn follow_windows(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
+        let mut changed = false;
+        for i in 0..self.windows.len() {
+            let w = &self.windows[i];
+            let want = state_at(w.starts, w.ends, now);
+            if w.state == want.as_str() {
+                continue;
             }
-            if writer.send(result).await.is_err() {
-                tracing::error!("the writer stopped; probe results are no longer stored");
+            let id = w.incident_id;
+            // A window caught up late (e.g. after downtime) still gets both entries, each
+            // at the time it happened.
+            let mut steps = Vec::new();
+            if w.state == IncidentState::Scheduled.as_str() && want == IncidentState::Completed {
+                steps.push((IncidentState::InProgress, w.starts));
             }
+            steps.push((
+                want,
+                if want == IncidentState::Completed {
+                    w.ends
+                } else {
+                    w.starts
+                },
+            ));
+            for (state, at) in steps {
+                let message = match state {
+                    IncidentState::InProgress => Names::new(
+                        "بدأت الصيانة المعلن عنها.",
+                        "La maintenance annoncée a commencé.",
+                        "The announced maintenance has started.",
+                    ),
+                    _ => Names::new(
+                        "انتهت فترة الصيانة المعلن عنها.",
+                        "La fenêtre de maintenance annoncée est terminée.",
+                        "The announced maintenance window has ended.",
+                    ),
+                };
+                self.store
+                    .add_update(
+                        id,
+                        &NewUpdate {
+                            at: at.min(now),
+                            state,
+                            source: Source::Operator,
+                            message,
+                        },
+                    )
+                    .await?;
+            }
+            self.windows[i].state = want.as_str().to_owned();
+            changed = true;
+            if want == IncidentState::Completed {
+                let w = self.windows[i].clone();
+                for channel in w.channels.iter().filter_map(|c| c.parse::<Channel>().ok()) {
+                    if self.tracker.is_down(&w.bank, channel) {
+                        let (since, detail) = self
+                            .tracker
+                            .failure(&w.bank, channel)
+                            .unwrap_or((w.ends, String::new()));
+                        let status = self
+                            .tracker
+                            .probe_status(&w.bank, channel)
+                            .map_or(Status::MajorOutage, |p| p.status);
+                        self.probe_down(&w.bank, channel, since, now, status, detail)
+                            .await?;
+                    }
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn count_reports(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
+        let window = chrono::Duration::from_std(self.config.reports.window)
+            .unwrap_or(chrono::Duration::minutes(15));
+        if self.baselines_at.is_none_or(|t| now - t >= BASELINE_EVERY) {
+            let mut per_day: HashMap<Key, Vec<i64>> = HashMap::new();
+            for d in 1..=surge::BASELINE_DAYS {
+                let end = now - chrono::Duration::days(d);
+                for c in self.store.report_counts(end - window, end).await? {
+                    if let Ok(channel) = c.channel.parse() {
+                        per_day
+                            .entry((c.bank, channel))
+                            .or_default()
+                            .push(c.reporters);
+                    }
+                }
+            }
+            // Days without a report count as zero.
+            self.baselines = per_day
+                .into_iter()
+                .map(|(k, mut v)| {
+                    v.resize(surge::BASELINE_DAYS as usize, 0);
+                    (k, surge::baseline(&v))
+                })
+                .collect();
+            self.baselines_at = Some(now);
+        }
+        let mut counts: HashMap<Key, i64> = HashMap::new();
+        for c in self
+            .store
+            .report_counts(now - window, now + chrono::Duration::seconds(1))
+            .await?
+        {
+            if self.config.bank(&c.bank).is_none() {
+                continue;
+            }
+            if let Ok(channel) = c.channel.parse() {
+                counts.insert((c.bank, channel), c.reporters);
+            }
+        }
+        let keys: BTreeSet<Key> = counts.keys().chain(self.surges.keys()).cloned().collect();
+        let mut changed = false;
+        let floor = self.config.reports.surge_floor;
+        for key in keys {
+            let count = counts.get(&key).copied().unwrap_or(0);
+            let baseline = self.baselines.get(&key).copied().unwrap_or(0.0);
+            let surge = self.surges.entry(key.clone()).or_default();
+            let before = (surge.count, surge.active);
+            let change = surge.update(count, baseline, floor, now);
+            changed |= before != (surge.count, surge.active);
+            let (bank, channel) = key.clone();
+            match change {
+                Some(SurgeChange::Started) => {
+                    self.surge_started(&bank, channel, count, baseline, now)
+                        .await?
+                }
+                Some(SurgeChange::Ended) => self.surge_ended(&bank, channel, now).await?,
+                None => {}
+            }
+            if count == 0 && !self.surges.get(&key).is_some_and(|s| s.active) {
+                self.surges.remove(&key);
+            }
+        }
+        Ok(changed)
+    }
+
+    fn names(&self, bank: &str, f: impl Fn(Lang, &str) -> String) -> Names {
+        let bank_names = self
+            .config
+            .bank(bank)
+            .map(|b| b.names.clone())
+            .unwrap_or_default();
+        let [ar, fr, en] = Lang::ALL.map(|l| Some(f(l, bank_names.get(l))));
+        Names { ar, fr, en }
+    }
+
+    /// Opens the automatic incident of a bank and channel, or joins the one already open.
+    /// Returns its id and whether it is new.
+    async fn open_or_join(
+        &mut self,
+        bank: &str,
+        channel: Channel,
+        title: Names,
+        started_at: DateTime<Utc>,
+        update: NewUpdate,
+        overrun: Option<(i64, DateTime<Utc>)>,
+    ) -> StoreResult<i64> {
+        let key = (bank.to_owned(), channel);
+        if let Some(held) = self.held.get(&key) {
+            let id = held.id;
+            self.store.add_update(id, &update).await?;
+            return Ok(id);
+        }
+        let opened = self
+            .store
+            .open_incident(&NewIncident {
+                kind: IncidentKind::Outage,
+                title,
+                started_at,
+                open_key: Some(open_key(bank, channel)),
+                overrun_of: overrun.map(|o| o.0),
+                scopes: vec![(bank.to_owned(), channel)],
+                first_update: update.clone(),
+            })
+            .await?;
+        if let Opened::Existing(id) = opened {
+            // Opened meanwhile by another instance: this signal joins it.
+            self.store.add_update(id, &update).await?;
+        }
+        self.held.insert(
+            key,
+            Held {
+                id: opened.id(),
+                probe: false,
+                reports: false,
+                overrun,
+            },
+        );
+        tracing::warn!(bank, channel = %channel, incident = opened.id(), source = update.source.as_str(), "outage opened");
+        Ok(opened.id())
+    }
+
+    async fn probe_down(
+        &mut self,
+        bank: &str,
+        channel: Channel,
+        started_at: DateTime<Utc>,
+        at: DateTime<Utc>,
+        status: Status,
+        detail: String,
+    ) -> StoreResult<()> {
+        if self.in_maintenance(bank, channel, at).is_some() {
+            // Announced: failures inside the window open nothing.
+            return Ok(());
+        }
+        if self
+            .held
+            .get(&(bank.to_owned(), channel))
+            .is_some_and(|h| h.probe)
+        {
+            return Ok(());
+        }
+        let tz = self.config.timezone;
+        let overrun = self.overran(bank, channel, started_at, at);
+        let title = self.names(bank, |l, name| {
+            let c = channel_name(channel, l);
+            match (l, overrun.is_some()) {
+                (Lang::Ar, false) => format!("{name}: {c} غير متاحة"),
+                (Lang::Ar, true) => format!("{name}: {c} لا تزال غير متاحة بعد الصيانة"),
+                (Lang::Fr, false) => format!("{name} : {c} indisponible"),
+                (Lang::Fr, true) => {
+                    format!("{name} : {c} toujours indisponible après la maintenance")
+                }
+                (Lang::En, false) => format!("{name}: {c} unavailable"),
+                (Lang::En, true) => format!("{name}: {c} still unavailable after maintenance"),
+            }
+        });
+        let message = self.names(bank, |l, _| {
+            let c = channel_name(channel, l);
+            let s = status_name(status, l);
+            match overrun {
+                None => match l {
+                    Lang::Ar => format!("فحوصات {c} تفشل ({s}): {detail}"),
+                    Lang::Fr => format!("Les vérifications de « {c} » échouent ({s}) : {detail}"),
+                    Lang::En => format!("Checks of {c} fail ({s}): {detail}"),
+                },
+                Some((_, ends)) => {
+                    let late = duration(ends, at, l);
+                    let end = local_time(ends, tz);
+                    match l {
+                        Lang::Ar => format!("الصيانة تجاوزت موعدها: فحوصات {c} لا تزال تفشل بعد {late} من النهاية المعلنة ({end}): {detail}"),
+                        Lang::Fr => format!("La maintenance déborde : les vérifications de « {c} » échouent encore {late} après la fin annoncée ({end}) : {detail}"),
+                        Lang::En => format!("The maintenance overran: checks of {c} still fail {late} after its announced end ({end}): {detail}"),
+                    }
+                }
+            }
+        });
+        let update = NewUpdate {
+            at,
+            state: IncidentState::Investigating,
+            source: Source::Probe,
+            message,
+        };
+        let id = self
+            .open_or_join(bank, channel, title, started_at, update, overrun)
+            .await?;
+        if let Some(h) = self.held.get_mut(&(bank.to_owned(), channel)) {
+            h.probe = true;
+            debug_assert_eq!(h.id, id);
+        }
+        Ok(())
+    }
+
+    /// Closes the incident when no signal holds it any more; otherwise says what changed.
+    async fn release(
+        &mut self,
+        bank: &str,
+        channel: Channel,
+        source: Source,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let key = (bank.to_owned(), channel);
+        let Some(mut held) = self.held.get(&key).cloned() else {
+            return Ok(());
+        };
+        match source {
+            Source::Probe => held.probe = false,
+            Source::Reports => held.reports = false,
+            Source::Operator => {}
+        }
+        let still = held.probe || held.reports;
+        let overrun = held.overrun;
+        let message = self.names(bank, |l, _| {
+            let c = channel_name(channel, l);
+            match (source, still, l) {
+                (Source::Probe, true, Lang::Ar) => format!("فحوصات {c} تنجح من جديد، لكن البلاغات لا تزال مرتفعة."),
+                (Source::Probe, true, Lang::Fr) => format!("Les vérifications de « {c} » répondent de nouveau, mais les signalements restent élevés."),
+                (Source::Probe, true, Lang::En) => format!("Checks of {c} answer again, but reports are still high."),
+                (_, true, Lang::Ar) => "عادت البلاغات إلى مستواها المعتاد، لكن الفحوصات لا تزال تفشل.".to_owned(),
+                (_, true, Lang::Fr) => "Les signalements sont revenus à leur niveau habituel, mais les vérifications échouent encore.".to_owned(),
+                (_, true, Lang::En) => "Reports are back to their usual level, but checks still fail.".to_owned(),
+                (_, false, _) => {
+                    let base = match l {
+                        Lang::Ar => format!("{c} تعمل بشكل عادي من جديد."),
+                        Lang::Fr => format!("« {c} » fonctionne de nouveau normalement."),
+                        Lang::En => format!("{c} works normally again."),
+                    };
+                    match overrun {
+                        Some((_, ends)) => {
+                            let late = duration(ends, at, l);
+                            match l {
+                                Lang::Ar => format!("{base} تجاوزت الصيانة موعدها المعلن بـ {late}."),
+                                Lang::Fr => format!("{base} La maintenance a débordé de {late} sur sa fin annoncée."),
+                                Lang::En => format!("{base} The maintenance overran its announced end by {late}."),
+                            }
+                        }
+                        None => base,
+                    }
+                }
+            }
+        });
+        let state = if still {
+            IncidentState::Investigating
+        } else {
+            IncidentState::Resolved
+        };
+        self.store
+            .add_update(
+                held.id,
+                &NewUpdate {
+                    at,
+                    state,
+                    source,
+                    message,
+                },
+            )
+            .await?;
+        if still {
+            self.held.insert(key, held);
+        } else {
+            self.held.remove(&key);
+            tracing::info!(bank, channel = %channel, incident = held.id, "outage resolved");
+        }
+        Ok(())
+    }
+
+    async fn surge_started(
+        &mut self,
+        bank: &str,
+        channel: Channel,
+        count: i64,
+        baseline: f64,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        let minutes = self.config.reports.window.as_secs() / 60;
+        let title = self.names(bank, |l, name| {
+            let c = channel_name(channel, l);
+            match l {
+                Lang::Ar => format!("{name}: بلاغات عن مشاكل في {c}"),
+                Lang::Fr => format!("{name} : problèmes signalés sur « {c} »"),
+                Lang::En => format!("{name}: problems reported with {c}"),
+            }
+        });
+        let message = self.names(bank, |l, _| {
+            let c = channel_name(channel, l);
+            match l {
+                Lang::Ar => format!("{count} شخصا أبلغوا عن مشكلة في {c} خلال {minutes} دقيقة (المعتاد: {baseline:.1})."),
+                Lang::Fr => format!("{count} personnes ont signalé un problème sur « {c} » en {minutes} min (d'habitude : {baseline:.1})."),
+                Lang::En => format!("{count} people reported a problem with {c} in {minutes} min (usually {baseline:.1})."),
+            }
+        });
+        let update = NewUpdate {
+            at,
+            state: IncidentState::Investigating,
+            source: Source::Reports,
+            message,
+        };
+        self.open_or_join(bank, channel, title, at, update, None)
+            .await?;
+        if let Some(h) = self.held.get_mut(&(bank.to_owned(), channel)) {
+            h.reports = true;
+        }
+        Ok(())
+    }
+
+    async fn surge_ended(
+        &mut self,
+        bank: &str,
+        channel: Channel,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        if self
+            .held
+            .get(&(bank.to_owned(), channel))
+            .is_some_and(|h| h.reports)
+        {
+            self.release(bank, channel, Source::Reports, at).await?;
+        }
+        Ok(())
+    }
+
+    async fn on_transition(&mut self, t: Transition) -> StoreResult<()> {
+        match t {
+            Transition::Down {
+                bank,
+                channel,
+                started_at,
+                at,
+                status,
+                detail,
+            } => {
+                self.probe_down(&bank, channel, started_at, at, status, detail)
+                    .await?;
+            }
+            Transition::Severity {
+                bank,
+                channel,
+                at,
+                status,
+            } => {
+                let Some(held) = self.held.get(&(bank.clone(), channel)).filter(|h| h.probe) else {
+                    return Ok(());
+                };
+                let id = held.id;
+                let message = self.names(&bank, |l, _| {
+                    let c = channel_name(channel, l);
+                    match (l, status) {
+                        (Lang::Ar, Status::MajorOutage) => format!("كل فحوصات {c} تفشل الآن."),
+                        (Lang::Ar, _) => format!("بعض فحوصات {c} تنجح من جديد."),
+                        (Lang::Fr, Status::MajorOutage) => {
+                            format!("Toutes les vérifications de « {c} » échouent désormais.")
+                        }
+                        (Lang::Fr, _) => {
+                            format!("Une partie des vérifications de « {c} » répond de nouveau.")
+                        }
+                        (Lang::En, Status::MajorOutage) => format!("Every check of {c} fails now."),
+                        (Lang::En, _) => format!("Some checks of {c} answer again."),
+                    }
+                });
+                self.store
+                    .add_update(
+                        id,
+                        &NewUpdate {
+                            at,
+                            state: IncidentState::Investigating,
+                            source: Source::Probe,
+                            message,
+                        },
+                    )
+                    .await?;
+            }
+            Transition::Up { bank, channel, at } => {
+                if self
+                    .held
+                    .get(&(bank.clone(), channel))
+                    .is_some_and(|h| h.probe)
+                {
+                    self.release(&bank, channel, Source::Probe, at).await?;
+                }
+            }
+            Transition::NetworkCut { at } => {
+                tracing::warn!(%at, "control sites fail too: bank failures are put down to the tracker's network");
+            }
+            Transition::NetworkRestored { at } => {
+                tracing::info!(%at, "control sites answer again");
+            }
+        }
+        Ok(())
+    }
+
+    /// One channel with every signal fused.
+    fn channel_now(&self, bank: &str, channel: Channel, now: DateTime<Utc>) -> ChannelNow {
+        let key = (bank.to_owned(), channel);
+        let probe = self.tracker.probe_status(bank, channel);
+        let probe_status = probe.map_or(Status::Unknown, |p| p.status);
+        let surge = self.surges.get(&key);
+        let surging = surge.is_some_and(|s| s.active);
+        let operator = self.operator_outages.get(&key).copied();
+        let window = self.in_maintenance(bank, channel, now);
+        let mut status = probe_status;
+        let mut since = probe.and_then(|p| p.since);
+        if surging && !probe_status.is_outage() {
+            status = Status::worst([status, Status::PartialOutage]);
+            since = surge.and_then(|s| s.since);
+        }
+        if operator.is_some() {
+            status = Status::MajorOutage;
+        }
+        let confidence = if operator.is_some() || (surging && probe_status.is_outage()) {
+            Some(Confidence::Confirmed)
+        } else if surging || probe_status.is_outage() {
+            Some(Confidence::Likely)
+        } else {
+            None
+        };
+        let (status, confidence) = match window {
+            Some(w) if operator.is_none() => {
+                since = Some(w.starts);
+                (Status::Maintenance, Some(Confidence::Announced))
+            }
+            _ => (status, confidence),
+        };
+        ChannelNow {
+            channel,
+            status,
+            since,
+            incident: operator
+                .or_else(|| self.held.get(&key).map(|h| h.id))
+                .or_else(|| window.map(|w| w.incident_id)),
+            confidence,
+            reports: surge.map_or(0, |s| s.count),
+            baseline: surge.map_or(0.0, |s| s.baseline),
+            surge: surging,
         }
     }
 
     fn publish(&self) {
+        let now = Utc::now();
         let banks = self
             .config
             .banks
             .iter()
             .map(|b| {
-                let channels: Vec<_> = b
-                    .probed_channels()
+                // Probed channels, and any other channel a signal speaks of.
+                let mut shown: BTreeSet<Channel> = b.probed_channels().into_iter().collect();
+                let speaks = |(bank, channel): &Key| (bank == &b.slug).then_some(*channel);
+                shown.extend(self.held.keys().filter_map(speaks));
+                shown.extend(self.operator_outages.keys().filter_map(speaks));
+                shown.extend(self.surges.keys().filter_map(speaks));
+                shown.extend(
+                    self.windows
+                        .iter()
+                        .filter(|w| w.bank == b.slug && w.starts <= now && now < w.ends)
+                        .flat_map(|w| w.channels.iter().filter_map(|c| c.parse::<Channel>().ok())),
+                );
+                let channels: Vec<ChannelNow> = shown
                     .into_iter()
-                    .filter_map(|c| self.tracker.channel_now(&b.slug, c))
+                    .map(|c| self.channel_now(&b.slug, c, now))
                     .collect();
                 BankNow {
                     slug: b.slug.clone(),
@@ -104,159 +829,13 @@ impl Engine {
         self.metrics
             .network_cut
             .store(i64::from(cut.is_some()), Ordering::Relaxed);
-        self.metrics
-            .open_incidents
-            .store(self.tracker.open_incident_count() as i64, Ordering::Relaxed);
+        self.metrics.open_incidents.store(
+            (self.held.len() + self.operator_outages.len()) as i64,
+            Ordering::Relaxed,
+        );
         self.live.publish(Snapshot {
             network_cut_since: cut,
             banks,
         });
-    }
-
-    fn names(&self, f: impl Fn(Lang, &str) -> String, bank: &str) -> Names {
-        let bank_names = self
-            .config
-            .bank(bank)
-            .map(|b| b.names.clone())
-            .unwrap_or_default();
-        let [ar, fr, en] = Lang::ALL.map(|l| Some(f(l, bank_names.get(l))));
-        Names { ar, fr, en }
-    }
-
-    async fn record(&mut self, t: Transition) -> StoreResult<()> {
-        match t {
-            Transition::Open {
-                bank,
-                channel,
-                started_at,
-                at,
-                status,
-                detail,
-            } => {
-                let title = self.names(
-                    |l, name| match l {
-                        Lang::Ar => format!("{name}: {} غير متاحة", channel_name(channel, l)),
-                        Lang::Fr => format!("{name} : {} indisponible", channel_name(channel, l)),
-                        Lang::En => format!("{name}: {} unavailable", channel_name(channel, l)),
-                    },
-                    &bank,
-                );
-                let message = self.names(
-                    |l, _| {
-                        let c = channel_name(channel, l);
-                        let s = status_name(status, l);
-                        match l {
-                            Lang::Ar => format!("فحوصات {c} تفشل ({s}): {detail}"),
-                            Lang::Fr => {
-                                format!("Les vérifications de « {c} » échouent ({s}) : {detail}")
-                            }
-                            Lang::En => format!("Checks of {c} fail ({s}): {detail}"),
-                        }
-                    },
-                    &bank,
-                );
-                let opened = self
-                    .store
-                    .open_incident(&NewIncident {
-                        kind: IncidentKind::Outage,
-                        title,
-                        started_at,
-                        open_key: Some(open_key(&bank, channel)),
-                        scopes: vec![(bank.clone(), channel)],
-                        first_update: NewUpdate {
-                            at,
-                            state: IncidentState::Investigating,
-                            source: Source::Probe,
-                            message,
-                        },
-                    })
-                    .await?;
-                tracing::warn!(bank = %bank, channel = %channel, incident = opened.id(), "outage opened");
-                self.tracker.set_incident(&bank, channel, Some(opened.id()));
-            }
-            Transition::Worsened {
-                incident,
-                bank,
-                channel,
-                at,
-                status,
-            }
-            | Transition::Eased {
-                incident,
-                bank,
-                channel,
-                at,
-                status,
-            } => {
-                let message = self.names(
-                    |l, _| {
-                        let c = channel_name(channel, l);
-                        match (l, status) {
-                            (Lang::Ar, Status::MajorOutage) => format!("كل فحوصات {c} تفشل الآن."),
-                            (Lang::Ar, _) => format!("بعض فحوصات {c} تنجح من جديد."),
-                            (Lang::Fr, Status::MajorOutage) => {
-                                format!("Toutes les vérifications de « {c} » échouent désormais.")
-                            }
-                            (Lang::Fr, _) => format!(
-                                "Une partie des vérifications de « {c} » répond de nouveau."
-                            ),
-                            (Lang::En, Status::MajorOutage) => {
-                                format!("Every check of {c} fails now.")
-                            }
-                            (Lang::En, _) => format!("Some checks of {c} answer again."),
-                        }
-                    },
-                    &bank,
-                );
-                self.store
-                    .add_update(
-                        incident,
-                        &NewUpdate {
-                            at,
-                            state: IncidentState::Investigating,
-                            source: Source::Probe,
-                            message,
-                        },
-                    )
-                    .await?;
-            }
-            Transition::Resolve {
-                incident,
-                bank,
-                channel,
-                at,
-            } => {
-                let message = self.names(
-                    |l, _| {
-                        let c = channel_name(channel, l);
-                        match l {
-                            Lang::Ar => format!("{c} تعمل بشكل عادي من جديد."),
-                            Lang::Fr => format!("« {c} » répond de nouveau normalement."),
-                            Lang::En => format!("{c} answers normally again."),
-                        }
-                    },
-                    &bank,
-                );
-                self.store
-                    .add_update(
-                        incident,
-                        &NewUpdate {
-                            at,
-                            state: IncidentState::Resolved,
-                            source: Source::Probe,
-                            message,
-                        },
-                    )
-                    .await?;
-                tracing::info!(bank = %bank, channel = %channel, incident, "outage resolved");
-            }
-            Transition::NetworkCut { at } => {
-                tracing::warn!(%at, "control sites fail too: bank failures are put down to the tracker's network");
-            }
-            Transition::NetworkRestored { at } => {
-                tracing::info!(%at, "control sites answer again");
-            }
-        }
-        Ok(())
     }
 }

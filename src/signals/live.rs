@@ -8,8 +8,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
-use super::tracker::ChannelNow;
-use crate::domain::{ProbeResult, Status};
+use crate::domain::{Channel, Confidence, ProbeResult, Status};
 
 #[derive(Debug, Clone, Default)]
 pub struct Snapshot {
@@ -22,6 +21,21 @@ impl Snapshot {
     pub fn bank(&self, slug: &str) -> Option<&BankNow> {
         self.banks.iter().find(|b| b.slug == slug)
     }
+}
+
+/// One channel as pages show it: every signal fused into one status.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChannelNow {
+    pub channel: Channel,
+    pub status: Status,
+    pub since: Option<DateTime<Utc>>,
+    /// The open automatic or operator incident behind the status.
+    pub incident: Option<i64>,
+    pub confidence: Option<Confidence>,
+    /// Distinct reporters over the surge window, and the usual level.
+    pub reports: i64,
+    pub baseline: f64,
+    pub surge: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -3,6 +3,8 @@
 
 pub mod engine;
 pub mod live;
+pub mod maintenance;
+pub mod surge;
 pub mod tracker;
 
 pub use live::{Live, Snapshot};

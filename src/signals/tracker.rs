@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{Bank, Channel, Outcome, ProbeResult, ProbeSpec, ProbeTarget, Status};
 
-/// What the engine must record after a result.
+/// What changed for a channel's probes; the engine turns these into incident updates.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
-    /// A channel crossed its failure threshold and has no open incident.
-    Open {
+    /// The channel's probes crossed their failure threshold.
+    Down {
         bank: String,
         channel: Channel,
         started_at: DateTime<Utc>,
@@ -19,24 +19,15 @@ pub enum Transition {
         status: Status,
         detail: String,
     },
-    /// An open incident's channel moved between partial and major outage.
-    Worsened {
-        incident: i64,
-        bank: String,
-        channel: Channel,
-        at: DateTime<Utc>,
-        status: Status,
-    },
-    Eased {
-        incident: i64,
+    /// Still down, but now between partial and major outage the other way.
+    Severity {
         bank: String,
         channel: Channel,
         at: DateTime<Utc>,
         status: Status,
     },
     /// Every probe of the channel recovered.
-    Resolve {
-        incident: i64,
+    Up {
         bank: String,
         channel: Channel,
         at: DateTime<Utc>,
@@ -69,7 +60,8 @@ struct ChannelState {
     probes: Vec<String>,
     status: Option<Status>,
     since: Option<DateTime<Utc>>,
-    incident: Option<i64>,
+    /// The probes say outage (a `Down` was emitted and no `Up` yet).
+    down: bool,
 }
 
 /// The state of every bank channel and control site.
@@ -83,13 +75,11 @@ pub struct Tracker {
     changed: bool,
 }
 
-/// One channel as pages show it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChannelNow {
-    pub channel: Channel,
+/// What a channel's probes say.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProbeStatus {
     pub status: Status,
     pub since: Option<DateTime<Utc>>,
-    pub incident: Option<i64>,
 }
 
 impl Tracker {
@@ -135,15 +125,9 @@ impl Tracker {
         std::mem::take(&mut self.changed)
     }
 
-    /// Takes back an incident found open at start-up: its channel counts as down until
-    /// its probes recover.
-    pub fn restore_open(
-        &mut self,
-        bank: &str,
-        channel: Channel,
-        incident: i64,
-        since: DateTime<Utc>,
-    ) {
+    /// Takes back an outage found open at start-up: the channel counts as down until its
+    /// probes recover.
+    pub fn restore_down(&mut self, bank: &str, channel: Channel, since: DateTime<Utc>) {
         let Some(ids) = self
             .channels
             .get(&(bank.to_owned(), channel))
@@ -161,17 +145,32 @@ impl Tracker {
         }
         let status = self.compute(bank, channel);
         if let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) {
-            ch.incident = Some(incident);
+            ch.down = true;
             ch.since = Some(since);
             ch.status = Some(status);
         }
     }
 
-    /// Records the incident the engine opened for a channel.
-    pub fn set_incident(&mut self, bank: &str, channel: Channel, incident: Option<i64>) {
-        if let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) {
-            ch.incident = incident;
-        }
+    /// Whether the channel's probes say outage.
+    pub fn is_down(&self, bank: &str, channel: Channel) -> bool {
+        self.channels
+            .get(&(bank.to_owned(), channel))
+            .is_some_and(|c| c.down)
+    }
+
+    /// Why the channel's probes fail, and since when, while they do.
+    pub fn failure(&self, bank: &str, channel: Channel) -> Option<(DateTime<Utc>, String)> {
+        let first = self
+            .channel_probes(bank, channel)
+            .filter(|p| p.down)
+            .filter_map(|p| p.first_failure_at)
+            .min()?;
+        let detail = self
+            .channel_probes(bank, channel)
+            .find(|p| p.down)
+            .map(|p| p.last_detail.clone())
+            .unwrap_or_default();
+        Some((first, detail))
     }
 
     pub fn network_cut_since(&self) -> Option<DateTime<Utc>> {
@@ -205,6 +204,7 @@ impl Tracker {
                     out.push(Transition::NetworkRestored { at: result.at });
                 }
                 if cut != was_cut {
+                    self.changed = true;
                     let keys: Vec<_> = self.channels.keys().cloned().collect();
                     for (bank, channel) in keys {
                         self.refresh(&bank, channel, result.at, &mut out);
@@ -252,7 +252,6 @@ impl Tracker {
         out
     }
 
-    /// The status of a channel from its probes, ignoring the network.
     /// The probes of one channel.
     fn channel_probes(&self, bank: &str, channel: Channel) -> impl Iterator<Item = &ProbeState> {
         self.channels
@@ -262,6 +261,7 @@ impl Tracker {
             .filter_map(|id| self.probes.get(id))
     }
 
+    /// The status of a channel from its probes, ignoring the network.
     fn compute(&self, bank: &str, channel: Channel) -> Status {
         let probes: Vec<&ProbeState> = self
             .channel_probes(bank, channel)
@@ -293,16 +293,7 @@ impl Tracker {
         } else {
             self.compute(bank, channel)
         };
-        let detail = self
-            .channel_probes(bank, channel)
-            .find(|p| p.down)
-            .map(|p| p.last_detail.clone())
-            .unwrap_or_default();
-        let first_failure = self
-            .channel_probes(bank, channel)
-            .filter(|p| p.down)
-            .filter_map(|p| p.first_failure_at)
-            .min();
+        let failure = self.failure(bank, channel);
         let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) else {
             return;
         };
@@ -310,77 +301,52 @@ impl Tracker {
         if before != Some(status) {
             self.changed = true;
             ch.status = Some(status);
-            ch.since = Some(if status.is_outage() {
-                first_failure.unwrap_or(at)
-            } else {
-                at
+            ch.since = Some(match (&failure, status.is_outage()) {
+                (Some((first, _)), true) => *first,
+                _ => at,
             });
         }
         // While the network is cut nothing opens or resolves: the tracker cannot tell.
         if status == Status::Unknown {
             return;
         }
-        match (ch.incident, status.is_outage()) {
-            (None, true) => out.push(Transition::Open {
-                bank: bank.to_owned(),
-                channel,
-                started_at: first_failure.unwrap_or(at),
-                at,
-                status,
-                detail,
-            }),
-            (Some(incident), false) => {
-                ch.incident = None;
-                out.push(Transition::Resolve {
-                    incident,
-                    bank: bank.to_owned(),
+        let bank = bank.to_owned();
+        match (ch.down, status.is_outage()) {
+            (false, true) => {
+                ch.down = true;
+                let (started_at, detail) = failure.unwrap_or((at, String::new()));
+                out.push(Transition::Down {
+                    bank,
                     channel,
+                    started_at,
                     at,
+                    status,
+                    detail,
                 });
             }
-            (Some(incident), true)
-                if before.is_some_and(Status::is_outage) && before != Some(status) =>
-            {
-                let t = if status == Status::MajorOutage {
-                    Transition::Worsened {
-                        incident,
-                        bank: bank.to_owned(),
-                        channel,
-                        at,
-                        status,
-                    }
-                } else {
-                    Transition::Eased {
-                        incident,
-                        bank: bank.to_owned(),
-                        channel,
-                        at,
-                        status,
-                    }
-                };
-                out.push(t);
+            (true, false) => {
+                ch.down = false;
+                out.push(Transition::Up { bank, channel, at });
+            }
+            (true, true) if before.is_some_and(Status::is_outage) && before != Some(status) => {
+                out.push(Transition::Severity {
+                    bank,
+                    channel,
+                    at,
+                    status,
+                });
             }
             _ => {}
         }
     }
 
-    /// Every bank channel as pages show it, in config order per bank.
-    pub fn channel_now(&self, bank: &str, channel: Channel) -> Option<ChannelNow> {
+    pub fn probe_status(&self, bank: &str, channel: Channel) -> Option<ProbeStatus> {
         self.channels
             .get(&(bank.to_owned(), channel))
-            .map(|ch| ChannelNow {
-                channel,
+            .map(|ch| ProbeStatus {
                 status: ch.status.unwrap_or(Status::Unknown),
                 since: ch.since,
-                incident: ch.incident,
             })
-    }
-
-    pub fn open_incident_count(&self) -> usize {
-        self.channels
-            .values()
-            .filter(|c| c.incident.is_some())
-            .count()
     }
 }
 
@@ -476,7 +442,7 @@ mod tests {
     fn no_result_is_unknown_not_operational() {
         let t = tracker(false);
         assert_eq!(
-            t.channel_now("bmce", Channel::Web).map(|c| c.status),
+            t.probe_status("bmce", Channel::Web).map(|c| c.status),
             Some(Status::Unknown)
         );
     }
@@ -488,18 +454,16 @@ mod tests {
         assert!(feed(&mut t, "bmce/web/0", 1, true).is_empty());
         let opened = feed(&mut t, "bmce/web/0", 2, true);
         assert!(
-            matches!(&opened[..], [Transition::Open { status: Status::MajorOutage, started_at, .. }]
+            matches!(&opened[..], [Transition::Down { status: Status::MajorOutage, started_at, .. }]
                 if started_at.timestamp() == 1_770_000_000),
             "{opened:?}"
         );
-        t.set_incident("bmce", Channel::Web, Some(7));
         // The other probe answers: only part of the channel is down.
         let eased = feed(&mut t, "bmce/web/1", 3, false);
         assert!(
             matches!(
                 &eased[..],
-                [Transition::Eased {
-                    incident: 7,
+                [Transition::Severity {
                     status: Status::PartialOutage,
                     ..
                 }]
@@ -509,11 +473,11 @@ mod tests {
         assert!(feed(&mut t, "bmce/web/0", 4, false).is_empty());
         let resolved = feed(&mut t, "bmce/web/0", 5, false);
         assert!(
-            matches!(&resolved[..], [Transition::Resolve { incident: 7, .. }]),
+            matches!(&resolved[..], [Transition::Up { .. }]),
             "{resolved:?}"
         );
         assert_eq!(
-            t.channel_now("bmce", Channel::Web).map(|c| c.status),
+            t.probe_status("bmce", Channel::Web).map(|c| c.status),
             Some(Status::Operational)
         );
     }
@@ -543,7 +507,7 @@ mod tests {
             assert!(feed(&mut t, "bmce/web/0", s, true).is_empty());
         }
         assert_eq!(
-            t.channel_now("bmce", Channel::Web).map(|c| c.status),
+            t.probe_status("bmce", Channel::Web).map(|c| c.status),
             Some(Status::Unknown)
         );
         assert!(matches!(
@@ -554,7 +518,7 @@ mod tests {
         feed(&mut t, "bmce/web/0", 12, true);
         assert!(matches!(
             &feed(&mut t, "bmce/web/0", 13, true)[..],
-            [Transition::Open { .. }]
+            [Transition::Down { .. }]
         ));
     }
 
@@ -562,9 +526,9 @@ mod tests {
     fn restored_incident_resolves_after_successes() {
         let mut t = tracker(false);
         let since = Utc.timestamp_opt(1_770_000_000, 0).single().expect("time");
-        t.restore_open("bmce", Channel::Web, 3, since);
+        t.restore_down("bmce", Channel::Web, since);
         assert_eq!(
-            t.channel_now("bmce", Channel::Web).map(|c| c.status),
+            t.probe_status("bmce", Channel::Web).map(|c| c.status),
             Some(Status::MajorOutage)
         );
         for (i, id) in ["bmce/web/0", "bmce/web/1"].iter().enumerate() {
@@ -574,9 +538,6 @@ mod tests {
         for (i, id) in ["bmce/web/0", "bmce/web/1"].iter().enumerate() {
             last = feed(&mut t, id, 20 + i as i64, false);
         }
-        assert!(
-            matches!(&last[..], [Transition::Resolve { incident: 3, .. }]),
-            "{last:?}"
-        );
+        assert!(matches!(&last[..], [Transition::Up { .. }]), "{last:?}");
     }
 }

@@ -33,6 +33,7 @@ pub struct NewIncident {
     pub started_at: DateTime<Utc>,
     /// For automatic incidents: the key that makes them unique while open.
     pub open_key: Option<String>,
+    pub overrun_of: Option<i64>,
     pub scopes: Vec<(String, Channel)>,
     pub first_update: NewUpdate,
 }
@@ -69,7 +70,12 @@ pub struct IncidentRow {
     pub title: Names,
     pub started_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Set while an automatic incident is open.
+    pub open_key: Option<String>,
+    /// The maintenance incident this outage is the overrun of.
+    pub overrun_of: Option<i64>,
     pub scopes: Vec<(String, String)>,
     pub sources: Vec<String>,
 }
@@ -83,19 +89,95 @@ pub struct UpdateRow {
     pub message: Names,
 }
 
-/// An automatic incident still open, as found at start-up.
-#[derive(Debug, Clone)]
-pub struct OpenKeyed {
-    pub id: i64,
-    pub open_key: String,
-    pub started_at: DateTime<Utc>,
-}
-
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
     pub bank: Option<String>,
     pub open_only: bool,
     pub limit: u32,
+}
+
+/// A crowd report as accepted from a customer.
+#[derive(Debug, Clone)]
+pub struct NewReport {
+    pub bank: String,
+    pub channel: Channel,
+    pub at: DateTime<Utc>,
+    /// Keyed hash of the client address.
+    pub reporter: String,
+    pub comment: Option<String>,
+}
+
+/// What became of a report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportOutcome {
+    /// Stored; `counted` is false for a repeat from the same reporter within the dedup span.
+    Accepted { id: i64, counted: bool },
+    /// The reporter sent more than its hourly allowance; nothing was stored.
+    RateLimited,
+}
+
+/// Distinct counted reporters of one bank and channel over a span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportCount {
+    pub bank: String,
+    pub channel: String,
+    pub reporters: i64,
+}
+
+/// Reporters of one channel in one time bucket, for the 24-hour chart.
+#[derive(Debug, Clone)]
+pub struct ReportBucket {
+    pub channel: String,
+    pub start: DateTime<Utc>,
+    pub reporters: i64,
+}
+
+/// A maintenance window to announce (from the config file or the operator API).
+#[derive(Debug, Clone)]
+pub struct NewWindow {
+    pub bank: String,
+    pub channels: Vec<Channel>,
+    pub starts: DateTime<Utc>,
+    pub ends: DateTime<Utc>,
+    pub title: Names,
+    pub source: Option<String>,
+    /// Set for windows from the config file, so a restart does not announce them twice.
+    pub config_key: Option<String>,
+}
+
+/// An announced window with its incident's current state.
+#[derive(Debug, Clone)]
+pub struct WindowRow {
+    pub incident_id: i64,
+    pub bank: String,
+    pub channels: Vec<String>,
+    pub starts: DateTime<Utc>,
+    pub ends: DateTime<Utc>,
+    pub title: Names,
+    pub source: Option<String>,
+    pub state: String,
+    pub sequence: i64,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WindowFilter {
+    pub bank: Option<String>,
+    /// Only windows not yet completed.
+    pub open_only: bool,
+    /// Only windows that ended after this.
+    pub ended_after: Option<DateTime<Utc>>,
+    pub limit: u32,
+}
+
+/// One operator action, for the audit table.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: DateTime<Utc>,
+    pub actor: String,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: Option<String>,
 }
 
 /// Counts of one roll-up bucket.
@@ -165,9 +247,6 @@ pub trait Store: Send + Sync + 'static {
     /// state sets `resolved_at` and frees the incident's `open_key`.
     async fn add_update(&self, incident_id: i64, update: &NewUpdate) -> StoreResult<()>;
 
-    /// Automatic incidents still open.
-    async fn open_keyed_incidents(&self) -> StoreResult<Vec<OpenKeyed>>;
-
     async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>>;
 
     /// Newest first.
@@ -182,6 +261,48 @@ pub trait Store: Send + Sync + 'static {
         bank: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<HourlyRollup>>;
+
+    /// The value stored under `key`, storing `value` first if there was none.
+    async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String>;
+
+    /// Stores a report unless its reporter sent `per_hour` reports in the last hour; it
+    /// counts unless the same reporter had a counted report of the same bank and channel
+    /// within `dedup`.
+    async fn add_report(
+        &self,
+        report: &NewReport,
+        per_hour: u32,
+        dedup: chrono::Duration,
+    ) -> StoreResult<ReportOutcome>;
+
+    /// Marks a report deleted; false when there is no such report.
+    async fn delete_report(&self, id: i64, at: DateTime<Utc>) -> StoreResult<bool>;
+
+    /// Distinct counted reporters per bank and channel with reports in `[from, to)`.
+    async fn report_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ReportCount>>;
+
+    /// Distinct counted reporters of one bank per channel and bucket since `since`.
+    async fn report_buckets(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+        bucket: chrono::Duration,
+    ) -> StoreResult<Vec<ReportBucket>>;
+
+    /// Announces a window as a `maintenance` incident. A config window already stored under
+    /// its key is updated instead (title, source) and keeps its id. Returns the incident id.
+    async fn upsert_window(&self, window: &NewWindow, now: DateTime<Utc>) -> StoreResult<i64>;
+
+    async fn windows(&self, filter: &WindowFilter) -> StoreResult<Vec<WindowRow>>;
+
+    /// Sets an incident's titles.
+    async fn retitle(&self, incident_id: i64, title: &Names, at: DateTime<Utc>) -> StoreResult<()>;
+
+    async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
 }
 
 pub type DynStore = Arc<dyn Store>;

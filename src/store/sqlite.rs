@@ -11,10 +11,11 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::{
-    from_ms, to_ms, Counts, DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, NewIncident,
-    NewUpdate, OpenKeyed, Opened, Store, StoreError, StoreResult, UpdateRow,
+    from_ms, to_ms, AuditEntry, Counts, DailyRollup, HourlyRollup, IncidentFilter, IncidentRow,
+    NewIncident, NewReport, NewUpdate, NewWindow, Opened, ReportBucket, ReportCount, ReportOutcome,
+    Store, StoreError, StoreResult, UpdateRow, WindowFilter, WindowRow,
 };
-use crate::domain::{Names, ProbeResult, ProbeTarget};
+use crate::domain::{IncidentKind, IncidentState, Names, ProbeResult, ProbeTarget, Source};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -87,8 +88,8 @@ fn names_at(row: &sqlx::sqlite::SqliteRow, first: usize) -> StoreResult<Names> {
     })
 }
 
-const INCIDENT_COLUMNS: &str =
-    "i.id, i.kind, i.state, i.title_ar, i.title_fr, i.title_en, i.started_at, i.resolved_at, i.updated_at";
+const INCIDENT_COLUMNS: &str = "i.id, i.kind, i.state, i.title_ar, i.title_fr, i.title_en, \
+     i.started_at, i.resolved_at, i.updated_at, i.created_at, i.open_key, i.overrun_of";
 
 fn incident_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<IncidentRow> {
     Ok(IncidentRow {
@@ -99,6 +100,9 @@ fn incident_from(row: &sqlx::sqlite::SqliteRow) -> StoreResult<IncidentRow> {
         started_at: from_ms(row.try_get(6)?),
         resolved_at: row.try_get::<Option<i64>, _>(7)?.map(from_ms),
         updated_at: from_ms(row.try_get(8)?),
+        created_at: from_ms(row.try_get(9)?),
+        open_key: row.try_get(10)?,
+        overrun_of: row.try_get(11)?,
         scopes: Vec::new(),
         sources: Vec::new(),
     })
@@ -270,8 +274,8 @@ impl Store for SqliteStore {
         }
         let now = to_ms(Utc::now());
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO incidents (kind, state, title_ar, title_fr, title_en, started_at, created_at, updated_at, open_key) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO incidents (kind, state, title_ar, title_fr, title_en, started_at, created_at, updated_at, open_key, overrun_of) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(new.kind.as_str())
         .bind(new.first_update.state.as_str())
@@ -282,6 +286,7 @@ impl Store for SqliteStore {
         .bind(now)
         .bind(to_ms(new.first_update.at))
         .bind(&new.open_key)
+        .bind(new.overrun_of)
         .fetch_one(&mut *tx)
         .await?;
         for (bank, channel) in &new.scopes {
@@ -318,23 +323,6 @@ impl Store for SqliteStore {
         insert_update(&mut tx, incident_id, update).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    async fn open_keyed_incidents(&self) -> StoreResult<Vec<OpenKeyed>> {
-        let rows = sqlx::query(
-            "SELECT id, open_key, started_at FROM incidents WHERE open_key IS NOT NULL",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OpenKeyed {
-                    id: r.try_get(0)?,
-                    open_key: r.try_get(1)?,
-                    started_at: from_ms(r.try_get(2)?),
-                })
-            })
-            .collect()
     }
 
     async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>> {
@@ -439,6 +427,292 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String> {
+        sqlx::query("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool)
+            .await?;
+        Ok(
+            sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+                .bind(key)
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    async fn add_report(
+        &self,
+        report: &NewReport,
+        per_hour: u32,
+        dedup: chrono::Duration,
+    ) -> StoreResult<ReportOutcome> {
+        let mut tx = self.pool.begin().await?;
+        let at = to_ms(report.at);
+        let last_hour: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE reporter = ? AND at > ?")
+                .bind(&report.reporter)
+                .bind(at - 3_600_000)
+                .fetch_one(&mut *tx)
+                .await?;
+        if last_hour >= i64::from(per_hour) {
+            return Ok(ReportOutcome::RateLimited);
+        }
+        let repeat: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE reporter = ? AND bank = ? AND channel = ? AND counted = 1 \
+             AND deleted_at IS NULL AND at > ? LIMIT 1",
+        )
+        .bind(&report.reporter)
+        .bind(&report.bank)
+        .bind(report.channel.as_str())
+        .bind(at - dedup.num_milliseconds())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let counted = repeat.is_none();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO reports (bank, channel, at, reporter, counted, comment) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(&report.bank)
+        .bind(report.channel.as_str())
+        .bind(at)
+        .bind(&report.reporter)
+        .bind(counted)
+        .bind(&report.comment)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReportOutcome::Accepted { id, counted })
+    }
+
+    async fn delete_report(&self, id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
+        let done =
+            sqlx::query("UPDATE reports SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
+                .bind(to_ms(at))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        if done.rows_affected() > 0 {
+            return Ok(true);
+        }
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(exists.is_some())
+    }
+
+    async fn report_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ReportCount>> {
+        let rows = sqlx::query(
+            "SELECT bank, channel, COUNT(DISTINCT reporter) FROM reports \
+             WHERE at >= ? AND at < ? AND counted = 1 AND deleted_at IS NULL GROUP BY bank, channel",
+        )
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportCount {
+                    bank: r.try_get(0)?,
+                    channel: r.try_get(1)?,
+                    reporters: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn report_buckets(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+        bucket: chrono::Duration,
+    ) -> StoreResult<Vec<ReportBucket>> {
+        let width = bucket.num_milliseconds().max(1);
+        let rows = sqlx::query(
+            "SELECT channel, (at / ?) * ? AS b, COUNT(DISTINCT reporter) FROM reports \
+             WHERE bank = ? AND at >= ? AND counted = 1 AND deleted_at IS NULL GROUP BY channel, b ORDER BY b",
+        )
+        .bind(width)
+        .bind(width)
+        .bind(bank)
+        .bind(to_ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportBucket {
+                    channel: r.try_get(0)?,
+                    start: from_ms(r.try_get(1)?),
+                    reporters: r.try_get(2)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn upsert_window(&self, w: &NewWindow, now: DateTime<Utc>) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = &w.config_key {
+            let existing: Option<i64> = sqlx::query_scalar(
+                "SELECT incident_id FROM maintenance_windows WHERE config_key = ?",
+            )
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(id) = existing {
+                let changed = sqlx::query(
+                    "UPDATE incidents SET title_ar = ?, title_fr = ?, title_en = ? WHERE id = ? \
+                     AND (title_ar IS NOT ? OR title_fr IS NOT ? OR title_en IS NOT ?)",
+                )
+                .bind(&w.title.ar)
+                .bind(&w.title.fr)
+                .bind(&w.title.en)
+                .bind(id)
+                .bind(&w.title.ar)
+                .bind(&w.title.fr)
+                .bind(&w.title.en)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+                    > 0;
+                sqlx::query(
+                    "UPDATE maintenance_windows SET source_url = ?, sequence = sequence + ? WHERE incident_id = ?",
+                )
+                .bind(&w.source)
+                .bind(i64::from(changed))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return Ok(id);
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO incidents (kind, state, title_ar, title_fr, title_en, started_at, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(IncidentKind::Maintenance.as_str())
+        .bind(IncidentState::Scheduled.as_str())
+        .bind(&w.title.ar)
+        .bind(&w.title.fr)
+        .bind(&w.title.en)
+        .bind(to_ms(w.starts))
+        .bind(to_ms(now))
+        .bind(to_ms(now))
+        .fetch_one(&mut *tx)
+        .await?;
+        for channel in &w.channels {
+            sqlx::query("INSERT INTO incident_scopes (incident_id, bank, channel) VALUES (?, ?, ?) ON CONFLICT DO NOTHING")
+                .bind(id)
+                .bind(&w.bank)
+                .bind(channel.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query(
+            "INSERT INTO maintenance_windows (incident_id, starts, ends, source_url, config_key) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(to_ms(w.starts))
+        .bind(to_ms(w.ends))
+        .bind(&w.source)
+        .bind(&w.config_key)
+        .execute(&mut *tx)
+        .await?;
+        insert_update(
+            &mut tx,
+            id,
+            &NewUpdate {
+                at: now,
+                state: IncidentState::Scheduled,
+                source: Source::Operator,
+                message: w.title.clone(),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn windows(&self, filter: &WindowFilter) -> StoreResult<Vec<WindowRow>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
+            "SELECT i.id, i.state, i.title_ar, i.title_fr, i.title_en, w.starts, w.ends, w.source_url, w.sequence, i.updated_at, \
+             (SELECT s.bank FROM incident_scopes s WHERE s.incident_id = i.id LIMIT 1), \
+             (SELECT GROUP_CONCAT(s.channel, ',') FROM incident_scopes s WHERE s.incident_id = i.id) \
+             FROM maintenance_windows w JOIN incidents i ON i.id = w.incident_id WHERE 1 = 1",
+        );
+        if let Some(bank) = &filter.bank {
+            q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id AND s.bank = ")
+                .push_bind(bank)
+                .push(")");
+        }
+        if filter.open_only {
+            q.push(" AND i.resolved_at IS NULL");
+        }
+        if let Some(after) = filter.ended_after {
+            q.push(" AND w.ends > ").push_bind(to_ms(after));
+        }
+        q.push(" ORDER BY w.starts, i.id LIMIT ")
+            .push_bind(i64::from(filter.limit.max(1)));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                let channels: Option<String> = r.try_get(11)?;
+                let mut channels: Vec<String> = channels
+                    .unwrap_or_default()
+                    .split(',')
+                    .filter(|c| !c.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                channels.sort_by_key(|c| c.parse::<crate::domain::Channel>().ok());
+                Ok(WindowRow {
+                    incident_id: r.try_get(0)?,
+                    state: r.try_get(1)?,
+                    title: names_at(r, 2)?,
+                    starts: from_ms(r.try_get(5)?),
+                    ends: from_ms(r.try_get(6)?),
+                    source: r.try_get(7)?,
+                    sequence: r.try_get(8)?,
+                    updated_at: from_ms(r.try_get(9)?),
+                    bank: r.try_get::<Option<String>, _>(10)?.unwrap_or_default(),
+                    channels,
+                })
+            })
+            .collect()
+    }
+
+    async fn retitle(&self, incident_id: i64, title: &Names, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE incidents SET title_ar = COALESCE(?, title_ar), title_fr = COALESCE(?, title_fr), \
+             title_en = COALESCE(?, title_en), updated_at = MAX(updated_at, ?) WHERE id = ?",
+        )
+        .bind(&title.ar)
+        .bind(&title.fr)
+        .bind(&title.en)
+        .bind(to_ms(at))
+        .bind(incident_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn audit(&self, e: &AuditEntry) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(to_ms(e.at))
+        .bind(&e.actor)
+        .bind(&e.action)
+        .bind(&e.target)
+        .bind(&e.detail)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 }
 

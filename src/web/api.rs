@@ -1,7 +1,7 @@
 //! The public JSON API under `/api/v1`. Times are RFC 3339 with the configured zone's offset.
 
-use axum::extract::{Path, State};
-use axum::http::{header, HeaderValue};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
@@ -9,10 +9,11 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::error::AppError;
+use super::pages::query_param;
 use crate::app::AppState;
-use crate::domain::{Names, Status};
+use crate::domain::{Channel, Confidence, Names, Status};
 use crate::signals::live::BankNow;
-use crate::store::{IncidentFilter, IncidentRow, UpdateRow};
+use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
 
 fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).to_rfc3339()
@@ -24,6 +25,12 @@ pub struct ChannelView {
     status: Status,
     since: Option<String>,
     incident_id: Option<i64>,
+    /// How sure the status is: confirmed, likely or announced; null when all is well.
+    confidence: Option<Confidence>,
+    /// Distinct reporters over the surge window, and the usual level at this time of day.
+    reports: i64,
+    reports_usual: f64,
+    report_surge: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     probes: Option<Vec<ProbeView>>,
 }
@@ -77,8 +84,40 @@ pub struct IncidentView {
     affected: Vec<AffectedView>,
     sources: Vec<String>,
     url: String,
+    /// For an outage that continued past an announced window: that window's incident.
+    overrun_of: Option<i64>,
+    /// For maintenance: the announced window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    window: Option<WindowView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     updates: Option<Vec<UpdateView>>,
+}
+
+#[derive(Serialize)]
+pub struct WindowView {
+    id: i64,
+    bank: String,
+    channels: Vec<String>,
+    starts: String,
+    ends: String,
+    title: Names,
+    source: Option<String>,
+    state: String,
+    url: String,
+}
+
+pub fn window_view(w: &WindowRow, tz: Tz) -> WindowView {
+    WindowView {
+        id: w.incident_id,
+        bank: w.bank.clone(),
+        channels: w.channels.clone(),
+        starts: rfc3339(w.starts, tz),
+        ends: rfc3339(w.ends, tz),
+        title: w.title.clone(),
+        source: w.source.clone(),
+        state: w.state.clone(),
+        url: format!("/incidents/{}", w.incident_id),
+    }
 }
 
 #[derive(Serialize)]
@@ -96,8 +135,15 @@ pub struct UpdateView {
     message: Names,
 }
 
-fn incident_view(row: IncidentRow, updates: Option<Vec<UpdateRow>>, tz: Tz) -> IncidentView {
+fn incident_view(
+    row: IncidentRow,
+    updates: Option<Vec<UpdateRow>>,
+    window: Option<WindowView>,
+    tz: Tz,
+) -> IncidentView {
     IncidentView {
+        overrun_of: row.overrun_of,
+        window,
         url: format!("/incidents/{}", row.id),
         id: row.id,
         kind: row.kind,
@@ -134,8 +180,12 @@ fn bank_view(
 ) -> Option<BankView> {
     let bank = state.config.bank(slug)?;
     let tz = state.config.timezone;
-    let channels = bank
-        .probed_channels()
+    // The channels the snapshot shows (probed ones, and any other a signal speaks of).
+    let shown: Vec<Channel> = match now {
+        Some(n) => n.channels.iter().map(|c| c.channel).collect(),
+        None => bank.probed_channels(),
+    };
+    let channels = shown
         .into_iter()
         .map(|channel| {
             let c = now.and_then(|n| n.channels.iter().find(|c| c.channel == channel));
@@ -144,6 +194,10 @@ fn bank_view(
                 status: c.map_or(Status::Unknown, |c| c.status),
                 since: c.and_then(|c| c.since).map(|t| rfc3339(t, tz)),
                 incident_id: c.and_then(|c| c.incident),
+                confidence: c.and_then(|c| c.confidence),
+                reports: c.map_or(0, |c| c.reports),
+                reports_usual: c.map_or(0.0, |c| c.baseline),
+                report_surge: c.is_some_and(|c| c.surge),
                 probes: with_probes.then(|| {
                     bank.probes
                         .iter()
@@ -223,7 +277,7 @@ pub async fn bank(
         .await?;
     view.open_incidents = Some(
         open.into_iter()
-            .map(|r| incident_view(r, None, state.config.timezone))
+            .map(|r| incident_view(r, None, None, state.config.timezone))
             .collect(),
     );
     Ok(json(view))
@@ -233,12 +287,78 @@ pub async fn incident(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let not_found = || AppError::NotFound(format!("No incident has the id `{id}`."));
-    let n: i64 = id.parse().map_err(|_| not_found())?;
-    let (row, updates) = state.store.incident(n).await?.ok_or_else(not_found)?;
-    Ok(json(incident_view(
-        row,
-        Some(updates),
-        state.config.timezone,
-    )))
+    let n: i64 = id
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("No incident has the id `{id}`.")))?;
+    incident_response(&state, n, StatusCode::OK).await
+}
+
+/// One incident with its updates (and its window, for maintenance), as JSON.
+pub async fn incident_response(
+    state: &AppState,
+    id: i64,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    let tz = state.config.timezone;
+    let (row, updates) = state
+        .store
+        .incident(id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("No incident has the id `{id}`.")))?;
+    let window = if row.kind == "maintenance" {
+        let bank = row.scopes.first().map(|s| s.0.clone());
+        state
+            .store
+            .windows(&WindowFilter {
+                bank,
+                open_only: false,
+                ended_after: None,
+                limit: 10_000,
+            })
+            .await?
+            .into_iter()
+            .find(|w| w.incident_id == id)
+            .map(|w| window_view(&w, tz))
+    } else {
+        None
+    };
+    let mut res = json(incident_view(row, Some(updates), window, tz));
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// `GET /api/v1/maintenance?bank=&upcoming=true`: announced windows, soonest first.
+pub async fn maintenance(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, AppError> {
+    let q = q.as_deref();
+    let bank = query_param(q, "bank");
+    if let Some(b) = &bank {
+        if state.config.bank(b).is_none() {
+            return Err(AppError::NotFound(format!("No bank is called `{b}`.")));
+        }
+    }
+    let upcoming = match query_param(q, "upcoming").as_deref() {
+        None | Some("false") => false,
+        Some("true") => true,
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "`upcoming` takes true or false, not `{other}`."
+            )))
+        }
+    };
+    let windows = state
+        .store
+        .windows(&WindowFilter {
+            bank,
+            open_only: upcoming,
+            ended_after: None,
+            limit: 1000,
+        })
+        .await?;
+    let tz = state.config.timezone;
+    Ok(json(serde_json::json!({
+        "maintenance": windows.iter().map(|w| window_view(w, tz)).collect::<Vec<_>>()
+    })))
 }

@@ -2,17 +2,20 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
 pub mod cache;
 pub mod error;
-pub mod format;
+pub mod input;
 pub mod lang;
+pub mod operator;
 pub mod ops;
 pub mod pages;
+pub mod reports;
 pub mod svg;
 pub mod views;
 
 use axum::http::{header, HeaderValue};
-use axum::routing::get;
+use axum::routing::{delete, get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -27,12 +30,24 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/banks/{slug}", get(pages::bank))
         .route("/incidents/{id}", get(pages::incident))
+        .route(
+            "/report",
+            get(reports::report_form).post(reports::submit_form),
+        )
         .route("/static/{file}", get(assets::serve))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .route("/api/v1/status", get(api::status))
         .route("/api/v1/banks/{slug}", get(api::bank))
+        .route("/api/v1/incidents", post(operator::create_incident))
         .route("/api/v1/incidents/{id}", get(api::incident))
+        .route("/api/v1/incidents/{id}/updates", post(operator::add_update))
+        .route(
+            "/api/v1/maintenance",
+            get(api::maintenance).post(operator::create_window),
+        )
+        .route("/api/v1/reports", post(reports::post_report))
+        .route("/api/v1/reports/{id}", delete(operator::delete_report))
         .fallback(error::fallback)
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -11,17 +11,17 @@ use axum::response::{IntoResponse, Response};
 use chrono::{Duration, DurationRound, Utc};
 
 use super::error::{AppError, PageError};
-use super::format::local_time;
 use super::lang::{negotiate, COOKIE};
-use super::svg::{sparkline, uptime_bars, DayBar};
+use super::svg::{report_chart, sparkline, uptime_bars, DayBar};
 use super::views::{
     BankCard, BankPage, ChannelChip, ChannelRow, HomePage, IncidentCard, IncidentPage, Layout,
-    ProbeRow, StatusBadge, UpdateView,
+    ProbeRow, StatusBadge, UpdateView, WindowCard,
 };
 use crate::app::AppState;
 use crate::domain::{Lang, Status};
 use crate::i18n::{channel_name, term, text};
-use crate::store::{Counts, IncidentFilter};
+use crate::i18n::{duration, local_time};
+use crate::store::{Counts, IncidentFilter, WindowFilter};
 
 /// The first value of `name` in a query string.
 pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
@@ -30,7 +30,7 @@ pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn page_lang(
+pub fn page_lang(
     state: &AppState,
     query: Option<&str>,
     headers: &HeaderMap,
@@ -114,11 +114,23 @@ async fn render_home(state: &AppState, lang: Lang) -> Result<String, AppError> {
             limit: 100,
         })
         .await?;
+    let windows = state
+        .store
+        .windows(&WindowFilter {
+            bank: None,
+            open_only: true,
+            ended_after: None,
+            limit: 100,
+        })
+        .await?;
     let namer = bank_namer(state, lang);
     let ongoing = open
         .iter()
+        .filter(|r| r.kind != "maintenance")
         .map(|r| IncidentCard::new(r, lang, tz, &namer))
         .collect();
+    let (now_w, upcoming): (Vec<_>, Vec<_>) =
+        windows.iter().partition(|w| w.state == "in_progress");
     let mut banks: Vec<BankCard> = state
         .config
         .banks
@@ -148,7 +160,8 @@ async fn render_home(state: &AppState, lang: Lang) -> Result<String, AppError> {
         "major_outage" => 0,
         "partial_outage" => 1,
         "degraded" => 2,
-        _ => 3,
+        "maintenance" => 3,
+        _ => 4,
     });
     let t = text(lang);
     let page = HomePage {
@@ -160,6 +173,14 @@ async fn render_home(state: &AppState, lang: Lang) -> Result<String, AppError> {
             snapshot.network_cut_since,
         ),
         ongoing,
+        maintenance_now: now_w
+            .into_iter()
+            .map(|w| WindowCard::new(w, lang, tz, &namer))
+            .collect(),
+        maintenance_upcoming: upcoming
+            .into_iter()
+            .map(|w| WindowCard::new(w, lang, tz, &namer))
+            .collect(),
         banks,
     };
     Ok(page.render()?)
@@ -203,6 +224,11 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
     let daily = state.store.daily_rollups(slug, first_day).await?;
     let first_hour = now.duration_trunc(Duration::hours(1)).unwrap_or(now) - Duration::hours(23);
     let hourly = state.store.hourly_rollups(slug, first_hour).await?;
+    // Eight days of hourly report counts: today's chart and the same hours on the 7 days before.
+    let report_hours = state
+        .store
+        .report_buckets(slug, first_hour - Duration::days(7), Duration::hours(1))
+        .await?;
     let incidents = state
         .store
         .incidents(&IncidentFilter {
@@ -211,10 +237,24 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
             limit: 20,
         })
         .await?;
+    let windows = state
+        .store
+        .windows(&WindowFilter {
+            bank: Some(slug.to_owned()),
+            open_only: false,
+            ended_after: Some(now - Duration::days(30)),
+            limit: 20,
+        })
+        .await?;
 
     let bank_now = snapshot.bank(slug);
+    let shown: Vec<_> = match bank_now {
+        Some(b) => b.channels.iter().map(|c| c.channel).collect(),
+        None => bank.probed_channels(),
+    };
+    let probed = bank.probed_channels();
     let mut channels = Vec::new();
-    for channel in bank.probed_channels() {
+    for channel in shown {
         let now_c = bank_now.and_then(|b| b.channels.iter().find(|c| c.channel == channel));
         let status = now_c.map_or(Status::Unknown, |c| c.status);
         let by_day: HashMap<_, &Counts> = daily
@@ -251,12 +291,52 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
                 c.and_then(|c| c.mean_latency_ms())
             })
             .collect();
+        let reports: HashMap<_, i64> = report_hours
+            .iter()
+            .filter(|r| r.channel == channel.as_str())
+            .map(|r| (r.start, r.reporters))
+            .collect();
+        let hour = |i: i64| first_hour + Duration::hours(i);
+        let counts: Vec<i64> = (0..24)
+            .map(|i| reports.get(&hour(i)).copied().unwrap_or(0))
+            .collect();
+        let usual: Vec<f64> = (0..24)
+            .map(|i| {
+                let past: i64 = (1..=7)
+                    .map(|d| {
+                        reports
+                            .get(&(hour(i) - Duration::days(d)))
+                            .copied()
+                            .unwrap_or(0)
+                    })
+                    .sum();
+                past as f64 / 7.0
+            })
+            .collect();
         let name = channel_name(channel, lang);
         channels.push(ChannelRow {
+            slug: channel.as_str(),
             name,
             status: StatusBadge::new(status, lang),
             since: now_c.and_then(|c| c.since).map(|s| local_time(s, tz)),
             incident: now_c.and_then(|c| c.incident),
+            confidence: now_c
+                .and_then(|c| c.confidence)
+                .map(|c| term(c.as_str(), lang).to_owned()),
+            reports_now: now_c
+                .filter(|c| c.reports > 0)
+                .map(|c| (c.reports, format!("{:.1}", c.baseline))),
+            reports_chart: if counts.iter().any(|c| *c > 0) || usual.iter().any(|u| *u > 0.0) {
+                report_chart(
+                    &counts,
+                    &usual,
+                    lang.is_rtl(),
+                    &format!("{name}: {}", t.reports_24h),
+                )
+            } else {
+                String::new()
+            },
+            probed: probed.contains(&channel),
             bars: uptime_bars(
                 &bars,
                 lang.is_rtl(),
@@ -276,32 +356,7 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
                 .probes
                 .iter()
                 .filter(|p| p.channel() == Some(channel))
-                .map(|p| {
-                    let last = state.live.last_check(&p.id);
-                    ProbeRow {
-                        url: p.url.clone(),
-                        failing: last.as_ref().is_some_and(|c| c.outcome == "down"),
-                        last: last.map_or_else(
-                            || t.not_checked_yet.to_owned(),
-                            |c| {
-                                let what = match (c.http_status, c.error_class) {
-                                    (_, Some(class)) => format!(
-                                        "{class}{}",
-                                        c.http_status.map(|s| format!(" {s}")).unwrap_or_default()
-                                    ),
-                                    (Some(s), None) => format!("HTTP {s}"),
-                                    (None, None) => c.outcome.to_owned(),
-                                };
-                                format!(
-                                    "{} · {what} · {} {}",
-                                    local_time(c.at, tz),
-                                    c.latency_ms,
-                                    t.ms
-                                )
-                            },
-                        ),
-                    }
-                })
+                .map(|p| probe_row(state, p, lang))
                 .collect(),
         });
     }
@@ -315,16 +370,53 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
             tz,
             snapshot.network_cut_since,
         ),
+        slug: slug.to_owned(),
         name,
         website: bank.website.clone(),
         status: StatusBadge::new(bank_now.map_or(Status::Unknown, |b| b.status), lang),
         channels,
+        windows: windows
+            .iter()
+            .rev()
+            .map(|w| WindowCard::new(w, lang, tz, &namer))
+            .collect(),
         incidents: incidents
             .iter()
+            .filter(|r| r.kind != "maintenance")
             .map(|r| IncidentCard::new(r, lang, tz, &namer))
             .collect(),
+        window_minutes: state.config.reports.window.as_secs() / 60,
     };
     Ok(page.render()?)
+}
+
+/// A probe's URL and what its last check found.
+fn probe_row(state: &AppState, p: &crate::domain::ProbeSpec, lang: Lang) -> ProbeRow {
+    let t = text(lang);
+    let last = state.live.last_check(&p.id);
+    ProbeRow {
+        url: p.url.clone(),
+        failing: last.as_ref().is_some_and(|c| c.outcome == "down"),
+        last: last.map_or_else(
+            || t.not_checked_yet.to_owned(),
+            |c| {
+                let what = match (c.http_status, c.error_class) {
+                    (_, Some(class)) => format!(
+                        "{class}{}",
+                        c.http_status.map(|s| format!(" {s}")).unwrap_or_default()
+                    ),
+                    (Some(s), None) => format!("HTTP {s}"),
+                    (None, None) => c.outcome.to_owned(),
+                };
+                format!(
+                    "{} · {what} · {} {}",
+                    local_time(c.at, state.config.timezone),
+                    c.latency_ms,
+                    t.ms
+                )
+            },
+        ),
+    }
 }
 
 pub async fn incident(
@@ -355,6 +447,43 @@ async fn render_incident(state: &AppState, id: i64, lang: Lang) -> Result<String
     };
     let namer = bank_namer(state, lang);
     let inc = IncidentCard::new(&row, lang, tz, &namer);
+    let bank_windows = if row.kind == "maintenance" || row.overrun_of.is_some() {
+        state
+            .store
+            .windows(&WindowFilter {
+                bank: row.scopes.first().map(|s| s.0.clone()),
+                open_only: false,
+                ended_after: None,
+                limit: 10_000,
+            })
+            .await?
+    } else {
+        Vec::new()
+    };
+    let window_of = |wid: i64| bank_windows.iter().find(|w| w.incident_id == wid);
+    let window = if row.kind == "maintenance" {
+        window_of(id)
+    } else {
+        None
+    };
+    let overrun = row.overrun_of.and_then(window_of).map(|w| {
+        let end = row.resolved_at.unwrap_or_else(Utc::now);
+        (
+            w.incident_id,
+            local_time(w.ends, tz),
+            duration(w.ends, end.max(w.ends), lang),
+        )
+    });
+    let has = |s: &str| row.sources.iter().any(|x| x == s);
+    let confidence = if row.kind == "maintenance" {
+        Some("announced")
+    } else if has("operator") || (has("probe") && has("reports")) {
+        Some("confirmed")
+    } else if has("probe") || has("reports") {
+        Some("likely")
+    } else {
+        None
+    };
     let page = IncidentPage {
         l: Layout::new(
             lang,
@@ -368,6 +497,11 @@ async fn render_incident(state: &AppState, id: i64, lang: Lang) -> Result<String
             .iter()
             .map(|s| term(s, lang).to_owned())
             .collect(),
+        confidence: confidence.map(|c| term(c, lang).to_owned()),
+        window: window.map(|w| WindowCard::new(w, lang, tz, &namer)),
+        overrun,
+        // Put on the record well after it started: known from the press, not seen live.
+        recorded_later: row.created_at - row.started_at > Duration::hours(1),
         updates: updates
             .iter()
             .rev()

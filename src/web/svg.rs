@@ -96,6 +96,56 @@ pub fn sparkline(points: &[Option<i64>], rtl: bool, label: &str) -> String {
     out
 }
 
+/// Reporters per hour as bars, with the usual level per hour as a dashed line.
+pub fn report_chart(counts: &[i64], usual: &[f64], rtl: bool, label: &str) -> String {
+    let n = counts.len().max(1);
+    let max = counts
+        .iter()
+        .map(|c| *c as f64)
+        .chain(usual.iter().copied())
+        .fold(1.0_f64, f64::max);
+    let (w, h) = (240.0, 40.0);
+    let slot_w = w / n as f64;
+    let mut out = format!(
+        "<svg class=\"reports\" viewBox=\"0 0 240 40\" role=\"img\" aria-label=\"{}\">",
+        escape(label)
+    );
+    for (i, c) in counts.iter().enumerate() {
+        let slot = if rtl { n - 1 - i } else { i };
+        let bh = *c as f64 / max * (h - 2.0);
+        if *c > 0 {
+            let _ = write!(
+                out,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\"><title>{c}</title></rect>",
+                slot as f64 * slot_w + 0.5,
+                h - bh,
+                slot_w - 1.0
+            );
+        }
+    }
+    let points: Vec<String> = usual
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let slot = if rtl { n - 1 - i } else { i };
+            format!(
+                "{:.1},{:.1}",
+                (slot as f64 + 0.5) * slot_w,
+                h - u / max * (h - 2.0)
+            )
+        })
+        .collect();
+    if !points.is_empty() {
+        let _ = write!(
+            out,
+            "<polyline class=\"usual\" points=\"{}\"/>",
+            points.join(" ")
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

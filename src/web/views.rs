@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use super::assets::STYLE_HREF;
-use super::format::{duration, local_time};
 use crate::domain::{Lang, Status};
+use crate::i18n::{duration, local_time};
 use crate::i18n::{status_icon, status_name, term, text, Text};
 use crate::store::IncidentRow;
 
@@ -133,10 +133,16 @@ pub struct ChannelChip {
 
 /// A channel on the bank page.
 pub struct ChannelRow {
+    pub slug: &'static str,
     pub name: &'static str,
     pub status: StatusBadge,
     pub since: Option<String>,
     pub incident: Option<i64>,
+    pub confidence: Option<String>,
+    /// Reporters over the surge window and the usual level, when anyone reported.
+    pub reports_now: Option<(i64, String)>,
+    pub reports_chart: String,
+    pub probed: bool,
     pub bars: String,
     pub availability: String,
     pub sparkline: String,
@@ -157,11 +163,51 @@ pub struct UpdateView {
     pub message: String,
 }
 
+/// An announced maintenance window in a list.
+pub struct WindowCard {
+    pub id: i64,
+    pub bank: String,
+    pub title: String,
+    pub channels: String,
+    pub starts: String,
+    pub ends: String,
+    pub state_label: String,
+    pub source: Option<String>,
+}
+
+impl WindowCard {
+    pub fn new(
+        w: &crate::store::WindowRow,
+        lang: Lang,
+        tz: Tz,
+        bank_name: impl Fn(&str) -> String,
+    ) -> Self {
+        let channels: Vec<&str> = w
+            .channels
+            .iter()
+            .filter_map(|c| c.parse().ok())
+            .map(|c| crate::i18n::channel_name(c, lang))
+            .collect();
+        WindowCard {
+            id: w.incident_id,
+            bank: bank_name(&w.bank),
+            title: w.title.get(lang).to_owned(),
+            channels: channels.join(", "),
+            starts: local_time(w.starts, tz),
+            ends: local_time(w.ends, tz),
+            state_label: term(&w.state, lang).to_owned(),
+            source: w.source.clone(),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 pub struct HomePage {
     pub l: Layout,
     pub ongoing: Vec<IncidentCard>,
+    pub maintenance_now: Vec<WindowCard>,
+    pub maintenance_upcoming: Vec<WindowCard>,
     pub banks: Vec<BankCard>,
 }
 
@@ -169,11 +215,14 @@ pub struct HomePage {
 #[template(path = "bank.html")]
 pub struct BankPage {
     pub l: Layout,
+    pub slug: String,
     pub name: String,
     pub website: Option<String>,
     pub status: StatusBadge,
     pub channels: Vec<ChannelRow>,
+    pub windows: Vec<WindowCard>,
     pub incidents: Vec<IncidentCard>,
+    pub window_minutes: u64,
 }
 
 #[derive(Template)]
@@ -182,7 +231,33 @@ pub struct IncidentPage {
     pub l: Layout,
     pub inc: IncidentCard,
     pub sources: Vec<String>,
+    pub confidence: Option<String>,
+    pub window: Option<WindowCard>,
+    /// The maintenance this outage overran: its id, announced end, and by how much.
+    pub overrun: Option<(i64, String, String)>,
+    pub recorded_later: bool,
     pub updates: Vec<UpdateView>,
+}
+
+pub struct SelectOption {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    pub l: Layout,
+    pub banks: Vec<SelectOption>,
+    pub channels: Vec<SelectOption>,
+    pub comment: String,
+    pub max_comment: usize,
+    pub csrf: String,
+    pub error: Option<String>,
+    /// After a report: whether it counted.
+    pub thanks: Option<bool>,
+    pub bank_slug: Option<String>,
 }
 
 #[derive(Template)]

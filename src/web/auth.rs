@@ -1,0 +1,110 @@
+//! The operator API's bearer token: checked in constant time, never printed, and known in
+//! the audit table only by a short id derived from it.
+
+use std::fmt;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use sha2::{Digest, Sha256};
+
+use super::error::AppError;
+use crate::app::AppState;
+
+pub const ENV: &str = "BANKSTATUS_ADMIN_TOKEN";
+
+#[derive(Clone)]
+pub struct AdminToken {
+    digest: [u8; 32],
+    id: String,
+}
+
+impl fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AdminToken({})", self.id)
+    }
+}
+
+fn digest(s: &str) -> [u8; 32] {
+    Sha256::digest(s.as_bytes()).into()
+}
+
+impl AdminToken {
+    pub fn new(token: &str) -> Self {
+        let digest = digest(token);
+        let id = format!("token:{}", hex(&digest[..4]));
+        AdminToken { digest, id }
+    }
+
+    /// From `BANKSTATUS_ADMIN_TOKEN`; an empty value counts as none.
+    pub fn from_env() -> Option<Self> {
+        std::env::var(ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .map(|t| Self::new(t.trim()))
+    }
+
+    /// Compares digests, so neither the length nor a prefix of the token leaks.
+    fn matches(&self, given: &str) -> bool {
+        let given = digest(given);
+        given
+            .iter()
+            .zip(self.digest.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// An authenticated operator; `actor` is the token's id for the audit table.
+pub struct Operator {
+    pub actor: String,
+}
+
+impl FromRequestParts<AppState> for Operator {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = &state.admin_token else {
+            return Err(AppError::Forbidden(format!(
+                "The operator API is disabled on this server: start it with {ENV} set."
+            )));
+        };
+        let given = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim);
+        match given {
+            Some(g) if token.matches(g) => Ok(Operator {
+                actor: token.id.clone(),
+            }),
+            Some(_) => Err(AppError::Unauthorized(
+                "The operator token is wrong.".to_owned(),
+            )),
+            None => Err(AppError::Unauthorized(
+                "The operator API needs an `Authorization: Bearer <token>` header.".to_owned(),
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let t = AdminToken::new("s3cret-value");
+        assert!(!format!("{t:?}").contains("s3cret"));
+        assert!(t.matches("s3cret-value"));
+        assert!(!t.matches("s3cret-valu"));
+    }
+}

@@ -1,0 +1,436 @@
+//! The operator API: incidents and advisories, timeline updates, maintenance windows and
+//! report moderation. Every action is written to the audit table.
+
+use axum::extract::{Path, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::api::{incident_response, window_view};
+use super::auth::Operator;
+use super::error::AppError;
+use super::input;
+use crate::app::AppState;
+use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
+use crate::signals::engine::Command;
+use crate::store::{AuditEntry, NewIncident, NewUpdate, NewWindow, WindowFilter};
+use crate::timezone::parse_input;
+
+/// Texts in up to three languages, as the API takes them.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct NamesBody {
+    ar: Option<String>,
+    fr: Option<String>,
+    en: Option<String>,
+}
+
+impl NamesBody {
+    /// Trimmed, with empty texts dropped; `what` names the field in the error.
+    fn into_names(self, what: &str, required: bool) -> Result<Names, AppError> {
+        let clean = |s: Option<String>| -> Result<Option<String>, AppError> {
+            let Some(s) = s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) else {
+                return Ok(None);
+            };
+            if s.chars().count() > 2000 {
+                return Err(AppError::Unprocessable(format!(
+                    "`{what}` is longer than 2000 characters."
+                )));
+            }
+            Ok(Some(s))
+        };
+        let names = Names {
+            ar: clean(self.ar)?,
+            fr: clean(self.fr)?,
+            en: clean(self.en)?,
+        };
+        if required && names.is_empty() {
+            return Err(AppError::Unprocessable(format!(
+                "`{what}` needs a text in at least one of ar, fr, en."
+            )));
+        }
+        Ok(names)
+    }
+}
+
+fn known_banks(state: &AppState, banks: &[String]) -> Result<(), AppError> {
+    if banks.is_empty() {
+        return Err(AppError::Unprocessable(
+            "`banks` is empty; name at least one bank.".to_owned(),
+        ));
+    }
+    for b in banks {
+        if state.config.bank(b).is_none() {
+            let known: Vec<&str> = state.config.banks.iter().map(|b| b.slug.as_str()).collect();
+            return Err(AppError::Unprocessable(format!(
+                "Unknown bank `{b}`; known banks: {}.",
+                known.join(", ")
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn channels(raw: Option<Vec<String>>) -> Result<Vec<Channel>, AppError> {
+    let Some(raw) = raw else {
+        return Ok(Channel::ALL.to_vec());
+    };
+    if raw.is_empty() {
+        return Err(AppError::Unprocessable(
+            "`channels` is empty; omit it to mean every channel.".to_owned(),
+        ));
+    }
+    let mut out = Vec::new();
+    for c in raw {
+        let ch = c
+            .parse::<Channel>()
+            .map_err(|e| AppError::Unprocessable(format!("{e}.")))?;
+        if !out.contains(&ch) {
+            out.push(ch);
+        }
+    }
+    Ok(out)
+}
+
+fn time(state: &AppState, field: &str, raw: &str) -> Result<DateTime<Utc>, AppError> {
+    let t = parse_input(raw, state.config.timezone)
+        .map_err(|e| AppError::Unprocessable(format!("`{field}`: {e}.")))?;
+    if t > Utc::now() + chrono::Duration::minutes(5) {
+        return Err(AppError::Unprocessable(format!(
+            "`{field}` is in the future; only past events are recorded."
+        )));
+    }
+    Ok(t)
+}
+
+fn state_for(kind: &str, raw: &str) -> Result<IncidentState, AppError> {
+    let state = raw
+        .parse::<IncidentState>()
+        .map_err(|e| AppError::Unprocessable(format!("`state`: {e}.")))?;
+    let fits = match kind {
+        "maintenance" => matches!(
+            state,
+            IncidentState::Scheduled | IncidentState::InProgress | IncidentState::Completed
+        ),
+        _ => !matches!(
+            state,
+            IncidentState::Scheduled | IncidentState::InProgress | IncidentState::Completed
+        ),
+    };
+    if fits {
+        Ok(state)
+    } else {
+        Err(AppError::Unprocessable(format!(
+            "An incident of kind {kind} cannot be `{raw}`."
+        )))
+    }
+}
+
+async fn audit(
+    state: &AppState,
+    op: &Operator,
+    action: &str,
+    target: String,
+    detail: Option<String>,
+) -> Result<(), AppError> {
+    state
+        .store
+        .audit(&AuditEntry {
+            at: Utc::now(),
+            actor: op.actor.clone(),
+            action: action.to_owned(),
+            target: Some(target),
+            detail,
+        })
+        .await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentBody {
+    kind: String,
+    banks: Vec<String>,
+    channels: Option<Vec<String>>,
+    title: NamesBody,
+    #[serde(default)]
+    message: NamesBody,
+    state: Option<String>,
+    started_at: Option<String>,
+    resolved_at: Option<String>,
+}
+
+/// `POST /api/v1/incidents`: an outage or an advisory, possibly one from the past.
+pub async fn create_incident(
+    State(state): State<AppState>,
+    op: Operator,
+    req: Request,
+) -> Result<Response, AppError> {
+    let body: IncidentBody = input::json(req).await?;
+    let kind = match body.kind.as_str() {
+        "outage" => IncidentKind::Outage,
+        "advisory" => IncidentKind::Advisory,
+        "maintenance" => {
+            return Err(AppError::Unprocessable(
+                "Announce maintenance with POST /api/v1/maintenance, which takes its window."
+                    .to_owned(),
+            ))
+        }
+        other => {
+            return Err(AppError::Unprocessable(format!(
+                "Unknown kind `{other}`; expected outage or advisory."
+            )))
+        }
+    };
+    known_banks(&state, &body.banks)?;
+    let channels = channels(body.channels)?;
+    let title = body.title.into_names("title", true)?;
+    let message = body.message.into_names("message", false)?;
+    let wanted = state_for(
+        kind.as_str(),
+        body.state.as_deref().unwrap_or("investigating"),
+    )?;
+    let now = Utc::now();
+    let started_at = body
+        .started_at
+        .as_deref()
+        .map(|s| time(&state, "started_at", s))
+        .transpose()?
+        .unwrap_or(now);
+    let resolved_at = body
+        .resolved_at
+        .as_deref()
+        .map(|s| time(&state, "resolved_at", s))
+        .transpose()?;
+    if resolved_at.is_some_and(|r| r < started_at) {
+        return Err(AppError::Unprocessable(
+            "`resolved_at` is before `started_at`.".to_owned(),
+        ));
+    }
+    let resolved_at = resolved_at.or((wanted == IncidentState::Resolved).then_some(now));
+    let first_state = if resolved_at.is_some() && wanted == IncidentState::Resolved {
+        IncidentState::Investigating
+    } else {
+        wanted
+    };
+    let scopes = body
+        .banks
+        .iter()
+        .flat_map(|b| channels.iter().map(move |c| (b.clone(), *c)))
+        .collect();
+    let opened = state
+        .store
+        .open_incident(&NewIncident {
+            kind,
+            title: title.clone(),
+            started_at,
+            open_key: None,
+            overrun_of: None,
+            scopes,
+            first_update: NewUpdate {
+                at: started_at,
+                state: first_state,
+                source: Source::Operator,
+                message: if message.is_empty() {
+                    title
+                } else {
+                    message.clone()
+                },
+            },
+        })
+        .await?;
+    let id = opened.id();
+    if let Some(at) = resolved_at {
+        state
+            .store
+            .add_update(
+                id,
+                &NewUpdate {
+                    at,
+                    state: IncidentState::Resolved,
+                    source: Source::Operator,
+                    message: Names::default(),
+                },
+            )
+            .await?;
+    }
+    audit(
+        &state,
+        &op,
+        "create_incident",
+        format!("incident:{id}"),
+        Some(kind.as_str().to_owned()),
+    )
+    .await?;
+    state.changed(Command::Reload);
+    incident_response(&state, id, StatusCode::CREATED).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    state: String,
+    #[serde(default)]
+    message: NamesBody,
+    title: Option<NamesBody>,
+    at: Option<String>,
+}
+
+/// `POST /api/v1/incidents/{id}/updates`: confirm, retitle or resolve any incident.
+pub async fn add_update(
+    State(state): State<AppState>,
+    op: Operator,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let not_found = || AppError::NotFound(format!("No incident has the id `{id}`."));
+    let n: i64 = id.parse().map_err(|_| not_found())?;
+    let body: UpdateBody = input::json(req).await?;
+    let (incident, _) = state.store.incident(n).await?.ok_or_else(not_found)?;
+    let new_state = state_for(&incident.kind, &body.state)?;
+    let message = body.message.into_names("message", false)?;
+    let title = body
+        .title
+        .map(|t| t.into_names("title", true))
+        .transpose()?;
+    let at = body
+        .at
+        .as_deref()
+        .map(|s| time(&state, "at", s))
+        .transpose()?
+        .unwrap_or_else(Utc::now);
+    if at < incident.started_at {
+        return Err(AppError::Unprocessable(
+            "`at` is before the incident started.".to_owned(),
+        ));
+    }
+    if let Some(title) = &title {
+        state.store.retitle(n, title, at).await?;
+    }
+    state
+        .store
+        .add_update(
+            n,
+            &NewUpdate {
+                at,
+                state: new_state,
+                source: Source::Operator,
+                message,
+            },
+        )
+        .await?;
+    audit(
+        &state,
+        &op,
+        "add_update",
+        format!("incident:{n}"),
+        Some(new_state.as_str().to_owned()),
+    )
+    .await?;
+    state.changed(Command::Reload);
+    incident_response(&state, n, StatusCode::CREATED).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WindowBody {
+    bank: String,
+    channels: Vec<String>,
+    starts: String,
+    ends: String,
+    title: NamesBody,
+    source: Option<String>,
+}
+
+/// `POST /api/v1/maintenance`: an announced window, local times in the configured zone.
+pub async fn create_window(
+    State(state): State<AppState>,
+    op: Operator,
+    req: Request,
+) -> Result<Response, AppError> {
+    let body: WindowBody = input::json(req).await?;
+    known_banks(&state, std::slice::from_ref(&body.bank))?;
+    let channels = channels(Some(body.channels))?;
+    let tz = state.config.timezone;
+    let parse = |field: &str, raw: &str| {
+        parse_input(raw, tz).map_err(|e| AppError::Unprocessable(format!("`{field}`: {e}.")))
+    };
+    let starts = parse("starts", &body.starts)?;
+    let ends = parse("ends", &body.ends)?;
+    if ends <= starts {
+        return Err(AppError::Unprocessable(
+            "`ends` must be after `starts`.".to_owned(),
+        ));
+    }
+    let title = body.title.into_names("title", true)?;
+    let source = match body
+        .source
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+    {
+        Some(s) => match reqwest::Url::parse(&s) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") => Some(s),
+            _ => {
+                return Err(AppError::Unprocessable(format!(
+                    "`source` is not an http(s) URL: `{s}`."
+                )))
+            }
+        },
+        None => None,
+    };
+    let id = state
+        .store
+        .upsert_window(
+            &NewWindow {
+                bank: body.bank.clone(),
+                channels,
+                starts,
+                ends,
+                title,
+                source,
+                config_key: None,
+            },
+            Utc::now(),
+        )
+        .await?;
+    audit(
+        &state,
+        &op,
+        "create_maintenance",
+        format!("incident:{id}"),
+        None,
+    )
+    .await?;
+    state.changed(Command::Reload);
+    let window = state
+        .store
+        .windows(&WindowFilter {
+            bank: Some(body.bank),
+            open_only: false,
+            ended_after: None,
+            limit: 10_000,
+        })
+        .await?
+        .into_iter()
+        .find(|w| w.incident_id == id)
+        .ok_or_else(|| AppError::Internal(format!("window {id} vanished")))?;
+    Ok((StatusCode::CREATED, Json(window_view(&window, tz))).into_response())
+}
+
+/// `DELETE /api/v1/reports/{id}`: a deleted report no longer counts.
+pub async fn delete_report(
+    State(state): State<AppState>,
+    op: Operator,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let not_found = || AppError::NotFound(format!("No report has the id `{id}`."));
+    let n: i64 = id.parse().map_err(|_| not_found())?;
+    if !state.store.delete_report(n, Utc::now()).await? {
+        return Err(not_found());
+    }
+    audit(&state, &op, "delete_report", format!("report:{n}"), None).await?;
+    state.changed(Command::ReportsChanged);
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,419 @@
+//! Crowd reports: the JSON endpoint, the form that works without JavaScript, and what keeps
+//! them honest: reporters known only by a keyed hash of their address, a CSRF token and a
+//! honeypot on the form, deduplication and an hourly cap in the store.
+
+use std::net::{IpAddr, SocketAddr};
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use serde::Deserialize;
+use sha2::Sha256;
+
+use super::auth::hex;
+use super::error::{AppError, PageError};
+use super::input;
+use super::pages::{page_lang, query_param};
+use super::views::{Layout, ReportPage, SelectOption};
+use crate::app::AppState;
+use crate::domain::{Channel, Lang};
+use crate::i18n::{channel_name, text};
+use crate::signals::engine::Command;
+use crate::store::{DynStore, NewReport, ReportOutcome, StoreResult};
+
+/// Longest comment kept, in characters.
+pub const MAX_COMMENT: usize = 500;
+/// A reporter counts once per bank and channel within this span.
+const DEDUP_MINUTES: i64 = 10;
+const CSRF_COOKIE: &str = "report_csrf";
+
+/// The key that hashes reporters, made on first start and kept in the database.
+pub async fn reporter_key(store: &DynStore) -> StoreResult<Vec<u8>> {
+    let mut fresh = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut fresh);
+    let stored = store
+        .setting_or_insert("reporter_key", &hex(&fresh))
+        .await?;
+    Ok((0..stored.len() / 2)
+        .filter_map(|i| u8::from_str_radix(stored.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect())
+}
+
+fn mac(key: &[u8], purpose: &str, data: &[u8]) -> Vec<u8> {
+    let mut m = Hmac::<Sha256>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+    m.update(purpose.as_bytes());
+    m.update(b":");
+    m.update(data);
+    m.finalize().into_bytes().to_vec()
+}
+
+/// The client address as reports see it: behind a trusted proxy, the address the proxy
+/// appended last to `X-Forwarded-For`.
+fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+    if state.config.reports.trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
+            .next_back();
+        if let Some(ip) = forwarded {
+            return ip;
+        }
+    }
+    peer.ip()
+}
+
+/// A keyed hash of the address; IPv6 by its /64, which one subscriber usually holds whole.
+fn reporter_id(key: &[u8], ip: IpAddr) -> String {
+    let bytes = match ip {
+        IpAddr::V4(v4) => v4.octets().to_vec(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.octets().to_vec(),
+            None => v6.octets()[..8].to_vec(),
+        },
+    };
+    hex(&mac(key, "reporter", &bytes)[..16])
+}
+
+/// Drops control characters (keeping line breaks) and surrounding space.
+fn clean_comment(raw: &str) -> Option<String> {
+    let cleaned: String = raw
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
+    let trimmed = cleaned.trim();
+    (!trimmed.is_empty()).then(|| trimmed.to_owned())
+}
+
+/// Checks bank, channel and comment; the errors name what is allowed.
+fn validate(
+    state: &AppState,
+    bank: &str,
+    channel: &str,
+    comment: Option<&str>,
+) -> Result<(String, Channel, Option<String>), AppError> {
+    if state.config.bank(bank).is_none() {
+        let known: Vec<&str> = state.config.banks.iter().map(|b| b.slug.as_str()).collect();
+        return Err(AppError::Unprocessable(format!(
+            "Unknown bank `{bank}`; known banks: {}.",
+            known.join(", ")
+        )));
+    }
+    let channel = channel.parse::<Channel>().map_err(|_| {
+        AppError::Unprocessable(format!(
+            "Unknown channel `{channel}`; expected one of {}.",
+            Channel::allowed()
+        ))
+    })?;
+    let comment = comment.and_then(clean_comment);
+    if let Some(c) = &comment {
+        let n = c.chars().count();
+        if n > MAX_COMMENT {
+            return Err(AppError::Unprocessable(format!(
+                "The comment has {n} characters; at most {MAX_COMMENT} are allowed."
+            )));
+        }
+    }
+    Ok((bank.to_owned(), channel, comment))
+}
+
+/// Stores a valid report; returns its id and whether it counts.
+async fn submit(
+    state: &AppState,
+    reporter: String,
+    bank: String,
+    channel: Channel,
+    comment: Option<String>,
+) -> Result<(i64, bool), AppError> {
+    let outcome = state
+        .store
+        .add_report(
+            &NewReport {
+                bank,
+                channel,
+                at: Utc::now(),
+                reporter,
+                comment,
+            },
+            state.config.reports.per_reporter_per_hour,
+            chrono::Duration::minutes(DEDUP_MINUTES),
+        )
+        .await?;
+    match outcome {
+        ReportOutcome::Accepted { id, counted } => {
+            if counted {
+                state.changed(Command::ReportsChanged);
+            }
+            Ok((id, counted))
+        }
+        ReportOutcome::RateLimited => Err(AppError::TooManyRequests(format!(
+            "Too many reports from this address: at most {} an hour. Please try again later.",
+            state.config.reports.per_reporter_per_hour
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportBody {
+    bank: String,
+    channel: String,
+    comment: Option<String>,
+}
+
+/// `POST /api/v1/reports`: 202 with the report's id and whether it counts.
+pub async fn post_report(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let reporter = reporter_id(&state.reporter_key, client_ip(&state, peer, req.headers()));
+    let body: ReportBody = input::json(req).await?;
+    let (bank, channel, comment) =
+        validate(&state, &body.bank, &body.channel, body.comment.as_deref())?;
+    let (id, counted) = submit(&state, reporter, bank.clone(), channel, comment).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "id": id, "bank": bank, "channel": channel.as_str(), "counted": counted })),
+    )
+        .into_response())
+}
+
+/// A fresh form token: a nonce and its MAC, the same in the cookie and the hidden field.
+fn new_csrf(key: &[u8]) -> String {
+    let mut nonce = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    let n = hex(&nonce);
+    format!("{n}.{}", hex(&mac(key, "csrf", n.as_bytes())[..16]))
+}
+
+fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str) -> bool {
+    let cookie = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == CSRF_COOKIE)
+        .map(|(_, v)| v);
+    let Some((nonce, tag)) = field.split_once('.') else {
+        return false;
+    };
+    cookie == Some(field) && hex(&mac(key, "csrf", nonce.as_bytes())[..16]) == tag
+}
+
+/// What the form shows besides its fields.
+enum Outcome {
+    Form { error: Option<String> },
+    Thanks { counted: bool },
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one page, many independent pieces"
+)]
+fn render_form(
+    state: &AppState,
+    lang: Lang,
+    status: StatusCode,
+    bank: Option<&str>,
+    channel: Option<&str>,
+    comment: &str,
+    outcome: Outcome,
+    set_lang_cookie: bool,
+) -> Result<Response, PageError> {
+    let t = text(lang);
+    let csrf = new_csrf(&state.reporter_key);
+    let (error, thanks) = match outcome {
+        Outcome::Form { error } => (error, None),
+        Outcome::Thanks { counted } => (None, Some(counted)),
+    };
+    let page = ReportPage {
+        l: Layout::new(
+            lang,
+            t.report_title.to_owned(),
+            "/report",
+            state.config.timezone,
+            state.live.snapshot().network_cut_since,
+        ),
+        banks: state
+            .config
+            .banks
+            .iter()
+            .map(|b| SelectOption {
+                value: b.slug.clone(),
+                label: b.names.get(lang).to_owned(),
+                selected: bank == Some(b.slug.as_str()),
+            })
+            .collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| SelectOption {
+                value: c.as_str().to_owned(),
+                label: channel_name(*c, lang).to_owned(),
+                selected: channel == Some(c.as_str()),
+            })
+            .collect(),
+        comment: comment.to_owned(),
+        max_comment: MAX_COMMENT,
+        csrf: csrf.clone(),
+        error,
+        thanks,
+        bank_slug: bank
+            .filter(|b| state.config.bank(b).is_some())
+            .map(str::to_owned),
+    };
+    let html = page.render().map_err(|e| AppError::from(e).page(lang))?;
+    let mut res = (status, Html(html)).into_response();
+    let headers = res.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{CSRF_COOKIE}={csrf}; Path=/report; Max-Age=7200; HttpOnly; SameSite=Strict"
+    )) {
+        headers.append(header::SET_COOKIE, v);
+    }
+    if set_lang_cookie {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            super::lang::COOKIE,
+            lang.as_str()
+        )) {
+            headers.append(header::SET_COOKIE, v);
+        }
+    }
+    Ok(res)
+}
+
+/// `GET /report`, pre-filled from `?bank=&channel=`.
+pub async fn report_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+) -> Result<Response, PageError> {
+    let q = uri.query();
+    let (lang, set_cookie) = page_lang(&state, q, &headers)?;
+    let bank = query_param(q, "bank");
+    let channel = query_param(q, "channel");
+    render_form(
+        &state,
+        lang,
+        StatusCode::OK,
+        bank.as_deref(),
+        channel.as_deref(),
+        "",
+        Outcome::Form { error: None },
+        set_cookie,
+    )
+}
+
+/// `POST /report` from the form.
+pub async fn submit_form(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: axum::http::Uri,
+    req: Request,
+) -> Result<Response, PageError> {
+    let headers = req.headers().clone();
+    let (lang, _) = page_lang(&state, uri.query(), &headers)?;
+    let reporter = reporter_id(&state.reporter_key, client_ip(&state, peer, &headers));
+    let fields = input::form(req).await.map_err(|e| e.page(lang))?;
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (bank, channel, comment) = (
+        field("bank"),
+        field("channel"),
+        field("comment").unwrap_or(""),
+    );
+    let t = text(lang);
+    let again = |status, error: String| {
+        render_form(
+            &state,
+            lang,
+            status,
+            bank,
+            channel,
+            comment,
+            Outcome::Form { error: Some(error) },
+            false,
+        )
+    };
+    if !csrf_valid(&state.reporter_key, &headers, field("csrf").unwrap_or("")) {
+        return again(StatusCode::FORBIDDEN, t.report_expired.to_owned());
+    }
+    // Only bots fill the field people never see: thank them and keep nothing.
+    if field("website").is_some_and(|v| !v.is_empty()) {
+        return render_form(
+            &state,
+            lang,
+            StatusCode::OK,
+            bank,
+            channel,
+            "",
+            Outcome::Thanks { counted: true },
+            false,
+        );
+    }
+    let (Some(bank_v), Some(channel_v)) = (bank, channel) else {
+        return again(StatusCode::UNPROCESSABLE_ENTITY, t.report_choose.to_owned());
+    };
+    let valid = validate(&state, bank_v, channel_v, Some(comment));
+    let result = match valid {
+        Ok((b, c, cm)) => submit(&state, reporter, b, c, cm).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok((_, counted)) => render_form(
+            &state,
+            lang,
+            StatusCode::OK,
+            bank,
+            channel,
+            "",
+            Outcome::Thanks { counted },
+            false,
+        ),
+        Err(AppError::TooManyRequests(_)) => {
+            again(StatusCode::TOO_MANY_REQUESTS, t.report_too_many.to_owned())
+        }
+        Err(AppError::Internal(m)) => Err(AppError::Internal(m).page(lang)),
+        Err(e) => again(e.status(), e.public_message()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_lose_control_characters() {
+        assert_eq!(
+            clean_comment("  no\u{0} cash\r\nat all\u{7}  ").as_deref(),
+            Some("no cash\nat all")
+        );
+        assert_eq!(clean_comment("\u{1b}[31m"), Some("[31m".to_owned()));
+        assert_eq!(clean_comment(" \t "), None);
+    }
+
+    #[test]
+    fn reporters_are_hashed_by_key_and_v6_prefix() {
+        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
+        let b: IpAddr = "2001:db8:1:2::ffff".parse().expect("ip");
+        assert_eq!(reporter_id(b"k", a), reporter_id(b"k", b));
+        assert_ne!(reporter_id(b"k", a), reporter_id(b"other", a));
+        let v4: IpAddr = "192.0.2.7".parse().expect("ip");
+        assert!(!reporter_id(b"k", v4).contains("192"));
+    }
+}
