@@ -79,6 +79,7 @@ pub struct Text {
     pub usual: &'static str,
     pub usual_level: &'static str,
     pub recorded_later: &'static str,
+    pub comments_title: &'static str,
 }
 
 static AR: Text = Text {
@@ -154,6 +155,7 @@ static AR: Text = Text {
     usual: "المعتاد",
     usual_level: "المستوى المعتاد",
     recorded_later: "سُجل لاحقا من طرف المشرف",
+    comments_title: "ما يقوله الزبناء (24 ساعة)",
 };
 
 static FR: Text = Text {
@@ -229,6 +231,7 @@ static FR: Text = Text {
     usual: "d'habitude",
     usual_level: "niveau habituel",
     recorded_later: "Enregistré après coup par l'opérateur",
+    comments_title: "Ce que disent les clients (24 h)",
 };
 
 static EN: Text = Text {
@@ -304,6 +307,7 @@ static EN: Text = Text {
     usual: "usually",
     usual_level: "usual level",
     recorded_later: "Recorded later by the operator",
+    comments_title: "What customers say (24 h)",
 };
 
 pub fn text(lang: Lang) -> &'static Text {

@@ -224,7 +224,18 @@ impl Engine {
     /// were closed by an operator.
     async fn reload(&mut self) -> StoreResult<()> {
         let now = Utc::now();
-        self.windows = self
+        // Windows still to follow, whatever their age (one announced while the service was
+        // down is caught up), and those ended within a day, for overruns.
+        let mut windows = self
+            .store
+            .windows(&WindowFilter {
+                bank: None,
+                open_only: true,
+                ended_after: None,
+                limit: 10_000,
+            })
+            .await?;
+        let recent = self
             .store
             .windows(&WindowFilter {
                 bank: None,
@@ -233,6 +244,12 @@ impl Engine {
                 limit: 10_000,
             })
             .await?;
+        windows.extend(
+            recent
+                .into_iter()
+                .filter(|w| w.state == IncidentState::Completed.as_str()),
+        );
+        self.windows = windows;
         let open = self
             .store
             .incidents(&IncidentFilter {

@@ -124,6 +124,15 @@ pub struct ReportCount {
     pub reporters: i64,
 }
 
+/// A report's public part: what was reported, when, and the comment.
+#[derive(Debug, Clone)]
+pub struct ReportRow {
+    pub id: i64,
+    pub channel: String,
+    pub at: DateTime<Utc>,
+    pub comment: Option<String>,
+}
+
 /// Reporters of one channel in one time bucket, for the 24-hour chart.
 #[derive(Debug, Clone)]
 pub struct ReportBucket {
@@ -274,6 +283,14 @@ pub trait Store: Send + Sync + 'static {
         per_hour: u32,
         dedup: chrono::Duration,
     ) -> StoreResult<ReportOutcome>;
+
+    /// The latest reports of a bank that carry a comment, not deleted, newest first.
+    async fn recent_comments(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReportRow>>;
 
     /// Marks a report deleted; false when there is no such report.
     async fn delete_report(&self, id: i64, at: DateTime<Utc>) -> StoreResult<bool>;

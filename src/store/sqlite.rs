@@ -13,7 +13,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 use super::{
     from_ms, to_ms, AuditEntry, Counts, DailyRollup, HourlyRollup, IncidentFilter, IncidentRow,
     NewIncident, NewReport, NewUpdate, NewWindow, Opened, ReportBucket, ReportCount, ReportOutcome,
-    Store, StoreError, StoreResult, UpdateRow, WindowFilter, WindowRow,
+    ReportRow, Store, StoreError, StoreResult, UpdateRow, WindowFilter, WindowRow,
 };
 use crate::domain::{IncidentKind, IncidentState, Names, ProbeResult, ProbeTarget, Source};
 
@@ -486,6 +486,33 @@ impl Store for SqliteStore {
         Ok(ReportOutcome::Accepted { id, counted })
     }
 
+    async fn recent_comments(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReportRow>> {
+        let rows = sqlx::query(
+            "SELECT id, channel, at, comment FROM reports WHERE bank = ? AND at >= ? AND comment IS NOT NULL \
+             AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT ?",
+        )
+        .bind(bank)
+        .bind(to_ms(since))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportRow {
+                    id: r.try_get(0)?,
+                    channel: r.try_get(1)?,
+                    at: from_ms(r.try_get(2)?),
+                    comment: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
     async fn delete_report(&self, id: i64, at: DateTime<Utc>) -> StoreResult<bool> {
         let done =
             sqlx::query("UPDATE reports SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL")
@@ -624,17 +651,14 @@ impl Store for SqliteStore {
         .bind(&w.config_key)
         .execute(&mut *tx)
         .await?;
-        insert_update(
-            &mut tx,
-            id,
-            &NewUpdate {
-                at: now,
-                state: IncidentState::Scheduled,
-                source: Source::Operator,
-                message: w.title.clone(),
-            },
-        )
-        .await?;
+        // A window recorded after it began is put on the timeline as announced at its start.
+        let announced = NewUpdate {
+            at: now.min(w.starts),
+            state: IncidentState::Scheduled,
+            source: Source::Operator,
+            message: w.title.clone(),
+        };
+        insert_update(&mut tx, id, &announced).await?;
         tx.commit().await?;
         Ok(id)
     }

@@ -247,6 +247,16 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
         })
         .await?;
 
+    let comments = state
+        .store
+        .recent_comments(slug, now - Duration::hours(24), 10)
+        .await?
+        .into_iter()
+        .filter_map(|r| {
+            let channel = channel_name(r.channel.parse().ok()?, lang);
+            Some((local_time(r.at, tz), channel, r.comment?))
+        })
+        .collect();
     let bank_now = snapshot.bank(slug);
     let shown: Vec<_> = match bank_now {
         Some(b) => b.channels.iter().map(|c| c.channel).collect(),
@@ -386,6 +396,7 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
             .map(|r| IncidentCard::new(r, lang, tz, &namer))
             .collect(),
         window_minutes: state.config.reports.window.as_secs() / 60,
+        comments,
     };
     Ok(page.render()?)
 }

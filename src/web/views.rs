@@ -223,6 +223,8 @@ pub struct BankPage {
     pub windows: Vec<WindowCard>,
     pub incidents: Vec<IncidentCard>,
     pub window_minutes: u64,
+    /// Recent comments from reports: (time, channel, text).
+    pub comments: Vec<(String, &'static str, String)>,
 }
 
 #[derive(Template)]

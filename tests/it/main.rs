@@ -11,5 +11,8 @@ mod controls;
 mod helpers;
 mod history;
 mod incidents;
+mod operator;
 mod pages;
 mod probes;
+mod reports;
+mod scenarios;
