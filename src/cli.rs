@@ -142,7 +142,13 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Other(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, banks = config.banks.len(), database = %args.database, "serving");
-    run_until_signal(config, store, listener).await
+    run_until_signal(
+        config,
+        store,
+        listener,
+        crate::web::auth::AdminToken::from_env(),
+    )
+    .await
 }
 
 /// Runs the app until Ctrl-C or SIGTERM, then gives it 10 seconds to stop cleanly.
@@ -150,9 +156,16 @@ pub async fn run_until_signal(
     config: config::Config,
     store: store::DynStore,
     listener: tokio::net::TcpListener,
+    admin: Option<crate::web::auth::AdminToken>,
 ) -> Result<(), Failure> {
     let shutdown = CancellationToken::new();
-    let mut app = tokio::spawn(crate::app::run(config, store, listener, shutdown.clone()));
+    let mut app = tokio::spawn(crate::app::run_with(
+        config,
+        store,
+        listener,
+        shutdown.clone(),
+        admin,
+    ));
     tokio::select! {
         done = &mut app => return finished(done),
         () = signal() => {}

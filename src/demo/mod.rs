@@ -2,6 +2,7 @@
 //! throwaway database, playing the BMCE failure of February 2026 in compressed time.
 
 pub mod banks;
+pub mod director;
 pub mod history;
 
 use std::net::SocketAddr;
@@ -56,11 +57,17 @@ pub fn demo_config(base: &str) -> Result<Config, Failure> {
         failures_before_outage: 1,
         successes_before_recovery: 1,
     }];
+    // Surges within the demo's cycle: a short window, a low floor, and the director's
+    // simulated customers speaking through X-Forwarded-For on loopback.
+    config.reports.window = Duration::from_secs(90);
+    config.reports.surge_floor = 3;
+    config.reports.trust_forwarded_for = true;
     Ok(config)
 }
 
 pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
-    let (base, _banks) = banks::start()
+    let started = tokio::time::Instant::now();
+    let (base, _banks) = banks::start(started)
         .await
         .map_err(|e| Failure::Other(format!("cannot start the simulated banks: {e}")))?;
     let config = demo_config(&base)?;
@@ -73,13 +80,30 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .map_err(|e| Failure::Other(format!("cannot listen on {listen}: {e}")))?;
+    let addr = listener.local_addr().unwrap_or(listen);
+    // The operator API works in the demo too: with BANKSTATUS_ADMIN_TOKEN, or a fresh token.
+    let token = std::env::var(crate::web::auth::ENV)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .unwrap_or_else(|| {
+            let mut bytes = [0u8; 16];
+            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+            crate::web::auth::hex(&bytes)
+        });
     tracing::info!(
-        "demo: open http://{listen}/ ; Bank of Africa (BMCE) fails {}s after start and recovers {}s later, every {}s; CIH Bank is slow",
-        banks::FAILURE_START.as_secs(),
-        (banks::FAILURE_END - banks::FAILURE_START).as_secs(),
-        banks::CYCLE.as_secs()
+        "demo: open http://{addr}/ ; every {} s: Bank of Africa (BMCE) fails at {} s with a surge of reports and recovers at {} s; \
+         Crédit du Maroc's announced maintenance runs {}-{} s and overruns to {} s; CIH Bank stays slow; a phishing advisory is posted once",
+        banks::CYCLE.as_secs(),
+        banks::BMCE_FAILS.start.as_secs(),
+        banks::BMCE_FAILS.end.as_secs(),
+        banks::CDM_WINDOW.start.as_secs(),
+        banks::CDM_WINDOW.end.as_secs(),
+        banks::CDM_FAILS.end.as_secs(),
     );
-    let result = crate::cli::run_until_signal(config, store, listener).await;
+    let director = tokio::spawn(director::run(addr, token.clone(), started));
+    let admin = Some(crate::web::auth::AdminToken::new(token.trim()));
+    let result = crate::cli::run_until_signal(config, store, listener, admin).await;
+    director.abort();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
