@@ -42,11 +42,15 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Asks the engine to read incidents and windows again; pages render anew.
+    /// Tells the engine what changed; pages render anew once it is taken into account.
     pub fn changed(&self, command: Command) {
         // A full queue already holds a pending reload: nothing is lost.
         let _ = self.engine.try_send(command);
-        self.live.touch();
+        // Reports move pages only through the engine's next count (at most once a second),
+        // so a flood of reports does not make every request render afresh.
+        if matches!(command, Command::Reload) {
+            self.live.touch();
+        }
     }
 
     pub fn write_queue_depth(&self) -> usize {

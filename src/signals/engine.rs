@@ -359,6 +359,13 @@ impl Engine {
             if want == IncidentState::Completed {
                 let w = self.windows[i].clone();
                 for channel in w.channels.iter().filter_map(|c| c.parse::<Channel>().ok()) {
+                    let key = (w.bank.clone(), channel);
+                    if let Some(surge) = self.surges.get(&key).filter(|s| s.active).cloned() {
+                        if !self.held.get(&key).is_some_and(|h| h.reports) {
+                            self.surge_started(&w.bank, channel, surge.count, surge.baseline, now)
+                                .await?;
+                        }
+                    }
                     if self.tracker.is_down(&w.bank, channel) {
                         let (since, detail) = self
                             .tracker
@@ -650,6 +657,11 @@ impl Engine {
         baseline: f64,
         at: DateTime<Utc>,
     ) -> StoreResult<()> {
+        if self.in_maintenance(bank, channel, at).is_some() {
+            // Reports of an announced outage are expected; if they go on past the end of
+            // the window, the surge is taken up then.
+            return Ok(());
+        }
         let minutes = self.config.reports.window.as_secs() / 60;
         let title = self.names(bank, |l, name| {
             let c = channel_name(channel, l);
