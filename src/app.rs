@@ -31,6 +31,7 @@ pub struct AppState {
     pub live: Arc<Live>,
     pub metrics: Arc<Metrics>,
     pub pages: Arc<web::cache::PageCache>,
+    pub feeds: Arc<web::cache::PageCache<web::cache::Rendered>>,
     /// Tells the engine that incidents, windows or reports changed.
     pub engine: mpsc::Sender<Command>,
     /// Hashes client addresses into reporter ids; generated once, kept in the database.
@@ -102,6 +103,7 @@ pub async fn run_with(
         live: live.clone(),
         metrics: metrics.clone(),
         pages: Arc::new(web::cache::PageCache::default()),
+        feeds: Arc::new(web::cache::PageCache::default()),
         write_queue: write_tx.downgrade(),
         engine: command_tx,
         reporter_key: Arc::new(reporter_key),

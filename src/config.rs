@@ -27,6 +27,9 @@ const DEFAULT_SUCCESSES: u32 = 2;
 #[derive(Debug, Clone)]
 pub struct Config {
     pub timezone: Tz,
+    /// The address people reach the service at, for absolute links in feeds and calendars;
+    /// without it, links are built from the request's `Host`.
+    pub public_url: Option<String>,
     pub default_language: Lang,
     pub banks: Vec<Bank>,
     pub controls: Vec<ProbeSpec>,
@@ -181,6 +184,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[serde(deny_unknown_fields)]
 struct RawConfig {
     timezone: Option<Spanned<String>>,
+    public_url: Option<Spanned<String>>,
     default_language: Option<Spanned<String>>,
     #[serde(default)]
     banks: Vec<Spanned<RawBank>>,
@@ -331,6 +335,10 @@ impl Validator<'_> {
             .collect();
 
         let reports = self.reports(raw.reports);
+        let public_url = raw
+            .public_url
+            .and_then(|u| self.url(&u))
+            .map(|u| u.trim_end_matches('/').to_owned());
         let storage = StorageConfig {
             raw_retention_days: self
                 .int_in(
@@ -359,6 +367,7 @@ impl Validator<'_> {
 
         Config {
             timezone,
+            public_url,
             default_language,
             banks,
             controls,

@@ -80,6 +80,8 @@ pub struct Text {
     pub usual_level: &'static str,
     pub recorded_later: &'static str,
     pub comments_title: &'static str,
+    pub subscribe: &'static str,
+    pub calendar: &'static str,
 }
 
 static AR: Text = Text {
@@ -156,6 +158,8 @@ static AR: Text = Text {
     usual_level: "المستوى المعتاد",
     recorded_later: "سُجل لاحقا من طرف المشرف",
     comments_title: "ما يقوله الزبناء (24 ساعة)",
+    subscribe: "اشترك",
+    calendar: "تقويم الصيانة",
 };
 
 static FR: Text = Text {
@@ -232,6 +236,8 @@ static FR: Text = Text {
     usual_level: "niveau habituel",
     recorded_later: "Enregistré après coup par l'opérateur",
     comments_title: "Ce que disent les clients (24 h)",
+    subscribe: "S'abonner",
+    calendar: "Calendrier des maintenances",
 };
 
 static EN: Text = Text {
@@ -308,6 +314,8 @@ static EN: Text = Text {
     usual_level: "usual level",
     recorded_later: "Recorded later by the operator",
     comments_title: "What customers say (24 h)",
+    subscribe: "Subscribe",
+    calendar: "Maintenance calendar",
 };
 
 pub fn text(lang: Lang) -> &'static Text {

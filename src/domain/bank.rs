@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Channel, Lang, ProbeSpec};
 
 /// A text in the three languages; missing ones fall back (fr, en, ar in turn).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Names {
     pub ar: Option<String>,
     pub fr: Option<String>,

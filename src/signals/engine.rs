@@ -101,6 +101,7 @@ impl Engine {
                 bank: None,
                 open_only: true,
                 limit: 10_000,
+                ..Default::default()
             })
             .await?;
         for row in open {
@@ -188,8 +189,18 @@ impl Engine {
         self.live.record_check(&result);
         let recorded = !transitions.is_empty();
         for t in transitions {
+            // If recording fails, the channel goes back to where it was, so the next
+            // result tries again rather than the change being lost.
+            let undo = match &t {
+                Transition::Down { bank, channel, .. } => Some((bank.clone(), *channel, false)),
+                Transition::Up { bank, channel, .. } => Some((bank.clone(), *channel, true)),
+                _ => None,
+            };
             if let Err(e) = self.on_transition(t).await {
-                tracing::error!(error = %e, "could not record an incident change");
+                tracing::error!(error = %e, "could not record an incident change; retrying with the next result");
+                if let Some((bank, channel, down)) = undo {
+                    self.tracker.set_down(&bank, channel, down);
+                }
             }
         }
         if self.tracker.take_changed() || recorded {
@@ -256,6 +267,7 @@ impl Engine {
                 bank: None,
                 open_only: true,
                 limit: 10_000,
+                ..Default::default()
             })
             .await?;
         self.operator_outages.clear();
@@ -280,9 +292,11 @@ impl Engine {
         channel: Channel,
         now: DateTime<Utc>,
     ) -> Option<&WindowRow> {
+        // A completed window is over, even one cancelled before its announced end.
         self.windows.iter().find(|w| {
             w.bank == bank
                 && w.channels.iter().any(|c| c == channel.as_str())
+                && w.state != IncidentState::Completed.as_str()
                 && w.starts <= now
                 && now < w.ends
         })
@@ -311,7 +325,8 @@ impl Engine {
         for i in 0..self.windows.len() {
             let w = &self.windows[i];
             let want = state_at(w.starts, w.ends, now);
-            if w.state == want.as_str() {
+            // Completed is final: a window cancelled by the operator stays so.
+            if w.state == want.as_str() || w.state == IncidentState::Completed.as_str() {
                 continue;
             }
             let id = w.incident_id;
@@ -434,13 +449,20 @@ impl Engine {
             let change = surge.update(count, baseline, floor, now);
             changed |= before != (surge.count, surge.active);
             let (bank, channel) = key.clone();
-            match change {
+            let recorded = match change {
                 Some(SurgeChange::Started) => {
                     self.surge_started(&bank, channel, count, baseline, now)
-                        .await?
+                        .await
                 }
-                Some(SurgeChange::Ended) => self.surge_ended(&bank, channel, now).await?,
-                None => {}
+                Some(SurgeChange::Ended) => self.surge_ended(&bank, channel, now).await,
+                None => Ok(()),
+            };
+            if let Err(e) = recorded {
+                // Undo the change so the next count tries again.
+                tracing::error!(error = %e, "could not record a report surge; retrying at the next count");
+                if let Some(s) = self.surges.get_mut(&key) {
+                    s.active = !s.active;
+                }
             }
             if count == 0 && !self.surges.get(&key).is_some_and(|s| s.active) {
                 self.surges.remove(&key);
@@ -840,7 +862,12 @@ impl Engine {
                 shown.extend(
                     self.windows
                         .iter()
-                        .filter(|w| w.bank == b.slug && w.starts <= now && now < w.ends)
+                        .filter(|w| {
+                            w.bank == b.slug
+                                && w.state != IncidentState::Completed.as_str()
+                                && w.starts <= now
+                                && now < w.ends
+                        })
                         .flat_map(|w| w.channels.iter().filter_map(|c| c.parse::<Channel>().ok())),
                 );
                 let channels: Vec<ChannelNow> = shown

@@ -151,6 +151,14 @@ impl Tracker {
         }
     }
 
+    /// Sets whether the channel counts as down, so that a transition the engine failed to
+    /// record is emitted again by the next result.
+    pub fn set_down(&mut self, bank: &str, channel: Channel, down: bool) {
+        if let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) {
+            ch.down = down;
+        }
+    }
+
     /// Whether the channel's probes say outage.
     pub fn is_down(&self, bank: &str, channel: Channel) -> bool {
         self.channels

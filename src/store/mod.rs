@@ -92,8 +92,31 @@ pub struct UpdateRow {
 #[derive(Debug, Clone, Default)]
 pub struct IncidentFilter {
     pub bank: Option<String>,
+    pub channel: Option<Channel>,
+    pub kind: Option<IncidentKind>,
+    pub state: Option<IncidentState>,
+    /// Only incidents still open at or started after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Keyset cursor: only incidents ordered after this (start, id), newest first.
+    pub before: Option<(DateTime<Utc>, i64)>,
     pub open_only: bool,
     pub limit: u32,
+}
+
+/// Which incident updates a feed shows.
+#[derive(Debug, Clone, Default)]
+pub struct FeedFilter {
+    pub bank: Option<String>,
+    /// Any of these channels; empty means all.
+    pub channels: Vec<Channel>,
+    pub limit: u32,
+}
+
+/// One feed entry: an update and the incident it belongs to.
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    pub incident: IncidentRow,
+    pub update: UpdateRow,
 }
 
 /// A crowd report as accepted from a customer.
@@ -166,6 +189,7 @@ pub struct WindowRow {
     pub source: Option<String>,
     pub state: String,
     pub sequence: i64,
+    pub cancelled_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
 }
 
@@ -261,6 +285,9 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first.
     async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRow>>;
 
+    /// Incident updates, newest first, with their incidents.
+    async fn feed_entries(&self, filter: &FeedFilter) -> StoreResult<Vec<FeedEntry>>;
+
     /// Daily roll-ups of one bank from `from` on.
     async fn daily_rollups(&self, bank: &str, from: NaiveDate) -> StoreResult<Vec<DailyRollup>>;
 
@@ -316,6 +343,14 @@ pub trait Store: Send + Sync + 'static {
 
     async fn windows(&self, filter: &WindowFilter) -> StoreResult<Vec<WindowRow>>;
 
+    /// Marks a window changed (its calendar SEQUENCE grows); closed at `cancelled_at` before its
+    /// announced end, it is cancelled.
+    async fn touch_window(
+        &self,
+        incident_id: i64,
+        cancelled_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()>;
+
     /// Sets an incident's titles.
     async fn retitle(&self, incident_id: i64, title: &Names, at: DateTime<Utc>) -> StoreResult<()>;
 
@@ -343,7 +378,7 @@ pub(crate) fn to_ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
 }
 
-pub(crate) fn from_ms(ms: i64) -> DateTime<Utc> {
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
     Utc.timestamp_millis_opt(ms)
         .single()
         .unwrap_or(DateTime::<Utc>::UNIX_EPOCH)

@@ -11,13 +11,18 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::{
-    from_ms, to_ms, AuditEntry, Counts, DailyRollup, HourlyRollup, IncidentFilter, IncidentRow,
-    NewIncident, NewReport, NewUpdate, NewWindow, Opened, ReportBucket, ReportCount, ReportOutcome,
-    ReportRow, Store, StoreError, StoreResult, UpdateRow, WindowFilter, WindowRow,
+    from_ms, to_ms, AuditEntry, Counts, DailyRollup, FeedEntry, FeedFilter, HourlyRollup,
+    IncidentFilter, IncidentRow, NewIncident, NewReport, NewUpdate, NewWindow, Opened,
+    ReportBucket, ReportCount, ReportOutcome, ReportRow, Store, StoreError, StoreResult, UpdateRow,
+    WindowFilter, WindowRow,
 };
 use crate::domain::{IncidentKind, IncidentState, Names, ProbeResult, ProbeTarget, Source};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+// Write transactions start with BEGIN IMMEDIATE: a deferred one that reads first and then
+// writes fails at once with "database is locked" when another writer committed meanwhile,
+// instead of waiting out the busy timeout.
 
 /// Rows per multi-row INSERT, well under SQLite's bound-parameter limit.
 const INSERT_CHUNK: usize = 200;
@@ -65,14 +70,18 @@ impl SqliteStore {
         }
         q.push(") ORDER BY first_seen_at, source");
         let sources = q.build().fetch_all(&self.pool).await?;
-        let index: HashMap<i64, usize> = rows.iter().enumerate().map(|(i, r)| (r.id, i)).collect();
+        // One incident may stand in several rows (a feed lists each of its updates).
+        let mut index: HashMap<i64, Vec<usize>> = HashMap::new();
+        for (i, r) in rows.iter().enumerate() {
+            index.entry(r.id).or_default().push(i);
+        }
         for s in scopes {
-            if let Some(&i) = index.get(&s.try_get::<i64, _>(0)?) {
+            for &i in index.get(&s.try_get::<i64, _>(0)?).into_iter().flatten() {
                 rows[i].scopes.push((s.try_get(1)?, s.try_get(2)?));
             }
         }
         for s in sources {
-            if let Some(&i) = index.get(&s.try_get::<i64, _>(0)?) {
+            for &i in index.get(&s.try_get::<i64, _>(0)?).into_iter().flatten() {
                 rows[i].sources.push(s.try_get(1)?);
             }
         }
@@ -195,7 +204,7 @@ impl Store for SqliteStore {
                 tally(daily.entry((bank, channel.as_str(), day)).or_default(), r);
             }
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         for chunk in batch.chunks(INSERT_CHUNK) {
             let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
                 "INSERT INTO probe_results (probe_id, bank, channel, at, latency_ms, http_status, outcome, error_class, detail, counted) ",
@@ -261,7 +270,7 @@ impl Store for SqliteStore {
     }
 
     async fn open_incident(&self, new: &NewIncident) -> StoreResult<Opened> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(key) = &new.open_key {
             let existing: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM incidents WHERE open_key = ?")
@@ -303,7 +312,7 @@ impl Store for SqliteStore {
     }
 
     async fn add_update(&self, incident_id: i64, update: &NewUpdate) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let at = to_ms(update.at);
         let closed = update.state.is_closed();
         sqlx::query(
@@ -361,10 +370,37 @@ impl Store for SqliteStore {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE 1 = 1"
         ));
-        if let Some(bank) = &filter.bank {
-            q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id AND s.bank = ")
-                .push_bind(bank)
+        if filter.bank.is_some() || filter.channel.is_some() {
+            q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id");
+            if let Some(bank) = &filter.bank {
+                q.push(" AND s.bank = ").push_bind(bank);
+            }
+            if let Some(channel) = filter.channel {
+                q.push(" AND s.channel = ").push_bind(channel.as_str());
+            }
+            q.push(")");
+        }
+        if let Some(kind) = filter.kind {
+            q.push(" AND i.kind = ").push_bind(kind.as_str());
+        }
+        if let Some(state) = filter.state {
+            q.push(" AND i.state = ").push_bind(state.as_str());
+        }
+        if let Some(since) = filter.since {
+            q.push(" AND (i.started_at >= ")
+                .push_bind(to_ms(since))
+                .push(" OR i.resolved_at IS NULL OR i.resolved_at >= ")
+                .push_bind(to_ms(since))
                 .push(")");
+        }
+        if let Some((at, id)) = filter.before {
+            q.push(" AND (i.started_at < ")
+                .push_bind(to_ms(at))
+                .push(" OR (i.started_at = ")
+                .push_bind(to_ms(at))
+                .push(" AND i.id < ")
+                .push_bind(id)
+                .push("))");
         }
         if filter.open_only {
             q.push(" AND i.resolved_at IS NULL");
@@ -380,6 +416,49 @@ impl Store for SqliteStore {
             .collect::<StoreResult<Vec<_>>>()?;
         self.load_scopes_and_sources(&mut rows).await?;
         Ok(rows)
+    }
+
+    async fn feed_entries(&self, filter: &FeedFilter) -> StoreResult<Vec<FeedEntry>> {
+        let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+            "SELECT {INCIDENT_COLUMNS}, u.id, u.at, u.state, u.source, u.message_ar, u.message_fr, u.message_en \
+             FROM incident_updates u JOIN incidents i ON i.id = u.incident_id WHERE 1 = 1"
+        ));
+        if filter.bank.is_some() || !filter.channels.is_empty() {
+            q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id");
+            if let Some(bank) = &filter.bank {
+                q.push(" AND s.bank = ").push_bind(bank);
+            }
+            if !filter.channels.is_empty() {
+                q.push(" AND s.channel IN (");
+                let mut sep = q.separated(", ");
+                for c in &filter.channels {
+                    sep.push_bind(c.as_str());
+                }
+                q.push(")");
+            }
+            q.push(")");
+        }
+        q.push(" ORDER BY u.at DESC, u.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.max(1)));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut incidents = Vec::with_capacity(rows.len());
+        let mut updates = Vec::with_capacity(rows.len());
+        for r in &rows {
+            incidents.push(incident_from(r)?);
+            updates.push(UpdateRow {
+                id: r.try_get(12)?,
+                at: from_ms(r.try_get(13)?),
+                state: r.try_get(14)?,
+                source: r.try_get(15)?,
+                message: names_at(r, 16)?,
+            });
+        }
+        self.load_scopes_and_sources(&mut incidents).await?;
+        Ok(incidents
+            .into_iter()
+            .zip(updates)
+            .map(|(incident, update)| FeedEntry { incident, update })
+            .collect())
     }
 
     async fn daily_rollups(&self, bank: &str, from: NaiveDate) -> StoreResult<Vec<DailyRollup>> {
@@ -449,7 +528,7 @@ impl Store for SqliteStore {
         per_hour: u32,
         dedup: chrono::Duration,
     ) -> StoreResult<ReportOutcome> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let at = to_ms(report.at);
         let last_hour: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE reporter = ? AND at > ?")
@@ -583,7 +662,7 @@ impl Store for SqliteStore {
     }
 
     async fn upsert_window(&self, w: &NewWindow, now: DateTime<Utc>) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(key) = &w.config_key {
             let existing: Option<i64> = sqlx::query_scalar(
                 "SELECT incident_id FROM maintenance_windows WHERE config_key = ?",
@@ -665,7 +744,7 @@ impl Store for SqliteStore {
 
     async fn windows(&self, filter: &WindowFilter) -> StoreResult<Vec<WindowRow>> {
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT i.id, i.state, i.title_ar, i.title_fr, i.title_en, w.starts, w.ends, w.source_url, w.sequence, i.updated_at, \
+            "SELECT i.id, i.state, i.title_ar, i.title_fr, i.title_en, w.starts, w.ends, w.source_url, w.sequence, i.updated_at, w.cancelled_at, \
              (SELECT s.bank FROM incident_scopes s WHERE s.incident_id = i.id LIMIT 1), \
              (SELECT GROUP_CONCAT(s.channel, ',') FROM incident_scopes s WHERE s.incident_id = i.id) \
              FROM maintenance_windows w JOIN incidents i ON i.id = w.incident_id WHERE 1 = 1",
@@ -686,7 +765,7 @@ impl Store for SqliteStore {
         let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
-                let channels: Option<String> = r.try_get(11)?;
+                let channels: Option<String> = r.try_get(12)?;
                 let mut channels: Vec<String> = channels
                     .unwrap_or_default()
                     .split(',')
@@ -703,11 +782,30 @@ impl Store for SqliteStore {
                     source: r.try_get(7)?,
                     sequence: r.try_get(8)?,
                     updated_at: from_ms(r.try_get(9)?),
-                    bank: r.try_get::<Option<String>, _>(10)?.unwrap_or_default(),
+                    cancelled_at: r.try_get::<Option<i64>, _>(10)?.map(from_ms),
+                    bank: r.try_get::<Option<String>, _>(11)?.unwrap_or_default(),
                     channels,
                 })
             })
             .collect()
+    }
+
+    async fn touch_window(
+        &self,
+        incident_id: i64,
+        cancelled_at: Option<DateTime<Utc>>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE maintenance_windows SET sequence = sequence + 1, \
+             cancelled_at = CASE WHEN ? < ends THEN COALESCE(cancelled_at, ?) ELSE cancelled_at END \
+             WHERE incident_id = ?",
+        )
+        .bind(cancelled_at.map(to_ms))
+        .bind(cancelled_at.map(to_ms))
+        .bind(incident_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
     }
 
     async fn retitle(&self, incident_id: i64, title: &Names, at: DateTime<Utc>) -> StoreResult<()> {

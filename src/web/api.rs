@@ -7,19 +7,21 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::error::AppError;
+use super::error::{AppError, ErrorBody};
 use super::pages::query_param;
 use crate::app::AppState;
 use crate::domain::{Channel, Confidence, Names, Status};
 use crate::signals::live::BankNow;
 use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
+use crate::timezone::parse_input;
 
 fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).to_rfc3339()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ChannelView {
     channel: &'static str,
     status: Status,
@@ -35,7 +37,7 @@ pub struct ChannelView {
     probes: Option<Vec<ProbeView>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct ProbeView {
     id: String,
     url: String,
@@ -43,7 +45,7 @@ pub struct ProbeView {
     last_check: Option<CheckView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct CheckView {
     at: String,
     outcome: &'static str,
@@ -53,7 +55,7 @@ pub struct CheckView {
     detail: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct BankView {
     slug: String,
     name: Names,
@@ -64,7 +66,7 @@ pub struct BankView {
     open_incidents: Option<Vec<IncidentView>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct StatusView {
     generated_at: String,
     /// Set while the tracker's own network is cut: statuses are `unknown` then.
@@ -72,7 +74,7 @@ pub struct StatusView {
     banks: Vec<BankView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct IncidentView {
     id: i64,
     kind: String,
@@ -93,7 +95,7 @@ pub struct IncidentView {
     updates: Option<Vec<UpdateView>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct WindowView {
     id: i64,
     bank: String,
@@ -120,13 +122,13 @@ pub fn window_view(w: &WindowRow, tz: Tz) -> WindowView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct AffectedView {
     bank: String,
     channel: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 pub struct UpdateView {
     id: i64,
     at: String,
@@ -237,13 +239,11 @@ fn json<T: Serialize>(value: T) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=5"),
     );
-    res.headers_mut().insert(
-        header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        HeaderValue::from_static("*"),
-    );
     res
 }
 
+#[utoipa::path(get, path = "/api/v1/status", tag = "status",
+    responses((status = 200, description = "Every bank with its status and channels", body = StatusView)))]
 pub async fn status(State(state): State<AppState>) -> Response {
     let snapshot = state.live.snapshot();
     let tz = state.config.timezone;
@@ -260,6 +260,10 @@ pub async fn status(State(state): State<AppState>) -> Response {
     })
 }
 
+#[utoipa::path(get, path = "/api/v1/banks/{slug}", tag = "status",
+    params(("slug" = String, Path, description = "The bank's slug")),
+    responses((status = 200, description = "One bank, its channels with each probe's last check, open incidents", body = BankView),
+              (status = 404, description = "No such bank", body = ErrorBody)))]
 pub async fn bank(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -273,6 +277,7 @@ pub async fn bank(
             bank: Some(slug),
             open_only: true,
             limit: 100,
+            ..Default::default()
         })
         .await?;
     view.open_incidents = Some(
@@ -283,6 +288,10 @@ pub async fn bank(
     Ok(json(view))
 }
 
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents",
+    params(("id" = i64, Path, description = "The incident's id")),
+    responses((status = 200, description = "One incident with its updates", body = IncidentView),
+              (status = 404, description = "No such incident", body = ErrorBody)))]
 pub async fn incident(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -328,6 +337,12 @@ pub async fn incident_response(
 }
 
 /// `GET /api/v1/maintenance?bank=&upcoming=true`: announced windows, soonest first.
+#[utoipa::path(get, path = "/api/v1/maintenance", tag = "maintenance",
+    params(("bank" = Option<String>, Query, description = "Only this bank's windows"),
+           ("upcoming" = Option<bool>, Query, description = "Only windows not yet completed")),
+    responses((status = 200, description = "Announced windows, soonest first", body = MaintenanceList),
+              (status = 400, description = "Bad query", body = ErrorBody),
+              (status = 404, description = "No such bank", body = ErrorBody)))]
 pub async fn maintenance(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
@@ -358,7 +373,108 @@ pub async fn maintenance(
         })
         .await?;
     let tz = state.config.timezone;
-    Ok(json(serde_json::json!({
-        "maintenance": windows.iter().map(|w| window_view(w, tz)).collect::<Vec<_>>()
-    })))
+    Ok(json(MaintenanceList {
+        maintenance: windows.iter().map(|w| window_view(w, tz)).collect(),
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MaintenanceList {
+    maintenance: Vec<WindowView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct IncidentList {
+    incidents: Vec<IncidentView>,
+    /// Pass as `cursor` for the next page; null on the last one.
+    next_cursor: Option<String>,
+}
+
+/// Incidents per page, by default and at most.
+const PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+
+/// `GET /api/v1/incidents`: newest first, filtered, a page at a time.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",
+    params(("bank" = Option<String>, Query, description = "A bank's slug"),
+           ("channel" = Option<String>, Query, description = "web, mobile, atm, cards, transfers or branches"),
+           ("kind" = Option<String>, Query, description = "outage, maintenance or advisory"),
+           ("state" = Option<String>, Query, description = "An incident state"),
+           ("since" = Option<String>, Query, description = "Incidents started or still open since this time (RFC 3339, or local)"),
+           ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
+           ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page")),
+    responses((status = 200, description = "A page of incidents", body = IncidentList),
+              (status = 400, description = "Bad query", body = ErrorBody),
+              (status = 404, description = "No such bank", body = ErrorBody)))]
+pub async fn list_incidents(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+) -> Result<Response, AppError> {
+    let raw = q.unwrap_or_default();
+    if raw.len() > 1024 {
+        return Err(AppError::BadRequest(
+            "The query string is longer than 1024 bytes.".to_owned(),
+        ));
+    }
+    let mut filter = IncidentFilter {
+        limit: PAGE,
+        ..Default::default()
+    };
+    let bad = |name: &str, e: String| AppError::BadRequest(format!("`{name}`: {e}"));
+    for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+        match k.as_ref() {
+            "bank" => {
+                if state.config.bank(&v).is_none() {
+                    return Err(AppError::NotFound(format!("No bank is called `{v}`.")));
+                }
+                filter.bank = Some(v.into_owned());
+            }
+            "channel" => filter.channel = Some(v.parse().map_err(|e| bad("channel", e))?),
+            "kind" => filter.kind = Some(v.parse().map_err(|e| bad("kind", e))?),
+            "state" => filter.state = Some(v.parse().map_err(|e| bad("state", e))?),
+            "since" => {
+                filter.since =
+                    Some(parse_input(&v, state.config.timezone).map_err(|e| bad("since", e))?)
+            }
+            "limit" => {
+                filter.limit = v
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PAGE).contains(n))
+                    .ok_or_else(|| {
+                        bad(
+                            "limit",
+                            format!("must be a whole number from 1 to {MAX_PAGE}, not `{v}`"),
+                        )
+                    })?;
+            }
+            "cursor" => {
+                let parsed = v
+                    .split_once('.')
+                    .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.parse::<i64>().ok()?)));
+                let (ms, id) = parsed
+                    .ok_or_else(|| bad("cursor", format!("`{v}` is not a cursor this API gave")))?;
+                filter.before = Some((crate::store::from_ms(ms), id));
+            }
+            _ => {}
+        }
+    }
+    let limit = filter.limit;
+    filter.limit = limit + 1;
+    let mut rows = state.store.incidents(&filter).await?;
+    let next_cursor = if rows.len() > limit as usize {
+        rows.truncate(limit as usize);
+        rows.last()
+            .map(|r| format!("{}.{}", r.started_at.timestamp_millis(), r.id))
+    } else {
+        None
+    };
+    let tz = state.config.timezone;
+    Ok(json(IncidentList {
+        incidents: rows
+            .into_iter()
+            .map(|r| incident_view(r, None, None, tz))
+            .collect(),
+        next_cursor,
+    }))
 }

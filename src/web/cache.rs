@@ -7,6 +7,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
 
@@ -15,19 +17,50 @@ pub const PAGE_TTL: Duration = Duration::from_secs(10);
 /// Past this many entries the cache starts afresh (incident pages are many, each small).
 const MAX_ENTRIES: usize = 2048;
 
-struct Entry {
+struct Entry<T> {
     generation: u64,
     made: Instant,
-    body: Bytes,
+    body: T,
 }
 
-#[derive(Default)]
-pub struct PageCache {
-    entries: Mutex<HashMap<String, Entry>>,
+/// Rendered answers by key: pages hold their bytes, feeds their bytes with validators.
+pub struct PageCache<T = Bytes> {
+    entries: Mutex<HashMap<String, Entry<T>>>,
 }
 
-impl PageCache {
-    fn fresh(&self, key: &str, generation: u64) -> Option<Bytes> {
+impl<T> Default for PageCache<T> {
+    fn default() -> Self {
+        PageCache {
+            entries: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+/// A rendered feed or calendar with what conditional GETs compare.
+#[derive(Clone)]
+pub struct Rendered {
+    pub body: Bytes,
+    /// A hash of the body: the same content keeps its tag across restarts.
+    pub etag: String,
+    /// The newest entry's time, if any.
+    pub modified: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Rendered {
+    pub fn new(body: String, modified: Option<chrono::DateTime<chrono::Utc>>) -> Self {
+        let hash = body.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        Rendered {
+            body: Bytes::from(body),
+            etag: format!("\"{hash:016x}\""),
+            modified,
+        }
+    }
+}
+
+impl<T: Clone> PageCache<T> {
+    fn fresh(&self, key: &str, generation: u64) -> Option<T> {
         let entries = self.entries.lock().ok()?;
         entries
             .get(key)
@@ -35,21 +68,21 @@ impl PageCache {
             .map(|e| e.body.clone())
     }
 
-    /// The cached body for `key`, or what `render` makes of it now.
+    /// The cached answer for `key`, or what `render` makes of it now.
     pub async fn get_or_render<F, Fut>(
         &self,
         key: String,
         generation: u64,
         render: F,
-    ) -> Result<Bytes, AppError>
+    ) -> Result<T, AppError>
     where
         F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<String, AppError>>,
+        Fut: Future<Output = Result<T, AppError>>,
     {
         if let Some(body) = self.fresh(&key, generation) {
             return Ok(body);
         }
-        let body = Bytes::from(render().await?);
+        let body = render().await?;
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
@@ -64,5 +97,55 @@ impl PageCache {
             );
         }
         Ok(body)
+    }
+}
+
+impl Rendered {
+    /// The answer to a GET: 304 with no body when the client's copy is current (by
+    /// `If-None-Match`, else `If-Modified-Since`), the body otherwise.
+    pub fn respond(
+        &self,
+        request: &HeaderMap,
+        content_type: &'static str,
+        max_age: u32,
+    ) -> Response {
+        let not_modified = match request
+            .get(header::IF_NONE_MATCH)
+            .and_then(|v| v.to_str().ok())
+        {
+            Some(tags) => tags.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t.trim_start_matches("W/") == self.etag
+            }),
+            None => match (
+                request
+                    .get(header::IF_MODIFIED_SINCE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| chrono::DateTime::parse_from_rfc2822(v).ok()),
+                self.modified,
+            ) {
+                (Some(since), Some(modified)) => modified.timestamp() <= since.timestamp(),
+                _ => false,
+            },
+        };
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+        if let Ok(v) = HeaderValue::from_str(&self.etag) {
+            headers.insert(header::ETAG, v);
+        }
+        if let Some(m) = self.modified {
+            if let Ok(v) = HeaderValue::from_str(&m.format("%a, %d %b %Y %H:%M:%S GMT").to_string())
+            {
+                headers.insert(header::LAST_MODIFIED, v);
+            }
+        }
+        if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+            headers.insert(header::CACHE_CONTROL, v);
+        }
+        if not_modified {
+            (StatusCode::NOT_MODIFIED, headers).into_response()
+        } else {
+            (StatusCode::OK, headers, self.body.clone()).into_response()
+        }
     }
 }

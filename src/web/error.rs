@@ -102,6 +102,15 @@ impl AppError {
     }
 }
 
+/// The error shape of every API answer that is not a success.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// A stable code, e.g. `not_found`, `unprocessable`.
+    pub error: String,
+    /// A sentence a person understands.
+    pub message: String,
+}
+
 /// API errors: `{"error": "<code>", "message": "<sentence>"}`.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {

@@ -3,10 +3,14 @@
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod badge;
 pub mod cache;
+pub mod calendar;
 pub mod error;
+pub mod feeds;
 pub mod input;
 pub mod lang;
+pub mod openapi;
 pub mod operator;
 pub mod ops;
 pub mod pages;
@@ -14,10 +18,12 @@ pub mod reports;
 pub mod svg;
 pub mod views;
 
+use axum::http::Method;
 use axum::http::{header, HeaderValue};
-use axum::routing::{delete, get, post};
+use axum::routing::{get, MethodRouter};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
+use tower_http::cors::CorsLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use crate::app::AppState;
@@ -26,7 +32,19 @@ use crate::app::AppState;
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let mut api: std::collections::BTreeMap<&str, MethodRouter<AppState>> = Default::default();
+    for (method, path) in openapi::API_ROUTES {
+        let Some(h) = openapi::handler(method, path) else {
+            tracing::error!(method, path, "an API route has no handler");
+            continue;
+        };
+        let merged = match api.remove(path) {
+            Some(existing) => existing.merge(h),
+            None => h,
+        };
+        api.insert(path, merged);
+    }
+    let mut router = Router::new()
         .route("/", get(pages::home))
         .route("/banks/{slug}", get(pages::bank))
         .route("/incidents/{id}", get(pages::incident))
@@ -34,21 +52,27 @@ pub fn router(state: AppState) -> Router {
             "/report",
             get(reports::report_form).post(reports::submit_form),
         )
+        .route("/feed.rss", get(feeds::rss_all))
+        .route("/feed.atom", get(feeds::atom_all))
+        .route("/banks/{slug}/feed.rss", get(feeds::rss_bank))
+        .route("/banks/{slug}/feed.atom", get(feeds::atom_bank))
+        .route("/maintenance.ics", get(calendar::all))
+        .route("/banks/{slug}/maintenance.ics", get(calendar::bank))
+        .route("/badge/{file}", get(badge::badge))
         .route("/static/{file}", get(assets::serve))
         .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics))
-        .route("/api/v1/status", get(api::status))
-        .route("/api/v1/banks/{slug}", get(api::bank))
-        .route("/api/v1/incidents", post(operator::create_incident))
-        .route("/api/v1/incidents/{id}", get(api::incident))
-        .route("/api/v1/incidents/{id}/updates", post(operator::add_update))
-        .route(
-            "/api/v1/maintenance",
-            get(api::maintenance).post(operator::create_window),
-        )
-        .route("/api/v1/reports", post(reports::post_report))
-        .route("/api/v1/reports/{id}", delete(operator::delete_report))
+        .route("/metrics", get(ops::metrics));
+    for (path, method_router) in api {
+        router = router.route(path, method_router);
+    }
+    router
         .fallback(error::fallback)
+        // The public API, feeds and badges may be read from any page, e.g. a bank's own.
+        .layer(
+            CorsLayer::new()
+                .allow_origin(tower_http::cors::Any)
+                .allow_methods([Method::GET, Method::HEAD]),
+        )
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CONTENT_SECURITY_POLICY,

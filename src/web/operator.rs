@@ -7,10 +7,11 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use utoipa::ToSchema;
 
-use super::api::{incident_response, window_view};
+use super::api::{incident_response, window_view, IncidentView, WindowView};
 use super::auth::Operator;
-use super::error::AppError;
+use super::error::{AppError, ErrorBody};
 use super::input;
 use crate::app::AppState;
 use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
@@ -19,7 +20,7 @@ use crate::store::{AuditEntry, NewIncident, NewUpdate, NewWindow, WindowFilter};
 use crate::timezone::parse_input;
 
 /// Texts in up to three languages, as the API takes them.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NamesBody {
     ar: Option<String>,
@@ -148,7 +149,7 @@ async fn audit(
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentBody {
     kind: String,
@@ -163,6 +164,15 @@ pub struct IncidentBody {
 }
 
 /// `POST /api/v1/incidents`: an outage or an advisory, possibly one from the past.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "operator", security(("bearer" = [])),
+    request_body = IncidentBody,
+    responses((status = 201, description = "The incident", body = IncidentView),
+              (status = 400, description = "Malformed JSON", body = ErrorBody),
+              (status = 401, description = "Missing or wrong token", body = ErrorBody),
+              (status = 403, description = "No operator token configured", body = ErrorBody),
+              (status = 413, description = "Body over 16 KiB", body = ErrorBody),
+              (status = 415, description = "Not JSON", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub async fn create_incident(
     State(state): State<AppState>,
     op: Operator,
@@ -268,7 +278,7 @@ pub async fn create_incident(
     incident_response(&state, id, StatusCode::CREATED).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     state: String,
@@ -279,6 +289,14 @@ pub struct UpdateBody {
 }
 
 /// `POST /api/v1/incidents/{id}/updates`: confirm, retitle or resolve any incident.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/updates", tag = "operator", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The incident's id")),
+    request_body = UpdateBody,
+    responses((status = 201, description = "The incident with its new update", body = IncidentView),
+              (status = 401, description = "Missing or wrong token", body = ErrorBody),
+              (status = 403, description = "No operator token configured", body = ErrorBody),
+              (status = 404, description = "No such incident", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub async fn add_update(
     State(state): State<AppState>,
     op: Operator,
@@ -301,7 +319,8 @@ pub async fn add_update(
         .map(|s| time(&state, "at", s))
         .transpose()?
         .unwrap_or_else(Utc::now);
-    if at < incident.started_at {
+    // A maintenance window may be changed or cancelled before it starts.
+    if at < incident.started_at && incident.kind != IncidentKind::Maintenance.as_str() {
         return Err(AppError::Unprocessable(
             "`at` is before the incident started.".to_owned(),
         ));
@@ -321,6 +340,11 @@ pub async fn add_update(
             },
         )
         .await?;
+    if incident.kind == IncidentKind::Maintenance.as_str() {
+        // Calendars see the change; completing a window before it ends cancels the rest.
+        let cancelled = (new_state == IncidentState::Completed).then_some(at);
+        state.store.touch_window(n, cancelled).await?;
+    }
     audit(
         &state,
         &op,
@@ -333,7 +357,7 @@ pub async fn add_update(
     incident_response(&state, n, StatusCode::CREATED).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WindowBody {
     bank: String,
@@ -345,6 +369,12 @@ pub struct WindowBody {
 }
 
 /// `POST /api/v1/maintenance`: an announced window, local times in the configured zone.
+#[utoipa::path(post, path = "/api/v1/maintenance", tag = "operator", security(("bearer" = [])),
+    request_body = WindowBody,
+    responses((status = 201, description = "The announced window", body = WindowView),
+              (status = 401, description = "Missing or wrong token", body = ErrorBody),
+              (status = 403, description = "No operator token configured", body = ErrorBody),
+              (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub async fn create_window(
     State(state): State<AppState>,
     op: Operator,
@@ -420,6 +450,12 @@ pub async fn create_window(
 }
 
 /// `DELETE /api/v1/reports/{id}`: a deleted report no longer counts.
+#[utoipa::path(delete, path = "/api/v1/reports/{id}", tag = "operator", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The report's id")),
+    responses((status = 204, description = "Deleted: it no longer counts"),
+              (status = 401, description = "Missing or wrong token", body = ErrorBody),
+              (status = 403, description = "No operator token configured", body = ErrorBody),
+              (status = 404, description = "No such report", body = ErrorBody)))]
 pub async fn delete_report(
     State(state): State<AppState>,
     op: Operator,

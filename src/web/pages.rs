@@ -14,8 +14,8 @@ use super::error::{AppError, PageError};
 use super::lang::{negotiate, COOKIE};
 use super::svg::{report_chart, sparkline, uptime_bars, DayBar};
 use super::views::{
-    BankCard, BankPage, ChannelChip, ChannelRow, HomePage, IncidentCard, IncidentPage, Layout,
-    ProbeRow, StatusBadge, UpdateView, WindowCard,
+    BankCard, BankPage, ChannelChip, ChannelRow, FeedLink, HomePage, IncidentCard, IncidentPage,
+    Layout, ProbeRow, StatusBadge, UpdateView, WindowCard,
 };
 use crate::app::AppState;
 use crate::domain::{Lang, Status};
@@ -97,7 +97,9 @@ pub async fn home(
     let key = format!("home|{}", lang.as_str());
     let body = state
         .pages
-        .get_or_render(key, state.live.generation(), || render_home(&state, lang))
+        .get_or_render(key, state.live.generation(), || async {
+            render_home(&state, lang).await.map(Bytes::from)
+        })
         .await
         .map_err(|e| e.page(lang))?;
     Ok(html(body, lang, set_cookie))
@@ -112,6 +114,7 @@ async fn render_home(state: &AppState, lang: Lang) -> Result<String, AppError> {
             bank: None,
             open_only: true,
             limit: 100,
+            ..Default::default()
         })
         .await?;
     let windows = state
@@ -199,8 +202,8 @@ pub async fn bank(
     let key = format!("bank|{slug}|{}", lang.as_str());
     let body = state
         .pages
-        .get_or_render(key, state.live.generation(), || {
-            render_bank(&state, &slug, lang)
+        .get_or_render(key, state.live.generation(), || async {
+            render_bank(&state, &slug, lang).await.map(Bytes::from)
         })
         .await
         .map_err(|e| e.page(lang))?;
@@ -235,6 +238,7 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
             bank: Some(slug.to_owned()),
             open_only: false,
             limit: 20,
+            ..Default::default()
         })
         .await?;
     let windows = state
@@ -372,14 +376,18 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
     }
     let namer = bank_namer(state, lang);
     let name = bank.names.get(lang).to_owned();
+    let mut layout = Layout::new(
+        lang,
+        format!("{name} · {}", t.site_title),
+        &format!("/banks/{slug}"),
+        tz,
+        snapshot.network_cut_since,
+    );
+    layout
+        .feeds
+        .extend(FeedLink::pair(&format!("/banks/{slug}"), &name, lang));
     let page = BankPage {
-        l: Layout::new(
-            lang,
-            format!("{name} · {}", t.site_title),
-            &format!("/banks/{slug}"),
-            tz,
-            snapshot.network_cut_since,
-        ),
+        l: layout,
         slug: slug.to_owned(),
         name,
         website: bank.website.clone(),
@@ -443,8 +451,8 @@ pub async fn incident(
     let key = format!("incident|{id}|{}", lang.as_str());
     let body = state
         .pages
-        .get_or_render(key, state.live.generation(), || {
-            render_incident(&state, id, lang)
+        .get_or_render(key, state.live.generation(), || async {
+            render_incident(&state, id, lang).await.map(Bytes::from)
         })
         .await
         .map_err(|e| e.page(lang))?;

@@ -162,7 +162,7 @@ async fn submit(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
     bank: String,
@@ -171,6 +171,14 @@ pub struct ReportBody {
 }
 
 /// `POST /api/v1/reports`: 202 with the report's id and whether it counts.
+#[utoipa::path(post, path = "/api/v1/reports", tag = "reports",
+    request_body = ReportBody,
+    responses((status = 202, description = "Accepted: `{\"id\", \"bank\", \"channel\", \"counted\"}`"),
+              (status = 400, description = "Malformed JSON", body = super::error::ErrorBody),
+              (status = 413, description = "Body over 16 KiB", body = super::error::ErrorBody),
+              (status = 415, description = "Not JSON", body = super::error::ErrorBody),
+              (status = 422, description = "Unknown bank or channel, comment too long", body = super::error::ErrorBody),
+              (status = 429, description = "Too many reports from this address", body = super::error::ErrorBody)))]
 pub async fn post_report(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,

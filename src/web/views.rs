@@ -21,6 +21,32 @@ pub struct Layout {
     pub network_cut: Option<String>,
     pub langs: Vec<LangLink>,
     pub tz: String,
+    /// Feeds announced in `<head>` for readers to discover.
+    pub feeds: Vec<FeedLink>,
+}
+
+pub struct FeedLink {
+    pub title: String,
+    pub href: String,
+    pub mime: &'static str,
+}
+
+impl FeedLink {
+    /// The RSS and Atom feeds under `prefix` ("" or "/banks/{slug}").
+    pub fn pair(prefix: &str, title: &str, lang: Lang) -> Vec<FeedLink> {
+        vec![
+            FeedLink {
+                title: format!("{title} (RSS)"),
+                href: format!("{prefix}/feed.rss?lang={}", lang.as_str()),
+                mime: "application/rss+xml",
+            },
+            FeedLink {
+                title: format!("{title} (Atom)"),
+                href: format!("{prefix}/feed.atom?lang={}", lang.as_str()),
+                mime: "application/atom+xml",
+            },
+        ]
+    }
 }
 
 pub struct LangLink {
@@ -56,6 +82,7 @@ impl Layout {
                 })
                 .collect(),
             tz: tz.name().to_owned(),
+            feeds: FeedLink::pair("", text(lang).site_title, lang),
         }
     }
 }

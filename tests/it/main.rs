@@ -8,6 +8,7 @@
 
 mod cli;
 mod controls;
+mod feeds;
 mod helpers;
 mod history;
 mod incidents;

@@ -1,0 +1,139 @@
+//! Announced maintenance as iCalendar (RFC 5545): one VEVENT per window, times in UTC, a
+//! stable UID, and SEQUENCE and STATUS that follow changes and cancellations.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+
+use super::cache::Rendered;
+use super::error::AppError;
+use super::feeds::{base_url, SubscriptionQuery};
+use crate::app::AppState;
+use crate::domain::Channel;
+use crate::i18n::{channel_name, local_time, text};
+use crate::store::WindowFilter;
+
+async fn render(
+    state: &AppState,
+    bank: Option<&str>,
+    q: &SubscriptionQuery,
+    base: &str,
+) -> Result<Rendered, AppError> {
+    let lang = q.lang;
+    let tz = state.config.timezone;
+    let t = text(lang);
+    let windows = state
+        .store
+        .windows(&WindowFilter {
+            bank: bank.map(str::to_owned),
+            open_only: false,
+            ended_after: None,
+            limit: 5000,
+        })
+        .await?;
+    let mut cal = Calendar::new();
+    let name = match bank.and_then(|b| state.config.bank(b)) {
+        Some(b) => format!("{} · {}", b.names.get(lang), t.maintenance_title),
+        None => format!("{} · {}", t.site_title, t.maintenance_title),
+    };
+    cal.name(&name);
+    let mut newest = None;
+    for w in windows.iter().filter(|w| {
+        q.channels.is_empty()
+            || w.channels
+                .iter()
+                .any(|c| q.channels.iter().any(|q| q.as_str() == c))
+    }) {
+        let bank_name = state
+            .config
+            .bank(&w.bank)
+            .map_or(w.bank.as_str(), |b| b.names.get(lang));
+        let channels: Vec<&str> = w
+            .channels
+            .iter()
+            .filter_map(|c| c.parse::<Channel>().ok())
+            .map(|c| channel_name(c, lang))
+            .collect();
+        let mut description = format!(
+            "{}\n{}: {}\n{} {} {} {} ({})",
+            w.title.get(lang),
+            t.affected,
+            channels.join(", "),
+            t.window_from,
+            local_time(w.starts, tz),
+            t.window_to,
+            local_time(w.ends, tz),
+            tz.name()
+        );
+        if let Some(src) = &w.source {
+            description.push_str(&format!("\n{}: {src}", t.announcement));
+        }
+        description.push_str(&format!("\n{base}/incidents/{}", w.incident_id));
+        let mut event = Event::new();
+        event
+            .uid(&format!("maintenance-{}@bankstatus", w.incident_id))
+            .summary(&format!("{bank_name}: {}", w.title.get(lang)))
+            .description(&description)
+            .starts(w.starts)
+            .ends(w.ends)
+            .timestamp(w.updated_at)
+            .last_modified(w.updated_at)
+            .sequence(u32::try_from(w.sequence).unwrap_or(0))
+            .status(if w.cancelled_at.is_some() {
+                EventStatus::Cancelled
+            } else {
+                EventStatus::Confirmed
+            });
+        if let Some(src) = &w.source {
+            event.url(src);
+        }
+        cal.push(event.done());
+        newest = newest.max(Some(w.updated_at));
+    }
+    Ok(Rendered::new(cal.done().to_string(), newest))
+}
+
+async fn serve(
+    state: AppState,
+    bank: Option<String>,
+    raw: Option<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if let Some(b) = &bank {
+        if state.config.bank(b).is_none() {
+            return Err(AppError::NotFound(format!("No bank is called `{b}`.")));
+        }
+    }
+    let q = SubscriptionQuery::parse(&state, raw.as_deref())?;
+    let base = base_url(&state, &headers);
+    let key = format!(
+        "ics|{}|{}|{base}",
+        bank.as_deref().unwrap_or(""),
+        q.canonical()
+    );
+    let rendered = state
+        .feeds
+        .get_or_render(key, state.live.generation(), || {
+            render(&state, bank.as_deref(), &q, &base)
+        })
+        .await?;
+    Ok(rendered.respond(&headers, "text/calendar; charset=utf-8", 300))
+}
+
+pub async fn all(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve(state, None, q, headers).await
+}
+
+pub async fn bank(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve(state, Some(slug), q, headers).await
+}

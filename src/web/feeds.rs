@@ -1,0 +1,357 @@
+//! RSS 2.0 and Atom 1.0 feeds of incident updates, maintenance and advisories: global and
+//! per bank, filtered by channel, in one language. Each update is an entry whose id never
+//! changes; a feed is generated once per change and answered 304 when the reader has it.
+
+use atom_syndication as atom;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use chrono::{DateTime, FixedOffset, Utc};
+use chrono_tz::Tz;
+
+use super::cache::Rendered;
+use super::error::AppError;
+use crate::app::AppState;
+use crate::domain::{Channel, Lang};
+use crate::i18n::{channel_name, local_time, term, text};
+use crate::store::{FeedEntry, FeedFilter};
+
+/// Entries per feed, newest first.
+const ENTRIES: u32 = 50;
+/// Longer query strings are refused: no feed needs them.
+const MAX_QUERY: usize = 1024;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Rss,
+    Atom,
+}
+
+/// `?lang=` and repeatable `?channel=` of a subscription URL, checked.
+pub struct SubscriptionQuery {
+    pub lang: Lang,
+    pub channels: Vec<Channel>,
+}
+
+impl SubscriptionQuery {
+    pub fn parse(state: &AppState, raw: Option<&str>) -> Result<Self, AppError> {
+        let raw = raw.unwrap_or("");
+        if raw.len() > MAX_QUERY {
+            return Err(AppError::BadRequest(format!(
+                "The query string is longer than {MAX_QUERY} bytes."
+            )));
+        }
+        let mut lang = state.config.default_language;
+        let mut channels = Vec::new();
+        for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
+            match k.as_ref() {
+                "lang" => {
+                    lang = v
+                        .parse()
+                        .map_err(|e: String| AppError::BadRequest(format!("{e}.")))?
+                }
+                "channel" => {
+                    let c = v
+                        .parse::<Channel>()
+                        .map_err(|e| AppError::BadRequest(format!("{e}.")))?;
+                    if !channels.contains(&c) {
+                        channels.push(c);
+                    }
+                }
+                _ => {}
+            }
+        }
+        channels.sort();
+        Ok(SubscriptionQuery { lang, channels })
+    }
+
+    /// The canonical query string, for cache keys and self links.
+    pub fn canonical(&self) -> String {
+        let mut parts = vec![format!("lang={}", self.lang.as_str())];
+        parts.extend(self.channels.iter().map(|c| format!("channel={c}")));
+        parts.join("&")
+    }
+}
+
+/// The service's own address: `public_url` from the config, else the request's host.
+pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
+    if let Some(url) = &state.config.public_url {
+        return url.clone();
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .filter(|h| {
+            h.len() <= 255
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+        })
+        .unwrap_or("localhost");
+    let proto = if state.config.reports.trust_forwarded_for
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            == Some("https")
+    {
+        "https"
+    } else {
+        "http"
+    };
+    format!("{proto}://{host}")
+}
+
+fn fixed(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
+    t.with_timezone(&tz).fixed_offset()
+}
+
+/// "Bank: channel, channel" per bank; a bank with every channel is named alone.
+pub fn affected(state: &AppState, scopes: &[(String, String)], lang: Lang) -> String {
+    let mut banks: Vec<(&str, Vec<Channel>)> = Vec::new();
+    for (bank, channel) in scopes {
+        let Ok(c) = channel.parse::<Channel>() else {
+            continue;
+        };
+        match banks.iter_mut().find(|(b, _)| b == bank) {
+            Some((_, cs)) => cs.push(c),
+            None => banks.push((bank, vec![c])),
+        }
+    }
+    banks
+        .into_iter()
+        .map(|(bank, cs)| {
+            let name = state.config.bank(bank).map_or(bank, |b| b.names.get(lang));
+            if cs.len() == Channel::ALL.len() {
+                name.to_owned()
+            } else {
+                let names: Vec<&str> = cs.iter().map(|c| channel_name(*c, lang)).collect();
+                format!("{name}: {}", names.join(", "))
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What every entry says, in both formats.
+struct EntryText {
+    id: String,
+    title: String,
+    summary: String,
+    link: String,
+    at: DateTime<Utc>,
+}
+
+fn entry_text(state: &AppState, e: &FeedEntry, lang: Lang, base: &str) -> EntryText {
+    let tz = state.config.timezone;
+    let t = text(lang);
+    let i = &e.incident;
+    let title = format!(
+        "{} · {} — {}",
+        term(&e.update.state, lang),
+        i.title.get(lang),
+        affected(state, &i.scopes, lang)
+    );
+    let mut summary = String::new();
+    let message = e.update.message.get(lang);
+    if !message.is_empty() {
+        summary.push_str(message);
+        summary.push_str("\n\n");
+    }
+    summary.push_str(&format!(
+        "{}: {}\n",
+        t.started,
+        local_time(i.started_at, tz)
+    ));
+    match i.resolved_at {
+        Some(r) => summary.push_str(&format!("{}: {}\n", t.resolved, local_time(r, tz))),
+        None => summary.push_str(&format!("{}: {}\n", t.status, term(&i.state, lang))),
+    }
+    summary.push_str(&format!("{} {}", t.times_in, tz.name()));
+    EntryText {
+        id: format!("urn:bankstatus:incident:{}:update:{}", i.id, e.update.id),
+        title,
+        summary,
+        link: format!("{base}/incidents/{}?lang={}", i.id, lang.as_str()),
+        at: e.update.at,
+    }
+}
+
+async fn render(
+    state: &AppState,
+    format: Format,
+    bank: Option<&str>,
+    q: &SubscriptionQuery,
+    base: &str,
+    self_path: &str,
+) -> Result<Rendered, AppError> {
+    let entries = state
+        .store
+        .feed_entries(&FeedFilter {
+            bank: bank.map(str::to_owned),
+            channels: q.channels.clone(),
+            limit: ENTRIES,
+        })
+        .await?;
+    let lang = q.lang;
+    let tz = state.config.timezone;
+    let t = text(lang);
+    let (title, home) = match bank.and_then(|b| state.config.bank(b)) {
+        Some(b) => (
+            format!("{} · {}", b.names.get(lang), t.site_title),
+            format!("{base}/banks/{}", b.slug),
+        ),
+        None => (t.site_title.to_owned(), format!("{base}/")),
+    };
+    let title = if q.channels.is_empty() {
+        title
+    } else {
+        let names: Vec<&str> = q.channels.iter().map(|c| channel_name(*c, lang)).collect();
+        format!("{title} ({})", names.join(", "))
+    };
+    let self_url = format!("{base}{self_path}?{}", q.canonical());
+    let texts: Vec<EntryText> = entries
+        .iter()
+        .map(|e| entry_text(state, e, lang, base))
+        .collect();
+    let newest = texts.iter().map(|e| e.at).max();
+    let body = match format {
+        Format::Rss => {
+            let items: Vec<rss::Item> = texts
+                .into_iter()
+                .map(|e| {
+                    let mut item = rss::Item::default();
+                    let mut guid = rss::Guid::default();
+                    guid.set_value(e.id);
+                    guid.set_permalink(false);
+                    item.set_guid(Some(guid));
+                    item.set_title(Some(e.title));
+                    item.set_description(Some(e.summary));
+                    item.set_link(Some(e.link));
+                    item.set_pub_date(Some(e.at.to_rfc2822()));
+                    item
+                })
+                .collect();
+            let mut channel = rss::Channel::default();
+            channel.set_title(title);
+            channel.set_link(home);
+            channel.set_description(t.tagline.to_owned());
+            channel.set_language(Some(lang.as_str().to_owned()));
+            channel.set_last_build_date(newest.map(|n| n.to_rfc2822()));
+            let mut link = atom::Link::default();
+            link.set_href(self_url);
+            link.set_rel("self");
+            link.set_mime_type(Some("application/rss+xml".to_owned()));
+            let mut ext = rss::extension::atom::AtomExtension::default();
+            ext.set_links(vec![link]);
+            channel.set_atom_ext(Some(ext));
+            channel.set_items(items);
+            channel.to_string()
+        }
+        Format::Atom => {
+            let mut author = atom::Person::default();
+            author.set_name(t.site_title);
+            let entries: Vec<atom::Entry> = texts
+                .into_iter()
+                .map(|e| {
+                    let mut entry = atom::Entry::default();
+                    entry.set_id(e.id);
+                    entry.set_title(atom::Text::plain(e.title));
+                    entry.set_updated(fixed(e.at, tz));
+                    entry.set_published(Some(fixed(e.at, tz)));
+                    entry.set_summary(Some(atom::Text::plain(e.summary)));
+                    let mut link = atom::Link::default();
+                    link.set_href(e.link);
+                    link.set_rel("alternate");
+                    entry.set_links(vec![link]);
+                    entry
+                })
+                .collect();
+            let mut feed = atom::Feed::default();
+            feed.set_title(atom::Text::plain(title));
+            feed.set_id(format!(
+                "urn:bankstatus:feed:{}:{}",
+                bank.unwrap_or("all"),
+                q.canonical()
+            ));
+            feed.set_updated(fixed(newest.unwrap_or(DateTime::<Utc>::UNIX_EPOCH), tz));
+            feed.set_authors(vec![author]);
+            feed.set_lang(Some(lang.as_str().to_owned()));
+            let mut this = atom::Link::default();
+            this.set_href(self_url);
+            this.set_rel("self");
+            this.set_mime_type(Some("application/atom+xml".to_owned()));
+            let mut alternate = atom::Link::default();
+            alternate.set_href(home);
+            alternate.set_rel("alternate");
+            feed.set_links(vec![this, alternate]);
+            feed.set_entries(entries);
+            feed.to_string()
+        }
+    };
+    Ok(Rendered::new(body, newest))
+}
+
+async fn serve(
+    state: AppState,
+    format: Format,
+    bank: Option<String>,
+    raw: Option<String>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if let Some(b) = &bank {
+        if state.config.bank(b).is_none() {
+            return Err(AppError::NotFound(format!("No bank is called `{b}`.")));
+        }
+    }
+    let q = SubscriptionQuery::parse(&state, raw.as_deref())?;
+    let base = base_url(&state, &headers);
+    let (ext, content_type) = match format {
+        Format::Rss => ("rss", "application/rss+xml; charset=utf-8"),
+        Format::Atom => ("atom", "application/atom+xml; charset=utf-8"),
+    };
+    let path = match &bank {
+        Some(b) => format!("/banks/{b}/feed.{ext}"),
+        None => format!("/feed.{ext}"),
+    };
+    let key = format!("{path}?{}|{base}", q.canonical());
+    let rendered = state
+        .feeds
+        .get_or_render(key, state.live.generation(), || {
+            render(&state, format, bank.as_deref(), &q, &base, &path)
+        })
+        .await?;
+    Ok(rendered.respond(&headers, content_type, 60))
+}
+
+pub async fn rss_all(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve(state, Format::Rss, None, q, headers).await
+}
+
+pub async fn atom_all(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve(state, Format::Atom, None, q, headers).await
+}
+
+pub async fn rss_bank(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve(state, Format::Rss, Some(slug), q, headers).await
+}
+
+pub async fn atom_bank(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    serve(state, Format::Atom, Some(slug), q, headers).await
+}
