@@ -4,7 +4,7 @@
 //! is the earlier instant; a local time that does not exist (skipped when clocks go
 //! forward) is moved forward by the length of the gap, as a wall clock would show it.
 
-use chrono::{DateTime, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, LocalResult, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::Tz;
 
 /// Converts a local time in `tz` to UTC with the rule of this module.
@@ -15,28 +15,42 @@ pub fn local_to_utc(local: NaiveDateTime, tz: Tz) -> DateTime<Utc> {
         LocalResult::None => {
             // A gap: read the wall clock with the offset in force just before it, which
             // lands past the gap by as much as the time was into it.
-            let before = local - Duration::hours(6);
+            let before = local
+                .checked_sub_signed(Duration::hours(6))
+                .unwrap_or(local);
             let offset = tz
                 .from_local_datetime(&before)
                 .earliest()
                 .map(|t| t.offset().fix())
                 .unwrap_or(Utc.fix());
-            Utc.from_utc_datetime(&(local - Duration::seconds(i64::from(offset.local_minus_utc()))))
+            let utc = local
+                .checked_sub_signed(Duration::seconds(i64::from(offset.local_minus_utc())))
+                .unwrap_or(local);
+            Utc.from_utc_datetime(&utc)
         }
     }
 }
 
-/// Parses a local wall-clock time, `YYYY-MM-DDTHH:MM` or with seconds.
+/// Years the tracker accepts in any time it is given; far-off dates are mistakes, and chrono
+/// arithmetic near its limits panics.
+const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+/// Parses a local wall-clock time, `YYYY-MM-DDTHH:MM` or with seconds, from 1970 to 9999.
 pub fn parse_local(s: &str) -> Option<NaiveDateTime> {
     NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M")
         .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
         .ok()
+        .filter(|t| YEARS.contains(&t.year()))
 }
 
 /// A time from an operator: RFC 3339 with an offset, or a local time in `tz`.
 pub fn parse_input(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
-        return Ok(t.with_timezone(&Utc));
+        let t = t.with_timezone(&Utc);
+        if YEARS.contains(&t.year()) {
+            return Ok(t);
+        }
+        return Err(format!("`{s}` is out of range: years 1970 to 9999 only"));
     }
     parse_local(s).map(|l| local_to_utc(l, tz)).ok_or_else(|| {
         format!("`{s}` is not a time: write a local time such as 2026-02-13T16:00, or RFC 3339 with an offset")
@@ -45,6 +59,16 @@ pub fn parse_input(s: &str, tz: Tz) -> Result<DateTime<Utc>, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn far_off_years_are_refused() {
+        let tz = chrono_tz::Europe::Paris;
+        assert!(parse_input("-0001-06-01T00:00", tz).is_err());
+        assert!(parse_input("-262143-01-01T00:00", tz).is_err());
+        assert!(parse_input("0000-01-01T00:00:00+01:00", tz).is_err());
+        assert!(parse_input("+262142-12-31T23:59", chrono_tz::America::New_York).is_err());
+        assert!(parse_input("2026-02-13T16:00", tz).is_ok());
+    }
+
     use super::*;
     use chrono::NaiveDate;
 

@@ -117,7 +117,10 @@ impl Engine {
             let Ok(channel) = channel.parse::<Channel>() else {
                 continue;
             };
-            let probe = row.sources.iter().any(|s| s == "probe");
+            // A channel no longer probed (its probes left the config) cannot be held by
+            // probes: its incident is released below instead of staying open for ever.
+            let watched = engine.tracker.probe_status(bank, channel).is_some();
+            let probe = watched && row.sources.iter().any(|s| s == "probe");
             let reports = row.sources.iter().any(|s| s == "reports");
             if probe {
                 engine.tracker.restore_down(bank, channel, row.started_at);
@@ -133,15 +136,29 @@ impl Engine {
                     },
                 );
             }
+            let overrun = match row.overrun_of {
+                Some(w) => engine
+                    .store
+                    .window(w)
+                    .await?
+                    .map(|w| (w.incident_id, w.ends)),
+                None => None,
+            };
+            let key = (bank.to_owned(), channel);
             engine.held.insert(
-                (bank.to_owned(), channel),
+                key.clone(),
                 Held {
                     id: row.id,
-                    probe,
+                    probe: probe || !reports,
                     reports,
-                    overrun: None,
+                    overrun,
                 },
             );
+            if !probe && !reports {
+                engine
+                    .release(bank, channel, Source::Probe, Utc::now())
+                    .await?;
+            }
         }
         engine.reload().await?;
         engine.publish();
@@ -244,6 +261,7 @@ impl Engine {
                 open_only: true,
                 ended_after: None,
                 limit: 10_000,
+                ..Default::default()
             })
             .await?;
         let recent = self
@@ -253,6 +271,7 @@ impl Engine {
                 open_only: false,
                 ended_after: Some(now - chrono::Duration::days(1)),
                 limit: 10_000,
+                ..Default::default()
             })
             .await?;
         windows.extend(
@@ -260,7 +279,22 @@ impl Engine {
                 .into_iter()
                 .filter(|w| w.state == IncidentState::Completed.as_str()),
         );
+        // Windows the operator closed early: what they covered is no longer announced.
+        let closed: Vec<WindowRow> = windows
+            .iter()
+            .filter(|w| w.state == IncidentState::Completed.as_str())
+            .filter(|w| {
+                self.windows.iter().any(|old| {
+                    old.incident_id == w.incident_id
+                        && old.state != IncidentState::Completed.as_str()
+                })
+            })
+            .cloned()
+            .collect();
         self.windows = windows;
+        for w in &closed {
+            self.window_ended(w, now).await?;
+        }
         let open = self
             .store
             .incidents(&IncidentFilter {
@@ -373,30 +407,37 @@ impl Engine {
             changed = true;
             if want == IncidentState::Completed {
                 let w = self.windows[i].clone();
-                for channel in w.channels.iter().filter_map(|c| c.parse::<Channel>().ok()) {
-                    let key = (w.bank.clone(), channel);
-                    if let Some(surge) = self.surges.get(&key).filter(|s| s.active).cloned() {
-                        if !self.held.get(&key).is_some_and(|h| h.reports) {
-                            self.surge_started(&w.bank, channel, surge.count, surge.baseline, now)
-                                .await?;
-                        }
-                    }
-                    if self.tracker.is_down(&w.bank, channel) {
-                        let (since, detail) = self
-                            .tracker
-                            .failure(&w.bank, channel)
-                            .unwrap_or((w.ends, String::new()));
-                        let status = self
-                            .tracker
-                            .probe_status(&w.bank, channel)
-                            .map_or(Status::MajorOutage, |p| p.status);
-                        self.probe_down(&w.bank, channel, since, now, status, detail)
-                            .await?;
-                    }
-                }
+                self.window_ended(&w, now).await?;
             }
         }
         Ok(changed)
+    }
+
+    /// At the end of a window, or when the operator closes it early: what still fails or
+    /// is still reported is no longer announced, and opens an incident (an overrun).
+    async fn window_ended(&mut self, w: &WindowRow, now: DateTime<Utc>) -> StoreResult<()> {
+        for channel in w.channels.iter().filter_map(|c| c.parse::<Channel>().ok()) {
+            let key = (w.bank.clone(), channel);
+            if let Some(surge) = self.surges.get(&key).filter(|s| s.active).cloned() {
+                if !self.held.get(&key).is_some_and(|h| h.reports) {
+                    self.surge_started(&w.bank, channel, surge.count, surge.baseline, now)
+                        .await?;
+                }
+            }
+            if self.tracker.is_down(&w.bank, channel) {
+                let (since, detail) = self
+                    .tracker
+                    .failure(&w.bank, channel)
+                    .unwrap_or((w.ends, String::new()));
+                let status = self
+                    .tracker
+                    .probe_status(&w.bank, channel)
+                    .map_or(Status::MajorOutage, |p| p.status);
+                self.probe_down(&w.bank, channel, since, now, status, detail)
+                    .await?;
+            }
+        }
+        Ok(())
     }
 
     async fn count_reports(&mut self, now: DateTime<Utc>) -> StoreResult<bool> {
@@ -495,6 +536,12 @@ impl Engine {
         let key = (bank.to_owned(), channel);
         if let Some(held) = self.held.get(&key) {
             let id = held.id;
+            self.store.add_update(id, &update).await?;
+            return Ok(id);
+        }
+        // The operator already declared this outage: the signal adds to it, and the
+        // operator, not the signal, closes it.
+        if let Some(&id) = self.operator_outages.get(&key) {
             self.store.add_update(id, &update).await?;
             return Ok(id);
         }

@@ -195,6 +195,8 @@ pub struct WindowRow {
 
 #[derive(Debug, Clone, Default)]
 pub struct WindowFilter {
+    /// One window by its incident id.
+    pub id: Option<i64>,
     pub bank: Option<String>,
     /// Only windows not yet completed.
     pub open_only: bool,
@@ -342,6 +344,9 @@ pub trait Store: Send + Sync + 'static {
     async fn upsert_window(&self, window: &NewWindow, now: DateTime<Utc>) -> StoreResult<i64>;
 
     async fn windows(&self, filter: &WindowFilter) -> StoreResult<Vec<WindowRow>>;
+
+    /// The window of one maintenance incident.
+    async fn window(&self, incident_id: i64) -> StoreResult<Option<WindowRow>>;
 
     /// Marks a window changed (its calendar SEQUENCE grows); closed at `cancelled_at` before its
     /// announced end, it is cancelled.

@@ -749,6 +749,9 @@ impl Store for SqliteStore {
              (SELECT GROUP_CONCAT(s.channel, ',') FROM incident_scopes s WHERE s.incident_id = i.id) \
              FROM maintenance_windows w JOIN incidents i ON i.id = w.incident_id WHERE 1 = 1",
         );
+        if let Some(id) = filter.id {
+            q.push(" AND i.id = ").push_bind(id);
+        }
         if let Some(bank) = &filter.bank {
             q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id AND s.bank = ")
                 .push_bind(bank)
@@ -806,6 +809,15 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn window(&self, incident_id: i64) -> StoreResult<Option<WindowRow>> {
+        let filter = WindowFilter {
+            id: Some(incident_id),
+            limit: 1,
+            ..WindowFilter::default()
+        };
+        Ok(self.windows(&filter).await?.into_iter().next())
     }
 
     async fn retitle(&self, incident_id: i64, title: &Names, at: DateTime<Utc>) -> StoreResult<()> {

@@ -315,19 +315,7 @@ pub async fn incident_response(
         .await?
         .ok_or_else(|| AppError::NotFound(format!("No incident has the id `{id}`.")))?;
     let window = if row.kind == "maintenance" {
-        let bank = row.scopes.first().map(|s| s.0.clone());
-        state
-            .store
-            .windows(&WindowFilter {
-                bank,
-                open_only: false,
-                ended_after: None,
-                limit: 10_000,
-            })
-            .await?
-            .into_iter()
-            .find(|w| w.incident_id == id)
-            .map(|w| window_view(&w, tz))
+        state.store.window(id).await?.map(|w| window_view(&w, tz))
     } else {
         None
     };
@@ -370,6 +358,7 @@ pub async fn maintenance(
             open_only: upcoming,
             ended_after: None,
             limit: 1000,
+            ..Default::default()
         })
         .await?;
     let tz = state.config.timezone;

@@ -30,6 +30,7 @@ async fn render(
             open_only: false,
             ended_after: None,
             limit: 5000,
+            ..Default::default()
         })
         .await?;
     let mut cal = Calendar::new();

@@ -16,7 +16,7 @@ use super::input;
 use crate::app::AppState;
 use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
 use crate::signals::engine::Command;
-use crate::store::{AuditEntry, NewIncident, NewUpdate, NewWindow, WindowFilter};
+use crate::store::{AuditEntry, NewIncident, NewUpdate, NewWindow};
 use crate::timezone::parse_input;
 
 /// Texts in up to three languages, as the API takes them.
@@ -308,6 +308,12 @@ pub async fn add_update(
     let body: UpdateBody = input::json(req).await?;
     let (incident, _) = state.store.incident(n).await?.ok_or_else(not_found)?;
     let new_state = state_for(&incident.kind, &body.state)?;
+    if incident.resolved_at.is_some() && !new_state.is_closed() {
+        return Err(AppError::Conflict(format!(
+            "Incident {n} is over; a later event is a new incident (POST /api/v1/incidents). \
+             Notes on it take its closing state."
+        )));
+    }
     let message = body.message.into_names("message", false)?;
     let title = body
         .title
@@ -436,15 +442,8 @@ pub async fn create_window(
     state.changed(Command::Reload);
     let window = state
         .store
-        .windows(&WindowFilter {
-            bank: Some(body.bank),
-            open_only: false,
-            ended_after: None,
-            limit: 10_000,
-        })
+        .window(id)
         .await?
-        .into_iter()
-        .find(|w| w.incident_id == id)
         .ok_or_else(|| AppError::Internal(format!("window {id} vanished")))?;
     Ok((StatusCode::CREATED, Json(window_view(&window, tz))).into_response())
 }

@@ -124,6 +124,7 @@ async fn render_home(state: &AppState, lang: Lang) -> Result<String, AppError> {
             open_only: true,
             ended_after: None,
             limit: 100,
+            ..Default::default()
         })
         .await?;
     let namer = bank_namer(state, lang);
@@ -248,6 +249,7 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
             open_only: false,
             ended_after: Some(now - Duration::days(30)),
             limit: 20,
+            ..Default::default()
         })
         .await?;
 
@@ -466,33 +468,22 @@ async fn render_incident(state: &AppState, id: i64, lang: Lang) -> Result<String
     };
     let namer = bank_namer(state, lang);
     let inc = IncidentCard::new(&row, lang, tz, &namer);
-    let bank_windows = if row.kind == "maintenance" || row.overrun_of.is_some() {
-        state
-            .store
-            .windows(&WindowFilter {
-                bank: row.scopes.first().map(|s| s.0.clone()),
-                open_only: false,
-                ended_after: None,
-                limit: 10_000,
-            })
-            .await?
-    } else {
-        Vec::new()
-    };
-    let window_of = |wid: i64| bank_windows.iter().find(|w| w.incident_id == wid);
     let window = if row.kind == "maintenance" {
-        window_of(id)
+        state.store.window(id).await?
     } else {
         None
     };
-    let overrun = row.overrun_of.and_then(window_of).map(|w| {
-        let end = row.resolved_at.unwrap_or_else(Utc::now);
-        (
-            w.incident_id,
-            local_time(w.ends, tz),
-            duration(w.ends, end.max(w.ends), lang),
-        )
-    });
+    let overrun = match row.overrun_of {
+        Some(mid) => state.store.window(mid).await?.map(|w| {
+            let end = row.resolved_at.unwrap_or_else(Utc::now);
+            (
+                w.incident_id,
+                local_time(w.ends, tz),
+                duration(w.ends, end.max(w.ends), lang),
+            )
+        }),
+        None => None,
+    };
     let has = |s: &str| row.sources.iter().any(|x| x == s);
     let confidence = if row.kind == "maintenance" {
         Some("announced")
@@ -517,7 +508,9 @@ async fn render_incident(state: &AppState, id: i64, lang: Lang) -> Result<String
             .map(|s| term(s, lang).to_owned())
             .collect(),
         confidence: confidence.map(|c| term(c, lang).to_owned()),
-        window: window.map(|w| WindowCard::new(w, lang, tz, &namer)),
+        window: window
+            .as_ref()
+            .map(|w| WindowCard::new(w, lang, tz, &namer)),
         overrun,
         // Put on the record well after it started: known from the press, not seen live.
         recorded_later: row.created_at - row.started_at > Duration::hours(1),

@@ -57,14 +57,20 @@ fn mac(key: &[u8], purpose: &str, data: &[u8]) -> Vec<u8> {
 /// appended last to `X-Forwarded-For`.
 fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if state.config.reports.trust_forwarded_for {
-        let forwarded = headers
+        // Only the entry our own proxy appended counts; one it cannot parse means the
+        // request is not what the proxy should send, and the peer is used.
+        let last = headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<IpAddr>().ok())
-            .next_back();
-        if let Some(ip) = forwarded {
+            .next_back()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(str::trim);
+        if let Some(ip) = last.and_then(|a| {
+            a.parse::<IpAddr>()
+                .ok()
+                .or_else(|| a.parse::<SocketAddr>().ok().map(|s| s.ip()))
+        }) {
             return ip;
         }
     }

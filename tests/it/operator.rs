@@ -161,6 +161,11 @@ async fn past_events_and_bad_input() {
             "cannot be `completed`",
         ),
         (
+            json!({"kind": "outage", "banks": ["bmce"], "title": {"en": "x"}, "started_at": "-0001-06-01T00:00"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not a time",
+        ),
+        (
             json!({"kind": "outage", "banks": ["bmce"], "title": {"en": "x"}, "started_at": "yesterday"}),
             StatusCode::UNPROCESSABLE_ENTITY,
             "not a time",
@@ -205,6 +210,23 @@ async fn past_events_and_bad_input() {
         )
         .await;
     assert_eq!(got, StatusCode::UNPROCESSABLE_ENTITY);
+    // A resolved incident is not reopened by a later note: that would be a new event.
+    let (got, v) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &json!({"state": "identified"}),
+            true,
+        )
+        .await;
+    assert_eq!(got, StatusCode::CONFLICT, "{v}");
+    let (got, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &json!({"state": "resolved", "message": {"en": "Post-mortem published."}}),
+            true,
+        )
+        .await;
+    assert_eq!(got, StatusCode::CREATED);
     let (got, v) = app
         .post("/api/v1/maintenance", &json!({"bank": "bmce", "channels": ["web"], "starts": "2026-03-01T10:00", "ends": "2026-03-01T09:00", "title": {"en": "x"}}), true)
         .await;
@@ -218,4 +240,42 @@ async fn past_events_and_bad_input() {
             .await,
         1
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_join_an_outage_the_operator_declared() {
+    let fake = FakeBank::start().await;
+    let probes = [probe(
+        "web",
+        &fake.url("/toggle"),
+        "  interval = \"200ms\"\n  failures_before_outage = 2\n",
+    )];
+    let app = TestApp::spawn(&bank_config("bmce", &probes, &[])).await;
+    let (status, v) = app
+        .post(
+            "/api/v1/incidents",
+            &json!({"kind": "outage", "banks": ["bmce"], "channels": ["web"], "title": {"en": "Online banking down"}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let id = v["id"].as_i64().unwrap();
+    fake.state.failing.store(true, Ordering::SeqCst);
+    let incident = eventually(Duration::from_secs(10), "the probes to join", || async {
+        let i = app.json(&format!("/api/v1/incidents/{id}")).await;
+        i["sources"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("probe"))
+            .then_some(i)
+    })
+    .await;
+    assert_eq!(incident["state"], "investigating");
+    let bank = app.json("/api/v1/banks/bmce").await;
+    assert_eq!(
+        bank["open_incidents"].as_array().unwrap().len(),
+        1,
+        "one incident, not two"
+    );
+    assert_eq!(channel_status(&app, "bmce", "web").await["incident_id"], id);
 }
