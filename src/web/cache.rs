@@ -1,9 +1,10 @@
 //! Rendered pages kept in memory: a page is rendered again only when what it shows has
-//! changed (the live generation moved) or it has aged past its lifetime.
+//! changed (the live generation moved) or it has aged past its lifetime, and then once:
+//! requests arriving meanwhile wait for that render instead of rendering it again.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -26,12 +27,15 @@ struct Entry<T> {
 /// Rendered answers by key: pages hold their bytes, feeds their bytes with validators.
 pub struct PageCache<T = Bytes> {
     entries: Mutex<HashMap<String, Entry<T>>>,
+    /// One render at a time per key.
+    renders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl<T> Default for PageCache<T> {
     fn default() -> Self {
         PageCache {
             entries: Mutex::new(HashMap::new()),
+            renders: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -79,6 +83,20 @@ impl<T: Clone> PageCache<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
+        if let Some(body) = self.fresh(&key, generation) {
+            return Ok(body);
+        }
+        let lock = match self.renders.lock() {
+            Ok(mut renders) => {
+                if renders.len() >= MAX_ENTRIES {
+                    renders.clear();
+                }
+                renders.entry(key.clone()).or_default().clone()
+            }
+            Err(_) => Arc::default(),
+        };
+        let _rendering = lock.lock().await;
+        // Another request may have rendered it while this one waited.
         if let Some(body) = self.fresh(&key, generation) {
             return Ok(body);
         }
