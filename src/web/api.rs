@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::{AppError, ErrorBody};
+use super::error::{known_bank, AppError, ErrorBody};
 use super::pages::query_param;
 use crate::app::AppState;
 use crate::domain::{Channel, Confidence, Names, Status};
@@ -338,9 +338,7 @@ pub async fn maintenance(
     let q = q.as_deref();
     let bank = query_param(q, "bank");
     if let Some(b) = &bank {
-        if state.config.bank(b).is_none() {
-            return Err(AppError::NotFound(format!("No bank is called `{b}`.")));
-        }
+        known_bank(&state.config, b)?;
     }
     let upcoming = match query_param(q, "upcoming").as_deref() {
         None | Some("false") => false,
@@ -413,9 +411,7 @@ pub async fn list_incidents(
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
         match k.as_ref() {
             "bank" => {
-                if state.config.bank(&v).is_none() {
-                    return Err(AppError::NotFound(format!("No bank is called `{v}`.")));
-                }
+                known_bank(&state.config, &v)?;
                 filter.bank = Some(v.into_owned());
             }
             "channel" => filter.channel = Some(v.parse().map_err(|e| bad("channel", e))?),

@@ -5,7 +5,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use super::error::AppError;
+use super::error::{known_bank, AppError};
 use super::feeds::SubscriptionQuery;
 use crate::app::AppState;
 use crate::domain::Status;
@@ -44,10 +44,7 @@ pub async fn badge(
             "Badges are at /badge/{{bank}}.svg, not /badge/{file}."
         ))
     })?;
-    let bank = state
-        .config
-        .bank(slug)
-        .ok_or_else(|| AppError::NotFound(format!("No bank is called `{slug}`.")))?;
+    let bank = known_bank(&state.config, slug)?;
     let query = SubscriptionQuery::parse(&state, q.as_deref())?;
     let lang = query.lang;
     let snapshot = state.live.snapshot();

@@ -7,7 +7,7 @@ use axum::response::Response;
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 
 use super::cache::Rendered;
-use super::error::AppError;
+use super::error::{known_bank, AppError};
 use super::feeds::{base_url, SubscriptionQuery};
 use crate::app::AppState;
 use crate::domain::Channel;
@@ -102,9 +102,7 @@ async fn serve(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     if let Some(b) = &bank {
-        if state.config.bank(b).is_none() {
-            return Err(AppError::NotFound(format!("No bank is called `{b}`.")));
-        }
+        known_bank(&state.config, b)?;
     }
     let q = SubscriptionQuery::parse(&state, raw.as_deref())?;
     let base = base_url(&state, &headers);

@@ -102,6 +102,16 @@ impl AppError {
     }
 }
 
+/// The bank called `slug`, or the 404 that says there is none.
+pub fn known_bank<'a>(
+    config: &'a crate::config::Config,
+    slug: &str,
+) -> Result<&'a crate::domain::Bank, AppError> {
+    config
+        .bank(slug)
+        .ok_or_else(|| AppError::NotFound(format!("No bank is called `{slug}`.")))
+}
+
 /// The error shape of every API answer that is not a success.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {

@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 
 use super::cache::Rendered;
-use super::error::AppError;
+use super::error::{known_bank, AppError};
 use crate::app::AppState;
 use crate::domain::{Channel, Lang};
 use crate::i18n::{channel_name, local_time, term, text};
@@ -298,9 +298,7 @@ async fn serve(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     if let Some(b) = &bank {
-        if state.config.bank(b).is_none() {
-            return Err(AppError::NotFound(format!("No bank is called `{b}`.")));
-        }
+        known_bank(&state.config, b)?;
     }
     let q = SubscriptionQuery::parse(&state, raw.as_deref())?;
     let base = base_url(&state, &headers);

@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use chrono::{Duration, DurationRound, Utc};
 
-use super::error::{AppError, PageError};
+use super::error::{known_bank, AppError, PageError};
 use super::lang::{negotiate, COOKIE};
 use super::svg::{report_chart, sparkline, uptime_bars, DayBar};
 use super::views::{
@@ -197,9 +197,7 @@ pub async fn bank(
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
     let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
-    if state.config.bank(&slug).is_none() {
-        return Err(AppError::NotFound(format!("No bank is called `{slug}`.")).page(lang));
-    }
+    known_bank(&state.config, &slug).map_err(|e| e.page(lang))?;
     let key = format!("bank|{slug}|{}", lang.as_str());
     let body = state
         .pages
@@ -217,10 +215,7 @@ const BAR_DAYS: i64 = 90;
 async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String, AppError> {
     let tz = state.config.timezone;
     let t = text(lang);
-    let bank = state
-        .config
-        .bank(slug)
-        .ok_or_else(|| AppError::NotFound(format!("No bank is called `{slug}`.")))?;
+    let bank = known_bank(&state.config, slug)?;
     let snapshot = state.live.snapshot();
     let now = Utc::now();
     let today = now.with_timezone(&tz).date_naive();
