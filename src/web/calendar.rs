@@ -7,8 +7,8 @@ use axum::response::Response;
 use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 
 use super::cache::Rendered;
-use super::error::{known_bank, AppError};
-use super::feeds::{base_url, SubscriptionQuery};
+use super::error::AppError;
+use super::feeds::{subscription, SubscriptionQuery};
 use crate::app::AppState;
 use crate::domain::Channel;
 use crate::i18n::{channel_name, local_time, text};
@@ -101,11 +101,7 @@ async fn serve(
     raw: Option<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    if let Some(b) = &bank {
-        known_bank(&state.config, b)?;
-    }
-    let q = SubscriptionQuery::parse(&state, raw.as_deref())?;
-    let base = base_url(&state, &headers);
+    let (q, base) = subscription(&state, bank.as_deref(), raw.as_deref(), &headers)?;
     let key = format!(
         "ics|{}|{}|{base}",
         bank.as_deref().unwrap_or(""),

@@ -73,6 +73,23 @@ impl SubscriptionQuery {
     }
 }
 
+/// What every subscription answer starts from: the bank checked, the query parsed, and
+/// the base URL for absolute links.
+pub fn subscription(
+    state: &AppState,
+    bank: Option<&str>,
+    raw: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(SubscriptionQuery, String), AppError> {
+    if let Some(b) = bank {
+        known_bank(&state.config, b)?;
+    }
+    Ok((
+        SubscriptionQuery::parse(state, raw)?,
+        base_url(state, headers),
+    ))
+}
+
 /// The service's own address: `public_url` from the config, else the request's host.
 pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(url) = &state.config.public_url {
@@ -297,11 +314,7 @@ async fn serve(
     raw: Option<String>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    if let Some(b) = &bank {
-        known_bank(&state.config, b)?;
-    }
-    let q = SubscriptionQuery::parse(&state, raw.as_deref())?;
-    let base = base_url(&state, &headers);
+    let (q, base) = subscription(&state, bank.as_deref(), raw.as_deref(), &headers)?;
     let (ext, content_type) = match format {
         Format::Rss => ("rss", "application/rss+xml; charset=utf-8"),
         Format::Atom => ("atom", "application/atom+xml; charset=utf-8"),

@@ -149,6 +149,27 @@ async fn audit(
     Ok(())
 }
 
+/// How an operator action on an incident ends: audited, the engine told, the incident
+/// answered with 201.
+async fn done(
+    state: &AppState,
+    op: &Operator,
+    action: &str,
+    id: i64,
+    detail: &str,
+) -> Result<Response, AppError> {
+    audit(
+        state,
+        op,
+        action,
+        format!("incident:{id}"),
+        Some(detail.to_owned()),
+    )
+    .await?;
+    state.changed(Command::Reload);
+    incident_response(state, id, StatusCode::CREATED).await
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentBody {
@@ -266,16 +287,7 @@ pub async fn create_incident(
             )
             .await?;
     }
-    audit(
-        &state,
-        &op,
-        "create_incident",
-        format!("incident:{id}"),
-        Some(kind.as_str().to_owned()),
-    )
-    .await?;
-    state.changed(Command::Reload);
-    incident_response(&state, id, StatusCode::CREATED).await
+    done(&state, &op, "create_incident", id, kind.as_str()).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -351,16 +363,7 @@ pub async fn add_update(
         let cancelled = (new_state == IncidentState::Completed).then_some(at);
         state.store.touch_window(n, cancelled).await?;
     }
-    audit(
-        &state,
-        &op,
-        "add_update",
-        format!("incident:{n}"),
-        Some(new_state.as_str().to_owned()),
-    )
-    .await?;
-    state.changed(Command::Reload);
-    incident_response(&state, n, StatusCode::CREATED).await
+    done(&state, &op, "add_update", n, new_state.as_str()).await
 }
 
 #[derive(Deserialize, ToSchema)]
