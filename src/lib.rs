@@ -10,6 +10,7 @@ pub mod domain;
 pub mod i18n;
 pub mod metrics;
 pub mod probe;
+pub mod record;
 pub mod signals;
 pub mod store;
 pub mod timezone;

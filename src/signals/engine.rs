@@ -120,8 +120,8 @@ impl Engine {
             // A channel no longer probed (its probes left the config) cannot be held by
             // probes: its incident is released below instead of staying open for ever.
             let watched = engine.tracker.probe_status(bank, channel).is_some();
-            let probe = watched && row.sources.iter().any(|s| s == "probe");
-            let reports = row.sources.iter().any(|s| s == "reports");
+            let probe = watched && row.has_source("probe");
+            let reports = row.has_source("reports");
             if probe {
                 engine.tracker.restore_down(bank, channel, row.started_at);
             }

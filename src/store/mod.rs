@@ -77,7 +77,21 @@ pub struct IncidentRow {
     /// The maintenance incident this outage is the overrun of.
     pub overrun_of: Option<i64>,
     pub scopes: Vec<(String, String)>,
-    pub sources: Vec<String>,
+    /// The signals that back it, in the order they first saw it.
+    pub sources: Vec<SourceSeen>,
+}
+
+impl IncidentRow {
+    pub fn has_source(&self, source: &str) -> bool {
+        self.sources.iter().any(|s| s.source == source)
+    }
+}
+
+/// A signal behind an incident and when it first saw it.
+#[derive(Debug, Clone)]
+pub struct SourceSeen {
+    pub source: String,
+    pub first_seen_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +111,10 @@ pub struct IncidentFilter {
     pub state: Option<IncidentState>,
     /// Only incidents still open at or started after this time.
     pub since: Option<DateTime<Utc>>,
+    /// Only incidents started before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only the overruns of this maintenance incident.
+    pub overrun_of: Option<i64>,
     /// Keyset cursor: only incidents ordered after this (start, id), newest first.
     pub before: Option<(DateTime<Utc>, i64)>,
     pub open_only: bool,
@@ -202,6 +220,8 @@ pub struct WindowFilter {
     pub open_only: bool,
     /// Only windows that ended after this.
     pub ended_after: Option<DateTime<Utc>>,
+    /// Only windows that start before this.
+    pub starts_before: Option<DateTime<Utc>>,
     pub limit: u32,
 }
 
@@ -262,6 +282,33 @@ pub struct HourlyRollup {
     pub counts: Counts,
 }
 
+/// An hour of one bank and channel with at least one counted check.
+#[derive(Debug, Clone)]
+pub struct MonitoredHour {
+    pub bank: String,
+    pub channel: String,
+    pub hour: DateTime<Utc>,
+}
+
+/// What the probes of one bank and channel saw over a span, from the raw results.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeEvidence {
+    /// Counted checks; failures put down to the tracker's own network are left out.
+    pub checks: i64,
+    pub failing: i64,
+    pub first_failure: Option<FailedCheck>,
+    pub last_failure: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct FailedCheck {
+    pub at: DateTime<Utc>,
+    pub probe_id: String,
+    pub error_class: Option<String>,
+    pub http_status: Option<i64>,
+    pub detail: Option<String>,
+}
+
 /// Everything the tracker keeps. Callers never see which database is behind it.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -292,6 +339,22 @@ pub trait Store: Send + Sync + 'static {
 
     /// Daily roll-ups of one bank from `from` on.
     async fn daily_rollups(&self, bank: &str, from: NaiveDate) -> StoreResult<Vec<DailyRollup>>;
+
+    /// Hours in `[from, to)` with at least one counted check, of every bank and channel.
+    async fn monitored_hours(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<MonitoredHour>>;
+
+    /// What the raw probe results of one bank and channel show in `[from, to)`.
+    async fn probe_evidence(
+        &self,
+        bank: &str,
+        channel: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<ProbeEvidence>;
 
     /// Hourly roll-ups of one bank since `since`.
     async fn hourly_rollups(
@@ -331,11 +394,12 @@ pub trait Store: Send + Sync + 'static {
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<ReportCount>>;
 
-    /// Distinct counted reporters of one bank per channel and bucket since `since`.
+    /// Distinct counted reporters of one bank per channel and bucket in `[since, until)`.
     async fn report_buckets(
         &self,
         bank: &str,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
         bucket: chrono::Duration,
     ) -> StoreResult<Vec<ReportBucket>>;
 

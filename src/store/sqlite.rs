@@ -11,10 +11,10 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::{
-    from_ms, to_ms, AuditEntry, Counts, DailyRollup, FeedEntry, FeedFilter, HourlyRollup,
-    IncidentFilter, IncidentRow, NewIncident, NewReport, NewUpdate, NewWindow, Opened,
-    ReportBucket, ReportCount, ReportOutcome, ReportRow, Store, StoreError, StoreResult, UpdateRow,
-    WindowFilter, WindowRow,
+    from_ms, to_ms, AuditEntry, Counts, DailyRollup, FailedCheck, FeedEntry, FeedFilter,
+    HourlyRollup, IncidentFilter, IncidentRow, MonitoredHour, NewIncident, NewReport, NewUpdate,
+    NewWindow, Opened, ProbeEvidence, ReportBucket, ReportCount, ReportOutcome, ReportRow,
+    SourceSeen, Store, StoreError, StoreResult, UpdateRow, WindowFilter, WindowRow,
 };
 use crate::domain::{IncidentKind, IncidentState, Names, ProbeResult, ProbeTarget, Source};
 
@@ -62,7 +62,7 @@ impl SqliteStore {
         q.push(") ORDER BY bank, channel");
         let scopes = q.build().fetch_all(&self.pool).await?;
         let mut q: QueryBuilder<Sqlite> = QueryBuilder::new(
-            "SELECT incident_id, source FROM incident_sources WHERE incident_id IN (",
+            "SELECT incident_id, source, first_seen_at FROM incident_sources WHERE incident_id IN (",
         );
         let mut sep = q.separated(", ");
         for r in rows.iter() {
@@ -82,7 +82,10 @@ impl SqliteStore {
         }
         for s in sources {
             for &i in index.get(&s.try_get::<i64, _>(0)?).into_iter().flatten() {
-                rows[i].sources.push(s.try_get(1)?);
+                rows[i].sources.push(SourceSeen {
+                    source: s.try_get(1)?,
+                    first_seen_at: from_ms(s.try_get(2)?),
+                });
             }
         }
         Ok(())
@@ -393,6 +396,12 @@ impl Store for SqliteStore {
                 .push_bind(to_ms(since))
                 .push(")");
         }
+        if let Some(until) = filter.until {
+            q.push(" AND i.started_at < ").push_bind(to_ms(until));
+        }
+        if let Some(of) = filter.overrun_of {
+            q.push(" AND i.overrun_of = ").push_bind(of);
+        }
         if let Some((at, id)) = filter.before {
             q.push(" AND (i.started_at < ")
                 .push_bind(to_ms(at))
@@ -482,6 +491,74 @@ impl Store for SqliteStore {
                 })
             })
             .collect()
+    }
+
+    async fn monitored_hours(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<MonitoredHour>> {
+        let rows = sqlx::query(
+            "SELECT bank, channel, hour FROM rollups_hourly \
+             WHERE hour >= ? AND hour < ? AND up + degraded + down > 0 ORDER BY bank, channel, hour",
+        )
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonitoredHour {
+                    bank: r.try_get(0)?,
+                    channel: r.try_get(1)?,
+                    hour: from_ms(r.try_get(2)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn probe_evidence(
+        &self,
+        bank: &str,
+        channel: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<ProbeEvidence> {
+        const SCOPE: &str = "FROM probe_results WHERE bank = ? AND channel = ? AND counted = 1 AND at >= ? AND at < ?";
+        let totals = sqlx::query(&format!(
+            "SELECT COUNT(*), COALESCE(SUM(outcome = 'down'), 0), MAX(CASE WHEN outcome = 'down' THEN at END) {SCOPE}"
+        ))
+        .bind(bank)
+        .bind(channel)
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_one(&self.pool)
+        .await?;
+        let first = sqlx::query(&format!(
+            "SELECT at, probe_id, error_class, http_status, detail {SCOPE} AND outcome = 'down' ORDER BY at LIMIT 1"
+        ))
+        .bind(bank)
+        .bind(channel)
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(ProbeEvidence {
+            checks: totals.try_get(0)?,
+            failing: totals.try_get(1)?,
+            last_failure: totals.try_get::<Option<i64>, _>(2)?.map(from_ms),
+            first_failure: first
+                .map(|r| -> StoreResult<FailedCheck> {
+                    Ok(FailedCheck {
+                        at: from_ms(r.try_get(0)?),
+                        probe_id: r.try_get(1)?,
+                        error_class: r.try_get(2)?,
+                        http_status: r.try_get(3)?,
+                        detail: r.try_get(4)?,
+                    })
+                })
+                .transpose()?,
+        })
     }
 
     async fn hourly_rollups(
@@ -637,17 +714,20 @@ impl Store for SqliteStore {
         &self,
         bank: &str,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
         bucket: chrono::Duration,
     ) -> StoreResult<Vec<ReportBucket>> {
         let width = bucket.num_milliseconds().max(1);
         let rows = sqlx::query(
             "SELECT channel, (at / ?) * ? AS b, COUNT(DISTINCT reporter) FROM reports \
-             WHERE bank = ? AND at >= ? AND counted = 1 AND deleted_at IS NULL GROUP BY channel, b ORDER BY b",
+             WHERE bank = ? AND at >= ? AND at < ? AND counted = 1 AND deleted_at IS NULL \
+             GROUP BY channel, b ORDER BY b",
         )
         .bind(width)
         .bind(width)
         .bind(bank)
         .bind(to_ms(since))
+        .bind(to_ms(until))
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
@@ -762,6 +842,9 @@ impl Store for SqliteStore {
         }
         if let Some(after) = filter.ended_after {
             q.push(" AND w.ends > ").push_bind(to_ms(after));
+        }
+        if let Some(before) = filter.starts_before {
+            q.push(" AND w.starts < ").push_bind(to_ms(before));
         }
         q.push(" ORDER BY w.starts, i.id LIMIT ")
             .push_bind(i64::from(filter.limit.max(1)));

@@ -159,7 +159,7 @@ fn incident_view(
             .into_iter()
             .map(|(bank, channel)| AffectedView { bank, channel })
             .collect(),
-        sources: row.sources,
+        sources: row.sources.into_iter().map(|s| s.source).collect(),
         updates: updates.map(|u| {
             u.into_iter()
                 .map(|u| UpdateView {

@@ -8,6 +8,7 @@ pub mod cache;
 pub mod calendar;
 pub mod error;
 pub mod feeds;
+pub mod history;
 pub mod input;
 pub mod lang;
 pub mod openapi;
@@ -15,6 +16,7 @@ pub mod operator;
 pub mod ops;
 pub mod pages;
 pub mod reports;
+pub mod scorecard;
 pub mod svg;
 pub mod views;
 
@@ -48,6 +50,9 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home))
         .route("/banks/{slug}", get(pages::bank))
         .route("/incidents/{id}", get(pages::incident))
+        .route("/history", get(history::history))
+        .route("/scorecard", get(scorecard::current))
+        .route("/scorecard/{month}", get(scorecard::month))
         .route(
             "/report",
             get(reports::report_form).post(reports::submit_form),

@@ -15,13 +15,14 @@ use super::lang::{negotiate, COOKIE};
 use super::svg::{report_chart, sparkline, uptime_bars, DayBar};
 use super::views::{
     BankCard, BankPage, ChannelChip, ChannelRow, FeedLink, HomePage, IncidentCard, IncidentPage,
-    Layout, ProbeRow, StatusBadge, UpdateView, WindowCard,
+    Layout, ProbeRow, ProbesView, ReportsView, StatusBadge, UpdateView, WindowCard,
 };
 use crate::app::AppState;
 use crate::domain::{Lang, Status};
 use crate::i18n::{channel_name, term, text};
-use crate::i18n::{duration, local_time};
-use crate::store::{Counts, IncidentFilter, WindowFilter};
+use crate::i18n::{duration_minutes, local_time};
+use crate::record::evidence::{gather, Evidence};
+use crate::store::{Counts, IncidentFilter, IncidentRow, WindowFilter};
 
 /// The first value of `name` in a query string.
 pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
@@ -44,7 +45,7 @@ pub fn page_lang(
 }
 
 /// An HTML answer with a short cache lifetime; sets the language cookie on an explicit choice.
-fn html(body: Bytes, lang: Lang, set_cookie: bool) -> Response {
+pub fn html(body: Bytes, lang: Lang, set_cookie: bool) -> Response {
     let mut res = (
         [
             (
@@ -79,7 +80,7 @@ fn html(body: Bytes, lang: Lang, set_cookie: bool) -> Response {
     res
 }
 
-fn bank_namer(state: &AppState, lang: Lang) -> impl Fn(&str) -> String + '_ {
+pub fn bank_namer(state: &AppState, lang: Lang) -> impl Fn(&str) -> String + '_ {
     move |slug| {
         state
             .config
@@ -226,7 +227,12 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
     // Eight days of hourly report counts: today's chart and the same hours on the 7 days before.
     let report_hours = state
         .store
-        .report_buckets(slug, first_hour - Duration::days(7), Duration::hours(1))
+        .report_buckets(
+            slug,
+            first_hour - Duration::days(7),
+            now + Duration::hours(1),
+            Duration::hours(1),
+        )
         .await?;
     let incidents = state
         .store
@@ -445,80 +451,150 @@ pub async fn incident(
     let Ok(id) = id.parse::<i64>() else {
         return Err(AppError::NotFound(format!("No incident has the id `{id}`.")).page(lang));
     };
-    let key = format!("incident|{id}|{}", lang.as_str());
+    let as_json = match query_param(q.as_deref(), "format").as_deref() {
+        None | Some("html") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "`format` must be html or json, not `{other}`."
+            ))
+            .page(lang))
+        }
+    };
+    let key = format!(
+        "incident|{id}|{}",
+        if as_json { "json" } else { lang.as_str() }
+    );
     let body = state
         .pages
         .get_or_render(key, state.live.generation(), || async {
-            render_incident(&state, id, lang).await.map(Bytes::from)
+            let Some((row, evidence)) = gather(&state.store, &state.config, id, Utc::now()).await?
+            else {
+                return Err(AppError::NotFound(format!("No incident has the id {id}.")));
+            };
+            if as_json {
+                return serde_json::to_vec(&evidence)
+                    .map(Bytes::from)
+                    .map_err(|e| AppError::Internal(format!("evidence JSON: {e}")));
+            }
+            render_incident(&state, &row, &evidence, lang).map(Bytes::from)
         })
-        .await
-        .map_err(|e| e.page(lang))?;
-    Ok(html(body, lang, set_cookie))
+        .await;
+    match (body, as_json) {
+        (Ok(body), false) => Ok(html(body, lang, set_cookie)),
+        (Ok(body), true) => Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()),
+        (Err(e), false) => Err(e.page(lang)),
+        (Err(e), true) => Ok(e.into_response()),
+    }
 }
 
-async fn render_incident(state: &AppState, id: i64, lang: Lang) -> Result<String, AppError> {
+fn render_incident(
+    state: &AppState,
+    row: &IncidentRow,
+    ev: &Evidence,
+    lang: Lang,
+) -> Result<String, AppError> {
     let tz = state.config.timezone;
-    let Some((row, updates)) = state.store.incident(id).await? else {
-        return Err(AppError::NotFound(format!("No incident has the id {id}.")));
-    };
+    let t = text(lang);
+    let at = |t: chrono::DateTime<Utc>| local_time(t, tz);
     let namer = bank_namer(state, lang);
-    let inc = IncidentCard::new(&row, lang, tz, &namer);
-    let window = if row.kind == "maintenance" {
-        state.store.window(id).await?
-    } else {
-        None
+    let scope = |bank: &str, channel: &str| {
+        let channel = channel
+            .parse()
+            .map_or_else(|_| channel.to_owned(), |c| channel_name(c, lang).to_owned());
+        format!("{} – {channel}", namer(bank))
     };
-    let overrun = match row.overrun_of {
-        Some(mid) => state.store.window(mid).await?.map(|w| {
-            let end = row.resolved_at.unwrap_or_else(Utc::now);
-            (
-                w.incident_id,
-                local_time(w.ends, tz),
-                duration(w.ends, end.max(w.ends), lang),
-            )
-        }),
-        None => None,
+    let inc = IncidentCard::new(row, lang, tz, &namer);
+    let window = ev.window.as_ref().map(|w| WindowCard {
+        id: ev.id,
+        bank: String::new(),
+        title: String::new(),
+        channels: String::new(),
+        starts: at(w.announced_starts),
+        ends: at(w.announced_ends),
+        state_label: String::new(),
+        source: w.source.clone(),
+    });
+    let view = |e: &crate::record::evidence::Entry| UpdateView {
+        at: at(e.at),
+        state_label: term(&e.state, lang).to_owned(),
+        source_label: term(&e.source, lang).to_owned(),
+        message: e.message.get(lang).to_owned(),
     };
-    let has = |s: &str| row.sources.iter().any(|x| x == s);
-    let confidence = if row.kind == "maintenance" {
-        Some("announced")
-    } else if has("operator") || (has("probe") && has("reports")) {
-        Some("confirmed")
-    } else if has("probe") || has("reports") {
-        Some("likely")
-    } else {
-        None
+    let permalink = match &state.config.public_url {
+        Some(base) => format!("{}{}", base.trim_end_matches('/'), ev.permalink),
+        None => ev.permalink.clone(),
     };
     let page = IncidentPage {
         l: Layout::new(
             lang,
-            format!("{} · {}", inc.title, text(lang).site_title),
-            &format!("/incidents/{id}"),
+            format!("{} · {}", inc.title, t.site_title),
+            &ev.permalink,
             tz,
             state.live.snapshot().network_cut_since,
         ),
-        sources: row
+        sources: ev
             .sources
             .iter()
-            .map(|s| term(s, lang).to_owned())
+            .map(|s| (term(&s.source, lang).to_owned(), at(s.first_seen_at)))
             .collect(),
-        confidence: confidence.map(|c| term(c, lang).to_owned()),
-        window: window
-            .as_ref()
-            .map(|w| WindowCard::new(w, lang, tz, &namer)),
-        overrun,
-        // Put on the record well after it started: known from the press, not seen live.
-        recorded_later: row.created_at - row.started_at > Duration::hours(1),
-        updates: updates
+        confidence: ev.confidence.map(|c| term(c, lang).to_owned()),
+        window,
+        closed_early: ev.window.as_ref().and_then(|w| w.closed_early_at).map(at),
+        overruns: ev
+            .window
             .iter()
-            .rev()
-            .map(|u| UpdateView {
-                at: local_time(u.at, tz),
-                state_label: term(&u.state, lang).to_owned(),
-                source_label: term(&u.source, lang).to_owned(),
-                message: u.message.get(lang).to_owned(),
+            .flat_map(|w| &w.overruns)
+            .map(|o| (o.incident_id, duration_minutes(o.minutes, lang)))
+            .collect(),
+        overrun: ev.overrun_of.as_ref().map(|o| {
+            (
+                o.incident_id,
+                at(o.announced_ends),
+                duration_minutes(o.minutes, lang),
+            )
+        }),
+        recorded_later: ev.recorded_later_by.as_ref().map(|_| at(ev.recorded_at)),
+        probes: ev
+            .probes
+            .iter()
+            .map(|p| ProbesView {
+                scope: scope(&p.bank, &p.channel),
+                first: p.first_failure.as_ref().map(|f| {
+                    let what = match (&f.error_class, f.http_status) {
+                        (Some(class), Some(s)) => format!("{class} (HTTP {s})"),
+                        (Some(class), None) => class.clone(),
+                        (None, Some(s)) => format!("HTTP {s}"),
+                        (None, None) => f.detail.clone().unwrap_or_default(),
+                    };
+                    (at(f.at), what, f.url.clone())
+                }),
+                failing: format!("{} / {}", p.failing, p.checks),
+                last: p.last_failure.map(at),
+                purged: !p.raw_results_kept,
             })
             .collect(),
+        reports: ev
+            .reports
+            .iter()
+            .map(|r| ReportsView {
+                scope: scope(&r.bank, &r.channel),
+                reporters: r.reporters,
+                first: at(r.first_bucket),
+                peak: (r.peak_reporters, r.bucket_minutes, at(r.peak_bucket)),
+            })
+            .collect(),
+        operator: ev.operator.iter().map(view).collect(),
+        updates: ev.updates.iter().rev().map(view).collect(),
+        json: format!("{}?format=json", ev.permalink),
+        permalink,
         inc,
     };
     Ok(page.render()?)

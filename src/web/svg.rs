@@ -146,6 +146,48 @@ pub fn report_chart(counts: &[i64], usual: &[f64], rtl: bool, label: &str) -> St
     out
 }
 
+/// One month of a bank's chart: its label and outage minutes.
+pub struct MonthBar {
+    pub label: String,
+    pub announced: i64,
+    pub unannounced: i64,
+}
+
+/// Stacked bars of outage minutes per month, unannounced at the foot; oldest first, or
+/// at the right in right-to-left pages.
+pub fn month_bars(months: &[MonthBar], rtl: bool, label: &str, unit: &str) -> String {
+    let n = months.len();
+    let max = months
+        .iter()
+        .map(|m| m.announced + m.unannounced)
+        .max()
+        .unwrap_or(0)
+        .max(1) as f64;
+    let mut out = format!(
+        "<svg class=\"months\" viewBox=\"0 0 {} 40\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\">",
+        n * 10,
+        escape(label)
+    );
+    for (i, m) in months.iter().enumerate() {
+        let slot = if rtl { n - 1 - i } else { i };
+        let h_u = m.unannounced as f64 / max * 40.0;
+        let h_a = m.announced as f64 / max * 40.0;
+        let text = format!("{}: {} + {} {unit}", m.label, m.unannounced, m.announced);
+        let x = slot * 10;
+        let _ = write!(
+            out,
+            "<g><title>{title}</title><rect x=\"{x}\" y=\"0\" width=\"8\" height=\"40\" class=\"b-none\" opacity=\".35\"/>\
+             <rect x=\"{x}\" y=\"{yu:.2}\" width=\"8\" height=\"{h_u:.2}\" class=\"b-major\"/>\
+             <rect x=\"{x}\" y=\"{ya:.2}\" width=\"8\" height=\"{h_a:.2}\" class=\"b-maint\"/></g>",
+            title = escape(&text),
+            yu = 40.0 - h_u,
+            ya = 40.0 - h_u - h_a,
+        );
+    }
+    out.push_str("</svg>");
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -259,13 +259,94 @@ pub struct BankPage {
 pub struct IncidentPage {
     pub l: Layout,
     pub inc: IncidentCard,
-    pub sources: Vec<String>,
+    /// Each source and when it first saw the incident.
+    pub sources: Vec<(String, String)>,
     pub confidence: Option<String>,
     pub window: Option<WindowCard>,
+    /// The announced window's early close and the outages that ran past its end.
+    pub closed_early: Option<String>,
+    pub overruns: Vec<(i64, String)>,
     /// The maintenance this outage overran: its id, announced end, and by how much.
     pub overrun: Option<(i64, String, String)>,
-    pub recorded_later: bool,
+    /// When it was put on the record, if well after it started.
+    pub recorded_later: Option<String>,
+    pub probes: Vec<ProbesView>,
+    pub reports: Vec<ReportsView>,
+    pub operator: Vec<UpdateView>,
     pub updates: Vec<UpdateView>,
+    pub permalink: String,
+    pub json: String,
+}
+
+/// What the probes of one bank and channel saw.
+pub struct ProbesView {
+    pub scope: String,
+    /// Time, what failed, and the URL checked.
+    pub first: Option<(String, String, Option<String>)>,
+    pub failing: String,
+    pub last: Option<String>,
+    pub purged: bool,
+}
+
+/// What customers reported on one bank and channel.
+pub struct ReportsView {
+    pub scope: String,
+    pub reporters: i64,
+    pub first: String,
+    /// Reporters in the busiest bucket, the bucket's length in minutes, its start.
+    pub peak: (i64, i64, String),
+}
+
+/// One figure row of the scorecard: a channel, or a bank's total.
+pub struct ScoreRowView {
+    pub name: String,
+    pub checked: String,
+    pub availability: String,
+    pub announced: i64,
+    pub unannounced: i64,
+    pub overrun: i64,
+    pub incidents: usize,
+    pub windows: usize,
+    pub median: String,
+    pub worst: String,
+}
+
+pub struct ScoreBankView {
+    pub rank: usize,
+    pub slug: String,
+    pub name: String,
+    pub total: ScoreRowView,
+    pub channels: Vec<ScoreRowView>,
+    pub chart: String,
+}
+
+#[derive(Template)]
+#[template(path = "scorecard.html")]
+pub struct ScorecardPage {
+    pub l: Layout,
+    pub label: String,
+    pub so_far: bool,
+    pub minutes: i64,
+    pub has_data: bool,
+    pub prev: String,
+    pub next: Option<String>,
+    pub csv: String,
+    pub json: String,
+    pub banks: Vec<ScoreBankView>,
+}
+
+#[derive(Template)]
+#[template(path = "history.html")]
+pub struct HistoryPage {
+    pub l: Layout,
+    pub banks: Vec<SelectOption>,
+    pub channels: Vec<SelectOption>,
+    pub kinds: Vec<SelectOption>,
+    pub month: String,
+    pub incidents: Vec<IncidentCard>,
+    /// The next page's link, with the same filters.
+    pub older: Option<String>,
+    pub filtered: bool,
 }
 
 pub struct SelectOption {

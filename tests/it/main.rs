@@ -15,5 +15,6 @@ mod incidents;
 mod operator;
 mod pages;
 mod probes;
+mod record;
 mod reports;
 mod scenarios;

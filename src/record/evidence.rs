@@ -1,0 +1,331 @@
+//! An incident as evidence: what each source saw and when, the operator's words, the
+//! announced window against what happened. The incident page shows it; `?format=json`
+//! gives it as data.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+
+use super::spans::minutes;
+use crate::config::Config;
+use crate::domain::Names;
+use crate::store::{DynStore, IncidentFilter, IncidentRow, StoreResult, UpdateRow, WindowRow};
+
+/// Checks before the start are read too: the first failure may precede the opening.
+const PROBE_LOOKBACK: i64 = 5;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evidence {
+    pub id: i64,
+    /// Path of the incident's page; it never changes.
+    pub permalink: String,
+    pub kind: String,
+    pub state: String,
+    pub title: Names,
+    pub affected: Vec<Affected>,
+    pub started_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub duration_minutes: i64,
+    /// When it was put on the record.
+    pub recorded_at: DateTime<Utc>,
+    /// Recorded well after it started (known from the press, not seen live): by whom.
+    pub recorded_later_by: Option<String>,
+    /// `confirmed`, `likely` or `announced`.
+    pub confidence: Option<&'static str>,
+    pub sources: Vec<SourceFirstSeen>,
+    pub probes: Vec<ProbesSaw>,
+    pub reports: Vec<ReportsSaw>,
+    /// The operator's own entries of the timeline.
+    pub operator: Vec<Entry>,
+    /// For maintenance: the announced window against what happened.
+    pub window: Option<WindowAgainst>,
+    /// For an outage that continued an announced window: that window.
+    pub overrun_of: Option<Overran>,
+    pub updates: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Affected {
+    pub bank: String,
+    pub channel: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceFirstSeen {
+    pub source: String,
+    pub first_seen_at: DateTime<Utc>,
+}
+
+/// What one bank and channel's probes saw during the incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbesSaw {
+    pub bank: String,
+    pub channel: String,
+    pub checks: i64,
+    pub failing: i64,
+    pub first_failure: Option<FirstFailure>,
+    pub last_failure: Option<DateTime<Utc>>,
+    /// False when raw results of the period were already purged past retention.
+    pub raw_results_kept: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FirstFailure {
+    pub at: DateTime<Utc>,
+    pub url: Option<String>,
+    pub error_class: Option<String>,
+    pub http_status: Option<i64>,
+    pub detail: Option<String>,
+}
+
+/// The customer reports of one bank and channel around the incident.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReportsSaw {
+    pub bank: String,
+    pub channel: String,
+    /// Distinct reporters from the surge window before the start to the end.
+    pub reporters: i64,
+    pub bucket_minutes: i64,
+    /// Start of the first bucket with a report.
+    pub first_bucket: DateTime<Utc>,
+    /// The busiest bucket: its start and distinct reporters.
+    pub peak_bucket: DateTime<Utc>,
+    pub peak_reporters: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub state: String,
+    pub source: String,
+    pub message: Names,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct WindowAgainst {
+    pub announced_starts: DateTime<Utc>,
+    pub announced_ends: DateTime<Utc>,
+    pub source: Option<String>,
+    /// When the window was closed before its announced end, if it was.
+    pub closed_early_at: Option<DateTime<Utc>>,
+    /// Outages that went on past the announced end.
+    pub overruns: Vec<Overrun>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overrun {
+    pub incident_id: i64,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Overran {
+    pub incident_id: i64,
+    pub announced_ends: DateTime<Utc>,
+    pub minutes: i64,
+}
+
+/// The incident and its evidence; `None` when there is no such incident.
+pub async fn gather(
+    store: &DynStore,
+    config: &Config,
+    id: i64,
+    now: DateTime<Utc>,
+) -> StoreResult<Option<(IncidentRow, Evidence)>> {
+    let Some((row, updates)) = store.incident(id).await? else {
+        return Ok(None);
+    };
+    let end = row.resolved_at.unwrap_or(now);
+    let mut probes = Vec::new();
+    let mut reports = Vec::new();
+    if row.kind != "maintenance" {
+        let retention = now - Duration::days(i64::from(config.storage.raw_retention_days));
+        let window = Duration::from_std(config.reports.window).unwrap_or(Duration::minutes(15));
+        for (bank, channel) in &row.scopes {
+            let from = row.started_at - Duration::minutes(PROBE_LOOKBACK);
+            let seen = store.probe_evidence(bank, channel, from, end).await?;
+            let probe_url = |probe_id: &str| {
+                config
+                    .bank(bank)
+                    .and_then(|b| b.probes.iter().find(|p| p.id == probe_id))
+                    .map(|p| p.url.clone())
+            };
+            if seen.checks > 0 || from < retention {
+                probes.push(ProbesSaw {
+                    bank: bank.clone(),
+                    channel: channel.clone(),
+                    checks: seen.checks,
+                    failing: seen.failing,
+                    first_failure: seen.first_failure.map(|f| FirstFailure {
+                        url: probe_url(&f.probe_id),
+                        at: f.at,
+                        error_class: f.error_class,
+                        http_status: f.http_status,
+                        detail: f.detail,
+                    }),
+                    last_failure: seen.last_failure,
+                    raw_results_kept: from >= retention,
+                });
+            }
+            let buckets: Vec<_> = store
+                .report_buckets(bank, row.started_at - window, end, window)
+                .await?
+                .into_iter()
+                .filter(|b| &b.channel == channel)
+                .collect();
+            let (Some(first), Some(peak)) = (
+                buckets.first(),
+                buckets
+                    .iter()
+                    .max_by_key(|b| (b.reporters, -b.start.timestamp())),
+            ) else {
+                continue;
+            };
+            let reporters = store
+                .report_counts(row.started_at - window, end)
+                .await?
+                .into_iter()
+                .find(|c| &c.bank == bank && &c.channel == channel)
+                .map_or(0, |c| c.reporters);
+            reports.push(ReportsSaw {
+                bank: bank.clone(),
+                channel: channel.clone(),
+                reporters,
+                bucket_minutes: window.num_minutes(),
+                first_bucket: first.start,
+                peak_bucket: peak.start,
+                peak_reporters: peak.reporters,
+            });
+        }
+    }
+    let window = if row.kind == "maintenance" {
+        match store.window(id).await? {
+            Some(w) => Some(against(store, &w, now).await?),
+            None => None,
+        }
+    } else {
+        None
+    };
+    let overrun_of = match row.overrun_of {
+        Some(mid) => store.window(mid).await?.map(|w| Overran {
+            incident_id: mid,
+            announced_ends: w.ends,
+            minutes: minutes((end - w.ends).num_milliseconds().max(0)),
+        }),
+        None => None,
+    };
+    let evidence = assemble(
+        row.clone(),
+        updates,
+        probes,
+        reports,
+        window,
+        overrun_of,
+        end,
+    );
+    Ok(Some((row, evidence)))
+}
+
+async fn against(
+    store: &DynStore,
+    w: &WindowRow,
+    now: DateTime<Utc>,
+) -> StoreResult<WindowAgainst> {
+    let overruns = store
+        .incidents(&IncidentFilter {
+            overrun_of: Some(w.incident_id),
+            limit: 100,
+            ..Default::default()
+        })
+        .await?;
+    Ok(WindowAgainst {
+        announced_starts: w.starts,
+        announced_ends: w.ends,
+        source: w.source.clone(),
+        closed_early_at: w.cancelled_at.filter(|c| *c < w.ends),
+        overruns: overruns
+            .iter()
+            .rev()
+            .map(|o| Overrun {
+                incident_id: o.id,
+                resolved_at: o.resolved_at,
+                minutes: minutes(
+                    (o.resolved_at.unwrap_or(now) - w.ends.max(o.started_at))
+                        .num_milliseconds()
+                        .max(0),
+                ),
+            })
+            .collect(),
+    })
+}
+
+fn assemble(
+    row: IncidentRow,
+    updates: Vec<UpdateRow>,
+    probes: Vec<ProbesSaw>,
+    reports: Vec<ReportsSaw>,
+    window: Option<WindowAgainst>,
+    overrun_of: Option<Overran>,
+    end: DateTime<Utc>,
+) -> Evidence {
+    let confidence = if row.kind == "maintenance" {
+        Some("announced")
+    } else if row.has_source("operator") || (row.has_source("probe") && row.has_source("reports")) {
+        Some("confirmed")
+    } else if row.has_source("probe") || row.has_source("reports") {
+        Some("likely")
+    } else {
+        None
+    };
+    let entries: Vec<Entry> = updates
+        .into_iter()
+        .map(|u| Entry {
+            at: u.at,
+            state: u.state,
+            source: u.source,
+            message: u.message,
+        })
+        .collect();
+    // Put on the record well after it started: known from the press, not seen live. Only
+    // the operator API takes past times, so the operator recorded it.
+    let recorded_later = row.created_at - row.started_at > Duration::hours(1);
+    Evidence {
+        id: row.id,
+        permalink: format!("/incidents/{}", row.id),
+        duration_minutes: minutes((end - row.started_at).num_milliseconds().max(0)),
+        recorded_later_by: recorded_later.then(|| "operator".to_owned()),
+        recorded_at: row.created_at,
+        confidence,
+        sources: row
+            .sources
+            .iter()
+            .map(|s| SourceFirstSeen {
+                source: s.source.clone(),
+                first_seen_at: s.first_seen_at,
+            })
+            .collect(),
+        affected: row
+            .scopes
+            .iter()
+            .map(|(bank, channel)| Affected {
+                bank: bank.clone(),
+                channel: channel.clone(),
+            })
+            .collect(),
+        operator: entries
+            .iter()
+            .filter(|e| e.source == "operator")
+            .cloned()
+            .collect(),
+        updates: entries,
+        probes,
+        reports,
+        window,
+        overrun_of,
+        kind: row.kind,
+        state: row.state,
+        title: row.title,
+        started_at: row.started_at,
+        resolved_at: row.resolved_at,
+    }
+}

@@ -1,0 +1,9 @@
+//! The record: calendar months, time spans and the monthly scorecard computed from stored
+//! incidents, windows and hourly roll-ups.
+
+pub mod evidence;
+pub mod month;
+pub mod scorecard;
+pub mod spans;
+
+pub use month::Month;

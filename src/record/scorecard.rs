@@ -1,0 +1,368 @@
+//! The monthly scorecard: per bank and channel, how long it was down, announced or not,
+//! how often and how fast it recovered. Computed from incidents, windows and hourly
+//! roll-ups only, so a month costs the same whatever the length of the history.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::Serialize;
+
+use super::month::Month;
+use super::spans::{minutes, Spans};
+use crate::domain::{Bank, Channel, Names};
+use crate::store::{IncidentRow, MonitoredHour, WindowRow};
+
+/// Months in each bank's chart, the scorecard's own month last.
+pub const CHART_MONTHS: usize = 12;
+
+/// Outage figures of a channel, or of a bank over all its channels.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Outages {
+    /// Minutes inside announced maintenance windows.
+    pub announced_minutes: i64,
+    /// Outage minutes outside any announced window (overruns included).
+    pub unannounced_minutes: i64,
+    /// Outage minutes that continued a window past its announced end.
+    pub overrun_minutes: i64,
+    /// Outages with at least one minute in the month.
+    pub incidents: usize,
+    /// Maintenance windows with at least one minute in the month.
+    pub maintenance_windows: usize,
+    /// Over the outages that ended within the month, whole length.
+    pub median_recovery_minutes: Option<i64>,
+    pub worst_recovery_minutes: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ChannelScore {
+    pub channel: Channel,
+    /// Minutes of the month in hours with at least one check.
+    pub monitored_minutes: i64,
+    /// Monitored minutes with no outage and no maintenance.
+    pub available_minutes: i64,
+    /// `available_minutes` over every minute of the month; null without any check.
+    pub availability_percent: Option<f64>,
+    #[serde(flatten)]
+    pub outages: Outages,
+}
+
+/// One month's outage minutes in a bank's chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonthOutages {
+    pub month: String,
+    pub announced_minutes: i64,
+    pub unannounced_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BankScore {
+    pub slug: String,
+    pub name: Names,
+    /// 1 for the most unannounced outage minutes.
+    pub rank: usize,
+    #[serde(flatten)]
+    pub totals: Outages,
+    pub channels: Vec<ChannelScore>,
+    /// The last 12 months, oldest first.
+    pub months: Vec<MonthOutages>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Scorecard {
+    pub month: String,
+    pub from: DateTime<Utc>,
+    /// The month's end, or now for the month in progress.
+    pub to: DateTime<Utc>,
+    pub complete: bool,
+    /// Minutes from `from` to `to`.
+    pub minutes: i64,
+    /// False when nothing at all was checked or recorded in the month.
+    pub has_data: bool,
+    pub banks: Vec<BankScore>,
+}
+
+/// What the scorecard is computed from: outages and windows touching the chart's 12
+/// months, and the hours of the scorecard's month that hold checks.
+pub struct Inputs<'a> {
+    pub incidents: &'a [IncidentRow],
+    pub windows: &'a [WindowRow],
+    pub monitored: &'a [MonitoredHour],
+}
+
+/// Everything known of one bank and channel.
+#[derive(Default)]
+struct Track<'a> {
+    windows: Vec<(i64, (i64, i64))>,
+    outages: Vec<(&'a IncidentRow, (i64, i64))>,
+    monitored: Vec<(i64, i64)>,
+}
+
+impl Track<'_> {
+    fn window_spans(&self) -> Spans {
+        Spans::of(self.windows.iter().map(|w| w.1))
+    }
+
+    fn outage_spans(&self, overruns_only: bool) -> Spans {
+        Spans::of(
+            self.outages
+                .iter()
+                .filter(|o| !overruns_only || o.0.overrun_of.is_some())
+                .map(|o| o.1),
+        )
+    }
+}
+
+/// The first minute of the chart: the start of the month 11 months before `month`.
+pub fn chart_start(month: Month, tz: Tz) -> DateTime<Utc> {
+    let mut first = month;
+    for _ in 1..CHART_MONTHS {
+        first = first.prev();
+    }
+    first.start(tz)
+}
+
+pub fn compute(
+    banks: &[Bank],
+    month: Month,
+    tz: Tz,
+    now: DateTime<Utc>,
+    inputs: &Inputs<'_>,
+) -> Scorecard {
+    let now_ms = now.timestamp_millis();
+    let (from, end) = month.bounds(tz);
+    let to = end.min(now);
+    let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
+
+    let mut tracks: BTreeMap<(&str, Channel), Track<'_>> = BTreeMap::new();
+    for w in inputs.windows {
+        // A window closed early ends when it was closed; one cancelled before it began
+        // has no minutes.
+        let ends = w.cancelled_at.map_or(w.ends, |c| c.min(w.ends));
+        let span = (
+            w.starts.timestamp_millis(),
+            ends.timestamp_millis().min(now_ms),
+        );
+        for c in w.channels.iter().filter_map(|c| c.parse::<Channel>().ok()) {
+            tracks
+                .entry((w.bank.as_str(), c))
+                .or_default()
+                .windows
+                .push((w.incident_id, span));
+        }
+    }
+    for i in inputs.incidents.iter().filter(|i| i.kind == "outage") {
+        let end = i.resolved_at.map_or(now_ms, |r| r.timestamp_millis());
+        let span = (i.started_at.timestamp_millis(), end);
+        for (bank, channel) in &i.scopes {
+            if let Ok(c) = channel.parse::<Channel>() {
+                tracks
+                    .entry((bank.as_str(), c))
+                    .or_default()
+                    .outages
+                    .push((i, span));
+            }
+        }
+    }
+    for h in inputs.monitored {
+        let Ok(c) = h.channel.parse::<Channel>() else {
+            continue;
+        };
+        let s = h.hour.timestamp_millis();
+        tracks
+            .entry((h.bank.as_str(), c))
+            .or_default()
+            .monitored
+            .push((s, s + 3_600_000));
+    }
+
+    let mut months = Vec::with_capacity(CHART_MONTHS);
+    let mut m = month;
+    for _ in 0..CHART_MONTHS {
+        let (s, e) = m.bounds(tz);
+        months.push((m, s.timestamp_millis(), e.min(now).timestamp_millis()));
+        m = m.prev();
+    }
+    months.reverse();
+
+    let mut has_data = false;
+    let mut scores: Vec<(usize, BankScore)> = Vec::with_capacity(banks.len());
+    for (order, bank) in banks.iter().enumerate() {
+        let probed = bank.probed_channels();
+        let mut channels = Vec::new();
+        let mut bank_outages: BTreeMap<i64, &IncidentRow> = BTreeMap::new();
+        let mut bank_windows = BTreeSet::new();
+        let mut totals = Outages::default();
+        for c in Channel::ALL {
+            let Some(track) = tracks.get(&(bank.slug.as_str(), c)) else {
+                if probed.contains(&c) {
+                    channels.push(empty_channel(c));
+                }
+                continue;
+            };
+            let (outages, in_month) = outages_of(track, from_ms, to_ms);
+            if !probed.contains(&c)
+                && outages.incidents == 0
+                && outages.maintenance_windows == 0
+                && track.monitored.is_empty()
+            {
+                continue;
+            }
+            let down = track
+                .window_spans()
+                .union(&track.outage_spans(false))
+                .clip(from_ms, to_ms);
+            let monitored = Spans::of(track.monitored.iter().copied()).clip(from_ms, to_ms);
+            let available = monitored.minus(&down);
+            let month_ms = to_ms - from_ms;
+            has_data |= !monitored.is_empty() || !down.is_empty();
+            totals.announced_minutes += outages.announced_minutes;
+            totals.unannounced_minutes += outages.unannounced_minutes;
+            totals.overrun_minutes += outages.overrun_minutes;
+            for o in in_month {
+                bank_outages.insert(o.id, o);
+            }
+            bank_windows.extend(
+                track
+                    .windows
+                    .iter()
+                    .filter(|w| w.1 .0 < to_ms && w.1 .1 > from_ms && w.1 .0 < w.1 .1)
+                    .map(|w| w.0),
+            );
+            channels.push(ChannelScore {
+                channel: c,
+                monitored_minutes: minutes(monitored.total()),
+                available_minutes: minutes(available.total()),
+                availability_percent: (!monitored.is_empty() && month_ms > 0).then(|| {
+                    (available.total() as f64 * 10_000.0 / month_ms as f64).round() / 100.0
+                }),
+                outages,
+            });
+        }
+        totals.incidents = bank_outages.len();
+        totals.maintenance_windows = bank_windows.len();
+        (
+            totals.median_recovery_minutes,
+            totals.worst_recovery_minutes,
+        ) = recovery(bank_outages.values().copied(), from_ms, to_ms);
+        let chart = months
+            .iter()
+            .map(|&(m, s, e)| {
+                let mut row = MonthOutages {
+                    month: m.to_string(),
+                    announced_minutes: 0,
+                    unannounced_minutes: 0,
+                };
+                for c in Channel::ALL {
+                    if let Some(track) = tracks.get(&(bank.slug.as_str(), c)) {
+                        let (o, _) = outages_of(track, s, e);
+                        row.announced_minutes += o.announced_minutes;
+                        row.unannounced_minutes += o.unannounced_minutes;
+                    }
+                }
+                row
+            })
+            .collect();
+        scores.push((
+            order,
+            BankScore {
+                slug: bank.slug.clone(),
+                name: bank.names.clone(),
+                rank: 0,
+                totals,
+                channels,
+                months: chart,
+            },
+        ));
+    }
+    scores.sort_by(|(oa, a), (ob, b)| {
+        b.totals
+            .unannounced_minutes
+            .cmp(&a.totals.unannounced_minutes)
+            .then(b.totals.overrun_minutes.cmp(&a.totals.overrun_minutes))
+            .then(b.totals.announced_minutes.cmp(&a.totals.announced_minutes))
+            .then(oa.cmp(ob))
+    });
+    let banks = scores
+        .into_iter()
+        .enumerate()
+        .map(|(i, (_, mut b))| {
+            b.rank = i + 1;
+            b
+        })
+        .collect();
+    Scorecard {
+        month: month.to_string(),
+        from,
+        to,
+        complete: end <= now,
+        minutes: minutes(to_ms - from_ms),
+        has_data,
+        banks,
+    }
+}
+
+fn empty_channel(channel: Channel) -> ChannelScore {
+    ChannelScore {
+        channel,
+        monitored_minutes: 0,
+        available_minutes: 0,
+        availability_percent: None,
+        outages: Outages::default(),
+    }
+}
+
+/// The outage figures of one track over `[from, to)`, and the outages touching it.
+fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a IncidentRow>) {
+    let windows = track.window_spans().clip(from, to);
+    let outages = track.outage_spans(false).clip(from, to);
+    let overruns = track.outage_spans(true).clip(from, to);
+    let touching: Vec<&IncidentRow> = track
+        .outages
+        .iter()
+        .filter(|o| o.1 .0 < to && o.1 .1 > from)
+        .map(|o| o.0)
+        .collect();
+    let (median, worst) = recovery(touching.iter().copied(), from, to);
+    let figures = Outages {
+        announced_minutes: minutes(windows.total()),
+        unannounced_minutes: minutes(outages.minus(&windows).total()),
+        overrun_minutes: minutes(overruns.minus(&windows).total()),
+        incidents: touching.len(),
+        maintenance_windows: track
+            .windows
+            .iter()
+            .filter(|w| w.1 .0 < to && w.1 .1 > from && w.1 .0 < w.1 .1)
+            .count(),
+        median_recovery_minutes: median,
+        worst_recovery_minutes: worst,
+    };
+    (figures, touching)
+}
+
+/// Median and worst length of the outages that ended in `[from, to)`.
+fn recovery<'a>(
+    outages: impl Iterator<Item = &'a IncidentRow>,
+    from: i64,
+    to: i64,
+) -> (Option<i64>, Option<i64>) {
+    let mut lengths: Vec<i64> = outages
+        .filter_map(|o| {
+            let r = o.resolved_at?.timestamp_millis();
+            (from..to)
+                .contains(&r)
+                .then(|| r - o.started_at.timestamp_millis())
+        })
+        .collect();
+    if lengths.is_empty() {
+        return (None, None);
+    }
+    lengths.sort_unstable();
+    let n = lengths.len();
+    let median = if n % 2 == 1 {
+        lengths[n / 2]
+    } else {
+        (lengths[n / 2 - 1] + lengths[n / 2]) / 2
+    };
+    (Some(minutes(median)), Some(minutes(lengths[n - 1])))
+}

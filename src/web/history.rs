@@ -1,0 +1,197 @@
+//! `/history`: past outages, maintenance and advisories, newest first, filtered by bank,
+//! channel, kind and month, a page at a time. Plain links and a GET form: no script.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::Utc;
+
+use super::error::{known_bank, AppError, PageError};
+use super::pages::{bank_namer, html, page_lang};
+use super::views::{HistoryPage, IncidentCard, Layout, SelectOption};
+use crate::app::AppState;
+use crate::domain::{Channel, IncidentKind, Lang};
+use crate::i18n::{channel_name, term, text};
+use crate::record::Month;
+use crate::store::{from_ms, IncidentFilter};
+
+/// Incidents per page.
+const PAGE: u32 = 30;
+
+/// The filters of one history page, as given in the query.
+#[derive(Default)]
+struct Filters {
+    bank: Option<String>,
+    channel: Option<Channel>,
+    kind: Option<IncidentKind>,
+    month: Option<Month>,
+    before: Option<(i64, i64)>,
+}
+
+impl Filters {
+    fn parse(state: &AppState, query: Option<&str>) -> Result<Filters, AppError> {
+        let raw = query.unwrap_or_default();
+        if raw.len() > 1024 {
+            return Err(AppError::BadRequest(
+                "The query string is longer than 1024 bytes.".to_owned(),
+            ));
+        }
+        let bad = |name: &str, e: String| AppError::BadRequest(format!("`{name}`: {e}."));
+        let mut f = Filters::default();
+        // An empty value is the form's "all".
+        for (k, v) in form_urlencoded::parse(raw.as_bytes()).filter(|(_, v)| !v.is_empty()) {
+            match k.as_ref() {
+                "bank" => {
+                    known_bank(&state.config, &v)?;
+                    f.bank = Some(v.into_owned());
+                }
+                "channel" => f.channel = Some(v.parse().map_err(|e| bad("channel", e))?),
+                "kind" => f.kind = Some(v.parse().map_err(|e| bad("kind", e))?),
+                "month" => f.month = Some(Month::parse(&v).map_err(|e| bad("month", e))?),
+                "before" => {
+                    let cursor = v.split_once('.').and_then(|(ms, id)| {
+                        Some((ms.parse::<i64>().ok()?, id.parse::<i64>().ok()?))
+                    });
+                    f.before = Some(cursor.ok_or_else(|| {
+                        bad("before", format!("`{v}` is not a link this page gave"))
+                    })?);
+                }
+                _ => {}
+            }
+        }
+        Ok(f)
+    }
+
+    /// The query of these filters, for links that keep them.
+    fn query(&self, lang: Lang) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        if let Some(b) = &self.bank {
+            q.append_pair("bank", b);
+        }
+        if let Some(c) = self.channel {
+            q.append_pair("channel", c.as_str());
+        }
+        if let Some(k) = self.kind {
+            q.append_pair("kind", k.as_str());
+        }
+        if let Some(m) = self.month {
+            q.append_pair("month", &m.to_string());
+        }
+        q.append_pair("lang", lang.as_str());
+        q.finish()
+    }
+
+    fn is_filtered(&self) -> bool {
+        self.bank.is_some() || self.channel.is_some() || self.kind.is_some() || self.month.is_some()
+    }
+}
+
+pub async fn history(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
+    let filters = Filters::parse(&state, q.as_deref()).map_err(|e| e.page(lang))?;
+    let key = format!("history|{}|{}", filters.query(lang), {
+        filters
+            .before
+            .map_or_else(String::new, |(ms, id)| format!("{ms}.{id}"))
+    });
+    let body = state
+        .pages
+        .get_or_render(key, state.live.generation(), || async {
+            render(&state, &filters, lang).await.map(Bytes::from)
+        })
+        .await
+        .map_err(|e| e.page(lang))?;
+    Ok(html(body, lang, set_cookie))
+}
+
+async fn render(state: &AppState, f: &Filters, lang: Lang) -> Result<String, AppError> {
+    let tz = state.config.timezone;
+    let now = Utc::now();
+    let (since, until) = match f.month {
+        Some(m) => {
+            let (from, to) = m.bounds(tz);
+            (Some(from), to.min(now))
+        }
+        // What has not begun yet (a window announced for next week) is not history.
+        None => (None, now),
+    };
+    let mut rows = state
+        .store
+        .incidents(&IncidentFilter {
+            bank: f.bank.clone(),
+            channel: f.channel,
+            kind: f.kind,
+            since,
+            until: Some(until),
+            before: f.before.map(|(ms, id)| (from_ms(ms), id)),
+            limit: PAGE + 1,
+            ..Default::default()
+        })
+        .await?;
+    let older = (rows.len() > PAGE as usize).then(|| {
+        rows.truncate(PAGE as usize);
+        rows.last().map(|r| {
+            format!(
+                "/history?{}&before={}.{}",
+                f.query(lang),
+                r.started_at.timestamp_millis(),
+                r.id
+            )
+        })
+    });
+    let t = text(lang);
+    let namer = bank_namer(state, lang);
+    let page = HistoryPage {
+        l: Layout::new(
+            lang,
+            format!("{} · {}", t.nav_history, t.site_title),
+            "/history",
+            tz,
+            state.live.snapshot().network_cut_since,
+        ),
+        banks: state
+            .config
+            .banks
+            .iter()
+            .map(|b| SelectOption {
+                value: b.slug.clone(),
+                label: b.names.get(lang).to_owned(),
+                selected: f.bank.as_deref() == Some(b.slug.as_str()),
+            })
+            .collect(),
+        channels: Channel::ALL
+            .iter()
+            .map(|c| SelectOption {
+                value: c.as_str().to_owned(),
+                label: channel_name(*c, lang).to_owned(),
+                selected: f.channel == Some(*c),
+            })
+            .collect(),
+        kinds: [
+            IncidentKind::Outage,
+            IncidentKind::Maintenance,
+            IncidentKind::Advisory,
+        ]
+        .iter()
+        .map(|k| SelectOption {
+            value: k.as_str().to_owned(),
+            label: term(k.as_str(), lang).to_owned(),
+            selected: f.kind == Some(*k),
+        })
+        .collect(),
+        month: f.month.map(|m| m.to_string()).unwrap_or_default(),
+        incidents: rows
+            .iter()
+            .map(|r| IncidentCard::new(r, lang, tz, &namer))
+            .collect(),
+        older: older.flatten(),
+        filtered: f.is_filtered(),
+    };
+    Ok(page.render()?)
+}

@@ -1,0 +1,347 @@
+//! `/scorecard` and `/scorecard/{YYYY-MM}`: the monthly record of every bank, as a page,
+//! CSV (RFC 4180) or JSON.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+
+use super::error::AppError;
+use super::pages::{html, page_lang, query_param};
+use super::svg::{month_bars, MonthBar};
+use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
+use crate::app::AppState;
+use crate::domain::{IncidentKind, Lang};
+use crate::i18n::{channel_name, duration_minutes, month_name, text};
+use crate::record::scorecard::{chart_start, compute, Inputs, Outages, Scorecard};
+use crate::record::Month;
+use crate::store::{IncidentFilter, WindowFilter};
+
+/// Enough for every outage and window of a year of a country's banks.
+const MAX_ROWS: u32 = 100_000;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Html,
+    Csv,
+    Json,
+}
+
+impl Format {
+    fn parse(query: Option<&str>) -> Result<Format, AppError> {
+        match query_param(query, "format").as_deref() {
+            None | Some("html") => Ok(Format::Html),
+            Some("csv") => Ok(Format::Csv),
+            Some("json") => Ok(Format::Json),
+            Some(other) => Err(AppError::BadRequest(format!(
+                "`format` must be html, csv or json, not `{other}`."
+            ))),
+        }
+    }
+}
+
+/// `GET /scorecard`: the month in progress.
+pub async fn current(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let month = Month::containing(Utc::now(), state.config.timezone);
+    serve(&state, Ok(month), q.as_deref(), &headers).await
+}
+
+/// `GET /scorecard/{YYYY-MM}`.
+pub async fn month(
+    State(state): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let month = Month::parse(&raw).map_err(|e| AppError::BadRequest(format!("{e}.")));
+    serve(&state, month, q.as_deref(), &headers).await
+}
+
+async fn serve(
+    state: &AppState,
+    month: Result<Month, AppError>,
+    q: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
+    let (lang, set_cookie) = match page_lang(state, q, headers) {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
+    let format = match Format::parse(q) {
+        Ok(f) => f,
+        Err(e) => return e.page(lang).into_response(),
+    };
+    let answer = match month {
+        Ok(month) => answer(state, month, format, lang).await,
+        Err(e) => Err(e),
+    };
+    match (answer, format) {
+        (Ok(body), Format::Html) => html(body, lang, set_cookie),
+        (Ok(body), Format::Csv) => data(body, "text/csv; charset=utf-8"),
+        (Ok(body), Format::Json) => data(body, "application/json"),
+        (Err(e), Format::Html) => e.page(lang).into_response(),
+        (Err(e), _) => e.into_response(),
+    }
+}
+
+fn data(body: Bytes, mime: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=60"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+async fn answer(
+    state: &AppState,
+    month: Month,
+    format: Format,
+    lang: Lang,
+) -> Result<Bytes, AppError> {
+    let now = Utc::now();
+    let tz = state.config.timezone;
+    if month > Month::containing(now, tz) {
+        return Err(AppError::NotFound(format!(
+            "The month {month} has not begun yet; there is no record of it."
+        )));
+    }
+    let key = format!(
+        "scorecard|{month}|{}|{}",
+        lang.as_str(),
+        match format {
+            Format::Html => "html",
+            Format::Csv => "csv",
+            Format::Json => "json",
+        }
+    );
+    state
+        .pages
+        .get_or_render(key, state.live.generation(), || async {
+            let card = scorecard(state, month, now).await?;
+            Ok(Bytes::from(match format {
+                Format::Html => render(state, month, &card, lang)?,
+                Format::Csv => csv(&card, lang),
+                Format::Json => serde_json::to_string(&card)
+                    .map_err(|e| AppError::Internal(format!("scorecard JSON: {e}")))?,
+            }))
+        })
+        .await
+}
+
+/// Loads what the scorecard of `month` needs and computes it.
+pub async fn scorecard(
+    state: &AppState,
+    month: Month,
+    now: DateTime<Utc>,
+) -> Result<Scorecard, AppError> {
+    let tz = state.config.timezone;
+    let (from, end) = month.bounds(tz);
+    let to = end.min(now);
+    let chart_from = chart_start(month, tz);
+    let incidents = state
+        .store
+        .incidents(&IncidentFilter {
+            kind: Some(IncidentKind::Outage),
+            since: Some(chart_from),
+            until: Some(to),
+            limit: MAX_ROWS,
+            ..Default::default()
+        })
+        .await?;
+    let windows = state
+        .store
+        .windows(&WindowFilter {
+            ended_after: Some(chart_from),
+            starts_before: Some(to),
+            limit: MAX_ROWS,
+            ..Default::default()
+        })
+        .await?;
+    let monitored = state.store.monitored_hours(from, to).await?;
+    Ok(compute(
+        &state.config.banks,
+        month,
+        tz,
+        now,
+        &Inputs {
+            incidents: &incidents,
+            windows: &windows,
+            monitored: &monitored,
+        },
+    ))
+}
+
+fn render(
+    state: &AppState,
+    month: Month,
+    card: &Scorecard,
+    lang: Lang,
+) -> Result<String, AppError> {
+    let t = text(lang);
+    let tz = state.config.timezone;
+    let current = Month::containing(Utc::now(), tz);
+    let label = month_name(month.year(), month.number(), lang);
+    let minutes = |m: Option<i64>| m.map_or_else(|| "–".to_owned(), |m| duration_minutes(m, lang));
+    let row = |name: String, o: &Outages, checked: String, availability: String| ScoreRowView {
+        name,
+        checked,
+        availability,
+        announced: o.announced_minutes,
+        unannounced: o.unannounced_minutes,
+        overrun: o.overrun_minutes,
+        incidents: o.incidents,
+        windows: o.maintenance_windows,
+        median: minutes(o.median_recovery_minutes),
+        worst: minutes(o.worst_recovery_minutes),
+    };
+    let banks = card
+        .banks
+        .iter()
+        .map(|b| {
+            let name = b.name.get(lang).to_owned();
+            ScoreBankView {
+                rank: b.rank,
+                slug: b.slug.clone(),
+                total: row(
+                    t.all_channels.to_owned(),
+                    &b.totals,
+                    String::new(),
+                    String::new(),
+                ),
+                channels: b
+                    .channels
+                    .iter()
+                    .map(|c| {
+                        row(
+                            channel_name(c.channel, lang).to_owned(),
+                            &c.outages,
+                            duration_minutes(c.monitored_minutes, lang),
+                            c.availability_percent
+                                .map_or_else(|| t.no_data.to_owned(), |a| format!("{a:.2} %")),
+                        )
+                    })
+                    .collect(),
+                chart: month_bars(
+                    &b.months
+                        .iter()
+                        .map(|m| MonthBar {
+                            label: m.month.clone(),
+                            announced: m.announced_minutes,
+                            unannounced: m.unannounced_minutes,
+                        })
+                        .collect::<Vec<_>>(),
+                    lang.is_rtl(),
+                    &format!("{name}: {}", t.chart_12_months),
+                    t.minutes,
+                ),
+                name,
+            }
+        })
+        .collect();
+    let path = format!("/scorecard/{month}");
+    let page = ScorecardPage {
+        l: Layout::new(
+            lang,
+            format!("{} · {label} · {}", t.nav_scorecard, t.site_title),
+            &path,
+            tz,
+            state.live.snapshot().network_cut_since,
+        ),
+        label,
+        so_far: !card.complete,
+        minutes: card.minutes,
+        has_data: card.has_data,
+        prev: format!("/scorecard/{}", month.prev()),
+        next: (month < current).then(|| format!("/scorecard/{}", month.next())),
+        csv: format!("{path}?format=csv&lang={}", lang.as_str()),
+        json: format!("{path}?format=json"),
+        banks,
+    };
+    Ok(page.render()?)
+}
+
+/// One row per bank and channel with a header row, RFC 4180: CRLF line ends, fields
+/// quoted when they hold a comma, a quote or a line break.
+fn csv(card: &Scorecard, lang: Lang) -> String {
+    const HEADER: [&str; 17] = [
+        "month",
+        "rank",
+        "bank",
+        "bank_name",
+        "channel",
+        "minutes_in_month",
+        "monitored_minutes",
+        "available_minutes",
+        "availability_percent",
+        "announced_minutes",
+        "unannounced_minutes",
+        "overrun_minutes",
+        "incidents",
+        "maintenance_windows",
+        "median_recovery_minutes",
+        "worst_recovery_minutes",
+        "complete",
+    ];
+    let mut out = String::new();
+    push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
+    let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    for b in &card.banks {
+        for c in &b.channels {
+            let o = &c.outages;
+            push_record(
+                &mut out,
+                [
+                    card.month.clone(),
+                    b.rank.to_string(),
+                    b.slug.clone(),
+                    b.name.get(lang).to_owned(),
+                    c.channel.as_str().to_owned(),
+                    card.minutes.to_string(),
+                    c.monitored_minutes.to_string(),
+                    c.available_minutes.to_string(),
+                    c.availability_percent
+                        .map(|a| format!("{a:.2}"))
+                        .unwrap_or_default(),
+                    o.announced_minutes.to_string(),
+                    o.unannounced_minutes.to_string(),
+                    o.overrun_minutes.to_string(),
+                    o.incidents.to_string(),
+                    o.maintenance_windows.to_string(),
+                    opt(o.median_recovery_minutes),
+                    opt(o.worst_recovery_minutes),
+                    card.complete.to_string(),
+                ]
+                .into_iter(),
+            );
+        }
+    }
+    out
+}
+
+fn push_record(out: &mut String, fields: impl Iterator<Item = String>) {
+    for (i, f) in fields.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        if f.contains([',', '"', '\r', '\n']) {
+            out.push('"');
+            out.push_str(&f.replace('"', "\"\""));
+            out.push('"');
+        } else {
+            out.push_str(&f);
+        }
+    }
+    out.push_str("\r\n");
+}
