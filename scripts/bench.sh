@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Benchmarks: `/` and a bank page under wrk -c 64 on loopback, against `bankstatus demo`
-# (12 banks, 90 days of history, live probes); then the probe engine with 10,000 probes.
-# Usage: scripts/bench.sh [home|probes|all]   (default all)
+# (12 banks, 90 days of history, live probes); then the probe engine with 10,000 probes;
+# then the scorecard with a week and with a year of history.
+# Usage: scripts/bench.sh [home|probes|scorecard|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -37,9 +38,14 @@ bench_probes() {
   cargo bench --bench probe_engine
 }
 
+bench_scorecard() {
+  cargo bench --bench scorecard
+}
+
 case "$what" in
   home) bench_http ;;
   probes) bench_probes ;;
-  all) bench_http; bench_probes ;;
-  *) echo "usage: $0 [home|probes|all]" >&2; exit 2 ;;
+  scorecard) bench_scorecard ;;
+  all) bench_http; bench_probes; bench_scorecard ;;
+  *) echo "usage: $0 [home|probes|scorecard|all]" >&2; exit 2 ;;
 esac

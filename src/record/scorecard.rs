@@ -10,8 +10,9 @@ use serde::Serialize;
 
 use super::month::Month;
 use super::spans::{minutes, Spans};
+use crate::config::Config;
 use crate::domain::{Bank, Channel, Names};
-use crate::store::{IncidentRow, MonitoredHour, WindowRow};
+use crate::store::{DynStore, MonitoredSpan, OutageSpan, StoreResult, WindowFilter, WindowRow};
 
 /// Months in each bank's chart, the scorecard's own month last.
 pub const CHART_MONTHS: usize = 12;
@@ -83,18 +84,18 @@ pub struct Scorecard {
 }
 
 /// What the scorecard is computed from: outages and windows touching the chart's 12
-/// months, and the hours of the scorecard's month that hold checks.
+/// months, and the runs of hours of the scorecard's month that hold checks.
 pub struct Inputs<'a> {
-    pub incidents: &'a [IncidentRow],
+    pub outages: &'a [OutageSpan],
     pub windows: &'a [WindowRow],
-    pub monitored: &'a [MonitoredHour],
+    pub monitored: &'a [MonitoredSpan],
 }
 
 /// Everything known of one bank and channel.
 #[derive(Default)]
 struct Track<'a> {
     windows: Vec<(i64, (i64, i64))>,
-    outages: Vec<(&'a IncidentRow, (i64, i64))>,
+    outages: Vec<(&'a OutageSpan, (i64, i64))>,
     monitored: Vec<(i64, i64)>,
 }
 
@@ -120,6 +121,43 @@ pub fn chart_start(month: Month, tz: Tz) -> DateTime<Utc> {
         first = first.prev();
     }
     first.start(tz)
+}
+
+/// Enough for every maintenance window of a year of a country's banks.
+const MAX_ROWS: u32 = 100_000;
+
+/// Loads what the scorecard of `month` needs and computes it.
+pub async fn load(
+    store: &DynStore,
+    config: &Config,
+    month: Month,
+    now: DateTime<Utc>,
+) -> StoreResult<Scorecard> {
+    let tz = config.timezone;
+    let (from, end) = month.bounds(tz);
+    let to = end.min(now);
+    let chart_from = chart_start(month, tz);
+    let outages = store.outage_spans(chart_from, to).await?;
+    let windows = store
+        .windows(&WindowFilter {
+            ended_after: Some(chart_from),
+            starts_before: Some(to),
+            limit: MAX_ROWS,
+            ..Default::default()
+        })
+        .await?;
+    let monitored = store.monitored_spans(from, to).await?;
+    Ok(compute(
+        &config.banks,
+        month,
+        tz,
+        now,
+        &Inputs {
+            outages: &outages,
+            windows: &windows,
+            monitored: &monitored,
+        },
+    ))
 }
 
 pub fn compute(
@@ -151,29 +189,25 @@ pub fn compute(
                 .push((w.incident_id, span));
         }
     }
-    for i in inputs.incidents.iter().filter(|i| i.kind == "outage") {
-        let end = i.resolved_at.map_or(now_ms, |r| r.timestamp_millis());
-        let span = (i.started_at.timestamp_millis(), end);
-        for (bank, channel) in &i.scopes {
-            if let Ok(c) = channel.parse::<Channel>() {
-                tracks
-                    .entry((bank.as_str(), c))
-                    .or_default()
-                    .outages
-                    .push((i, span));
-            }
+    for o in inputs.outages {
+        let end = o.resolved_at.map_or(now_ms, |r| r.timestamp_millis());
+        if let Ok(c) = o.channel.parse::<Channel>() {
+            tracks
+                .entry((o.bank.as_str(), c))
+                .or_default()
+                .outages
+                .push((o, (o.started_at.timestamp_millis(), end)));
         }
     }
     for h in inputs.monitored {
         let Ok(c) = h.channel.parse::<Channel>() else {
             continue;
         };
-        let s = h.hour.timestamp_millis();
         tracks
             .entry((h.bank.as_str(), c))
             .or_default()
             .monitored
-            .push((s, s + 3_600_000));
+            .push((h.start.timestamp_millis(), h.end.timestamp_millis()));
     }
 
     let mut months = Vec::with_capacity(CHART_MONTHS);
@@ -190,7 +224,7 @@ pub fn compute(
     for (order, bank) in banks.iter().enumerate() {
         let probed = bank.probed_channels();
         let mut channels = Vec::new();
-        let mut bank_outages: BTreeMap<i64, &IncidentRow> = BTreeMap::new();
+        let mut bank_outages: BTreeMap<i64, &OutageSpan> = BTreeMap::new();
         let mut bank_windows = BTreeSet::new();
         let mut totals = Outages::default();
         for c in Channel::ALL {
@@ -220,7 +254,7 @@ pub fn compute(
             totals.unannounced_minutes += outages.unannounced_minutes;
             totals.overrun_minutes += outages.overrun_minutes;
             for o in in_month {
-                bank_outages.insert(o.id, o);
+                bank_outages.insert(o.incident_id, o);
             }
             bank_windows.extend(
                 track
@@ -313,11 +347,11 @@ fn empty_channel(channel: Channel) -> ChannelScore {
 }
 
 /// The outage figures of one track over `[from, to)`, and the outages touching it.
-fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a IncidentRow>) {
+fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a OutageSpan>) {
     let windows = track.window_spans().clip(from, to);
     let outages = track.outage_spans(false).clip(from, to);
     let overruns = track.outage_spans(true).clip(from, to);
-    let touching: Vec<&IncidentRow> = track
+    let touching: Vec<&OutageSpan> = track
         .outages
         .iter()
         .filter(|o| o.1 .0 < to && o.1 .1 > from)
@@ -342,7 +376,7 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a In
 
 /// Median and worst length of the outages that ended in `[from, to)`.
 fn recovery<'a>(
-    outages: impl Iterator<Item = &'a IncidentRow>,
+    outages: impl Iterator<Item = &'a OutageSpan>,
     from: i64,
     to: i64,
 ) -> (Option<i64>, Option<i64>) {

@@ -282,12 +282,25 @@ pub struct HourlyRollup {
     pub counts: Counts,
 }
 
-/// An hour of one bank and channel with at least one counted check.
+/// A run of whole hours of one bank and channel, each with at least one counted check.
 #[derive(Debug, Clone)]
-pub struct MonitoredHour {
+pub struct MonitoredSpan {
     pub bank: String,
     pub channel: String,
-    pub hour: DateTime<Utc>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// One bank and channel of an outage: the scorecard's unit.
+#[derive(Debug, Clone)]
+pub struct OutageSpan {
+    pub incident_id: i64,
+    pub bank: String,
+    pub channel: String,
+    pub started_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Set when the outage continued a maintenance window past its end.
+    pub overrun_of: Option<i64>,
 }
 
 /// What the probes of one bank and channel saw over a span, from the raw results.
@@ -340,12 +353,20 @@ pub trait Store: Send + Sync + 'static {
     /// Daily roll-ups of one bank from `from` on.
     async fn daily_rollups(&self, bank: &str, from: NaiveDate) -> StoreResult<Vec<DailyRollup>>;
 
-    /// Hours in `[from, to)` with at least one counted check, of every bank and channel.
-    async fn monitored_hours(
+    /// The checked hours (at least one counted check) of every bank and channel that touch
+    /// `[from, to)`, as runs of consecutive hours; runs may overlap or touch.
+    async fn monitored_spans(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<MonitoredHour>>;
+    ) -> StoreResult<Vec<MonitoredSpan>>;
+
+    /// Every bank and channel of the outages that touch `[from, to)`.
+    async fn outage_spans(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<OutageSpan>>;
 
     /// What the raw probe results of one bank and channel show in `[from, to)`.
     async fn probe_evidence(

@@ -1,6 +1,6 @@
 //! The SQLite backend: one file, WAL, migrations compiled in.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -12,9 +12,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::{
     from_ms, to_ms, AuditEntry, Counts, DailyRollup, FailedCheck, FeedEntry, FeedFilter,
-    HourlyRollup, IncidentFilter, IncidentRow, MonitoredHour, NewIncident, NewReport, NewUpdate,
-    NewWindow, Opened, ProbeEvidence, ReportBucket, ReportCount, ReportOutcome, ReportRow,
-    SourceSeen, Store, StoreError, StoreResult, UpdateRow, WindowFilter, WindowRow,
+    HourlyRollup, IncidentFilter, IncidentRow, MonitoredSpan, NewIncident, NewReport, NewUpdate,
+    NewWindow, Opened, OutageSpan, ProbeEvidence, ReportBucket, ReportCount, ReportOutcome,
+    ReportRow, SourceSeen, Store, StoreError, StoreResult, UpdateRow, WindowFilter, WindowRow,
 };
 use crate::domain::{IncidentKind, IncidentState, Names, ProbeResult, ProbeTarget, Source};
 
@@ -182,6 +182,41 @@ async fn upsert_rollup(
     Ok(())
 }
 
+/// Marks an hour as checked: extends the run that ends where it starts, or opens a run.
+async fn cover(
+    tx: &mut sqlx::Transaction<'_, Sqlite>,
+    bank: &str,
+    channel: &str,
+    hour: i64,
+) -> StoreResult<()> {
+    let extended =
+        sqlx::query("UPDATE coverage SET ends = ? WHERE bank = ? AND channel = ? AND ends = ?")
+            .bind(hour + HOUR_MS)
+            .bind(bank)
+            .bind(channel)
+            .bind(hour)
+            .execute(&mut **tx)
+            .await?;
+    if extended.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO coverage (bank, channel, starts, ends) SELECT ?, ?, ?, ? \
+             WHERE NOT EXISTS (SELECT 1 FROM coverage WHERE bank = ? AND channel = ? \
+             AND ends > ? AND starts <= ?)",
+        )
+        .bind(bank)
+        .bind(channel)
+        .bind(hour)
+        .bind(hour + HOUR_MS)
+        .bind(bank)
+        .bind(channel)
+        .bind(hour)
+        .bind(hour)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 enum KeyValue<'a> {
     Int(i64),
     Text(&'a str),
@@ -196,7 +231,8 @@ impl Store for SqliteStore {
 
     #[tracing::instrument(skip_all, fields(results = batch.len()))]
     async fn insert_results(&self, batch: &[ProbeResult], tz: Tz) -> StoreResult<()> {
-        let mut hourly: HashMap<(&str, &str, i64), Counts> = HashMap::new();
+        // In order, so that coverage runs grow hour by hour instead of breaking up.
+        let mut hourly: BTreeMap<(&str, &str, i64), Counts> = BTreeMap::new();
         let mut daily: HashMap<(&str, &str, String), Counts> = HashMap::new();
         for r in batch {
             if let ProbeTarget::Bank { bank, channel } = &r.target {
@@ -247,6 +283,9 @@ impl Store for SqliteStore {
                 c,
             )
             .await?;
+            if c.up + c.degraded + c.down > 0 {
+                cover(&mut tx, bank, channel, *hour).await?;
+            }
         }
         for ((bank, channel, day), c) in &daily {
             upsert_rollup(
@@ -493,14 +532,14 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn monitored_hours(
+    async fn monitored_spans(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<MonitoredHour>> {
+    ) -> StoreResult<Vec<MonitoredSpan>> {
         let rows = sqlx::query(
-            "SELECT bank, channel, hour FROM rollups_hourly \
-             WHERE hour >= ? AND hour < ? AND up + degraded + down > 0 ORDER BY bank, channel, hour",
+            "SELECT bank, channel, starts, ends FROM coverage WHERE ends > ? AND starts < ? \
+             ORDER BY bank, channel, starts",
         )
         .bind(to_ms(from))
         .bind(to_ms(to))
@@ -508,10 +547,40 @@ impl Store for SqliteStore {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(MonitoredHour {
+                Ok(MonitoredSpan {
                     bank: r.try_get(0)?,
                     channel: r.try_get(1)?,
-                    hour: from_ms(r.try_get(2)?),
+                    start: from_ms(r.try_get(2)?),
+                    end: from_ms(r.try_get(3)?),
+                })
+            })
+            .collect()
+    }
+
+    async fn outage_spans(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<OutageSpan>> {
+        let rows = sqlx::query(
+            "SELECT i.id, s.bank, s.channel, i.started_at, i.resolved_at, i.overrun_of \
+             FROM incidents i JOIN incident_scopes s ON s.incident_id = i.id \
+             WHERE i.kind = 'outage' AND i.started_at < ? \
+             AND (i.resolved_at IS NULL OR i.resolved_at > ?) ORDER BY i.started_at, i.id",
+        )
+        .bind(to_ms(to))
+        .bind(to_ms(from))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutageSpan {
+                    incident_id: r.try_get(0)?,
+                    bank: r.try_get(1)?,
+                    channel: r.try_get(2)?,
+                    started_at: from_ms(r.try_get(3)?),
+                    resolved_at: r.try_get::<Option<i64>, _>(4)?.map(from_ms),
+                    overrun_of: r.try_get(5)?,
                 })
             })
             .collect()

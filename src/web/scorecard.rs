@@ -6,21 +6,17 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
 use super::error::AppError;
 use super::pages::{html, page_lang, query_param};
 use super::svg::{month_bars, MonthBar};
 use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
 use crate::app::AppState;
-use crate::domain::{IncidentKind, Lang};
+use crate::domain::Lang;
 use crate::i18n::{channel_name, duration_minutes, month_name, text};
-use crate::record::scorecard::{chart_start, compute, Inputs, Outages, Scorecard};
+use crate::record::scorecard::{load, Outages, Scorecard};
 use crate::record::Month;
-use crate::store::{IncidentFilter, WindowFilter};
-
-/// Enough for every outage and window of a year of a country's banks.
-const MAX_ROWS: u32 = 100_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -129,7 +125,7 @@ async fn answer(
     state
         .pages
         .get_or_render(key, state.live.generation(), || async {
-            let card = scorecard(state, month, now).await?;
+            let card = load(&state.store, &state.config, month, now).await?;
             Ok(Bytes::from(match format {
                 Format::Html => render(state, month, &card, lang)?,
                 Format::Csv => csv(&card, lang),
@@ -138,49 +134,6 @@ async fn answer(
             }))
         })
         .await
-}
-
-/// Loads what the scorecard of `month` needs and computes it.
-pub async fn scorecard(
-    state: &AppState,
-    month: Month,
-    now: DateTime<Utc>,
-) -> Result<Scorecard, AppError> {
-    let tz = state.config.timezone;
-    let (from, end) = month.bounds(tz);
-    let to = end.min(now);
-    let chart_from = chart_start(month, tz);
-    let incidents = state
-        .store
-        .incidents(&IncidentFilter {
-            kind: Some(IncidentKind::Outage),
-            since: Some(chart_from),
-            until: Some(to),
-            limit: MAX_ROWS,
-            ..Default::default()
-        })
-        .await?;
-    let windows = state
-        .store
-        .windows(&WindowFilter {
-            ended_after: Some(chart_from),
-            starts_before: Some(to),
-            limit: MAX_ROWS,
-            ..Default::default()
-        })
-        .await?;
-    let monitored = state.store.monitored_hours(from, to).await?;
-    Ok(compute(
-        &state.config.banks,
-        month,
-        tz,
-        now,
-        &Inputs {
-            incidents: &incidents,
-            windows: &windows,
-            monitored: &monitored,
-        },
-    ))
 }
 
 fn render(

@@ -1,0 +1,116 @@
+//! The scorecard's cost against the length of history: the shipped banks with a week of
+//! history, then with a year (probe roll-ups, two outages a week and a maintenance window
+//! a month per bank). Prints the median time to load and compute the month's scorecard for
+//! each, and their ratio; the figures come from incidents and roll-ups, so the ratio stays
+//! near 1.
+//!
+//! `cargo bench --bench scorecard` (or `scripts/bench.sh scorecard`).
+
+use std::time::Instant;
+
+use chrono::{Duration, Utc};
+use rand::{Rng, SeedableRng};
+
+use bankstatus::config::{self, Config};
+use bankstatus::domain::{Channel, IncidentKind, IncidentState, Names, Source};
+use bankstatus::record::scorecard::load;
+use bankstatus::record::Month;
+use bankstatus::store::{DynStore, NewIncident, NewUpdate, NewWindow};
+
+const RUNS: usize = 60;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let config = config::parse(config::SHIPPED, "bankstatus.toml").expect("shipped config");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut medians = Vec::new();
+        for (label, days) in [("a week", 7), ("a year", 365)] {
+            let url = format!("sqlite://{}", dir.path().join(format!("{days}.db")).display());
+            let store = bankstatus::store::connect(&url).await.expect("database");
+            let now = Utc::now();
+            let started = Instant::now();
+            seed(&store, &config, days, now).await;
+            println!("{label} of history seeded in {:.1} s", started.elapsed().as_secs_f64());
+            let month = Month::containing(now, config.timezone);
+            let mut times = Vec::with_capacity(RUNS);
+            for _ in 0..RUNS {
+                let t = Instant::now();
+                let card = load(&store, &config, month, now).await.expect("scorecard");
+                times.push(t.elapsed().as_secs_f64() * 1000.0);
+                assert_eq!(card.banks.len(), config.banks.len());
+            }
+            times.sort_by(f64::total_cmp);
+            let median = times[RUNS / 2];
+            println!(
+                "scorecard with {label} of history: median {median:.2} ms, p90 {:.2} ms over {RUNS} runs",
+                times[RUNS * 9 / 10]
+            );
+            medians.push(median);
+        }
+        println!("year / week: {:.2}x", medians[1] / medians[0]);
+    });
+}
+
+async fn seed(store: &DynStore, config: &Config, days: i64, now: chrono::DateTime<Utc>) {
+    bankstatus::demo::history::seed(store, config, days, now)
+        .await
+        .expect("probe history");
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let span = Duration::days(days);
+    for bank in &config.banks {
+        let channels = bank.probed_channels();
+        for _ in 0..(days * 2 / 7).max(1) {
+            let start = now - span + Duration::minutes(rng.gen_range(0..span.num_minutes() - 600));
+            let channel = channels[rng.gen_range(0..channels.len())];
+            let id = store
+                .open_incident(&NewIncident {
+                    kind: IncidentKind::Outage,
+                    title: Names::new("", "", "Outage"),
+                    started_at: start,
+                    open_key: None,
+                    overrun_of: None,
+                    scopes: vec![(bank.slug.clone(), channel)],
+                    first_update: update(start, IncidentState::Investigating),
+                })
+                .await
+                .expect("incident")
+                .id();
+            let end = start + Duration::minutes(rng.gen_range(5..300));
+            store
+                .add_update(id, &update(end, IncidentState::Resolved))
+                .await
+                .expect("update");
+        }
+        for m in 0..(days / 30).max(1) {
+            let starts = now - Duration::days(30 * m + 3);
+            store
+                .upsert_window(
+                    &NewWindow {
+                        bank: bank.slug.clone(),
+                        channels: vec![Channel::Web, Channel::Mobile],
+                        starts,
+                        ends: starts + Duration::hours(6),
+                        title: Names::new("", "", "Maintenance"),
+                        source: None,
+                        config_key: None,
+                    },
+                    starts - Duration::days(2),
+                )
+                .await
+                .expect("window");
+        }
+    }
+}
+
+fn update(at: chrono::DateTime<Utc>, state: IncidentState) -> NewUpdate {
+    NewUpdate {
+        at,
+        state,
+        source: Source::Probe,
+        message: Names::new("", "", "Checks fail."),
+    }
+}
