@@ -24,6 +24,11 @@ impl Lang {
         }
     }
 
+    /// The position in [`Lang::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn is_rtl(self) -> bool {
         self == Lang::Ar
     }

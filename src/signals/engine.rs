@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::domain::{
     Channel, Confidence, IncidentKind, IncidentState, Lang, Names, ProbeResult, Source, Status,
 };
-use crate::i18n::{channel_name, duration, local_time, status_name};
+use crate::i18n::{channel_name, duration, local_time, message, message_with, status_name};
 use crate::metrics::Metrics;
 use crate::store::{
     DynStore, IncidentFilter, NewIncident, NewUpdate, Opened, StoreResult, WindowFilter, WindowRow,
@@ -379,18 +379,12 @@ impl Engine {
                 },
             ));
             for (state, at) in steps {
-                let message = match state {
-                    IncidentState::InProgress => Names::new(
-                        "بدأت الصيانة المعلن عنها.",
-                        "La maintenance annoncée a commencé.",
-                        "The announced maintenance has started.",
-                    ),
-                    _ => Names::new(
-                        "انتهت فترة الصيانة المعلن عنها.",
-                        "La fenêtre de maintenance annoncée est terminée.",
-                        "The announced maintenance window has ended.",
-                    ),
+                let text_id = match state {
+                    IncidentState::InProgress => "window-started",
+                    _ => "window-ended",
                 };
+                let [ar, fr, en] = Lang::ALL.map(|l| Some(message(l, text_id).to_owned()));
+                let message = Names { ar, fr, en };
                 self.store
                     .add_update(
                         id,
@@ -597,36 +591,36 @@ impl Engine {
         let tz = self.config.timezone;
         let overrun = self.overran(bank, channel, started_at, at);
         let title = self.names(bank, |l, name| {
-            let c = channel_name(channel, l);
-            match (l, overrun.is_some()) {
-                (Lang::Ar, false) => format!("{name}: {c} غير متاحة"),
-                (Lang::Ar, true) => format!("{name}: {c} لا تزال غير متاحة بعد الصيانة"),
-                (Lang::Fr, false) => format!("{name} : {c} indisponible"),
-                (Lang::Fr, true) => {
-                    format!("{name} : {c} toujours indisponible après la maintenance")
-                }
-                (Lang::En, false) => format!("{name}: {c} unavailable"),
-                (Lang::En, true) => format!("{name}: {c} still unavailable after maintenance"),
-            }
+            let id = if overrun.is_some() {
+                "overrun-title"
+            } else {
+                "outage-title"
+            };
+            message_with(
+                l,
+                id,
+                &[("bank", name), ("channel", channel_name(channel, l))],
+            )
         });
         let message = self.names(bank, |l, _| {
             let c = channel_name(channel, l);
             let s = status_name(status, l);
             match overrun {
-                None => match l {
-                    Lang::Ar => format!("فحوصات {c} تفشل ({s}): {detail}"),
-                    Lang::Fr => format!("Les vérifications de « {c} » échouent ({s}) : {detail}"),
-                    Lang::En => format!("Checks of {c} fail ({s}): {detail}"),
-                },
-                Some((_, ends)) => {
-                    let late = duration(ends, at, l);
-                    let end = local_time(ends, tz);
-                    match l {
-                        Lang::Ar => format!("الصيانة تجاوزت موعدها: فحوصات {c} لا تزال تفشل بعد {late} من النهاية المعلنة ({end}): {detail}"),
-                        Lang::Fr => format!("La maintenance déborde : les vérifications de « {c} » échouent encore {late} après la fin annoncée ({end}) : {detail}"),
-                        Lang::En => format!("The maintenance overran: checks of {c} still fail {late} after its announced end ({end}): {detail}"),
-                    }
-                }
+                None => message_with(
+                    l,
+                    "probe-failing",
+                    &[("channel", c), ("status", s), ("detail", &detail)],
+                ),
+                Some((_, ends)) => message_with(
+                    l,
+                    "probe-failing-overrun",
+                    &[
+                        ("channel", c),
+                        ("late", &duration(ends, at, l)),
+                        ("end", &local_time(ends, tz)),
+                        ("detail", &detail),
+                    ],
+                ),
             }
         });
         let update = NewUpdate {
@@ -666,31 +660,17 @@ impl Engine {
         let overrun = held.overrun;
         let message = self.names(bank, |l, _| {
             let c = channel_name(channel, l);
-            match (source, still, l) {
-                (Source::Probe, true, Lang::Ar) => format!("فحوصات {c} تنجح من جديد، لكن البلاغات لا تزال مرتفعة."),
-                (Source::Probe, true, Lang::Fr) => format!("Les vérifications de « {c} » répondent de nouveau, mais les signalements restent élevés."),
-                (Source::Probe, true, Lang::En) => format!("Checks of {c} answer again, but reports are still high."),
-                (_, true, Lang::Ar) => "عادت البلاغات إلى مستواها المعتاد، لكن الفحوصات لا تزال تفشل.".to_owned(),
-                (_, true, Lang::Fr) => "Les signalements sont revenus à leur niveau habituel, mais les vérifications échouent encore.".to_owned(),
-                (_, true, Lang::En) => "Reports are back to their usual level, but checks still fail.".to_owned(),
-                (_, false, _) => {
-                    let base = match l {
-                        Lang::Ar => format!("{c} تعمل بشكل عادي من جديد."),
-                        Lang::Fr => format!("« {c} » fonctionne de nouveau normalement."),
-                        Lang::En => format!("{c} works normally again."),
-                    };
-                    match overrun {
-                        Some((_, ends)) => {
-                            let late = duration(ends, at, l);
-                            match l {
-                                Lang::Ar => format!("{base} تجاوزت الصيانة موعدها المعلن بـ {late}."),
-                                Lang::Fr => format!("{base} La maintenance a débordé de {late} sur sa fin annoncée."),
-                                Lang::En => format!("{base} The maintenance overran its announced end by {late}."),
-                            }
-                        }
-                        None => base,
-                    }
+            match (source, still, overrun) {
+                (Source::Probe, true, _) => {
+                    message_with(l, "probes-back-reports-high", &[("channel", c)])
                 }
+                (_, true, _) => message(l, "reports-back-probes-failing").to_owned(),
+                (_, false, Some((_, ends))) => message_with(
+                    l,
+                    "channel-back-overran",
+                    &[("channel", c), ("late", &duration(ends, at, l))],
+                ),
+                (_, false, None) => message_with(l, "channel-back", &[("channel", c)]),
             }
         });
         let state = if still {
@@ -733,20 +713,23 @@ impl Engine {
         }
         let minutes = self.config.reports.window.as_secs() / 60;
         let title = self.names(bank, |l, name| {
-            let c = channel_name(channel, l);
-            match l {
-                Lang::Ar => format!("{name}: بلاغات عن مشاكل في {c}"),
-                Lang::Fr => format!("{name} : problèmes signalés sur « {c} »"),
-                Lang::En => format!("{name}: problems reported with {c}"),
-            }
+            message_with(
+                l,
+                "surge-title",
+                &[("bank", name), ("channel", channel_name(channel, l))],
+            )
         });
         let message = self.names(bank, |l, _| {
-            let c = channel_name(channel, l);
-            match l {
-                Lang::Ar => format!("{count} شخصا أبلغوا عن مشكلة في {c} خلال {minutes} دقيقة (المعتاد: {baseline:.1})."),
-                Lang::Fr => format!("{count} personnes ont signalé un problème sur « {c} » en {minutes} min (d'habitude : {baseline:.1})."),
-                Lang::En => format!("{count} people reported a problem with {c} in {minutes} min (usually {baseline:.1})."),
-            }
+            message_with(
+                l,
+                "surge-message",
+                &[
+                    ("count", &count.to_string()),
+                    ("channel", channel_name(channel, l)),
+                    ("minutes", &minutes.to_string()),
+                    ("baseline", &format!("{baseline:.1}")),
+                ],
+            )
         });
         let update = NewUpdate {
             at,

@@ -1,0 +1,154 @@
+//! The Fluent catalogues, compiled in: one bundle per language. Messages without
+//! arguments are formatted once and kept for the life of the process, so pages borrow
+//! them; a message missing in a language falls back to English, then to its id.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use fluent_bundle::concurrent::FluentBundle;
+use fluent_bundle::{FluentArgs, FluentResource};
+use fluent_syntax::ast::Entry;
+use unic_langid::LanguageIdentifier;
+
+use crate::domain::Lang;
+
+/// The catalogue source of each language, in [`Lang::ALL`] order.
+const SOURCES: [(&str, &str); 3] = [
+    ("ar-MA", include_str!("../../locales/ar.ftl")),
+    ("fr-MA", include_str!("../../locales/fr.ftl")),
+    ("en", include_str!("../../locales/en.ftl")),
+];
+
+struct Language {
+    bundle: FluentBundle<FluentResource>,
+    /// Every message without arguments, formatted.
+    fixed: HashMap<String, &'static str>,
+}
+
+fn languages() -> &'static [Language; 3] {
+    static LANGUAGES: OnceLock<[Language; 3]> = OnceLock::new();
+    LANGUAGES.get_or_init(|| SOURCES.map(|(tag, source)| load(tag, source)))
+}
+
+fn load(tag: &str, source: &str) -> Language {
+    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(r, errors)| {
+        tracing::error!(tag, ?errors, "translation catalogue has syntax errors");
+        r
+    });
+    let ids: Vec<String> = resource
+        .entries()
+        .filter_map(|e| match e {
+            Entry::Message(m) => Some(m.id.name.to_owned()),
+            _ => None,
+        })
+        .collect();
+    let lang: LanguageIdentifier = tag.parse().unwrap_or_default();
+    let mut bundle = FluentBundle::new_concurrent(vec![lang]);
+    // Pages isolate mixed-direction text with <bdi>; marks in feeds and CSV would be noise.
+    bundle.set_use_isolating(false);
+    if let Err(errors) = bundle.add_resource(resource) {
+        tracing::error!(
+            tag,
+            ?errors,
+            "translation catalogue could not be loaded whole"
+        );
+    }
+    let mut fixed = HashMap::with_capacity(ids.len());
+    for id in ids {
+        if let Some(text) = format(&bundle, &id, None) {
+            fixed.insert(id, &*Box::leak(text.into_boxed_str()));
+        }
+    }
+    Language { bundle, fixed }
+}
+
+fn format(
+    bundle: &FluentBundle<FluentResource>,
+    id: &str,
+    args: Option<&FluentArgs<'_>>,
+) -> Option<String> {
+    let pattern = bundle.get_message(id)?.value()?;
+    let mut errors = Vec::new();
+    let text = bundle.format_pattern(pattern, args, &mut errors);
+    if !errors.is_empty() {
+        tracing::warn!(id, ?errors, "translation could not be formatted");
+    }
+    Some(text.into_owned())
+}
+
+/// The message `id` without arguments in `lang`, if this language has it.
+pub(super) fn lookup(lang: Lang, id: &str) -> Option<&'static str> {
+    languages()[lang.index()].fixed.get(id).copied()
+}
+
+/// The message `id` in `lang`, else in English, else the id itself.
+pub fn message(lang: Lang, id: &str) -> &'static str {
+    lookup(lang, id)
+        .or_else(|| lookup(Lang::En, id))
+        .unwrap_or_else(|| {
+            tracing::warn!(id, "no translation");
+            Box::leak(id.to_owned().into_boxed_str())
+        })
+}
+
+/// The message `id` with its arguments in `lang`, else in English, else the id itself.
+pub fn message_with(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
+    let mut fluent_args = FluentArgs::with_capacity(args.len());
+    for (name, value) in args {
+        fluent_args.set(*name, *value);
+    }
+    let all = languages();
+    format(&all[lang.index()].bundle, id, Some(&fluent_args))
+        .or_else(|| format(&all[Lang::En.index()].bundle, id, Some(&fluent_args)))
+        .unwrap_or_else(|| id.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    fn ids(source: &str) -> BTreeSet<String> {
+        let resource = FluentResource::try_new(source.to_owned())
+            .unwrap_or_else(|(_, errors)| panic!("syntax errors: {errors:?}"));
+        resource
+            .entries()
+            .filter_map(|e| match e {
+                Entry::Message(m) => Some(m.id.name.to_owned()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_language_has_every_message() {
+        let english = ids(SOURCES[2].1);
+        for (tag, source) in SOURCES {
+            assert_eq!(ids(source), english, "{tag} differs from en");
+        }
+        for lang in Lang::ALL {
+            for id in super::super::TEXT_IDS {
+                assert!(lookup(lang, id).is_some(), "{id} missing in {lang:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn arguments_are_filled_in() {
+        let text = message_with(
+            Lang::Fr,
+            "probe-failing",
+            &[
+                ("channel", "Banque en ligne"),
+                ("status", "Panne majeure"),
+                ("detail", "HTTP 503"),
+            ],
+        );
+        assert_eq!(
+            text,
+            "Les vérifications de « Banque en ligne » échouent (Panne majeure) : HTTP 503"
+        );
+        assert_eq!(message(Lang::Ar, "no-such-id"), "no-such-id");
+    }
+}

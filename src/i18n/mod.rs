@@ -1,0 +1,258 @@
+//! Visible words in Arabic, French and English: Fluent catalogues under `locales/`, and
+//! how times, durations and months are written.
+
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::domain::{Channel, Lang, Status};
+
+mod catalogue;
+
+pub use catalogue::{message, message_with};
+
+macro_rules! texts {
+    ($($field:ident),* $(,)?) => {
+        /// Every fixed string a page shows, in one language, from the catalogue.
+        pub struct Text {
+            $(pub $field: &'static str,)*
+        }
+
+        impl Text {
+            fn load(lang: Lang) -> Text {
+                Text {
+                    $($field: message(lang, stringify!($field)),)*
+                }
+            }
+        }
+
+        /// The catalogue ids that [`Text`] reads, for the completeness test.
+        #[cfg(test)]
+        const TEXT_IDS: &[&str] = &[$(stringify!($field)),*];
+    };
+}
+
+texts! {
+    lang_name,
+    site_title,
+    tagline,
+    network_cut_title,
+    network_cut_body,
+    since,
+    ongoing_incidents,
+    no_ongoing_incidents,
+    all_banks,
+    channel,
+    status,
+    last_90_days,
+    days_ago_90,
+    today,
+    response_time_24h,
+    recent_incidents,
+    no_incidents,
+    started,
+    resolved,
+    ongoing,
+    duration,
+    timeline,
+    affected,
+    sources,
+    website,
+    last_check,
+    not_checked_yet,
+    availability,
+    no_data,
+    checks,
+    home,
+    not_found_title,
+    not_found_body,
+    bad_request_title,
+    server_error_title,
+    server_error_body,
+    times_in,
+    footer,
+    language,
+    ms,
+    report_title,
+    report_intro,
+    report_bank,
+    report_channel,
+    report_comment,
+    report_submit,
+    report_choose_option,
+    report_privacy,
+    report_honeypot,
+    report_thanks,
+    report_repeat,
+    report_expired,
+    report_choose,
+    report_too_many,
+    report_back,
+    report_another,
+    maintenance_now,
+    maintenance_upcoming,
+    maintenance_title,
+    window_from,
+    window_to,
+    announcement,
+    overran,
+    announced_end,
+    overran_by,
+    confidence,
+    reports_24h,
+    reports_recent,
+    minutes,
+    usual,
+    usual_level,
+    recorded_later,
+    comments_title,
+    subscribe,
+    calendar,
+    nav_history,
+    nav_scorecard,
+    history_intro,
+    kind,
+    month,
+    all,
+    show,
+    older,
+    newest,
+    nothing_on_record,
+    evidence,
+    permalink,
+    first_seen,
+    first_failure,
+    failing_checks,
+    last_failure,
+    raw_purged,
+    reporters,
+    first_reports,
+    peak_reports,
+    per,
+    operator_words,
+    closed_early,
+    as_data,
+    recorded_on,
+    scorecard_intro,
+    so_far,
+    rank,
+    checked,
+    announced_minutes,
+    unannounced_minutes,
+    overrun_minutes,
+    incidents,
+    maintenance_count,
+    median_recovery,
+    worst_recovery,
+    all_channels,
+    how_computed,
+    method_outages,
+    method_availability,
+    month_minutes,
+    no_data_month,
+    download,
+    chart_12_months,
+    prev_month,
+    next_month
+}
+
+pub fn text(lang: Lang) -> &'static Text {
+    static TEXTS: OnceLock<[Text; 3]> = OnceLock::new();
+    let texts = TEXTS.get_or_init(|| Lang::ALL.map(Text::load));
+    &texts[lang.index()]
+}
+
+pub fn channel_name(c: Channel, lang: Lang) -> &'static str {
+    message(lang, &format!("channel-{}", c.as_str()))
+}
+
+pub fn status_name(s: Status, lang: Lang) -> &'static str {
+    message(lang, &format!("status-{}", s.as_str()))
+}
+
+/// Words for incident states, kinds and sources as stored (`investigating`, `probe`...);
+/// a word the catalogue does not know is shown as it is.
+pub fn term(word: &str, lang: Lang) -> &str {
+    catalogue::lookup(lang, &format!("term-{word}")).unwrap_or(word)
+}
+
+/// A short status icon, so status is never shown by colour alone.
+pub fn status_icon(s: Status) -> &'static str {
+    match s {
+        Status::MajorOutage => "✕",
+        Status::PartialOutage => "!",
+        Status::Degraded => "~",
+        Status::Maintenance => "⚙",
+        Status::Operational => "✓",
+        Status::Unknown => "?",
+    }
+}
+
+/// A month and year as each language writes them, e.g. `février 2026`; Arabic uses the
+/// month names of Morocco.
+pub fn month_name(year: i32, month: u32, lang: Lang) -> String {
+    let name = message(lang, &format!("month-{}", month.clamp(1, 12)));
+    message_with(
+        lang,
+        "month-year",
+        &[("month", name), ("year", &year.to_string())],
+    )
+}
+
+/// A local date and time, e.g. `13/02/2026 16:00`.
+pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+}
+
+/// A duration in whole minutes, hours and days, e.g. `2 h 15 min`.
+pub fn duration(from: DateTime<Utc>, to: DateTime<Utc>, lang: Lang) -> String {
+    duration_minutes((to - from).num_minutes(), lang)
+}
+
+/// A number of minutes as days, hours and minutes, e.g. `1 d 3 h`.
+pub fn duration_minutes(minutes: i64, lang: Lang) -> String {
+    let minutes = minutes.max(0);
+    let (d, h, m) = (minutes / 1440, (minutes % 1440) / 60, minutes % 60);
+    let (day, hour, min) = (
+        message(lang, "unit-day"),
+        message(lang, "unit-hour"),
+        message(lang, "unit-minute"),
+    );
+    let mut parts = Vec::new();
+    if d > 0 {
+        parts.push(format!("{d} {day}"));
+    }
+    if h > 0 {
+        parts.push(format!("{h} {hour}"));
+    }
+    if m > 0 || parts.is_empty() {
+        parts.push(format!("{m} {min}"));
+    }
+    parts.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn duration_across_the_ramadan_clock_change_counts_real_minutes() {
+        let from = Utc
+            .with_ymd_and_hms(2026, 2, 15, 0, 30, 0)
+            .single()
+            .expect("time");
+        let to = Utc
+            .with_ymd_and_hms(2026, 2, 15, 2, 45, 0)
+            .single()
+            .expect("time");
+        assert_eq!(duration(from, to, Lang::Fr), "2 h 15 min");
+        assert_eq!(duration(from, from, Lang::En), "0 min");
+        let tz = chrono_tz::Africa::Casablanca;
+        // 00:30 UTC is 01:30 before the switch; 02:45 UTC is 02:45 after it.
+        assert_eq!(local_time(from, tz), "15/02/2026 01:30");
+        assert_eq!(local_time(to, tz), "15/02/2026 02:45");
+    }
+}
