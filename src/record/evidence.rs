@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use super::spans::minutes;
 use crate::config::Config;
-use crate::domain::Names;
+use crate::domain::{Lang, Names};
 use crate::store::{DynStore, IncidentFilter, IncidentRow, StoreResult, UpdateRow, WindowRow};
 
 /// Checks before the start are read too: the first failure may precede the opening.
@@ -150,7 +150,12 @@ pub async fn gather(
                     .and_then(|b| b.probes.iter().find(|p| p.id == probe_id))
                     .map(|p| p.url.clone())
             };
-            if seen.checks > 0 || from < retention {
+            let probed = config.bank(bank).is_some_and(|b| {
+                b.probes
+                    .iter()
+                    .any(|p| p.channel().is_some_and(|c| c.as_str() == channel))
+            });
+            if seen.checks > 0 || (probed && from < retention) {
                 probes.push(ProbesSaw {
                     bank: bank.clone(),
                     channel: channel.clone(),
@@ -314,7 +319,7 @@ fn assemble(
             .collect(),
         operator: entries
             .iter()
-            .filter(|e| e.source == "operator")
+            .filter(|e| e.source == "operator" && !e.message.get(Lang::En).trim().is_empty())
             .cloned()
             .collect(),
         updates: entries,

@@ -3,11 +3,12 @@
 //! document.
 
 use std::collections::BTreeSet;
+use std::time::Duration;
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{bank_config, probe, FakeBank, TestApp};
+use crate::helpers::{bank_config, eventually, probe, FakeBank, TestApp};
 
 fn two_banks(fake: &FakeBank) -> String {
     let mut config = bank_config(
@@ -148,6 +149,14 @@ async fn feeds_carry_every_update_with_stable_ids() {
 async fn feeds_answer_conditional_gets() {
     let fake = FakeBank::start().await;
     let app = TestApp::spawn(&two_banks(&fake)).await;
+    // The config's window is announced, started and ended once the engine has caught up;
+    // until then the feed is still changing.
+    eventually(
+        Duration::from_secs(10),
+        "the window's three entries",
+        || async { (feed(&app, "/feed.atom").await.entries.len() >= 3).then_some(()) },
+    )
+    .await;
     let r = app.get("/feed.atom").await;
     assert_eq!(r.status(), StatusCode::OK);
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();

@@ -6,6 +6,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod browser;
 mod cli;
 mod controls;
 mod feeds;
