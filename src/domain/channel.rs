@@ -51,6 +51,11 @@ impl fmt::Display for Channel {
     }
 }
 
+impl super::Vocabulary for Channel {
+    const NAMES: &'static [&'static str] =
+        &["web", "mobile", "atm", "cards", "transfers", "branches"];
+}
+
 impl FromStr for Channel {
     type Err = String;
 

@@ -51,6 +51,9 @@ macro_rules! str_enum {
                 }
             }
         }
+        impl super::Vocabulary for $ty {
+            const NAMES: &'static [&'static str] = &[$($name),+];
+        }
         impl std::fmt::Display for $ty {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())

@@ -34,6 +34,10 @@ impl Lang {
     }
 }
 
+impl super::Vocabulary for Lang {
+    const NAMES: &'static [&'static str] = &["ar", "fr", "en"];
+}
+
 impl FromStr for Lang {
     type Err = String;
 

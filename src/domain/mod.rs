@@ -13,3 +13,9 @@ pub use incident::{IncidentKind, IncidentState, Source};
 pub use lang::Lang;
 pub use probe::{ErrorClass, Outcome, ProbeResult, ProbeSpec, ProbeTarget};
 pub use status::{Confidence, Status};
+
+/// A closed set of words of the public contract, parsed from queries and bodies.
+pub trait Vocabulary: std::str::FromStr {
+    /// Every word, in the order errors list them.
+    const NAMES: &'static [&'static str];
+}

@@ -12,6 +12,40 @@ mod catalogue;
 
 pub use catalogue::{message, message_with};
 
+/// A sentence from the catalogue with its arguments, written in a language only when it is
+/// shown, so one error reads in the language of whoever receives it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Msg {
+    id: &'static str,
+    args: Vec<(&'static str, String)>,
+}
+
+impl Msg {
+    pub fn new(id: &'static str) -> Msg {
+        Msg {
+            id,
+            args: Vec::new(),
+        }
+    }
+
+    pub fn arg(mut self, name: &'static str, value: impl std::fmt::Display) -> Msg {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    pub fn text(&self, lang: Lang) -> String {
+        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        message_with(lang, self.id, &args)
+    }
+}
+
+/// In English: logs and the fallback of the JSON API.
+impl std::fmt::Display for Msg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text(Lang::En))
+    }
+}
+
 macro_rules! texts {
     ($($field:ident),* $(,)?) => {
         /// Every fixed string a page shows, in one language, from the catalogue.

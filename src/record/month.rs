@@ -5,6 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use crate::i18n::Msg;
 use crate::timezone::local_to_utc;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -15,8 +16,8 @@ pub struct Month {
 
 impl Month {
     /// Parses `YYYY-MM`, from 1970 to 9999.
-    pub fn parse(s: &str) -> Result<Month, String> {
-        let bad = || format!("`{s}` is not a month; write it as YYYY-MM, e.g. 2026-02");
+    pub fn parse(s: &str) -> Result<Month, Msg> {
+        let bad = || Msg::new("err-invalid-month").arg("value", s);
         let (y, m) = s.split_once('-').ok_or_else(bad)?;
         if y.len() != 4 || m.len() != 2 || !(y.bytes().chain(m.bytes())).all(|b| b.is_ascii_digit())
         {
@@ -25,12 +26,12 @@ impl Month {
         let year: i32 = y.parse().map_err(|_| bad())?;
         let month: u32 = m.parse().map_err(|_| bad())?;
         if !(1..=12).contains(&month) {
-            return Err(format!(
-                "`{s}` has no month {month}; months go from 01 to 12"
-            ));
+            return Err(Msg::new("err-month-number")
+                .arg("value", s)
+                .arg("number", month));
         }
         if !(1970..=9999).contains(&year) {
-            return Err(format!("`{s}` is outside the years 1970 to 9999"));
+            return Err(bad());
         }
         Ok(Month { year, month })
     }
@@ -127,8 +128,9 @@ mod tests {
 
     #[test]
     fn bad_months_say_why() {
-        assert!(Month::parse("2026-13").unwrap_err().contains("no month 13"));
-        assert!(Month::parse("abc").unwrap_err().contains("YYYY-MM"));
+        let why = |s: &str| Month::parse(s).unwrap_err().to_string();
+        assert!(why("2026-13").contains("no month 13"));
+        assert!(why("abc").contains("YYYY-MM"));
         assert!(Month::parse("2026-1").is_err());
         assert!(Month::parse("+026-01").is_err());
         assert!(Month::parse("0001-01").is_err());

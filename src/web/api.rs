@@ -9,10 +9,11 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::{known_bank, AppError, ErrorBody};
+use super::error::{invalid_time, known_bank, parse_value, AppError, ErrorBody};
 use super::pages::query_param;
 use crate::app::AppState;
 use crate::domain::{Channel, Confidence, Names, Status};
+use crate::i18n::Msg;
 use crate::signals::live::BankNow;
 use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
 use crate::timezone::parse_input;
@@ -270,7 +271,7 @@ pub async fn bank(
 ) -> Result<Response, AppError> {
     let snapshot = state.live.snapshot();
     let mut view = bank_view(&state, &slug, snapshot.bank(&slug), true)
-        .ok_or_else(|| AppError::NotFound(format!("No bank is called `{slug}`.")))?;
+        .ok_or_else(|| AppError::NotFound(Msg::new("err-no-bank").arg("slug", &slug)))?;
     let open = state
         .store
         .incidents(&IncidentFilter {
@@ -298,7 +299,7 @@ pub async fn incident(
 ) -> Result<Response, AppError> {
     let n: i64 = id
         .parse()
-        .map_err(|_| AppError::NotFound(format!("No incident has the id `{id}`.")))?;
+        .map_err(|_| AppError::NotFound(Msg::new("err-no-incident").arg("id", &id)))?;
     incident_response(&state, n, StatusCode::OK).await
 }
 
@@ -313,7 +314,7 @@ pub async fn incident_response(
         .store
         .incident(id)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("No incident has the id `{id}`.")))?;
+        .ok_or_else(|| AppError::NotFound(Msg::new("err-no-incident").arg("id", id)))?;
     let window = if row.kind == "maintenance" {
         state.store.window(id).await?.map(|w| window_view(&w, tz))
     } else {
@@ -344,9 +345,11 @@ pub async fn maintenance(
         None | Some("false") => false,
         Some("true") => true,
         Some(other) => {
-            return Err(AppError::BadRequest(format!(
-                "`upcoming` takes true or false, not `{other}`."
-            )))
+            return Err(AppError::BadRequest(
+                Msg::new("err-invalid-bool")
+                    .arg("field", "upcoming")
+                    .arg("value", other),
+            ))
         }
     };
     let windows = state
@@ -400,26 +403,28 @@ pub async fn list_incidents(
     let raw = q.unwrap_or_default();
     if raw.len() > 1024 {
         return Err(AppError::BadRequest(
-            "The query string is longer than 1024 bytes.".to_owned(),
+            Msg::new("err-query-too-long").arg("max", 1024),
         ));
     }
     let mut filter = IncidentFilter {
         limit: PAGE,
         ..Default::default()
     };
-    let bad = |name: &str, e: String| AppError::BadRequest(format!("`{name}`: {e}"));
+
     for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
         match k.as_ref() {
             "bank" => {
                 known_bank(&state.config, &v)?;
                 filter.bank = Some(v.into_owned());
             }
-            "channel" => filter.channel = Some(v.parse().map_err(|e| bad("channel", e))?),
-            "kind" => filter.kind = Some(v.parse().map_err(|e| bad("kind", e))?),
-            "state" => filter.state = Some(v.parse().map_err(|e| bad("state", e))?),
+            "channel" => filter.channel = Some(parse_value("channel", &v)?),
+            "kind" => filter.kind = Some(parse_value("kind", &v)?),
+            "state" => filter.state = Some(parse_value("state", &v)?),
             "since" => {
-                filter.since =
-                    Some(parse_input(&v, state.config.timezone).map_err(|e| bad("since", e))?)
+                filter.since = Some(
+                    parse_input(&v, state.config.timezone)
+                        .map_err(|_| AppError::BadRequest(invalid_time("since", &v)))?,
+                )
             }
             "limit" => {
                 filter.limit = v
@@ -427,9 +432,10 @@ pub async fn list_incidents(
                     .ok()
                     .filter(|n| (1..=MAX_PAGE).contains(n))
                     .ok_or_else(|| {
-                        bad(
-                            "limit",
-                            format!("must be a whole number from 1 to {MAX_PAGE}, not `{v}`"),
+                        AppError::BadRequest(
+                            Msg::new("err-invalid-limit")
+                                .arg("max", MAX_PAGE)
+                                .arg("value", &v),
                         )
                     })?;
             }
@@ -437,8 +443,13 @@ pub async fn list_incidents(
                 let parsed = v
                     .split_once('.')
                     .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.parse::<i64>().ok()?)));
-                let (ms, id) = parsed
-                    .ok_or_else(|| bad("cursor", format!("`{v}` is not a cursor this API gave")))?;
+                let (ms, id) = parsed.ok_or_else(|| {
+                    AppError::BadRequest(
+                        Msg::new("err-invalid-cursor")
+                            .arg("field", "cursor")
+                            .arg("value", &v),
+                    )
+                })?;
                 filter.before = Some((crate::store::from_ms(ms), id));
             }
             _ => {}

@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
+use crate::i18n::Msg;
 
 const STYLE: &str = include_str!("../../static/style.css");
 
@@ -33,7 +34,7 @@ pub async fn serve(Path(file): Path<String>) -> Response {
         )
             .into_response()
     } else {
-        AppError::NotFound(format!("There is no file /static/{file}."))
+        AppError::NotFound(Msg::new("err-no-file").arg("path", format!("/static/{file}")))
             .page(Default::default())
             .into_response()
     }

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::error::AppError;
 use crate::app::AppState;
+use crate::i18n::Msg;
 
 pub const ENV: &str = "BANKSTATUS_ADMIN_TOKEN";
 
@@ -72,9 +73,9 @@ impl FromRequestParts<AppState> for Operator {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Some(token) = &state.admin_token else {
-            return Err(AppError::Forbidden(format!(
-                "The operator API is disabled on this server: start it with {ENV} set."
-            )));
+            return Err(AppError::Forbidden(
+                Msg::new("err-operator-disabled").arg("env", ENV),
+            ));
         };
         let given = parts
             .headers
@@ -86,12 +87,8 @@ impl FromRequestParts<AppState> for Operator {
             Some(g) if token.matches(g) => Ok(Operator {
                 actor: token.id.clone(),
             }),
-            Some(_) => Err(AppError::Unauthorized(
-                "The operator token is wrong.".to_owned(),
-            )),
-            None => Err(AppError::Unauthorized(
-                "The operator API needs an `Authorization: Bearer <token>` header.".to_owned(),
-            )),
+            Some(_) => Err(AppError::Unauthorized(Msg::new("err-token-wrong"))),
+            None => Err(AppError::Unauthorized(Msg::new("err-token-missing"))),
         }
     }
 }

@@ -9,6 +9,7 @@ use super::error::{known_bank, AppError};
 use super::feeds::SubscriptionQuery;
 use crate::app::AppState;
 use crate::domain::Status;
+use crate::i18n::Msg;
 use crate::i18n::{channel_name, status_name};
 
 fn escape(s: &str) -> String {
@@ -40,9 +41,7 @@ pub async fn badge(
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
     let slug = file.strip_suffix(".svg").ok_or_else(|| {
-        AppError::NotFound(format!(
-            "Badges are at /badge/{{bank}}.svg, not /badge/{file}."
-        ))
+        AppError::NotFound(Msg::new("err-badge-path").arg("path", format!("/badge/{file}")))
     })?;
     let bank = known_bank(&state.config, slug)?;
     let query = SubscriptionQuery::parse(&state, q.as_deref())?;
@@ -59,11 +58,7 @@ pub async fn badge(
             now.and_then(|b| b.channels.iter().find(|x| x.channel == *c))
                 .map_or(Status::Unknown, |x| x.status),
         ),
-        _ => {
-            return Err(AppError::BadRequest(
-                "A badge shows one channel at most.".to_owned(),
-            ))
-        }
+        _ => return Err(AppError::BadRequest(Msg::new("err-badge-one-channel"))),
     };
     let value = status_name(status, lang);
     let (lw, vw) = (width(&label), width(value));

@@ -2,34 +2,39 @@
 //! for people. Internal causes are logged, never shown.
 
 use askama::Template;
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 
+use super::lang::negotiate;
 use super::views::ErrorPage;
-use crate::domain::Lang;
+use crate::app::AppState;
+use crate::domain::{Lang, Vocabulary};
+use crate::i18n::Msg;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
     #[error("{0}")]
-    NotFound(String),
+    NotFound(Msg),
     #[error("{0}")]
-    BadRequest(String),
+    BadRequest(Msg),
     #[error("{0}")]
-    Unauthorized(String),
+    Unauthorized(Msg),
     #[error("{0}")]
-    Forbidden(String),
+    Forbidden(Msg),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Msg),
     #[error("{0}")]
-    PayloadTooLarge(String),
+    PayloadTooLarge(Msg),
     #[error("{0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Msg),
     #[error("{0}")]
-    Unprocessable(String),
+    Unprocessable(Msg),
     #[error("{0}")]
-    TooManyRequests(String),
+    TooManyRequests(Msg),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -78,12 +83,9 @@ impl AppError {
     }
 
     /// The sentence shown to people; internal details stay in the log.
-    pub fn public_message(&self) -> String {
+    fn msg(&self) -> Msg {
         match self {
-            AppError::Internal(detail) => {
-                tracing::error!(error = %detail, "request failed");
-                "Something went wrong on our side; please try again.".to_owned()
-            }
+            AppError::Internal(_) => Msg::new("err-internal"),
             AppError::NotFound(m)
             | AppError::BadRequest(m)
             | AppError::Unauthorized(m)
@@ -96,10 +98,41 @@ impl AppError {
         }
     }
 
+    /// The sentence shown to people, in `lang`.
+    pub fn public_message(&self, lang: Lang) -> String {
+        if let AppError::Internal(detail) = self {
+            tracing::error!(error = %detail, "request failed");
+        }
+        self.msg().text(lang)
+    }
+
     /// As an HTML page in `lang`.
     pub fn page(self, lang: Lang) -> PageError {
         PageError { lang, error: self }
     }
+}
+
+/// A word of the public vocabulary given in `field`, or the message that lists the allowed
+/// ones.
+pub fn vocabulary<T: Vocabulary>(field: &str, value: &str) -> Result<T, Msg> {
+    value.parse::<T>().map_err(|_| {
+        Msg::new("err-invalid-value")
+            .arg("field", field)
+            .arg("value", value)
+            .arg("allowed", T::NAMES.join(", "))
+    })
+}
+
+/// [`vocabulary`] for a query parameter: a 400.
+pub fn parse_value<T: Vocabulary>(field: &str, value: &str) -> Result<T, AppError> {
+    vocabulary(field, value).map_err(AppError::BadRequest)
+}
+
+/// The message for a time that could not be read.
+pub fn invalid_time(field: &str, value: &str) -> Msg {
+    Msg::new("err-invalid-time")
+        .arg("field", field)
+        .arg("value", value)
 }
 
 /// The bank called `slug`, or the 404 that says there is none.
@@ -109,7 +142,7 @@ pub fn known_bank<'a>(
 ) -> Result<&'a crate::domain::Bank, AppError> {
     config
         .bank(slug)
-        .ok_or_else(|| AppError::NotFound(format!("No bank is called `{slug}`.")))
+        .ok_or_else(|| AppError::NotFound(Msg::new("err-no-bank").arg("slug", slug)))
 }
 
 /// The error shape of every API answer that is not a success.
@@ -121,12 +154,25 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// API errors: `{"error": "<code>", "message": "<sentence>"}`.
+/// What [`localize_errors`] needs to write an API error again in the reader's language.
+#[derive(Clone)]
+struct ErrorText {
+    code: &'static str,
+    msg: Msg,
+}
+
+/// API errors: `{"error": "<code>", "message": "<sentence>"}`, in English until
+/// [`localize_errors`] writes them in the request's language.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        let body = serde_json::json!({ "error": self.code(), "message": self.public_message() });
+        let body =
+            serde_json::json!({ "error": self.code(), "message": self.public_message(Lang::En) });
         let mut res = (status, Json(body)).into_response();
+        res.extensions_mut().insert(ErrorText {
+            code: self.code(),
+            msg: self.msg(),
+        });
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
@@ -154,7 +200,7 @@ impl From<AppError> for PageError {
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let status = self.error.status();
-        let message = self.error.public_message();
+        let message = self.error.public_message(self.lang);
         let page = ErrorPage::new(self.lang, status, message);
         match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
@@ -166,12 +212,44 @@ impl IntoResponse for PageError {
     }
 }
 
-/// Unknown paths: JSON under `/api`, a page elsewhere.
-pub async fn fallback(uri: Uri) -> Response {
-    let error = AppError::NotFound(format!("Nothing is at {}.", uri.path()));
+/// Unknown paths: JSON under `/api`, a page elsewhere, in the request's language.
+pub async fn fallback(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    let error = AppError::NotFound(Msg::new("err-no-page").arg("path", uri.path()));
     if uri.path().starts_with("/api/") {
         error.into_response()
     } else {
-        error.page(Lang::default()).into_response()
+        error
+            .page(request_lang(&state, uri.query(), &headers))
+            .into_response()
     }
+}
+
+/// The language a request asked for; an unknown `?lang=` counts as none.
+pub fn request_lang(state: &AppState, query: Option<&str>, headers: &HeaderMap) -> Lang {
+    let default = state.config.default_language;
+    let asked = query
+        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang"))
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| v.parse::<Lang>().is_ok());
+    negotiate(asked.as_deref(), headers, default).map_or(default, |(lang, _)| lang)
+}
+
+/// Writes JSON errors again in the language the request asked for.
+pub async fn localize_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let lang = request_lang(&state, req.uri().query(), req.headers());
+    let mut res = next.run(req).await;
+    if lang == Lang::En {
+        return res;
+    }
+    if let Some(e) = res.extensions_mut().remove::<ErrorText>() {
+        let body = serde_json::json!({ "error": e.code, "message": e.msg.text(lang) });
+        let (mut parts, _) = res.into_parts();
+        parts.headers.remove(header::CONTENT_LENGTH);
+        parts.headers.insert(
+            header::CONTENT_LANGUAGE,
+            HeaderValue::from_static(lang.as_str()),
+        );
+        res = Response::from_parts(parts, axum::body::Body::from(body.to_string()));
+    }
+    res
 }

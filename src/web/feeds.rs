@@ -10,9 +10,10 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 
 use super::cache::Rendered;
-use super::error::{known_bank, AppError};
+use super::error::{known_bank, parse_value, AppError};
 use crate::app::AppState;
 use crate::domain::{Channel, Lang};
+use crate::i18n::Msg;
 use crate::i18n::{channel_name, local_time, term, text};
 use crate::store::{FeedEntry, FeedFilter};
 
@@ -37,23 +38,17 @@ impl SubscriptionQuery {
     pub fn parse(state: &AppState, raw: Option<&str>) -> Result<Self, AppError> {
         let raw = raw.unwrap_or("");
         if raw.len() > MAX_QUERY {
-            return Err(AppError::BadRequest(format!(
-                "The query string is longer than {MAX_QUERY} bytes."
-            )));
+            return Err(AppError::BadRequest(
+                Msg::new("err-query-too-long").arg("max", MAX_QUERY),
+            ));
         }
         let mut lang = state.config.default_language;
         let mut channels = Vec::new();
         for (k, v) in form_urlencoded::parse(raw.as_bytes()) {
             match k.as_ref() {
-                "lang" => {
-                    lang = v
-                        .parse()
-                        .map_err(|e: String| AppError::BadRequest(format!("{e}.")))?
-                }
+                "lang" => lang = parse_value("lang", &v)?,
                 "channel" => {
-                    let c = v
-                        .parse::<Channel>()
-                        .map_err(|e| AppError::BadRequest(format!("{e}.")))?;
+                    let c: Channel = parse_value("channel", &v)?;
                     if !channels.contains(&c) {
                         channels.push(c);
                     }

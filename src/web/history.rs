@@ -8,11 +8,12 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::Utc;
 
-use super::error::{known_bank, AppError, PageError};
+use super::error::{known_bank, parse_value, AppError, PageError};
 use super::pages::{bank_namer, html, page_lang};
 use super::views::{HistoryPage, IncidentCard, Layout, SelectOption};
 use crate::app::AppState;
 use crate::domain::{Channel, IncidentKind, Lang};
+use crate::i18n::Msg;
 use crate::i18n::{channel_name, term, text};
 use crate::record::Month;
 use crate::store::{from_ms, IncidentFilter};
@@ -35,10 +36,9 @@ impl Filters {
         let raw = query.unwrap_or_default();
         if raw.len() > 1024 {
             return Err(AppError::BadRequest(
-                "The query string is longer than 1024 bytes.".to_owned(),
+                Msg::new("err-query-too-long").arg("max", 1024),
             ));
         }
-        let bad = |name: &str, e: String| AppError::BadRequest(format!("`{name}`: {e}."));
         let mut f = Filters::default();
         // An empty value is the form's "all".
         for (k, v) in form_urlencoded::parse(raw.as_bytes()).filter(|(_, v)| !v.is_empty()) {
@@ -47,15 +47,19 @@ impl Filters {
                     known_bank(&state.config, &v)?;
                     f.bank = Some(v.into_owned());
                 }
-                "channel" => f.channel = Some(v.parse().map_err(|e| bad("channel", e))?),
-                "kind" => f.kind = Some(v.parse().map_err(|e| bad("kind", e))?),
-                "month" => f.month = Some(Month::parse(&v).map_err(|e| bad("month", e))?),
+                "channel" => f.channel = Some(parse_value("channel", &v)?),
+                "kind" => f.kind = Some(parse_value("kind", &v)?),
+                "month" => f.month = Some(Month::parse(&v).map_err(AppError::BadRequest)?),
                 "before" => {
                     let cursor = v.split_once('.').and_then(|(ms, id)| {
                         Some((ms.parse::<i64>().ok()?, id.parse::<i64>().ok()?))
                     });
                     f.before = Some(cursor.ok_or_else(|| {
-                        bad("before", format!("`{v}` is not a link this page gave"))
+                        AppError::BadRequest(
+                            Msg::new("err-invalid-cursor")
+                                .arg("field", "before")
+                                .arg("value", &v),
+                        )
                     })?);
                 }
                 _ => {}

@@ -7,6 +7,7 @@ use axum::http::header;
 use serde::de::DeserializeOwned;
 
 use super::error::AppError;
+use crate::i18n::Msg;
 
 /// The largest body any endpoint takes.
 pub const MAX_BODY: usize = 16 * 1024;
@@ -29,14 +30,16 @@ async fn read(req: Request, expected: &str) -> Result<Bytes, AppError> {
         } else {
             format!("`{got}`")
         };
-        return Err(AppError::UnsupportedMediaType(format!(
-            "This endpoint takes `{expected}` bodies; the request's content type is {shown}."
-        )));
+        return Err(AppError::UnsupportedMediaType(
+            Msg::new("err-content-type")
+                .arg("expected", expected)
+                .arg("shown", shown),
+        ));
     }
     axum::body::to_bytes(req.into_body(), MAX_BODY)
         .await
         .map_err(|_| {
-            AppError::PayloadTooLarge(format!("The body is larger than {} KiB.", MAX_BODY / 1024))
+            AppError::PayloadTooLarge(Msg::new("err-body-too-large").arg("max", MAX_BODY / 1024))
         })
 }
 
@@ -46,8 +49,8 @@ pub async fn json<T: DeserializeOwned>(req: Request) -> Result<T, AppError> {
     serde_json::from_slice(&bytes).map_err(|e| {
         use serde_json::error::Category;
         match e.classify() {
-            Category::Data => AppError::Unprocessable(format!("The JSON body does not fit: {e}.")),
-            _ => AppError::BadRequest(format!("The body is not valid JSON: {e}.")),
+            Category::Data => AppError::Unprocessable(Msg::new("err-json-shape").arg("detail", e)),
+            _ => AppError::BadRequest(Msg::new("err-json-syntax").arg("detail", e)),
         }
     })
 }

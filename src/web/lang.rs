@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderMap};
 
-use super::error::AppError;
+use super::error::{parse_value, AppError};
 use crate::domain::Lang;
 
 pub const COOKIE: &str = "lang";
@@ -15,7 +15,7 @@ pub fn negotiate(
     default: Lang,
 ) -> Result<(Lang, bool), AppError> {
     if let Some(q) = query_lang {
-        let lang = q.parse::<Lang>().map_err(AppError::BadRequest)?;
+        let lang = parse_value::<Lang>("lang", q)?;
         return Ok((lang, true));
     }
     if let Some(lang) = cookie_lang(headers) {

@@ -72,6 +72,10 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(error::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            error::localize_errors,
+        ))
         // The public API, feeds and badges may be read from any page, e.g. a bank's own.
         .layer(
             CorsLayer::new()

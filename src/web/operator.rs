@@ -11,10 +11,11 @@ use utoipa::ToSchema;
 
 use super::api::{incident_response, window_view, IncidentView, WindowView};
 use super::auth::Operator;
-use super::error::{AppError, ErrorBody};
+use super::error::{invalid_time, vocabulary, AppError, ErrorBody};
 use super::input;
 use crate::app::AppState;
 use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
+use crate::i18n::Msg;
 use crate::signals::engine::Command;
 use crate::store::{AuditEntry, NewIncident, NewUpdate, NewWindow};
 use crate::timezone::parse_input;
@@ -36,9 +37,11 @@ impl NamesBody {
                 return Ok(None);
             };
             if s.chars().count() > 2000 {
-                return Err(AppError::Unprocessable(format!(
-                    "`{what}` is longer than 2000 characters."
-                )));
+                return Err(AppError::Unprocessable(
+                    Msg::new("err-text-too-long")
+                        .arg("field", what)
+                        .arg("max", 2000),
+                ));
             }
             Ok(Some(s))
         };
@@ -48,9 +51,9 @@ impl NamesBody {
             en: clean(self.en)?,
         };
         if required && names.is_empty() {
-            return Err(AppError::Unprocessable(format!(
-                "`{what}` needs a text in at least one of ar, fr, en."
-            )));
+            return Err(AppError::Unprocessable(
+                Msg::new("err-text-missing").arg("field", what),
+            ));
         }
         Ok(names)
     }
@@ -58,17 +61,16 @@ impl NamesBody {
 
 fn known_banks(state: &AppState, banks: &[String]) -> Result<(), AppError> {
     if banks.is_empty() {
-        return Err(AppError::Unprocessable(
-            "`banks` is empty; name at least one bank.".to_owned(),
-        ));
+        return Err(AppError::Unprocessable(Msg::new("err-banks-empty")));
     }
     for b in banks {
         if state.config.bank(b).is_none() {
             let known: Vec<&str> = state.config.banks.iter().map(|b| b.slug.as_str()).collect();
-            return Err(AppError::Unprocessable(format!(
-                "Unknown bank `{b}`; known banks: {}.",
-                known.join(", ")
-            )));
+            return Err(AppError::Unprocessable(
+                Msg::new("err-unknown-bank")
+                    .arg("slug", b)
+                    .arg("known", known.join(", ")),
+            ));
         }
     }
     Ok(())
@@ -79,15 +81,11 @@ fn channels(raw: Option<Vec<String>>) -> Result<Vec<Channel>, AppError> {
         return Ok(Channel::ALL.to_vec());
     };
     if raw.is_empty() {
-        return Err(AppError::Unprocessable(
-            "`channels` is empty; omit it to mean every channel.".to_owned(),
-        ));
+        return Err(AppError::Unprocessable(Msg::new("err-channels-empty")));
     }
     let mut out = Vec::new();
     for c in raw {
-        let ch = c
-            .parse::<Channel>()
-            .map_err(|e| AppError::Unprocessable(format!("{e}.")))?;
+        let ch: Channel = vocabulary("channels", &c).map_err(AppError::Unprocessable)?;
         if !out.contains(&ch) {
             out.push(ch);
         }
@@ -97,19 +95,17 @@ fn channels(raw: Option<Vec<String>>) -> Result<Vec<Channel>, AppError> {
 
 fn time(state: &AppState, field: &str, raw: &str) -> Result<DateTime<Utc>, AppError> {
     let t = parse_input(raw, state.config.timezone)
-        .map_err(|e| AppError::Unprocessable(format!("`{field}`: {e}.")))?;
+        .map_err(|_| AppError::Unprocessable(invalid_time(field, raw)))?;
     if t > Utc::now() + chrono::Duration::minutes(5) {
-        return Err(AppError::Unprocessable(format!(
-            "`{field}` is in the future; only past events are recorded."
-        )));
+        return Err(AppError::Unprocessable(
+            Msg::new("err-time-in-future").arg("field", field),
+        ));
     }
     Ok(t)
 }
 
 fn state_for(kind: &str, raw: &str) -> Result<IncidentState, AppError> {
-    let state = raw
-        .parse::<IncidentState>()
-        .map_err(|e| AppError::Unprocessable(format!("`state`: {e}.")))?;
+    let state: IncidentState = vocabulary("state", raw).map_err(AppError::Unprocessable)?;
     let fits = match kind {
         "maintenance" => matches!(
             state,
@@ -123,9 +119,11 @@ fn state_for(kind: &str, raw: &str) -> Result<IncidentState, AppError> {
     if fits {
         Ok(state)
     } else {
-        Err(AppError::Unprocessable(format!(
-            "An incident of kind {kind} cannot be `{raw}`."
-        )))
+        Err(AppError::Unprocessable(
+            Msg::new("err-state-kind")
+                .arg("kind", kind)
+                .arg("state", raw),
+        ))
     }
 }
 
@@ -204,15 +202,17 @@ pub async fn create_incident(
         "outage" => IncidentKind::Outage,
         "advisory" => IncidentKind::Advisory,
         "maintenance" => {
-            return Err(AppError::Unprocessable(
-                "Announce maintenance with POST /api/v1/maintenance, which takes its window."
-                    .to_owned(),
-            ))
+            return Err(AppError::Unprocessable(Msg::new(
+                "err-maintenance-endpoint",
+            )))
         }
         other => {
-            return Err(AppError::Unprocessable(format!(
-                "Unknown kind `{other}`; expected outage or advisory."
-            )))
+            return Err(AppError::Unprocessable(
+                Msg::new("err-invalid-value")
+                    .arg("field", "kind")
+                    .arg("value", other)
+                    .arg("allowed", "outage, advisory"),
+            ))
         }
     };
     known_banks(&state, &body.banks)?;
@@ -236,9 +236,9 @@ pub async fn create_incident(
         .map(|s| time(&state, "resolved_at", s))
         .transpose()?;
     if resolved_at.is_some_and(|r| r < started_at) {
-        return Err(AppError::Unprocessable(
-            "`resolved_at` is before `started_at`.".to_owned(),
-        ));
+        return Err(AppError::Unprocessable(Msg::new(
+            "err-resolved-before-start",
+        )));
     }
     let resolved_at = resolved_at.or((wanted == IncidentState::Resolved).then_some(now));
     let first_state = if resolved_at.is_some() && wanted == IncidentState::Resolved {
@@ -315,16 +315,15 @@ pub async fn add_update(
     Path(id): Path<String>,
     req: Request,
 ) -> Result<Response, AppError> {
-    let not_found = || AppError::NotFound(format!("No incident has the id `{id}`."));
+    let not_found = || AppError::NotFound(Msg::new("err-no-incident").arg("id", &id));
     let n: i64 = id.parse().map_err(|_| not_found())?;
     let body: UpdateBody = input::json(req).await?;
     let (incident, _) = state.store.incident(n).await?.ok_or_else(not_found)?;
     let new_state = state_for(&incident.kind, &body.state)?;
     if incident.resolved_at.is_some() && !new_state.is_closed() {
-        return Err(AppError::Conflict(format!(
-            "Incident {n} is over; a later event is a new incident (POST /api/v1/incidents). \
-             Notes on it take its closing state."
-        )));
+        return Err(AppError::Conflict(
+            Msg::new("err-incident-over").arg("id", n),
+        ));
     }
     let message = body.message.into_names("message", false)?;
     let title = body
@@ -339,9 +338,7 @@ pub async fn add_update(
         .unwrap_or_else(Utc::now);
     // A maintenance window may be changed or cancelled before it starts.
     if at < incident.started_at && incident.kind != IncidentKind::Maintenance.as_str() {
-        return Err(AppError::Unprocessable(
-            "`at` is before the incident started.".to_owned(),
-        ));
+        return Err(AppError::Unprocessable(Msg::new("err-at-before-start")));
     }
     if let Some(title) = &title {
         state.store.retitle(n, title, at).await?;
@@ -394,14 +391,12 @@ pub async fn create_window(
     let channels = channels(Some(body.channels))?;
     let tz = state.config.timezone;
     let parse = |field: &str, raw: &str| {
-        parse_input(raw, tz).map_err(|e| AppError::Unprocessable(format!("`{field}`: {e}.")))
+        parse_input(raw, tz).map_err(|_| AppError::Unprocessable(invalid_time(field, raw)))
     };
     let starts = parse("starts", &body.starts)?;
     let ends = parse("ends", &body.ends)?;
     if ends <= starts {
-        return Err(AppError::Unprocessable(
-            "`ends` must be after `starts`.".to_owned(),
-        ));
+        return Err(AppError::Unprocessable(Msg::new("err-ends-before-starts")));
     }
     let title = body.title.into_names("title", true)?;
     let source = match body
@@ -412,9 +407,9 @@ pub async fn create_window(
         Some(s) => match reqwest::Url::parse(&s) {
             Ok(u) if matches!(u.scheme(), "http" | "https") => Some(s),
             _ => {
-                return Err(AppError::Unprocessable(format!(
-                    "`source` is not an http(s) URL: `{s}`."
-                )))
+                return Err(AppError::Unprocessable(
+                    Msg::new("err-source-url").arg("value", s),
+                ))
             }
         },
         None => None,
@@ -463,7 +458,7 @@ pub async fn delete_report(
     op: Operator,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let not_found = || AppError::NotFound(format!("No report has the id `{id}`."));
+    let not_found = || AppError::NotFound(Msg::new("err-no-report").arg("id", &id));
     let n: i64 = id.parse().map_err(|_| not_found())?;
     if !state.store.delete_report(n, Utc::now()).await? {
         return Err(not_found());

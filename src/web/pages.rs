@@ -19,8 +19,9 @@ use super::views::{
 };
 use crate::app::AppState;
 use crate::domain::{Lang, Status};
+use crate::i18n::Msg;
 use crate::i18n::{channel_name, term, text};
-use crate::i18n::{duration_minutes, local_time};
+use crate::i18n::{duration, duration_minutes, local_time};
 use crate::record::evidence::{gather, Evidence};
 use crate::store::{Counts, IncidentFilter, IncidentRow, WindowFilter};
 
@@ -335,7 +336,9 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
             slug: channel.as_str(),
             name,
             status: StatusBadge::new(status, lang),
-            since: now_c.and_then(|c| c.since).map(|s| local_time(s, tz)),
+            since: now_c
+                .and_then(|c| c.since)
+                .map(|s| (local_time(s, tz), duration(s, now, lang))),
             incident: now_c.and_then(|c| c.incident),
             confidence: now_c
                 .and_then(|c| c.confidence)
@@ -449,15 +452,18 @@ pub async fn incident(
 ) -> Result<Response, PageError> {
     let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
     let Ok(id) = id.parse::<i64>() else {
-        return Err(AppError::NotFound(format!("No incident has the id `{id}`.")).page(lang));
+        return Err(AppError::NotFound(Msg::new("err-no-incident").arg("id", id)).page(lang));
     };
     let as_json = match query_param(q.as_deref(), "format").as_deref() {
         None | Some("html") => false,
         Some("json") => true,
         Some(other) => {
-            return Err(AppError::BadRequest(format!(
-                "`format` must be html or json, not `{other}`."
-            ))
+            return Err(AppError::BadRequest(
+                Msg::new("err-invalid-value")
+                    .arg("field", "format")
+                    .arg("value", other)
+                    .arg("allowed", "html, json"),
+            )
             .page(lang))
         }
     };
@@ -470,7 +476,9 @@ pub async fn incident(
         .get_or_render(key, state.live.generation(), || async {
             let Some((row, evidence)) = gather(&state.store, &state.config, id, Utc::now()).await?
             else {
-                return Err(AppError::NotFound(format!("No incident has the id {id}.")));
+                return Err(AppError::NotFound(
+                    Msg::new("err-no-incident").arg("id", id),
+                ));
             };
             if as_json {
                 return serde_json::to_vec(&evidence)

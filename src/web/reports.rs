@@ -22,6 +22,7 @@ use super::pages::{page_lang, query_param};
 use super::views::{Layout, ReportPage, SelectOption};
 use crate::app::AppState;
 use crate::domain::{Channel, Lang};
+use crate::i18n::Msg;
 use crate::i18n::{channel_name, text};
 use crate::signals::engine::Command;
 use crate::store::{DynStore, NewReport, ReportOutcome, StoreResult};
@@ -109,24 +110,29 @@ fn validate(
 ) -> Result<(String, Channel, Option<String>), AppError> {
     if state.config.bank(bank).is_none() {
         let known: Vec<&str> = state.config.banks.iter().map(|b| b.slug.as_str()).collect();
-        return Err(AppError::Unprocessable(format!(
-            "Unknown bank `{bank}`; known banks: {}.",
-            known.join(", ")
-        )));
+        return Err(AppError::Unprocessable(
+            Msg::new("err-unknown-bank")
+                .arg("slug", bank)
+                .arg("known", known.join(", ")),
+        ));
     }
     let channel = channel.parse::<Channel>().map_err(|_| {
-        AppError::Unprocessable(format!(
-            "Unknown channel `{channel}`; expected one of {}.",
-            Channel::allowed()
-        ))
+        AppError::Unprocessable(
+            Msg::new("err-invalid-value")
+                .arg("field", "channel")
+                .arg("value", channel)
+                .arg("allowed", Channel::allowed()),
+        )
     })?;
     let comment = comment.and_then(clean_comment);
     if let Some(c) = &comment {
         let n = c.chars().count();
         if n > MAX_COMMENT {
-            return Err(AppError::Unprocessable(format!(
-                "The comment has {n} characters; at most {MAX_COMMENT} are allowed."
-            )));
+            return Err(AppError::Unprocessable(
+                Msg::new("err-comment-too-long")
+                    .arg("count", n)
+                    .arg("max", MAX_COMMENT),
+            ));
         }
     }
     Ok((bank.to_owned(), channel, comment))
@@ -161,10 +167,9 @@ async fn submit(
             }
             Ok((id, counted))
         }
-        ReportOutcome::RateLimited => Err(AppError::TooManyRequests(format!(
-            "Too many reports from this address: at most {} an hour. Please try again later.",
-            state.config.reports.per_reporter_per_hour
-        ))),
+        ReportOutcome::RateLimited => Err(AppError::TooManyRequests(
+            Msg::new("err-rate-limited").arg("max", state.config.reports.per_reporter_per_hour),
+        )),
     }
 }
 
@@ -403,7 +408,7 @@ pub async fn submit_form(
             again(StatusCode::TOO_MANY_REQUESTS, t.report_too_many.to_owned())
         }
         Err(AppError::Internal(m)) => Err(AppError::Internal(m).page(lang)),
-        Err(e) => again(e.status(), e.public_message()),
+        Err(e) => again(e.status(), e.public_message(lang)),
     }
 }
 

@@ -14,6 +14,7 @@ use super::svg::{month_bars, MonthBar};
 use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
 use crate::app::AppState;
 use crate::domain::Lang;
+use crate::i18n::Msg;
 use crate::i18n::{channel_name, duration_minutes, month_name, text};
 use crate::record::scorecard::{load, Outages, Scorecard};
 use crate::record::Month;
@@ -31,9 +32,12 @@ impl Format {
             None | Some("html") => Ok(Format::Html),
             Some("csv") => Ok(Format::Csv),
             Some("json") => Ok(Format::Json),
-            Some(other) => Err(AppError::BadRequest(format!(
-                "`format` must be html, csv or json, not `{other}`."
-            ))),
+            Some(other) => Err(AppError::BadRequest(
+                Msg::new("err-invalid-value")
+                    .arg("field", "format")
+                    .arg("value", other)
+                    .arg("allowed", "html, csv, json"),
+            )),
         }
     }
 }
@@ -55,7 +59,7 @@ pub async fn month(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let month = Month::parse(&raw).map_err(|e| AppError::BadRequest(format!("{e}.")));
+    let month = Month::parse(&raw).map_err(AppError::BadRequest);
     serve(&state, month, q.as_deref(), &headers).await
 }
 
@@ -109,9 +113,9 @@ async fn answer(
     let now = Utc::now();
     let tz = state.config.timezone;
     if month > Month::containing(now, tz) {
-        return Err(AppError::NotFound(format!(
-            "The month {month} has not begun yet; there is no record of it."
-        )));
+        return Err(AppError::NotFound(
+            Msg::new("err-month-not-begun").arg("month", month),
+        ));
     }
     let key = format!(
         "scorecard|{month}|{}|{}",

@@ -163,7 +163,8 @@ pub struct ChannelRow {
     pub slug: &'static str,
     pub name: &'static str,
     pub status: StatusBadge,
-    pub since: Option<String>,
+    /// Since when, as a local time and as a duration until now.
+    pub since: Option<(String, String)>,
     pub incident: Option<i64>,
     pub confidence: Option<String>,
     /// Reporters over the surge window and the usual level, when anyone reported.

@@ -13,6 +13,7 @@ mod feeds;
 mod helpers;
 mod history;
 mod incidents;
+mod languages;
 mod operator;
 mod pages;
 mod probes;

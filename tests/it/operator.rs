@@ -138,7 +138,7 @@ async fn past_events_and_bad_input() {
         (
             json!({"kind": "rumour", "banks": ["bmce"], "title": {"en": "x"}}),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "Unknown kind",
+            "`rumour` is not one of outage, advisory",
         ),
         (
             json!({"kind": "outage", "banks": ["nope"], "title": {"en": "x"}}),
@@ -178,7 +178,7 @@ async fn past_events_and_bad_input() {
         (
             json!({"kind": "outage", "banks": ["bmce"], "title": {"en": "x"}, "channels": ["fax"]}),
             StatusCode::UNPROCESSABLE_ENTITY,
-            "unknown channel",
+            "`fax` is not one of web, mobile",
         ),
         (
             json!({"kind": "outage", "banks": ["bmce"], "title": {"en": "x"}, "colour": "red"}),
