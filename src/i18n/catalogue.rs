@@ -55,8 +55,14 @@ fn load(tag: &str, source: &str) -> Language {
     }
     let mut fixed = HashMap::with_capacity(ids.len());
     for id in ids {
-        if let Some(text) = format(&bundle, &id, None) {
-            fixed.insert(id, &*Box::leak(text.into_boxed_str()));
+        // Messages that take arguments are formatted on each use, never cached blank.
+        let Some(pattern) = bundle.get_message(&id).and_then(|m| m.value()) else {
+            continue;
+        };
+        let mut errors = Vec::new();
+        let text = bundle.format_pattern(pattern, None, &mut errors);
+        if errors.is_empty() {
+            fixed.insert(id, &*Box::leak(text.into_owned().into_boxed_str()));
         }
     }
     Language { bundle, fixed }

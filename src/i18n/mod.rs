@@ -166,6 +166,7 @@ texts! {
     per,
     operator_words,
     closed_early,
+    cancelled_before_start,
     as_data,
     recorded_on,
     scorecard_intro,

@@ -105,8 +105,10 @@ pub struct WindowAgainst {
     pub announced_starts: DateTime<Utc>,
     pub announced_ends: DateTime<Utc>,
     pub source: Option<String>,
-    /// When the window was closed before its announced end, if it was.
+    /// When the window was closed after it began and before its announced end, if it was.
     pub closed_early_at: Option<DateTime<Utc>>,
+    /// When the window was called off before it began, if it was.
+    pub cancelled_at: Option<DateTime<Utc>>,
     /// Outages that went on past the announced end.
     pub overruns: Vec<Overrun>,
 }
@@ -247,7 +249,8 @@ async fn against(
         announced_starts: w.starts,
         announced_ends: w.ends,
         source: w.source.clone(),
-        closed_early_at: w.cancelled_at.filter(|c| *c < w.ends),
+        closed_early_at: w.cancelled_at.filter(|c| *c > w.starts && *c < w.ends),
+        cancelled_at: w.cancelled_at.filter(|c| *c <= w.starts),
         overruns: overruns
             .iter()
             .rev()
@@ -291,9 +294,11 @@ fn assemble(
             message: u.message,
         })
         .collect();
-    // Put on the record well after it started: known from the press, not seen live. Only
-    // the operator API takes past times, so the operator recorded it.
-    let recorded_later = row.created_at - row.started_at > Duration::hours(1);
+    // Put on the record well after it started (known from the press, not seen live): only
+    // the operator does that; the tracker's own late openings (an overrun found when a long
+    // window ends) start with another source.
+    let recorded_later = row.created_at - row.started_at > Duration::hours(1)
+        && row.sources.first().is_some_and(|s| s.source == "operator");
     Evidence {
         id: row.id,
         permalink: format!("/incidents/{}", row.id),

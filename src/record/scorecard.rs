@@ -30,7 +30,8 @@ pub struct Outages {
     pub incidents: usize,
     /// Maintenance windows with at least one minute in the month.
     pub maintenance_windows: usize,
-    /// Over the outages that ended within the month, whole length.
+    /// Over the outages that ended within the month (at its last instant included), whole
+    /// length.
     pub median_recovery_minutes: Option<i64>,
     pub worst_recovery_minutes: Option<i64>,
 }
@@ -383,9 +384,8 @@ fn recovery<'a>(
     let mut lengths: Vec<i64> = outages
         .filter_map(|o| {
             let r = o.resolved_at?.timestamp_millis();
-            (from..to)
-                .contains(&r)
-                .then(|| r - o.started_at.timestamp_millis())
+            // An outage that ends on the stroke of midnight recovered in the month before.
+            (r > from && r <= to).then(|| r - o.started_at.timestamp_millis())
         })
         .collect();
     if lengths.is_empty() {
@@ -399,4 +399,70 @@ fn recovery<'a>(
         (lengths[n / 2 - 1] + lengths[n / 2]) / 2
     };
     (Some(minutes(median)), Some(minutes(lengths[n - 1])))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn utc(d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 2, d, h, 0, 0)
+            .single()
+            .expect("time")
+    }
+
+    #[test]
+    fn an_outage_ending_at_midnight_recovered_in_the_month_before() {
+        let tz = chrono_tz::Africa::Casablanca;
+        let banks = [Bank {
+            slug: "aaa".into(),
+            names: Names::default(),
+            website: None,
+            probes: Vec::new(),
+        }];
+        // 1 March 00:00 in Casablanca (+00 during Ramadan) is 1 March 00:00 UTC.
+        let end = Utc
+            .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        let outages = [OutageSpan {
+            incident_id: 1,
+            bank: "aaa".into(),
+            channel: "atm".into(),
+            started_at: utc(28, 23),
+            resolved_at: Some(end),
+            overrun_of: None,
+        }];
+        let inputs = Inputs {
+            outages: &outages,
+            windows: &[],
+            monitored: &[],
+        };
+        let now = Utc
+            .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
+            .single()
+            .expect("time");
+        let feb = compute(
+            &banks,
+            Month::parse("2026-02").expect("month"),
+            tz,
+            now,
+            &inputs,
+        );
+        let atm = &feb.banks[0].channels[0];
+        assert_eq!(atm.outages.unannounced_minutes, 60);
+        assert_eq!(atm.outages.median_recovery_minutes, Some(60));
+        assert_eq!(atm.availability_percent, None);
+        let mar = compute(
+            &banks,
+            Month::parse("2026-03").expect("month"),
+            tz,
+            now,
+            &inputs,
+        );
+        assert!(mar.banks[0].channels.is_empty(), "nothing of it in March");
+        assert_eq!(mar.banks[0].totals.median_recovery_minutes, None);
+    }
 }

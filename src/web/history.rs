@@ -99,18 +99,19 @@ pub async fn history(
 ) -> Result<Response, PageError> {
     let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
     let filters = Filters::parse(&state, q.as_deref()).map_err(|e| e.page(lang))?;
-    let key = format!("history|{}|{}", filters.query(lang), {
-        filters
-            .before
-            .map_or_else(String::new, |(ms, id)| format!("{ms}.{id}"))
-    });
-    let body = state
-        .pages
-        .get_or_render(key, state.live.generation(), || async {
-            render(&state, &filters, lang).await.map(Bytes::from)
-        })
-        .await
-        .map_err(|e| e.page(lang))?;
+    let make = || async { render(&state, &filters, lang).await.map(Bytes::from) };
+    // First pages are what people open; later pages and months are rendered on request, so
+    // arbitrary cursors and months cannot push the other pages out of the cache.
+    let body = if filters.before.is_some() || filters.month.is_some() {
+        make().await
+    } else {
+        let key = format!("history|{}", filters.query(lang));
+        state
+            .pages
+            .get_or_render(key, state.live.generation(), make)
+            .await
+    }
+    .map_err(|e| e.page(lang))?;
     Ok(html(body, lang, set_cookie))
 }
 

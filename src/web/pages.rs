@@ -556,6 +556,7 @@ fn render_incident(
         confidence: ev.confidence.map(|c| term(c, lang).to_owned()),
         window,
         closed_early: ev.window.as_ref().and_then(|w| w.closed_early_at).map(at),
+        cancelled: ev.window.as_ref().and_then(|w| w.cancelled_at).map(at),
         overruns: ev
             .window
             .iter()

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domain::Lang;
 use crate::i18n::Msg;
 use crate::i18n::{channel_name, duration_minutes, month_name, text};
-use crate::record::scorecard::{load, Outages, Scorecard};
+use crate::record::scorecard::{load, Outages, Scorecard, CHART_MONTHS};
 use crate::record::Month;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -83,20 +83,29 @@ async fn serve(
     };
     match (answer, format) {
         (Ok(body), Format::Html) => html(body, lang, set_cookie),
-        (Ok(body), Format::Csv) => data(body, "text/csv; charset=utf-8"),
-        (Ok(body), Format::Json) => data(body, "application/json"),
+        (Ok(body), Format::Csv) => data(body, "text/csv; charset=utf-8", lang),
+        (Ok(body), Format::Json) => data(body, "application/json", lang),
         (Err(e), Format::Html) => e.page(lang).into_response(),
         (Err(e), _) => e.into_response(),
     }
 }
 
-fn data(body: Bytes, mime: &'static str) -> Response {
+/// CSV names banks in the negotiated language, so shared caches must keep one per language.
+fn data(body: Bytes, mime: &'static str, lang: Lang) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(mime)),
             (
                 header::CACHE_CONTROL,
                 HeaderValue::from_static("public, max-age=60"),
+            ),
+            (
+                header::VARY,
+                HeaderValue::from_static("Accept-Language, Cookie"),
+            ),
+            (
+                header::CONTENT_LANGUAGE,
+                HeaderValue::from_static(lang.as_str()),
             ),
         ],
         body,
@@ -112,10 +121,25 @@ async fn answer(
 ) -> Result<Bytes, AppError> {
     let now = Utc::now();
     let tz = state.config.timezone;
-    if month > Month::containing(now, tz) {
+    let current = Month::containing(now, tz);
+    if month > current {
         return Err(AppError::NotFound(
             Msg::new("err-month-not-begun").arg("month", month),
         ));
+    }
+    let make = || async {
+        let card = load(&state.store, &state.config, month, now).await?;
+        Ok(Bytes::from(match format {
+            Format::Html => render(state, month, &card, lang)?,
+            Format::Csv => csv(&card, lang),
+            Format::Json => serde_json::to_string(&card)
+                .map_err(|e| AppError::Internal(format!("scorecard JSON: {e}")))?,
+        }))
+    };
+    // The charted year is what people read; older months are computed on request, so a
+    // crawler walking every month since 1970 cannot push the pages out of the cache.
+    if month < chart_start_month(current) {
+        return make().await;
     }
     let key = format!(
         "scorecard|{month}|{}|{}",
@@ -128,16 +152,13 @@ async fn answer(
     );
     state
         .pages
-        .get_or_render(key, state.live.generation(), || async {
-            let card = load(&state.store, &state.config, month, now).await?;
-            Ok(Bytes::from(match format {
-                Format::Html => render(state, month, &card, lang)?,
-                Format::Csv => csv(&card, lang),
-                Format::Json => serde_json::to_string(&card)
-                    .map_err(|e| AppError::Internal(format!("scorecard JSON: {e}")))?,
-            }))
-        })
+        .get_or_render(key, state.live.generation(), make)
         .await
+}
+
+/// The first month of the year charted up to `month`.
+fn chart_start_month(month: Month) -> Month {
+    (1..CHART_MONTHS).fold(month, |m, _| m.prev())
 }
 
 fn render(
@@ -220,7 +241,7 @@ fn render(
         so_far: !card.complete,
         minutes: card.minutes,
         has_data: card.has_data,
-        prev: format!("/scorecard/{}", month.prev()),
+        prev: (month.prev().year() >= 1970).then(|| format!("/scorecard/{}", month.prev())),
         next: (month < current).then(|| format!("/scorecard/{}", month.next())),
         csv: format!("{path}?format=csv&lang={}", lang.as_str()),
         json: format!("{path}?format=json"),

@@ -266,6 +266,8 @@ pub struct IncidentPage {
     pub window: Option<WindowCard>,
     /// The announced window's early close and the outages that ran past its end.
     pub closed_early: Option<String>,
+    /// When the window was called off before it began.
+    pub cancelled: Option<String>,
     pub overruns: Vec<(i64, String)>,
     /// The maintenance this outage overran: its id, announced end, and by how much.
     pub overrun: Option<(i64, String, String)>,
@@ -329,7 +331,7 @@ pub struct ScorecardPage {
     pub so_far: bool,
     pub minutes: i64,
     pub has_data: bool,
-    pub prev: String,
+    pub prev: Option<String>,
     pub next: Option<String>,
     pub csv: String,
     pub json: String,

@@ -368,8 +368,14 @@ async fn history_filters_and_pages() {
     assert!(!html.contains("inc-maintenance"));
     assert!(!html.contains("Phishing"));
     // Newest first: the one straddling into March leads.
-    let first = html.find("href=\"/incidents/").unwrap();
-    assert!(html[first..].contains("28/02/2026 23:00"));
+    let first = html
+        .split("<li class=\"inc ")
+        .nth(1)
+        .unwrap()
+        .split("</li>")
+        .next()
+        .unwrap();
+    assert!(first.contains("28/02/2026 23:00"), "{first}");
 
     let (_, html) = app.text("/history?kind=advisory").await;
     assert_eq!(html.matches("Phishing wave").count(), 30);
@@ -504,6 +510,19 @@ async fn incident_page_is_evidence() {
     let (_, html) = app.text(&format!("/incidents/{across}?lang=fr")).await;
     assert!(html.contains("id=\"recorded-later\""));
     assert!(html.contains("2 h"));
+
+    // The tracker's overrun opened late is not "recorded later by the operator".
+    let overrun = old["incidents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| !i["overrun_of"].is_null())
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let ev = app.json(&format!("/incidents/{overrun}?format=json")).await;
+    assert_eq!(ev["recorded_later_by"], Value::Null, "{ev}");
+    assert_eq!(ev["overrun_of"]["minutes"], 45);
 
     // The window overrun: the window's page names the overrun, with its minutes.
     let windows = app
