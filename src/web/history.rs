@@ -14,7 +14,7 @@ use super::views::{HistoryPage, IncidentCard, Layout, SelectOption};
 use crate::app::AppState;
 use crate::domain::{Channel, IncidentKind, Lang};
 use crate::i18n::Msg;
-use crate::i18n::{channel_name, term, text};
+use crate::i18n::{term, text};
 use crate::record::Month;
 use crate::store::{from_ms, IncidentFilter};
 
@@ -160,24 +160,8 @@ async fn render(state: &AppState, f: &Filters, lang: Lang) -> Result<String, App
             tz,
             state.live.snapshot().network_cut_since,
         ),
-        banks: state
-            .config
-            .banks
-            .iter()
-            .map(|b| SelectOption {
-                value: b.slug.clone(),
-                label: b.names.get(lang).to_owned(),
-                selected: f.bank.as_deref() == Some(b.slug.as_str()),
-            })
-            .collect(),
-        channels: Channel::ALL
-            .iter()
-            .map(|c| SelectOption {
-                value: c.as_str().to_owned(),
-                label: channel_name(*c, lang).to_owned(),
-                selected: f.channel == Some(*c),
-            })
-            .collect(),
+        banks: SelectOption::banks(&state.config.banks, lang, f.bank.as_deref()),
+        channels: SelectOption::channels(lang, f.channel),
         kinds: [
             IncidentKind::Outage,
             IncidentKind::Maintenance,

@@ -22,8 +22,8 @@ use super::pages::{page_lang, query_param};
 use super::views::{Layout, ReportPage, SelectOption};
 use crate::app::AppState;
 use crate::domain::{Channel, Lang};
+use crate::i18n::text;
 use crate::i18n::Msg;
-use crate::i18n::{channel_name, text};
 use crate::signals::engine::Command;
 use crate::store::{DynStore, NewReport, ReportOutcome, StoreResult};
 
@@ -264,24 +264,8 @@ fn render_form(
             state.config.timezone,
             state.live.snapshot().network_cut_since,
         ),
-        banks: state
-            .config
-            .banks
-            .iter()
-            .map(|b| SelectOption {
-                value: b.slug.clone(),
-                label: b.names.get(lang).to_owned(),
-                selected: bank == Some(b.slug.as_str()),
-            })
-            .collect(),
-        channels: Channel::ALL
-            .iter()
-            .map(|c| SelectOption {
-                value: c.as_str().to_owned(),
-                label: channel_name(*c, lang).to_owned(),
-                selected: channel == Some(c.as_str()),
-            })
-            .collect(),
+        banks: SelectOption::banks(&state.config.banks, lang, bank),
+        channels: SelectOption::channels(lang, channel.and_then(|c| c.parse().ok())),
         comment: comment.to_owned(),
         max_comment: MAX_COMMENT,
         csrf: csrf.clone(),

@@ -358,6 +358,32 @@ pub struct SelectOption {
     pub selected: bool,
 }
 
+impl SelectOption {
+    /// Every bank of the config, by name in `lang`.
+    pub fn banks(banks: &[crate::domain::Bank], lang: Lang, selected: Option<&str>) -> Vec<Self> {
+        banks
+            .iter()
+            .map(|b| SelectOption {
+                value: b.slug.clone(),
+                label: b.names.get(lang).to_owned(),
+                selected: selected == Some(b.slug.as_str()),
+            })
+            .collect()
+    }
+
+    /// Every channel, by name in `lang`.
+    pub fn channels(lang: Lang, selected: Option<crate::domain::Channel>) -> Vec<Self> {
+        crate::domain::Channel::ALL
+            .iter()
+            .map(|c| SelectOption {
+                value: c.as_str().to_owned(),
+                label: crate::i18n::channel_name(*c, lang).to_owned(),
+                selected: selected == Some(*c),
+            })
+            .collect()
+    }
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 pub struct ReportPage {

@@ -4,14 +4,8 @@
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{bank_config, probe, FakeBank, TestApp};
-
-async fn app() -> (FakeBank, TestApp) {
-    let fake = FakeBank::start().await;
-    let probes = [probe("web", &fake.url("/up"), "  interval = \"1h\"\n")];
-    let app = TestApp::spawn(&bank_config("cdm", &probes, &[])).await;
-    (fake, app)
-}
+use crate::helpers::TestApp;
+use crate::pages::app;
 
 async fn error_in(app: &TestApp, path: &str, accept: &str) -> (StatusCode, Value) {
     let r = app

@@ -6,7 +6,8 @@ use reqwest::StatusCode;
 
 use crate::helpers::{bank_config, eventually, probe, FakeBank, TestApp};
 
-async fn app() -> (FakeBank, TestApp) {
+/// One bank, `cdm`, probed every second against a healthy fake.
+pub async fn app() -> (FakeBank, TestApp) {
     let fake = FakeBank::start().await;
     let probes = [probe("web", &fake.url("/up"), "  interval = \"1s\"\n")];
     let app = TestApp::spawn(&bank_config("cdm", &probes, &[])).await;
