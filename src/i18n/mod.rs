@@ -3,7 +3,7 @@
 
 use std::sync::OnceLock;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
 use crate::domain::{Channel, Lang, Status};
@@ -224,6 +224,16 @@ pub fn status_icon(s: Status) -> &'static str {
     }
 }
 
+/// Names joined as a list in `lang` (Arabic has its own comma).
+pub fn list(items: &[impl AsRef<str>], lang: Lang) -> String {
+    let sep = message(lang, "list-separator");
+    items
+        .iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(sep)
+}
+
 /// A month and year as each language writes them, e.g. `février 2026`; Arabic uses the
 /// month names of Morocco.
 pub fn month_name(year: i32, month: u32, lang: Lang) -> String {
@@ -235,9 +245,23 @@ pub fn month_name(year: i32, month: u32, lang: Lang) -> String {
     )
 }
 
-/// A local date and time, e.g. `13/02/2026 16:00`.
-pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string()
+/// A local date and time as `lang` writes it, with Latin digits as in Morocco, e.g.
+/// `13 févr. 2026 à 16:00`.
+pub fn local_time(t: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
+    let local = t.with_timezone(&tz);
+    message_with(
+        lang,
+        "datetime",
+        &[
+            ("day", &local.day().to_string()),
+            (
+                "month",
+                message(lang, &format!("month-short-{}", local.month())),
+            ),
+            ("year", &local.year().to_string()),
+            ("time", &local.format("%H:%M").to_string()),
+        ],
+    )
 }
 
 /// A duration in whole minutes, hours and days, e.g. `2 h 15 min`.
@@ -287,7 +311,10 @@ mod tests {
         assert_eq!(duration(from, from, Lang::En), "0 min");
         let tz = chrono_tz::Africa::Casablanca;
         // 00:30 UTC is 01:30 before the switch; 02:45 UTC is 02:45 after it.
-        assert_eq!(local_time(from, tz), "15/02/2026 01:30");
-        assert_eq!(local_time(to, tz), "15/02/2026 02:45");
+        assert_eq!(local_time(from, tz, Lang::En), "15 Feb 2026, 01:30");
+        assert_eq!(local_time(to, tz, Lang::Fr), "15 févr. 2026 à 02:45");
+        assert_eq!(local_time(to, tz, Lang::Ar), "15 فبراير 2026، 02:45");
+        assert_eq!(list(&["الويب", "ATM"], Lang::Ar), "الويب، ATM");
+        assert_eq!(list(&["Web", "ATM"], Lang::Fr), "Web, ATM");
     }
 }

@@ -617,7 +617,7 @@ impl Engine {
                     &[
                         ("channel", c),
                         ("late", &duration(ends, at, l)),
-                        ("end", &local_time(ends, tz)),
+                        ("end", &local_time(ends, tz, l)),
                         ("detail", &detail),
                     ],
                 ),

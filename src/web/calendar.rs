@@ -60,11 +60,11 @@ async fn render(
             "{}\n{}: {}\n{} {} {} {} ({})",
             w.title.get(lang),
             t.affected,
-            channels.join(", "),
+            crate::i18n::list(&channels, lang),
             t.window_from,
-            local_time(w.starts, tz),
+            local_time(w.starts, tz, lang),
             t.window_to,
-            local_time(w.ends, tz),
+            local_time(w.ends, tz, lang),
             tz.name()
         );
         if let Some(src) = &w.source {

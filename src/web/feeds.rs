@@ -136,7 +136,7 @@ pub fn affected(state: &AppState, scopes: &[(String, String)], lang: Lang) -> St
                 name.to_owned()
             } else {
                 let names: Vec<&str> = cs.iter().map(|c| channel_name(*c, lang)).collect();
-                format!("{name}: {}", names.join(", "))
+                format!("{name}: {}", crate::i18n::list(&names, lang))
             }
         })
         .collect::<Vec<_>>()
@@ -171,10 +171,10 @@ fn entry_text(state: &AppState, e: &FeedEntry, lang: Lang, base: &str) -> EntryT
     summary.push_str(&format!(
         "{}: {}\n",
         t.started,
-        local_time(i.started_at, tz)
+        local_time(i.started_at, tz, lang)
     ));
     match i.resolved_at {
-        Some(r) => summary.push_str(&format!("{}: {}\n", t.resolved, local_time(r, tz))),
+        Some(r) => summary.push_str(&format!("{}: {}\n", t.resolved, local_time(r, tz, lang))),
         None => summary.push_str(&format!("{}: {}\n", t.status, term(&i.state, lang))),
     }
     summary.push_str(&format!("{} {}", t.times_in, tz.name()));
@@ -217,7 +217,7 @@ async fn render(
         title
     } else {
         let names: Vec<&str> = q.channels.iter().map(|c| channel_name(*c, lang)).collect();
-        format!("{title} ({})", names.join(", "))
+        format!("{title} ({})", crate::i18n::list(&names, lang))
     };
     let self_url = format!("{base}{self_path}?{}", q.canonical());
     let texts: Vec<EntryText> = entries

@@ -262,7 +262,7 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
         .into_iter()
         .filter_map(|r| {
             let channel = channel_name(r.channel.parse().ok()?, lang);
-            Some((local_time(r.at, tz), channel, r.comment?))
+            Some((local_time(r.at, tz, lang), channel, r.comment?))
         })
         .collect();
     let bank_now = snapshot.bank(slug);
@@ -338,7 +338,7 @@ async fn render_bank(state: &AppState, slug: &str, lang: Lang) -> Result<String,
             status: StatusBadge::new(status, lang),
             since: now_c
                 .and_then(|c| c.since)
-                .map(|s| (local_time(s, tz), duration(s, now, lang))),
+                .map(|s| (local_time(s, tz, lang), duration(s, now, lang))),
             incident: now_c.and_then(|c| c.incident),
             confidence: now_c
                 .and_then(|c| c.confidence)
@@ -435,7 +435,7 @@ fn probe_row(state: &AppState, p: &crate::domain::ProbeSpec, lang: Lang) -> Prob
                 };
                 format!(
                     "{} · {what} · {} {}",
-                    local_time(c.at, state.config.timezone),
+                    local_time(c.at, state.config.timezone, lang),
                     c.latency_ms,
                     t.ms
                 )
@@ -511,7 +511,7 @@ fn render_incident(
 ) -> Result<String, AppError> {
     let tz = state.config.timezone;
     let t = text(lang);
-    let at = |t: chrono::DateTime<Utc>| local_time(t, tz);
+    let at = |t: chrono::DateTime<Utc>| local_time(t, tz, lang);
     let namer = bank_namer(state, lang);
     let scope = |bank: &str, channel: &str| {
         let channel = channel

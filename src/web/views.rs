@@ -16,6 +16,8 @@ pub struct Layout {
     pub lang: &'static str,
     pub dir: &'static str,
     pub t: &'static Text,
+    /// Between the items of a list: Arabic has its own comma.
+    pub sep: &'static str,
     pub title: String,
     pub css: &'static str,
     pub network_cut: Option<String>,
@@ -69,9 +71,10 @@ impl Layout {
             lang: lang.as_str(),
             dir: if lang.is_rtl() { "rtl" } else { "ltr" },
             t: text(lang),
+            sep: crate::i18n::message(lang, "list-separator"),
             title,
             css: STYLE_HREF.as_str(),
-            network_cut: network_cut.map(|t| local_time(t, tz)),
+            network_cut: network_cut.map(|t| local_time(t, tz, lang)),
             langs: Lang::ALL
                 .into_iter()
                 .map(|l| LangLink {
@@ -137,10 +140,10 @@ impl IncidentCard {
             kind_label: term(&row.kind, lang).to_owned(),
             state_label: term(&row.state, lang).to_owned(),
             open: row.resolved_at.is_none(),
-            started: local_time(row.started_at, tz),
-            resolved: row.resolved_at.map(|t| local_time(t, tz)),
+            started: local_time(row.started_at, tz, lang),
+            resolved: row.resolved_at.map(|t| local_time(t, tz, lang)),
             duration: duration(row.started_at, end, lang),
-            affected: affected.join(", "),
+            affected: crate::i18n::list(&affected, lang),
         }
     }
 }
@@ -220,9 +223,9 @@ impl WindowCard {
             id: w.incident_id,
             bank: bank_name(&w.bank),
             title: w.title.get(lang).to_owned(),
-            channels: channels.join(", "),
-            starts: local_time(w.starts, tz),
-            ends: local_time(w.ends, tz),
+            channels: crate::i18n::list(&channels, lang),
+            starts: local_time(w.starts, tz, lang),
+            ends: local_time(w.ends, tz, lang),
             state_label: term(&w.state, lang).to_owned(),
             source: w.source.clone(),
         }

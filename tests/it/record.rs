@@ -375,7 +375,7 @@ async fn history_filters_and_pages() {
         .split("</li>")
         .next()
         .unwrap();
-    assert!(first.contains("28/02/2026 23:00"), "{first}");
+    assert!(first.contains("28 Feb 2026, 23:00"), "{first}");
 
     let (_, html) = app.text("/history?kind=advisory").await;
     assert_eq!(html.matches("Phishing wave").count(), 30);
