@@ -143,6 +143,7 @@ pub async fn gather(
     if row.kind != "maintenance" {
         let retention = now - Duration::days(i64::from(config.storage.raw_retention_days));
         let window = Duration::from_std(config.reports.window).unwrap_or(Duration::minutes(15));
+        let reporters = store.report_counts(row.started_at - window, end).await?;
         for (bank, channel) in &row.scopes {
             let from = row.started_at - Duration::minutes(PROBE_LOOKBACK);
             let seen = store.probe_evidence(bank, channel, from, end).await?;
@@ -188,16 +189,13 @@ pub async fn gather(
             ) else {
                 continue;
             };
-            let reporters = store
-                .report_counts(row.started_at - window, end)
-                .await?
-                .into_iter()
-                .find(|c| &c.bank == bank && &c.channel == channel)
-                .map_or(0, |c| c.reporters);
             reports.push(ReportsSaw {
                 bank: bank.clone(),
                 channel: channel.clone(),
-                reporters,
+                reporters: reporters
+                    .iter()
+                    .find(|c| &c.bank == bank && &c.channel == channel)
+                    .map_or(0, |c| c.reporters),
                 bucket_minutes: window.num_minutes(),
                 first_bucket: first.start,
                 peak_bucket: peak.start,

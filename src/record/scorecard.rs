@@ -98,30 +98,33 @@ struct Track<'a> {
     windows: Vec<(i64, (i64, i64))>,
     outages: Vec<(&'a OutageSpan, (i64, i64))>,
     monitored: Vec<(i64, i64)>,
+    /// The unions of the above, made once by [`Track::merge`] and clipped to each month.
+    window_set: Spans,
+    outage_set: Spans,
+    overrun_set: Spans,
 }
 
 impl Track<'_> {
-    fn window_spans(&self) -> Spans {
-        Spans::of(self.windows.iter().map(|w| w.1))
-    }
-
-    fn outage_spans(&self, overruns_only: bool) -> Spans {
-        Spans::of(
+    fn merge(&mut self) {
+        self.window_set = Spans::of(self.windows.iter().map(|w| w.1));
+        self.outage_set = Spans::of(self.outages.iter().map(|o| o.1));
+        self.overrun_set = Spans::of(
             self.outages
                 .iter()
-                .filter(|o| !overruns_only || o.0.overrun_of.is_some())
+                .filter(|o| o.0.overrun_of.is_some())
                 .map(|o| o.1),
-        )
+        );
     }
 }
 
 /// The first minute of the chart: the start of the month 11 months before `month`.
 pub fn chart_start(month: Month, tz: Tz) -> DateTime<Utc> {
-    let mut first = month;
-    for _ in 1..CHART_MONTHS {
-        first = first.prev();
-    }
-    first.start(tz)
+    chart_first_month(month).start(tz)
+}
+
+/// The first of the 12 months charted up to `month`.
+pub fn chart_first_month(month: Month) -> Month {
+    (1..CHART_MONTHS).fold(month, |m, _| m.prev())
 }
 
 /// Enough for every maintenance window of a year of a country's banks.
@@ -211,6 +214,10 @@ pub fn compute(
             .push((h.start.timestamp_millis(), h.end.timestamp_millis()));
     }
 
+    for track in tracks.values_mut() {
+        track.merge();
+    }
+
     let mut months = Vec::with_capacity(CHART_MONTHS);
     let mut m = month;
     for _ in 0..CHART_MONTHS {
@@ -244,8 +251,8 @@ pub fn compute(
                 continue;
             }
             let down = track
-                .window_spans()
-                .union(&track.outage_spans(false))
+                .window_set
+                .union(&track.outage_set)
                 .clip(from_ms, to_ms);
             let monitored = Spans::of(track.monitored.iter().copied()).clip(from_ms, to_ms);
             let available = monitored.minus(&down);
@@ -349,9 +356,9 @@ fn empty_channel(channel: Channel) -> ChannelScore {
 
 /// The outage figures of one track over `[from, to)`, and the outages touching it.
 fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a OutageSpan>) {
-    let windows = track.window_spans().clip(from, to);
-    let outages = track.outage_spans(false).clip(from, to);
-    let overruns = track.outage_spans(true).clip(from, to);
+    let windows = track.window_set.clip(from, to);
+    let outages = track.outage_set.clip(from, to);
+    let overruns = track.overrun_set.clip(from, to);
     let touching: Vec<&OutageSpan> = track
         .outages
         .iter()

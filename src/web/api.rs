@@ -10,6 +10,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::{invalid_time, known_bank, parse_value, AppError, ErrorBody};
+use super::input::{bounded_query, cursor_of, parse_cursor};
 use super::pages::query_param;
 use crate::app::AppState;
 use crate::domain::{Channel, Confidence, Names, Status};
@@ -400,12 +401,7 @@ pub async fn list_incidents(
     State(state): State<AppState>,
     RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
-    let raw = q.unwrap_or_default();
-    if raw.len() > 1024 {
-        return Err(AppError::BadRequest(
-            Msg::new("err-query-too-long").arg("max", 1024),
-        ));
-    }
+    let raw = bounded_query(q.as_deref())?;
     let mut filter = IncidentFilter {
         limit: PAGE,
         ..Default::default()
@@ -439,19 +435,7 @@ pub async fn list_incidents(
                         )
                     })?;
             }
-            "cursor" => {
-                let parsed = v
-                    .split_once('.')
-                    .and_then(|(ms, id)| Some((ms.parse::<i64>().ok()?, id.parse::<i64>().ok()?)));
-                let (ms, id) = parsed.ok_or_else(|| {
-                    AppError::BadRequest(
-                        Msg::new("err-invalid-cursor")
-                            .arg("field", "cursor")
-                            .arg("value", &v),
-                    )
-                })?;
-                filter.before = Some((crate::store::from_ms(ms), id));
-            }
+            "cursor" => filter.before = Some(parse_cursor("cursor", &v)?),
             _ => {}
         }
     }
@@ -460,8 +444,7 @@ pub async fn list_incidents(
     let mut rows = state.store.incidents(&filter).await?;
     let next_cursor = if rows.len() > limit as usize {
         rows.truncate(limit as usize);
-        rows.last()
-            .map(|r| format!("{}.{}", r.started_at.timestamp_millis(), r.id))
+        rows.last().map(|r| cursor_of(r.started_at, r.id))
     } else {
         None
     };

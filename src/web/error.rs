@@ -9,6 +9,7 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 
 use super::lang::negotiate;
+use super::pages::query_param;
 use super::views::ErrorPage;
 use crate::app::AppState;
 use crate::domain::{Lang, Vocabulary};
@@ -227,10 +228,7 @@ pub async fn fallback(State(state): State<AppState>, uri: Uri, headers: HeaderMa
 /// The language a request asked for; an unknown `?lang=` counts as none.
 pub fn request_lang(state: &AppState, query: Option<&str>, headers: &HeaderMap) -> Lang {
     let default = state.config.default_language;
-    let asked = query
-        .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(k, _)| k == "lang"))
-        .map(|(_, v)| v.into_owned())
-        .filter(|v| v.parse::<Lang>().is_ok());
+    let asked = query_param(query, "lang").filter(|v| v.parse::<Lang>().is_ok());
     negotiate(asked.as_deref(), headers, default).map_or(default, |(lang, _)| lang)
 }
 

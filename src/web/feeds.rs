@@ -11,16 +11,14 @@ use chrono_tz::Tz;
 
 use super::cache::Rendered;
 use super::error::{known_bank, parse_value, AppError};
+use super::input::bounded_query;
 use crate::app::AppState;
 use crate::domain::{Channel, Lang};
-use crate::i18n::Msg;
 use crate::i18n::{channel_name, local_time, term, text};
 use crate::store::{FeedEntry, FeedFilter};
 
 /// Entries per feed, newest first.
 const ENTRIES: u32 = 50;
-/// Longer query strings are refused: no feed needs them.
-const MAX_QUERY: usize = 1024;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -36,12 +34,7 @@ pub struct SubscriptionQuery {
 
 impl SubscriptionQuery {
     pub fn parse(state: &AppState, raw: Option<&str>) -> Result<Self, AppError> {
-        let raw = raw.unwrap_or("");
-        if raw.len() > MAX_QUERY {
-            return Err(AppError::BadRequest(
-                Msg::new("err-query-too-long").arg("max", MAX_QUERY),
-            ));
-        }
+        let raw = bounded_query(raw)?;
         let mut lang = state.config.default_language;
         let mut channels = Vec::new();
         for (k, v) in form_urlencoded::parse(raw.as_bytes()) {

@@ -6,17 +6,17 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::error::{known_bank, parse_value, AppError, PageError};
+use super::input::{bounded_query, cursor_of, parse_cursor};
 use super::pages::{bank_namer, html, page_lang};
 use super::views::{HistoryPage, IncidentCard, Layout, SelectOption};
 use crate::app::AppState;
 use crate::domain::{Channel, IncidentKind, Lang};
-use crate::i18n::Msg;
 use crate::i18n::{term, text};
 use crate::record::Month;
-use crate::store::{from_ms, IncidentFilter};
+use crate::store::IncidentFilter;
 
 /// Incidents per page.
 const PAGE: u32 = 30;
@@ -28,17 +28,12 @@ struct Filters {
     channel: Option<Channel>,
     kind: Option<IncidentKind>,
     month: Option<Month>,
-    before: Option<(i64, i64)>,
+    before: Option<(DateTime<Utc>, i64)>,
 }
 
 impl Filters {
     fn parse(state: &AppState, query: Option<&str>) -> Result<Filters, AppError> {
-        let raw = query.unwrap_or_default();
-        if raw.len() > 1024 {
-            return Err(AppError::BadRequest(
-                Msg::new("err-query-too-long").arg("max", 1024),
-            ));
-        }
+        let raw = bounded_query(query)?;
         let mut f = Filters::default();
         // An empty value is the form's "all".
         for (k, v) in form_urlencoded::parse(raw.as_bytes()).filter(|(_, v)| !v.is_empty()) {
@@ -50,18 +45,7 @@ impl Filters {
                 "channel" => f.channel = Some(parse_value("channel", &v)?),
                 "kind" => f.kind = Some(parse_value("kind", &v)?),
                 "month" => f.month = Some(Month::parse(&v).map_err(AppError::BadRequest)?),
-                "before" => {
-                    let cursor = v.split_once('.').and_then(|(ms, id)| {
-                        Some((ms.parse::<i64>().ok()?, id.parse::<i64>().ok()?))
-                    });
-                    f.before = Some(cursor.ok_or_else(|| {
-                        AppError::BadRequest(
-                            Msg::new("err-invalid-cursor")
-                                .arg("field", "before")
-                                .arg("value", &v),
-                        )
-                    })?);
-                }
+                "before" => f.before = Some(parse_cursor("before", &v)?),
                 _ => {}
             }
         }
@@ -134,7 +118,7 @@ async fn render(state: &AppState, f: &Filters, lang: Lang) -> Result<String, App
             kind: f.kind,
             since,
             until: Some(until),
-            before: f.before.map(|(ms, id)| (from_ms(ms), id)),
+            before: f.before,
             limit: PAGE + 1,
             ..Default::default()
         })
@@ -143,10 +127,9 @@ async fn render(state: &AppState, f: &Filters, lang: Lang) -> Result<String, App
         rows.truncate(PAGE as usize);
         rows.last().map(|r| {
             format!(
-                "/history?{}&before={}.{}",
+                "/history?{}&before={}",
                 f.query(lang),
-                r.started_at.timestamp_millis(),
-                r.id
+                cursor_of(r.started_at, r.id)
             )
         })
     });

@@ -1,16 +1,53 @@
-//! Request bodies read with a size cap and a content-type check, so every bad body gets the
-//! SPEC's error shape: 413 too large, 415 wrong type, 400 malformed, 422 invalid.
+//! Request input read with caps: bodies with a size cap and a content-type check, so every
+//! bad body gets the SPEC's error shape (413 too large, 415 wrong type, 400 malformed, 422
+//! invalid); query strings with a length cap; the keyset cursors of paged lists.
 
 use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::header;
 use serde::de::DeserializeOwned;
 
+use chrono::{DateTime, Utc};
+
 use super::error::AppError;
 use crate::i18n::Msg;
+use crate::store::from_ms;
 
 /// The largest body any endpoint takes.
 pub const MAX_BODY: usize = 16 * 1024;
+
+/// The longest query string a list, feed or page with filters takes.
+pub const MAX_QUERY: usize = 1024;
+
+/// The query string, or the 400 that says it is too long.
+pub fn bounded_query(raw: Option<&str>) -> Result<&str, AppError> {
+    let raw = raw.unwrap_or("");
+    if raw.len() > MAX_QUERY {
+        return Err(AppError::BadRequest(
+            Msg::new("err-query-too-long").arg("max", MAX_QUERY),
+        ));
+    }
+    Ok(raw)
+}
+
+/// Where the next page of a newest-first incident list starts: after this (start, id).
+pub fn cursor_of(started_at: DateTime<Utc>, id: i64) -> String {
+    format!("{}.{id}", started_at.timestamp_millis())
+}
+
+/// A cursor [`cursor_of`] made, given back in `field`.
+pub fn parse_cursor(field: &str, value: &str) -> Result<(DateTime<Utc>, i64), AppError> {
+    value
+        .split_once('.')
+        .and_then(|(ms, id)| Some((from_ms(ms.parse().ok()?), id.parse().ok()?)))
+        .ok_or_else(|| {
+            AppError::BadRequest(
+                Msg::new("err-invalid-cursor")
+                    .arg("field", field)
+                    .arg("value", value),
+            )
+        })
+}
 
 fn content_type(req: &Request) -> String {
     req.headers()

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::domain::Lang;
 use crate::i18n::Msg;
 use crate::i18n::{channel_name, duration_minutes, month_name, text};
-use crate::record::scorecard::{load, Outages, Scorecard, CHART_MONTHS};
+use crate::record::scorecard::{chart_first_month, load, Outages, Scorecard};
 use crate::record::Month;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -138,7 +138,7 @@ async fn answer(
     };
     // The charted year is what people read; older months are computed on request, so a
     // crawler walking every month since 1970 cannot push the pages out of the cache.
-    if month < chart_start_month(current) {
+    if month < chart_first_month(current) {
         return make().await;
     }
     let key = format!(
@@ -154,11 +154,6 @@ async fn answer(
         .pages
         .get_or_render(key, state.live.generation(), make)
         .await
-}
-
-/// The first month of the year charted up to `month`.
-fn chart_start_month(month: Month) -> Month {
-    (1..CHART_MONTHS).fold(month, |m, _| m.prev())
 }
 
 fn render(
