@@ -12,6 +12,9 @@ mod catalogue;
 
 pub use catalogue::{message, message_with};
 
+/// The longest argument a message shows, in characters.
+pub const MAX_ARG: usize = 200;
+
 /// A sentence from the catalogue with its arguments, written in a language only when it is
 /// shown, so one error reads in the language of whoever receives it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,8 +31,15 @@ impl Msg {
         }
     }
 
+    /// Adds an argument; one longer than [`MAX_ARG`] characters (a hostile path or query
+    /// value echoed back) is cut there.
     pub fn arg(mut self, name: &'static str, value: impl std::fmt::Display) -> Msg {
-        self.args.push((name, value.to_string()));
+        let mut value = value.to_string();
+        if let Some((cut, _)) = value.char_indices().nth(MAX_ARG) {
+            value.truncate(cut);
+            value.push('…');
+        }
+        self.args.push((name, value));
         self
     }
 

@@ -60,6 +60,20 @@ async fn errors_speak_the_readers_language() {
         html.contains("Aucune banque ne s’appelle « nope »."),
         "{html}"
     );
+    // A hostile value is not echoed back whole.
+    let long = "9".repeat(20_000);
+    let (status, v) = error_in(
+        &app,
+        &format!("/api/v1/incidents?since={}", &long[..900]),
+        "en",
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let message = v["message"].as_str().unwrap();
+    assert!(message.len() < 600 && message.contains("…"), "{message}");
+    let (status, html) = app.text(&format!("/scorecard/{long}")).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.len() < 10_000, "the page echoes {} bytes", html.len());
     let (status, html) = app.text("/scorecard/2026-13?lang=ar").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("لا يوجد فيه الشهر 13"), "{html}");
