@@ -25,6 +25,17 @@ fn two_banks(fake: &FakeBank) -> String {
     config
 }
 
+/// Waits until the config's window is announced, started and ended (the engine catches up
+/// just after start); until then the feeds are still changing under a test's feet.
+async fn settled(app: &TestApp) {
+    eventually(
+        Duration::from_secs(10),
+        "the window's three entries",
+        || async { (feed(app, "/feed.atom").await.entries.len() >= 3).then_some(()) },
+    )
+    .await;
+}
+
 async fn feed(app: &TestApp, path: &str) -> feed_rs::model::Feed {
     let r = app.get(path).await;
     assert_eq!(r.status(), StatusCode::OK, "{path}");
@@ -40,6 +51,7 @@ fn ids(f: &feed_rs::model::Feed) -> Vec<String> {
 async fn feeds_carry_every_update_with_stable_ids() {
     let fake = FakeBank::start().await;
     let mut app = TestApp::spawn(&two_banks(&fake)).await;
+    settled(&app).await;
     let (status, outage) = app
         .post("/api/v1/incidents", &json!({"kind": "outage", "banks": ["bmce"], "channels": ["atm", "transfers"], "title": {"en": "No cash at ATMs", "fr": "Pas d'argent aux guichets"}, "message": {"en": "Withdrawals fail in several cities."}}), true)
         .await;
@@ -149,14 +161,7 @@ async fn feeds_carry_every_update_with_stable_ids() {
 async fn feeds_answer_conditional_gets() {
     let fake = FakeBank::start().await;
     let app = TestApp::spawn(&two_banks(&fake)).await;
-    // The config's window is announced, started and ended once the engine has caught up;
-    // until then the feed is still changing.
-    eventually(
-        Duration::from_secs(10),
-        "the window's three entries",
-        || async { (feed(&app, "/feed.atom").await.entries.len() >= 3).then_some(()) },
-    )
-    .await;
+    settled(&app).await;
     let r = app.get("/feed.atom").await;
     assert_eq!(r.status(), StatusCode::OK);
     let etag = r.headers()["etag"].to_str().unwrap().to_owned();
