@@ -1,5 +1,7 @@
 //! Storage: one [`Store`] trait, one implementation per backend, chosen by the URL scheme.
 
+pub mod postgres;
+mod sql;
 pub mod sqlite;
 pub mod writer;
 
@@ -454,12 +456,10 @@ pub async fn connect(url: &str) -> StoreResult<DynStore> {
     if url.starts_with("sqlite:") {
         Ok(Arc::new(sqlite::SqliteStore::connect(url).await?))
     } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Err(StoreError::UnsupportedUrl(
-            "PostgreSQL is not supported by this build yet; use a sqlite:// URL".to_owned(),
-        ))
+        Ok(Arc::new(postgres::PgStore::connect(url).await?))
     } else {
         Err(StoreError::UnsupportedUrl(format!(
-            "unsupported database URL `{url}`; use sqlite://PATH"
+            "unsupported database URL `{url}`; use sqlite://PATH or postgres://USER@HOST/DATABASE"
         )))
     }
 }

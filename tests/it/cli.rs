@@ -119,7 +119,7 @@ async fn sigterm_stops_the_service_and_flushes_results() {
         ),
     )
     .unwrap();
-    let db = dir.path().join("t.db");
+    let db = crate::helpers::TestDb::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -130,7 +130,7 @@ async fn sigterm_stops_the_service_and_flushes_results() {
         .arg("--config")
         .arg(&config)
         .arg("--database")
-        .arg(format!("sqlite://{}", db.display()))
+        .arg(&db.url)
         .arg("--listen")
         .arg(format!("127.0.0.1:{port}"))
         .stdout(Stdio::null())
@@ -159,9 +159,7 @@ async fn sigterm_stops_the_service_and_flushes_results() {
     };
     assert_eq!(code, Some(0));
     let checks = fake.hits("/counted").len() as i64;
-    let store = bankstatus::store::connect(&format!("sqlite://{}", db.display()))
-        .await
-        .unwrap();
+    let store = bankstatus::store::connect(&db.url).await.unwrap();
     let stored: i64 = store
         .hourly_rollups("acme", chrono::Utc::now() - chrono::Duration::hours(2))
         .await

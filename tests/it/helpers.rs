@@ -161,7 +161,88 @@ async fn huge(State(s): State<Arc<FakeState>>) -> Response {
     Body::from_stream(stream).into_response()
 }
 
-/// The real app on 127.0.0.1:0 with its own SQLite file.
+/// The PostgreSQL server the tests use when they do not run on SQLite, and always for
+/// what only PostgreSQL does (several instances on one database).
+pub fn postgres_server() -> String {
+    std::env::var("BANKSTATUS_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+/// A fresh database for one test: an SQLite file in a temporary directory or, when
+/// `BANKSTATUS_TEST_POSTGRES` is set, a new PostgreSQL database, dropped at the end.
+pub struct TestDb {
+    pub url: String,
+    postgres: Option<(String, String)>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestDb {
+    pub fn new() -> TestDb {
+        if std::env::var_os("BANKSTATUS_TEST_POSTGRES").is_some() {
+            Self::postgres()
+        } else {
+            Self::sqlite()
+        }
+    }
+
+    pub fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().unwrap();
+        let db: PathBuf = dir.path().join("test.db");
+        TestDb {
+            url: format!("sqlite://{}", db.display()),
+            postgres: None,
+            _dir: dir,
+        }
+    }
+
+    /// A database name no other test of any run uses; the service creates it on connect.
+    pub fn postgres() -> TestDb {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let server = postgres_server();
+        let name = format!(
+            "bankstatus_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        TestDb {
+            url: format!("{server}/{name}"),
+            postgres: Some((server, name)),
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs inside the test's runtime, which cannot block on itself: a thread with
+        // its own runtime drops the database, whatever connections are still open.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                use sqlx::Connection as _;
+                if let Ok(mut c) = sqlx::PgConnection::connect(&format!("{server}/postgres")).await
+                {
+                    let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut c)
+                        .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The real app on 127.0.0.1:0 with its own database.
 pub struct TestApp {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
@@ -170,7 +251,7 @@ pub struct TestApp {
     admin: Option<&'static str>,
     shutdown: CancellationToken,
     task: Option<JoinHandle<anyhow::Result<()>>>,
-    _dir: tempfile::TempDir,
+    _db: TestDb,
 }
 
 impl TestApp {
@@ -180,21 +261,19 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config_text: &str, admin: Option<&'static str>) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let db: PathBuf = dir.path().join("test.db");
-        let db_url = format!("sqlite://{}", db.display());
+        let db = TestDb::new();
         let mut app = TestApp {
             addr: "127.0.0.1:0".parse().unwrap(),
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .unwrap(),
-            db_url,
+            db_url: db.url.clone(),
             config_text: config_text.to_owned(),
             admin,
             shutdown: CancellationToken::new(),
             task: None,
-            _dir: dir,
+            _db: db,
         };
         app.start().await;
         app
@@ -293,10 +372,17 @@ impl TestApp {
 
     /// Runs one SQL query returning a single integer against the app's database.
     pub async fn count(&self, sql: &str) -> i64 {
-        let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
-        let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
-        pool.close().await;
-        n
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&self.db_url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+            pool.close().await;
+            n
+        }
     }
 
     /// A counter or gauge from `/metrics`.

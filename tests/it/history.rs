@@ -64,7 +64,11 @@ async fn ninety_days_of_bars_render_from_rollups() {
         .await
         .unwrap();
     assert_eq!(
-        app.count("SELECT COUNT(*) FROM probe_results WHERE bank = 'hist' AND at < (strftime('%s', 'now') - 3600) * 1000").await,
+        app.count(&format!(
+            "SELECT COUNT(*) FROM probe_results WHERE bank = 'hist' AND at < {}",
+            (Utc::now() - Duration::hours(1)).timestamp_millis()
+        ))
+        .await,
         0
     );
 

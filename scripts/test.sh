@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The whole suite twice: on SQLite, then on PostgreSQL (BANKSTATUS_TEST_POSTGRES, by default
+# the server on 127.0.0.1:5432, user postgres). The tests of several instances on one
+# database need PostgreSQL whatever the pass, so they run in the second one only.
+# Extra arguments go to both runs, e.g. a test name to filter on.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+status=0
+echo "== SQLite"
+cargo nextest run --locked --no-fail-fast -E 'not test(/^cluster::/)' "$@" || status=1
+echo "== PostgreSQL"
+BANKSTATUS_TEST_POSTGRES="${BANKSTATUS_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432}" \
+  cargo nextest run --locked --no-fail-fast "$@" || status=1
+exit "$status"

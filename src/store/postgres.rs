@@ -1,0 +1,65 @@
+//! The PostgreSQL backend: the same queries as SQLite, for several instances on one database.
+
+use std::time::Duration;
+
+use sqlx::migrate::MigrateDatabase;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+
+use super::sql::{sql_store, Lock};
+use super::StoreResult;
+
+type Db = sqlx::Postgres;
+type DbRow = sqlx::postgres::PgRow;
+
+const CHANNEL_LIST: &str = "string_agg(s.channel, ',')";
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// The first key of every advisory lock the service takes, so it keeps clear of others'.
+const LOCK_CLASS: i32 = 0x6273;
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects, creating the database when it does not exist yet, and migrates it. Several
+    /// instances starting at once are fine: the migrator holds an advisory lock.
+    pub async fn connect(url: &str) -> StoreResult<Self> {
+        if !sqlx::Postgres::database_exists(url).await? {
+            // Another instance may create it between the check and here.
+            if let Err(e) = sqlx::Postgres::create_database(url).await {
+                if !sqlx::Postgres::database_exists(url).await? {
+                    return Err(e.into());
+                }
+            }
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// A transaction that first waits for its advisory lock, held until it ends: writes of
+    /// one kind happen one at a time across every instance, as they do in SQLite.
+    async fn begin_write(&self, lock: Lock<'_>) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        let mut tx = self.pool.begin().await?;
+        let q = match lock {
+            Lock::Results => sqlx::query("SELECT pg_advisory_xact_lock($1, 1)").bind(LOCK_CLASS),
+            Lock::Incidents => sqlx::query("SELECT pg_advisory_xact_lock($1, 2)").bind(LOCK_CLASS),
+            Lock::Reporter(reporter) => {
+                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
+                    .bind(LOCK_CLASS + 1)
+                    .bind(reporter)
+            }
+        };
+        q.execute(&mut *tx).await?;
+        Ok(tx)
+    }
+}
+
+sql_store!(PgStore);
