@@ -9,6 +9,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::cluster::Member;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::probe::scheduler::ProbeRuntime;
@@ -91,9 +92,6 @@ pub async fn run_with(
     let metrics = Arc::new(Metrics::default());
     let live = Arc::new(Live::default());
 
-    let engine = Engine::start(config.clone(), store.clone(), live.clone(), metrics.clone())
-        .await
-        .context("loading open incidents")?;
     let (result_tx, result_rx) = mpsc::channel(QUEUE);
     let (write_tx, write_rx) = mpsc::channel(QUEUE);
     let (command_tx, command_rx) = mpsc::channel(64);
@@ -109,33 +107,40 @@ pub async fn run_with(
         reporter_key: Arc::new(reporter_key),
         admin_token,
     };
+    let probes = ProbeRuntime {
+        client: build_client().context("building the HTTP client")?,
+        permits: Arc::new(Semaphore::new(config.probing.max_concurrent)),
+        max_body_bytes: config.probing.max_body_bytes,
+        sink: result_tx,
+        metrics: metrics.clone(),
+        shutdown: shutdown.clone(),
+    };
 
+    // Probes, and the engine or this instance's part of the shared work.
+    let mut tasks = JoinSet::new();
+    if store.shared() {
+        Member::new(config.clone(), store.clone(), live.clone(), metrics.clone())
+            .start(probes, result_rx, write_tx, command_rx, &mut tasks)
+            .await
+            .context("joining the instances on this database")?;
+    } else {
+        let engine = Engine::start(config.clone(), store.clone(), live, metrics.clone())
+            .await
+            .context("loading open incidents")?;
+        tasks.spawn(engine.run(result_rx, command_rx, Some(write_tx), shutdown.clone()));
+        spawn_probes(config.all_probes().cloned().collect(), probes, &mut tasks);
+    }
     let writer = tokio::spawn(run_writer(
         store.clone(),
         config.timezone,
         write_rx,
         metrics.clone(),
     ));
-    let engine = tokio::spawn(engine.run(result_rx, command_rx, write_tx, shutdown.clone()));
     let retention = tokio::spawn(run_retention(
         store.clone(),
         config.storage.raw_retention_days,
         shutdown.clone(),
     ));
-
-    let mut probes = JoinSet::new();
-    spawn_probes(
-        config.all_probes().cloned().collect(),
-        ProbeRuntime {
-            client: build_client().context("building the HTTP client")?,
-            permits: Arc::new(Semaphore::new(config.probing.max_concurrent)),
-            max_body_bytes: config.probing.max_body_bytes,
-            sink: result_tx,
-            metrics: metrics.clone(),
-            shutdown: shutdown.clone(),
-        },
-        &mut probes,
-    );
 
     let server = axum::serve(
         listener,
@@ -146,8 +151,7 @@ pub async fn run_with(
 
     // The server stops only once shutdown is cancelled (or it failed): stop the rest too.
     shutdown.cancel();
-    while probes.join_next().await.is_some() {}
-    let _ = engine.await;
+    while tasks.join_next().await.is_some() {}
     let _ = writer.await;
     let _ = retention.await;
     served

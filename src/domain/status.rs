@@ -1,9 +1,9 @@
 //! Channel and bank status, ordered from worst to best.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a channel looks like right now. `Unknown` means there is no signal to go on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     MajorOutage,
@@ -54,7 +54,7 @@ impl Status {
 
 /// How sure the tracker is of a channel's trouble: the operator or two independent signals
 /// agree (`confirmed`), one automatic signal alone (`likely`), or the bank announced it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Confidence {
     Confirmed,

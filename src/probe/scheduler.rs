@@ -1,10 +1,14 @@
-//! Runs every probe on its own interval, with jitter, under one concurrency cap.
+//! Runs every probe on its own interval, with jitter, under one concurrency cap; or, with
+//! several instances on one database, the probes the shared schedule gives this one.
 //!
 //! Each probe is its own task sleeping until its next tick, so a target that hangs holds up
 //! only its own probe (bounded by its timeout) and never the others' schedules.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use chrono::Utc;
 
 use rand::Rng;
 use tokio::sync::{mpsc, Semaphore};
@@ -15,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use super::check::run_check;
 use crate::domain::{ProbeResult, ProbeSpec};
 use crate::metrics::Metrics;
+use crate::store::DynStore;
 
 /// What every probe task shares.
 #[derive(Clone)]
@@ -61,26 +66,7 @@ async fn run_probe(spec: ProbeSpec, rt: ProbeRuntime) {
             () = tokio::time::sleep_until(next) => {}
         }
         let scheduled = next;
-        let permit = tokio::select! {
-            () = rt.shutdown.cancelled() => return,
-            p = rt.permits.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-        };
-        rt.metrics
-            .schedule_lag
-            .observe(Instant::now().saturating_duration_since(scheduled));
-        // Boxed so that a sleeping probe task holds only its small loop state, not the
-        // whole request future: ten thousand probes stay light.
-        let check = Box::pin(run_check(&rt.client, &spec, rt.max_body_bytes));
-        let result = tokio::select! {
-            () = rt.shutdown.cancelled() => return,
-            r = check => r,
-        };
-        drop(permit);
-        rt.metrics.record_probe(&result.outcome);
-        if rt.sink.send(result).await.is_err() {
+        if !check_once(&spec, &rt, scheduled).await {
             return;
         }
         next = scheduled
@@ -99,4 +85,75 @@ async fn run_probe(spec: ProbeSpec, rt: ProbeRuntime) {
                     .max(Duration::from_millis(100));
         }
     }
+}
+
+/// Runs one check under the concurrency cap and hands its result on; false once the
+/// service is stopping.
+async fn check_once(spec: &ProbeSpec, rt: &ProbeRuntime, scheduled: Instant) -> bool {
+    let permit = tokio::select! {
+        () = rt.shutdown.cancelled() => return false,
+        p = rt.permits.clone().acquire_owned() => match p {
+            Ok(p) => p,
+            Err(_) => return false,
+        },
+    };
+    rt.metrics
+        .schedule_lag
+        .observe(Instant::now().saturating_duration_since(scheduled));
+    // Boxed so that a sleeping probe task holds only its small loop state, not the
+    // whole request future: ten thousand probes stay light.
+    let check = Box::pin(run_check(&rt.client, spec, rt.max_body_bytes));
+    let result = tokio::select! {
+        () = rt.shutdown.cancelled() => return false,
+        r = check => r,
+    };
+    drop(permit);
+    rt.metrics.record_probe(&result.outcome);
+    rt.sink.send(result).await.is_ok()
+}
+
+/// How often an instance asks the shared schedule for due probes: the most a probe runs
+/// late, on top of its interval.
+const CLAIM_EVERY: Duration = Duration::from_millis(100);
+
+/// Runs the probes of `specs` that the shared schedule gives this instance (`holder`), each
+/// when it is due, until `rt.shutdown`; other instances on the database run the rest.
+pub async fn run_claimed(
+    store: DynStore,
+    holder: String,
+    specs: HashMap<String, ProbeSpec>,
+    rt: ProbeRuntime,
+) {
+    let mut tick = tokio::time::interval(CLAIM_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut checks = JoinSet::new();
+    loop {
+        tokio::select! {
+            () = rt.shutdown.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        while checks.try_join_next().is_some() {}
+        // Only what this instance can start now: the rest stays due for the others.
+        let room = rt.permits.available_permits().min(1000);
+        if room == 0 {
+            continue;
+        }
+        let claimed = match store.claim_due(&holder, Utc::now(), room as u32).await {
+            Ok(ids) => ids,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not claim due probes");
+                continue;
+            }
+        };
+        let now = Instant::now();
+        for id in claimed {
+            if let Some(spec) = specs.get(&id) {
+                let (spec, rt) = (spec.clone(), rt.clone());
+                checks.spawn(async move {
+                    check_once(&spec, &rt, now).await;
+                });
+            }
+        }
+    }
+    while checks.join_next().await.is_some() {}
 }

@@ -66,7 +66,13 @@ pub struct Engine {
     baselines_at: Option<DateTime<Utc>>,
     reports_due: bool,
     reports_at: Option<tokio::time::Instant>,
+    /// Set when other instances share the database: what they change reaches this engine
+    /// only by reading the database again, every [`SHARED_RELOAD`].
+    shared: bool,
 }
+
+/// How often an engine on a shared database reads incidents, windows and reports again.
+const SHARED_RELOAD: Duration = Duration::from_secs(2);
 
 fn open_key(bank: &str, channel: Channel) -> String {
     format!("outage:{bank}:{channel}")
@@ -94,6 +100,7 @@ impl Engine {
             baselines_at: None,
             reports_due: true,
             reports_at: None,
+            shared: false,
         };
         let open = engine
             .store
@@ -165,43 +172,64 @@ impl Engine {
         Ok(engine)
     }
 
+    /// For a database other instances share: reads what they changed every few seconds.
+    pub fn shared(mut self) -> Self {
+        self.shared = true;
+        self
+    }
+
     /// Runs until `shutdown`, then applies the results still queued and returns (dropping
-    /// `writer`, which lets the writer flush and stop).
+    /// `writer`, which lets the writer flush and stop). Without a writer, the results come
+    /// from the database and are not stored again.
     pub async fn run(
         mut self,
         mut results: mpsc::Receiver<ProbeResult>,
         mut commands: mpsc::Receiver<Command>,
-        writer: mpsc::Sender<ProbeResult>,
+        writer: Option<mpsc::Sender<ProbeResult>>,
         shutdown: CancellationToken,
     ) {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut reload = tokio::time::interval(SHARED_RELOAD);
+        reload.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut results_open = true;
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 r = results.recv(), if results_open => match r {
-                    Some(r) => self.on_result(r, &writer).await,
+                    Some(r) => self.on_result(r, writer.as_ref()).await,
                     None => results_open = false,
                 },
-                Some(c) = commands.recv() => match c {
-                    Command::Reload => {
-                        if let Err(e) = self.reload().await {
-                            tracing::error!(error = %e, "could not reload incidents and windows");
-                        }
-                        self.publish();
-                    }
-                    Command::ReportsChanged => self.reports_due = true,
-                },
+                Some(c) = commands.recv() => self.on_command(c).await,
+                _ = reload.tick(), if self.shared => {
+                    self.on_command(Command::ReportsChanged).await;
+                    self.on_command(Command::Reload).await;
+                }
                 _ = tick.tick() => self.on_tick(Utc::now()).await,
             }
         }
         while let Some(r) = results.recv().await {
-            self.on_result(r, &writer).await;
+            self.on_result(r, writer.as_ref()).await;
         }
     }
 
-    async fn on_result(&mut self, mut result: ProbeResult, writer: &mpsc::Sender<ProbeResult>) {
+    async fn on_command(&mut self, command: Command) {
+        match command {
+            Command::Reload => {
+                if let Err(e) = self.reload().await {
+                    tracing::error!(error = %e, "could not reload incidents and windows");
+                }
+                self.publish();
+            }
+            Command::ReportsChanged => self.reports_due = true,
+        }
+    }
+
+    async fn on_result(
+        &mut self,
+        mut result: ProbeResult,
+        writer: Option<&mpsc::Sender<ProbeResult>>,
+    ) {
         let transitions = self.tracker.apply(&mut result);
         self.live.record_check(&result);
         let recorded = !transitions.is_empty();
@@ -223,8 +251,10 @@ impl Engine {
         if self.tracker.take_changed() || recorded {
             self.publish();
         }
-        if writer.send(result).await.is_err() {
-            tracing::error!("the writer stopped; probe results are no longer stored");
+        if let Some(writer) = writer {
+            if writer.send(result).await.is_err() {
+                tracing::error!("the writer stopped; probe results are no longer stored");
+            }
         }
     }
 

@@ -10,7 +10,8 @@ use tokio::sync::watch;
 
 use crate::domain::{Channel, Confidence, ProbeResult, Status};
 
-#[derive(Debug, Clone, Default)]
+/// Serialisable so that the instance running the engine can share it with the others.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Set while the control sites fail too: statuses are unknown then.
     pub network_cut_since: Option<DateTime<Utc>>,
@@ -24,7 +25,7 @@ impl Snapshot {
 }
 
 /// One channel as pages show it: every signal fused into one status.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ChannelNow {
     pub channel: Channel,
     pub status: Status,
@@ -38,7 +39,7 @@ pub struct ChannelNow {
     pub surge: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct BankNow {
     pub slug: String,
     pub status: Status,

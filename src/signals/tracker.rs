@@ -220,6 +220,10 @@ impl Tracker {
                 }
             }
             ProbeTarget::Bank { bank, channel } => {
+                // Already put down to the network of the instance that ran it.
+                if !result.counted {
+                    return out;
+                }
                 if result.outcome.is_down() && (self.network_cut() || self.controls_pending()) {
                     result.counted = false;
                     return out;

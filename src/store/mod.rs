@@ -447,6 +447,63 @@ pub trait Store: Send + Sync + 'static {
     async fn retitle(&self, incident_id: i64, title: &Names, at: DateTime<Utc>) -> StoreResult<()>;
 
     async fn audit(&self, entry: &AuditEntry) -> StoreResult<()>;
+
+    /// True when several instances may run on this database (PostgreSQL): they then claim
+    /// probes, one of them runs the engine, and the others follow its snapshot.
+    fn shared(&self) -> bool;
+
+    /// Makes these probes claimable with their intervals, first due at the given times;
+    /// probes already known keep their schedule, and probes left out are forgotten.
+    async fn register_probes(&self, probes: &[ScheduledProbe]) -> StoreResult<()>;
+
+    /// Claims up to `limit` probes due at `now` for `holder`; each is due again one interval
+    /// after it was due. No probe is claimed twice for one turn, whatever runs concurrently.
+    async fn claim_due(
+        &self,
+        holder: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<String>>;
+
+    /// Takes the lease `name` for `holder` until `until`, or renews it; false while another
+    /// holder's lease has not expired at `now`.
+    async fn hold_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// Gives the lease up, so another instance takes it at once.
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()>;
+
+    /// The highest stored result id, 0 without any.
+    async fn last_result_id(&self) -> StoreResult<i64>;
+
+    /// Up to `limit` results stored after id `after`, oldest first.
+    async fn results_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredResult>>;
+
+    /// Stores `value` under `key` with a new version.
+    async fn put_shared(&self, key: &str, value: &str) -> StoreResult<()>;
+
+    /// The value under `key` when its version is not `seen`, with its version.
+    async fn shared_since(&self, key: &str, seen: i64) -> StoreResult<Option<(i64, String)>>;
+}
+
+/// A probe as the shared schedule knows it.
+#[derive(Debug, Clone)]
+pub struct ScheduledProbe {
+    pub id: String,
+    pub interval: std::time::Duration,
+    pub first_at: DateTime<Utc>,
+}
+
+/// A stored probe result with its id, in the order results were stored.
+#[derive(Debug, Clone)]
+pub struct StoredResult {
+    pub id: i64,
+    pub result: ProbeResult,
 }
 
 pub type DynStore = Arc<dyn Store>;

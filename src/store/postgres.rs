@@ -12,6 +12,11 @@ use super::StoreResult;
 type Db = sqlx::Postgres;
 type DbRow = sqlx::postgres::PgRow;
 
+/// Whether several instances may share the database.
+const SHARED: bool = true;
+/// How a claim skips the probes another instance is claiming at the same moment.
+const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
+
 const CHANNEL_LIST: &str = "string_agg(s.channel, ',')";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -51,6 +56,7 @@ impl PgStore {
         let q = match lock {
             Lock::Results => sqlx::query("SELECT pg_advisory_xact_lock($1, 1)").bind(LOCK_CLASS),
             Lock::Incidents => sqlx::query("SELECT pg_advisory_xact_lock($1, 2)").bind(LOCK_CLASS),
+            Lock::Schedule => sqlx::query("SELECT pg_advisory_xact_lock($1, 3)").bind(LOCK_CLASS),
             Lock::Reporter(reporter) => {
                 sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
                     .bind(LOCK_CLASS + 1)

@@ -8,21 +8,22 @@
 macro_rules! sql_store {
     ($store:ident) => {
         mod queries {
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 use sqlx::{QueryBuilder, Row};
 
-use super::{$store, Db, DbRow, CHANNEL_LIST};
+use super::{$store, Db, DbRow, CHANNEL_LIST, SHARED, SKIP_LOCKED};
 use $crate::domain::{IncidentKind, IncidentState, Names, ProbeResult, ProbeTarget, Source};
-use $crate::store::sql::{tally, Lock, HOUR_MS, INSERT_CHUNK};
+use $crate::store::sql::{stored_result, tally, Lock, StoredColumns, HOUR_MS, INSERT_CHUNK};
 use $crate::store::{
     from_ms, to_ms, AuditEntry, Counts, DailyRollup, FailedCheck, FeedEntry, FeedFilter,
     HourlyRollup, IncidentFilter, IncidentRow, MonitoredSpan, NewIncident, NewReport, NewUpdate,
     NewWindow, Opened, OutageSpan, ProbeEvidence, ReportBucket, ReportCount, ReportOutcome,
-    ReportRow, SourceSeen, Store, StoreError, StoreResult, UpdateRow, WindowFilter, WindowRow,
+    ReportRow, ScheduledProbe, SourceSeen, Store, StoreError, StoreResult, StoredResult, UpdateRow,
+    WindowFilter, WindowRow,
 };
 
 async fn load_scopes_and_sources(pool: &sqlx::Pool<Db>, rows: &mut [IncidentRow]) -> StoreResult<()> {
@@ -957,6 +958,150 @@ impl Store for $store {
         .await?;
         Ok(())
     }
+
+    fn shared(&self) -> bool {
+        SHARED
+    }
+
+    async fn register_probes(&self, probes: &[ScheduledProbe]) -> StoreResult<()> {
+        let mut tx = self.begin_write(Lock::Schedule).await?;
+        let known: Vec<String> = sqlx::query_scalar("SELECT probe_id FROM probe_schedule")
+            .fetch_all(&mut *tx)
+            .await?;
+        let wanted: HashSet<&str> = probes.iter().map(|p| p.id.as_str()).collect();
+        for gone in known.iter().filter(|k| !wanted.contains(k.as_str())) {
+            sqlx::query("DELETE FROM probe_schedule WHERE probe_id = $1")
+                .bind(gone)
+                .execute(&mut *tx)
+                .await?;
+        }
+        for chunk in probes.chunks(INSERT_CHUNK) {
+            let mut q: QueryBuilder<Db> = QueryBuilder::new(
+                "INSERT INTO probe_schedule (probe_id, interval_ms, next_at) ",
+            );
+            q.push_values(chunk, |mut b, p| {
+                b.push_bind(&p.id)
+                    .push_bind(i64::try_from(p.interval.as_millis()).unwrap_or(i64::MAX))
+                    .push_bind(to_ms(p.first_at));
+            });
+            q.push(" ON CONFLICT (probe_id) DO UPDATE SET interval_ms = excluded.interval_ms");
+            q.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn claim_due(
+        &self,
+        holder: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<String>> {
+        // The next turn keeps the probe's rhythm, unless it fell a whole interval behind
+        // (every instance was down): then it starts again from now.
+        let sql = format!(
+            "UPDATE probe_schedule SET holder = $1, next_at = CASE WHEN next_at + interval_ms > $2 \
+             THEN next_at + interval_ms ELSE $2 + interval_ms END \
+             WHERE probe_id IN (SELECT probe_id FROM probe_schedule WHERE next_at <= $2 \
+             ORDER BY next_at LIMIT $3{SKIP_LOCKED}) RETURNING probe_id"
+        );
+        Ok(sqlx::query_scalar(&sql)
+            .bind(holder)
+            .bind(to_ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    async fn hold_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let held: Option<String> = sqlx::query_scalar(
+            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at \
+             WHERE leases.holder = excluded.holder OR leases.expires_at < $4 RETURNING holder",
+        )
+        .bind(name)
+        .bind(holder)
+        .bind(to_ms(until))
+        .bind(to_ms(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(held.is_some())
+    }
+
+    async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+            .bind(name)
+            .bind(holder)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn last_result_id(&self) -> StoreResult<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM probe_results")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id.unwrap_or(0))
+    }
+
+    async fn results_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredResult>> {
+        // Results are inserted under one lock, so ids grow in the order they were committed
+        // and a reader that saw id N has seen every result before it.
+        let rows = sqlx::query(
+            "SELECT id, probe_id, bank, channel, at, latency_ms, http_status, outcome, error_class, \
+             detail, counted FROM probe_results WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredResult {
+                    id: r.try_get(0)?,
+                    result: stored_result(StoredColumns {
+                        probe_id: r.try_get(1)?,
+                        bank: r.try_get(2)?,
+                        channel: r.try_get(3)?,
+                        at: r.try_get(4)?,
+                        latency_ms: r.try_get(5)?,
+                        http_status: r.try_get(6)?,
+                        outcome: r.try_get(7)?,
+                        error_class: r.try_get(8)?,
+                        detail: r.try_get(9)?,
+                        counted: r.try_get(10)?,
+                    })?,
+                })
+            })
+            .collect()
+    }
+
+    async fn put_shared(&self, key: &str, value: &str) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO shared_state (key, version, value) VALUES ($1, 1, $2) \
+             ON CONFLICT (key) DO UPDATE SET version = shared_state.version + 1, value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn shared_since(&self, key: &str, seen: i64) -> StoreResult<Option<(i64, String)>> {
+        let row = sqlx::query("SELECT version, value FROM shared_state WHERE key = $1 AND version <> $2")
+            .bind(key)
+            .bind(seen)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
 }
 
 async fn insert_update(
@@ -995,8 +1140,8 @@ async fn insert_update(
 
 pub(crate) use sql_store;
 
-use crate::domain::ProbeResult;
-use crate::store::Counts;
+use crate::domain::{ErrorClass, Outcome, ProbeResult, ProbeTarget};
+use crate::store::{from_ms, Counts, StoreError, StoreResult};
 
 /// Rows per multi-row INSERT, well under either backend's bound-parameter limit.
 pub(crate) const INSERT_CHUNK: usize = 200;
@@ -1011,6 +1156,57 @@ pub(crate) enum Lock<'a> {
     Incidents,
     /// One reporter's reports: the hourly allowance holds across instances.
     Reporter(&'a str),
+    /// The shared probe schedule, when an instance registers its probes.
+    Schedule,
+}
+
+/// The columns of one `probe_results` row.
+pub(crate) struct StoredColumns {
+    pub probe_id: String,
+    pub bank: Option<String>,
+    pub channel: Option<String>,
+    pub at: i64,
+    pub latency_ms: i64,
+    pub http_status: Option<i64>,
+    pub outcome: String,
+    pub error_class: Option<String>,
+    pub detail: Option<String>,
+    pub counted: i64,
+}
+
+/// A stored row back into the result the probe made.
+pub(crate) fn stored_result(c: StoredColumns) -> StoreResult<ProbeResult> {
+    let target = match (c.bank, c.channel) {
+        (Some(bank), Some(channel)) => ProbeTarget::Bank {
+            bank,
+            channel: channel
+                .parse()
+                .map_err(|_| StoreError::Malformed(format!("result channel `{channel}`")))?,
+        },
+        _ => ProbeTarget::Control,
+    };
+    let outcome = match c.outcome.as_str() {
+        "up" => Outcome::Up,
+        "degraded" => Outcome::Degraded,
+        "down" => Outcome::Down {
+            class: c
+                .error_class
+                .as_deref()
+                .and_then(ErrorClass::parse)
+                .unwrap_or(ErrorClass::Status),
+            detail: c.detail.unwrap_or_default(),
+        },
+        other => return Err(StoreError::Malformed(format!("result outcome `{other}`"))),
+    };
+    Ok(ProbeResult {
+        probe_id: c.probe_id,
+        target,
+        at: from_ms(c.at),
+        latency_ms: u32::try_from(c.latency_ms).unwrap_or(u32::MAX),
+        http_status: c.http_status.and_then(|s| u16::try_from(s).ok()),
+        outcome,
+        counted: c.counted != 0,
+    })
 }
 
 /// Adds one result to a roll-up bucket.

@@ -12,6 +12,11 @@ use super::StoreResult;
 type Db = sqlx::Sqlite;
 type DbRow = sqlx::sqlite::SqliteRow;
 
+/// Whether several instances may share the database.
+const SHARED: bool = false;
+/// How a claim skips the probes another instance is claiming at the same moment.
+const SKIP_LOCKED: &str = "";
+
 const CHANNEL_LIST: &str = "GROUP_CONCAT(s.channel, ',')";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");

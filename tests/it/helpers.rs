@@ -46,6 +46,7 @@ impl FakeBank {
         let app = Router::new()
             .route("/up", get(|| async { "<html>welcome to the bank</html>" }))
             .route("/counted", get(|| async { "ok" }))
+            .route("/probe/{n}", get(|| async { "ok" }))
             .route(
                 "/down",
                 get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "boom") }),
@@ -195,6 +196,15 @@ impl TestDb {
         }
     }
 
+    /// Another handle on a database some other [`TestDb`] owns and drops.
+    pub fn borrowed(url: &str) -> TestDb {
+        TestDb {
+            url: url.to_owned(),
+            postgres: None,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     /// A database name no other test of any run uses; the service creates it on connect.
     pub fn postgres() -> TestDb {
         static NEXT: AtomicU64 = AtomicU64::new(0);
@@ -261,7 +271,15 @@ impl TestApp {
     }
 
     pub async fn spawn_with(config_text: &str, admin: Option<&'static str>) -> TestApp {
-        let db = TestDb::new();
+        Self::start_on(config_text, admin, TestDb::new()).await
+    }
+
+    /// The app on the given database, which it drops at the end.
+    pub async fn spawn_on(config_text: &str, db: TestDb) -> TestApp {
+        Self::start_on(config_text, Some(ADMIN), db).await
+    }
+
+    async fn start_on(config_text: &str, admin: Option<&'static str>, db: TestDb) -> TestApp {
         let mut app = TestApp {
             addr: "127.0.0.1:0".parse().unwrap(),
             client: reqwest::Client::builder()
@@ -294,6 +312,22 @@ impl TestApp {
             self.shutdown.clone(),
             admin,
         )));
+    }
+
+    /// A second instance of the service on this app's database, with its own config text.
+    pub async fn spawn_beside(&self, config_text: &str) -> TestApp {
+        let mut app = TestApp {
+            addr: "127.0.0.1:0".parse().unwrap(),
+            client: self.client.clone(),
+            db_url: self.db_url.clone(),
+            config_text: config_text.to_owned(),
+            admin: self.admin,
+            shutdown: CancellationToken::new(),
+            task: None,
+            _db: TestDb::borrowed(&self.db_url),
+        };
+        app.start().await;
+        app
     }
 
     /// Stops the app (flushing its writer) and starts it again on the same database.

@@ -8,6 +8,7 @@
 
 mod browser;
 mod cli;
+mod cluster;
 mod controls;
 mod feeds;
 mod helpers;

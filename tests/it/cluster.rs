@@ -1,0 +1,241 @@
+//! Several instances on one PostgreSQL database: probes run once per interval across them,
+//! a killed instance's probes are taken over, and incidents, pages and report limits are
+//! the same whichever instance is asked. These tests always run on PostgreSQL.
+
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tokio::time::Instant;
+
+use crate::helpers::{bank_config, channel_status, eventually, probe, FakeBank, TestApp, TestDb};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bankstatus");
+const PROBES: usize = 50;
+
+/// `bankstatus serve` as its own process, on a free port.
+fn serve(config: &std::path::Path, database: &str) -> (Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(BIN)
+        .arg("serve")
+        .arg("--config")
+        .arg(config)
+        .arg("--database")
+        .arg(database)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+async fn wait_healthy(base: &str) {
+    let client = reqwest::Client::new();
+    eventually(Duration::from_secs(30), "the instance to serve", || async {
+        let r = client.get(format!("{base}/healthz")).send().await.ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await;
+}
+
+/// Checks of each probe in `[from, to)`.
+fn hits_between(fake: &FakeBank, from: Instant, to: Instant) -> Vec<usize> {
+    (0..PROBES)
+        .map(|n| {
+            fake.hits(&format!("/probe/{n}"))
+                .iter()
+                .filter(|t| **t >= from && **t < to)
+                .count()
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_share_the_probes_and_survive_a_sigkill() {
+    let fake = FakeBank::start().await;
+    let probes: Vec<String> = (0..PROBES)
+        .map(|n| {
+            probe(
+                "web",
+                &fake.url(&format!("/probe/{n}")),
+                "  interval = \"1s\"\n  timeout = \"1s\"\n",
+            )
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("banks.toml");
+    std::fs::write(&config, bank_config("acme", &probes, &[])).unwrap();
+    let db = TestDb::postgres();
+    // The first creates and migrates the database; the second joins it.
+    let (mut first, first_base) = serve(&config, &db.url);
+    wait_healthy(&first_base).await;
+    let (mut second, second_base) = serve(&config, &db.url);
+    wait_healthy(&second_base).await;
+
+    // Past the start-up spread, 20 s of checks.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let from = Instant::now();
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let counts = hits_between(&fake, from, Instant::now());
+    let total: usize = counts.iter().sum();
+    assert!(
+        (PROBES * 18..=PROBES * 22).contains(&total),
+        "{total} checks of {PROBES} probes at 1 s in 20 s: {counts:?}"
+    );
+    for (n, c) in counts.iter().enumerate() {
+        assert!((17..=23).contains(c), "probe {n} ran {c} times in 20 s");
+    }
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let holders: i64 = sqlx::query_scalar("SELECT COUNT(DISTINCT holder) FROM probe_schedule")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(holders, 2, "both instances run probes");
+
+    // SIGKILL: no goodbye, the lease and claims simply stop being renewed.
+    first.kill().unwrap();
+    first.wait().unwrap();
+    let killed = Instant::now();
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    for n in 0..PROBES {
+        let first_after = fake
+            .hits(&format!("/probe/{n}"))
+            .into_iter()
+            .find(|t| *t > killed)
+            .unwrap_or_else(|| panic!("probe {n} never ran after the kill"));
+        assert!(
+            first_after - killed <= Duration::from_millis(2200),
+            "probe {n} ran again only {:?} after the kill",
+            first_after - killed
+        );
+    }
+    let counts = hits_between(&fake, killed + Duration::from_secs(3), Instant::now());
+    for (n, c) in counts.iter().enumerate() {
+        assert!((6..=8).contains(c), "probe {n} ran {c} times in 7 s alone");
+    }
+    // The survivor took the engine over too: it serves the status of the bank.
+    let status: serde_json::Value = serde_json::from_str(
+        &reqwest::get(format!("{second_base}/api/v1/status"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(status["banks"][0]["channels"][0]["status"], "operational");
+    second.kill().unwrap();
+    second.wait().unwrap();
+    pool.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_outage_seen_by_two_instances_is_one_incident() {
+    let fake = FakeBank::start().await;
+    let probes = [
+        probe(
+            "web",
+            &fake.url("/toggle"),
+            "  interval = \"200ms\"\n  timeout = \"1s\"\n  failures_before_outage = 3\n  successes_before_recovery = 2\n",
+        ),
+        probe(
+            "web",
+            &fake.url("/toggle"),
+            "  interval = \"200ms\"\n  timeout = \"1s\"\n  failures_before_outage = 3\n  successes_before_recovery = 2\n",
+        ),
+    ];
+    let config = bank_config("acme", &probes, &[]);
+    let db = TestDb::postgres();
+    let one = TestApp::spawn_on(&config, db).await;
+    let two = one.spawn_beside(&config).await;
+    for app in [&one, &two] {
+        eventually(Duration::from_secs(10), "a first check", || async {
+            (channel_status(app, "acme", "web").await["status"] == "operational").then_some(())
+        })
+        .await;
+    }
+
+    fake.state.failing.store(true, Ordering::SeqCst);
+    let id = eventually(Duration::from_secs(10), "an outage", || async {
+        channel_status(&one, "acme", "web").await["incident_id"].as_i64()
+    })
+    .await;
+    // The other instance shows the same incident within a few seconds.
+    eventually(
+        Duration::from_secs(5),
+        "the same outage on both",
+        || async {
+            (channel_status(&two, "acme", "web").await["incident_id"].as_i64() == Some(id))
+                .then_some(())
+        },
+    )
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(one.count("SELECT COUNT(*) FROM incidents").await, 1);
+    let (_, html) = two.text(&format!("/incidents/{id}")).await;
+    assert!(html.contains("Bank acme"), "{html}");
+
+    fake.state.failing.store(false, Ordering::SeqCst);
+    for app in [&one, &two] {
+        eventually(Duration::from_secs(10), "the recovery on both", || async {
+            (channel_status(app, "acme", "web").await["status"] == "operational").then_some(())
+        })
+        .await;
+    }
+    assert_eq!(one.count("SELECT COUNT(*) FROM incidents").await, 1);
+    let resolved = two.json(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(resolved["state"], "resolved");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_are_counted_across_instances() {
+    let config = bank_config("acme", &[], &[]);
+    let db = TestDb::postgres();
+    let one = TestApp::spawn_on(&config, db).await;
+    let two = one.spawn_beside(&config).await;
+
+    // One address, its requests spread over both instances: one allowance of 20 an hour.
+    let mut accepted = 0;
+    for i in 0..26 {
+        let app = if i % 2 == 0 { &one } else { &two };
+        let (status, _) = app.report("acme", "atm", "198.51.100.7").await;
+        match status {
+            StatusCode::ACCEPTED => accepted += 1,
+            StatusCode::TOO_MANY_REQUESTS => {}
+            other => panic!("report {i}: {other}"),
+        }
+    }
+    assert_eq!(accepted, 20);
+
+    // Three people, two on one instance and one on the other: together they reach the
+    // floor of 3, and one incident opens.
+    for (app, ip) in [
+        (&one, "192.0.2.1"),
+        (&two, "192.0.2.2"),
+        (&one, "192.0.2.3"),
+    ] {
+        let (status, _) = app.report("acme", "cards", ip).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+    let id = eventually(Duration::from_secs(10), "a surge", || async {
+        channel_status(&two, "acme", "cards").await["incident_id"].as_i64()
+    })
+    .await;
+    eventually(Duration::from_secs(5), "the surge on both", || async {
+        (channel_status(&one, "acme", "cards").await["incident_id"].as_i64() == Some(id))
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        one.count("SELECT COUNT(*) FROM incidents WHERE kind = 'outage'")
+            .await,
+        1
+    );
+}
