@@ -39,6 +39,10 @@ pub struct AppState {
     pub reporter_key: Arc<Vec<u8>>,
     /// `BANKSTATUS_ADMIN_TOKEN`; without it the operator API answers 403.
     pub admin_token: Option<web::auth::AdminToken>,
+    /// `BANKSTATUS_AGENT_TOKEN`; without it the agents' API answers 403.
+    pub agent_token: Option<web::auth::AdminToken>,
+    /// Where agents' results join the service's own; weak, as `write_queue`.
+    pub results: mpsc::WeakSender<crate::domain::ProbeResult>,
     /// Weak, so the writer still ends when the engine drops its sender.
     pub write_queue: mpsc::WeakSender<crate::domain::ProbeResult>,
 }
@@ -70,17 +74,29 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let admin_token = web::auth::AdminToken::from_env();
-    run_with(config, store, listener, shutdown, admin_token).await
+    let tokens = Tokens {
+        admin: web::auth::AdminToken::from_env(),
+        agent: web::auth::AdminToken::from_var(web::auth::AGENT_ENV),
+    };
+    run_with(config, store, listener, shutdown, tokens).await
 }
 
-/// [`run`] with the operator token given rather than read from the environment.
+/// The bearer tokens the service accepts; without one, its API answers 403.
+#[derive(Debug, Clone, Default)]
+pub struct Tokens {
+    /// The operator API's.
+    pub admin: Option<web::auth::AdminToken>,
+    /// The agents'.
+    pub agent: Option<web::auth::AdminToken>,
+}
+
+/// [`run`] with the tokens given rather than read from the environment.
 pub async fn run_with(
     config: Config,
     store: DynStore,
     listener: TcpListener,
     shutdown: CancellationToken,
-    admin_token: Option<web::auth::AdminToken>,
+    tokens: Tokens,
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
     sync_config(&store, &config.maintenance, chrono::Utc::now())
@@ -105,7 +121,9 @@ pub async fn run_with(
         write_queue: write_tx.downgrade(),
         engine: command_tx,
         reporter_key: Arc::new(reporter_key),
-        admin_token,
+        admin_token: tokens.admin,
+        agent_token: tokens.agent,
+        results: result_tx.downgrade(),
     };
     let probes = ProbeRuntime {
         client: build_client().context("building the HTTP client")?,

@@ -1,4 +1,4 @@
-//! The command line: `serve` (the default), `demo`, `check-config`, `migrate`.
+//! The command line: `serve` (the default), `demo`, `check-config`, `migrate`, `agent`.
 //! Exit codes: 0 fine, 2 bad input (arguments, config), 1 anything else.
 
 use std::net::SocketAddr;
@@ -30,6 +30,18 @@ enum Command {
     },
     /// Check a config file: exit 0 with a summary, or 2 with `PATH:LINE:COL: message`.
     CheckConfig { path: PathBuf },
+    /// Probe from another network for a server: its probes, sent back in batches.
+    Agent {
+        /// The server's address, e.g. https://status.example.ma
+        #[arg(long, env = "BANKSTATUS_SERVER")]
+        server: String,
+        /// The server's `BANKSTATUS_AGENT_TOKEN`.
+        #[arg(long, env = "BANKSTATUS_AGENT_TOKEN", hide_env_values = true)]
+        token: String,
+        /// This vantage point's name: 1 to 32 characters among a-z, 0-9 and -.
+        #[arg(long, env = "BANKSTATUS_REGION")]
+        region: String,
+    },
     /// Create or update the database schema, then exit.
     Migrate {
         #[arg(long, env = "DATABASE_URL", default_value = "sqlite://bankstatus.db")]
@@ -90,6 +102,18 @@ pub fn main() -> ExitCode {
             Command::Serve(args) => serve(args).await,
             Command::Demo { listen } => crate::demo::run(parse_listen(&listen)?).await,
             Command::CheckConfig { path } => check_config(&path),
+            Command::Agent {
+                server,
+                token,
+                region,
+            } => {
+                agent(crate::agent::AgentArgs {
+                    server,
+                    token,
+                    region,
+                })
+                .await
+            }
             Command::Migrate { database } => {
                 store::connect(&database).await?;
                 println!("database {database} is up to date");
@@ -128,6 +152,38 @@ fn parse_listen(listen: &str) -> Result<SocketAddr, Failure> {
     })
 }
 
+async fn agent(args: crate::agent::AgentArgs) -> Result<(), Failure> {
+    if !crate::domain::region_name_ok(&args.region) {
+        return Err(Failure::BadInput(format!(
+            "bad region `{}`: use 1 to 32 characters among a-z, 0-9 and -",
+            args.region
+        )));
+    }
+    match reqwest::Url::parse(&args.server) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") => {}
+        _ => {
+            return Err(Failure::BadInput(format!(
+                "bad server address `{}`: write it as http(s)://HOST[:PORT]",
+                args.server
+            )))
+        }
+    }
+    if args.token.trim().is_empty() {
+        return Err(Failure::BadInput("the agent token is empty".to_owned()));
+    }
+    let shutdown = CancellationToken::new();
+    let mut agent = tokio::spawn(crate::agent::run(args, shutdown.clone()));
+    tokio::select! {
+        done = &mut agent => return finished(done),
+        () = signal() => {}
+    }
+    shutdown.cancel();
+    match tokio::time::timeout(Duration::from_secs(20), agent).await {
+        Ok(done) => finished(done),
+        Err(_) => Ok(()),
+    }
+}
+
 fn check_config(path: &std::path::Path) -> Result<(), Failure> {
     let config = config::load(path).map_err(|e| Failure::BadInput(e.to_string()))?;
     println!("{}: ok: {}", path.display(), config.summary());
@@ -142,13 +198,11 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Other(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, banks = config.banks.len(), database = %args.database, "serving");
-    run_until_signal(
-        config,
-        store,
-        listener,
-        crate::web::auth::AdminToken::from_env(),
-    )
-    .await
+    let tokens = crate::app::Tokens {
+        admin: crate::web::auth::AdminToken::from_env(),
+        agent: crate::web::auth::AdminToken::from_var(crate::web::auth::AGENT_ENV),
+    };
+    run_until_signal(config, store, listener, tokens).await
 }
 
 /// Runs the app until Ctrl-C or SIGTERM, then gives it 10 seconds to stop cleanly.
@@ -156,7 +210,7 @@ pub async fn run_until_signal(
     config: config::Config,
     store: store::DynStore,
     listener: tokio::net::TcpListener,
-    admin: Option<crate::web::auth::AdminToken>,
+    tokens: crate::app::Tokens,
 ) -> Result<(), Failure> {
     let shutdown = CancellationToken::new();
     let mut app = tokio::spawn(crate::app::run_with(
@@ -164,7 +218,7 @@ pub async fn run_until_signal(
         store,
         listener,
         shutdown.clone(),
-        admin,
+        tokens,
     ));
     tokio::select! {
         done = &mut app => return finished(done),

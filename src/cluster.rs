@@ -119,7 +119,8 @@ impl Member {
             rt,
         ));
         tasks.spawn(vantage(
-            Tracker::new(&self.config.banks, &self.config.controls),
+            Tracker::new(&self.config.banks, &self.config.controls)
+                .vantage(&self.config.probing.region, self.config.probing.quorum),
             results,
             writer,
         ));
@@ -332,9 +333,12 @@ async fn vantage(
     writer: mpsc::Sender<ProbeResult>,
 ) {
     while let Some(mut result) = results.recv().await {
-        // What changes is the engine's to record; here only the verdict on the result counts.
-        let _ = tracker.apply(&mut result);
-        let _ = tracker.take_changed();
+        // What changes is the engine's to record; here only the verdict on the result
+        // counts. Agents' results come judged by their own controls.
+        if result.region.is_none() {
+            let _ = tracker.apply(&mut result);
+            let _ = tracker.take_changed();
+        }
         if writer.send(result).await.is_err() {
             tracing::error!("the writer stopped; probe results are no longer stored");
             return;

@@ -70,6 +70,11 @@ pub struct ProbingConfig {
     pub max_concurrent: usize,
     /// Bodies are read up to this many bytes, then the connection is dropped.
     pub max_body_bytes: usize,
+    /// The name of the vantage point the service's own instances probe from.
+    pub region: String,
+    /// When a channel is probed from two regions or more, an automatic outage needs this
+    /// many of them (or all, when fewer answer) to see it down.
+    pub quorum: usize,
 }
 
 impl Config {
@@ -271,6 +276,8 @@ struct RawStorage {
 struct RawProbing {
     max_concurrent: Option<Spanned<i64>>,
     max_body_bytes: Option<Spanned<i64>>,
+    region: Option<Spanned<String>>,
+    quorum: Option<Spanned<i64>>,
 }
 
 struct Validator<'a> {
@@ -351,7 +358,23 @@ impl Validator<'_> {
         let probing = raw.probing.unwrap_or(RawProbing {
             max_concurrent: None,
             max_body_bytes: None,
+            region: None,
+            quorum: None,
         });
+        let region = match probing.region {
+            Some(r) if !crate::domain::region_name_ok(r.get_ref()) => {
+                self.error(
+                    r.span(),
+                    format!(
+                        "bad region `{}`: use 1 to 32 characters among a-z, 0-9 and -",
+                        r.get_ref()
+                    ),
+                );
+                String::new()
+            }
+            Some(r) => r.into_inner(),
+            None => "local".to_owned(),
+        };
         let probing = ProbingConfig {
             max_concurrent: self
                 .int_in(probing.max_concurrent, 1..=100_000, "max_concurrent")
@@ -363,6 +386,8 @@ impl Validator<'_> {
                     "max_body_bytes",
                 )
                 .unwrap_or(256 * 1024) as usize,
+            region,
+            quorum: self.int_in(probing.quorum, 1..=100, "quorum").unwrap_or(2) as usize,
         };
 
         Config {

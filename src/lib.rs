@@ -2,6 +2,7 @@
 //! failures become incidents with timelines, and pages, feeds and a JSON API show them in
 //! Arabic, French and English. SQLite is the embedded default.
 
+pub mod agent;
 pub mod app;
 pub mod cli;
 pub mod cluster;

@@ -102,7 +102,8 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
     );
     let director = tokio::spawn(director::run(addr, token.clone(), started));
     let admin = Some(crate::web::auth::AdminToken::new(token.trim()));
-    let result = crate::cli::run_until_signal(config, store, listener, admin).await;
+    let tokens = crate::app::Tokens { admin, agent: None };
+    let result = crate::cli::run_until_signal(config, store, listener, tokens).await;
     director.abort();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));

@@ -11,7 +11,7 @@ pub use bank::{Bank, Names};
 pub use channel::Channel;
 pub use incident::{IncidentKind, IncidentState, Source};
 pub use lang::Lang;
-pub use probe::{ErrorClass, Outcome, ProbeResult, ProbeSpec, ProbeTarget};
+pub use probe::{region_name_ok, ErrorClass, Outcome, ProbeResult, ProbeSpec, ProbeTarget};
 pub use status::{Confidence, Status};
 
 /// A closed set of words of the public contract, parsed from queries and bodies.

@@ -3,20 +3,30 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Channel;
 
+/// Whether `name` may name a region (a vantage point): 1 to 32 characters among a-z, 0-9
+/// and -, as bank slugs, so it reads the same in URLs, logs and the database.
+pub fn region_name_ok(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 /// Whose endpoint a probe watches: a bank's channel, or a control site that tells whether
 /// the tracker's own network works.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ProbeTarget {
     Bank { bank: String, channel: Channel },
     Control,
 }
 
-/// One configured check, with every default already applied.
-#[derive(Debug, Clone)]
+/// One configured check, with every default already applied. Serialisable: the server
+/// hands probes to its agents.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbeSpec {
     /// Stable id, e.g. `bmce/web/0`, or `control/1`; raw results are keyed by it.
     pub id: String,
@@ -57,7 +67,7 @@ impl ProbeSpec {
 }
 
 /// Why a check failed. The names appear in the API, the database and the metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     Dns,
@@ -98,7 +108,7 @@ impl ErrorClass {
 }
 
 /// The verdict of one check. A failure is data, not an error.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Outcome {
     Up,
     /// Answered correctly, but slower than `degraded_after`.
@@ -130,8 +140,8 @@ impl Outcome {
     }
 }
 
-/// One check of one probe.
-#[derive(Debug, Clone)]
+/// One check of one probe. Serialisable: agents send theirs to the server.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ProbeResult {
     pub probe_id: String,
     pub target: ProbeTarget,
@@ -142,4 +152,7 @@ pub struct ProbeResult {
     /// False when the failure was put down to the tracker's own network (controls failing
     /// too); such results are kept but do not count against the bank.
     pub counted: bool,
+    /// The agent's region that ran it; `None` for the service's own probes.
+    #[serde(default)]
+    pub region: Option<String>,
 }

@@ -12,12 +12,26 @@ const MAX_REDIRECTS: usize = 5;
 
 /// The one client every probe shares, so connections and TLS sessions are reused.
 pub fn build_client() -> reqwest::Result<reqwest::Client> {
-    reqwest::Client::builder()
-        .user_agent(concat!(
+    build_client_for(None)
+}
+
+/// The client of an agent names its region to the sites it checks, so that their operators
+/// can tell the vantage points apart.
+pub fn build_client_for(region: Option<&str>) -> reqwest::Result<reqwest::Client> {
+    let agent = match region {
+        None => concat!(
             "bankstatus/",
             env!("CARGO_PKG_VERSION"),
             " (public status page)"
-        ))
+        )
+        .to_owned(),
+        Some(r) => format!(
+            "bankstatus/{} (public status page; region {r})",
+            env!("CARGO_PKG_VERSION")
+        ),
+    };
+    reqwest::Client::builder()
+        .user_agent(agent)
         .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
         .connect_timeout(Duration::from_secs(10))
         .pool_idle_timeout(Duration::from_secs(90))
@@ -66,6 +80,7 @@ pub async fn run_check(
         http_status,
         outcome,
         counted: true,
+        region: None,
     }
 }
 

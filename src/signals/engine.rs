@@ -20,7 +20,7 @@ use crate::config::Config;
 use crate::domain::{
     Channel, Confidence, IncidentKind, IncidentState, Lang, Names, ProbeResult, Source, Status,
 };
-use crate::i18n::{channel_name, duration, local_time, message, message_with, status_name};
+use crate::i18n::{channel_name, duration, list, local_time, message, message_with, status_name};
 use crate::metrics::Metrics;
 use crate::store::{
     DynStore, IncidentFilter, NewIncident, NewUpdate, Opened, StoreResult, WindowFilter, WindowRow,
@@ -45,6 +45,17 @@ struct Held {
     reports: bool,
     /// The maintenance window this outage overran: its incident and announced end.
     overrun: Option<(i64, DateTime<Utc>)>,
+}
+
+/// What the probes say of a channel that went down.
+struct Failing {
+    /// The first failure.
+    started_at: DateTime<Utc>,
+    at: DateTime<Utc>,
+    status: Status,
+    detail: String,
+    /// The regions that see it down, when more than one judges the channel.
+    regions: Vec<String>,
 }
 
 /// Reports are counted again at least this often, and on every change.
@@ -87,7 +98,8 @@ impl Engine {
         metrics: Arc<Metrics>,
     ) -> StoreResult<Self> {
         let mut engine = Engine {
-            tracker: Tracker::new(&config.banks, &config.controls),
+            tracker: Tracker::new(&config.banks, &config.controls)
+                .vantage(&config.probing.region, config.probing.quorum),
             store,
             live,
             config,
@@ -457,8 +469,14 @@ impl Engine {
                     .tracker
                     .probe_status(&w.bank, channel)
                     .map_or(Status::MajorOutage, |p| p.status);
-                self.probe_down(&w.bank, channel, since, now, status, detail)
-                    .await?;
+                let failing = Failing {
+                    started_at: since,
+                    at: now,
+                    status,
+                    detail,
+                    regions: self.tracker.down_regions(&w.bank, channel),
+                };
+                self.probe_down(&w.bank, channel, failing).await?;
             }
         }
         Ok(())
@@ -602,11 +620,15 @@ impl Engine {
         &mut self,
         bank: &str,
         channel: Channel,
-        started_at: DateTime<Utc>,
-        at: DateTime<Utc>,
-        status: Status,
-        detail: String,
+        failing: Failing,
     ) -> StoreResult<()> {
+        let Failing {
+            started_at,
+            at,
+            status,
+            detail,
+            regions,
+        } = failing;
         if self.in_maintenance(bank, channel, at).is_some() {
             // Announced: failures inside the window open nothing.
             return Ok(());
@@ -635,7 +657,7 @@ impl Engine {
         let message = self.names(bank, |l, _| {
             let c = channel_name(channel, l);
             let s = status_name(status, l);
-            match overrun {
+            let failing = match overrun {
                 None => message_with(
                     l,
                     "probe-failing",
@@ -651,6 +673,12 @@ impl Engine {
                         ("detail", &detail),
                     ],
                 ),
+            };
+            if regions.is_empty() {
+                failing
+            } else {
+                let seen = message_with(l, "probe-seen-from", &[("regions", &list(&regions, l))]);
+                format!("{failing} {seen}")
             }
         });
         let update = NewUpdate {
@@ -800,9 +828,16 @@ impl Engine {
                 at,
                 status,
                 detail,
+                regions,
             } => {
-                self.probe_down(&bank, channel, started_at, at, status, detail)
-                    .await?;
+                let failing = Failing {
+                    started_at,
+                    at,
+                    status,
+                    detail,
+                    regions,
+                };
+                self.probe_down(&bank, channel, failing).await?;
             }
             Transition::Severity {
                 bank,
@@ -952,6 +987,7 @@ impl Engine {
         self.live.publish(Snapshot {
             network_cut_since: cut,
             banks,
+            regions: self.tracker.regions(),
         });
     }
 }

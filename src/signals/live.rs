@@ -8,6 +8,7 @@ use std::sync::{Arc, RwLock};
 use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
+use super::tracker::RegionNow;
 use crate::domain::{Channel, Confidence, ProbeResult, Status};
 
 /// Serialisable so that the instance running the engine can share it with the others.
@@ -16,6 +17,9 @@ pub struct Snapshot {
     /// Set while the control sites fail too: statuses are unknown then.
     pub network_cut_since: Option<DateTime<Utc>>,
     pub banks: Vec<BankNow>,
+    /// The vantage points, once probes run from two or more: which are cut off, since when.
+    #[serde(default)]
+    pub regions: Vec<RegionNow>,
 }
 
 impl Snapshot {

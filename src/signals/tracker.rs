@@ -1,5 +1,9 @@
 //! The rules that turn probe results into channel statuses and incident transitions.
 //! Pure: time comes from the results, so tests drive it without sleeping.
+//!
+//! Results come from vantage points (regions): the service's own instances and its agents.
+//! Each region judges a channel from its own probes, and is left out while its own controls
+//! fail. When two regions or more judge a channel, an outage needs a quorum of them.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -18,6 +22,8 @@ pub enum Transition {
         at: DateTime<Utc>,
         status: Status,
         detail: String,
+        /// The regions that see it down, when more than one region judges the channel.
+        regions: Vec<String>,
     },
     /// Still down, but now between partial and major outage the other way.
     Severity {
@@ -32,6 +38,7 @@ pub enum Transition {
         channel: Channel,
         at: DateTime<Utc>,
     },
+    /// The controls of the service's own region fail.
     NetworkCut {
         at: DateTime<Utc>,
     },
@@ -54,23 +61,97 @@ struct ProbeState {
     degraded: bool,
 }
 
+impl ProbeState {
+    fn new(spec: &Thresholds) -> Self {
+        ProbeState {
+            failures_before_outage: spec.failures_before_outage,
+            successes_before_recovery: spec.successes_before_recovery,
+            failures: 0,
+            successes: 0,
+            down: false,
+            first_failure_at: None,
+            last_detail: String::new(),
+            seen: false,
+            degraded: false,
+        }
+    }
+
+    /// As after its failure threshold: it must see the channel recover like the others.
+    fn set_down(&mut self, since: DateTime<Utc>) {
+        self.down = true;
+        self.seen = true;
+        self.failures = self.failures_before_outage;
+        self.first_failure_at = Some(since);
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Thresholds {
+    failures_before_outage: u32,
+    successes_before_recovery: u32,
+    /// The bank and channel the probe watches.
+    channel: (String, Channel),
+}
+
+/// A probe as run from one region.
+type ProbeKey = (String, String);
+
 #[derive(Debug, Default)]
 struct ChannelState {
-    /// Ids of the channel's probes, so a result touches only its own channel.
-    probes: Vec<String>,
+    /// The channel's probes in every region heard from, so a result touches only its own
+    /// channel.
+    probes: Vec<ProbeKey>,
     status: Option<Status>,
     since: Option<DateTime<Utc>>,
     /// The probes say outage (a `Down` was emitted and no `Up` yet).
     down: bool,
 }
 
-/// The state of every bank channel and control site.
+/// One vantage point.
+#[derive(Debug)]
+struct Region {
+    /// Each control's last answer from here; `None` before its first.
+    controls: HashMap<String, Option<bool>>,
+    cut_since: Option<DateTime<Utc>>,
+    last_at: DateTime<Utc>,
+}
+
+impl Region {
+    /// True while no control has answered yet: a bank failure cannot be judged then.
+    fn pending(&self) -> bool {
+        !self.controls.is_empty() && self.controls.values().all(Option::is_none)
+    }
+
+    fn cut(&self) -> bool {
+        !self.controls.is_empty() && self.controls.values().all(|v| *v == Some(false))
+    }
+}
+
+/// A region as pages show it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RegionNow {
+    pub name: String,
+    /// Set while its own controls fail: its checks are left out.
+    pub cut_since: Option<DateTime<Utc>>,
+    /// Its latest result.
+    pub last_at: DateTime<Utc>,
+}
+
+/// The state of every bank channel and vantage point.
 #[derive(Debug)]
 pub struct Tracker {
-    probes: HashMap<String, ProbeState>,
+    thresholds: HashMap<String, Thresholds>,
+    probes: HashMap<ProbeKey, ProbeState>,
     channels: BTreeMap<(String, Channel), ChannelState>,
-    controls: HashMap<String, Option<bool>>,
-    network_cut_since: Option<DateTime<Utc>>,
+    regions: BTreeMap<String, Region>,
+    control_ids: Vec<String>,
+    /// The service's own region, where results without one come from.
+    home: String,
+    quorum: usize,
+    /// A region silent this long (its agent stopped) no longer judges.
+    stale_after: chrono::Duration,
+    /// The latest result time seen from any region: the tracker's clock.
+    latest: DateTime<Utc>,
     /// Set when a status changed since the last `take_changed`.
     changed: bool,
 }
@@ -84,40 +165,112 @@ pub struct ProbeStatus {
 
 impl Tracker {
     pub fn new(banks: &[Bank], controls: &[ProbeSpec]) -> Self {
-        let mut probes = HashMap::new();
-        let mut channels = BTreeMap::new();
-        for bank in banks {
-            for p in &bank.probes {
-                if let ProbeTarget::Bank { bank, channel } = &p.target {
-                    probes.insert(
-                        p.id.clone(),
-                        ProbeState {
-                            failures_before_outage: p.failures_before_outage,
-                            successes_before_recovery: p.successes_before_recovery,
-                            failures: 0,
-                            successes: 0,
-                            down: false,
-                            first_failure_at: None,
-                            last_detail: String::new(),
-                            seen: false,
-                            degraded: false,
-                        },
-                    );
-                    channels
-                        .entry((bank.clone(), *channel))
-                        .or_insert_with(ChannelState::default)
-                        .probes
-                        .push(p.id.clone());
-                }
+        let probes: Vec<&ProbeSpec> = banks.iter().flat_map(|b| b.probes.iter()).collect();
+        Self::of_probes(&probes, controls)
+    }
+
+    /// A tracker of these bank probes, as an agent knows them.
+    pub fn of_probes(probes: &[&ProbeSpec], controls: &[ProbeSpec]) -> Self {
+        let mut thresholds = HashMap::new();
+        let mut channels: BTreeMap<(String, Channel), ChannelState> = BTreeMap::new();
+        let mut longest = std::time::Duration::ZERO;
+        for p in probes {
+            if let ProbeTarget::Bank { bank, channel } = &p.target {
+                thresholds.insert(
+                    p.id.clone(),
+                    Thresholds {
+                        failures_before_outage: p.failures_before_outage,
+                        successes_before_recovery: p.successes_before_recovery,
+                        channel: (bank.clone(), *channel),
+                    },
+                );
+                longest = longest.max(p.interval);
+                channels.entry((bank.clone(), *channel)).or_default();
             }
         }
-        Tracker {
-            probes,
+        let mut t = Tracker {
+            thresholds,
+            probes: HashMap::new(),
             channels,
-            controls: controls.iter().map(|c| (c.id.clone(), None)).collect(),
-            network_cut_since: None,
+            regions: BTreeMap::new(),
+            control_ids: controls.iter().map(|c| c.id.clone()).collect(),
+            home: "local".to_owned(),
+            quorum: 2,
+            stale_after: chrono::Duration::from_std(longest * 5)
+                .unwrap_or(chrono::Duration::MAX)
+                .max(chrono::Duration::seconds(30)),
+            latest: DateTime::<Utc>::MIN_UTC,
             changed: true,
+        };
+        t.add_home_probes();
+        t
+    }
+
+    /// Names the service's own region and sets the quorum of regions an outage needs.
+    pub fn vantage(mut self, home: &str, quorum: usize) -> Self {
+        self.home = home.to_owned();
+        self.quorum = quorum.max(1);
+        self.probes.clear();
+        self.regions.clear();
+        for ch in self.channels.values_mut() {
+            ch.probes.clear();
         }
+        self.add_home_probes();
+        self
+    }
+
+    /// The service's own probes exist from the start, so an outage can be taken back.
+    fn add_home_probes(&mut self) {
+        let home = self.home.clone();
+        self.region(&home, DateTime::<Utc>::MIN_UTC);
+        let ids: Vec<String> = self.thresholds.keys().cloned().collect();
+        for id in ids {
+            self.probe(&id, &home, None);
+        }
+    }
+
+    /// The region's state, made on its first result.
+    fn region(&mut self, name: &str, at: DateTime<Utc>) -> &mut Region {
+        let controls = &self.control_ids;
+        let region = self
+            .regions
+            .entry(name.to_owned())
+            .or_insert_with(|| Region {
+                controls: controls.iter().map(|c| (c.clone(), None)).collect(),
+                cut_since: None,
+                last_at: DateTime::<Utc>::MIN_UTC,
+            });
+        if region.last_at == DateTime::<Utc>::MIN_UTC && at > region.last_at {
+            // A region heard from for the first time: pages list it.
+            self.changed = true;
+        }
+        region.last_at = region.last_at.max(at);
+        region
+    }
+
+    /// The state of a configured probe as run from `region`, made on its first result;
+    /// `down_since` makes a new one start down.
+    fn probe(
+        &mut self,
+        id: &str,
+        region: &str,
+        down_since: Option<DateTime<Utc>>,
+    ) -> Option<&mut ProbeState> {
+        let key = (id.to_owned(), region.to_owned());
+        if !self.probes.contains_key(&key) {
+            let thresholds = self.thresholds.get(id)?;
+            let mut state = ProbeState::new(thresholds);
+            if let Some(since) = down_since {
+                state.set_down(since);
+            }
+            self.channels
+                .entry(thresholds.channel.clone())
+                .or_default()
+                .probes
+                .push(key.clone());
+            self.probes.insert(key.clone(), state);
+        }
+        self.probes.get_mut(&key)
     }
 
     /// Whether any status changed since the last call: the snapshot must be published.
@@ -128,21 +281,20 @@ impl Tracker {
     /// Takes back an outage found open at start-up: the channel counts as down until its
     /// probes recover.
     pub fn restore_down(&mut self, bank: &str, channel: Channel, since: DateTime<Utc>) {
-        let Some(ids) = self
+        let Some(keys) = self
             .channels
             .get(&(bank.to_owned(), channel))
             .map(|c| c.probes.clone())
         else {
             return;
         };
-        for id in ids {
-            if let Some(p) = self.probes.get_mut(&id) {
-                p.down = true;
-                p.seen = true;
-                p.failures = p.failures_before_outage;
-                p.first_failure_at = Some(since);
+        for key in keys {
+            if let Some(p) = self.probes.get_mut(&key) {
+                p.set_down(since);
             }
         }
+        let home = self.home.clone();
+        self.region(&home, since);
         let status = self.compute(bank, channel);
         if let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) {
             ch.down = true;
@@ -168,48 +320,82 @@ impl Tracker {
 
     /// Why the channel's probes fail, and since when, while they do.
     pub fn failure(&self, bank: &str, channel: Channel) -> Option<(DateTime<Utc>, String)> {
-        let first = self
-            .channel_probes(bank, channel)
-            .filter(|p| p.down)
-            .filter_map(|p| p.first_failure_at)
-            .min()?;
-        let detail = self
-            .channel_probes(bank, channel)
-            .find(|p| p.down)
+        let failing = || {
+            self.channel_probes(bank, channel)
+                .filter(|(region, p)| p.down && self.judges(region))
+                .map(|(_, p)| p)
+        };
+        let first = failing().filter_map(|p| p.first_failure_at).min()?;
+        let detail = failing()
+            .next()
             .map(|p| p.last_detail.clone())
             .unwrap_or_default();
         Some((first, detail))
     }
 
+    /// Set while no region can judge, because the controls of every one fail.
     pub fn network_cut_since(&self) -> Option<DateTime<Utc>> {
-        self.network_cut_since
+        self.regions
+            .values()
+            .map(|r| r.cut_since)
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()
     }
 
-    /// True while no control has answered yet: a bank failure cannot be judged then.
-    fn controls_pending(&self) -> bool {
-        !self.controls.is_empty() && self.controls.values().all(Option::is_none)
+    /// Every region heard from, once there are two or more.
+    pub fn regions(&self) -> Vec<RegionNow> {
+        let heard: Vec<RegionNow> = self
+            .regions
+            .iter()
+            .filter(|(_, r)| r.last_at > DateTime::<Utc>::MIN_UTC)
+            .map(|(name, r)| RegionNow {
+                name: name.clone(),
+                cut_since: r.cut_since,
+                last_at: r.last_at,
+            })
+            .collect();
+        if heard.len() > 1 {
+            heard
+        } else {
+            Vec::new()
+        }
     }
 
-    fn network_cut(&self) -> bool {
-        !self.controls.is_empty() && self.controls.values().all(|v| *v == Some(false))
+    /// Whether a region's checks count now: its controls answer and it is not silent.
+    fn judges(&self, region: &str) -> bool {
+        self.regions
+            .get(region)
+            .is_some_and(|r| !r.cut() && self.latest - r.last_at <= self.stale_after)
     }
 
     /// Applies one result. Marks it `counted = false` when its failure is put down to
-    /// the tracker's own network. Returns what changed that must be recorded.
+    /// the network of the region that ran it. Returns what changed that must be recorded.
     pub fn apply(&mut self, result: &mut ProbeResult) -> Vec<Transition> {
         let mut out = Vec::new();
+        let region = result.region.clone().unwrap_or_else(|| self.home.clone());
+        self.latest = self.latest.max(result.at);
+        let home = region == self.home;
         match result.target.clone() {
             ProbeTarget::Control => {
-                let was_cut = self.network_cut();
-                self.controls
-                    .insert(result.probe_id.clone(), Some(!result.outcome.is_down()));
-                let cut = self.network_cut();
+                if !self.control_ids.contains(&result.probe_id) {
+                    return out;
+                }
+                let up = !result.outcome.is_down();
+                let r = self.region(&region, result.at);
+                let was_cut = r.cut();
+                r.controls.insert(result.probe_id.clone(), Some(up));
+                let cut = r.cut();
                 if cut && !was_cut {
-                    self.network_cut_since = Some(result.at);
-                    out.push(Transition::NetworkCut { at: result.at });
+                    r.cut_since = Some(result.at);
+                    if home {
+                        out.push(Transition::NetworkCut { at: result.at });
+                    }
                 } else if !cut && was_cut {
-                    self.network_cut_since = None;
-                    out.push(Transition::NetworkRestored { at: result.at });
+                    r.cut_since = None;
+                    if home {
+                        out.push(Transition::NetworkRestored { at: result.at });
+                    }
                 }
                 if cut != was_cut {
                     self.changed = true;
@@ -224,11 +410,21 @@ impl Tracker {
                 if !result.counted {
                     return out;
                 }
-                if result.outcome.is_down() && (self.network_cut() || self.controls_pending()) {
+                let r = self.region(&region, result.at);
+                // An agent judged its own results before sending them: only a cut seen
+                // here overrides it, not controls this tracker has not heard yet.
+                if result.outcome.is_down() && (r.cut() || (home && r.pending())) {
                     result.counted = false;
                     return out;
                 }
-                let Some(p) = self.probes.get_mut(&result.probe_id) else {
+                // A region first heard while the channel is down starts down: it sees the
+                // channel recover like the others rather than outvote them at once.
+                let down_since = self
+                    .channels
+                    .get(&(bank.clone(), channel))
+                    .filter(|c| c.down)
+                    .map(|_| result.at);
+                let Some(p) = self.probe(&result.probe_id, &region, down_since) else {
                     return out;
                 };
                 p.seen = true;
@@ -264,33 +460,81 @@ impl Tracker {
         out
     }
 
-    /// The probes of one channel.
-    fn channel_probes(&self, bank: &str, channel: Channel) -> impl Iterator<Item = &ProbeState> {
+    /// The probes of one channel, in every region, with their region.
+    fn channel_probes(
+        &self,
+        bank: &str,
+        channel: Channel,
+    ) -> impl Iterator<Item = (&str, &ProbeState)> {
         self.channels
             .get(&(bank.to_owned(), channel))
             .into_iter()
             .flat_map(|c| c.probes.iter())
-            .filter_map(|id| self.probes.get(id))
+            .filter_map(|key| self.probes.get(key).map(|p| (key.1.as_str(), p)))
     }
 
-    /// The status of a channel from its probes, ignoring the network.
-    fn compute(&self, bank: &str, channel: Channel) -> Status {
-        let probes: Vec<&ProbeState> = self
-            .channel_probes(bank, channel)
-            .filter(|p| p.seen)
-            .collect();
-        let down = probes.iter().filter(|p| p.down).count();
-        if probes.is_empty() {
-            Status::Unknown
-        } else if down == probes.len() {
-            Status::MajorOutage
-        } else if down > 0 {
-            Status::PartialOutage
-        } else if probes.iter().any(|p| p.degraded) {
-            Status::Degraded
-        } else {
-            Status::Operational
+    /// What each region that judges says of a channel, leaving out those with no check.
+    fn votes(&self, bank: &str, channel: Channel) -> Vec<(&str, Status)> {
+        let mut per_region: BTreeMap<&str, (usize, usize, bool)> = BTreeMap::new();
+        for (region, p) in self.channel_probes(bank, channel) {
+            if !p.seen || !self.judges(region) {
+                continue;
+            }
+            let e = per_region.entry(region).or_default();
+            e.0 += 1;
+            e.1 += usize::from(p.down);
+            e.2 |= p.degraded;
         }
+        per_region
+            .into_iter()
+            .map(|(region, (seen, down, degraded))| {
+                let status = if down == seen {
+                    Status::MajorOutage
+                } else if down > 0 {
+                    Status::PartialOutage
+                } else if degraded {
+                    Status::Degraded
+                } else {
+                    Status::Operational
+                };
+                (region, status)
+            })
+            .collect()
+    }
+
+    /// The status of a channel from its probes: one region's own verdict, or, from two
+    /// regions or more, an outage only when a quorum of them sees one.
+    fn compute(&self, bank: &str, channel: Channel) -> Status {
+        let votes = self.votes(bank, channel);
+        match &votes[..] {
+            [] => Status::Unknown,
+            [(_, status)] => *status,
+            _ => {
+                let down = votes.iter().filter(|(_, s)| s.is_outage()).count();
+                if down >= self.quorum.min(votes.len()) {
+                    if votes.iter().all(|(_, s)| *s == Status::MajorOutage) {
+                        Status::MajorOutage
+                    } else {
+                        Status::PartialOutage
+                    }
+                } else {
+                    Status::worst(votes.iter().map(|(_, s)| *s).filter(|s| !s.is_outage()))
+                }
+            }
+        }
+    }
+
+    /// The regions that see a channel down, when more than one judges it.
+    pub fn down_regions(&self, bank: &str, channel: Channel) -> Vec<String> {
+        let votes = self.votes(bank, channel);
+        if votes.len() < 2 {
+            return Vec::new();
+        }
+        votes
+            .into_iter()
+            .filter(|(_, s)| s.is_outage())
+            .map(|(r, _)| r.to_owned())
+            .collect()
     }
 
     fn refresh(
@@ -300,12 +544,9 @@ impl Tracker {
         at: DateTime<Utc>,
         out: &mut Vec<Transition>,
     ) {
-        let status = if self.network_cut() {
-            Status::Unknown
-        } else {
-            self.compute(bank, channel)
-        };
+        let status = self.compute(bank, channel);
         let failure = self.failure(bank, channel);
+        let regions = self.down_regions(bank, channel);
         let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) else {
             return;
         };
@@ -318,7 +559,7 @@ impl Tracker {
                 _ => at,
             });
         }
-        // While the network is cut nothing opens or resolves: the tracker cannot tell.
+        // While no region can judge, nothing opens or resolves: the tracker cannot tell.
         if status == Status::Unknown {
             return;
         }
@@ -334,6 +575,7 @@ impl Tracker {
                     at,
                     status,
                     detail,
+                    regions,
                 });
             }
             (true, false) => {
@@ -443,6 +685,7 @@ mod tests {
                 Outcome::Up
             },
             counted: true,
+            region: None,
         }
     }
 
@@ -552,4 +795,73 @@ mod tests {
         }
         assert!(matches!(&last[..], [Transition::Up { .. }]), "{last:?}");
     }
+
+    fn from(region: &str, id: &str, secs: i64, down: bool) -> ProbeResult {
+        ProbeResult {
+            region: Some(region.into()),
+            ..result(id, secs, down)
+        }
+    }
+
+    #[test]
+    fn an_outage_seen_from_several_regions_needs_a_quorum() {
+        let mut t = tracker(false).vantage("rabat", 2);
+        for s in 0..3 {
+            for id in ["bmce/web/0", "bmce/web/1"] {
+                feed(&mut t, id, s, false);
+                t.apply(&mut from("casa", id, s, false));
+                t.apply(&mut from("fes", id, s, false));
+            }
+        }
+        // casa alone sees it down: one region of three is no quorum.
+        for s in 3..8 {
+            for id in ["bmce/web/0", "bmce/web/1"] {
+                assert!(t.apply(&mut from("casa", id, s, true)).is_empty());
+                feed(&mut t, id, s, false);
+            }
+        }
+        assert_eq!(
+            t.probe_status("bmce", Channel::Web).map(|c| c.status),
+            Some(Status::Operational)
+        );
+        // fes agrees: down, naming both.
+        let mut opened = Vec::new();
+        for s in 8..11 {
+            for id in ["bmce/web/0", "bmce/web/1"] {
+                t.apply(&mut from("casa", id, s, true));
+                opened.extend(t.apply(&mut from("fes", id, s, true)));
+            }
+        }
+        assert!(
+            matches!(&opened[..], [Transition::Down { status: Status::PartialOutage, regions, .. }]
+                if regions == &["casa", "fes"]),
+            "{opened:?}"
+        );
+        assert_eq!(t.regions().len(), 3);
+    }
+
+    #[test]
+    fn a_region_whose_controls_fail_is_left_out() {
+        let mut t = tracker(true).vantage("rabat", 2);
+        feed(&mut t, "control/0", 0, false);
+        t.apply(&mut from("casa", "control/0", 0, true));
+        t.apply(&mut from("fes", "control/0", 0, false));
+        let mut all = Vec::new();
+        for s in 1..6 {
+            for id in ["bmce/web/0", "bmce/web/1"] {
+                all.extend(feed(&mut t, id, s, false));
+                all.extend(t.apply(&mut from("casa", id, s, true)));
+                all.extend(t.apply(&mut from("fes", id, s, true)));
+            }
+        }
+        // casa is cut off, so fes alone disagrees with rabat: no outage.
+        assert!(
+            !all.iter().any(|t| matches!(t, Transition::Down { .. })),
+            "{all:?}"
+        );
+        let casa = t.regions().into_iter().find(|r| r.name == "casa").unwrap();
+        assert!(casa.cut_since.is_some());
+        assert!(t.network_cut_since().is_none());
+    }
+
 }

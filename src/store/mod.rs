@@ -334,7 +334,8 @@ pub trait Store: Send + Sync + 'static {
     /// Daily buckets are local days in `tz`.
     async fn insert_results(&self, batch: &[ProbeResult], tz: Tz) -> StoreResult<()>;
 
-    /// Deletes raw results older than `before`; returns how many.
+    /// Deletes raw results (and the record of agent batches) older than `before`; returns
+    /// how many results.
     async fn purge_results_before(&self, before: DateTime<Utc>) -> StoreResult<u64>;
 
     /// Opens an incident, or returns the one already open under the same `open_key`.
@@ -451,6 +452,10 @@ pub trait Store: Send + Sync + 'static {
     /// True when several instances may run on this database (PostgreSQL): they then claim
     /// probes, one of them runs the engine, and the others follow its snapshot.
     fn shared(&self) -> bool;
+
+    /// Records that the agent's batch `seq` arrived; false when it had already, so a batch
+    /// sent again after a lost answer is stored once.
+    async fn accept_batch(&self, agent: &str, seq: i64, now: DateTime<Utc>) -> StoreResult<bool>;
 
     /// Makes these probes claimable with their intervals, first due at the given times;
     /// probes already known keep their schedule, and probes left out are forgotten.

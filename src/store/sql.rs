@@ -207,7 +207,7 @@ impl Store for $store {
         let mut tx = self.begin_write(Lock::Results).await?;
         for chunk in batch.chunks(INSERT_CHUNK) {
             let mut q: QueryBuilder<Db> = QueryBuilder::new(
-                "INSERT INTO probe_results (probe_id, bank, channel, at, latency_ms, http_status, outcome, error_class, detail, counted) ",
+                "INSERT INTO probe_results (probe_id, bank, channel, at, latency_ms, http_status, outcome, error_class, detail, counted, region) ",
             );
             q.push_values(chunk, |mut b, r| {
                 let (bank, channel) = match &r.target {
@@ -229,7 +229,8 @@ impl Store for $store {
                     .push_bind(r.outcome.as_str())
                     .push_bind(r.outcome.class().map(|c| c.as_str()))
                     .push_bind(detail)
-                    .push_bind(i64::from(r.counted));
+                    .push_bind(i64::from(r.counted))
+                    .push_bind(r.region.as_deref());
             });
             q.build().execute(&mut *tx).await?;
         }
@@ -266,6 +267,11 @@ impl Store for $store {
 
     async fn purge_results_before(&self, before: DateTime<Utc>) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM probe_results WHERE at < $1")
+            .bind(to_ms(before))
+            .execute(&self.pool)
+            .await?;
+        // An agent resends a batch within minutes, never after the raw results are gone.
+        sqlx::query("DELETE FROM agent_batches WHERE at < $1")
             .bind(to_ms(before))
             .execute(&self.pool)
             .await?;
@@ -963,6 +969,18 @@ impl Store for $store {
         SHARED
     }
 
+    async fn accept_batch(&self, agent: &str, seq: i64, now: DateTime<Utc>) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO agent_batches (agent, seq, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(agent)
+        .bind(seq)
+        .bind(to_ms(now))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn register_probes(&self, probes: &[ScheduledProbe]) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Schedule).await?;
         let known: Vec<String> = sqlx::query_scalar("SELECT probe_id FROM probe_schedule")
@@ -1055,7 +1073,7 @@ impl Store for $store {
         // and a reader that saw id N has seen every result before it.
         let rows = sqlx::query(
             "SELECT id, probe_id, bank, channel, at, latency_ms, http_status, outcome, error_class, \
-             detail, counted FROM probe_results WHERE id > $1 ORDER BY id LIMIT $2",
+             detail, counted, region FROM probe_results WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(i64::from(limit))
@@ -1076,6 +1094,7 @@ impl Store for $store {
                         error_class: r.try_get(8)?,
                         detail: r.try_get(9)?,
                         counted: r.try_get(10)?,
+                        region: r.try_get(11)?,
                     })?,
                 })
             })
@@ -1172,6 +1191,7 @@ pub(crate) struct StoredColumns {
     pub error_class: Option<String>,
     pub detail: Option<String>,
     pub counted: i64,
+    pub region: Option<String>,
 }
 
 /// A stored row back into the result the probe made.
@@ -1206,6 +1226,7 @@ pub(crate) fn stored_result(c: StoredColumns) -> StoreResult<ProbeResult> {
         http_status: c.http_status.and_then(|s| u16::try_from(s).ok()),
         outcome,
         counted: c.counted != 0,
+        region: c.region,
     })
 }
 

@@ -74,6 +74,15 @@ pub struct StatusView {
     /// Set while the tracker's own network is cut: statuses are `unknown` then.
     network_cut_since: Option<String>,
     banks: Vec<BankView>,
+    /// The vantage points, once probes run from two or more.
+    regions: Vec<RegionView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RegionView {
+    name: String,
+    /// Set while the region's own controls fail: its checks are left out.
+    cut_since: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -259,6 +268,14 @@ pub async fn status(State(state): State<AppState>) -> Response {
         generated_at: rfc3339(Utc::now(), tz),
         network_cut_since: snapshot.network_cut_since.map(|t| rfc3339(t, tz)),
         banks,
+        regions: snapshot
+            .regions
+            .iter()
+            .map(|r| RegionView {
+                name: r.name.clone(),
+                cut_since: r.cut_since.map(|t| rfc3339(t, tz)),
+            })
+            .collect(),
     })
 }
 

@@ -13,6 +13,8 @@ use crate::app::AppState;
 use crate::i18n::Msg;
 
 pub const ENV: &str = "BANKSTATUS_ADMIN_TOKEN";
+/// The token agents present; without it the agents' API answers 403.
+pub const AGENT_ENV: &str = "BANKSTATUS_AGENT_TOKEN";
 
 #[derive(Clone)]
 pub struct AdminToken {
@@ -39,7 +41,12 @@ impl AdminToken {
 
     /// From `BANKSTATUS_ADMIN_TOKEN`; an empty value counts as none.
     pub fn from_env() -> Option<Self> {
-        std::env::var(ENV)
+        Self::from_var(ENV)
+    }
+
+    /// From the environment variable `name`; an empty value counts as none.
+    pub fn from_var(name: &str) -> Option<Self> {
+        std::env::var(name)
             .ok()
             .filter(|t| !t.trim().is_empty())
             .map(|t| Self::new(t.trim()))
@@ -77,18 +84,44 @@ impl FromRequestParts<AppState> for Operator {
                 Msg::new("err-operator-disabled").arg("env", ENV),
             ));
         };
-        let given = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim);
-        match given {
+        match bearer(parts) {
             Some(g) if token.matches(g) => Ok(Operator {
                 actor: token.id.clone(),
             }),
             Some(_) => Err(AppError::Unauthorized(Msg::new("err-token-wrong"))),
             None => Err(AppError::Unauthorized(Msg::new("err-token-missing"))),
+        }
+    }
+}
+
+fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+}
+
+/// An authenticated agent, by `BANKSTATUS_AGENT_TOKEN`.
+pub struct AgentAuth;
+
+impl FromRequestParts<AppState> for AgentAuth {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let Some(token) = &state.agent_token else {
+            return Err(AppError::Forbidden(
+                Msg::new("err-agents-disabled").arg("env", AGENT_ENV),
+            ));
+        };
+        match bearer(parts) {
+            Some(g) if token.matches(g) => Ok(AgentAuth),
+            Some(_) => Err(AppError::Unauthorized(Msg::new("err-agent-token-wrong"))),
+            None => Err(AppError::Unauthorized(Msg::new("err-agent-token-missing"))),
         }
     }
 }

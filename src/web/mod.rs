@@ -1,5 +1,6 @@
 //! HTTP: the router, pages, JSON API, operations endpoints and errors.
 
+mod agents;
 pub mod api;
 pub mod assets;
 pub mod auth;

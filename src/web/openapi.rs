@@ -9,7 +9,7 @@ use axum::routing::{delete, get, post, MethodRouter};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::{api, operator, reports};
+use super::{agents, api, operator, reports};
 use crate::app::AppState;
 
 /// Every API route as (method, path). The router is built from this table.
@@ -25,6 +25,8 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/reports"),
     ("delete", "/api/v1/reports/{id}"),
     ("get", "/api/v1/openapi.json"),
+    ("get", "/api/v1/agents/assignment"),
+    ("post", "/api/v1/agents/results"),
 ];
 
 /// The handler of one row of [`API_ROUTES`]; `None` for a row without one.
@@ -41,6 +43,8 @@ pub fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("post", "/api/v1/reports") => post(reports::post_report),
         ("delete", "/api/v1/reports/{id}") => delete(operator::delete_report),
         ("get", "/api/v1/openapi.json") => get(openapi_json),
+        ("get", "/api/v1/agents/assignment") => get(agents::assignment),
+        ("post", "/api/v1/agents/results") => post(agents::results),
         _ => return None,
     })
 }
@@ -71,6 +75,8 @@ impl Modify for BearerToken {
         operator::create_window,
         operator::delete_report,
         reports::post_report,
+        agents::assignment,
+        agents::results,
         openapi_json,
     ),
     modifiers(&BearerToken)

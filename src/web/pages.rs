@@ -15,7 +15,7 @@ use super::lang::{negotiate, COOKIE};
 use super::svg::{report_chart, sparkline, uptime_bars, DayBar};
 use super::views::{
     BankCard, BankPage, ChannelChip, ChannelRow, FeedLink, HomePage, IncidentCard, IncidentPage,
-    Layout, ProbeRow, ProbesView, ReportsView, StatusBadge, UpdateView, WindowCard,
+    Layout, ProbeRow, ProbesView, RegionCard, ReportsView, StatusBadge, UpdateView, WindowCard,
 };
 use crate::app::AppState;
 use crate::domain::{Lang, Status};
@@ -188,6 +188,14 @@ async fn render_home(state: &AppState, lang: Lang) -> Result<String, AppError> {
             .map(|w| WindowCard::new(w, lang, tz, &namer))
             .collect(),
         banks,
+        regions: snapshot
+            .regions
+            .iter()
+            .map(|r| RegionCard {
+                name: r.name.clone(),
+                cut_since: r.cut_since.map(|t| local_time(t, tz, lang)),
+            })
+            .collect(),
     };
     Ok(page.render()?)
 }

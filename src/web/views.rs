@@ -240,6 +240,14 @@ pub struct HomePage {
     pub maintenance_now: Vec<WindowCard>,
     pub maintenance_upcoming: Vec<WindowCard>,
     pub banks: Vec<BankCard>,
+    /// The vantage points, once probes run from two or more.
+    pub regions: Vec<RegionCard>,
+}
+
+/// One vantage point on the home page: cut off since when, or checking.
+pub struct RegionCard {
+    pub name: String,
+    pub cut_since: Option<String>,
 }
 
 #[derive(Template)]

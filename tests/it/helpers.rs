@@ -22,6 +22,8 @@ use tokio_util::sync::CancellationToken;
 
 /// The operator token the test apps accept.
 pub const ADMIN: &str = "test-admin-token";
+/// The agent token the test apps accept.
+pub const AGENT: &str = "test-agent-token";
 
 /// What the fake banks saw and how they behave now.
 #[derive(Default)]
@@ -33,6 +35,28 @@ pub struct FakeState {
     pub control_failing: AtomicBool,
     /// Bytes `/huge` has produced so far.
     pub huge_bytes: AtomicU64,
+    /// `/regional` answers 503 to agents of these regions (by their User-Agent).
+    pub failing_regions: Mutex<Vec<String>>,
+    /// `/regional-control` answers 503 to agents of these regions.
+    pub cut_regions: Mutex<Vec<String>>,
+}
+
+/// 503 when the request's User-Agent names one of `regions`.
+fn regional(regions: &Mutex<Vec<String>>, headers: &axum::http::HeaderMap) -> StatusCode {
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let failing = regions
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|r| agent.contains(&format!("region {r})")));
+    if failing {
+        StatusCode::SERVICE_UNAVAILABLE
+    } else {
+        StatusCode::OK
+    }
 }
 
 pub struct FakeBank {
@@ -80,6 +104,22 @@ impl FakeBank {
                         (StatusCode::OK, "up")
                     }
                 }),
+            )
+            .route(
+                "/regional",
+                get(
+                    |State(s): State<Arc<FakeState>>, h: axum::http::HeaderMap| async move {
+                        regional(&s.failing_regions, &h)
+                    },
+                ),
+            )
+            .route(
+                "/regional-control",
+                get(
+                    |State(s): State<Arc<FakeState>>, h: axum::http::HeaderMap| async move {
+                        regional(&s.cut_regions, &h)
+                    },
+                ),
             )
             .route(
                 "/control",
@@ -298,19 +338,26 @@ impl TestApp {
     }
 
     async fn start(&mut self) {
+        self.start_at("127.0.0.1:0").await;
+    }
+
+    async fn start_at(&mut self, addr: &str) {
         let config =
             config::parse(&self.config_text, "test.toml").unwrap_or_else(|e| panic!("{e}"));
         let store = bankstatus::store::connect(&self.db_url).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         self.addr = listener.local_addr().unwrap();
         self.shutdown = CancellationToken::new();
-        let admin = self.admin.map(bankstatus::web::auth::AdminToken::new);
+        let tokens = bankstatus::app::Tokens {
+            admin: self.admin.map(bankstatus::web::auth::AdminToken::new),
+            agent: Some(bankstatus::web::auth::AdminToken::new(AGENT)),
+        };
         self.task = Some(tokio::spawn(bankstatus::app::run_with(
             config,
             store,
             listener,
             self.shutdown.clone(),
-            admin,
+            tokens,
         )));
     }
 
@@ -328,6 +375,14 @@ impl TestApp {
         };
         app.start().await;
         app
+    }
+
+    /// Stops the app and starts it again on the same database and the same port, as a
+    /// server restarts behind its address.
+    pub async fn restart_in_place(&mut self) {
+        self.stop().await;
+        let addr = self.addr.to_string();
+        self.start_at(&addr).await;
     }
 
     /// Stops the app (flushing its writer) and starts it again on the same database.

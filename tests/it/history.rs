@@ -52,6 +52,7 @@ async fn ninety_days_of_bars_render_from_rollups() {
                     Outcome::Up
                 },
                 counted: true,
+                region: None,
             });
         }
     }

@@ -6,6 +6,7 @@
     reason = "a test fails loudly on any unexpected error"
 )]
 
+mod agents;
 mod browser;
 mod cli;
 mod cluster;

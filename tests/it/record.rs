@@ -52,6 +52,7 @@ fn hourly_checks(
                 http_status: Some(200),
                 outcome: Outcome::Up,
                 counted: true,
+                region: None,
             });
         }
         h += Duration::hours(1);
@@ -438,6 +439,7 @@ async fn incident_page_is_evidence() {
             detail: "no answer in 10 s".into(),
         },
         counted: true,
+        region: None,
     };
     store
         .insert_results(&(0..5).map(failing).collect::<Vec<_>>(), tz)

@@ -1,0 +1,163 @@
+//! The agents' API: an agent asks which probes to run and sends back what it found, in
+//! numbered batches that are stored once however often they arrive.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, Request, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use serde::Deserialize;
+
+use super::auth::AgentAuth;
+use super::error::AppError;
+use super::input;
+use crate::agent::{Assignment, Batch, BatchReceipt, MAX_BATCH};
+use crate::app::AppState;
+use crate::domain::{region_name_ok, ProbeTarget};
+use crate::i18n::Msg;
+
+/// Large enough for [`MAX_BATCH`] results with long failure details.
+const MAX_BATCH_BODY: usize = 2 * 1024 * 1024;
+/// Results stamped further ahead than this are refused: the agent's clock is wrong.
+const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(5);
+
+const NAME_RULE: &str = "1 to 32 characters among a-z, 0-9 and -";
+
+#[derive(Deserialize)]
+pub struct AssignmentQuery {
+    region: Option<String>,
+}
+
+/// `GET /api/v1/agents/assignment?region=NAME`: every bank probe and every control.
+#[utoipa::path(get, path = "/api/v1/agents/assignment", tag = "agents", security(("bearer" = [])),
+    params(("region" = String, Query, description = "The agent's region, 1 to 32 characters among a-z, 0-9 and -")),
+    responses((status = 200, description = "The probes and controls to run, as the server runs them"),
+              (status = 401, description = "Missing or wrong agent token"),
+              (status = 403, description = "No agent token configured (BANKSTATUS_AGENT_TOKEN)"),
+              (status = 422, description = "Bad region")))]
+pub async fn assignment(
+    State(state): State<AppState>,
+    _agent: AgentAuth,
+    Query(q): Query<AssignmentQuery>,
+) -> Result<Response, AppError> {
+    check_region(&state, q.region.as_deref().unwrap_or_default())?;
+    let config = &state.config;
+    Ok(Json(Assignment {
+        probes: config
+            .banks
+            .iter()
+            .flat_map(|b| b.probes.iter().cloned())
+            .collect(),
+        controls: config.controls.clone(),
+        max_concurrent: config.probing.max_concurrent,
+        max_body_bytes: config.probing.max_body_bytes,
+    })
+    .into_response())
+}
+
+/// `POST /api/v1/agents/results`: one batch. The results go where the service's own go:
+/// judged against the agent region's controls, stored, and counted by the engine.
+#[utoipa::path(post, path = "/api/v1/agents/results", tag = "agents", security(("bearer" = [])),
+    request_body(content = String, content_type = "application/json",
+        description = "{agent, region, seq, results}: a numbered batch of one agent process"),
+    responses((status = 200, description = "Stored, or a duplicate of a batch stored before"),
+              (status = 401, description = "Missing or wrong agent token"),
+              (status = 403, description = "No agent token configured (BANKSTATUS_AGENT_TOKEN)"),
+              (status = 413, description = "Body over 2 MiB"),
+              (status = 422, description = "Bad region, agent, seq, or too many results")))]
+pub async fn results(
+    State(state): State<AppState>,
+    _agent: AgentAuth,
+    req: Request,
+) -> Result<Response, AppError> {
+    let batch: Batch = input::json_up_to(req, MAX_BATCH_BODY).await?;
+    check_region(&state, &batch.region)?;
+    if !(1..=64).contains(&batch.agent.len())
+        || !batch
+            .agent
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    {
+        return Err(invalid("agent", &batch.agent));
+    }
+    if batch.seq < 1 {
+        return Err(invalid("seq", &batch.seq.to_string()));
+    }
+    if batch.results.len() > MAX_BATCH {
+        return Err(AppError::Unprocessable(
+            Msg::new("err-batch-too-large")
+                .arg("max", MAX_BATCH)
+                .arg("count", batch.results.len()),
+        ));
+    }
+    // Before the batch is marked as arrived: a batch marked but never stored would be lost.
+    let Some(sink) = state.results.upgrade() else {
+        return Err(stopping());
+    };
+    let now = Utc::now();
+    if !state
+        .store
+        .accept_batch(&batch.agent, batch.seq, now)
+        .await?
+    {
+        return Ok(Json(BatchReceipt {
+            stored: 0,
+            ignored: 0,
+            duplicate: true,
+        })
+        .into_response());
+    }
+    let probes: HashMap<&str, &ProbeTarget> = state
+        .config
+        .all_probes()
+        .map(|p| (p.id.as_str(), &p.target))
+        .collect();
+    let (mut stored, mut ignored) = (0, 0);
+    for mut r in batch.results {
+        // Only results of probes this server has, as it configured them.
+        let known = probes.get(r.probe_id.as_str()) == Some(&&r.target);
+        if !known || r.at > now + CLOCK_SLACK {
+            ignored += 1;
+            continue;
+        }
+        // `counted` is the agent's verdict from its own controls.
+        r.region = Some(batch.region.clone());
+        if sink.send(r).await.is_err() {
+            return Err(stopping());
+        }
+        stored += 1;
+    }
+    Ok(Json(BatchReceipt {
+        stored,
+        ignored,
+        duplicate: false,
+    })
+    .into_response())
+}
+
+fn check_region(state: &AppState, region: &str) -> Result<(), AppError> {
+    if !region_name_ok(region) {
+        return Err(invalid("region", region));
+    }
+    if region == state.config.probing.region {
+        return Err(AppError::Unprocessable(
+            Msg::new("err-region-own").arg("value", region),
+        ));
+    }
+    Ok(())
+}
+
+/// Only while the service stops; the agent sends the batch again to the next one.
+fn stopping() -> AppError {
+    AppError::Internal("the service is stopping".to_owned())
+}
+
+fn invalid(field: &str, value: &str) -> AppError {
+    AppError::Unprocessable(
+        Msg::new("err-invalid-value")
+            .arg("field", field)
+            .arg("value", value)
+            .arg("allowed", NAME_RULE),
+    )
+}
