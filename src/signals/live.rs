@@ -96,7 +96,12 @@ impl Live {
         self.generation.load(Ordering::Acquire)
     }
 
+    /// Keeps the service's own last check of each probe; agents' checks of the same probe
+    /// stand in the database and the incidents, not in the probe table of the bank page.
     pub fn record_check(&self, r: &ProbeResult) {
+        if r.region.is_some() {
+            return;
+        }
         let check = LastCheck {
             at: r.at,
             latency_ms: r.latency_ms,

@@ -863,5 +863,4 @@ mod tests {
         assert!(casa.cut_since.is_some());
         assert!(t.network_cut_since().is_none());
     }
-
 }

@@ -1,13 +1,14 @@
 //! The PostgreSQL backend: the same queries as SQLite, for several instances on one database.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::migrate::MigrateDatabase;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 use super::sql::{sql_store, Lock};
-use super::StoreResult;
+use super::{StoreError, StoreResult};
 
 type Db = sqlx::Postgres;
 type DbRow = sqlx::postgres::PgRow;
@@ -32,6 +33,8 @@ impl PgStore {
     /// Connects, creating the database when it does not exist yet, and migrates it. Several
     /// instances starting at once are fine: the migrator holds an advisory lock.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::UnsupportedUrl(format!("bad PostgreSQL URL `{url}`: {e}")))?;
         if !sqlx::Postgres::database_exists(url).await? {
             // Another instance may create it between the check and here.
             if let Err(e) = sqlx::Postgres::create_database(url).await {
@@ -43,7 +46,7 @@ impl PgStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
+            .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(PgStore { pool })

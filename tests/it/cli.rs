@@ -29,6 +29,50 @@ fn check_config(text: &str) -> (i32, String, String) {
 const BANK: &str = "[[banks]]\nslug = \"cdm\"\nname = { fr = \"Crédit du Maroc\" }\n";
 
 #[test]
+fn agent_arguments_are_checked() {
+    for (args, says) in [
+        (
+            [
+                "--server",
+                "http://127.0.0.1:1",
+                "--token",
+                "t",
+                "--region",
+                "Casa!",
+            ],
+            "bad region",
+        ),
+        (
+            [
+                "--server",
+                "status.example.ma",
+                "--token",
+                "t",
+                "--region",
+                "casa",
+            ],
+            "bad server address",
+        ),
+        (
+            [
+                "--server",
+                "http://127.0.0.1:1",
+                "--token",
+                " ",
+                "--region",
+                "casa",
+            ],
+            "token is empty",
+        ),
+    ] {
+        let out = Command::new(BIN).arg("agent").args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert!(stderr.contains(says), "{stderr}");
+    }
+}
+
+#[test]
 fn shipped_config_passes() {
     let out = Command::new(BIN)
         .args(["check-config", "config/banks.toml"])
@@ -58,6 +102,8 @@ fn every_config_mistake_is_placed() {
         ("[[banks]]\nslug = \"Not A Slug\"\nname = { fr = \"x\" }\n".to_owned(), "F:2:8: bad bank slug"),
         ("default_language = \"de\"\n".to_owned(), "F:1:20: unknown language `de`"),
         ("timezone = \"Mars/Olympus\"\n".to_owned(), "F:1:12: unknown time zone"),
+        ("[probing]\nregion = \"Casa Blanca\"\n".to_owned(), "F:2:10: bad region `Casa Blanca`"),
+        ("[probing]\nquorum = 0\n".to_owned(), "F:2:10: `quorum` must be between 1 and 100"),
         ("[reports]\nsurge_floor = \"ten\"\n".to_owned(), "F:2:15:"),
     ];
     for (text, expected) in cases {
