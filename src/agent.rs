@@ -129,16 +129,7 @@ impl Agent {
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                Some(mut r) = results.recv() => {
-                    // This region's controls decide whether its failures count.
-                    let _ = vantage.apply(&mut r);
-                    let _ = vantage.take_changed();
-                    r.region = Some(self.args.region.clone());
-                    current.push(r);
-                    if current.len() >= MAX_BATCH {
-                        self.seal(&mut current);
-                    }
-                }
+                Some(r) = results.recv() => self.accept(&mut vantage, r, &mut current),
                 _ = tick.tick() => {
                     self.seal(&mut current);
                     self.deliver().await;
@@ -147,8 +138,9 @@ impl Agent {
                         if let Ok(next) = self.assignment().await {
                             if next != assignment {
                                 tracing::info!(probes = next.probes.len(), "the assignment changed");
-                                probes.1.cancel();
-                                while probes.0.join_next().await.is_some() {}
+                                for r in stop(probes, &mut results).await {
+                                    self.accept(&mut vantage, r, &mut current);
+                                }
                                 probes = self.start_probes(&next, sink.clone(), &shutdown);
                                 vantage = vantage_of(&next);
                                 assignment = next;
@@ -158,10 +150,8 @@ impl Agent {
                 }
             }
         }
-        probes.1.cancel();
-        while probes.0.join_next().await.is_some() {}
-        while let Ok(r) = results.try_recv() {
-            current.push(r);
+        for r in stop(probes, &mut results).await {
+            self.accept(&mut vantage, r, &mut current);
         }
         self.seal(&mut current);
         self.retry_at = Instant::now();
@@ -248,6 +238,23 @@ impl Agent {
         (tasks, stop)
     }
 
+    /// Takes one result into the batch being filled. This region's controls decide whether
+    /// its failures count.
+    fn accept(
+        &mut self,
+        vantage: &mut Tracker,
+        mut r: ProbeResult,
+        current: &mut Vec<ProbeResult>,
+    ) {
+        let _ = vantage.apply(&mut r);
+        let _ = vantage.take_changed();
+        r.region = Some(self.args.region.clone());
+        current.push(r);
+        if current.len() >= MAX_BATCH {
+            self.seal(current);
+        }
+    }
+
     /// Closes the batch being filled, dropping the oldest when the buffer is full.
     fn seal(&mut self, current: &mut Vec<ProbeResult>) {
         if current.is_empty() {
@@ -330,6 +337,26 @@ impl Agent {
             Err(Failed::Later(format!("{status}: {body}")))
         }
     }
+}
+
+/// Stops the probes and returns the results they still hand over: a probe waiting on a
+/// full channel is served instead of waited for.
+async fn stop(
+    (mut tasks, token): (JoinSet<()>, CancellationToken),
+    results: &mut mpsc::Receiver<ProbeResult>,
+) -> Vec<ProbeResult> {
+    token.cancel();
+    let mut left = Vec::new();
+    loop {
+        tokio::select! {
+            joined = tasks.join_next() => if joined.is_none() { break },
+            Some(r) = results.recv() => left.push(r),
+        }
+    }
+    while let Ok(r) = results.try_recv() {
+        left.push(r);
+    }
+    left
 }
 
 /// The agent's own view of its network, from the controls it runs.

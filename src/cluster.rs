@@ -8,9 +8,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use rand::Rng;
-use tokio::sync::mpsc;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
@@ -29,13 +30,30 @@ use crate::store::{DynStore, ScheduledProbe, StoreResult};
 const ENGINE_LEASE: &str = "engine";
 /// An engine lease not renewed for this long is taken over by another instance.
 const LEASE_TTL: chrono::Duration = chrono::Duration::seconds(5);
-/// How often an instance renews its lease, reads new results and shares or reads the
-/// snapshot: pages on every instance agree within about this.
+/// How often an instance renews its lease and shares or reads the snapshot: pages on every
+/// instance agree within about this.
 const BEAT: Duration = Duration::from_millis(500);
+/// How often new results are read back, for the engine and the last checks.
+const TAIL_EVERY: Duration = Duration::from_millis(100);
 /// Results read back per query.
 const TAIL_BATCH: u32 = 5000;
 /// The shared value that holds the engine's snapshot.
 const SNAPSHOT_KEY: &str = "snapshot";
+/// Shared values `vantage/NAME`: whether instance NAME's own controls fail.
+const VANTAGE_PREFIX: &str = "vantage/";
+/// An instance that has not said for this long how its network is has stopped.
+const VANTAGE_FRESH: chrono::Duration = chrono::Duration::seconds(5);
+/// ...and after this long its entry is removed.
+const VANTAGE_FORGOTTEN: chrono::Duration = chrono::Duration::hours(1);
+
+/// What an instance says of its own network.
+#[derive(Debug, Serialize, Deserialize)]
+struct Vantage {
+    /// When it said so, in milliseconds since the epoch.
+    at: i64,
+    /// Set while every control fails from it.
+    cut_since: Option<DateTime<Utc>>,
+}
 
 /// What an instance shares with its parts.
 pub struct Member {
@@ -45,6 +63,9 @@ pub struct Member {
     pub metrics: Arc<Metrics>,
     /// This instance's name in the schedule and the lease: host, process and a random part.
     pub name: String,
+    /// Since when this instance's own controls all fail, as its vantage point says.
+    cut: watch::Receiver<Option<DateTime<Utc>>>,
+    cut_tx: Option<watch::Sender<Option<DateTime<Utc>>>>,
 }
 
 impl Member {
@@ -62,19 +83,22 @@ impl Member {
             std::process::id(),
             rand::thread_rng().gen::<u32>()
         );
+        let (cut_tx, cut) = watch::channel(None);
         Member {
             config,
             store,
             live,
             metrics,
             name,
+            cut,
+            cut_tx: Some(cut_tx),
         }
     }
 
     /// Registers the bank probes in the shared schedule and starts this instance's part:
     /// claimed probes, its own controls, its vantage point, and the engine lease.
     pub async fn start(
-        self,
+        mut self,
         rt: ProbeRuntime,
         results: mpsc::Receiver<ProbeResult>,
         writer: mpsc::Sender<ProbeResult>,
@@ -118,11 +142,13 @@ impl Member {
             banks,
             rt,
         ));
+        let cut = self.cut_tx.take().unwrap_or_else(|| watch::channel(None).0);
         tasks.spawn(vantage(
             Tracker::new(&self.config.banks, &self.config.controls)
                 .vantage(&self.config.probing.region, self.config.probing.quorum),
             results,
             writer,
+            cut,
         ));
         // One beat before serving, so the first page already shows the status.
         let mut beat = Beat {
@@ -134,7 +160,8 @@ impl Member {
         Ok(())
     }
 
-    /// Every [`BEAT`] until `shutdown`: see [`Member::beat`]. Commands for the engine reach
+    /// Every [`BEAT`] until `shutdown`: see [`Member::beat`]; new results every
+    /// [`TAIL_EVERY`]. Commands for the engine reach
     /// it while this instance runs it, and are dropped otherwise (the engine that runs
     /// elsewhere reads the database again every few seconds).
     async fn lead_or_follow(
@@ -146,6 +173,8 @@ impl Member {
         let mut beat = tokio::time::interval(BEAT);
         beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         beat.tick().await;
+        let mut tail = tokio::time::interval(TAIL_EVERY);
+        tail.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 () = shutdown.cancelled() => break,
@@ -154,6 +183,12 @@ impl Member {
                         // A full queue already holds a pending reload.
                         let _ = e.commands.try_send(c);
                     }
+                    continue;
+                }
+                _ = tail.tick() => {
+                    beat_state.cursor = self
+                        .tail(beat_state.cursor, beat_state.engine.as_ref())
+                        .await;
                     continue;
                 }
                 _ = beat.tick() => {}
@@ -169,8 +204,8 @@ impl Member {
         }
     }
 
-    /// Renews or takes the engine lease, feeds new results to the engine while holding it,
-    /// and shares the snapshot; without the lease, shows the shared one.
+    /// Renews or takes the engine lease and shares the snapshot; without the lease, shows
+    /// the shared one.
     async fn beat(&self, st: &mut Beat, shutdown: &CancellationToken) {
         let now = Utc::now();
         let held = match self
@@ -188,6 +223,7 @@ impl Member {
             (true, false) => {
                 st.engine = self.start_engine(shutdown).await;
                 st.shared_generation = 0;
+                st.home_cut = None;
             }
             (false, true) => {
                 if let Some(e) = st.engine.take() {
@@ -197,7 +233,13 @@ impl Member {
             }
             _ => {}
         }
-        st.cursor = self.tail(st.cursor, st.engine.as_ref()).await;
+        self.tell_vantage(now).await;
+        if let Some(e) = &st.engine {
+            let cut = self.home_cut(now).await;
+            if cut != st.home_cut && e.commands.try_send(Command::HomeCut(cut)).is_ok() {
+                st.home_cut = cut;
+            }
+        }
         if st.engine.is_some() {
             let generation = self.live.generation();
             if generation != st.shared_generation {
@@ -241,25 +283,75 @@ impl Member {
     /// last check of its probe, and the engine's input while this instance runs it.
     async fn tail(&self, mut cursor: i64, engine: Option<&Running>) -> i64 {
         loop {
-            let batch = match self.store.results_after(cursor, TAIL_BATCH).await {
+            // No more than the engine has room for, so a busy engine delays its own input,
+            // never the beat that renews the lease.
+            let room = engine.map_or(TAIL_BATCH as usize, |e| e.results.capacity());
+            let limit = TAIL_BATCH.min(room as u32);
+            if limit == 0 {
+                return cursor;
+            }
+            let batch = match self.store.results_after(cursor, limit).await {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::warn!(error = %e, "could not read new probe results");
                     return cursor;
                 }
             };
-            let full = batch.len() == TAIL_BATCH as usize;
+            let full = batch.len() == limit as usize;
             for stored in batch {
                 cursor = stored.id;
                 self.live.record_check(&stored.result);
                 if let Some(e) = engine {
-                    let _ = e.results.send(stored.result).await;
+                    let _ = e.results.try_send(stored.result);
                 }
             }
             if !full {
                 return cursor;
             }
         }
+    }
+
+    /// Says in the database how this instance's own network is.
+    async fn tell_vantage(&self, now: DateTime<Utc>) {
+        let vantage = Vantage {
+            at: now.timestamp_millis(),
+            cut_since: *self.cut.borrow(),
+        };
+        let key = format!("{VANTAGE_PREFIX}{}", self.name);
+        let Ok(json) = serde_json::to_string(&vantage) else {
+            return;
+        };
+        if let Err(e) = self.store.put_shared(&key, &json).await {
+            tracing::warn!(error = %e, "could not share this instance's network state");
+        }
+    }
+
+    /// Since when every running instance's own controls fail, or `None` while any can see.
+    async fn home_cut(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let entries = match self.store.shared_with_prefix(VANTAGE_PREFIX).await {
+            Ok(e) => e,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not read the instances' network states");
+                return None;
+            }
+        };
+        let mut cut = Vec::new();
+        for (key, json) in entries {
+            let Ok(v) = serde_json::from_str::<Vantage>(&json) else {
+                continue;
+            };
+            let age = now.timestamp_millis() - v.at;
+            if age > VANTAGE_FORGOTTEN.num_milliseconds() {
+                let _ = self.store.delete_shared(&key).await;
+            }
+            if age <= VANTAGE_FRESH.num_milliseconds() {
+                cut.push(v.cut_since);
+            }
+        }
+        cut.into_iter()
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()
     }
 
     async fn share_snapshot(&self) {
@@ -305,6 +397,8 @@ struct Beat {
     cursor: i64,
     /// The shared snapshot's version last shown.
     seen_version: i64,
+    /// What the engine was last told of the instances' networks.
+    home_cut: Option<DateTime<Utc>>,
     /// The live generation last shared.
     shared_generation: u64,
 }
@@ -331,13 +425,17 @@ async fn vantage(
     mut tracker: Tracker,
     mut results: mpsc::Receiver<ProbeResult>,
     writer: mpsc::Sender<ProbeResult>,
+    cut: watch::Sender<Option<DateTime<Utc>>>,
 ) {
     while let Some(mut result) = results.recv().await {
         // What changes is the engine's to record; here only the verdict on the result
-        // counts. Agents' results come judged by their own controls.
+        // counts, and whether this instance can see at all. Agents' results come judged
+        // by their own controls.
         if result.region.is_none() {
             let _ = tracker.apply(&mut result);
             let _ = tracker.take_changed();
+            let since = tracker.network_cut_since();
+            cut.send_if_modified(|c| std::mem::replace(c, since) != since);
         }
         if writer.send(result).await.is_err() {
             tracing::error!("the writer stopped; probe results are no longer stored");

@@ -112,9 +112,10 @@ async fn check_once(spec: &ProbeSpec, rt: &ProbeRuntime, scheduled: Instant) -> 
     rt.sink.send(result).await.is_ok()
 }
 
-/// How often an instance asks the shared schedule for due probes: the most a probe runs
-/// late, on top of its interval.
+/// How often an instance asks the shared schedule for the probes due soon...
 const CLAIM_EVERY: Duration = Duration::from_millis(100);
+/// ...up to this far ahead, so that each runs at its time, not at the next claim.
+const CLAIM_AHEAD: Duration = Duration::from_millis(250);
 
 /// Runs the probes of `specs` that the shared schedule gives this instance (`holder`), each
 /// when it is due, until `rt.shutdown`; other instances on the database run the rest.
@@ -124,13 +125,14 @@ pub async fn run_claimed(
     specs: HashMap<String, ProbeSpec>,
     rt: ProbeRuntime,
 ) {
-    let mut tick = tokio::time::interval(CLAIM_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut checks = JoinSet::new();
     loop {
+        // Jittered, so that which instance claims a probe first changes from turn to turn
+        // rather than the same one always winning.
+        let pause = CLAIM_EVERY.mul_f64(rand::thread_rng().gen_range(0.5..1.5));
         tokio::select! {
             () = rt.shutdown.cancelled() => break,
-            _ = tick.tick() => {}
+            () = tokio::time::sleep(pause) => {}
         }
         while checks.try_join_next().is_some() {}
         // Only what this instance can start now: the rest stays due for the others.
@@ -138,19 +140,26 @@ pub async fn run_claimed(
         if room == 0 {
             continue;
         }
-        let claimed = match store.claim_due(&holder, Utc::now(), room as u32).await {
-            Ok(ids) => ids,
+        let now = Utc::now();
+        let horizon = now + chrono::Duration::from_std(CLAIM_AHEAD).unwrap_or_default();
+        let claimed = match store.claim_due(&holder, now, horizon, room as u32).await {
+            Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!(error = %e, "could not claim due probes");
                 continue;
             }
         };
-        let now = Instant::now();
-        for id in claimed {
+        let started = Instant::now();
+        for (id, due) in claimed {
             if let Some(spec) = specs.get(&id) {
                 let (spec, rt) = (spec.clone(), rt.clone());
+                let at = started + (due - now).to_std().unwrap_or_default();
                 checks.spawn(async move {
-                    check_once(&spec, &rt, now).await;
+                    tokio::select! {
+                        () = rt.shutdown.cancelled() => return,
+                        () = tokio::time::sleep_until(at) => {}
+                    }
+                    check_once(&spec, &rt, at).await;
                 });
             }
         }

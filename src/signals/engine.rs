@@ -33,6 +33,8 @@ pub enum Command {
     Reload,
     /// A report was accepted or deleted: count again.
     ReportsChanged,
+    /// With several instances: since when every instance's own controls fail, or `None`.
+    HomeCut(Option<DateTime<Utc>>),
 }
 
 type Key = (String, Channel);
@@ -187,6 +189,7 @@ impl Engine {
     /// For a database other instances share: reads what they changed every few seconds.
     pub fn shared(mut self) -> Self {
         self.shared = true;
+        self.tracker = self.tracker.judged_at_source();
         self
     }
 
@@ -234,6 +237,16 @@ impl Engine {
                 self.publish();
             }
             Command::ReportsChanged => self.reports_due = true,
+            Command::HomeCut(since) => {
+                for t in self.tracker.set_home_cut(since, Utc::now()) {
+                    if let Err(e) = self.on_transition(t).await {
+                        tracing::error!(error = %e, "could not record an incident change");
+                    }
+                }
+                if self.tracker.take_changed() {
+                    self.publish();
+                }
+            }
         }
     }
 
@@ -263,7 +276,8 @@ impl Engine {
         if self.tracker.take_changed() || recorded {
             self.publish();
         }
-        if let Some(writer) = writer {
+        // Agents' results were stored by the API as they arrived.
+        if let Some(writer) = writer.filter(|_| result.region.is_none()) {
             if writer.send(result).await.is_err() {
                 tracing::error!("the writer stopped; probe results are no longer stored");
             }

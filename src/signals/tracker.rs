@@ -123,6 +123,11 @@ impl Region {
     }
 
     fn cut(&self) -> bool {
+        self.cut_since.is_some()
+    }
+
+    /// What its controls say: every one of them fails.
+    fn controls_fail(&self) -> bool {
         !self.controls.is_empty() && self.controls.values().all(|v| *v == Some(false))
     }
 }
@@ -152,6 +157,9 @@ pub struct Tracker {
     stale_after: chrono::Duration,
     /// The latest result time seen from any region: the tracker's clock.
     latest: DateTime<Utc>,
+    /// Set when the service's own results come already judged by the instance that ran
+    /// them (several instances, each with its own controls): their controls are not mixed.
+    judged_at_source: bool,
     /// Set when a status changed since the last `take_changed`.
     changed: bool,
 }
@@ -200,6 +208,7 @@ impl Tracker {
                 .unwrap_or(chrono::Duration::MAX)
                 .max(chrono::Duration::seconds(30)),
             latest: DateTime::<Utc>::MIN_UTC,
+            judged_at_source: false,
             changed: true,
         };
         t.add_home_probes();
@@ -216,6 +225,13 @@ impl Tracker {
             ch.probes.clear();
         }
         self.add_home_probes();
+        self
+    }
+
+    /// For results read back from a database several instances share: each instance judged
+    /// its own against its own controls, so they are taken as they come.
+    pub fn judged_at_source(mut self) -> Self {
+        self.judged_at_source = true;
         self
     }
 
@@ -333,14 +349,37 @@ impl Tracker {
         Some((first, detail))
     }
 
-    /// Set while no region can judge, because the controls of every one fail.
+    /// Set while no region can judge, because the controls of every one still heard from
+    /// fail.
     pub fn network_cut_since(&self) -> Option<DateTime<Utc>> {
         self.regions
-            .values()
-            .map(|r| r.cut_since)
+            .iter()
+            .filter(|(name, r)| **name == self.home || !self.silent(r))
+            .map(|(_, r)| r.cut_since)
             .collect::<Option<Vec<_>>>()?
             .into_iter()
             .max()
+    }
+
+    /// A region heard from before, but not for [`Tracker::stale_after`].
+    fn silent(&self, r: &Region) -> bool {
+        r.last_at > DateTime::<Utc>::MIN_UTC && self.latest - r.last_at > self.stale_after
+    }
+
+    /// A region heard again after a silence starts afresh: what its probes said before
+    /// is old news.
+    fn revive(&mut self, region: &str) {
+        if !self.regions.get(region).is_some_and(|r| self.silent(r)) {
+            return;
+        }
+        self.probes.retain(|k, _| k.1 != region);
+        for ch in self.channels.values_mut() {
+            ch.probes.retain(|k| k.1 != region);
+        }
+        if let Some(r) = self.regions.get_mut(region) {
+            r.controls.values_mut().for_each(|v| *v = None);
+            r.cut_since = None;
+        }
     }
 
     /// Every region heard from, once there are two or more.
@@ -374,46 +413,33 @@ impl Tracker {
     pub fn apply(&mut self, result: &mut ProbeResult) -> Vec<Transition> {
         let mut out = Vec::new();
         let region = result.region.clone().unwrap_or_else(|| self.home.clone());
-        self.latest = self.latest.max(result.at);
         let home = region == self.home;
+        if !home {
+            self.revive(&region);
+        }
+        self.latest = self.latest.max(result.at);
         match result.target.clone() {
             ProbeTarget::Control => {
-                if !self.control_ids.contains(&result.probe_id) {
+                if !self.control_ids.contains(&result.probe_id) || (home && self.judged_at_source) {
                     return out;
                 }
                 let up = !result.outcome.is_down();
                 let r = self.region(&region, result.at);
-                let was_cut = r.cut();
                 r.controls.insert(result.probe_id.clone(), Some(up));
-                let cut = r.cut();
-                if cut && !was_cut {
-                    r.cut_since = Some(result.at);
-                    if home {
-                        out.push(Transition::NetworkCut { at: result.at });
-                    }
-                } else if !cut && was_cut {
-                    r.cut_since = None;
-                    if home {
-                        out.push(Transition::NetworkRestored { at: result.at });
-                    }
-                }
-                if cut != was_cut {
-                    self.changed = true;
-                    let keys: Vec<_> = self.channels.keys().cloned().collect();
-                    for (bank, channel) in keys {
-                        self.refresh(&bank, channel, result.at, &mut out);
-                    }
-                }
+                let cut = r.controls_fail().then(|| r.cut_since.unwrap_or(result.at));
+                self.set_cut(&region, cut, result.at, &mut out);
             }
             ProbeTarget::Bank { bank, channel } => {
                 // Already put down to the network of the instance that ran it.
                 if !result.counted {
                     return out;
                 }
+                let judged = !home || self.judged_at_source;
                 let r = self.region(&region, result.at);
                 // An agent judged its own results before sending them: only a cut seen
                 // here overrides it, not controls this tracker has not heard yet.
-                if result.outcome.is_down() && (r.cut() || (home && r.pending())) {
+                let pending = !judged && r.pending();
+                if result.outcome.is_down() && (r.cut() || pending) {
                     result.counted = false;
                     return out;
                 }
@@ -457,6 +483,53 @@ impl Tracker {
                 self.refresh(&bank, channel, result.at, &mut out);
             }
         }
+        out
+    }
+
+    /// Records whether a region is cut off (`since` the given time); when that changes,
+    /// every channel is judged again.
+    fn set_cut(
+        &mut self,
+        region: &str,
+        since: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+        out: &mut Vec<Transition>,
+    ) {
+        let home = region == self.home;
+        let r = self.region(region, at);
+        let was_cut = r.cut_since.is_some();
+        match (since, was_cut) {
+            (Some(since), false) => {
+                r.cut_since = Some(since);
+                if home {
+                    out.push(Transition::NetworkCut { at: since });
+                }
+            }
+            (None, true) => {
+                r.cut_since = None;
+                if home {
+                    out.push(Transition::NetworkRestored { at });
+                }
+            }
+            _ => return,
+        }
+        self.changed = true;
+        let keys: Vec<_> = self.channels.keys().cloned().collect();
+        for (bank, channel) in keys {
+            self.refresh(&bank, channel, at, out);
+        }
+    }
+
+    /// With several instances: whether every instance's own controls fail, as they tell
+    /// through the database; the service's own region is cut off while they all do.
+    pub fn set_home_cut(
+        &mut self,
+        since: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    ) -> Vec<Transition> {
+        let mut out = Vec::new();
+        let home = self.home.clone();
+        self.set_cut(&home, since, at, &mut out);
         out
     }
 

@@ -453,22 +453,32 @@ pub trait Store: Send + Sync + 'static {
     /// probes, one of them runs the engine, and the others follow its snapshot.
     fn shared(&self) -> bool;
 
-    /// Records that the agent's batch `seq` arrived; false when it had already, so a batch
-    /// sent again after a lost answer is stored once.
-    async fn accept_batch(&self, agent: &str, seq: i64, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Stores an agent's batch `seq` as [`Store::insert_results`] does, with the record that
+    /// it arrived, in one transaction; false, storing nothing, when it had arrived before, so
+    /// a batch sent again after a lost answer is stored once.
+    async fn insert_batch(
+        &self,
+        agent: &str,
+        seq: i64,
+        batch: &[ProbeResult],
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
 
     /// Makes these probes claimable with their intervals, first due at the given times;
     /// probes already known keep their schedule, and probes left out are forgotten.
     async fn register_probes(&self, probes: &[ScheduledProbe]) -> StoreResult<()>;
 
-    /// Claims up to `limit` probes due at `now` for `holder`; each is due again one interval
-    /// after it was due. No probe is claimed twice for one turn, whatever runs concurrently.
+    /// Claims for `holder` up to `limit` probes due before `horizon`, with the time each is
+    /// due (never before `now`); each is due again one interval after. No probe is claimed
+    /// twice for one turn, whatever runs concurrently.
     async fn claim_due(
         &self,
         holder: &str,
         now: DateTime<Utc>,
+        horizon: DateTime<Utc>,
         limit: u32,
-    ) -> StoreResult<Vec<String>>;
+    ) -> StoreResult<Vec<(String, DateTime<Utc>)>>;
 
     /// Takes the lease `name` for `holder` until `until`, or renews it; false while another
     /// holder's lease has not expired at `now`.
@@ -491,6 +501,12 @@ pub trait Store: Send + Sync + 'static {
 
     /// Stores `value` under `key` with a new version.
     async fn put_shared(&self, key: &str, value: &str) -> StoreResult<()>;
+
+    /// Every key starting with `prefix`, with its value.
+    async fn shared_with_prefix(&self, prefix: &str) -> StoreResult<Vec<(String, String)>>;
+
+    /// Forgets `key`.
+    async fn delete_shared(&self, key: &str) -> StoreResult<()>;
 
     /// The value under `key` when its version is not `seen`, with its version.
     async fn shared_since(&self, key: &str, seen: i64) -> StoreResult<Option<(i64, String)>>;

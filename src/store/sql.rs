@@ -192,77 +192,36 @@ impl Store for $store {
 
     #[tracing::instrument(skip_all, fields(results = batch.len()))]
     async fn insert_results(&self, batch: &[ProbeResult], tz: Tz) -> StoreResult<()> {
-        // In order, so that coverage runs grow hour by hour instead of breaking up.
-        let mut hourly: BTreeMap<(&str, &str, i64), Counts> = BTreeMap::new();
-        let mut daily: HashMap<(&str, &str, String), Counts> = HashMap::new();
-        for r in batch {
-            if let ProbeTarget::Bank { bank, channel } = &r.target {
-                let at = to_ms(r.at);
-                let hour = at - at.rem_euclid(HOUR_MS);
-                tally(hourly.entry((bank, channel.as_str(), hour)).or_default(), r);
-                let day = r.at.with_timezone(&tz).date_naive().to_string();
-                tally(daily.entry((bank, channel.as_str(), day)).or_default(), r);
-            }
-        }
         let mut tx = self.begin_write(Lock::Results).await?;
-        for chunk in batch.chunks(INSERT_CHUNK) {
-            let mut q: QueryBuilder<Db> = QueryBuilder::new(
-                "INSERT INTO probe_results (probe_id, bank, channel, at, latency_ms, http_status, outcome, error_class, detail, counted, region) ",
-            );
-            q.push_values(chunk, |mut b, r| {
-                let (bank, channel) = match &r.target {
-                    ProbeTarget::Bank { bank, channel } => {
-                        (Some(bank.as_str()), Some(channel.as_str()))
-                    }
-                    ProbeTarget::Control => (None, None),
-                };
-                let detail = match &r.outcome {
-                    crate::domain::Outcome::Down { detail, .. } => Some(detail.as_str()),
-                    _ => None,
-                };
-                b.push_bind(&r.probe_id)
-                    .push_bind(bank)
-                    .push_bind(channel)
-                    .push_bind(to_ms(r.at))
-                    .push_bind(i64::from(r.latency_ms))
-                    .push_bind(r.http_status.map(i64::from))
-                    .push_bind(r.outcome.as_str())
-                    .push_bind(r.outcome.class().map(|c| c.as_str()))
-                    .push_bind(detail)
-                    .push_bind(i64::from(r.counted))
-                    .push_bind(r.region.as_deref());
-            });
-            q.build().execute(&mut *tx).await?;
-        }
-        for ((bank, channel, hour), c) in &hourly {
-            upsert_rollup(
-                &mut tx,
-                "rollups_hourly",
-                "hour",
-                bank,
-                channel,
-                KeyValue::Int(*hour),
-                c,
-            )
-            .await?;
-            if c.up + c.degraded + c.down > 0 {
-                cover(&mut tx, bank, channel, *hour).await?;
-            }
-        }
-        for ((bank, channel, day), c) in &daily {
-            upsert_rollup(
-                &mut tx,
-                "rollups_daily",
-                "day",
-                bank,
-                channel,
-                KeyValue::Text(day),
-                c,
-            )
-            .await?;
-        }
+        write_results(&mut tx, batch, tz).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn insert_batch(
+        &self,
+        agent: &str,
+        seq: i64,
+        batch: &[ProbeResult],
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write(Lock::Results).await?;
+        let new = sqlx::query(
+            "INSERT INTO agent_batches (agent, seq, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(agent)
+        .bind(seq)
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if new {
+            write_results(&mut tx, batch, tz).await?;
+            tx.commit().await?;
+        }
+        Ok(new)
     }
 
     async fn purge_results_before(&self, before: DateTime<Utc>) -> StoreResult<u64> {
@@ -969,18 +928,6 @@ impl Store for $store {
         SHARED
     }
 
-    async fn accept_batch(&self, agent: &str, seq: i64, now: DateTime<Utc>) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "INSERT INTO agent_batches (agent, seq, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(agent)
-        .bind(seq)
-        .bind(to_ms(now))
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
     async fn register_probes(&self, probes: &[ScheduledProbe]) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Schedule).await?;
         let known: Vec<String> = sqlx::query_scalar("SELECT probe_id FROM probe_schedule")
@@ -1013,22 +960,27 @@ impl Store for $store {
         &self,
         holder: &str,
         now: DateTime<Utc>,
+        horizon: DateTime<Utc>,
         limit: u32,
-    ) -> StoreResult<Vec<String>> {
+    ) -> StoreResult<Vec<(String, DateTime<Utc>)>> {
         // The next turn keeps the probe's rhythm, unless it fell a whole interval behind
         // (every instance was down): then it starts again from now.
         let sql = format!(
             "UPDATE probe_schedule SET holder = $1, next_at = CASE WHEN next_at + interval_ms > $2 \
              THEN next_at + interval_ms ELSE $2 + interval_ms END \
-             WHERE probe_id IN (SELECT probe_id FROM probe_schedule WHERE next_at <= $2 \
-             ORDER BY next_at LIMIT $3{SKIP_LOCKED}) RETURNING probe_id"
+             WHERE probe_id IN (SELECT probe_id FROM probe_schedule WHERE next_at <= $3 \
+             ORDER BY next_at LIMIT $4{SKIP_LOCKED}) RETURNING probe_id, next_at - interval_ms"
         );
-        Ok(sqlx::query_scalar(&sql)
+        let rows = sqlx::query(&sql)
             .bind(holder)
             .bind(to_ms(now))
+            .bind(to_ms(horizon))
             .bind(i64::from(limit))
             .fetch_all(&self.pool)
-            .await?)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, from_ms(r.try_get::<i64, _>(1)?).max(now))))
+            .collect()
     }
 
     async fn hold_lease(
@@ -1113,6 +1065,25 @@ impl Store for $store {
         Ok(())
     }
 
+    async fn shared_with_prefix(&self, prefix: &str) -> StoreResult<Vec<(String, String)>> {
+        // Prefixes are the service's own, without LIKE wildcards.
+        let rows = sqlx::query("SELECT key, value FROM shared_state WHERE key LIKE $1 ORDER BY key")
+            .bind(format!("{prefix}%"))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    async fn delete_shared(&self, key: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM shared_state WHERE key = $1")
+            .bind(key)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     async fn shared_since(&self, key: &str, seen: i64) -> StoreResult<Option<(i64, String)>> {
         let row = sqlx::query("SELECT version, value FROM shared_state WHERE key = $1 AND version <> $2")
             .bind(key)
@@ -1121,6 +1092,83 @@ impl Store for $store {
             .await?;
         row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
     }
+}
+
+/// Stores raw results and adds them to the hourly and daily roll-ups and coverage runs.
+async fn write_results(
+    tx: &mut sqlx::Transaction<'_, Db>,
+    batch: &[ProbeResult],
+    tz: Tz,
+) -> StoreResult<()> {
+        // In order, so that coverage runs grow hour by hour instead of breaking up.
+        let mut hourly: BTreeMap<(&str, &str, i64), Counts> = BTreeMap::new();
+        let mut daily: HashMap<(&str, &str, String), Counts> = HashMap::new();
+        for r in batch {
+            if let ProbeTarget::Bank { bank, channel } = &r.target {
+                let at = to_ms(r.at);
+                let hour = at - at.rem_euclid(HOUR_MS);
+                tally(hourly.entry((bank, channel.as_str(), hour)).or_default(), r);
+                let day = r.at.with_timezone(&tz).date_naive().to_string();
+                tally(daily.entry((bank, channel.as_str(), day)).or_default(), r);
+            }
+        }
+        for chunk in batch.chunks(INSERT_CHUNK) {
+            let mut q: QueryBuilder<Db> = QueryBuilder::new(
+                "INSERT INTO probe_results (probe_id, bank, channel, at, latency_ms, http_status, outcome, error_class, detail, counted, region) ",
+            );
+            q.push_values(chunk, |mut b, r| {
+                let (bank, channel) = match &r.target {
+                    ProbeTarget::Bank { bank, channel } => {
+                        (Some(bank.as_str()), Some(channel.as_str()))
+                    }
+                    ProbeTarget::Control => (None, None),
+                };
+                let detail = match &r.outcome {
+                    crate::domain::Outcome::Down { detail, .. } => Some(detail.as_str()),
+                    _ => None,
+                };
+                b.push_bind(&r.probe_id)
+                    .push_bind(bank)
+                    .push_bind(channel)
+                    .push_bind(to_ms(r.at))
+                    .push_bind(i64::from(r.latency_ms))
+                    .push_bind(r.http_status.map(i64::from))
+                    .push_bind(r.outcome.as_str())
+                    .push_bind(r.outcome.class().map(|c| c.as_str()))
+                    .push_bind(detail)
+                    .push_bind(i64::from(r.counted))
+                    .push_bind(r.region.as_deref());
+            });
+            q.build().execute(&mut **tx).await?;
+        }
+        for ((bank, channel, hour), c) in &hourly {
+            upsert_rollup(
+                tx,
+                "rollups_hourly",
+                "hour",
+                bank,
+                channel,
+                KeyValue::Int(*hour),
+                c,
+            )
+            .await?;
+            if c.up + c.degraded + c.down > 0 {
+                cover(tx, bank, channel, *hour).await?;
+            }
+        }
+        for ((bank, channel, day), c) in &daily {
+            upsert_rollup(
+                tx,
+                "rollups_daily",
+                "day",
+                bank,
+                channel,
+                KeyValue::Text(day),
+                c,
+            )
+            .await?;
+        }
+    Ok(())
 }
 
 async fn insert_update(

@@ -16,8 +16,10 @@ use crate::metrics::Metrics;
 
 /// A batch is written when it holds this many results...
 const BATCH_MAX: usize = 1000;
-/// ...or when its first result has waited this long.
+/// ...or when its first result has waited this long. With several instances the engine
+/// reads results back from the database, so they wait less there.
 const BATCH_WAIT: Duration = Duration::from_millis(500);
+const SHARED_BATCH_WAIT: Duration = Duration::from_millis(100);
 
 /// Writes results in batches until every sender is dropped, then flushes what is left.
 pub async fn run_writer(
@@ -29,7 +31,12 @@ pub async fn run_writer(
     let mut batch = Vec::with_capacity(BATCH_MAX);
     while let Some(first) = results.recv().await {
         batch.push(first);
-        let deadline = tokio::time::Instant::now() + BATCH_WAIT;
+        let wait = if store.shared() {
+            SHARED_BATCH_WAIT
+        } else {
+            BATCH_WAIT
+        };
+        let deadline = tokio::time::Instant::now() + wait;
         while batch.len() < BATCH_MAX {
             match tokio::time::timeout_at(deadline, results.recv()).await {
                 Ok(Some(r)) => batch.push(r),

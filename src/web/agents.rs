@@ -14,13 +14,11 @@ use super::error::AppError;
 use super::input;
 use crate::agent::{Assignment, Batch, BatchReceipt, MAX_BATCH};
 use crate::app::AppState;
-use crate::domain::{region_name_ok, ProbeTarget};
+use crate::domain::{region_name_ok, ProbeResult, ProbeTarget};
 use crate::i18n::Msg;
 
 /// Large enough for [`MAX_BATCH`] results with long failure details.
 const MAX_BATCH_BODY: usize = 2 * 1024 * 1024;
-/// Results stamped further ahead than this are refused: the agent's clock is wrong.
-const CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(5);
 
 const NAME_RULE: &str = "1 to 32 characters among a-z, 0-9 and -";
 
@@ -56,8 +54,8 @@ pub async fn assignment(
     .into_response())
 }
 
-/// `POST /api/v1/agents/results`: one batch. The results go where the service's own go:
-/// judged against the agent region's controls, stored, and counted by the engine.
+/// `POST /api/v1/agents/results`: one batch, stored with the record of its arrival in one
+/// transaction, then judged by the engine with the service's own results.
 #[utoipa::path(post, path = "/api/v1/agents/results", tag = "agents", security(("bearer" = [])),
     request_body(content = String, content_type = "application/json",
         description = "{agent, region, seq, results}: a numbered batch of one agent process"),
@@ -91,16 +89,38 @@ pub async fn results(
                 .arg("count", batch.results.len()),
         ));
     }
-    // Before the batch is marked as arrived: a batch marked but never stored would be lost.
-    let Some(sink) = state.results.upgrade() else {
-        return Err(stopping());
-    };
     let now = Utc::now();
-    if !state
+    let probes: HashMap<&str, &ProbeTarget> = state
+        .config
+        .all_probes()
+        .map(|p| (p.id.as_str(), &p.target))
+        .collect();
+    let total = batch.results.len();
+    let results: Vec<ProbeResult> = batch
+        .results
+        .into_iter()
+        // Only results of probes this server has, as it configured them.
+        .filter(|r| probes.get(r.probe_id.as_str()) == Some(&&r.target))
+        .map(|mut r| {
+            // `counted` is the agent's verdict from its own controls. A clock ahead of the
+            // server's would make the other regions look silent: never later than now.
+            r.region = Some(batch.region.clone());
+            r.at = r.at.min(now);
+            r
+        })
+        .collect();
+    let stored = results.len();
+    let new = state
         .store
-        .accept_batch(&batch.agent, batch.seq, now)
-        .await?
-    {
+        .insert_batch(
+            &batch.agent,
+            batch.seq,
+            &results,
+            state.config.timezone,
+            now,
+        )
+        .await?;
+    if !new {
         return Ok(Json(BatchReceipt {
             stored: 0,
             ignored: 0,
@@ -108,29 +128,20 @@ pub async fn results(
         })
         .into_response());
     }
-    let probes: HashMap<&str, &ProbeTarget> = state
-        .config
-        .all_probes()
-        .map(|p| (p.id.as_str(), &p.target))
-        .collect();
-    let (mut stored, mut ignored) = (0, 0);
-    for mut r in batch.results {
-        // Only results of probes this server has, as it configured them.
-        let known = probes.get(r.probe_id.as_str()) == Some(&&r.target);
-        if !known || r.at > now + CLOCK_SLACK {
-            ignored += 1;
-            continue;
+    // Stored and marked as arrived together. On a database of its own, the engine here
+    // judges them now; with several instances, the one running the engine reads them back.
+    if !state.store.shared() {
+        if let Some(engine) = state.results.upgrade() {
+            for r in results {
+                if engine.send(r).await.is_err() {
+                    break;
+                }
+            }
         }
-        // `counted` is the agent's verdict from its own controls.
-        r.region = Some(batch.region.clone());
-        if sink.send(r).await.is_err() {
-            return Err(stopping());
-        }
-        stored += 1;
     }
     Ok(Json(BatchReceipt {
         stored,
-        ignored,
+        ignored: total - stored,
         duplicate: false,
     })
     .into_response())
@@ -146,11 +157,6 @@ fn check_region(state: &AppState, region: &str) -> Result<(), AppError> {
         ));
     }
     Ok(())
-}
-
-/// Only while the service stops; the agent sends the batch again to the next one.
-fn stopping() -> AppError {
-    AppError::Internal("the service is stopping".to_owned())
 }
 
 fn invalid(field: &str, value: &str) -> AppError {

@@ -239,3 +239,46 @@ async fn reports_are_counted_across_instances() {
         1
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_instance_cut_off_does_not_blind_the_others() {
+    let fake = FakeBank::start().await;
+    let probes = [probe(
+        "web",
+        &fake.url("/toggle"),
+        "  interval = \"200ms\"\n  timeout = \"1s\"\n  failures_before_outage = 3\n",
+    )];
+    // Each instance judges its own network by its own controls: the second one's fail.
+    let seeing = bank_config("acme", &probes, &[fake.url("/up")]);
+    let blind = bank_config("acme", &probes, &[fake.url("/down")]);
+    let one = TestApp::spawn_on(&seeing, TestDb::postgres()).await;
+    let two = one.spawn_beside(&blind).await;
+    eventually(Duration::from_secs(10), "a first check", || async {
+        (channel_status(&two, "acme", "web").await["status"] == "operational").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = two.json("/api/v1/status").await;
+    assert!(status["network_cut_since"].is_null(), "{status}");
+
+    fake.state.failing.store(true, Ordering::SeqCst);
+    for app in [&one, &two] {
+        eventually(Duration::from_secs(10), "the outage on both", || async {
+            channel_status(app, "acme", "web").await["incident_id"].as_i64()
+        })
+        .await;
+    }
+    // The blind instance's failures are stored as not counted; the other's count.
+    eventually(Duration::from_secs(10), "the blind instance's checks", || async {
+        let sql = "SELECT COUNT(*) FROM probe_results WHERE bank = 'acme' AND outcome = 'down' AND counted = 0";
+        (one.count(sql).await > 0).then_some(())
+    })
+    .await;
+    assert!(
+        one.count("SELECT COUNT(*) FROM probe_results WHERE bank = 'acme' AND outcome = 'down' AND counted = 1")
+            .await
+            >= 3
+    );
+    let (_, html) = one.text("/").await;
+    assert!(!html.contains("The tracker cannot see the banks right now"));
+}
