@@ -1,6 +1,8 @@
 //! The probe engine at scale: `BENCH_PROBES` probes (default 10,000) at a 60 s interval
 //! against a loopback target running in a child process, through the whole app (engine,
-//! writer, SQLite). Prints CPU share, resident memory and schedule lag p99.
+//! writer, SQLite, or `BENCH_DATABASE`, e.g. a PostgreSQL URL, where probes are claimed from
+//! the shared schedule and results read back). Prints CPU share, resident memory and
+//! schedule lag p99.
 //!
 //! `cargo bench --bench probe_engine` (or `scripts/bench.sh`).
 
@@ -152,12 +154,9 @@ async fn bench(base: &str, probes: usize, warmup: u64, measure: u64) {
     let dir = tempfile::tempdir().expect("temp dir");
     let config = bankstatus::config::parse(&config_text(base, probes), "bench.toml")
         .unwrap_or_else(|e| panic!("{e}"));
-    let store = bankstatus::store::connect(&format!(
-        "sqlite://{}",
-        dir.path().join("bench.db").display()
-    ))
-    .await
-    .expect("database");
+    let url = std::env::var("BENCH_DATABASE")
+        .unwrap_or_else(|_| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let store = bankstatus::store::connect(&url).await.expect("database");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -171,7 +170,7 @@ async fn bench(base: &str, probes: usize, warmup: u64, measure: u64) {
     ));
     let client = reqwest::Client::new();
 
-    eprintln!("{probes} probes at 60 s; warming up for {warmup} s, then measuring for {measure} s");
+    eprintln!("{probes} probes at 60 s on {url}; warming up for {warmup} s, then measuring for {measure} s");
     tokio::time::sleep(Duration::from_secs(warmup)).await;
     let (cpu0, _, _) = usage();
     let lag0 = lag_buckets(&client, &metrics_url).await;

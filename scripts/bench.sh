@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks: `/` and a bank page under wrk -c 64 on loopback, against `bankstatus demo`
-# (12 banks, 90 days of history, live probes); then the probe engine with 10,000 probes;
+# (12 banks, 90 days of history, live probes); then the probe engine with 10,000 probes,
+# on SQLite and on PostgreSQL;
 # then the scorecard with a week and with a year of history.
-# Usage: scripts/bench.sh [home|probes|scorecard|all]   (default all)
+# Usage: scripts/bench.sh [home|probes|probes-pg|scorecard|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -38,6 +39,12 @@ bench_probes() {
   cargo bench --bench probe_engine
 }
 
+# The same on PostgreSQL (127.0.0.1:5432, user postgres), in a database made afresh.
+bench_probes_pg() {
+  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS bankstatus_bench WITH (FORCE)"
+  BENCH_DATABASE=postgres://postgres@127.0.0.1:5432/bankstatus_bench cargo bench --bench probe_engine
+}
+
 bench_scorecard() {
   cargo bench --bench scorecard
 }
@@ -45,7 +52,8 @@ bench_scorecard() {
 case "$what" in
   home) bench_http ;;
   probes) bench_probes ;;
+  probes-pg) bench_probes_pg ;;
   scorecard) bench_scorecard ;;
-  all) bench_http; bench_probes; bench_scorecard ;;
-  *) echo "usage: $0 [home|probes|scorecard|all]" >&2; exit 2 ;;
+  all) bench_http; bench_probes; bench_probes_pg; bench_scorecard ;;
+  *) echo "usage: $0 [home|probes|probes-pg|scorecard|all]" >&2; exit 2 ;;
 esac
