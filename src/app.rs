@@ -38,9 +38,9 @@ pub struct AppState {
     /// Hashes client addresses into reporter ids; generated once, kept in the database.
     pub reporter_key: Arc<Vec<u8>>,
     /// `BANKSTATUS_ADMIN_TOKEN`; without it the operator API answers 403.
-    pub admin_token: Option<web::auth::AdminToken>,
+    pub admin_token: Option<web::auth::BearerToken>,
     /// `BANKSTATUS_AGENT_TOKEN`; without it the agents' API answers 403.
-    pub agent_token: Option<web::auth::AdminToken>,
+    pub agent_token: Option<web::auth::BearerToken>,
     /// Where agents' results join the service's own; weak, as `write_queue`.
     pub results: mpsc::WeakSender<crate::domain::ProbeResult>,
     /// Weak, so the writer still ends when the engine drops its sender.
@@ -74,20 +74,26 @@ pub async fn run(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let tokens = Tokens {
-        admin: web::auth::AdminToken::from_env(),
-        agent: web::auth::AdminToken::from_var(web::auth::AGENT_ENV),
-    };
-    run_with(config, store, listener, shutdown, tokens).await
+    run_with(config, store, listener, shutdown, Tokens::from_env()).await
 }
 
 /// The bearer tokens the service accepts; without one, its API answers 403.
 #[derive(Debug, Clone, Default)]
 pub struct Tokens {
     /// The operator API's.
-    pub admin: Option<web::auth::AdminToken>,
+    pub admin: Option<web::auth::BearerToken>,
     /// The agents'.
-    pub agent: Option<web::auth::AdminToken>,
+    pub agent: Option<web::auth::BearerToken>,
+}
+
+impl Tokens {
+    /// From `BANKSTATUS_ADMIN_TOKEN` and `BANKSTATUS_AGENT_TOKEN`.
+    pub fn from_env() -> Self {
+        Tokens {
+            admin: web::auth::BearerToken::from_var(web::auth::ENV),
+            agent: web::auth::BearerToken::from_var(web::auth::AGENT_ENV),
+        }
+    }
 }
 
 /// [`run`] with the tokens given rather than read from the environment.

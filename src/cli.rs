@@ -198,11 +198,7 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .await
         .map_err(|e| Failure::Other(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, banks = config.banks.len(), database = %args.database, "serving");
-    let tokens = crate::app::Tokens {
-        admin: crate::web::auth::AdminToken::from_env(),
-        agent: crate::web::auth::AdminToken::from_var(crate::web::auth::AGENT_ENV),
-    };
-    run_until_signal(config, store, listener, tokens).await
+    run_until_signal(config, store, listener, crate::app::Tokens::from_env()).await
 }
 
 /// Runs the app until Ctrl-C or SIGTERM, then gives it 10 seconds to stop cleanly.

@@ -1,7 +1,7 @@
 //! The TOML config file: raw types that keep source spans, then `validate` into the typed
 //! [`Config`], reporting every mistake as `PATH:LINE:COL: message`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -37,6 +37,8 @@ pub struct Config {
     pub reports: ReportsConfig,
     pub storage: StorageConfig,
     pub probing: ProbingConfig,
+    /// What each probe id watches, for checking agents' results without a scan.
+    targets: HashMap<String, ProbeTarget>,
 }
 
 /// An announced maintenance window from the config file, already in UTC.
@@ -80,6 +82,11 @@ pub struct ProbingConfig {
 impl Config {
     pub fn bank(&self, slug: &str) -> Option<&Bank> {
         self.banks.iter().find(|b| b.slug == slug)
+    }
+
+    /// What the probe `id` watches, controls included.
+    pub fn probe_target(&self, id: &str) -> Option<&ProbeTarget> {
+        self.targets.get(id)
     }
 
     /// Every probe, controls included.
@@ -390,6 +397,12 @@ impl Validator<'_> {
             quorum: self.int_in(probing.quorum, 1..=100, "quorum").unwrap_or(2) as usize,
         };
 
+        let targets = banks
+            .iter()
+            .flat_map(|b| b.probes.iter())
+            .chain(&controls)
+            .map(|p| (p.id.clone(), p.target.clone()))
+            .collect();
         Config {
             timezone,
             public_url,
@@ -400,6 +413,7 @@ impl Validator<'_> {
             reports,
             storage,
             probing,
+            targets,
         }
     }
 

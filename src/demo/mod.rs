@@ -101,7 +101,7 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
         banks::CDM_FAILS.end.as_secs(),
     );
     let director = tokio::spawn(director::run(addr, token.clone(), started));
-    let admin = Some(crate::web::auth::AdminToken::new(token.trim()));
+    let admin = Some(crate::web::auth::BearerToken::new(token.trim()));
     let tokens = crate::app::Tokens { admin, agent: None };
     let result = crate::cli::run_until_signal(config, store, listener, tokens).await;
     director.abort();

@@ -132,6 +132,18 @@ impl Region {
     }
 }
 
+/// The regions that vote "down", when more than one votes.
+fn down_of(votes: &[(&str, Status)]) -> Vec<String> {
+    if votes.len() < 2 {
+        return Vec::new();
+    }
+    votes
+        .iter()
+        .filter(|(_, s)| s.is_outage())
+        .map(|(r, _)| (*r).to_owned())
+        .collect()
+}
+
 /// A region as pages show it.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RegionNow {
@@ -578,8 +590,12 @@ impl Tracker {
     /// The status of a channel from its probes: one region's own verdict, or, from two
     /// regions or more, an outage only when a quorum of them sees one.
     fn compute(&self, bank: &str, channel: Channel) -> Status {
-        let votes = self.votes(bank, channel);
-        match &votes[..] {
+        self.verdict(&self.votes(bank, channel))
+    }
+
+    /// The status the regions' votes give: see [`Tracker::compute`].
+    fn verdict(&self, votes: &[(&str, Status)]) -> Status {
+        match votes {
             [] => Status::Unknown,
             [(_, status)] => *status,
             _ => {
@@ -599,15 +615,7 @@ impl Tracker {
 
     /// The regions that see a channel down, when more than one judges it.
     pub fn down_regions(&self, bank: &str, channel: Channel) -> Vec<String> {
-        let votes = self.votes(bank, channel);
-        if votes.len() < 2 {
-            return Vec::new();
-        }
-        votes
-            .into_iter()
-            .filter(|(_, s)| s.is_outage())
-            .map(|(r, _)| r.to_owned())
-            .collect()
+        down_of(&self.votes(bank, channel))
     }
 
     fn refresh(
@@ -617,9 +625,10 @@ impl Tracker {
         at: DateTime<Utc>,
         out: &mut Vec<Transition>,
     ) {
-        let status = self.compute(bank, channel);
+        let votes = self.votes(bank, channel);
+        let status = self.verdict(&votes);
+        let regions = down_of(&votes);
         let failure = self.failure(bank, channel);
-        let regions = self.down_regions(bank, channel);
         let Some(ch) = self.channels.get_mut(&(bank.to_owned(), channel)) else {
             return;
         };

@@ -1,31 +1,25 @@
 //! The agents' API: an agent asks which probes to run and sends back what it found, in
 //! numbered batches that are stored once however often they arrive.
 
-use std::collections::HashMap;
-
-use axum::extract::{Query, Request, State};
+use super::auth::AgentAuth;
+use super::error::AppError;
+use super::input::{self, bounded_query};
+use super::pages::query_param;
+use crate::agent::{Assignment, Batch, BatchReceipt, MAX_BATCH};
+use crate::app::AppState;
+use crate::domain::{region_name_ok, Outcome, ProbeResult};
+use crate::i18n::Msg;
+use axum::extract::{RawQuery, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use serde::Deserialize;
-
-use super::auth::AgentAuth;
-use super::error::AppError;
-use super::input;
-use crate::agent::{Assignment, Batch, BatchReceipt, MAX_BATCH};
-use crate::app::AppState;
-use crate::domain::{region_name_ok, ProbeResult, ProbeTarget};
-use crate::i18n::Msg;
 
 /// Large enough for [`MAX_BATCH`] results with long failure details.
 const MAX_BATCH_BODY: usize = 2 * 1024 * 1024;
 
 const NAME_RULE: &str = "1 to 32 characters among a-z, 0-9 and -";
-
-#[derive(Deserialize)]
-pub struct AssignmentQuery {
-    region: Option<String>,
-}
+/// A failure's detail is kept to this many characters, as long as the service's own are.
+const MAX_DETAIL: usize = 500;
 
 /// `GET /api/v1/agents/assignment?region=NAME`: every bank probe and every control.
 #[utoipa::path(get, path = "/api/v1/agents/assignment", tag = "agents", security(("bearer" = [])),
@@ -37,9 +31,10 @@ pub struct AssignmentQuery {
 pub async fn assignment(
     State(state): State<AppState>,
     _agent: AgentAuth,
-    Query(q): Query<AssignmentQuery>,
+    RawQuery(q): RawQuery,
 ) -> Result<Response, AppError> {
-    check_region(&state, q.region.as_deref().unwrap_or_default())?;
+    let q = bounded_query(q.as_deref())?;
+    check_region(&state, &query_param(Some(q), "region").unwrap_or_default())?;
     let config = &state.config;
     Ok(Json(Assignment {
         probes: config
@@ -90,22 +85,26 @@ pub async fn results(
         ));
     }
     let now = Utc::now();
-    let probes: HashMap<&str, &ProbeTarget> = state
-        .config
-        .all_probes()
-        .map(|p| (p.id.as_str(), &p.target))
-        .collect();
+    // Raw results older than this would be purged at once; they would only rewrite the
+    // roll-ups of the past.
+    let oldest = now - chrono::Duration::days(i64::from(state.config.storage.raw_retention_days));
     let total = batch.results.len();
     let results: Vec<ProbeResult> = batch
         .results
         .into_iter()
         // Only results of probes this server has, as it configured them.
-        .filter(|r| probes.get(r.probe_id.as_str()) == Some(&&r.target))
+        .filter(|r| state.config.probe_target(&r.probe_id) == Some(&r.target))
+        .filter(|r| r.at >= oldest)
         .map(|mut r| {
             // `counted` is the agent's verdict from its own controls. A clock ahead of the
             // server's would make the other regions look silent: never later than now.
             r.region = Some(batch.region.clone());
             r.at = r.at.min(now);
+            if let Outcome::Down { detail, .. } = &mut r.outcome {
+                if let Some((cut, _)) = detail.char_indices().nth(MAX_DETAIL) {
+                    detail.truncate(cut);
+                }
+            }
             r
         })
         .collect();

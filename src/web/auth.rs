@@ -1,5 +1,5 @@
-//! The operator API's bearer token: checked in constant time, never printed, and known in
-//! the audit table only by a short id derived from it.
+//! The bearer tokens of the operator API and of agents: checked in constant time, never
+//! printed, and known in the audit table only by a short id derived from it.
 
 use std::fmt;
 
@@ -12,19 +12,20 @@ use super::error::AppError;
 use crate::app::AppState;
 use crate::i18n::Msg;
 
+/// The operator API's token; without it the operator API answers 403.
 pub const ENV: &str = "BANKSTATUS_ADMIN_TOKEN";
 /// The token agents present; without it the agents' API answers 403.
 pub const AGENT_ENV: &str = "BANKSTATUS_AGENT_TOKEN";
 
 #[derive(Clone)]
-pub struct AdminToken {
+pub struct BearerToken {
     digest: [u8; 32],
     id: String,
 }
 
-impl fmt::Debug for AdminToken {
+impl fmt::Debug for BearerToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "AdminToken({})", self.id)
+        write!(f, "BearerToken({})", self.id)
     }
 }
 
@@ -32,16 +33,11 @@ fn digest(s: &str) -> [u8; 32] {
     Sha256::digest(s.as_bytes()).into()
 }
 
-impl AdminToken {
+impl BearerToken {
     pub fn new(token: &str) -> Self {
         let digest = digest(token);
         let id = format!("token:{}", hex(&digest[..4]));
-        AdminToken { digest, id }
-    }
-
-    /// From `BANKSTATUS_ADMIN_TOKEN`; an empty value counts as none.
-    pub fn from_env() -> Option<Self> {
-        Self::from_var(ENV)
+        BearerToken { digest, id }
     }
 
     /// From the environment variable `name`; an empty value counts as none.
@@ -132,7 +128,7 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_token() {
-        let t = AdminToken::new("s3cret-value");
+        let t = BearerToken::new("s3cret-value");
         assert!(!format!("{t:?}").contains("s3cret"));
         assert!(t.matches("s3cret-value"));
         assert!(!t.matches("s3cret-valu"));

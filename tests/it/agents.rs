@@ -229,6 +229,47 @@ async fn the_agents_api_takes_each_batch_once_and_refuses_bad_ones() {
     let (status, _) = post(json!({ "agent": 5 }), Some(AGENT)).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 
+    // Results older than the raw retention would only rewrite the past: ignored. A failure's
+    // detail is kept to 500 characters.
+    let old = json!({ "agent": "casa-1", "region": "casa", "seq": 5, "results": [
+        { "probe_id": "acme/web/0", "target": { "Bank": { "bank": "acme", "channel": "web" } },
+          "at": "2020-01-01T00:00:00Z", "latency_ms": 1, "http_status": 200, "outcome": "Up", "counted": true },
+        { "probe_id": "acme/web/0", "target": { "Bank": { "bank": "acme", "channel": "web" } },
+          "at": chrono::Utc::now().to_rfc3339(), "latency_ms": 1, "http_status": null,
+          "outcome": { "Down": { "class": "timeout", "detail": "x".repeat(100_000) } }, "counted": true } ] });
+    let (status, v) = post(old, Some(AGENT)).await;
+    assert_eq!(status, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["stored"].as_i64(), v["ignored"].as_i64()),
+        (Some(1), Some(1))
+    );
+    eventually(Duration::from_secs(5), "the failure stored", || async {
+        let sql =
+            "SELECT COUNT(*) FROM probe_results WHERE region = 'casa' AND LENGTH(detail) = 500";
+        (app.count(sql).await == 1).then_some(())
+    })
+    .await;
+
+    for (query, want) in [
+        ("", StatusCode::UNPROCESSABLE_ENTITY),
+        ("?region=rabat", StatusCode::UNPROCESSABLE_ENTITY),
+        ("?region=%FF%FE", StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            &*format!("?region={}", "a".repeat(5000)),
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let r = app
+            .client
+            .get(app.url(&format!("/api/v1/agents/assignment{query}")))
+            .bearer_auth(AGENT)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), want, "{query}");
+        let v: Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+        assert!(v["message"].is_string(), "{v}");
+    }
     let r = app
         .client
         .get(app.url("/api/v1/agents/assignment?region=casa"))

@@ -2,7 +2,7 @@
 //! exit 2, and SIGTERM stops the service cleanly with exit 0.
 
 use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::helpers::{bank_config, probe, FakeBank};
@@ -166,23 +166,7 @@ async fn sigterm_stops_the_service_and_flushes_results() {
     )
     .unwrap();
     let db = crate::helpers::TestDb::new();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut child = Command::new(BIN)
-        .arg("serve")
-        .arg("--config")
-        .arg(&config)
-        .arg("--database")
-        .arg(&db.url)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let (mut child, _) = crate::helpers::serve(&config, &db.url);
     crate::helpers::eventually(Duration::from_secs(20), "checks by the service", || async {
         (fake.hits("/counted").len() >= 5).then_some(())
     })

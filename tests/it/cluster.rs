@@ -2,39 +2,17 @@
 //! a killed instance's probes are taken over, and incidents, pages and report limits are
 //! the same whichever instance is asked. These tests always run on PostgreSQL.
 
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use tokio::time::Instant;
 
-use crate::helpers::{bank_config, channel_status, eventually, probe, FakeBank, TestApp, TestDb};
+use crate::helpers::{
+    bank_config, channel_status, eventually, probe, serve, FakeBank, TestApp, TestDb,
+};
 
-const BIN: &str = env!("CARGO_BIN_EXE_bankstatus");
 const PROBES: usize = 50;
-
-/// `bankstatus serve` as its own process, on a free port.
-fn serve(config: &std::path::Path, database: &str) -> (Child, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = Command::new(BIN)
-        .arg("serve")
-        .arg("--config")
-        .arg(config)
-        .arg("--database")
-        .arg(database)
-        .arg("--listen")
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    (child, format!("http://127.0.0.1:{port}"))
-}
 
 async fn wait_healthy(base: &str) {
     let client = reqwest::Client::new();

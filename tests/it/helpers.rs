@@ -202,6 +202,28 @@ async fn huge(State(s): State<Arc<FakeState>>) -> Response {
     Body::from_stream(stream).into_response()
 }
 
+/// `bankstatus serve` as its own process on a free port, with its base URL.
+pub fn serve(config: &std::path::Path, database: &str) -> (std::process::Child, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_bankstatus"))
+        .arg("serve")
+        .arg("--config")
+        .arg(config)
+        .arg("--database")
+        .arg(database)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
 /// The PostgreSQL server the tests use when they do not run on SQLite, and always for
 /// what only PostgreSQL does (several instances on one database).
 pub fn postgres_server() -> String {
@@ -349,8 +371,8 @@ impl TestApp {
         self.addr = listener.local_addr().unwrap();
         self.shutdown = CancellationToken::new();
         let tokens = bankstatus::app::Tokens {
-            admin: self.admin.map(bankstatus::web::auth::AdminToken::new),
-            agent: Some(bankstatus::web::auth::AdminToken::new(AGENT)),
+            admin: self.admin.map(bankstatus::web::auth::BearerToken::new),
+            agent: Some(bankstatus::web::auth::BearerToken::new(AGENT)),
         };
         self.task = Some(tokio::spawn(bankstatus::app::run_with(
             config,
