@@ -71,10 +71,13 @@ async fn seed(store: &DynStore, config: &Config, days: i64, now: chrono::DateTim
                     kind: IncidentKind::Outage,
                     title: Names::new("", "", "Outage"),
                     started_at: start,
+                    recorded_at: start,
                     open_key: None,
                     overrun_of: None,
                     scopes: vec![(bank.slug.clone(), channel)],
                     first_update: update(start, IncidentState::Investigating),
+                    later: Vec::new(),
+                    audit: None,
                 })
                 .await
                 .expect("incident")
@@ -99,6 +102,7 @@ async fn seed(store: &DynStore, config: &Config, days: i64, now: chrono::DateTim
                         config_key: None,
                     },
                     starts - Duration::days(2),
+                    None,
                 )
                 .await
                 .expect("window");

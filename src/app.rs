@@ -1,7 +1,9 @@
-//! The running service: [`AppState`] and [`run`], which starts the server, the probes, the
-//! engine and the writer, and stops them all on one cancellation token.
+//! The running service: [`run`] starts the server, the probes, the engine and the writer,
+//! and stops them all on one cancellation token; [`run_until_signal`] does so until Ctrl-C
+//! or SIGTERM.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::TcpListener;
@@ -9,60 +11,35 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::SystemClock;
 use crate::cluster::Member;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::probe::scheduler::ProbeRuntime;
 use crate::probe::{build_client, spawn_probes};
-use crate::signals::engine::{Command, Engine};
-use crate::signals::maintenance::sync_config;
+use crate::signals::engine::Engine;
+use crate::signals::windows::config_windows;
 use crate::signals::Live;
 use crate::store::writer::{run_retention, run_writer};
-use crate::store::DynStore;
+use crate::store::{DynStore, StoreError};
 use crate::web;
+pub use crate::web::{AppState, Tokens};
 
 /// Results waiting for the engine, and for the writer, before probes wait in turn.
 const QUEUE: usize = 16_384;
 
-/// What every request handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub config: Arc<Config>,
-    pub store: DynStore,
-    pub live: Arc<Live>,
-    pub metrics: Arc<Metrics>,
-    pub pages: Arc<web::cache::PageCache>,
-    pub feeds: Arc<web::cache::PageCache<web::cache::Rendered>>,
-    /// Tells the engine that incidents, windows or reports changed.
-    pub engine: mpsc::Sender<Command>,
-    /// Hashes client addresses into reporter ids; generated once, kept in the database.
-    pub reporter_key: Arc<Vec<u8>>,
-    /// `BANKSTATUS_ADMIN_TOKEN`; without it the operator API answers 403.
-    pub admin_token: Option<web::auth::BearerToken>,
-    /// `BANKSTATUS_AGENT_TOKEN`; without it the agents' API answers 403.
-    pub agent_token: Option<web::auth::BearerToken>,
-    /// Where agents' results join the service's own; weak, as `write_queue`.
-    pub results: mpsc::WeakSender<crate::domain::ProbeResult>,
-    /// Weak, so the writer still ends when the engine drops its sender.
-    pub write_queue: mpsc::WeakSender<crate::domain::ProbeResult>,
+/// A failure with its exit code: 2 for what the user typed, 1 for the rest.
+pub enum Failure {
+    BadInput(String),
+    Other(String),
 }
 
-impl AppState {
-    /// Tells the engine what changed; pages render anew once it is taken into account.
-    pub fn changed(&self, command: Command) {
-        // A full queue already holds a pending reload: nothing is lost.
-        let _ = self.engine.try_send(command);
-        // Reports move pages only through the engine's next count (at most once a second),
-        // so a flood of reports does not make every request render afresh.
-        if matches!(command, Command::Reload) {
-            self.live.touch();
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::UnsupportedUrl(m) => Failure::BadInput(m),
+            other => Failure::Other(other.to_string()),
         }
-    }
-
-    pub fn write_queue_depth(&self) -> usize {
-        self.write_queue
-            .upgrade()
-            .map_or(0, |s| s.max_capacity() - s.capacity())
     }
 }
 
@@ -77,25 +54,6 @@ pub async fn run(
     run_with(config, store, listener, shutdown, Tokens::from_env()).await
 }
 
-/// The bearer tokens the service accepts; without one, its API answers 403.
-#[derive(Debug, Clone, Default)]
-pub struct Tokens {
-    /// The operator API's.
-    pub admin: Option<web::auth::BearerToken>,
-    /// The agents'.
-    pub agent: Option<web::auth::BearerToken>,
-}
-
-impl Tokens {
-    /// From `BANKSTATUS_ADMIN_TOKEN` and `BANKSTATUS_AGENT_TOKEN`.
-    pub fn from_env() -> Self {
-        Tokens {
-            admin: web::auth::BearerToken::from_var(web::auth::ENV),
-            agent: web::auth::BearerToken::from_var(web::auth::AGENT_ENV),
-        }
-    }
-}
-
 /// [`run`] with the tokens given rather than read from the environment.
 pub async fn run_with(
     config: Config,
@@ -105,9 +63,13 @@ pub async fn run_with(
     tokens: Tokens,
 ) -> anyhow::Result<()> {
     let config = Arc::new(config);
-    sync_config(&store, &config.maintenance, chrono::Utc::now())
-        .await
-        .context("announcing the config's maintenance windows")?;
+    let clock = SystemClock::shared();
+    for window in config_windows(&config.maintenance) {
+        store
+            .upsert_window(&window, clock.now(), None)
+            .await
+            .context("announcing the config's maintenance windows")?;
+    }
     let reporter_key = web::reports::reporter_key(&store)
         .await
         .context("loading the reporter key")?;
@@ -122,13 +84,13 @@ pub async fn run_with(
         store: store.clone(),
         live: live.clone(),
         metrics: metrics.clone(),
+        clock: clock.clone(),
         pages: Arc::new(web::cache::PageCache::default()),
         feeds: Arc::new(web::cache::PageCache::default()),
         write_queue: write_tx.downgrade(),
         engine: command_tx,
         reporter_key: Arc::new(reporter_key),
-        admin_token: tokens.admin,
-        agent_token: tokens.agent,
+        tokens,
         results: result_tx.downgrade(),
     };
     let probes = ProbeRuntime {
@@ -143,14 +105,26 @@ pub async fn run_with(
     // Probes, and the engine or this instance's part of the shared work.
     let mut tasks = JoinSet::new();
     if store.shared() {
-        Member::new(config.clone(), store.clone(), live.clone(), metrics.clone())
-            .start(probes, result_rx, write_tx, command_rx, &mut tasks)
-            .await
-            .context("joining the instances on this database")?;
+        Member::new(
+            config.clone(),
+            store.clone(),
+            live.clone(),
+            metrics.clone(),
+            clock.clone(),
+        )
+        .start(probes, result_rx, write_tx, command_rx, &mut tasks)
+        .await
+        .context("joining the instances on this database")?;
     } else {
-        let engine = Engine::start(config.clone(), store.clone(), live, metrics.clone())
-            .await
-            .context("loading open incidents")?;
+        let engine = Engine::start(
+            config.clone(),
+            store.clone(),
+            live,
+            metrics.clone(),
+            clock.clone(),
+        )
+        .await
+        .context("loading open incidents")?;
         tasks.spawn(engine.run(result_rx, command_rx, Some(write_tx), shutdown.clone()));
         spawn_probes(config.all_probes().cloned().collect(), probes, &mut tasks);
     }
@@ -163,6 +137,7 @@ pub async fn run_with(
     let retention = tokio::spawn(run_retention(
         store.clone(),
         config.storage.raw_retention_days,
+        clock,
         shutdown.clone(),
     ));
 
@@ -179,4 +154,59 @@ pub async fn run_with(
     let _ = writer.await;
     let _ = retention.await;
     served
+}
+
+/// Runs the app until Ctrl-C or SIGTERM, then gives it 10 seconds to stop cleanly.
+pub async fn run_until_signal(
+    config: Config,
+    store: DynStore,
+    listener: TcpListener,
+    tokens: Tokens,
+) -> Result<(), Failure> {
+    let shutdown = CancellationToken::new();
+    let mut app = tokio::spawn(run_with(config, store, listener, shutdown.clone(), tokens));
+    tokio::select! {
+        done = &mut app => return finished(done),
+        () = signal() => {}
+    }
+    tracing::info!("stopping: no new requests, flushing stored results");
+    shutdown.cancel();
+    match tokio::time::timeout(Duration::from_secs(9), app).await {
+        Ok(done) => finished(done),
+        Err(_) => {
+            tracing::warn!("tasks did not stop within 9 s; exiting anyway");
+            Ok(())
+        }
+    }
+}
+
+/// What a task's end means for the exit code.
+pub fn finished(done: Result<anyhow::Result<()>, tokio::task::JoinError>) -> Result<(), Failure> {
+    match done {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(e)) => Err(Failure::Other(format!("{e:#}"))),
+        Err(e) => Err(Failure::Other(format!("the service stopped: {e}"))),
+    }
+}
+
+/// Ctrl-C or SIGTERM.
+pub async fn signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

@@ -9,8 +9,9 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 
+use crate::app::{finished, run_until_signal, signal, Failure};
 use crate::config;
-use crate::store::{self, StoreError};
+use crate::store;
 
 #[derive(Parser)]
 #[command(name = "bankstatus", version, about = "A public status page for banks")]
@@ -57,21 +58,6 @@ struct ServeArgs {
     database: String,
     #[arg(long, env = "BANKSTATUS_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
-}
-
-/// A failure with its exit code: 2 for what the user typed, 1 for the rest.
-pub enum Failure {
-    BadInput(String),
-    Other(String),
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::UnsupportedUrl(m) => Failure::BadInput(m),
-            other => Failure::Other(other.to_string()),
-        }
-    }
 }
 
 pub fn main() -> ExitCode {
@@ -199,63 +185,4 @@ async fn serve(args: ServeArgs) -> Result<(), Failure> {
         .map_err(|e| Failure::Other(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(%addr, banks = config.banks.len(), database = %args.database, "serving");
     run_until_signal(config, store, listener, crate::app::Tokens::from_env()).await
-}
-
-/// Runs the app until Ctrl-C or SIGTERM, then gives it 10 seconds to stop cleanly.
-pub async fn run_until_signal(
-    config: config::Config,
-    store: store::DynStore,
-    listener: tokio::net::TcpListener,
-    tokens: crate::app::Tokens,
-) -> Result<(), Failure> {
-    let shutdown = CancellationToken::new();
-    let mut app = tokio::spawn(crate::app::run_with(
-        config,
-        store,
-        listener,
-        shutdown.clone(),
-        tokens,
-    ));
-    tokio::select! {
-        done = &mut app => return finished(done),
-        () = signal() => {}
-    }
-    tracing::info!("stopping: no new requests, flushing stored results");
-    shutdown.cancel();
-    match tokio::time::timeout(Duration::from_secs(9), app).await {
-        Ok(done) => finished(done),
-        Err(_) => {
-            tracing::warn!("tasks did not stop within 9 s; exiting anyway");
-            Ok(())
-        }
-    }
-}
-
-fn finished(done: Result<anyhow::Result<()>, tokio::task::JoinError>) -> Result<(), Failure> {
-    match done {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(Failure::Other(format!("{e:#}"))),
-        Err(e) => Err(Failure::Other(format!("the service stopped: {e}"))),
-    }
-}
-
-async fn signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_util::sync::CancellationToken;
 
+use crate::clock::DynClock;
 use crate::config::Config;
 use crate::domain::ProbeResult;
 use crate::metrics::Metrics;
@@ -61,6 +62,7 @@ pub struct Member {
     pub store: DynStore,
     pub live: Arc<Live>,
     pub metrics: Arc<Metrics>,
+    pub clock: DynClock,
     /// This instance's name in the schedule and the lease: host, process and a random part.
     pub name: String,
     /// Since when this instance's own controls all fail, as its vantage point says.
@@ -74,6 +76,7 @@ impl Member {
         store: DynStore,
         live: Arc<Live>,
         metrics: Arc<Metrics>,
+        clock: DynClock,
     ) -> Member {
         let host = std::fs::read_to_string("/etc/hostname")
             .map(|h| h.trim().to_owned())
@@ -89,6 +92,7 @@ impl Member {
             store,
             live,
             metrics,
+            clock,
             name,
             cut,
             cut_tx: Some(cut_tx),
@@ -105,7 +109,7 @@ impl Member {
         commands: mpsc::Receiver<Command>,
         tasks: &mut JoinSet<()>,
     ) -> StoreResult<()> {
-        let now = Utc::now();
+        let now = self.clock.now();
         let shutdown = rt.shutdown.clone();
         let banks: HashMap<String, _> = self
             .config
@@ -207,7 +211,7 @@ impl Member {
     /// Renews or takes the engine lease and shares the snapshot; without the lease, shows
     /// the shared one.
     async fn beat(&self, st: &mut Beat, shutdown: &CancellationToken) {
-        let now = Utc::now();
+        let now = self.clock.now();
         let held = match self
             .store
             .hold_lease(ENGINE_LEASE, &self.name, now, now + LEASE_TTL)
@@ -257,6 +261,7 @@ impl Member {
             self.store.clone(),
             self.live.clone(),
             self.metrics.clone(),
+            self.clock.clone(),
         )
         .await
         {

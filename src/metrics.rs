@@ -91,6 +91,12 @@ pub struct Metrics {
     pub write_errors: AtomicU64,
     pub open_incidents: AtomicI64,
     pub network_cut: AtomicI64,
+    /// Probe results the engine has taken in.
+    pub engine_results: AtomicU64,
+    /// Counts of the reports the engine has made.
+    pub report_counts: AtomicU64,
+    /// Incident changes the engine could not record (and decided again).
+    pub engine_write_errors: AtomicU64,
 }
 
 impl Metrics {
@@ -157,6 +163,24 @@ impl Metrics {
                 "bankstatus_write_errors_total",
                 "Batches the writer failed to store.",
                 self.write_errors.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_engine_results_total",
+                "Probe results the engine has taken in.",
+                self.engine_results.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_report_counts_total",
+                "Times the engine counted the reports.",
+                self.report_counts.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_engine_write_errors_total",
+                "Incident changes the engine could not record and decided again.",
+                self.engine_write_errors.load(Ordering::Relaxed) as i64,
                 "counter",
             ),
             (

@@ -8,7 +8,7 @@ pub mod history;
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::cli::Failure;
+use crate::app::Failure;
 use crate::config::{self, Config};
 use crate::domain::{Channel, ProbeSpec, ProbeTarget};
 
@@ -103,7 +103,7 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
     let director = tokio::spawn(director::run(addr, token.clone(), started));
     let admin = Some(crate::web::auth::BearerToken::new(token.trim()));
     let tokens = crate::app::Tokens { admin, agent: None };
-    let result = crate::cli::run_until_signal(config, store, listener, tokens).await;
+    let result = crate::app::run_until_signal(config, store, listener, tokens).await;
     director.abort();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));

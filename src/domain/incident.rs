@@ -4,7 +4,9 @@ use std::str::FromStr;
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+use super::Channel;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentKind {
     Outage,
@@ -12,7 +14,7 @@ pub enum IncidentKind {
     Advisory,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentState {
     Investigating,
@@ -24,7 +26,7 @@ pub enum IncidentState {
     Completed,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source {
     Probe,
@@ -84,7 +86,53 @@ str_enum!(Source {
     Operator => "operator",
 });
 
+/// The key that makes an automatic outage unique while it is open: one per bank and
+/// channel, whatever its sources. Stored as `outage:{bank}:{channel}`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OpenKey {
+    pub bank: String,
+    pub channel: Channel,
+}
+
+impl OpenKey {
+    pub fn new(bank: &str, channel: Channel) -> OpenKey {
+        OpenKey {
+            bank: bank.to_owned(),
+            channel,
+        }
+    }
+}
+
+impl std::fmt::Display for OpenKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "outage:{}:{}", self.bank, self.channel)
+    }
+}
+
+impl FromStr for OpenKey {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.splitn(3, ':');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some("outage"), Some(bank), Some(channel)) if !bank.is_empty() => Ok(OpenKey {
+                bank: bank.to_owned(),
+                channel: channel.parse()?,
+            }),
+            _ => Err(format!("malformed open key `{s}`")),
+        }
+    }
+}
+
 impl IncidentState {
+    /// True for the states of a maintenance window.
+    pub fn is_maintenance(self) -> bool {
+        matches!(
+            self,
+            IncidentState::Scheduled | IncidentState::InProgress | IncidentState::Completed
+        )
+    }
+
     /// True once the incident is over.
     pub fn is_closed(self) -> bool {
         matches!(self, IncidentState::Resolved | IncidentState::Completed)
@@ -100,5 +148,15 @@ mod tests {
         assert_eq!("in_progress".parse(), Ok(IncidentState::InProgress));
         assert_eq!(IncidentKind::Advisory.as_str(), "advisory");
         assert!("down".parse::<Source>().is_err());
+    }
+
+    #[test]
+    fn open_keys_round_trip() {
+        let key = OpenKey::new("bmce", Channel::Atm);
+        assert_eq!(key.to_string(), "outage:bmce:atm");
+        assert_eq!("outage:bmce:atm".parse(), Ok(key));
+        assert!("outage:bmce".parse::<OpenKey>().is_err());
+        assert!("outage::web".parse::<OpenKey>().is_err());
+        assert!("window:bmce:web".parse::<OpenKey>().is_err());
     }
 }

@@ -9,7 +9,7 @@ pub mod status;
 
 pub use bank::{Bank, Names};
 pub use channel::Channel;
-pub use incident::{IncidentKind, IncidentState, Source};
+pub use incident::{IncidentKind, IncidentState, OpenKey, Source};
 pub use lang::Lang;
 pub use probe::{region_name_ok, ErrorClass, Outcome, ProbeResult, ProbeSpec, ProbeTarget};
 pub use status::{Confidence, Status};

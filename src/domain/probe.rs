@@ -67,7 +67,7 @@ impl ProbeSpec {
 }
 
 /// Why a check failed. The names appear in the API, the database and the metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorClass {
     Dns,
@@ -104,6 +104,14 @@ impl ErrorClass {
 
     pub fn parse(s: &str) -> Option<ErrorClass> {
         Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl std::str::FromStr for ErrorClass {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s).ok_or_else(|| format!("unknown failure class `{s}`"))
     }
 }
 

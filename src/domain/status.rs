@@ -27,7 +27,7 @@ impl Status {
     }
 
     /// Lower is worse; `Unknown` ranks below every known status so it never wins `worst`.
-    fn rank(self) -> u8 {
+    pub fn rank(self) -> u8 {
         match self {
             Status::MajorOutage => 0,
             Status::PartialOutage => 1,

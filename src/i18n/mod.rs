@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::{Channel, Lang, Status};
+use crate::domain::{Channel, Lang, Names, Status};
 
 mod catalogue;
 
@@ -16,11 +16,41 @@ pub use catalogue::{message, message_with};
 pub const MAX_ARG: usize = 200;
 
 /// A sentence from the catalogue with its arguments, written in a language only when it is
-/// shown, so one error reads in the language of whoever receives it.
+/// shown, so one error reads in the language of whoever receives it, and what the tracker
+/// writes on a timeline is written in all three.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Msg {
     id: &'static str,
-    args: Vec<(&'static str, String)>,
+    args: Vec<(&'static str, Arg)>,
+}
+
+/// An argument of a [`Msg`]: plain text, or a value each language writes its own way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    Text(String),
+    Channel(Channel),
+    Status(Status),
+    /// A text of its own in each language, e.g. a bank's name.
+    Names(Names),
+    /// The time from the first instant to the second, as a duration.
+    Elapsed(DateTime<Utc>, DateTime<Utc>),
+    /// An instant as a local time in the zone.
+    Time(DateTime<Utc>, Tz),
+    List(Vec<String>),
+}
+
+impl Arg {
+    fn text(&self, lang: Lang) -> String {
+        match self {
+            Arg::Text(s) => s.clone(),
+            Arg::Channel(c) => channel_name(*c, lang).to_owned(),
+            Arg::Status(s) => status_name(*s, lang).to_owned(),
+            Arg::Names(n) => n.get(lang).to_owned(),
+            Arg::Elapsed(from, to) => duration(*from, *to, lang),
+            Arg::Time(t, tz) => local_time(*t, *tz, lang),
+            Arg::List(items) => list(items, lang),
+        }
+    }
 }
 
 impl Msg {
@@ -31,22 +61,43 @@ impl Msg {
         }
     }
 
+    /// The catalogue id.
+    pub fn id(&self) -> &'static str {
+        self.id
+    }
+
     /// Adds an argument; one longer than [`MAX_ARG`] characters (a hostile path or query
     /// value echoed back) is cut there.
-    pub fn arg(mut self, name: &'static str, value: impl std::fmt::Display) -> Msg {
+    pub fn arg(self, name: &'static str, value: impl std::fmt::Display) -> Msg {
         let mut value = value.to_string();
         if let Some((cut, _)) = value.char_indices().nth(MAX_ARG) {
             value.truncate(cut);
             value.push('…');
         }
+        self.with(name, Arg::Text(value))
+    }
+
+    /// Adds an argument written in each language's own way.
+    pub fn with(mut self, name: &'static str, value: Arg) -> Msg {
         self.args.push((name, value));
         self
     }
 
     pub fn text(&self, lang: Lang) -> String {
-        let args: Vec<(&str, &str)> = self.args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let values: Vec<(&str, String)> =
+            self.args.iter().map(|(k, v)| (*k, v.text(lang))).collect();
+        let args: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         message_with(lang, self.id, &args)
     }
+}
+
+/// Sentences written in every language, one after the other.
+pub fn sentences(msgs: &[Msg]) -> Names {
+    let [ar, fr, en] = Lang::ALL.map(|lang| {
+        let text: Vec<String> = msgs.iter().map(|m| m.text(lang)).collect();
+        Some(text.join(" "))
+    });
+    Names { ar, fr, en }
 }
 
 /// In English: logs and the fallback of the JSON API.

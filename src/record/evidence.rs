@@ -7,7 +7,10 @@ use serde::Serialize;
 
 use super::spans::minutes;
 use crate::config::Config;
-use crate::domain::{Lang, Names};
+use crate::domain::{
+    Channel, Confidence, ErrorClass, IncidentKind, IncidentState, Lang, Names, Source,
+};
+use crate::signals::fusion::{confidence, Backing};
 use crate::store::{DynStore, IncidentFilter, IncidentRow, StoreResult, UpdateRow, WindowRow};
 
 /// Checks before the start are read too: the first failure may precede the opening.
@@ -18,8 +21,8 @@ pub struct Evidence {
     pub id: i64,
     /// Path of the incident's page; it never changes.
     pub permalink: String,
-    pub kind: String,
-    pub state: String,
+    pub kind: IncidentKind,
+    pub state: IncidentState,
     pub title: Names,
     pub affected: Vec<Affected>,
     pub started_at: DateTime<Utc>,
@@ -29,8 +32,7 @@ pub struct Evidence {
     pub recorded_at: DateTime<Utc>,
     /// Recorded well after it started (known from the press, not seen live): by whom.
     pub recorded_later_by: Option<String>,
-    /// `confirmed`, `likely` or `announced`.
-    pub confidence: Option<&'static str>,
+    pub confidence: Option<Confidence>,
     pub sources: Vec<SourceFirstSeen>,
     pub probes: Vec<ProbesSaw>,
     pub reports: Vec<ReportsSaw>,
@@ -46,12 +48,12 @@ pub struct Evidence {
 #[derive(Debug, Clone, Serialize)]
 pub struct Affected {
     pub bank: String,
-    pub channel: String,
+    pub channel: Channel,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceFirstSeen {
-    pub source: String,
+    pub source: Source,
     pub first_seen_at: DateTime<Utc>,
 }
 
@@ -59,7 +61,7 @@ pub struct SourceFirstSeen {
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbesSaw {
     pub bank: String,
-    pub channel: String,
+    pub channel: Channel,
     pub checks: i64,
     pub failing: i64,
     pub first_failure: Option<FirstFailure>,
@@ -72,7 +74,7 @@ pub struct ProbesSaw {
 pub struct FirstFailure {
     pub at: DateTime<Utc>,
     pub url: Option<String>,
-    pub error_class: Option<String>,
+    pub error_class: Option<ErrorClass>,
     pub http_status: Option<i64>,
     pub detail: Option<String>,
 }
@@ -81,7 +83,7 @@ pub struct FirstFailure {
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportsSaw {
     pub bank: String,
-    pub channel: String,
+    pub channel: Channel,
     /// Distinct reporters from the surge window before the start to the end.
     pub reporters: i64,
     pub bucket_minutes: i64,
@@ -95,8 +97,8 @@ pub struct ReportsSaw {
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
     pub at: DateTime<Utc>,
-    pub state: String,
-    pub source: String,
+    pub state: IncidentState,
+    pub source: Source,
     pub message: Names,
 }
 
@@ -140,28 +142,26 @@ pub async fn gather(
     let end = row.resolved_at.unwrap_or(now);
     let mut probes = Vec::new();
     let mut reports = Vec::new();
-    if row.kind != "maintenance" {
+    if row.kind != IncidentKind::Maintenance {
         let retention = now - Duration::days(i64::from(config.storage.raw_retention_days));
         let window = Duration::from_std(config.reports.window).unwrap_or(Duration::minutes(15));
         let reporters = store.report_counts(row.started_at - window, end).await?;
         for (bank, channel) in &row.scopes {
             let from = row.started_at - Duration::minutes(PROBE_LOOKBACK);
-            let seen = store.probe_evidence(bank, channel, from, end).await?;
+            let seen = store.probe_evidence(bank, *channel, from, end).await?;
             let probe_url = |probe_id: &str| {
                 config
                     .bank(bank)
                     .and_then(|b| b.probes.iter().find(|p| p.id == probe_id))
                     .map(|p| p.url.clone())
             };
-            let probed = config.bank(bank).is_some_and(|b| {
-                b.probes
-                    .iter()
-                    .any(|p| p.channel().is_some_and(|c| c.as_str() == channel))
-            });
+            let probed = config
+                .bank(bank)
+                .is_some_and(|b| b.probes.iter().any(|p| p.channel() == Some(*channel)));
             if seen.checks > 0 || (probed && from < retention) {
                 probes.push(ProbesSaw {
                     bank: bank.clone(),
-                    channel: channel.clone(),
+                    channel: *channel,
                     checks: seen.checks,
                     failing: seen.failing,
                     first_failure: seen.first_failure.map(|f| FirstFailure {
@@ -179,7 +179,7 @@ pub async fn gather(
                 .report_buckets(bank, row.started_at - window, end, window)
                 .await?
                 .into_iter()
-                .filter(|b| &b.channel == channel)
+                .filter(|b| b.channel == *channel)
                 .collect();
             let (Some(first), Some(peak)) = (
                 buckets.first(),
@@ -191,10 +191,10 @@ pub async fn gather(
             };
             reports.push(ReportsSaw {
                 bank: bank.clone(),
-                channel: channel.clone(),
+                channel: *channel,
                 reporters: reporters
                     .iter()
-                    .find(|c| &c.bank == bank && &c.channel == channel)
+                    .find(|c| &c.bank == bank && c.channel == *channel)
                     .map_or(0, |c| c.reporters),
                 bucket_minutes: window.num_minutes(),
                 first_bucket: first.start,
@@ -203,7 +203,7 @@ pub async fn gather(
             });
         }
     }
-    let window = if row.kind == "maintenance" {
+    let window = if row.kind == IncidentKind::Maintenance {
         match store.window(id).await? {
             Some(w) => Some(against(store, &w, now).await?),
             None => None,
@@ -274,15 +274,14 @@ fn assemble(
     overrun_of: Option<Overran>,
     end: DateTime<Utc>,
 ) -> Evidence {
-    let confidence = if row.kind == "maintenance" {
-        Some("announced")
-    } else if row.has_source("operator") || (row.has_source("probe") && row.has_source("reports")) {
-        Some("confirmed")
-    } else if row.has_source("probe") || row.has_source("reports") {
-        Some("likely")
-    } else {
-        None
-    };
+    // A window's own entries come from the operator too: it is announced, not declared.
+    let announced = row.kind == IncidentKind::Maintenance;
+    let confidence = confidence(Backing {
+        operator: !announced && row.has_source(Source::Operator),
+        announced,
+        probes: row.has_source(Source::Probe),
+        reports: row.has_source(Source::Reports),
+    });
     let entries: Vec<Entry> = updates
         .into_iter()
         .map(|u| Entry {
@@ -296,7 +295,10 @@ fn assemble(
     // the operator does that; the tracker's own late openings (an overrun found when a long
     // window ends) start with another source.
     let recorded_later = row.created_at - row.started_at > Duration::hours(1)
-        && row.sources.first().is_some_and(|s| s.source == "operator");
+        && row
+            .sources
+            .first()
+            .is_some_and(|s| s.source == Source::Operator);
     Evidence {
         id: row.id,
         permalink: format!("/incidents/{}", row.id),
@@ -308,7 +310,7 @@ fn assemble(
             .sources
             .iter()
             .map(|s| SourceFirstSeen {
-                source: s.source.clone(),
+                source: s.source,
                 first_seen_at: s.first_seen_at,
             })
             .collect(),
@@ -317,12 +319,12 @@ fn assemble(
             .iter()
             .map(|(bank, channel)| Affected {
                 bank: bank.clone(),
-                channel: channel.clone(),
+                channel: *channel,
             })
             .collect(),
         operator: entries
             .iter()
-            .filter(|e| e.source == "operator" && !e.message.get(Lang::En).trim().is_empty())
+            .filter(|e| e.source == Source::Operator && !e.message.get(Lang::En).trim().is_empty())
             .cloned()
             .collect(),
         updates: entries,

@@ -4,6 +4,7 @@
 pub mod evidence;
 pub mod month;
 pub mod scorecard;
+pub mod series;
 pub mod spans;
 
 pub use month::Month;

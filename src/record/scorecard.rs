@@ -185,7 +185,7 @@ pub fn compute(
             w.starts.timestamp_millis(),
             ends.timestamp_millis().min(now_ms),
         );
-        for c in w.channels.iter().filter_map(|c| c.parse::<Channel>().ok()) {
+        for &c in &w.channels {
             tracks
                 .entry((w.bank.as_str(), c))
                 .or_default()
@@ -195,20 +195,15 @@ pub fn compute(
     }
     for o in inputs.outages {
         let end = o.resolved_at.map_or(now_ms, |r| r.timestamp_millis());
-        if let Ok(c) = o.channel.parse::<Channel>() {
-            tracks
-                .entry((o.bank.as_str(), c))
-                .or_default()
-                .outages
-                .push((o, (o.started_at.timestamp_millis(), end)));
-        }
+        tracks
+            .entry((o.bank.as_str(), o.channel))
+            .or_default()
+            .outages
+            .push((o, (o.started_at.timestamp_millis(), end)));
     }
     for h in inputs.monitored {
-        let Ok(c) = h.channel.parse::<Channel>() else {
-            continue;
-        };
         tracks
-            .entry((h.bank.as_str(), c))
+            .entry((h.bank.as_str(), h.channel))
             .or_default()
             .monitored
             .push((h.start.timestamp_millis(), h.end.timestamp_millis()));
@@ -437,7 +432,7 @@ mod tests {
         let outages = [OutageSpan {
             incident_id: 1,
             bank: "aaa".into(),
-            channel: "atm".into(),
+            channel: Channel::Atm,
             started_at: utc(28, 23),
             resolved_at: Some(end),
             overrun_of: None,

@@ -1,10 +1,17 @@
-//! From probe results to statuses and incidents: the pure rules ([`tracker`]), the task
-//! that applies them and records incidents ([`engine`]), and what pages read ([`live`]).
+//! From signals to statuses and incidents. The functional core ([`core`], built from the
+//! [`tracker`], [`windows`], [`crowd`], [`book`] and [`fusion`] rules) decides; the
+//! [`engine`] feeds it, writes the [`effects`] it returns and publishes what pages read
+//! ([`live`]).
 
+pub mod book;
+pub mod core;
+pub mod crowd;
+pub mod effects;
 pub mod engine;
+pub mod fusion;
 pub mod live;
-pub mod maintenance;
 pub mod surge;
 pub mod tracker;
+pub mod windows;
 
 pub use live::{Live, Snapshot};

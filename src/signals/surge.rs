@@ -75,7 +75,7 @@ mod tests {
     #[test]
     fn a_handful_at_night_is_no_surge() {
         let mut s = Surge::default();
-        let now = Utc::now();
+        let now = chrono::DateTime::<Utc>::UNIX_EPOCH;
         assert_eq!(s.update(4, 0.0, 10, now), None);
         assert_eq!(s.update(10, 0.0, 10, now), Some(SurgeChange::Started));
         // Above calm: still on.
@@ -90,7 +90,13 @@ mod tests {
         assert_eq!(threshold(b, 10), 76);
         assert_eq!(calm(b, 10), 38);
         let mut s = Surge::default();
-        assert_eq!(s.update(60, b, 10, Utc::now()), None);
-        assert_eq!(s.update(76, b, 10, Utc::now()), Some(SurgeChange::Started));
+        assert_eq!(
+            s.update(60, b, 10, chrono::DateTime::<Utc>::UNIX_EPOCH),
+            None
+        );
+        assert_eq!(
+            s.update(76, b, 10, chrono::DateTime::<Utc>::UNIX_EPOCH),
+            Some(SurgeChange::Started)
+        );
     }
 }

@@ -7,17 +7,25 @@ use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
-use super::sql::{sql_store, Lock};
-use super::{StoreError, StoreResult};
+use super::{Lock, StoreError, StoreResult};
+
+/// The shared SQL, compiled for this backend.
+#[allow(
+    clippy::duplicate_mod,
+    reason = "the same SQL is compiled once for each backend's types"
+)]
+#[path = "sql/mod.rs"]
+mod sql;
 
 type Db = sqlx::Postgres;
 type DbRow = sqlx::postgres::PgRow;
+type Backend = PgStore;
 
 /// Whether several instances may share the database.
 const SHARED: bool = true;
 /// How a claim skips the probes another instance is claiming at the same moment.
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
-
+/// An aggregate joining `s.channel` with commas.
 const CHANNEL_LIST: &str = "string_agg(s.channel, ',')";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
@@ -65,10 +73,9 @@ impl PgStore {
                     .bind(LOCK_CLASS + 1)
                     .bind(reporter)
             }
+            Lock::Rows => return Ok(tx),
         };
         q.execute(&mut *tx).await?;
         Ok(tx)
     }
 }
-
-sql_store!(PgStore);

@@ -6,17 +6,25 @@ use std::time::Duration;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
-use super::sql::{sql_store, Lock};
-use super::StoreResult;
+use super::{Lock, StoreResult};
+
+/// The shared SQL, compiled for this backend.
+#[allow(
+    clippy::duplicate_mod,
+    reason = "the same SQL is compiled once for each backend's types"
+)]
+#[path = "sql/mod.rs"]
+mod sql;
 
 type Db = sqlx::Sqlite;
 type DbRow = sqlx::sqlite::SqliteRow;
+type Backend = SqliteStore;
 
 /// Whether several instances may share the database.
 const SHARED: bool = false;
 /// How a claim skips the probes another instance is claiming at the same moment.
 const SKIP_LOCKED: &str = "";
-
+/// An aggregate joining `s.channel` with commas.
 const CHANNEL_LIST: &str = "GROUP_CONCAT(s.channel, ',')";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -48,5 +56,3 @@ impl SqliteStore {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
-
-sql_store!(SqliteStore);

@@ -5,12 +5,12 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use chrono_tz::Tz;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::DynStore;
+use crate::clock::DynClock;
 use crate::domain::ProbeResult;
 use crate::metrics::Metrics;
 
@@ -68,14 +68,19 @@ async fn write(store: &DynStore, tz: Tz, batch: &[ProbeResult], metrics: &Metric
 }
 
 /// Deletes raw results older than `days`, once at start and then every hour.
-pub async fn run_retention(store: DynStore, days: u32, shutdown: CancellationToken) {
+pub async fn run_retention(
+    store: DynStore,
+    days: u32,
+    clock: DynClock,
+    shutdown: CancellationToken,
+) {
     let mut tick = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {
             () = shutdown.cancelled() => return,
             _ = tick.tick() => {}
         }
-        let before = Utc::now() - chrono::Duration::days(i64::from(days));
+        let before = clock.now() - chrono::Duration::days(i64::from(days));
         match store.purge_results_before(before).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(deleted = n, "purged raw probe results past retention"),

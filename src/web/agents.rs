@@ -5,14 +5,13 @@ use super::auth::AgentAuth;
 use super::error::AppError;
 use super::input::{self, bounded_query};
 use super::pages::query_param;
+use super::AppState;
 use crate::agent::{Assignment, Batch, BatchReceipt, MAX_BATCH};
-use crate::app::AppState;
 use crate::domain::{region_name_ok, Outcome, ProbeResult};
 use crate::i18n::Msg;
 use axum::extract::{RawQuery, Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 
 /// Large enough for [`MAX_BATCH`] results with long failure details.
 const MAX_BATCH_BODY: usize = 2 * 1024 * 1024;
@@ -84,7 +83,7 @@ pub async fn results(
                 .arg("count", batch.results.len()),
         ));
     }
-    let now = Utc::now();
+    let now = state.clock.now();
     // Raw results older than this would be purged at once; they would only rewrite the
     // roll-ups of the past.
     let oldest = now - chrono::Duration::days(i64::from(state.config.storage.raw_retention_days));

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use super::error::{invalid_time, known_bank, parse_value, AppError, ErrorBody};
 use super::input::{bounded_query, cursor_of, parse_cursor};
 use super::pages::query_param;
-use crate::app::AppState;
-use crate::domain::{Channel, Confidence, Names, Status};
+use super::AppState;
+use crate::domain::{Channel, Confidence, IncidentKind, IncidentState, Names, Source, Status};
 use crate::i18n::Msg;
 use crate::signals::live::BankNow;
 use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
@@ -88,14 +88,14 @@ pub struct RegionView {
 #[derive(Serialize, ToSchema)]
 pub struct IncidentView {
     id: i64,
-    kind: String,
-    state: String,
+    kind: IncidentKind,
+    state: IncidentState,
     title: Names,
     started_at: String,
     resolved_at: Option<String>,
     updated_at: String,
     affected: Vec<AffectedView>,
-    sources: Vec<String>,
+    sources: Vec<Source>,
     url: String,
     /// For an outage that continued past an announced window: that window's incident.
     overrun_of: Option<i64>,
@@ -110,12 +110,12 @@ pub struct IncidentView {
 pub struct WindowView {
     id: i64,
     bank: String,
-    channels: Vec<String>,
+    channels: Vec<Channel>,
     starts: String,
     ends: String,
     title: Names,
     source: Option<String>,
-    state: String,
+    state: IncidentState,
     url: String,
 }
 
@@ -128,7 +128,7 @@ pub fn window_view(w: &WindowRow, tz: Tz) -> WindowView {
         ends: rfc3339(w.ends, tz),
         title: w.title.clone(),
         source: w.source.clone(),
-        state: w.state.clone(),
+        state: w.state,
         url: format!("/incidents/{}", w.incident_id),
     }
 }
@@ -136,15 +136,15 @@ pub fn window_view(w: &WindowRow, tz: Tz) -> WindowView {
 #[derive(Serialize, ToSchema)]
 pub struct AffectedView {
     bank: String,
-    channel: String,
+    channel: Channel,
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct UpdateView {
     id: i64,
     at: String,
-    state: String,
-    source: String,
+    state: IncidentState,
+    source: Source,
     message: Names,
 }
 
@@ -265,7 +265,7 @@ pub async fn status(State(state): State<AppState>) -> Response {
         .filter_map(|b| bank_view(&state, &b.slug, snapshot.bank(&b.slug), false))
         .collect();
     json(StatusView {
-        generated_at: rfc3339(Utc::now(), tz),
+        generated_at: rfc3339(state.clock.now(), tz),
         network_cut_since: snapshot.network_cut_since.map(|t| rfc3339(t, tz)),
         banks,
         regions: snapshot
@@ -333,7 +333,7 @@ pub async fn incident_response(
         .incident(id)
         .await?
         .ok_or_else(|| AppError::NotFound(Msg::new("err-no-incident").arg("id", id)))?;
-    let window = if row.kind == "maintenance" {
+    let window = if row.kind == IncidentKind::Maintenance {
         state.store.window(id).await?.map(|w| window_view(&w, tz))
     } else {
         None

@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
 
 use super::error::AppError;
-use crate::app::AppState;
+use super::AppState;
 use crate::i18n::Msg;
 
 /// The operator API's token; without it the operator API answers 403.
@@ -75,7 +75,7 @@ impl FromRequestParts<AppState> for Operator {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = &state.admin_token else {
+        let Some(token) = &state.tokens.admin else {
             return Err(AppError::Forbidden(
                 Msg::new("err-operator-disabled").arg("env", ENV),
             ));
@@ -109,7 +109,7 @@ impl FromRequestParts<AppState> for AgentAuth {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = &state.agent_token else {
+        let Some(token) = &state.tokens.agent else {
             return Err(AppError::Forbidden(
                 Msg::new("err-agents-disabled").arg("env", AGENT_ENV),
             ));

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::error::{known_bank, AppError};
 use super::feeds::SubscriptionQuery;
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::Status;
 use crate::i18n::Msg;
 use crate::i18n::{channel_name, status_name};

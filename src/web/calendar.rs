@@ -9,8 +9,7 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 use super::cache::Rendered;
 use super::error::AppError;
 use super::feeds::{subscription, SubscriptionQuery};
-use crate::app::AppState;
-use crate::domain::Channel;
+use super::AppState;
 use crate::i18n::{channel_name, local_time, text};
 use crate::store::WindowFilter;
 
@@ -40,22 +39,15 @@ async fn render(
     };
     cal.name(&name);
     let mut newest = None;
-    for w in windows.iter().filter(|w| {
-        q.channels.is_empty()
-            || w.channels
-                .iter()
-                .any(|c| q.channels.iter().any(|q| q.as_str() == c))
-    }) {
+    for w in windows
+        .iter()
+        .filter(|w| q.channels.is_empty() || w.channels.iter().any(|c| q.channels.contains(c)))
+    {
         let bank_name = state
             .config
             .bank(&w.bank)
             .map_or(w.bank.as_str(), |b| b.names.get(lang));
-        let channels: Vec<&str> = w
-            .channels
-            .iter()
-            .filter_map(|c| c.parse::<Channel>().ok())
-            .map(|c| channel_name(c, lang))
-            .collect();
+        let channels: Vec<&str> = w.channels.iter().map(|c| channel_name(*c, lang)).collect();
         let mut description = format!(
             "{}\n{}: {}\n{} {} {} {} ({})",
             w.title.get(lang),

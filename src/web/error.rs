@@ -11,7 +11,7 @@ use axum::Json;
 use super::lang::negotiate;
 use super::pages::query_param;
 use super::views::ErrorPage;
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::{Lang, Vocabulary};
 use crate::i18n::Msg;
 use crate::store::StoreError;

@@ -12,7 +12,7 @@ use chrono_tz::Tz;
 use super::cache::Rendered;
 use super::error::{known_bank, parse_value, AppError};
 use super::input::bounded_query;
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::{Channel, Lang};
 use crate::i18n::{channel_name, local_time, term, text};
 use crate::store::{FeedEntry, FeedFilter};
@@ -110,12 +110,10 @@ fn fixed(t: DateTime<Utc>, tz: Tz) -> DateTime<FixedOffset> {
 }
 
 /// "Bank: channel, channel" per bank; a bank with every channel is named alone.
-pub fn affected(state: &AppState, scopes: &[(String, String)], lang: Lang) -> String {
+pub fn affected(state: &AppState, scopes: &[(String, Channel)], lang: Lang) -> String {
     let mut banks: Vec<(&str, Vec<Channel>)> = Vec::new();
     for (bank, channel) in scopes {
-        let Ok(c) = channel.parse::<Channel>() else {
-            continue;
-        };
+        let c = *channel;
         match banks.iter_mut().find(|(b, _)| b == bank) {
             Some((_, cs)) => cs.push(c),
             None => banks.push((bank, vec![c])),
@@ -151,7 +149,7 @@ fn entry_text(state: &AppState, e: &FeedEntry, lang: Lang, base: &str) -> EntryT
     let i = &e.incident;
     let title = format!(
         "{} · {} — {}",
-        term(&e.update.state, lang),
+        term(e.update.state.as_str(), lang),
         i.title.get(lang),
         affected(state, &i.scopes, lang)
     );
@@ -168,7 +166,7 @@ fn entry_text(state: &AppState, e: &FeedEntry, lang: Lang, base: &str) -> EntryT
     ));
     match i.resolved_at {
         Some(r) => summary.push_str(&format!("{}: {}\n", t.resolved, local_time(r, tz, lang))),
-        None => summary.push_str(&format!("{}: {}\n", t.status, term(&i.state, lang))),
+        None => summary.push_str(&format!("{}: {}\n", t.status, term(i.state.as_str(), lang))),
     }
     summary.push_str(&format!("{} {}", t.times_in, tz.name()));
     EntryText {

@@ -12,7 +12,7 @@ use super::error::{known_bank, parse_value, AppError, PageError};
 use super::input::{bounded_query, cursor_of, parse_cursor};
 use super::pages::{bank_namer, html, page_lang};
 use super::views::{HistoryPage, IncidentCard, Layout, SelectOption};
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::{Channel, IncidentKind, Lang};
 use crate::i18n::{term, text};
 use crate::record::Month;
@@ -101,7 +101,7 @@ pub async fn history(
 
 async fn render(state: &AppState, f: &Filters, lang: Lang) -> Result<String, AppError> {
     let tz = state.config.timezone;
-    let now = Utc::now();
+    let now = state.clock.now();
     let (since, until) = match f.month {
         Some(m) => {
             let (from, to) = m.bounds(tz);
@@ -160,7 +160,7 @@ async fn render(state: &AppState, f: &Filters, lang: Lang) -> Result<String, App
         month: f.month.map(|m| m.to_string()).unwrap_or_default(),
         incidents: rows
             .iter()
-            .map(|r| IncidentCard::new(r, lang, tz, &namer))
+            .map(|r| IncidentCard::new(r, lang, tz, now, &namer))
             .collect(),
         older: older.flatten(),
         filtered: f.is_filtered(),

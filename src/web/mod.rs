@@ -18,6 +18,7 @@ pub mod ops;
 pub mod pages;
 pub mod reports;
 pub mod scorecard;
+pub mod state;
 pub mod svg;
 pub mod views;
 
@@ -29,7 +30,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use crate::app::AppState;
+pub use state::{AppState, Tokens};
 
 /// No script at all, styles only from our own origin, never framed.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";

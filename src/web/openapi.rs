@@ -9,8 +9,8 @@ use axum::routing::{delete, get, post, MethodRouter};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::AppState;
 use super::{agents, api, operator, reports};
-use crate::app::AppState;
 
 /// Every API route as (method, path). The router is built from this table.
 pub const API_ROUTES: &[(&str, &str)] = &[

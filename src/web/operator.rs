@@ -13,11 +13,11 @@ use super::api::{incident_response, window_view, IncidentView, WindowView};
 use super::auth::Operator;
 use super::error::{invalid_time, vocabulary, AppError, ErrorBody};
 use super::input;
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
 use crate::i18n::Msg;
 use crate::signals::engine::Command;
-use crate::store::{AuditEntry, NewIncident, NewUpdate, NewWindow};
+use crate::store::{AuditEntry, NewIncident, NewUpdate, NewWindow, OperatorUpdate};
 use crate::timezone::parse_input;
 
 /// Texts in up to three languages, as the API takes them.
@@ -93,10 +93,16 @@ fn channels(raw: Option<Vec<String>>) -> Result<Vec<Channel>, AppError> {
     Ok(out)
 }
 
-fn time(state: &AppState, field: &str, raw: &str) -> Result<DateTime<Utc>, AppError> {
+/// A time the operator gives for something that happened: never well in the future.
+fn time(
+    state: &AppState,
+    field: &str,
+    raw: &str,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, AppError> {
     let t = parse_input(raw, state.config.timezone)
         .map_err(|_| AppError::Unprocessable(invalid_time(field, raw)))?;
-    if t > Utc::now() + chrono::Duration::minutes(5) {
+    if t > now + chrono::Duration::minutes(5) {
         return Err(AppError::Unprocessable(
             Msg::new("err-time-in-future").arg("field", field),
         ));
@@ -104,19 +110,9 @@ fn time(state: &AppState, field: &str, raw: &str) -> Result<DateTime<Utc>, AppEr
     Ok(t)
 }
 
-fn state_for(kind: &str, raw: &str) -> Result<IncidentState, AppError> {
+fn state_for(kind: IncidentKind, raw: &str) -> Result<IncidentState, AppError> {
     let state: IncidentState = vocabulary("state", raw).map_err(AppError::Unprocessable)?;
-    let fits = match kind {
-        "maintenance" => matches!(
-            state,
-            IncidentState::Scheduled | IncidentState::InProgress | IncidentState::Completed
-        ),
-        _ => !matches!(
-            state,
-            IncidentState::Scheduled | IncidentState::InProgress | IncidentState::Completed
-        ),
-    };
-    if fits {
+    if state.is_maintenance() == (kind == IncidentKind::Maintenance) {
         Ok(state)
     } else {
         Err(AppError::Unprocessable(
@@ -127,43 +123,27 @@ fn state_for(kind: &str, raw: &str) -> Result<IncidentState, AppError> {
     }
 }
 
-async fn audit(
-    state: &AppState,
+/// The audit entry of an operator action on `target` (`None` for what the action makes:
+/// the store names it).
+fn audit(
     op: &Operator,
     action: &str,
-    target: String,
+    target: Option<String>,
     detail: Option<String>,
-) -> Result<(), AppError> {
-    state
-        .store
-        .audit(&AuditEntry {
-            at: Utc::now(),
-            actor: op.actor.clone(),
-            action: action.to_owned(),
-            target: Some(target),
-            detail,
-        })
-        .await?;
-    Ok(())
+    at: DateTime<Utc>,
+) -> AuditEntry {
+    AuditEntry {
+        at,
+        actor: op.actor.clone(),
+        action: action.to_owned(),
+        target,
+        detail,
+    }
 }
 
-/// How an operator action on an incident ends: audited, the engine told, the incident
-/// answered with 201.
-async fn done(
-    state: &AppState,
-    op: &Operator,
-    action: &str,
-    id: i64,
-    detail: &str,
-) -> Result<Response, AppError> {
-    audit(
-        state,
-        op,
-        action,
-        format!("incident:{id}"),
-        Some(detail.to_owned()),
-    )
-    .await?;
+/// How an operator action on an incident ends: the engine told, the incident answered
+/// with 201.
+async fn done(state: &AppState, id: i64) -> Result<Response, AppError> {
     state.changed(Command::Reload);
     incident_response(state, id, StatusCode::CREATED).await
 }
@@ -219,21 +199,18 @@ pub async fn create_incident(
     let channels = channels(body.channels)?;
     let title = body.title.into_names("title", true)?;
     let message = body.message.into_names("message", false)?;
-    let wanted = state_for(
-        kind.as_str(),
-        body.state.as_deref().unwrap_or("investigating"),
-    )?;
-    let now = Utc::now();
+    let wanted = state_for(kind, body.state.as_deref().unwrap_or("investigating"))?;
+    let now = state.clock.now();
     let started_at = body
         .started_at
         .as_deref()
-        .map(|s| time(&state, "started_at", s))
+        .map(|s| time(&state, "started_at", s, now))
         .transpose()?
         .unwrap_or(now);
     let resolved_at = body
         .resolved_at
         .as_deref()
-        .map(|s| time(&state, "resolved_at", s))
+        .map(|s| time(&state, "resolved_at", s, now))
         .transpose()?;
     if resolved_at.is_some_and(|r| r < started_at) {
         return Err(AppError::Unprocessable(Msg::new(
@@ -257,6 +234,7 @@ pub async fn create_incident(
             kind,
             title: title.clone(),
             started_at,
+            recorded_at: now,
             open_key: None,
             overrun_of: None,
             scopes,
@@ -270,24 +248,25 @@ pub async fn create_incident(
                     message.clone()
                 },
             },
-        })
-        .await?;
-    let id = opened.id();
-    if let Some(at) = resolved_at {
-        state
-            .store
-            .add_update(
-                id,
-                &NewUpdate {
+            later: resolved_at
+                .map(|at| NewUpdate {
                     at,
                     state: IncidentState::Resolved,
                     source: Source::Operator,
                     message: Names::default(),
-                },
-            )
-            .await?;
-    }
-    done(&state, &op, "create_incident", id, kind.as_str()).await
+                })
+                .into_iter()
+                .collect(),
+            audit: Some(audit(
+                &op,
+                "create_incident",
+                None,
+                Some(kind.as_str().to_owned()),
+                now,
+            )),
+        })
+        .await?;
+    done(&state, opened.id()).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -319,7 +298,7 @@ pub async fn add_update(
     let n: i64 = id.parse().map_err(|_| not_found())?;
     let body: UpdateBody = input::json(req).await?;
     let (incident, _) = state.store.incident(n).await?.ok_or_else(not_found)?;
-    let new_state = state_for(&incident.kind, &body.state)?;
+    let new_state = state_for(incident.kind, &body.state)?;
     if incident.resolved_at.is_some() && !new_state.is_closed() {
         return Err(AppError::Conflict(
             Msg::new("err-incident-over").arg("id", n),
@@ -330,37 +309,44 @@ pub async fn add_update(
         .title
         .map(|t| t.into_names("title", true))
         .transpose()?;
+    let now = state.clock.now();
     let at = body
         .at
         .as_deref()
-        .map(|s| time(&state, "at", s))
+        .map(|s| time(&state, "at", s, now))
         .transpose()?
-        .unwrap_or_else(Utc::now);
+        .unwrap_or(now);
+    let maintenance = incident.kind == IncidentKind::Maintenance;
     // A maintenance window may be changed or cancelled before it starts.
-    if at < incident.started_at && incident.kind != IncidentKind::Maintenance.as_str() {
+    if at < incident.started_at && !maintenance {
         return Err(AppError::Unprocessable(Msg::new("err-at-before-start")));
-    }
-    if let Some(title) = &title {
-        state.store.retitle(n, title, at).await?;
     }
     state
         .store
-        .add_update(
+        .operator_update(
             n,
-            &NewUpdate {
-                at,
-                state: new_state,
-                source: Source::Operator,
-                message,
+            &OperatorUpdate {
+                update: NewUpdate {
+                    at,
+                    state: new_state,
+                    source: Source::Operator,
+                    message,
+                },
+                title,
+                // Calendars see the change; completing a window before it ends cancels the rest.
+                window: maintenance
+                    .then_some((new_state == IncidentState::Completed).then_some(at)),
+                audit: audit(
+                    &op,
+                    "add_update",
+                    Some(format!("incident:{n}")),
+                    Some(new_state.as_str().to_owned()),
+                    now,
+                ),
             },
         )
         .await?;
-    if incident.kind == IncidentKind::Maintenance.as_str() {
-        // Calendars see the change; completing a window before it ends cancels the rest.
-        let cancelled = (new_state == IncidentState::Completed).then_some(at);
-        state.store.touch_window(n, cancelled).await?;
-    }
-    done(&state, &op, "add_update", n, new_state.as_str()).await
+    done(&state, n).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -414,6 +400,7 @@ pub async fn create_window(
         },
         None => None,
     };
+    let now = state.clock.now();
     let id = state
         .store
         .upsert_window(
@@ -426,17 +413,10 @@ pub async fn create_window(
                 source,
                 config_key: None,
             },
-            Utc::now(),
+            now,
+            Some(&audit(&op, "create_maintenance", None, None, now)),
         )
         .await?;
-    audit(
-        &state,
-        &op,
-        "create_maintenance",
-        format!("incident:{id}"),
-        None,
-    )
-    .await?;
     state.changed(Command::Reload);
     let window = state
         .store
@@ -460,10 +440,16 @@ pub async fn delete_report(
 ) -> Result<Response, AppError> {
     let not_found = || AppError::NotFound(Msg::new("err-no-report").arg("id", &id));
     let n: i64 = id.parse().map_err(|_| not_found())?;
-    if !state.store.delete_report(n, Utc::now()).await? {
+    let entry = audit(
+        &op,
+        "delete_report",
+        Some(format!("report:{n}")),
+        None,
+        state.clock.now(),
+    );
+    if !state.store.delete_report(n, &entry).await? {
         return Err(not_found());
     }
-    audit(&state, &op, "delete_report", format!("report:{n}"), None).await?;
     state.changed(Command::ReportsChanged);
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::app::AppState;
+use super::AppState;
 
 pub async fn healthz(State(state): State<AppState>) -> Response {
     match state.store.ping().await {

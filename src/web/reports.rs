@@ -9,7 +9,6 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use chrono::Utc;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::Deserialize;
@@ -20,7 +19,7 @@ use super::error::{AppError, PageError};
 use super::input;
 use super::pages::{page_lang, query_param};
 use super::views::{Layout, ReportPage, SelectOption};
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::{Channel, Lang};
 use crate::i18n::text;
 use crate::i18n::Msg;
@@ -152,7 +151,7 @@ async fn submit(
             &NewReport {
                 bank,
                 channel,
-                at: Utc::now(),
+                at: state.clock.now(),
                 reporter,
                 comment,
             },

@@ -6,13 +6,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 
 use super::error::AppError;
 use super::pages::{html, page_lang, query_param};
 use super::svg::{month_bars, MonthBar};
 use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
-use crate::app::AppState;
+use super::AppState;
 use crate::domain::Lang;
 use crate::i18n::Msg;
 use crate::i18n::{channel_name, duration_minutes, month_name, text};
@@ -48,7 +47,7 @@ pub async fn current(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let month = Month::containing(Utc::now(), state.config.timezone);
+    let month = Month::containing(state.clock.now(), state.config.timezone);
     serve(&state, Ok(month), q.as_deref(), &headers).await
 }
 
@@ -119,7 +118,7 @@ async fn answer(
     format: Format,
     lang: Lang,
 ) -> Result<Bytes, AppError> {
-    let now = Utc::now();
+    let now = state.clock.now();
     let tz = state.config.timezone;
     let current = Month::containing(now, tz);
     if month > current {
@@ -164,7 +163,7 @@ fn render(
 ) -> Result<String, AppError> {
     let t = text(lang);
     let tz = state.config.timezone;
-    let current = Month::containing(Utc::now(), tz);
+    let current = Month::containing(state.clock.now(), tz);
     let label = month_name(month.year(), month.number(), lang);
     let minutes = |m: Option<i64>| m.map_or_else(|| "–".to_owned(), |m| duration_minutes(m, lang));
     let row = |name: String, o: &Outages, checked: String, availability: String| ScoreRowView {

@@ -3,13 +3,7 @@
 
 use std::fmt::Write as _;
 
-use chrono::NaiveDate;
-
-/// One day's bar: its date and its availability (`None` without data).
-pub struct DayBar {
-    pub day: NaiveDate,
-    pub availability: Option<f64>,
-}
+pub use crate::record::series::DayBar;
 
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -194,7 +188,7 @@ mod tests {
 
     #[test]
     fn bars_mirror_in_rtl() {
-        let day = |d| NaiveDate::from_ymd_opt(2026, 2, d).expect("date");
+        let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 2, d).expect("date");
         let bars = [
             DayBar {
                 day: day(1),

@@ -111,7 +111,7 @@ impl StatusBadge {
 pub struct IncidentCard {
     pub id: i64,
     pub title: String,
-    pub kind: String,
+    pub kind: &'static str,
     pub kind_label: String,
     pub state_label: String,
     pub open: bool,
@@ -122,23 +122,33 @@ pub struct IncidentCard {
 }
 
 impl IncidentCard {
-    /// `bank_name` turns a slug into the bank's name in the page's language.
-    pub fn new(row: &IncidentRow, lang: Lang, tz: Tz, bank_name: impl Fn(&str) -> String) -> Self {
-        let end = row.resolved_at.unwrap_or_else(Utc::now);
-        let mut affected: Vec<String> = Vec::new();
-        for (bank, channel) in &row.scopes {
-            let channel = channel
-                .parse()
-                .map(|c| crate::i18n::channel_name(c, lang).to_owned())
-                .unwrap_or_else(|_| channel.clone());
-            affected.push(format!("{} – {}", bank_name(bank), channel));
-        }
+    /// `bank_name` turns a slug into the bank's name in the page's language; an open
+    /// incident's duration runs until `now`.
+    pub fn new(
+        row: &IncidentRow,
+        lang: Lang,
+        tz: Tz,
+        now: DateTime<Utc>,
+        bank_name: impl Fn(&str) -> String,
+    ) -> Self {
+        let end = row.resolved_at.unwrap_or(now);
+        let affected: Vec<String> = row
+            .scopes
+            .iter()
+            .map(|(bank, channel)| {
+                format!(
+                    "{} – {}",
+                    bank_name(bank),
+                    crate::i18n::channel_name(*channel, lang)
+                )
+            })
+            .collect();
         IncidentCard {
             id: row.id,
             title: row.title.get(lang).to_owned(),
-            kind: row.kind.clone(),
-            kind_label: term(&row.kind, lang).to_owned(),
-            state_label: term(&row.state, lang).to_owned(),
+            kind: row.kind.as_str(),
+            kind_label: term(row.kind.as_str(), lang).to_owned(),
+            state_label: term(row.state.as_str(), lang).to_owned(),
             open: row.resolved_at.is_none(),
             started: local_time(row.started_at, tz, lang),
             resolved: row.resolved_at.map(|t| local_time(t, tz, lang)),
@@ -216,8 +226,7 @@ impl WindowCard {
         let channels: Vec<&str> = w
             .channels
             .iter()
-            .filter_map(|c| c.parse().ok())
-            .map(|c| crate::i18n::channel_name(c, lang))
+            .map(|c| crate::i18n::channel_name(*c, lang))
             .collect();
         WindowCard {
             id: w.incident_id,
@@ -226,7 +235,7 @@ impl WindowCard {
             channels: crate::i18n::list(&channels, lang),
             starts: local_time(w.starts, tz, lang),
             ends: local_time(w.ends, tz, lang),
-            state_label: term(&w.state, lang).to_owned(),
+            state_label: term(w.state.as_str(), lang).to_owned(),
             source: w.source.clone(),
         }
     }

@@ -114,6 +114,7 @@ async fn seed_february(app: &TestApp) {
             kind: IncidentKind::Outage,
             title: Names::new("", "", "Overrun"),
             started_at: utc(2026, 2, 20, 12, 0),
+            recorded_at: utc(2026, 2, 20, 12, 0),
             open_key: None,
             overrun_of: Some(w2),
             scopes: vec![("aaa".into(), Channel::Web)],
@@ -123,6 +124,8 @@ async fn seed_february(app: &TestApp) {
                 source: Source::Probe,
                 message: Names::new("", "", "Still down after the window."),
             },
+            later: Vec::new(),
+            audit: None,
         })
         .await
         .unwrap()

@@ -1,0 +1,370 @@
+//! The incident book: which automatic incident holds each bank channel and by which
+//! signals, which outages the operator declared, and the rules that open, join and release
+//! them, with the words of each timeline entry. Pure: it returns effects to write.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use super::effects::{Effect, Entry, Target};
+use super::windows::WindowBook;
+use crate::domain::{IncidentKind, IncidentState, Names, OpenKey, Source, Status};
+use crate::i18n::{Arg, Msg};
+use crate::store::IncidentRow;
+
+/// The maintenance window an outage overran: its incident and announced end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Overran {
+    pub window: i64,
+    pub ends: DateTime<Utc>,
+}
+
+/// An open automatic incident and the signals that hold it open.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Held {
+    /// `None` until the effect that opens it has been written.
+    pub id: Option<i64>,
+    pub probe: bool,
+    pub reports: bool,
+    pub overrun: Option<Overran>,
+}
+
+/// What the probes say of a channel that went down.
+#[derive(Debug, Clone)]
+pub struct Failing {
+    /// The first failure.
+    pub started_at: DateTime<Utc>,
+    pub at: DateTime<Utc>,
+    pub status: Status,
+    pub detail: String,
+    /// The regions that see it down, when more than one judges the channel.
+    pub regions: Vec<String>,
+}
+
+/// What a report surge that started was judged on.
+#[derive(Debug, Clone, Copy)]
+pub struct Surging {
+    pub count: i64,
+    pub baseline: f64,
+    pub window_minutes: u64,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug)]
+pub struct IncidentBook {
+    held: HashMap<OpenKey, Held>,
+    /// Outages the operator declared, by the channels they cover.
+    operator: HashMap<OpenKey, i64>,
+    banks: HashMap<String, Names>,
+    tz: Tz,
+}
+
+impl IncidentBook {
+    /// `banks` names each bank in the three languages, for titles.
+    pub fn new(banks: HashMap<String, Names>, tz: Tz) -> IncidentBook {
+        IncidentBook {
+            held: HashMap::new(),
+            operator: HashMap::new(),
+            banks,
+            tz,
+        }
+    }
+
+    fn bank(&self, key: &OpenKey) -> Arg {
+        Arg::Names(self.banks.get(&key.bank).cloned().unwrap_or_default())
+    }
+
+    pub fn held(&self, key: &OpenKey) -> Option<&Held> {
+        self.held.get(key)
+    }
+
+    pub fn held_keys(&self) -> impl Iterator<Item = &OpenKey> {
+        self.held.keys()
+    }
+
+    pub fn operator_keys(&self) -> impl Iterator<Item = &OpenKey> {
+        self.operator.keys()
+    }
+
+    pub fn operator_outage(&self, key: &OpenKey) -> Option<i64> {
+        self.operator.get(key).copied()
+    }
+
+    /// The open incidents the book knows: automatic and the operator's.
+    pub fn open_count(&self) -> usize {
+        self.held.len() + self.operator.len()
+    }
+
+    /// The incident an entry for this channel goes to: the automatic one, else the
+    /// operator's.
+    pub fn incident_of(&self, key: &OpenKey) -> Option<i64> {
+        self.held
+            .get(key)
+            .and_then(|h| h.id)
+            .or_else(|| self.operator_outage(key))
+    }
+
+    /// The effect that opened `key` was written as incident `id`.
+    pub fn opened(&mut self, key: &OpenKey, id: i64) {
+        if let Some(h) = self.held.get_mut(key) {
+            h.id = Some(id);
+        }
+    }
+
+    /// Takes the automatic incidents open in the database as they are. `watched` says
+    /// whether probes still watch a channel: one no longer probed cannot be held by them.
+    /// Returns the channels whose incident no signal holds any more, for
+    /// [`IncidentBook::release_orphans`].
+    pub fn restore(
+        &mut self,
+        open: &[IncidentRow],
+        windows: &WindowBook,
+        watched: impl Fn(&OpenKey) -> bool,
+    ) -> Vec<OpenKey> {
+        self.held.clear();
+        let mut orphans = Vec::new();
+        for row in open {
+            let Some(key) = &row.open_key else { continue };
+            let probe = watched(key) && row.has_source(Source::Probe);
+            let reports = row.has_source(Source::Reports);
+            let overrun = row.overrun_of.and_then(|w| {
+                windows.get(w).map(|w| Overran {
+                    window: w.incident_id,
+                    ends: w.ends,
+                })
+            });
+            if !probe && !reports {
+                orphans.push(key.clone());
+            }
+            self.held.insert(
+                key.clone(),
+                Held {
+                    id: Some(row.id),
+                    // An orphan is held as by probes until it is released.
+                    probe: probe || !reports,
+                    reports,
+                    overrun,
+                },
+            );
+        }
+        self.follow_operator(open);
+        orphans
+    }
+
+    /// Reads the operator's open outages again, and forgets automatic incidents that were
+    /// closed meanwhile (by an operator).
+    pub fn follow_operator(&mut self, open: &[IncidentRow]) {
+        self.operator.clear();
+        for row in open {
+            if row.kind == IncidentKind::Outage && row.open_key.is_none() {
+                for (bank, channel) in &row.scopes {
+                    self.operator.insert(OpenKey::new(bank, *channel), row.id);
+                }
+            }
+        }
+        let ids: BTreeSet<i64> = open.iter().map(|r| r.id).collect();
+        self.held
+            .retain(|_, h| h.id.is_none_or(|id| ids.contains(&id)));
+    }
+
+    /// Resolves the incidents [`IncidentBook::restore`] found held by no signal.
+    pub fn release_orphans(&mut self, orphans: &[OpenKey], now: DateTime<Utc>) -> Vec<Effect> {
+        orphans
+            .iter()
+            .filter_map(|k| self.release(k, Source::Probe, now))
+            .collect()
+    }
+
+    /// The probes of a channel crossed their threshold outside any window.
+    pub fn probe_down(
+        &mut self,
+        key: &OpenKey,
+        failing: Failing,
+        overrun: Option<Overran>,
+    ) -> Option<Effect> {
+        if self.held.get(key).is_some_and(|h| h.probe) {
+            return None;
+        }
+        let title = Msg::new(if overrun.is_some() {
+            "overrun-title"
+        } else {
+            "outage-title"
+        })
+        .with("bank", self.bank(key))
+        .with("channel", Arg::Channel(key.channel));
+        let detail = failing.detail.clone();
+        let mut message = vec![match overrun {
+            None => Msg::new("probe-failing")
+                .with("channel", Arg::Channel(key.channel))
+                .with("status", Arg::Status(failing.status))
+                .arg("detail", detail),
+            Some(o) => Msg::new("probe-failing-overrun")
+                .with("channel", Arg::Channel(key.channel))
+                .with("late", Arg::Elapsed(o.ends, failing.at))
+                .with("end", Arg::Time(o.ends, self.tz))
+                .arg("detail", detail),
+        }];
+        if !failing.regions.is_empty() {
+            message.push(Msg::new("probe-seen-from").with("regions", Arg::List(failing.regions)));
+        }
+        let entry = Entry {
+            at: failing.at,
+            state: IncidentState::Investigating,
+            source: Source::Probe,
+            message,
+        };
+        let effect = self.open_or_join(key, title, failing.started_at, entry, overrun);
+        if let Some(h) = self.held.get_mut(key) {
+            h.probe = true;
+        }
+        Some(effect)
+    }
+
+    /// Still down, but now between partial and major outage the other way.
+    pub fn probe_severity(
+        &self,
+        key: &OpenKey,
+        status: Status,
+        at: DateTime<Utc>,
+    ) -> Option<Effect> {
+        let held = self.held.get(key).filter(|h| h.probe)?;
+        let id = if status == Status::MajorOutage {
+            "probes-all-failing"
+        } else {
+            "probes-some-answer"
+        };
+        Some(Effect::Add {
+            to: target(key, held),
+            entry: Entry {
+                at,
+                state: IncidentState::Investigating,
+                source: Source::Probe,
+                message: vec![Msg::new(id).with("channel", Arg::Channel(key.channel))],
+            },
+        })
+    }
+
+    /// Every probe of the channel recovered.
+    pub fn probe_up(&mut self, key: &OpenKey, at: DateTime<Utc>) -> Option<Effect> {
+        if !self.held.get(key).is_some_and(|h| h.probe) {
+            return None;
+        }
+        self.release(key, Source::Probe, at)
+    }
+
+    /// Customers' reports of a channel surged outside any window.
+    pub fn surge_started(&mut self, key: &OpenKey, s: Surging) -> Effect {
+        let title = Msg::new("surge-title")
+            .with("bank", self.bank(key))
+            .with("channel", Arg::Channel(key.channel));
+        let entry = Entry {
+            at: s.at,
+            state: IncidentState::Investigating,
+            source: Source::Reports,
+            message: vec![Msg::new("surge-message")
+                .arg("count", s.count)
+                .with("channel", Arg::Channel(key.channel))
+                .arg("minutes", s.window_minutes)
+                .arg("baseline", format!("{:.1}", s.baseline))],
+        };
+        let effect = self.open_or_join(key, title, s.at, entry, None);
+        if let Some(h) = self.held.get_mut(key) {
+            h.reports = true;
+        }
+        effect
+    }
+
+    pub fn surge_ended(&mut self, key: &OpenKey, at: DateTime<Utc>) -> Option<Effect> {
+        if !self.held.get(key).is_some_and(|h| h.reports) {
+            return None;
+        }
+        self.release(key, Source::Reports, at)
+    }
+
+    /// Joins the incident open for this channel, or the operator's, or opens one.
+    fn open_or_join(
+        &mut self,
+        key: &OpenKey,
+        title: Msg,
+        started_at: DateTime<Utc>,
+        entry: Entry,
+        overrun: Option<Overran>,
+    ) -> Effect {
+        if let Some(held) = self.held.get(key) {
+            return Effect::Add {
+                to: target(key, held),
+                entry,
+            };
+        }
+        // The operator already declared this outage: the signal adds to it, and the
+        // operator, not the signal, closes it.
+        if let Some(id) = self.operator_outage(key) {
+            return Effect::Add {
+                to: Target::Incident(id),
+                entry,
+            };
+        }
+        self.held.insert(
+            key.clone(),
+            Held {
+                id: None,
+                probe: false,
+                reports: false,
+                overrun,
+            },
+        );
+        Effect::Open {
+            key: key.clone(),
+            title,
+            started_at,
+            overrun_of: overrun.map(|o| o.window),
+            entry,
+        }
+    }
+
+    /// Closes the incident when no signal holds it any more; otherwise says what changed.
+    fn release(&mut self, key: &OpenKey, source: Source, at: DateTime<Utc>) -> Option<Effect> {
+        let held = self.held.get_mut(key)?;
+        match source {
+            Source::Probe => held.probe = false,
+            Source::Reports => held.reports = false,
+            Source::Operator => {}
+        }
+        let still = held.probe || held.reports;
+        let channel = Arg::Channel(key.channel);
+        let message = match (source, still, held.overrun) {
+            (Source::Probe, true, _) => {
+                Msg::new("probes-back-reports-high").with("channel", channel)
+            }
+            (_, true, _) => Msg::new("reports-back-probes-failing"),
+            (_, false, Some(o)) => Msg::new("channel-back-overran")
+                .with("channel", channel)
+                .with("late", Arg::Elapsed(o.ends, at)),
+            (_, false, None) => Msg::new("channel-back").with("channel", channel),
+        };
+        let to = target(key, held);
+        if !still {
+            self.held.remove(key);
+        }
+        Some(Effect::Add {
+            to,
+            entry: Entry {
+                at,
+                state: if still {
+                    IncidentState::Investigating
+                } else {
+                    IncidentState::Resolved
+                },
+                source,
+                message: vec![message],
+            },
+        })
+    }
+}
+
+/// Where an entry for a held incident goes: its id once known.
+fn target(key: &OpenKey, held: &Held) -> Target {
+    held.id
+        .map_or_else(|| Target::Open(key.clone()), Target::Incident)
+}

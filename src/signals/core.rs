@@ -1,0 +1,436 @@
+//! The functional core: probe results, report counts, the windows and the incidents found
+//! in the database go in, with the time; the effects to write and the status snapshot come
+//! out. No IO and no clock here, so every rule is tested by feeding it.
+//!
+//! Which rule lives where: probe thresholds, regions and controls in [`super::tracker`];
+//! maintenance windows in [`super::windows`]; report surges in [`super::crowd`] and
+//! [`super::surge`]; opening, joining and releasing incidents in [`super::book`]; statuses
+//! and confidence in [`super::fusion`].
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{DateTime, Utc};
+
+use super::book::{Failing, IncidentBook, Overran, Surging};
+use super::crowd::Crowd;
+use super::effects::{Effect, Entry, Target};
+use super::fusion::{fuse, Signals};
+use super::live::{BankNow, Snapshot};
+use super::surge::SurgeChange;
+use super::tracker::{Tracker, Transition};
+use super::windows::WindowBook;
+use crate::config::Config;
+use crate::domain::{Channel, IncidentState, OpenKey, ProbeResult, Source, Status};
+use crate::i18n::Msg;
+use crate::store::{IncidentRow, ReportCount, WindowRow};
+
+pub struct Core {
+    tracker: Tracker,
+    windows: WindowBook,
+    crowd: Crowd,
+    book: IncidentBook,
+    /// Every bank with the channels its probes watch, in the config's order.
+    banks: Vec<(String, Vec<Channel>)>,
+    report_window_minutes: u64,
+    /// Set when something shown changed since the last [`Core::take_changed`].
+    changed: bool,
+}
+
+impl Core {
+    pub fn new(config: &Config) -> Core {
+        Core {
+            tracker: Tracker::new(&config.banks, &config.controls)
+                .vantage(&config.probing.region, config.probing.quorum),
+            windows: WindowBook::default(),
+            crowd: Crowd::new(config.reports.surge_floor),
+            book: IncidentBook::new(
+                config
+                    .banks
+                    .iter()
+                    .map(|b| (b.slug.clone(), b.names.clone()))
+                    .collect(),
+                config.timezone,
+            ),
+            banks: config
+                .banks
+                .iter()
+                .map(|b| (b.slug.clone(), b.probed_channels()))
+                .collect(),
+            report_window_minutes: config.reports.window.as_secs() / 60,
+            changed: true,
+        }
+    }
+
+    /// For results read back from a database several instances share, each judged by the
+    /// instance that ran it.
+    pub fn judged_at_source(mut self) -> Core {
+        self.tracker = self.tracker.judged_at_source();
+        self
+    }
+
+    /// At start: takes back the open incidents and the windows, so the same incidents stay
+    /// open (each channel counts as down, or surging, until its signal recovers); resolves
+    /// those no signal can hold any more, and catches up with the windows.
+    pub fn restore(
+        &mut self,
+        open: &[IncidentRow],
+        windows: Vec<WindowRow>,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        self.windows.replace(windows);
+        let tracker = &self.tracker;
+        let orphans = self.book.restore(open, &self.windows, |k| {
+            tracker.probe_status(&k.bank, k.channel).is_some()
+        });
+        let effects = self.book.release_orphans(&orphans, now);
+        for row in open {
+            let Some(key) = &row.open_key else { continue };
+            let Some(held) = self.book.held(key) else {
+                continue;
+            };
+            if held.probe {
+                self.tracker
+                    .restore_down(&key.bank, key.channel, row.started_at);
+            }
+            if held.reports {
+                // Counted again at the next count; released then if the surge is over.
+                self.crowd.restore(key.clone(), row.started_at);
+            }
+        }
+        self.changed = true;
+        effects
+    }
+
+    /// After a write failed: takes the database's word again, and sets each signal back so
+    /// that what was not recorded is decided again by its next input.
+    pub fn resync(
+        &mut self,
+        open: &[IncidentRow],
+        windows: Vec<WindowRow>,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        self.windows.replace(windows);
+        let tracker = &self.tracker;
+        let orphans = self.book.restore(open, &self.windows, |k| {
+            tracker.probe_status(&k.bank, k.channel).is_some()
+        });
+        let effects = self.book.release_orphans(&orphans, now);
+        let channels: Vec<OpenKey> = self
+            .banks
+            .iter()
+            .flat_map(|(slug, channels)| channels.iter().map(|c| OpenKey::new(slug, *c)))
+            .collect();
+        for key in &channels {
+            let held = self.book.held(key).is_some_and(|h| h.probe);
+            let excused = self.windows.active(&key.bank, key.channel, now).is_some()
+                || self.book.operator_outage(key).is_some();
+            let down = self.tracker.is_down(&key.bank, key.channel);
+            if down && !held && !excused {
+                self.tracker.set_down(&key.bank, key.channel, false);
+            } else if !down && held {
+                self.tracker.set_down(&key.bank, key.channel, true);
+            }
+        }
+        let surging: Vec<OpenKey> = self.crowd.keys().cloned().collect();
+        for key in surging {
+            let active = self.crowd.get(&key).is_some_and(|s| s.active);
+            let held = self.book.held(&key).is_some_and(|h| h.reports);
+            let excused = self.windows.active(&key.bank, key.channel, now).is_some()
+                || self.book.operator_outage(&key).is_some();
+            if active && !held && !excused {
+                self.crowd.set_active(&key, false);
+            }
+        }
+        let held: Vec<OpenKey> = self.book.held_keys().cloned().collect();
+        for key in held {
+            if self.book.held(&key).is_some_and(|h| h.reports) {
+                self.crowd.set_active(&key, true);
+            }
+        }
+        self.changed = true;
+        effects
+    }
+
+    /// Takes the windows and open incidents as they are now in the database (others wrote
+    /// them: the operator, another instance). A window closed early ends there.
+    pub fn reload(
+        &mut self,
+        open: &[IncidentRow],
+        windows: Vec<WindowRow>,
+        now: DateTime<Utc>,
+    ) -> Vec<Effect> {
+        let closed = self.windows.replace(windows);
+        let mut effects = Vec::new();
+        for w in &closed {
+            effects.extend(self.window_ended(w, now));
+        }
+        self.book.follow_operator(open);
+        self.changed = true;
+        effects
+    }
+
+    /// One probe result; marks it not counted when the network of its region explains its
+    /// failure.
+    pub fn result(&mut self, result: &mut ProbeResult) -> Vec<Effect> {
+        let transitions = self.tracker.apply(result);
+        self.transitions(transitions)
+    }
+
+    /// With several instances: since when every instance's own controls fail.
+    pub fn home_cut(&mut self, since: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Vec<Effect> {
+        let transitions = self.tracker.set_home_cut(since, now);
+        self.transitions(transitions)
+    }
+
+    fn transitions(&mut self, transitions: Vec<Transition>) -> Vec<Effect> {
+        if self.tracker.take_changed() {
+            self.changed = true;
+        }
+        let mut effects = Vec::new();
+        for t in transitions {
+            self.changed = true;
+            match t {
+                Transition::Down {
+                    bank,
+                    channel,
+                    started_at,
+                    at,
+                    status,
+                    detail,
+                    regions,
+                } => {
+                    let failing = Failing {
+                        started_at,
+                        at,
+                        status,
+                        detail,
+                        regions,
+                    };
+                    effects.extend(self.probe_down(&OpenKey::new(&bank, channel), failing));
+                }
+                Transition::Severity {
+                    bank,
+                    channel,
+                    at,
+                    status,
+                } => effects.extend(self.book.probe_severity(
+                    &OpenKey::new(&bank, channel),
+                    status,
+                    at,
+                )),
+                Transition::Up { bank, channel, at } => {
+                    effects.extend(self.book.probe_up(&OpenKey::new(&bank, channel), at));
+                }
+                Transition::NetworkCut { at } => {
+                    tracing::warn!(%at, "control sites fail too: bank failures are put down to the tracker's network");
+                }
+                Transition::NetworkRestored { at } => {
+                    tracing::info!(%at, "control sites answer again");
+                }
+            }
+        }
+        effects
+    }
+
+    fn probe_down(&mut self, key: &OpenKey, failing: Failing) -> Option<Effect> {
+        if self
+            .windows
+            .active(&key.bank, key.channel, failing.at)
+            .is_some()
+        {
+            // Announced: failures inside the window open nothing.
+            return None;
+        }
+        let overrun = self
+            .windows
+            .overran(&key.bank, key.channel, failing.started_at, failing.at)
+            .map(|(window, ends)| Overran { window, ends });
+        self.book.probe_down(key, failing, overrun)
+    }
+
+    /// Follows the windows on the clock: each step goes on the window's timeline, and a
+    /// window that ends hands what still fails or is still reported to an outage.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let (steps, completed) = self.windows.follow(now);
+        let mut effects: Vec<Effect> = steps
+            .into_iter()
+            .map(|s| Effect::Add {
+                to: Target::Incident(s.window),
+                entry: Entry {
+                    at: s.at,
+                    state: s.state,
+                    source: Source::Operator,
+                    message: vec![Msg::new(match s.state {
+                        IncidentState::InProgress => "window-started",
+                        _ => "window-ended",
+                    })],
+                },
+            })
+            .collect();
+        if !effects.is_empty() {
+            self.changed = true;
+        }
+        for w in &completed {
+            effects.extend(self.window_ended(w, now));
+        }
+        effects
+    }
+
+    /// At the end of a window, or when the operator closes it early: what still fails or
+    /// is still reported is no longer announced, and opens an incident (an overrun).
+    fn window_ended(&mut self, w: &WindowRow, now: DateTime<Utc>) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for &channel in &w.channels {
+            let key = OpenKey::new(&w.bank, channel);
+            if let Some(surge) = self.crowd.get(&key).filter(|s| s.active).cloned() {
+                if !self.book.held(&key).is_some_and(|h| h.reports) {
+                    effects.push(self.book.surge_started(
+                        &key,
+                        Surging {
+                            count: surge.count,
+                            baseline: surge.baseline,
+                            window_minutes: self.report_window_minutes,
+                            at: now,
+                        },
+                    ));
+                }
+            }
+            if self.tracker.is_down(&w.bank, channel) {
+                let (started_at, detail) = self
+                    .tracker
+                    .failure(&w.bank, channel)
+                    .unwrap_or((w.ends, String::new()));
+                let status = self
+                    .tracker
+                    .probe_status(&w.bank, channel)
+                    .map_or(Status::MajorOutage, |p| p.status);
+                let failing = Failing {
+                    started_at,
+                    at: now,
+                    status,
+                    detail,
+                    regions: self.tracker.down_regions(&w.bank, channel),
+                };
+                effects.extend(self.probe_down(&key, failing));
+            }
+        }
+        effects
+    }
+
+    /// Whether the baselines are due at `now`; see [`Core::set_baselines`].
+    pub fn baselines_due(&self, now: DateTime<Utc>) -> bool {
+        self.crowd.baselines_due(now)
+    }
+
+    /// The counts of the surge window at the same time on each of the previous days.
+    pub fn set_baselines(&mut self, days: &[Vec<ReportCount>], now: DateTime<Utc>) {
+        self.crowd.set_baselines(days, now);
+    }
+
+    /// The distinct reporters of every channel over the surge window ending now.
+    pub fn reports(&mut self, counts: &[ReportCount], now: DateTime<Utc>) -> Vec<Effect> {
+        let known: BTreeSet<&str> = self.banks.iter().map(|(b, _)| b.as_str()).collect();
+        let counts: Vec<ReportCount> = counts
+            .iter()
+            .filter(|c| known.contains(c.bank.as_str()))
+            .cloned()
+            .collect();
+        let (changed, changes) = self.crowd.count(&counts, now);
+        self.changed |= changed;
+        let mut effects = Vec::new();
+        for c in changes {
+            match c.change {
+                SurgeChange::Started => {
+                    if self
+                        .windows
+                        .active(&c.key.bank, c.key.channel, now)
+                        .is_some()
+                    {
+                        // Reports of an announced outage are expected; if they go on past
+                        // the end of the window, the surge is taken up then.
+                        continue;
+                    }
+                    effects.push(self.book.surge_started(
+                        &c.key,
+                        Surging {
+                            count: c.count,
+                            baseline: c.baseline,
+                            window_minutes: self.report_window_minutes,
+                            at: now,
+                        },
+                    ));
+                }
+                SurgeChange::Ended => effects.extend(self.book.surge_ended(&c.key, now)),
+            }
+        }
+        effects
+    }
+
+    /// The effect that opened `key` was written as incident `id`.
+    pub fn opened(&mut self, key: &OpenKey, id: i64) {
+        self.book.opened(key, id);
+    }
+
+    /// The incident an entry for this channel goes to, once it is known.
+    pub fn incident_of(&self, key: &OpenKey) -> Option<i64> {
+        self.book.incident_of(key)
+    }
+
+    /// Whether anything shown changed since the last call: the snapshot must be published.
+    pub fn take_changed(&mut self) -> bool {
+        std::mem::take(&mut self.changed)
+    }
+
+    pub fn open_incidents(&self) -> usize {
+        self.book.open_count()
+    }
+
+    /// Every bank with every signal fused, as pages show it.
+    pub fn snapshot(&self, now: DateTime<Utc>) -> Snapshot {
+        let mut speaks: HashMap<&str, BTreeSet<Channel>> = HashMap::new();
+        for key in self
+            .book
+            .held_keys()
+            .chain(self.book.operator_keys())
+            .chain(self.crowd.keys())
+        {
+            speaks.entry(&key.bank).or_default().insert(key.channel);
+        }
+        let banks = self
+            .banks
+            .iter()
+            .map(|(slug, probed)| {
+                // Probed channels, and any other channel a signal speaks of.
+                let mut shown: BTreeSet<Channel> = probed.iter().copied().collect();
+                shown.extend(speaks.get(slug.as_str()).into_iter().flatten());
+                shown.extend(self.windows.active_channels(slug, now));
+                let channels: Vec<_> = shown
+                    .into_iter()
+                    .map(|channel| {
+                        let key = OpenKey::new(slug, channel);
+                        fuse(
+                            channel,
+                            Signals {
+                                probe: self.tracker.probe_status(slug, channel),
+                                surge: self.crowd.get(&key),
+                                operator: self.book.operator_outage(&key),
+                                held: self.book.held(&key).and_then(|h| h.id),
+                                window: self.windows.active(slug, channel, now),
+                            },
+                        )
+                    })
+                    .collect();
+                BankNow {
+                    slug: slug.clone(),
+                    status: Status::worst(channels.iter().map(|c| c.status)),
+                    channels,
+                }
+            })
+            .collect();
+        Snapshot {
+            network_cut_since: self.tracker.network_cut_since(),
+            banks,
+            regions: self.tracker.regions(),
+        }
+    }
+}

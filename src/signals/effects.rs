@@ -1,0 +1,63 @@
+//! What the core decides should happen to the record; the engine writes each effect in one
+//! transaction.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::{IncidentState, OpenKey, Source};
+use crate::i18n::{sentences, Msg};
+use crate::store::NewUpdate;
+
+/// One write the core asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Open the automatic incident of a bank's channel, or join the one already open under
+    /// its key (opened meanwhile by another instance).
+    Open {
+        key: OpenKey,
+        title: Msg,
+        started_at: DateTime<Utc>,
+        /// The maintenance window this outage overran.
+        overrun_of: Option<i64>,
+        entry: Entry,
+    },
+    /// Add a timeline entry to an incident.
+    Add { to: Target, entry: Entry },
+}
+
+/// The incident an entry goes to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Target {
+    Incident(i64),
+    /// The automatic incident open under this key, opened by an earlier effect.
+    Open(OpenKey),
+}
+
+/// A timeline entry, its words still to be written in each language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub at: DateTime<Utc>,
+    pub state: IncidentState,
+    pub source: Source,
+    /// Sentences, one after the other.
+    pub message: Vec<Msg>,
+}
+
+impl Entry {
+    pub fn update(&self) -> NewUpdate {
+        NewUpdate {
+            at: self.at,
+            state: self.state,
+            source: self.source,
+            message: sentences(&self.message),
+        }
+    }
+}
+
+impl Effect {
+    /// The entry it writes.
+    pub fn entry(&self) -> &Entry {
+        match self {
+            Effect::Open { entry, .. } | Effect::Add { entry, .. } => entry,
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! Fusion: every signal about a channel made into one status, and how sure the tracker is
+//! of it. The confidence rule here is the only one: the incident page uses it too.
+
+use super::live::ChannelNow;
+use super::surge::Surge;
+use super::tracker::ProbeStatus;
+use crate::domain::{Channel, Confidence, Status};
+use crate::store::WindowRow;
+
+/// What backs a status or an incident.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Backing {
+    /// The operator declared an outage.
+    pub operator: bool,
+    /// The bank announced it (a maintenance window).
+    pub announced: bool,
+    /// Probes see an outage.
+    pub probes: bool,
+    /// Customers' reports surge.
+    pub reports: bool,
+}
+
+/// `confirmed` when the operator says so or probes and reports agree, `announced` for an
+/// announced window, `likely` on one automatic signal alone.
+pub fn confidence(b: Backing) -> Option<Confidence> {
+    if b.operator {
+        Some(Confidence::Confirmed)
+    } else if b.announced {
+        Some(Confidence::Announced)
+    } else if b.probes && b.reports {
+        Some(Confidence::Confirmed)
+    } else if b.probes || b.reports {
+        Some(Confidence::Likely)
+    } else {
+        None
+    }
+}
+
+/// Everything known of one channel right now.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Signals<'a> {
+    pub probe: Option<ProbeStatus>,
+    pub surge: Option<&'a Surge>,
+    /// The operator's open outage on it.
+    pub operator: Option<i64>,
+    /// The automatic incident that holds it.
+    pub held: Option<i64>,
+    /// The window in force on it.
+    pub window: Option<&'a WindowRow>,
+}
+
+/// One channel's status: maintenance in progress shows `maintenance`; an operator outage is
+/// `major_outage`; a surge alone is at least `partial_outage`; otherwise what probes say.
+pub fn fuse(channel: Channel, s: Signals<'_>) -> ChannelNow {
+    let probe_status = s.probe.map_or(Status::Unknown, |p| p.status);
+    let surging = s.surge.is_some_and(|s| s.active);
+    let mut status = probe_status;
+    let mut since = s.probe.and_then(|p| p.since);
+    if surging && !probe_status.is_outage() {
+        status = Status::worst([status, Status::PartialOutage]);
+        since = s.surge.and_then(|s| s.since);
+    }
+    if s.operator.is_some() {
+        status = Status::MajorOutage;
+    }
+    let window = s.window.filter(|_| s.operator.is_none());
+    if let Some(w) = window {
+        status = Status::Maintenance;
+        since = Some(w.starts);
+    }
+    ChannelNow {
+        channel,
+        status,
+        since,
+        incident: s
+            .operator
+            .or(s.held)
+            .or_else(|| s.window.map(|w| w.incident_id)),
+        confidence: confidence(Backing {
+            operator: s.operator.is_some(),
+            announced: window.is_some(),
+            probes: probe_status.is_outage(),
+            reports: surging,
+        }),
+        reports: s.surge.map_or(0, |s| s.count),
+        baseline: s.surge.map_or(0.0, |s| s.baseline),
+        surge: surging,
+    }
+}

@@ -1,0 +1,181 @@
+//! Incidents and their timelines: opening, updates, the lists pages and feeds read, and the
+//! outage spans the scorecard counts.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::{AuditEntry, StoreResult};
+use crate::domain::{Channel, IncidentKind, IncidentState, Names, OpenKey, Source};
+
+/// A new incident with its first timeline entry.
+#[derive(Debug, Clone)]
+pub struct NewIncident {
+    pub kind: IncidentKind,
+    pub title: Names,
+    pub started_at: DateTime<Utc>,
+    /// When it is put on the record (now, for all but past events).
+    pub recorded_at: DateTime<Utc>,
+    /// For automatic incidents: the key that makes them unique while open.
+    pub open_key: Option<OpenKey>,
+    pub overrun_of: Option<i64>,
+    pub scopes: Vec<(String, Channel)>,
+    pub first_update: NewUpdate,
+    /// Entries that follow the first at once, e.g. the resolution of a past event.
+    pub later: Vec<NewUpdate>,
+    /// The operator action that opened it, written in the same transaction with the new
+    /// incident as its target.
+    pub audit: Option<AuditEntry>,
+}
+
+/// One timeline entry.
+#[derive(Debug, Clone)]
+pub struct NewUpdate {
+    pub at: DateTime<Utc>,
+    pub state: IncidentState,
+    pub source: Source,
+    pub message: Names,
+}
+
+/// An operator's change to an incident, written in one transaction: its entry, a new
+/// title, and for a window, the change calendars see.
+#[derive(Debug, Clone)]
+pub struct OperatorUpdate {
+    pub update: NewUpdate,
+    pub title: Option<Names>,
+    /// For maintenance: the window changed; `Some(at)` closes it at `at` (cancelled when
+    /// before its announced end).
+    pub window: Option<Option<DateTime<Utc>>>,
+    pub audit: AuditEntry,
+}
+
+/// Whether `open_incident` made a new incident or found the one already open under its key
+/// (which it then joined with the first update).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opened {
+    New(i64),
+    Existing(i64),
+}
+
+impl Opened {
+    pub fn id(self) -> i64 {
+        match self {
+            Opened::New(id) | Opened::Existing(id) => id,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct IncidentRow {
+    pub id: i64,
+    pub kind: IncidentKind,
+    pub state: IncidentState,
+    pub title: Names,
+    pub started_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Set while an automatic incident is open.
+    pub open_key: Option<OpenKey>,
+    /// The maintenance incident this outage is the overrun of.
+    pub overrun_of: Option<i64>,
+    pub scopes: Vec<(String, Channel)>,
+    /// The signals that back it, in the order they first saw it.
+    pub sources: Vec<SourceSeen>,
+}
+
+impl IncidentRow {
+    pub fn has_source(&self, source: Source) -> bool {
+        self.sources.iter().any(|s| s.source == source)
+    }
+}
+
+/// A signal behind an incident and when it first saw it.
+#[derive(Debug, Clone)]
+pub struct SourceSeen {
+    pub source: Source,
+    pub first_seen_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UpdateRow {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub state: IncidentState,
+    pub source: Source,
+    pub message: Names,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct IncidentFilter {
+    pub bank: Option<String>,
+    pub channel: Option<Channel>,
+    pub kind: Option<IncidentKind>,
+    pub state: Option<IncidentState>,
+    /// Only incidents still open at or started after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only incidents started before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Only the overruns of this maintenance incident.
+    pub overrun_of: Option<i64>,
+    /// Keyset cursor: only incidents ordered after this (start, id), newest first.
+    pub before: Option<(DateTime<Utc>, i64)>,
+    pub open_only: bool,
+    pub limit: u32,
+}
+
+/// Which incident updates a feed shows.
+#[derive(Debug, Clone, Default)]
+pub struct FeedFilter {
+    pub bank: Option<String>,
+    /// Any of these channels; empty means all.
+    pub channels: Vec<Channel>,
+    pub limit: u32,
+}
+
+/// One feed entry: an update and the incident it belongs to.
+#[derive(Debug, Clone)]
+pub struct FeedEntry {
+    pub incident: IncidentRow,
+    pub update: UpdateRow,
+}
+
+/// One bank and channel of an outage: the scorecard's unit.
+#[derive(Debug, Clone)]
+pub struct OutageSpan {
+    pub incident_id: i64,
+    pub bank: String,
+    pub channel: Channel,
+    pub started_at: DateTime<Utc>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    /// Set when the outage continued a maintenance window past its end.
+    pub overrun_of: Option<i64>,
+}
+
+#[async_trait]
+pub trait IncidentStore: Send + Sync {
+    /// Opens an incident, or, when one is already open under the same `open_key`, adds the
+    /// first update to it instead; one transaction either way.
+    async fn open_incident(&self, new: &NewIncident) -> StoreResult<Opened>;
+
+    /// Appends a timeline entry and moves the incident to the entry's state; a closing
+    /// state sets `resolved_at` and frees the incident's `open_key`.
+    async fn add_update(&self, incident_id: i64, update: &NewUpdate) -> StoreResult<()>;
+
+    /// An operator's update, its retitle, window change and audit entry, in one transaction.
+    async fn operator_update(&self, incident_id: i64, change: &OperatorUpdate) -> StoreResult<()>;
+
+    async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>>;
+
+    /// Newest first.
+    async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRow>>;
+
+    /// Incident updates, newest first, with their incidents.
+    async fn feed_entries(&self, filter: &FeedFilter) -> StoreResult<Vec<FeedEntry>>;
+
+    /// Every bank and channel of the outages that touch `[from, to)`.
+    async fn outage_spans(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<OutageSpan>>;
+}

@@ -1,0 +1,15 @@
+//! The database itself: whether it answers, and the settings generated once and kept in it
+//! (the reporter key).
+
+use async_trait::async_trait;
+
+use super::StoreResult;
+
+#[async_trait]
+pub trait SettingStore: Send + Sync {
+    /// Answers while the database does.
+    async fn ping(&self) -> StoreResult<()>;
+
+    /// The value stored under `key`, storing `value` first if there was none.
+    async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String>;
+}

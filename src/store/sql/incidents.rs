@@ -1,0 +1,300 @@
+//! Incidents, their scopes, sources and timelines.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
+
+use super::super::{Backend, Db};
+use super::{
+    incident_from, insert_audit, insert_update, load_scopes_and_sources, Tx, INCIDENT_COLUMNS,
+};
+use crate::store::decode::{get, names, time, time_opt, word};
+use crate::store::{
+    to_ms, FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, Lock, NewIncident,
+    NewUpdate, Opened, OperatorUpdate, OutageSpan, StoreResult, UpdateRow,
+};
+
+/// Moves the incident to the entry's state and appends it; see [`IncidentStore::add_update`].
+async fn update_in(tx: &mut Tx, incident_id: i64, update: &NewUpdate) -> StoreResult<()> {
+    let at = to_ms(update.at);
+    let closed = update.state.is_closed();
+    sqlx::query(
+        "UPDATE incidents SET state = $1, \
+         updated_at = CASE WHEN updated_at > $2 THEN updated_at ELSE $2 END, \
+         resolved_at = CASE WHEN $3 THEN $4 ELSE NULL END, \
+         open_key = CASE WHEN $5 THEN NULL ELSE open_key END WHERE id = $6",
+    )
+    .bind(update.state.as_str())
+    .bind(at)
+    .bind(closed)
+    .bind(at)
+    .bind(closed)
+    .bind(incident_id)
+    .execute(&mut **tx)
+    .await?;
+    insert_update(tx, incident_id, update).await
+}
+
+#[async_trait]
+impl IncidentStore for Backend {
+    async fn open_incident(&self, new: &NewIncident) -> StoreResult<Opened> {
+        let mut tx = self.begin_write(Lock::Incidents).await?;
+        if let Some(key) = &new.open_key {
+            let existing: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM incidents WHERE open_key = $1")
+                    .bind(key.to_string())
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if let Some(id) = existing {
+                // Opened meanwhile by another instance: this signal joins it.
+                update_in(&mut tx, id, &new.first_update).await?;
+                tx.commit().await?;
+                return Ok(Opened::Existing(id));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO incidents (kind, state, title_ar, title_fr, title_en, started_at, \
+             created_at, updated_at, open_key, overrun_of) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+        )
+        .bind(new.kind.as_str())
+        .bind(new.first_update.state.as_str())
+        .bind(&new.title.ar)
+        .bind(&new.title.fr)
+        .bind(&new.title.en)
+        .bind(to_ms(new.started_at))
+        .bind(to_ms(new.recorded_at))
+        .bind(to_ms(new.first_update.at))
+        .bind(new.open_key.as_ref().map(ToString::to_string))
+        .bind(new.overrun_of)
+        .fetch_one(&mut *tx)
+        .await?;
+        for (bank, channel) in &new.scopes {
+            sqlx::query(
+                "INSERT INTO incident_scopes (incident_id, bank, channel) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(id)
+            .bind(bank)
+            .bind(channel.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_update(&mut tx, id, &new.first_update).await?;
+        for later in &new.later {
+            update_in(&mut tx, id, later).await?;
+        }
+        if let Some(audit) = &new.audit {
+            insert_audit(&mut tx, audit, Some(format!("incident:{id}"))).await?;
+        }
+        tx.commit().await?;
+        Ok(Opened::New(id))
+    }
+
+    async fn add_update(&self, incident_id: i64, update: &NewUpdate) -> StoreResult<()> {
+        let mut tx = self.begin_write(Lock::Incidents).await?;
+        update_in(&mut tx, incident_id, update).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn operator_update(&self, incident_id: i64, change: &OperatorUpdate) -> StoreResult<()> {
+        let mut tx = self.begin_write(Lock::Incidents).await?;
+        if let Some(title) = &change.title {
+            sqlx::query(
+                "UPDATE incidents SET title_ar = COALESCE($1, title_ar), \
+                 title_fr = COALESCE($2, title_fr), title_en = COALESCE($3, title_en), \
+                 updated_at = CASE WHEN updated_at > $4 THEN updated_at ELSE $4 END WHERE id = $5",
+            )
+            .bind(&title.ar)
+            .bind(&title.fr)
+            .bind(&title.en)
+            .bind(to_ms(change.update.at))
+            .bind(incident_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        update_in(&mut tx, incident_id, &change.update).await?;
+        if let Some(closed_at) = change.window {
+            // Calendars see the change; closing a window before its end cancels the rest.
+            sqlx::query(
+                "UPDATE maintenance_windows SET sequence = sequence + 1, \
+                 cancelled_at = CASE WHEN $1 < ends THEN COALESCE(cancelled_at, $2) \
+                 ELSE cancelled_at END WHERE incident_id = $3",
+            )
+            .bind(closed_at.map(to_ms))
+            .bind(closed_at.map(to_ms))
+            .bind(incident_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        insert_audit(&mut tx, &change.audit, None).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>> {
+        let row = sqlx::query(&format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut incident = [incident_from(&row)?];
+        load_scopes_and_sources(&self.pool, &mut incident).await?;
+        let updates = sqlx::query(
+            "SELECT id, at, state, source, message_ar, message_fr, message_en \
+             FROM incident_updates WHERE incident_id = $1 ORDER BY at, id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(UpdateRow {
+                id: get(r, "id")?,
+                at: time(r, "at")?,
+                state: word(r, "state")?,
+                source: word(r, "source")?,
+                message: names(r, "message")?,
+            })
+        })
+        .collect::<StoreResult<Vec<_>>>()?;
+        let [incident] = incident;
+        Ok(Some((incident, updates)))
+    }
+
+    async fn incidents(&self, filter: &IncidentFilter) -> StoreResult<Vec<IncidentRow>> {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
+            "SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE 1 = 1"
+        ));
+        if filter.bank.is_some() || filter.channel.is_some() {
+            q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id");
+            if let Some(bank) = &filter.bank {
+                q.push(" AND s.bank = ").push_bind(bank);
+            }
+            if let Some(channel) = filter.channel {
+                q.push(" AND s.channel = ").push_bind(channel.as_str());
+            }
+            q.push(")");
+        }
+        if let Some(kind) = filter.kind {
+            q.push(" AND i.kind = ").push_bind(kind.as_str());
+        }
+        if let Some(state) = filter.state {
+            q.push(" AND i.state = ").push_bind(state.as_str());
+        }
+        if let Some(since) = filter.since {
+            q.push(" AND (i.started_at >= ")
+                .push_bind(to_ms(since))
+                .push(" OR i.resolved_at IS NULL OR i.resolved_at >= ")
+                .push_bind(to_ms(since))
+                .push(")");
+        }
+        if let Some(until) = filter.until {
+            q.push(" AND i.started_at < ").push_bind(to_ms(until));
+        }
+        if let Some(of) = filter.overrun_of {
+            q.push(" AND i.overrun_of = ").push_bind(of);
+        }
+        if let Some((at, id)) = filter.before {
+            q.push(" AND (i.started_at < ")
+                .push_bind(to_ms(at))
+                .push(" OR (i.started_at = ")
+                .push_bind(to_ms(at))
+                .push(" AND i.id < ")
+                .push_bind(id)
+                .push("))");
+        }
+        if filter.open_only {
+            q.push(" AND i.resolved_at IS NULL");
+        }
+        q.push(" ORDER BY i.started_at DESC, i.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.max(1)));
+        let mut rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(incident_from)
+            .collect::<StoreResult<Vec<_>>>()?;
+        load_scopes_and_sources(&self.pool, &mut rows).await?;
+        Ok(rows)
+    }
+
+    async fn feed_entries(&self, filter: &FeedFilter) -> StoreResult<Vec<FeedEntry>> {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
+            "SELECT {INCIDENT_COLUMNS}, u.id AS update_id, u.at AS update_at, \
+             u.state AS update_state, u.source AS update_source, u.message_ar AS message_ar, \
+             u.message_fr AS message_fr, u.message_en AS message_en \
+             FROM incident_updates u JOIN incidents i ON i.id = u.incident_id WHERE 1 = 1"
+        ));
+        if filter.bank.is_some() || !filter.channels.is_empty() {
+            q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id");
+            if let Some(bank) = &filter.bank {
+                q.push(" AND s.bank = ").push_bind(bank);
+            }
+            if !filter.channels.is_empty() {
+                q.push(" AND s.channel IN (");
+                let mut sep = q.separated(", ");
+                for c in &filter.channels {
+                    sep.push_bind(c.as_str());
+                }
+                q.push(")");
+            }
+            q.push(")");
+        }
+        q.push(" ORDER BY u.at DESC, u.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit.max(1)));
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut incidents = Vec::with_capacity(rows.len());
+        let mut updates = Vec::with_capacity(rows.len());
+        for r in &rows {
+            incidents.push(incident_from(r)?);
+            updates.push(UpdateRow {
+                id: get(r, "update_id")?,
+                at: time(r, "update_at")?,
+                state: word(r, "update_state")?,
+                source: word(r, "update_source")?,
+                message: names(r, "message")?,
+            });
+        }
+        load_scopes_and_sources(&self.pool, &mut incidents).await?;
+        Ok(incidents
+            .into_iter()
+            .zip(updates)
+            .map(|(incident, update)| FeedEntry { incident, update })
+            .collect())
+    }
+
+    async fn outage_spans(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<OutageSpan>> {
+        let rows = sqlx::query(
+            "SELECT i.id AS id, s.bank AS bank, s.channel AS channel, i.started_at AS started_at, \
+             i.resolved_at AS resolved_at, i.overrun_of AS overrun_of \
+             FROM incidents i JOIN incident_scopes s ON s.incident_id = i.id \
+             WHERE i.kind = 'outage' AND i.started_at < $1 \
+             AND (i.resolved_at IS NULL OR i.resolved_at > $2) ORDER BY i.started_at, i.id",
+        )
+        .bind(to_ms(to))
+        .bind(to_ms(from))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(OutageSpan {
+                    incident_id: get(r, "id")?,
+                    bank: get(r, "bank")?,
+                    channel: word(r, "channel")?,
+                    started_at: time(r, "started_at")?,
+                    resolved_at: time_opt(r, "resolved_at")?,
+                    overrun_of: get(r, "overrun_of")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,142 @@
+//! The SQL both backends share, one file per aggregate. This tree is compiled once inside
+//! each backend's module (`sqlite.rs`, `postgres.rs`), which provides `Db`, `DbRow`,
+//! `Backend` (its store type with `pool` and `begin_write`) and the few words of its dialect.
+//! Queries use `$N` placeholders, which SQLite and PostgreSQL both read; times are
+//! milliseconds since the epoch; booleans are 0/1 integers.
+
+mod cluster;
+mod incidents;
+mod reports;
+mod results;
+mod settings;
+mod windows;
+
+use std::collections::HashMap;
+
+use sqlx::QueryBuilder;
+
+use super::{Db, DbRow};
+use crate::store::decode::{get, names, time, time_opt, word, word_opt};
+use crate::store::{to_ms, AuditEntry, IncidentRow, NewUpdate, SourceSeen, StoreResult};
+
+type Tx = sqlx::Transaction<'static, Db>;
+
+/// Rows per multi-row INSERT, well under either backend's bound-parameter limit.
+const INSERT_CHUNK: usize = 200;
+
+/// The incident columns every incident query reads, from `incidents i`.
+const INCIDENT_COLUMNS: &str = "i.id AS id, i.kind AS kind, i.state AS state, \
+     i.title_ar AS title_ar, i.title_fr AS title_fr, i.title_en AS title_en, \
+     i.started_at AS started_at, i.resolved_at AS resolved_at, i.updated_at AS updated_at, \
+     i.created_at AS created_at, i.open_key AS open_key, i.overrun_of AS overrun_of";
+
+/// An incident without its scopes and sources, which [`load_scopes_and_sources`] adds.
+fn incident_from(row: &DbRow) -> StoreResult<IncidentRow> {
+    Ok(IncidentRow {
+        id: get(row, "id")?,
+        kind: word(row, "kind")?,
+        state: word(row, "state")?,
+        title: names(row, "title")?,
+        started_at: time(row, "started_at")?,
+        resolved_at: time_opt(row, "resolved_at")?,
+        updated_at: time(row, "updated_at")?,
+        created_at: time(row, "created_at")?,
+        open_key: word_opt(row, "open_key")?,
+        overrun_of: get(row, "overrun_of")?,
+        scopes: Vec::new(),
+        sources: Vec::new(),
+    })
+}
+
+/// Fills in the scopes and sources of `rows`; one incident may stand in several rows (a
+/// feed lists each of its updates).
+async fn load_scopes_and_sources(
+    pool: &sqlx::Pool<Db>,
+    rows: &mut [IncidentRow],
+) -> StoreResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids = |q: &mut QueryBuilder<Db>, rows: &[IncidentRow]| {
+        let mut sep = q.separated(", ");
+        for r in rows {
+            sep.push_bind(r.id);
+        }
+    };
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(
+        "SELECT incident_id, bank, channel FROM incident_scopes WHERE incident_id IN (",
+    );
+    ids(&mut q, rows);
+    q.push(") ORDER BY bank, channel");
+    let scopes = q.build().fetch_all(pool).await?;
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(
+        "SELECT incident_id, source, first_seen_at FROM incident_sources WHERE incident_id IN (",
+    );
+    ids(&mut q, rows);
+    q.push(") ORDER BY first_seen_at, source");
+    let sources = q.build().fetch_all(pool).await?;
+    let mut index: HashMap<i64, Vec<usize>> = HashMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        index.entry(r.id).or_default().push(i);
+    }
+    for s in &scopes {
+        let id: i64 = get(s, "incident_id")?;
+        let scope = (get::<String, _>(s, "bank")?, word(s, "channel")?);
+        for &i in index.get(&id).into_iter().flatten() {
+            rows[i].scopes.push(scope.clone());
+        }
+    }
+    for s in &sources {
+        let id: i64 = get(s, "incident_id")?;
+        let seen = SourceSeen {
+            source: word(s, "source")?,
+            first_seen_at: time(s, "first_seen_at")?,
+        };
+        for &i in index.get(&id).into_iter().flatten() {
+            rows[i].sources.push(seen.clone());
+        }
+    }
+    Ok(())
+}
+
+/// Appends a timeline entry and records its source as backing the incident.
+async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO incident_updates (incident_id, at, state, source, message_ar, message_fr, \
+         message_en) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(incident_id)
+    .bind(to_ms(u.at))
+    .bind(u.state.as_str())
+    .bind(u.source.as_str())
+    .bind(&u.message.ar)
+    .bind(&u.message.fr)
+    .bind(&u.message.en)
+    .execute(&mut **tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO incident_sources (incident_id, source, first_seen_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (incident_id, source) DO NOTHING",
+    )
+    .bind(incident_id)
+    .bind(u.source.as_str())
+    .bind(to_ms(u.at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Records an operator action; `target` overrides the entry's own when given.
+async fn insert_audit(tx: &mut Tx, e: &AuditEntry, target: Option<String>) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(to_ms(e.at))
+    .bind(&e.actor)
+    .bind(&e.action)
+    .bind(target.or_else(|| e.target.clone()))
+    .bind(&e.detail)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,162 @@
+//! Crowd reports.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use super::super::Backend;
+use super::insert_audit;
+use crate::store::decode::{get, time, word};
+use crate::store::{
+    to_ms, AuditEntry, Lock, NewReport, ReportBucket, ReportCount, ReportOutcome, ReportRow,
+    ReportStore, StoreResult,
+};
+
+#[async_trait]
+impl ReportStore for Backend {
+    async fn add_report(
+        &self,
+        report: &NewReport,
+        per_hour: u32,
+        dedup: chrono::Duration,
+    ) -> StoreResult<ReportOutcome> {
+        let mut tx = self.begin_write(Lock::Reporter(&report.reporter)).await?;
+        let at = to_ms(report.at);
+        let last_hour: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE reporter = $1 AND at > $2")
+                .bind(&report.reporter)
+                .bind(at - 3_600_000)
+                .fetch_one(&mut *tx)
+                .await?;
+        if last_hour >= i64::from(per_hour) {
+            return Ok(ReportOutcome::RateLimited);
+        }
+        let repeat: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM reports WHERE reporter = $1 AND bank = $2 AND channel = $3 \
+             AND counted = 1 AND deleted_at IS NULL AND at > $4 LIMIT 1",
+        )
+        .bind(&report.reporter)
+        .bind(&report.bank)
+        .bind(report.channel.as_str())
+        .bind(at - dedup.num_milliseconds())
+        .fetch_optional(&mut *tx)
+        .await?;
+        let counted = repeat.is_none();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO reports (bank, channel, at, reporter, counted, comment) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(&report.bank)
+        .bind(report.channel.as_str())
+        .bind(at)
+        .bind(&report.reporter)
+        .bind(i64::from(counted))
+        .bind(&report.comment)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(ReportOutcome::Accepted { id, counted })
+    }
+
+    async fn recent_comments(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<ReportRow>> {
+        let rows = sqlx::query(
+            "SELECT id, channel, at, comment FROM reports WHERE bank = $1 AND at >= $2 \
+             AND comment IS NOT NULL AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT $3",
+        )
+        .bind(bank)
+        .bind(to_ms(since))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportRow {
+                    id: get(r, "id")?,
+                    channel: word(r, "channel")?,
+                    at: time(r, "at")?,
+                    comment: get(r, "comment")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn delete_report(&self, id: i64, audit: &AuditEntry) -> StoreResult<bool> {
+        let mut tx = self.begin_write(Lock::Rows).await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(false);
+        }
+        // Deleting a deleted report again changes nothing but is recorded as asked.
+        sqlx::query("UPDATE reports SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
+            .bind(to_ms(audit.at))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        insert_audit(&mut tx, audit, Some(format!("report:{id}"))).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn report_counts(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<ReportCount>> {
+        let rows = sqlx::query(
+            "SELECT bank, channel, COUNT(DISTINCT reporter) AS reporters FROM reports \
+             WHERE at >= $1 AND at < $2 AND counted = 1 AND deleted_at IS NULL \
+             GROUP BY bank, channel",
+        )
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportCount {
+                    bank: get(r, "bank")?,
+                    channel: word(r, "channel")?,
+                    reporters: get(r, "reporters")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn report_buckets(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+        bucket: chrono::Duration,
+    ) -> StoreResult<Vec<ReportBucket>> {
+        let width = bucket.num_milliseconds().max(1);
+        let rows = sqlx::query(
+            "SELECT channel, (at / $1) * $2 AS bucket, COUNT(DISTINCT reporter) AS reporters \
+             FROM reports WHERE bank = $3 AND at >= $4 AND at < $5 AND counted = 1 \
+             AND deleted_at IS NULL GROUP BY channel, bucket ORDER BY bucket",
+        )
+        .bind(width)
+        .bind(width)
+        .bind(bank)
+        .bind(to_ms(since))
+        .bind(to_ms(until))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportBucket {
+                    channel: word(r, "channel")?,
+                    start: time(r, "bucket")?,
+                    reporters: get(r, "reporters")?,
+                })
+            })
+            .collect()
+    }
+}

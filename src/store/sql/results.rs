@@ -1,0 +1,355 @@
+//! Probe results, their roll-ups and coverage runs.
+
+use std::collections::{BTreeMap, HashMap};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use chrono_tz::Tz;
+use sqlx::QueryBuilder;
+
+use super::super::{Backend, Db, DbRow};
+use super::{Tx, INSERT_CHUNK};
+use crate::domain::{Channel, ProbeResult, ProbeTarget};
+use crate::store::decode::{get, parse, probe_result, time, word, word_opt, RESULT_COLUMNS};
+use crate::store::{
+    to_ms, Counts, DailyRollup, FailedCheck, HourlyRollup, Lock, MonitoredSpan, ProbeEvidence,
+    ResultStore, StoreResult, StoredResult,
+};
+
+const HOUR_MS: i64 = 3_600_000;
+
+fn counts(row: &DbRow) -> StoreResult<Counts> {
+    Ok(Counts {
+        up: get(row, "up")?,
+        degraded: get(row, "degraded")?,
+        down: get(row, "down")?,
+        uncounted: get(row, "uncounted")?,
+        latency_sum_ms: get(row, "latency_sum_ms")?,
+        latency_count: get(row, "latency_count")?,
+    })
+}
+
+#[async_trait]
+impl ResultStore for Backend {
+    #[tracing::instrument(skip_all, fields(results = batch.len()))]
+    async fn insert_results(&self, batch: &[ProbeResult], tz: Tz) -> StoreResult<()> {
+        let mut tx = self.begin_write(Lock::Results).await?;
+        write_results(&mut tx, batch, tz).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_batch(
+        &self,
+        agent: &str,
+        seq: i64,
+        batch: &[ProbeResult],
+        tz: Tz,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write(Lock::Results).await?;
+        let new = sqlx::query(
+            "INSERT INTO agent_batches (agent, seq, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(agent)
+        .bind(seq)
+        .bind(to_ms(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            == 1;
+        if new {
+            write_results(&mut tx, batch, tz).await?;
+            tx.commit().await?;
+        }
+        Ok(new)
+    }
+
+    async fn purge_results_before(&self, before: DateTime<Utc>) -> StoreResult<u64> {
+        let mut tx = self.begin_write(Lock::Results).await?;
+        let done = sqlx::query("DELETE FROM probe_results WHERE at < $1")
+            .bind(to_ms(before))
+            .execute(&mut *tx)
+            .await?;
+        // An agent resends a batch within minutes, never after the raw results are gone.
+        sqlx::query("DELETE FROM agent_batches WHERE at < $1")
+            .bind(to_ms(before))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn daily_rollups(&self, bank: &str, from: NaiveDate) -> StoreResult<Vec<DailyRollup>> {
+        let rows = sqlx::query(
+            "SELECT channel, day, up, degraded, down, uncounted, latency_sum_ms, latency_count \
+             FROM rollups_daily WHERE bank = $1 AND day >= $2 ORDER BY day",
+        )
+        .bind(bank)
+        .bind(from.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let day: String = get(r, "day")?;
+                Ok(DailyRollup {
+                    channel: word(r, "channel")?,
+                    day: parse(&day, "roll-up day")?,
+                    counts: counts(r)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn hourly_rollups(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<HourlyRollup>> {
+        let rows = sqlx::query(
+            "SELECT channel, hour, up, degraded, down, uncounted, latency_sum_ms, latency_count \
+             FROM rollups_hourly WHERE bank = $1 AND hour >= $2 ORDER BY hour",
+        )
+        .bind(bank)
+        .bind(to_ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HourlyRollup {
+                    channel: word(r, "channel")?,
+                    hour: time(r, "hour")?,
+                    counts: counts(r)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn monitored_spans(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<Vec<MonitoredSpan>> {
+        let rows = sqlx::query(
+            "SELECT bank, channel, starts, ends FROM coverage WHERE ends > $1 AND starts < $2 \
+             ORDER BY bank, channel, starts",
+        )
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(MonitoredSpan {
+                    bank: get(r, "bank")?,
+                    channel: word(r, "channel")?,
+                    start: time(r, "starts")?,
+                    end: time(r, "ends")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn probe_evidence(
+        &self,
+        bank: &str,
+        channel: Channel,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> StoreResult<ProbeEvidence> {
+        const SCOPE: &str = "FROM probe_results WHERE bank = $1 AND channel = $2 \
+             AND counted = 1 AND at >= $3 AND at < $4";
+        let totals = sqlx::query(&format!(
+            "SELECT COUNT(*) AS checks, \
+             COALESCE(SUM(CASE WHEN outcome = 'down' THEN 1 ELSE 0 END), 0) AS failing, \
+             MAX(CASE WHEN outcome = 'down' THEN at END) AS last_failure {SCOPE}"
+        ))
+        .bind(bank)
+        .bind(channel.as_str())
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_one(&self.pool)
+        .await?;
+        let first = sqlx::query(&format!(
+            "SELECT at, probe_id, error_class, http_status, detail {SCOPE} AND outcome = 'down' \
+             ORDER BY at LIMIT 1"
+        ))
+        .bind(bank)
+        .bind(channel.as_str())
+        .bind(to_ms(from))
+        .bind(to_ms(to))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(ProbeEvidence {
+            checks: get(&totals, "checks")?,
+            failing: get(&totals, "failing")?,
+            last_failure: crate::store::decode::time_opt(&totals, "last_failure")?,
+            first_failure: first
+                .map(|r| -> StoreResult<FailedCheck> {
+                    Ok(FailedCheck {
+                        at: time(&r, "at")?,
+                        probe_id: get(&r, "probe_id")?,
+                        error_class: word_opt(&r, "error_class")?,
+                        http_status: get(&r, "http_status")?,
+                        detail: get(&r, "detail")?,
+                    })
+                })
+                .transpose()?,
+        })
+    }
+
+    async fn last_result_id(&self) -> StoreResult<i64> {
+        let id: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM probe_results")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(id.unwrap_or(0))
+    }
+
+    async fn results_after(&self, after: i64, limit: u32) -> StoreResult<Vec<StoredResult>> {
+        // Results are inserted under one lock, so ids grow in the order they were committed
+        // and a reader that saw id N has seen every result before it.
+        let rows = sqlx::query(&format!(
+            "SELECT id, {RESULT_COLUMNS} FROM probe_results WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StoredResult {
+                    id: get(r, "id")?,
+                    result: probe_result(r)?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// Stores raw results and adds them to the hourly and daily roll-ups and coverage runs.
+async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResult<()> {
+    // In order, so that coverage runs grow hour by hour instead of breaking up.
+    let mut hourly: BTreeMap<(&str, Channel, i64), Counts> = BTreeMap::new();
+    let mut daily: HashMap<(&str, Channel, String), Counts> = HashMap::new();
+    for r in batch {
+        if let ProbeTarget::Bank { bank, channel } = &r.target {
+            let at = to_ms(r.at);
+            let hour = at - at.rem_euclid(HOUR_MS);
+            hourly.entry((bank, *channel, hour)).or_default().tally(r);
+            let day = r.at.with_timezone(&tz).date_naive().to_string();
+            daily.entry((bank, *channel, day)).or_default().tally(r);
+        }
+    }
+    for chunk in batch.chunks(INSERT_CHUNK) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
+            "INSERT INTO probe_results ({}) ",
+            crate::store::decode::RESULT_COLUMNS
+        ));
+        q.push_values(chunk, |mut b, r| {
+            let (bank, channel) = match &r.target {
+                ProbeTarget::Bank { bank, channel } => {
+                    (Some(bank.as_str()), Some(channel.as_str()))
+                }
+                ProbeTarget::Control => (None, None),
+            };
+            let detail = match &r.outcome {
+                crate::domain::Outcome::Down { detail, .. } => Some(detail.as_str()),
+                _ => None,
+            };
+            b.push_bind(&r.probe_id)
+                .push_bind(bank)
+                .push_bind(channel)
+                .push_bind(to_ms(r.at))
+                .push_bind(i64::from(r.latency_ms))
+                .push_bind(r.http_status.map(i64::from))
+                .push_bind(r.outcome.as_str())
+                .push_bind(r.outcome.class().map(|c| c.as_str()))
+                .push_bind(detail)
+                .push_bind(i64::from(r.counted))
+                .push_bind(r.region.as_deref());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    for ((bank, channel, hour), c) in &hourly {
+        upsert_rollup(tx, Rollup::Hourly(*hour), bank, *channel, c).await?;
+        if c.counted() > 0 {
+            cover(tx, bank, *channel, *hour).await?;
+        }
+    }
+    for ((bank, channel, day), c) in &daily {
+        upsert_rollup(tx, Rollup::Daily(day), bank, *channel, c).await?;
+    }
+    Ok(())
+}
+
+/// Which roll-up a bucket belongs to, with its key.
+enum Rollup<'a> {
+    Hourly(i64),
+    Daily(&'a str),
+}
+
+async fn upsert_rollup(
+    tx: &mut Tx,
+    bucket: Rollup<'_>,
+    bank: &str,
+    channel: Channel,
+    c: &Counts,
+) -> StoreResult<()> {
+    let (table, key_column) = match bucket {
+        Rollup::Hourly(_) => ("rollups_hourly", "hour"),
+        Rollup::Daily(_) => ("rollups_daily", "day"),
+    };
+    let sql = format!(
+        "INSERT INTO {table} (bank, channel, {key_column}, up, degraded, down, uncounted, \
+         latency_sum_ms, latency_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (bank, channel, {key_column}) DO UPDATE SET \
+         up = {table}.up + excluded.up, degraded = {table}.degraded + excluded.degraded, \
+         down = {table}.down + excluded.down, uncounted = {table}.uncounted + excluded.uncounted, \
+         latency_sum_ms = {table}.latency_sum_ms + excluded.latency_sum_ms, \
+         latency_count = {table}.latency_count + excluded.latency_count"
+    );
+    let q = sqlx::query(&sql).bind(bank).bind(channel.as_str());
+    let q = match bucket {
+        Rollup::Hourly(hour) => q.bind(hour),
+        Rollup::Daily(day) => q.bind(day),
+    };
+    q.bind(c.up)
+        .bind(c.degraded)
+        .bind(c.down)
+        .bind(c.uncounted)
+        .bind(c.latency_sum_ms)
+        .bind(c.latency_count)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Marks an hour as checked: extends the run that ends where it starts, or opens a run.
+async fn cover(tx: &mut Tx, bank: &str, channel: Channel, hour: i64) -> StoreResult<()> {
+    let extended =
+        sqlx::query("UPDATE coverage SET ends = $1 WHERE bank = $2 AND channel = $3 AND ends = $4")
+            .bind(hour + HOUR_MS)
+            .bind(bank)
+            .bind(channel.as_str())
+            .bind(hour)
+            .execute(&mut **tx)
+            .await?;
+    if extended.rows_affected() == 0 {
+        sqlx::query(
+            "INSERT INTO coverage (bank, channel, starts, ends) SELECT $1, $2, $3, $4 \
+             WHERE NOT EXISTS (SELECT 1 FROM coverage WHERE bank = $5 AND channel = $6 \
+             AND ends > $7 AND starts <= $8)",
+        )
+        .bind(bank)
+        .bind(channel.as_str())
+        .bind(hour)
+        .bind(hour + HOUR_MS)
+        .bind(bank)
+        .bind(channel.as_str())
+        .bind(hour)
+        .bind(hour)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,254 @@
+//! `/banks/{slug}`: each channel's status and since when, 90 daily uptime bars, 24 h
+//! response times and reports, last checks, incidents and windows. The records are read
+//! once ([`gather`]); the figures come from [`channel_series`]; the view is assembled last.
+
+use askama::Template;
+use chrono::{DateTime, Duration, DurationRound, Utc};
+
+use super::bank_namer;
+use crate::domain::{Bank, Channel, IncidentKind, Lang, ProbeSpec, Status};
+use crate::i18n::{channel_name, duration, local_time, term, text};
+use crate::record::series::{channel_series, Span};
+use crate::signals::live::{BankNow, ChannelNow};
+use crate::signals::Snapshot;
+use crate::store::{
+    DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, ReportBucket, ReportRow, WindowFilter,
+    WindowRow,
+};
+use crate::web::error::{known_bank, AppError};
+use crate::web::svg::{report_chart, sparkline, uptime_bars};
+use crate::web::views::{
+    BankPage, ChannelRow, FeedLink, IncidentCard, Layout, ProbeRow, StatusBadge, WindowCard,
+};
+use crate::web::AppState;
+
+/// Days shown by the uptime bars.
+const BAR_DAYS: i64 = 90;
+
+/// What the bank page reads from the record.
+struct Records {
+    span: Span,
+    daily: Vec<DailyRollup>,
+    hourly: Vec<HourlyRollup>,
+    /// Eight days of hourly report counts: today's chart and the same hours on the seven
+    /// days before.
+    report_hours: Vec<ReportBucket>,
+    incidents: Vec<IncidentRow>,
+    windows: Vec<WindowRow>,
+    comments: Vec<ReportRow>,
+}
+
+async fn gather(state: &AppState, slug: &str, now: DateTime<Utc>) -> Result<Records, AppError> {
+    let today = now.with_timezone(&state.config.timezone).date_naive();
+    let first_hour = now.duration_trunc(Duration::hours(1)).unwrap_or(now) - Duration::hours(23);
+    let span = Span {
+        first_day: today - Duration::days(BAR_DAYS - 1),
+        days: BAR_DAYS,
+        first_hour,
+    };
+    let store = &state.store;
+    Ok(Records {
+        span,
+        daily: store.daily_rollups(slug, span.first_day).await?,
+        hourly: store.hourly_rollups(slug, first_hour).await?,
+        report_hours: store
+            .report_buckets(
+                slug,
+                first_hour - Duration::days(7),
+                now + Duration::hours(1),
+                Duration::hours(1),
+            )
+            .await?,
+        incidents: store
+            .incidents(&IncidentFilter {
+                bank: Some(slug.to_owned()),
+                limit: 20,
+                ..Default::default()
+            })
+            .await?,
+        windows: store
+            .windows(&WindowFilter {
+                bank: Some(slug.to_owned()),
+                ended_after: Some(now - Duration::days(30)),
+                limit: 20,
+                ..Default::default()
+            })
+            .await?,
+        comments: store
+            .recent_comments(slug, now - Duration::hours(24), 10)
+            .await?,
+    })
+}
+
+pub async fn render(state: &AppState, slug: &str, lang: Lang) -> Result<String, AppError> {
+    let bank = known_bank(&state.config, slug)?;
+    let now = state.clock.now();
+    let records = gather(state, slug, now).await?;
+    Ok(page(state, bank, &state.live.snapshot(), &records, lang, now).render()?)
+}
+
+fn page(
+    state: &AppState,
+    bank: &Bank,
+    snapshot: &Snapshot,
+    records: &Records,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> BankPage {
+    let tz = state.config.timezone;
+    let t = text(lang);
+    let bank_now = snapshot.bank(&bank.slug);
+    // The channels the snapshot shows: probed ones, and any other a signal speaks of.
+    let shown: Vec<Channel> = match bank_now {
+        Some(b) => b.channels.iter().map(|c| c.channel).collect(),
+        None => bank.probed_channels(),
+    };
+    let channels = shown
+        .into_iter()
+        .map(|c| channel_row(state, bank, bank_now, c, records, lang, now))
+        .collect();
+    let namer = bank_namer(state, lang);
+    let name = bank.names.get(lang).to_owned();
+    let path = format!("/banks/{}", bank.slug);
+    let mut layout = Layout::new(
+        lang,
+        format!("{name} · {}", t.site_title),
+        &path,
+        tz,
+        snapshot.network_cut_since,
+    );
+    layout.feeds.extend(FeedLink::pair(&path, &name, lang));
+    BankPage {
+        l: layout,
+        slug: bank.slug.clone(),
+        name,
+        website: bank.website.clone(),
+        status: StatusBadge::new(bank_now.map_or(Status::Unknown, |b| b.status), lang),
+        channels,
+        windows: records
+            .windows
+            .iter()
+            .rev()
+            .map(|w| WindowCard::new(w, lang, tz, &namer))
+            .collect(),
+        incidents: records
+            .incidents
+            .iter()
+            .filter(|r| r.kind != IncidentKind::Maintenance)
+            .map(|r| IncidentCard::new(r, lang, tz, now, &namer))
+            .collect(),
+        window_minutes: state.config.reports.window.as_secs() / 60,
+        comments: records
+            .comments
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    local_time(r.at, tz, lang),
+                    channel_name(r.channel, lang),
+                    r.comment.clone()?,
+                ))
+            })
+            .collect(),
+    }
+}
+
+fn channel_row(
+    state: &AppState,
+    bank: &Bank,
+    bank_now: Option<&BankNow>,
+    channel: Channel,
+    records: &Records,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> ChannelRow {
+    let tz = state.config.timezone;
+    let t = text(lang);
+    let now_c: Option<&ChannelNow> =
+        bank_now.and_then(|b| b.channels.iter().find(|c| c.channel == channel));
+    let series = channel_series(
+        channel,
+        records.span,
+        &records.daily,
+        &records.hourly,
+        &records.report_hours,
+    );
+    let name = channel_name(channel, lang);
+    let reported = series.reports.iter().any(|c| *c > 0) || series.usual.iter().any(|u| *u > 0.0);
+    ChannelRow {
+        slug: channel.as_str(),
+        name,
+        status: StatusBadge::new(now_c.map_or(Status::Unknown, |c| c.status), lang),
+        since: now_c
+            .and_then(|c| c.since)
+            .map(|s| (local_time(s, tz, lang), duration(s, now, lang))),
+        incident: now_c.and_then(|c| c.incident),
+        confidence: now_c
+            .and_then(|c| c.confidence)
+            .map(|c| term(c.as_str(), lang).to_owned()),
+        reports_now: now_c
+            .filter(|c| c.reports > 0)
+            .map(|c| (c.reports, format!("{:.1}", c.baseline))),
+        reports_chart: if reported {
+            report_chart(
+                &series.reports,
+                &series.usual,
+                lang.is_rtl(),
+                &format!("{name}: {}", t.reports_24h),
+            )
+        } else {
+            String::new()
+        },
+        probed: bank.probed_channels().contains(&channel),
+        bars: uptime_bars(
+            &series.bars,
+            lang.is_rtl(),
+            t.no_data,
+            &format!("{name}: {}", t.last_90_days),
+        ),
+        availability: series
+            .total
+            .availability()
+            .map_or_else(|| t.no_data.to_owned(), |a| format!("{:.2} %", a * 100.0)),
+        sparkline: sparkline(
+            &series.latency,
+            lang.is_rtl(),
+            &format!("{name}: {}", t.response_time_24h),
+        ),
+        mean_latency: series.day.mean_latency_ms(),
+        probes: bank
+            .probes
+            .iter()
+            .filter(|p| p.channel() == Some(channel))
+            .map(|p| probe_row(state, p, lang))
+            .collect(),
+    }
+}
+
+/// A probe's URL and what its last check found.
+fn probe_row(state: &AppState, p: &ProbeSpec, lang: Lang) -> ProbeRow {
+    let t = text(lang);
+    let last = state.live.last_check(&p.id);
+    ProbeRow {
+        url: p.url.clone(),
+        failing: last.as_ref().is_some_and(|c| c.outcome == "down"),
+        last: last.map_or_else(
+            || t.not_checked_yet.to_owned(),
+            |c| {
+                let what = match (c.http_status, c.error_class) {
+                    (_, Some(class)) => format!(
+                        "{class}{}",
+                        c.http_status.map(|s| format!(" {s}")).unwrap_or_default()
+                    ),
+                    (Some(s), None) => format!("HTTP {s}"),
+                    (None, None) => c.outcome.to_owned(),
+                };
+                format!(
+                    "{} · {what} · {} {}",
+                    local_time(c.at, state.config.timezone, lang),
+                    c.latency_ms,
+                    t.ms
+                )
+            },
+        ),
+    }
+}

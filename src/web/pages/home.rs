@@ -1,0 +1,120 @@
+//! `/`: every bank with its status and channels, banks in trouble first; ongoing incidents
+//! and maintenance.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::bank_namer;
+use crate::domain::{IncidentKind, IncidentState, Lang, Status};
+use crate::i18n::{channel_name, local_time, text};
+use crate::signals::Snapshot;
+use crate::store::{IncidentFilter, IncidentRow, WindowFilter, WindowRow};
+use crate::web::error::AppError;
+use crate::web::views::{
+    BankCard, ChannelChip, HomePage, IncidentCard, Layout, RegionCard, StatusBadge, WindowCard,
+};
+use crate::web::AppState;
+
+pub async fn render(state: &AppState, lang: Lang) -> Result<String, AppError> {
+    let open = state
+        .store
+        .incidents(&IncidentFilter {
+            open_only: true,
+            limit: 100,
+            ..Default::default()
+        })
+        .await?;
+    let windows = state
+        .store
+        .windows(&WindowFilter {
+            open_only: true,
+            limit: 100,
+            ..Default::default()
+        })
+        .await?;
+    let page = page(
+        state,
+        &state.live.snapshot(),
+        &open,
+        &windows,
+        lang,
+        state.clock.now(),
+    );
+    Ok(page.render()?)
+}
+
+fn page(
+    state: &AppState,
+    snapshot: &Snapshot,
+    open: &[IncidentRow],
+    windows: &[WindowRow],
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> HomePage {
+    let tz = state.config.timezone;
+    let namer = bank_namer(state, lang);
+    let ongoing = open
+        .iter()
+        .filter(|r| r.kind != IncidentKind::Maintenance)
+        .map(|r| IncidentCard::new(r, lang, tz, now, &namer))
+        .collect();
+    let (now_w, upcoming): (Vec<_>, Vec<_>) = windows
+        .iter()
+        .partition(|w| w.state == IncidentState::InProgress);
+    let mut banks: Vec<(Status, BankCard)> = state
+        .config
+        .banks
+        .iter()
+        .map(|b| {
+            let now = snapshot.bank(&b.slug);
+            let status = now.map_or(Status::Unknown, |n| n.status);
+            let card = BankCard {
+                slug: b.slug.clone(),
+                name: b.names.get(lang).to_owned(),
+                status: StatusBadge::new(status, lang),
+                channels: now
+                    .map(|n| {
+                        n.channels
+                            .iter()
+                            .map(|c| ChannelChip {
+                                name: channel_name(c.channel, lang),
+                                status: StatusBadge::new(c.status, lang),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            (status, card)
+        })
+        .collect();
+    // Banks in trouble first (worst first); otherwise the config's order. Unknown and
+    // operational rank alike: not knowing is no trouble to show first.
+    banks.sort_by_key(|(status, _)| status.rank().min(Status::Operational.rank()));
+    HomePage {
+        l: Layout::new(
+            lang,
+            text(lang).site_title.to_owned(),
+            "/",
+            tz,
+            snapshot.network_cut_since,
+        ),
+        ongoing,
+        maintenance_now: now_w
+            .into_iter()
+            .map(|w| WindowCard::new(w, lang, tz, &namer))
+            .collect(),
+        maintenance_upcoming: upcoming
+            .into_iter()
+            .map(|w| WindowCard::new(w, lang, tz, &namer))
+            .collect(),
+        banks: banks.into_iter().map(|(_, card)| card).collect(),
+        regions: snapshot
+            .regions
+            .iter()
+            .map(|r| RegionCard {
+                name: r.name.clone(),
+                cut_since: r.cut_since.map(|t| local_time(t, tz, lang)),
+            })
+            .collect(),
+    }
+}

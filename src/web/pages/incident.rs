@@ -1,0 +1,124 @@
+//! `/incidents/{id}`: one incident as evidence (what each source saw and when, the
+//! operator's words, the announced window against what happened) and its timeline.
+
+use askama::Template;
+use chrono::{DateTime, Utc};
+
+use super::bank_namer;
+use crate::domain::{Channel, Lang};
+use crate::i18n::{channel_name, duration_minutes, local_time, term, text};
+use crate::record::evidence::Evidence;
+use crate::store::IncidentRow;
+use crate::web::error::AppError;
+use crate::web::views::{
+    IncidentCard, IncidentPage, Layout, ProbesView, ReportsView, UpdateView, WindowCard,
+};
+use crate::web::AppState;
+
+pub fn render(
+    state: &AppState,
+    row: &IncidentRow,
+    ev: &Evidence,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Result<String, AppError> {
+    let tz = state.config.timezone;
+    let t = text(lang);
+    let at = |t: DateTime<Utc>| local_time(t, tz, lang);
+    let namer = bank_namer(state, lang);
+    let scope =
+        |bank: &str, channel: Channel| format!("{} – {}", namer(bank), channel_name(channel, lang));
+    let inc = IncidentCard::new(row, lang, tz, now, &namer);
+    let window = ev.window.as_ref().map(|w| WindowCard {
+        id: ev.id,
+        bank: String::new(),
+        title: String::new(),
+        channels: String::new(),
+        starts: at(w.announced_starts),
+        ends: at(w.announced_ends),
+        state_label: String::new(),
+        source: w.source.clone(),
+    });
+    let view = |e: &crate::record::evidence::Entry| UpdateView {
+        at: at(e.at),
+        state_label: term(e.state.as_str(), lang).to_owned(),
+        source_label: term(e.source.as_str(), lang).to_owned(),
+        message: e.message.get(lang).to_owned(),
+    };
+    let permalink = match &state.config.public_url {
+        Some(base) => format!("{}{}", base.trim_end_matches('/'), ev.permalink),
+        None => ev.permalink.clone(),
+    };
+    let page = IncidentPage {
+        l: Layout::new(
+            lang,
+            format!("{} · {}", inc.title, t.site_title),
+            &ev.permalink,
+            tz,
+            state.live.snapshot().network_cut_since,
+        ),
+        sources: ev
+            .sources
+            .iter()
+            .map(|s| {
+                (
+                    term(s.source.as_str(), lang).to_owned(),
+                    at(s.first_seen_at),
+                )
+            })
+            .collect(),
+        confidence: ev.confidence.map(|c| term(c.as_str(), lang).to_owned()),
+        window,
+        closed_early: ev.window.as_ref().and_then(|w| w.closed_early_at).map(at),
+        cancelled: ev.window.as_ref().and_then(|w| w.cancelled_at).map(at),
+        overruns: ev
+            .window
+            .iter()
+            .flat_map(|w| &w.overruns)
+            .map(|o| (o.incident_id, duration_minutes(o.minutes, lang)))
+            .collect(),
+        overrun: ev.overrun_of.as_ref().map(|o| {
+            (
+                o.incident_id,
+                at(o.announced_ends),
+                duration_minutes(o.minutes, lang),
+            )
+        }),
+        recorded_later: ev.recorded_later_by.as_ref().map(|_| at(ev.recorded_at)),
+        probes: ev
+            .probes
+            .iter()
+            .map(|p| ProbesView {
+                scope: scope(&p.bank, p.channel),
+                first: p.first_failure.as_ref().map(|f| {
+                    let what = match (f.error_class, f.http_status) {
+                        (Some(class), Some(s)) => format!("{} (HTTP {s})", class.as_str()),
+                        (Some(class), None) => class.as_str().to_owned(),
+                        (None, Some(s)) => format!("HTTP {s}"),
+                        (None, None) => f.detail.clone().unwrap_or_default(),
+                    };
+                    (at(f.at), what, f.url.clone())
+                }),
+                failing: format!("{} / {}", p.failing, p.checks),
+                last: p.last_failure.map(at),
+                purged: !p.raw_results_kept,
+            })
+            .collect(),
+        reports: ev
+            .reports
+            .iter()
+            .map(|r| ReportsView {
+                scope: scope(&r.bank, r.channel),
+                reporters: r.reporters,
+                first: at(r.first_bucket),
+                peak: (r.peak_reporters, r.bucket_minutes, at(r.peak_bucket)),
+            })
+            .collect(),
+        operator: ev.operator.iter().map(view).collect(),
+        updates: ev.updates.iter().rev().map(view).collect(),
+        json: format!("{}?format=json", ev.permalink),
+        permalink,
+        inc,
+    };
+    Ok(page.render()?)
+}

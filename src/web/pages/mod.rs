@@ -1,0 +1,178 @@
+//! The pages for people: `/`, `/banks/{slug}`, `/incidents/{id}`, one module each.
+//! Rendered on change and served from memory.
+
+mod bank;
+mod home;
+mod incident;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+
+use super::error::{known_bank, AppError, PageError};
+use super::lang::{negotiate, COOKIE};
+use super::AppState;
+use crate::domain::Lang;
+use crate::i18n::Msg;
+use crate::record::evidence::gather;
+
+/// The first value of `name` in a query string.
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+pub fn page_lang(
+    state: &AppState,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Result<(Lang, bool), PageError> {
+    negotiate(
+        query_param(query, "lang").as_deref(),
+        headers,
+        state.config.default_language,
+    )
+    .map_err(|e| e.page(state.config.default_language))
+}
+
+/// An HTML answer with a short cache lifetime; sets the language cookie on an explicit choice.
+pub fn html(body: Bytes, lang: Lang, set_cookie: bool) -> Response {
+    let mut res = (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=10"),
+            ),
+            (
+                header::VARY,
+                HeaderValue::from_static("Accept-Language, Cookie"),
+            ),
+            (
+                header::CONTENT_LANGUAGE,
+                HeaderValue::from_static(lang.as_str()),
+            ),
+        ],
+        body,
+    )
+        .into_response();
+    if set_cookie {
+        let cookie = format!(
+            "{COOKIE}={}; Path=/; Max-Age=31536000; SameSite=Lax",
+            lang.as_str()
+        );
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().insert(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+pub fn bank_namer(state: &AppState, lang: Lang) -> impl Fn(&str) -> String + '_ {
+    move |slug| {
+        state
+            .config
+            .bank(slug)
+            .map_or_else(|| slug.to_owned(), |b| b.names.get(lang).to_owned())
+    }
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
+    let key = format!("home|{}", lang.as_str());
+    let body = state
+        .pages
+        .get_or_render(key, state.live.generation(), || async {
+            home::render(&state, lang).await.map(Bytes::from)
+        })
+        .await
+        .map_err(|e| e.page(lang))?;
+    Ok(html(body, lang, set_cookie))
+}
+
+pub async fn bank(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
+    known_bank(&state.config, &slug).map_err(|e| e.page(lang))?;
+    let key = format!("bank|{slug}|{}", lang.as_str());
+    let body = state
+        .pages
+        .get_or_render(key, state.live.generation(), || async {
+            bank::render(&state, &slug, lang).await.map(Bytes::from)
+        })
+        .await
+        .map_err(|e| e.page(lang))?;
+    Ok(html(body, lang, set_cookie))
+}
+
+pub async fn incident(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
+    let Ok(id) = id.parse::<i64>() else {
+        return Err(AppError::NotFound(Msg::new("err-no-incident").arg("id", id)).page(lang));
+    };
+    let as_json = match query_param(q.as_deref(), "format").as_deref() {
+        None | Some("html") => false,
+        Some("json") => true,
+        Some(other) => {
+            return Err(AppError::BadRequest(
+                Msg::new("err-invalid-value")
+                    .arg("field", "format")
+                    .arg("value", other)
+                    .arg("allowed", "html, json"),
+            )
+            .page(lang))
+        }
+    };
+    let key = format!(
+        "incident|{id}|{}",
+        if as_json { "json" } else { lang.as_str() }
+    );
+    let body = state
+        .pages
+        .get_or_render(key, state.live.generation(), || async {
+            let now = state.clock.now();
+            let Some((row, evidence)) = gather(&state.store, &state.config, id, now).await? else {
+                return Err(AppError::NotFound(
+                    Msg::new("err-no-incident").arg("id", id),
+                ));
+            };
+            if as_json {
+                return serde_json::to_vec(&evidence)
+                    .map(Bytes::from)
+                    .map_err(|e| AppError::Internal(format!("evidence JSON: {e}")));
+            }
+            incident::render(&state, &row, &evidence, lang, now).map(Bytes::from)
+        })
+        .await;
+    match (body, as_json) {
+        (Ok(body), false) => Ok(html(body, lang, set_cookie)),
+        (Ok(body), true) => Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response()),
+        (Err(e), false) => Err(e.page(lang)),
+        (Err(e), true) => Ok(e.into_response()),
+    }
+}
