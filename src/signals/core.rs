@@ -434,3 +434,6 @@ impl Core {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -66,7 +66,13 @@ async fn a_quorum_of_regions_opens_the_outage_and_a_cut_region_is_left_out() {
 
     // One region of three sees the bank down: no outage with a quorum of two.
     set(&fake.state.failing_regions, &["casa"]);
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let casa_down = "SELECT COUNT(*) FROM probe_results WHERE region = 'casa' AND outcome = 'down'";
+    eventually(Duration::from_secs(10), "casa's failures", || async {
+        (app.count(casa_down).await >= 6).then_some(())
+    })
+    .await;
+    // Twice casa's threshold is stored; the engine has taken it all in.
+    app.engine_takes(10).await;
     assert!(channel_status(&app, "acme", "web").await["incident_id"].is_null());
     assert_eq!(app.count("SELECT COUNT(*) FROM incidents").await, 0);
     assert!(
@@ -107,7 +113,13 @@ async fn a_quorum_of_regions_opens_the_outage_and_a_cut_region_is_left_out() {
     })
     .await;
     assert!(cut["cut_since"].as_str().unwrap().starts_with("20"));
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let fes_down = "SELECT COUNT(*) FROM probe_results WHERE region = 'fes' AND outcome = 'down'";
+    let before = app.count(fes_down).await;
+    eventually(Duration::from_secs(10), "fes's failures", || async {
+        (app.count(fes_down).await >= before + 6).then_some(())
+    })
+    .await;
+    app.engine_takes(10).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM incidents").await, 1);
     assert!(channel_status(&app, "acme", "web").await["incident_id"].is_null());
     assert!(
@@ -174,12 +186,6 @@ async fn the_agents_api_takes_each_batch_once_and_refuses_bad_ones() {
             .then_some(())
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(
-        app.count("SELECT COUNT(*) FROM probe_results WHERE region = 'casa'")
-            .await,
-        2
-    );
 
     // A probe the server does not have is ignored, not stored.
     let unknown = json!({ "agent": "casa-1", "region": "casa", "seq": 2,
@@ -303,7 +309,21 @@ async fn an_agent_keeps_its_results_through_a_server_restart() {
 
     app.stop().await;
     let down_from = chrono::Utc::now();
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The server is away while the agent checks 15 more times (about 3 s).
+    let stopped = tokio::time::Instant::now();
+    eventually(
+        Duration::from_secs(10),
+        "the agent's checks meanwhile",
+        || async {
+            let since = fake
+                .hits("/regional")
+                .iter()
+                .filter(|t| **t > stopped)
+                .count();
+            (since >= 15).then_some(())
+        },
+    )
+    .await;
     let down_until = chrono::Utc::now();
     app.restart_in_place().await;
 

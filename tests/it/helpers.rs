@@ -506,6 +506,29 @@ impl TestApp {
             })
             .unwrap_or_else(|| panic!("no metric {line_start}"))
     }
+
+    /// Waits until the counter `name` has grown by `more` from now: the engine has taken
+    /// in that much since, so what it would have done with it is done.
+    pub async fn counter_grows(&self, name: &str, more: f64) {
+        let line = format!("{name} ");
+        let from = self.metric(&line).await;
+        eventually(Duration::from_secs(20), name, || async {
+            (self.metric(&line).await >= from + more).then_some(())
+        })
+        .await;
+    }
+
+    /// Waits until the engine has taken in `n` more probe results.
+    pub async fn engine_takes(&self, n: u32) {
+        self.counter_grows("bankstatus_engine_results_total", f64::from(n))
+            .await;
+    }
+
+    /// Waits until the engine has counted the reports `n` more times.
+    pub async fn reports_counted(&self, n: u32) {
+        self.counter_grows("bankstatus_report_counts_total", f64::from(n))
+            .await;
+    }
 }
 
 /// Polls `check` every 50 ms until it gives `Some`, failing after `limit`.

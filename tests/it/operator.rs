@@ -96,7 +96,7 @@ async fn operator_confirms_and_resolves_an_automatic_incident() {
     assert!(v["resolved_at"].is_string());
     // The probes still fail, but the operator's word closed it: nothing reopens until they
     // recover and fail again.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.engine_takes(6).await;
     assert!(channel_status(&app, "bmce", "web").await["incident_id"].is_null());
     assert_eq!(
         app.count(

@@ -128,7 +128,7 @@ async fn a_flood_from_one_address_is_limited_and_opens_nothing() {
     }
     assert_eq!((accepted, limited), (20, 980));
     // One reporter is one reporter, however loud: no surge, no incident.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    app.reports_counted(2).await;
     let atm = app.json("/api/v1/banks/bmce").await;
     assert_eq!(atm["open_incidents"], json!([]));
     assert_eq!(

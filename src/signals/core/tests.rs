@@ -1,0 +1,554 @@
+//! The core's rules driven by hand: results, counts and windows go in with a manual clock,
+//! and a small ledger stands in for the record, applying each effect as the engine would.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+
+use super::Core;
+use crate::clock::{Clock, ManualClock};
+use crate::config::{self, Config};
+use crate::domain::{
+    Channel, Confidence, ErrorClass, IncidentKind, IncidentState, Names, OpenKey, Outcome,
+    ProbeResult, ProbeTarget, Source, Status,
+};
+use crate::signals::effects::{Effect, Target};
+use crate::store::{IncidentRow, ReportCount, SourceSeen, WindowRow};
+
+const CONFIG: &str = r#"
+timezone = "Africa/Casablanca"
+[reports]
+window = "15m"
+surge_floor = 3
+[[banks]]
+slug = "bmce"
+name = { fr = "Bank of Africa" }
+  [[banks.probes]]
+  channel = "web"
+  url = "http://127.0.0.1/web"
+  interval = "1s"
+  failures_before_outage = 2
+  successes_before_recovery = 2
+  [[banks.probes]]
+  channel = "mobile"
+  url = "http://127.0.0.1/app"
+  interval = "1s"
+  failures_before_outage = 2
+  successes_before_recovery = 2
+"#;
+
+fn config() -> Config {
+    config::parse(CONFIG, "test.toml").expect("test config")
+}
+
+fn start() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 2, 10, 9, 0, 0)
+        .single()
+        .expect("time")
+}
+
+fn web() -> OpenKey {
+    OpenKey::new("bmce", Channel::Web)
+}
+
+fn check(probe: &str, channel: Channel, at: DateTime<Utc>, down: bool) -> ProbeResult {
+    ProbeResult {
+        probe_id: probe.to_owned(),
+        target: ProbeTarget::Bank {
+            bank: "bmce".into(),
+            channel,
+        },
+        at,
+        latency_ms: 12,
+        http_status: Some(if down { 503 } else { 200 }),
+        outcome: if down {
+            Outcome::Down {
+                class: ErrorClass::Status,
+                detail: "HTTP 503".into(),
+            }
+        } else {
+            Outcome::Up
+        },
+        counted: true,
+        region: None,
+    }
+}
+
+fn reporters(n: i64) -> Vec<ReportCount> {
+    vec![ReportCount {
+        bank: "bmce".into(),
+        channel: Channel::Web,
+        reporters: n,
+    }]
+}
+
+/// The record as the engine would leave it: every effect applied, or refused while
+/// `failing` is set.
+#[derive(Default)]
+struct Ledger {
+    incidents: Vec<IncidentRow>,
+    updates: HashMap<i64, Vec<(IncidentState, Source, String)>>,
+    failing: bool,
+}
+
+impl Ledger {
+    /// Applies effects in order as the engine does: on the first refusal the rest are
+    /// dropped and the core takes the record's word again.
+    fn apply(&mut self, core: &mut Core, effects: Vec<Effect>, now: DateTime<Utc>) {
+        for effect in effects {
+            if self.failing {
+                let open = self.open();
+                let windows = Vec::new();
+                let more = core.resync(&open, windows, now);
+                assert!(more.is_empty(), "{more:?}");
+                return;
+            }
+            self.write(core, effect);
+        }
+    }
+
+    fn write(&mut self, core: &mut Core, effect: Effect) {
+        match effect {
+            Effect::Open {
+                key,
+                started_at,
+                overrun_of,
+                entry,
+                ..
+            } => {
+                if let Some(row) = self
+                    .incidents
+                    .iter()
+                    .find(|r| r.open_key.as_ref() == Some(&key))
+                {
+                    let id = row.id;
+                    core.opened(&key, id);
+                    self.add(id, &entry);
+                    return;
+                }
+                let id = self.incidents.len() as i64 + 1;
+                self.incidents.push(IncidentRow {
+                    id,
+                    kind: IncidentKind::Outage,
+                    state: entry.state,
+                    title: Names::default(),
+                    started_at,
+                    resolved_at: None,
+                    created_at: entry.at,
+                    updated_at: entry.at,
+                    open_key: Some(key.clone()),
+                    overrun_of,
+                    scopes: vec![(key.bank.clone(), key.channel)],
+                    sources: Vec::new(),
+                });
+                core.opened(&key, id);
+                self.add(id, &entry);
+            }
+            Effect::Add { to, entry } => {
+                let id = match to {
+                    Target::Incident(id) => id,
+                    Target::Open(key) => core.incident_of(&key).expect("opened before"),
+                };
+                self.add(id, &entry);
+            }
+        }
+    }
+
+    fn add(&mut self, id: i64, entry: &crate::signals::effects::Entry) {
+        let Some(row) = self.incidents.iter_mut().find(|r| r.id == id) else {
+            // A window's entries: the ledger keeps only their words.
+            self.updates.entry(id).or_default().push((
+                entry.state,
+                entry.source,
+                entry.message[0].id().to_owned(),
+            ));
+            return;
+        };
+        row.state = entry.state;
+        if !row.sources.iter().any(|s| s.source == entry.source) {
+            row.sources.push(SourceSeen {
+                source: entry.source,
+                first_seen_at: entry.at,
+            });
+        }
+        if entry.state.is_closed() {
+            row.resolved_at = Some(entry.at);
+            row.open_key = None;
+        }
+        self.updates.entry(id).or_default().push((
+            entry.state,
+            entry.source,
+            entry.message[0].id().to_owned(),
+        ));
+    }
+
+    fn open(&self) -> Vec<IncidentRow> {
+        self.incidents
+            .iter()
+            .filter(|r| r.resolved_at.is_none())
+            .cloned()
+            .collect()
+    }
+
+    fn words(&self, id: i64) -> Vec<&str> {
+        self.updates
+            .get(&id)
+            .map(|u| u.iter().map(|(_, _, m)| m.as_str()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// A core, a ledger and a clock, with the checks of both web probes at one time.
+struct World {
+    core: Core,
+    ledger: Ledger,
+    clock: ManualClock,
+}
+
+impl World {
+    fn new() -> World {
+        let mut core = Core::new(&config());
+        let clock = ManualClock::at(start());
+        let effects = core.restore(&[], Vec::new(), clock.now());
+        assert!(effects.is_empty());
+        World {
+            core,
+            ledger: Ledger::default(),
+            clock,
+        }
+    }
+
+    /// One second on, a check of every probe, web failing or not; mobile answers.
+    fn second(&mut self, web_down: bool) {
+        let now = self.clock.advance(Duration::seconds(1));
+        for r in [
+            check("bmce/web/0", Channel::Web, now, web_down),
+            check("bmce/mobile/0", Channel::Mobile, now, false),
+        ] {
+            let effects = self.core.result(&mut { r });
+            self.ledger.apply(&mut self.core, effects, now);
+        }
+        let effects = self.core.tick(now);
+        self.ledger.apply(&mut self.core, effects, now);
+    }
+
+    fn reports(&mut self, n: i64) {
+        let now = self.clock.now();
+        let effects = self.core.reports(&reporters(n), now);
+        self.ledger.apply(&mut self.core, effects, now);
+    }
+
+    fn web_now(&self) -> crate::signals::live::ChannelNow {
+        self.core
+            .snapshot(self.clock.now())
+            .bank("bmce")
+            .and_then(|b| b.channels.iter().find(|c| c.channel == Channel::Web))
+            .cloned()
+            .expect("web shown")
+    }
+}
+
+fn window(id: i64, starts: DateTime<Utc>, ends: DateTime<Utc>) -> WindowRow {
+    WindowRow {
+        incident_id: id,
+        bank: "bmce".into(),
+        channels: vec![Channel::Web],
+        starts,
+        ends,
+        title: Names::default(),
+        source: None,
+        state: IncidentState::Scheduled,
+        sequence: 0,
+        cancelled_at: None,
+        updated_at: starts,
+    }
+}
+
+#[test]
+fn an_outage_opens_at_the_threshold_and_resolves_after_the_successes() {
+    let mut w = World::new();
+    w.second(false);
+    w.second(true);
+    assert!(
+        w.ledger.incidents.is_empty(),
+        "one failure of two opens nothing"
+    );
+    w.second(true);
+    assert_eq!(w.ledger.incidents.len(), 1);
+    let opened = &w.ledger.incidents[0];
+    assert_eq!(opened.open_key, Some(web()));
+    assert_eq!(
+        opened.started_at,
+        start() + Duration::seconds(2),
+        "from the first failure"
+    );
+    assert_eq!(w.web_now().status, Status::MajorOutage);
+    assert_eq!(w.web_now().confidence, Some(Confidence::Likely));
+    w.second(false);
+    assert!(w.ledger.incidents[0].resolved_at.is_none());
+    w.second(false);
+    assert!(w.ledger.incidents[0].resolved_at.is_some());
+    assert_eq!(w.ledger.words(1), ["probe-failing", "channel-back"]);
+    assert_eq!(w.web_now().status, Status::Operational);
+}
+
+#[test]
+fn a_quorum_not_met_opens_nothing() {
+    let text = format!("{CONFIG}\n[probing]\nregion = \"rabat\"\nquorum = 2\n");
+    let mut core = Core::new(&config::parse(&text, "q.toml").expect("config"));
+    let mut ledger = Ledger::default();
+    let clock = ManualClock::at(start());
+    let mut second = |core: &mut Core, ledger: &mut Ledger, fes_down: bool| {
+        let now = clock.advance(Duration::seconds(1));
+        // The service's own region sees the bank answer; casa sees it fail.
+        for (region, down) in [(None, false), (Some("casa"), true), (Some("fes"), fes_down)] {
+            let mut r = check("bmce/web/0", Channel::Web, now, down);
+            r.region = region.map(str::to_owned);
+            let effects = core.result(&mut r);
+            ledger.apply(core, effects, now);
+        }
+    };
+    for s in 0..10 {
+        second(&mut core, &mut ledger, false);
+        assert!(
+            ledger.incidents.is_empty(),
+            "second {s}: one region of three opened it"
+        );
+    }
+    // A second region agrees: a quorum.
+    for _ in 0..2 {
+        second(&mut core, &mut ledger, true);
+    }
+    assert_eq!(ledger.incidents.len(), 1);
+}
+
+#[test]
+fn an_operator_outage_is_joined_not_duplicated() {
+    let mut w = World::new();
+    let declared = IncidentRow {
+        id: 40,
+        kind: IncidentKind::Outage,
+        state: IncidentState::Identified,
+        title: Names::default(),
+        started_at: start(),
+        resolved_at: None,
+        created_at: start(),
+        updated_at: start(),
+        open_key: None,
+        overrun_of: None,
+        scopes: vec![("bmce".into(), Channel::Web)],
+        sources: vec![SourceSeen {
+            source: Source::Operator,
+            first_seen_at: start(),
+        }],
+    };
+    let effects = w.core.reload(&[declared], Vec::new(), w.clock.now());
+    assert!(effects.is_empty());
+    assert_eq!(w.web_now().status, Status::MajorOutage);
+    assert_eq!(w.web_now().confidence, Some(Confidence::Confirmed));
+    w.second(true);
+    w.second(true);
+    w.reports(5);
+    assert!(w.ledger.incidents.is_empty(), "no second incident");
+    assert_eq!(w.ledger.words(40), ["probe-failing", "surge-message"]);
+    assert_eq!(w.web_now().incident, Some(40));
+}
+
+#[test]
+fn probes_and_a_surge_are_one_confirmed_incident() {
+    let mut w = World::new();
+    w.second(true);
+    w.second(true);
+    assert_eq!(w.web_now().confidence, Some(Confidence::Likely));
+    w.reports(4);
+    assert_eq!(w.ledger.incidents.len(), 1, "the surge joins the outage");
+    assert_eq!(w.web_now().confidence, Some(Confidence::Confirmed));
+    assert!(w.web_now().surge);
+    // The probes recover first: the reports still hold it open.
+    w.second(false);
+    w.second(false);
+    assert!(w.ledger.incidents[0].resolved_at.is_none());
+    w.reports(0);
+    assert!(w.ledger.incidents[0].resolved_at.is_some());
+    assert_eq!(
+        w.ledger.words(1),
+        [
+            "probe-failing",
+            "surge-message",
+            "probes-back-reports-high",
+            "channel-back"
+        ]
+    );
+}
+
+#[test]
+fn a_handful_of_reports_opens_nothing() {
+    let mut w = World::new();
+    w.second(false);
+    w.reports(1);
+    w.reports(2);
+    assert!(w.ledger.incidents.is_empty());
+    assert_eq!(w.web_now().status, Status::Operational);
+}
+
+#[test]
+fn a_surge_inside_a_window_waits_for_its_end() {
+    let mut w = World::new();
+    let now = w.clock.now();
+    let effects = w
+        .core
+        .reload(&[], vec![window(7, now, now + Duration::seconds(10))], now);
+    assert!(effects.is_empty());
+    w.second(false);
+    assert_eq!(w.ledger.words(7), ["window-started"]);
+    w.reports(6);
+    assert!(
+        w.ledger.incidents.is_empty(),
+        "reports of an announced outage are expected"
+    );
+    assert_eq!(w.web_now().status, Status::Maintenance);
+    assert_eq!(w.web_now().confidence, Some(Confidence::Announced));
+    for _ in 0..10 {
+        w.second(false);
+    }
+    assert_eq!(w.ledger.words(7), ["window-started", "window-ended"]);
+    assert_eq!(
+        w.ledger.incidents.len(),
+        1,
+        "the surge is taken up at the end"
+    );
+    assert_eq!(w.ledger.words(1), ["surge-message"]);
+}
+
+#[test]
+fn an_overrun_opens_at_the_window_end() {
+    let mut w = World::new();
+    let now = w.clock.now();
+    w.core
+        .reload(&[], vec![window(7, now, now + Duration::seconds(5))], now);
+    for _ in 0..4 {
+        w.second(true);
+    }
+    assert!(
+        w.ledger.incidents.is_empty(),
+        "failures inside the window open nothing"
+    );
+    w.second(true);
+    assert_eq!(w.ledger.incidents.len(), 1);
+    let overrun = &w.ledger.incidents[0];
+    assert_eq!(overrun.overrun_of, Some(7));
+    assert_eq!(w.ledger.words(1), ["probe-failing-overrun"]);
+    w.second(false);
+    w.second(false);
+    assert_eq!(
+        w.ledger.words(1),
+        ["probe-failing-overrun", "channel-back-overran"]
+    );
+}
+
+#[test]
+fn a_failed_write_is_decided_again_by_the_next_result() {
+    let mut w = World::new();
+    w.second(true);
+    w.ledger.failing = true;
+    w.second(true);
+    assert!(w.ledger.incidents.is_empty(), "the record refused it");
+    w.ledger.failing = false;
+    w.second(true);
+    assert_eq!(w.ledger.incidents.len(), 1, "the next failure opens it");
+    // The same for the resolution.
+    w.second(false);
+    w.ledger.failing = true;
+    w.second(false);
+    assert!(w.ledger.incidents[0].resolved_at.is_none());
+    w.ledger.failing = false;
+    w.second(false);
+    assert!(w.ledger.incidents[0].resolved_at.is_some());
+    // And for a surge.
+    w.ledger.failing = true;
+    w.reports(5);
+    assert_eq!(w.ledger.incidents.len(), 1);
+    w.ledger.failing = false;
+    w.reports(5);
+    assert_eq!(
+        w.ledger.incidents.len(),
+        2,
+        "the surge opens at the next count"
+    );
+}
+
+#[test]
+fn a_restart_restores_the_same_open_incidents() {
+    let mut w = World::new();
+    w.second(true);
+    w.second(true);
+    w.reports(4);
+    let open = w.ledger.open();
+    assert_eq!(open.len(), 1);
+
+    // A new core on the same record: the same incident holds the channel.
+    let mut core = Core::new(&config());
+    let now = w.clock.advance(Duration::seconds(1));
+    assert!(core.restore(&open, Vec::new(), now).is_empty());
+    w.core = core;
+    assert_eq!(w.web_now().incident, Some(1));
+    assert_eq!(w.web_now().status, Status::MajorOutage);
+    // Its probes must recover and its reports calm down before it resolves, as before.
+    w.second(false);
+    w.second(false);
+    assert!(w.ledger.incidents[0].resolved_at.is_none());
+    w.reports(0);
+    assert!(w.ledger.incidents[0].resolved_at.is_some());
+    assert_eq!(w.ledger.incidents.len(), 1);
+}
+
+#[test]
+fn a_channel_no_longer_probed_is_released_at_start() {
+    let mut old = IncidentRow {
+        id: 3,
+        kind: IncidentKind::Outage,
+        state: IncidentState::Investigating,
+        title: Names::default(),
+        started_at: start(),
+        resolved_at: None,
+        created_at: start(),
+        updated_at: start(),
+        open_key: Some(OpenKey::new("bmce", Channel::Transfers)),
+        overrun_of: None,
+        scopes: vec![("bmce".into(), Channel::Transfers)],
+        sources: vec![SourceSeen {
+            source: Source::Probe,
+            first_seen_at: start(),
+        }],
+    };
+    let mut core = Core::new(&config());
+    let effects = core.restore(std::slice::from_ref(&old), Vec::new(), start());
+    assert!(
+        matches!(&effects[..], [Effect::Add { to: Target::Incident(3), entry }] if entry.state == IncidentState::Resolved),
+        "{effects:?}"
+    );
+    // Held by reports, it stays until they calm down.
+    old.sources[0].source = Source::Reports;
+    let mut core = Core::new(&config());
+    assert!(core.restore(&[old], Vec::new(), start()).is_empty());
+}
+
+#[test]
+fn an_outage_closed_by_the_operator_is_not_reopened_while_probes_still_fail() {
+    let mut w = World::new();
+    w.second(true);
+    w.second(true);
+    let mut closed = w.ledger.incidents[0].clone();
+    closed.resolved_at = Some(w.clock.now());
+    w.ledger.incidents[0] = closed;
+    let effects = w.core.reload(&[], Vec::new(), w.clock.now());
+    assert!(effects.is_empty());
+    for _ in 0..5 {
+        w.second(true);
+    }
+    assert_eq!(
+        w.ledger.incidents.len(),
+        1,
+        "nothing reopens until they recover"
+    );
+}
