@@ -298,7 +298,7 @@ fn a_quorum_not_met_opens_nothing() {
     let mut core = Core::new(&config::parse(&text, "q.toml").expect("config"));
     let mut ledger = Ledger::default();
     let clock = ManualClock::at(start());
-    let mut second = |core: &mut Core, ledger: &mut Ledger, fes_down: bool| {
+    let second = |core: &mut Core, ledger: &mut Ledger, fes_down: bool| {
         let now = clock.advance(Duration::seconds(1));
         // The service's own region sees the bank answer; casa sees it fail.
         for (region, down) in [(None, false), (Some("casa"), true), (Some("fes"), fes_down)] {
