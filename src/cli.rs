@@ -172,12 +172,18 @@ async fn agent(args: crate::agent::AgentArgs) -> Result<(), Failure> {
 
 fn check_config(path: &std::path::Path) -> Result<(), Failure> {
     let config = config::load(path).map_err(|e| Failure::BadInput(e.to_string()))?;
+    for w in &config.warnings {
+        eprintln!("{w}");
+    }
     println!("{}: ok: {}", path.display(), config.summary());
     Ok(())
 }
 
 async fn serve(args: ServeArgs) -> Result<(), Failure> {
     let config = config::load(&args.config).map_err(|e| Failure::BadInput(e.to_string()))?;
+    for w in &config.warnings {
+        tracing::warn!("{w}");
+    }
     let addr = parse_listen(&args.listen)?;
     let store = store::connect(&args.database).await?;
     let listener = tokio::net::TcpListener::bind(addr)

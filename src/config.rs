@@ -12,7 +12,10 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::domain::{Bank, Channel, Lang, Names, ProbeSpec, ProbeTarget};
+use crate::domain::expect::DEFAULT_TLS_WARNING;
+use crate::domain::{
+    Bank, Channel, Expect, JsonCheck, Lang, Names, Pattern, ProbeSpec, ProbeTarget, Redirects,
+};
 use crate::timezone::{local_to_utc, parse_local};
 
 /// The shipped config, compiled in so `demo` runs from the binary alone.
@@ -39,6 +42,9 @@ pub struct Config {
     pub probing: ProbingConfig,
     /// What each probe id watches, for checking agents' results without a scan.
     targets: HashMap<String, ProbeTarget>,
+    /// What is allowed but likely a mistake, with its place; `check-config` and `serve`
+    /// print these.
+    pub warnings: Vec<ConfigError>,
 }
 
 /// An announced maintenance window from the config file, already in UTC.
@@ -77,6 +83,13 @@ pub struct ProbingConfig {
     /// When a channel is probed from two regions or more, an automatic outage needs this
     /// many of them (or all, when fewer answer) to see it down.
     pub quorum: usize,
+    /// An extra CA the probes trust (PEM, read from `ca_file` when the config was read).
+    pub ca_pem: Option<Vec<u8>>,
+    /// An outage of a bank's channel that fails again this soon after its resolution
+    /// reopens the same incident; zero never reopens.
+    pub reopen_within: Duration,
+    /// The phrases that show a maintenance page: the built-in list and the config's own.
+    pub maintenance_phrases: Vec<String>,
 }
 
 impl Config {
@@ -172,9 +185,12 @@ pub fn parse(text: &str, path: &str) -> Result<Config, ConfigErrors> {
         text,
         path,
         errors: Vec::new(),
+        warnings: Vec::new(),
     };
-    let config = v.config(raw);
+    let mut config = v.config(raw);
     if v.errors.is_empty() {
+        v.warnings.sort_by_key(|e| (e.line, e.col));
+        config.warnings = v.warnings;
         Ok(config)
     } else {
         v.errors.sort_by_key(|e| (e.line, e.col));
@@ -237,9 +253,23 @@ struct RawProbe {
     timeout: Option<Spanned<String>>,
     expect_status: Option<Spanned<Vec<Spanned<i64>>>>,
     body_contains: Option<String>,
+    body_not_contains: Option<Spanned<Vec<Spanned<String>>>>,
+    body_matches: Option<Spanned<String>>,
+    json: Option<Spanned<RawJson>>,
+    redirects: Option<Spanned<toml::Value>>,
+    redirect_not_to: Option<Spanned<Vec<Spanned<String>>>>,
+    detect_maintenance_page: Option<bool>,
+    tls_expiry_warning: Option<Spanned<String>>,
     degraded_after: Option<Spanned<String>>,
     failures_before_outage: Option<Spanned<i64>>,
     successes_before_recovery: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawJson {
+    path: Spanned<String>,
+    equals: toml::Value,
 }
 
 #[derive(Deserialize)]
@@ -285,23 +315,57 @@ struct RawProbing {
     max_body_bytes: Option<Spanned<i64>>,
     region: Option<Spanned<String>>,
     quorum: Option<Spanned<i64>>,
+    ca_file: Option<Spanned<String>>,
+    reopen_within: Option<Spanned<String>>,
+    maintenance_phrases: Option<Spanned<Vec<Spanned<String>>>>,
+}
+
+/// An IO error as a sentence without the OS's error number.
+fn io_words(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => "no such file",
+        std::io::ErrorKind::PermissionDenied => "permission denied",
+        std::io::ErrorKind::IsADirectory => "it is a directory",
+        _ => "it cannot be read",
+    }
+}
+
+/// A bound as one writes it: whole days as "365d", not "11months 30days 3h 50m 24s".
+fn whole(d: Duration) -> String {
+    let secs = d.as_secs();
+    if secs >= 86_400 && secs.is_multiple_of(86_400) && d.subsec_nanos() == 0 {
+        format!("{}d", secs / 86_400)
+    } else {
+        humantime::format_duration(d).to_string()
+    }
 }
 
 struct Validator<'a> {
     text: &'a str,
     path: &'a str,
     errors: Vec<ConfigError>,
+    warnings: Vec<ConfigError>,
 }
 
 impl Validator<'_> {
     fn error(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let e = self.placed(span, message.into());
+        self.errors.push(e);
+    }
+
+    fn warn(&mut self, span: Range<usize>, message: impl Into<String>) {
+        let e = self.placed(span, format!("warning: {}", message.into()));
+        self.warnings.push(e);
+    }
+
+    fn placed(&self, span: Range<usize>, message: String) -> ConfigError {
         let (line, col) = line_col(self.text, span.start);
-        self.errors.push(ConfigError {
+        ConfigError {
             path: self.path.to_owned(),
             line,
             col,
-            message: message.into(),
-        });
+            message,
+        }
     }
 
     fn config(&mut self, raw: RawConfig) -> Config {
@@ -335,12 +399,19 @@ impl Validator<'_> {
             }
         }
 
-        let controls = raw
+        let mut control_spans = Vec::new();
+        let controls: Vec<ProbeSpec> = raw
             .controls
             .into_iter()
             .enumerate()
-            .filter_map(|(i, c)| self.control(i, c.into_inner()))
+            .filter_map(|(i, c)| {
+                let span = c.span();
+                let spec = self.control(i, c.into_inner())?;
+                control_spans.push(span);
+                Some(spec)
+            })
             .collect();
+        self.controls_keep_up(&banks, &controls, &control_spans);
 
         let maintenance = raw
             .maintenance
@@ -367,7 +438,30 @@ impl Validator<'_> {
             max_body_bytes: None,
             region: None,
             quorum: None,
+            ca_file: None,
+            reopen_within: None,
+            maintenance_phrases: None,
         });
+        let ca_pem = probing.ca_file.and_then(|f| self.ca_file(&f));
+        let reopen_within = self.duration_in(
+            probing.reopen_within,
+            Duration::from_secs(30 * 60),
+            Duration::ZERO..=Duration::from_secs(7 * 86_400),
+        );
+        let mut maintenance_phrases = crate::probe::maintenance::builtin_phrases();
+        if let Some(list) = probing.maintenance_phrases {
+            for phrase in list.into_inner() {
+                let cleaned = phrase.get_ref().trim();
+                if cleaned.chars().count() < 4 {
+                    self.error(
+                        phrase.span(),
+                        "a maintenance phrase needs at least 4 characters",
+                    );
+                } else {
+                    maintenance_phrases.push(cleaned.to_owned());
+                }
+            }
+        }
         let region = match probing.region {
             Some(r) if !crate::domain::region_name_ok(r.get_ref()) => {
                 self.error(
@@ -395,6 +489,9 @@ impl Validator<'_> {
                 .unwrap_or(256 * 1024) as usize,
             region,
             quorum: self.int_in(probing.quorum, 1..=100, "quorum").unwrap_or(2) as usize,
+            ca_pem,
+            reopen_within,
+            maintenance_phrases,
         };
 
         let targets = banks
@@ -414,6 +511,7 @@ impl Validator<'_> {
             storage,
             probing,
             targets,
+            warnings: Vec::new(),
         }
     }
 
@@ -495,15 +593,30 @@ impl Validator<'_> {
     }
 
     fn duration(&mut self, raw: Option<Spanned<String>>, default: Duration) -> Duration {
+        self.duration_in(
+            raw,
+            default,
+            Duration::from_millis(100)..=Duration::from_secs(86_400),
+        )
+    }
+
+    fn duration_in(
+        &mut self,
+        raw: Option<Spanned<String>>,
+        default: Duration,
+        range: std::ops::RangeInclusive<Duration>,
+    ) -> Duration {
         let Some(raw) = raw else { return default };
         match humantime::parse_duration(raw.get_ref()) {
-            Ok(d) if d >= Duration::from_millis(100) && d <= Duration::from_secs(86_400) => d,
+            Ok(d) if range.contains(&d) => d,
             Ok(_) => {
                 self.error(
                     raw.span(),
                     format!(
-                        "duration `{}` is out of range (100ms to 24h)",
-                        raw.get_ref()
+                        "duration `{}` is out of range ({} to {})",
+                        raw.get_ref(),
+                        whole(*range.start()),
+                        whole(*range.end())
                     ),
                 );
                 default
@@ -620,6 +733,22 @@ impl Validator<'_> {
                 self.error(raw.url.span(), "`body_contains` is empty");
             }
         }
+        let expect = Expect {
+            body_contains: raw.body_contains.filter(|b| !b.is_empty()),
+            body_not_contains: self.texts(raw.body_not_contains, "body_not_contains"),
+            body_matches: raw.body_matches.and_then(|p| self.pattern(&p)),
+            json: raw.json.and_then(|j| self.json_check(j)),
+            redirects: raw
+                .redirects
+                .map_or_else(Redirects::default, |r| self.redirects(&r)),
+            redirect_not_to: self.texts(raw.redirect_not_to, "redirect_not_to"),
+            detect_maintenance_page: raw.detect_maintenance_page.unwrap_or(true),
+            tls_expiry_warning: self.duration_in(
+                raw.tls_expiry_warning,
+                DEFAULT_TLS_WARNING,
+                Duration::ZERO..=Duration::from_secs(365 * 86_400),
+            ),
+        };
         Some(ProbeSpec {
             id: format!("{bank}/{}/{index}", channel?.as_str()),
             target: ProbeTarget::Bank {
@@ -631,7 +760,7 @@ impl Validator<'_> {
             interval,
             timeout,
             expect_status,
-            body_contains: raw.body_contains.filter(|b| !b.is_empty()),
+            expect,
             degraded_after,
             failures_before_outage: failures,
             successes_before_recovery: successes,
@@ -652,11 +781,136 @@ impl Validator<'_> {
             interval,
             timeout,
             expect_status,
-            body_contains: None,
+            expect: Expect {
+                detect_maintenance_page: false,
+                ..Expect::default()
+            },
             degraded_after: None,
             failures_before_outage: 1,
             successes_before_recovery: 1,
         })
+    }
+
+    /// A list of non-empty texts.
+    fn texts(&mut self, raw: Option<Spanned<Vec<Spanned<String>>>>, what: &str) -> Vec<String> {
+        let Some(raw) = raw else { return Vec::new() };
+        let mut out = Vec::new();
+        for t in raw.into_inner() {
+            if t.get_ref().is_empty() {
+                self.error(t.span(), format!("an entry of `{what}` is empty"));
+            } else {
+                out.push(t.into_inner());
+            }
+        }
+        out
+    }
+
+    fn pattern(&mut self, raw: &Spanned<String>) -> Option<Pattern> {
+        match Pattern::new(raw.get_ref()) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                // The regex crate explains over several lines; its last says what is wrong.
+                let text = e.to_string();
+                let why = text
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("invalid")
+                    .trim()
+                    .trim_start_matches("error: ")
+                    .to_owned();
+                self.error(raw.span(), format!("bad pattern in `body_matches`: {why}"));
+                None
+            }
+        }
+    }
+
+    fn json_check(&mut self, raw: Spanned<RawJson>) -> Option<JsonCheck> {
+        let raw = raw.into_inner();
+        let steps = match JsonCheck::parse_path(raw.path.get_ref()) {
+            Ok(s) => s,
+            Err(e) => {
+                self.error(raw.path.span(), e);
+                return None;
+            }
+        };
+        let equals = match serde_json::to_value(&raw.equals) {
+            Ok(v) => v,
+            Err(e) => {
+                self.error(raw.path.span(), format!("`equals` cannot be compared: {e}"));
+                return None;
+            }
+        };
+        Some(JsonCheck {
+            path: raw.path.into_inner(),
+            steps,
+            equals,
+        })
+    }
+
+    fn redirects(&mut self, raw: &Spanned<toml::Value>) -> Redirects {
+        match raw.get_ref() {
+            toml::Value::String(s) if s == "follow" => Redirects::default(),
+            toml::Value::String(s) if s == "refuse" => Redirects::Refuse,
+            toml::Value::Integer(n) if (0..=20).contains(n) => Redirects::Follow(*n as u8),
+            _ => {
+                self.error(
+                    raw.span(),
+                    "`redirects` must be \"follow\", \"refuse\" or a number of hops from 0 to 20",
+                );
+                Redirects::default()
+            }
+        }
+    }
+
+    /// The PEM file of `ca_file`, checked to hold a certificate.
+    fn ca_file(&mut self, raw: &Spanned<String>) -> Option<Vec<u8>> {
+        let base = Path::new(self.path).parent().unwrap_or(Path::new(""));
+        let file = base.join(raw.get_ref());
+        match std::fs::read(&file) {
+            Ok(pem)
+                if reqwest::Certificate::from_pem(&pem).is_ok() && pem.starts_with(b"-----") =>
+            {
+                Some(pem)
+            }
+            Ok(_) => {
+                self.error(
+                    raw.span(),
+                    format!("`{}` holds no PEM certificate", file.display()),
+                );
+                None
+            }
+            Err(e) => {
+                self.error(
+                    raw.span(),
+                    format!("cannot read `{}`: {}", file.display(), io_words(&e)),
+                );
+                None
+            }
+        }
+    }
+
+    /// Controls checked less often than a bank reaches its failure threshold cannot tell a
+    /// cut network in time: said, not refused.
+    fn controls_keep_up(&mut self, banks: &[Bank], controls: &[ProbeSpec], spans: &[Range<usize>]) {
+        let fastest = banks
+            .iter()
+            .flat_map(|b| &b.probes)
+            .map(|p| p.interval * p.failures_before_outage)
+            .min();
+        let Some(fastest) = fastest else { return };
+        for (c, span) in controls.iter().zip(spans) {
+            if c.interval > fastest {
+                self.warn(
+                    span.clone(),
+                    format!(
+                        "this control is checked every {}, less often than the fastest bank reaches its failure threshold ({}): a cut network is told apart only by the extra checks a bank failure asks for",
+                        humantime::format_duration(c.interval),
+                        humantime::format_duration(fastest)
+                    ),
+                );
+            }
+        }
     }
 
     fn local_time(&mut self, raw: &Spanned<String>, tz: Tz) -> Option<DateTime<Utc>> {

@@ -83,7 +83,7 @@ pub struct Metrics {
     runs_up: AtomicU64,
     runs_degraded: AtomicU64,
     runs_down: AtomicU64,
-    failures: [AtomicU64; 7],
+    failures: [AtomicU64; ErrorClass::ALL.len()],
     /// How late checks start against their schedule (waiting for a permit included).
     pub schedule_lag: Histogram,
     pub results_written: AtomicU64,

@@ -2,6 +2,7 @@
 
 pub mod bank;
 pub mod channel;
+pub mod expect;
 pub mod incident;
 pub mod lang;
 pub mod probe;
@@ -9,9 +10,12 @@ pub mod status;
 
 pub use bank::{Bank, Names};
 pub use channel::Channel;
+pub use expect::{Expect, JsonCheck, Pattern, Redirects};
 pub use incident::{IncidentKind, IncidentState, OpenKey, Source};
 pub use lang::Lang;
-pub use probe::{region_name_ok, ErrorClass, Outcome, ProbeResult, ProbeSpec, ProbeTarget};
+pub use probe::{
+    region_name_ok, CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, ProbeTarget,
+};
 pub use status::{Confidence, Status};
 
 /// A closed set of words of the public contract, parsed from queries and bodies.

@@ -5,6 +5,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::expect::Expect;
 use super::Channel;
 
 /// Whether `name` may name a region (a vantage point): 1 to 32 characters among a-z, 0-9
@@ -37,7 +38,9 @@ pub struct ProbeSpec {
     pub timeout: Duration,
     /// Accepted HTTP statuses; `None` accepts any 2xx or 3xx.
     pub expect_status: Option<Vec<u16>>,
-    pub body_contains: Option<String>,
+    /// What the answer must hold beyond its status.
+    #[serde(default)]
+    pub expect: Expect,
     pub degraded_after: Option<Duration>,
     pub failures_before_outage: u32,
     pub successes_before_recovery: u32,
@@ -77,10 +80,12 @@ pub enum ErrorClass {
     Status,
     Body,
     Redirect,
+    /// The bank shows a maintenance page: by a phrase in the page or a redirect to one.
+    MaintenancePage,
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 7] = [
+    pub const ALL: [ErrorClass; 8] = [
         ErrorClass::Dns,
         ErrorClass::Connect,
         ErrorClass::Tls,
@@ -88,6 +93,7 @@ impl ErrorClass {
         ErrorClass::Status,
         ErrorClass::Body,
         ErrorClass::Redirect,
+        ErrorClass::MaintenancePage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,6 +105,7 @@ impl ErrorClass {
             ErrorClass::Status => "status",
             ErrorClass::Body => "body",
             ErrorClass::Redirect => "redirect",
+            ErrorClass::MaintenancePage => "maintenance_page",
         }
     }
 
@@ -163,4 +170,43 @@ pub struct ProbeResult {
     /// The agent's region that ran it; `None` for the service's own probes.
     #[serde(default)]
     pub region: Option<String>,
+    /// What the answer showed beyond its status: redirects, the bank's announced return,
+    /// the certificate.
+    #[serde(default, skip_serializing_if = "CheckEvidence::is_empty")]
+    pub evidence: CheckEvidence,
+}
+
+/// One redirect of a check: its status and where it pointed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Hop {
+    pub status: u16,
+    pub location: String,
+}
+
+/// What one check saw that a reader can cite, beyond status and latency.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckEvidence {
+    /// Every redirect followed or refused, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hops: Vec<Hop>,
+    /// Where the answer finally came from, after redirects.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub final_url: Option<String>,
+    /// When the bank says it is back (`Retry-After` on a 503 or 429).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<DateTime<Utc>>,
+    /// The server certificate's expiry (not-after) and issuer, for HTTPS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_expires_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_issuer: Option<String>,
+    /// The phrase, or the redirect target, that showed a maintenance page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched: Option<String>,
+}
+
+impl CheckEvidence {
+    pub fn is_empty(&self) -> bool {
+        *self == CheckEvidence::default()
+    }
 }

@@ -1,23 +1,29 @@
-//! One HTTP check: timeout, capped body read, bounded redirects, error classes.
+//! One HTTP check: timeout, redirects by the probe's rules with every hop kept, capped body
+//! read, the body checks and maintenance pages, the certificate, error classes.
 
 use std::error::Error as _;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
-use crate::domain::{ErrorClass, Outcome, ProbeResult, ProbeSpec};
+use super::cert;
+use super::maintenance::{maintenance_target, Phrases};
+use crate::domain::{CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, Redirects};
 
-/// Redirects followed before a check fails with class `redirect`.
-const MAX_REDIRECTS: usize = 5;
-
-/// The one client every probe shares, so connections and TLS sessions are reused.
-pub fn build_client() -> reqwest::Result<reqwest::Client> {
-    build_client_for(None)
+/// The one client every probe shares, so connections and TLS sessions are reused. It
+/// follows no redirect itself: each check follows them by its probe's rules and keeps
+/// every hop.
+pub fn build_client(ca_pem: Option<&[u8]>) -> reqwest::Result<reqwest::Client> {
+    build_client_for(None, ca_pem)
 }
 
 /// The client of an agent names its region to the sites it checks, so that their operators
-/// can tell the vantage points apart.
-pub fn build_client_for(region: Option<&str>) -> reqwest::Result<reqwest::Client> {
+/// can tell the vantage points apart. `ca_pem` is an extra CA to trust.
+pub fn build_client_for(
+    region: Option<&str>,
+    ca_pem: Option<&[u8]>,
+) -> reqwest::Result<reqwest::Client> {
     let agent = match region {
         None => concat!(
             "bankstatus/",
@@ -30,12 +36,26 @@ pub fn build_client_for(region: Option<&str>) -> reqwest::Result<reqwest::Client
             env!("CARGO_PKG_VERSION")
         ),
     };
-    reqwest::Client::builder()
+    let mut builder = reqwest::Client::builder()
         .user_agent(agent)
-        .redirect(reqwest::redirect::Policy::limited(MAX_REDIRECTS))
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_info(true)
         .connect_timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(90))
-        .build()
+        .pool_idle_timeout(Duration::from_secs(90));
+    if let Some(pem) = ca_pem {
+        for cert in reqwest::Certificate::from_pem_bundle(pem)? {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    builder.build()
+}
+
+/// What every check reads its answer with.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    /// Bodies are read up to this many bytes, then the connection is dropped.
+    pub max_body_bytes: usize,
+    pub phrases: Arc<Phrases>,
 }
 
 /// Runs one check of `spec`. Never fails: a broken target is an [`Outcome::Down`].
@@ -43,15 +63,16 @@ pub fn build_client_for(region: Option<&str>) -> reqwest::Result<reqwest::Client
 pub async fn run_check(
     client: &reqwest::Client,
     spec: &ProbeSpec,
-    max_body_bytes: usize,
+    reading: &Reading,
 ) -> ProbeResult {
     let at = Utc::now();
     let started = Instant::now();
+    let mut evidence = CheckEvidence::default();
     // The request timeout covers the body too, so a target that drips bytes ends on time;
     // the outer timeout is a second guard for anything the client does not bound.
     let attempt = tokio::time::timeout(
         spec.timeout + Duration::from_millis(50),
-        attempt(client, spec, max_body_bytes),
+        attempt(client, spec, reading, at, &mut evidence),
     )
     .await;
     let latency = started.elapsed();
@@ -81,77 +102,262 @@ pub async fn run_check(
         outcome,
         counted: true,
         region: None,
+        evidence,
     }
 }
 
+fn down(class: ErrorClass, detail: impl Into<String>) -> Outcome {
+    Outcome::Down {
+        class,
+        detail: detail.into(),
+    }
+}
+
+/// The request, its redirects by the probe's rules, then the answer judged.
 async fn attempt(
     client: &reqwest::Client,
     spec: &ProbeSpec,
-    max_body_bytes: usize,
+    reading: &Reading,
+    at: DateTime<Utc>,
+    evidence: &mut CheckEvidence,
 ) -> (Option<u16>, Outcome) {
-    let method =
-        reqwest::Method::from_bytes(spec.method.as_bytes()).unwrap_or(reqwest::Method::GET);
-    let response = match client
-        .request(method, &spec.url)
-        .timeout(spec.timeout)
-        .send()
-        .await
-    {
-        Ok(r) => r,
-        Err(e) => return (None, down_from(&e)),
+    let expect = &spec.expect;
+    let Ok(mut url) = reqwest::Url::parse(&spec.url) else {
+        return (
+            None,
+            down(ErrorClass::Connect, "the probe's URL cannot be read"),
+        );
     };
+    let mut method =
+        reqwest::Method::from_bytes(spec.method.as_bytes()).unwrap_or(reqwest::Method::GET);
+    let mut followed = 0u8;
+    let response = loop {
+        let response = match client
+            .request(method.clone(), url.clone())
+            .timeout(spec.timeout)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) => return (None, down_from(&e)),
+        };
+        if followed == 0 {
+            note_certificate(&response, evidence);
+        }
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .and_then(|l| url.join(l).ok());
+        let (true, Some(target)) = (status.is_redirection(), location) else {
+            break response;
+        };
+        let code = status.as_u16();
+        let to = target.to_string();
+        evidence.hops.push(Hop {
+            status: code,
+            location: to.clone(),
+        });
+        if expect.detect_maintenance_page && maintenance_target(&to) {
+            evidence.matched = Some(to.clone());
+            return (
+                Some(code),
+                down(
+                    ErrorClass::MaintenancePage,
+                    format!("redirects to a maintenance page: {to}"),
+                ),
+            );
+        }
+        if let Some(bad) = expect
+            .redirect_not_to
+            .iter()
+            .find(|b| to.contains(b.as_str()))
+        {
+            return (
+                Some(code),
+                down(
+                    ErrorClass::Redirect,
+                    format!("redirects to {to} (matches `{bad}`)"),
+                ),
+            );
+        }
+        match expect.redirects {
+            Redirects::Refuse => {
+                return (
+                    Some(code),
+                    down(
+                        ErrorClass::Redirect,
+                        format!("HTTP {code}: redirects to {to}"),
+                    ),
+                )
+            }
+            Redirects::Follow(0) => break response,
+            Redirects::Follow(n) if followed >= n => {
+                return (
+                    Some(code),
+                    down(ErrorClass::Redirect, format!("more than {n} redirects")),
+                )
+            }
+            Redirects::Follow(_) => {
+                followed += 1;
+                // 307 and 308 keep the method; the others ask for the page with GET.
+                if !matches!(code, 307 | 308) {
+                    method = reqwest::Method::GET;
+                }
+                url = target;
+            }
+        }
+    };
+    if followed > 0 {
+        evidence.final_url = Some(url.to_string());
+    }
+    judge(response, spec, reading, at, evidence).await
+}
+
+/// The final answer against the probe's expectations.
+async fn judge(
+    response: reqwest::Response,
+    spec: &ProbeSpec,
+    reading: &Reading,
+    at: DateTime<Utc>,
+    evidence: &mut CheckEvidence,
+) -> (Option<u16>, Outcome) {
+    let expect = &spec.expect;
     let status = response.status().as_u16();
-    if !spec.accepts_status(status) {
+    if matches!(status, 429 | 503) {
+        evidence.retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after(v, at));
+    }
+    let html = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_ascii_lowercase().contains("html"));
+    let accepted = spec.accepts_status(status);
+    // A failing answer is read only to tell a maintenance page from any other failure.
+    let may_be_page = expect.detect_maintenance_page && html != Some(false);
+    if !accepted && !may_be_page {
         return (
             Some(status),
-            Outcome::Down {
-                class: ErrorClass::Status,
-                detail: format!("HTTP {status}"),
-            },
+            down(ErrorClass::Status, format!("HTTP {status}")),
         );
     }
-    match read_capped(response, max_body_bytes, spec.body_contains.as_deref()).await {
-        Ok(true) => (Some(status), Outcome::Up),
-        Ok(false) => (
-            Some(status),
-            Outcome::Down {
-                class: ErrorClass::Body,
-                detail: format!(
-                    "the first {max_body_bytes} bytes of the page do not contain the expected text"
+    let body = match read_capped(response, reading.max_body_bytes).await {
+        Ok(b) => b,
+        Err(e) if accepted => return (Some(status), down_from(&e)),
+        Err(_) => Vec::new(),
+    };
+    let text = String::from_utf8_lossy(&body);
+    let html = html.unwrap_or_else(|| text.trim_start().starts_with('<'));
+    if expect.detect_maintenance_page && html {
+        if let Some(phrase) = reading.phrases.find(&text) {
+            evidence.matched = Some(phrase.to_owned());
+            return (
+                Some(status),
+                down(
+                    ErrorClass::MaintenancePage,
+                    format!("HTTP {status}: the page says \"{phrase}\""),
                 ),
-            },
-        ),
-        Err(e) => (Some(status), down_from(&e)),
+            );
+        }
+    }
+    if !accepted {
+        return (
+            Some(status),
+            down(ErrorClass::Status, format!("HTTP {status}")),
+        );
+    }
+    (
+        Some(status),
+        body_outcome(expect, &text, reading.max_body_bytes),
+    )
+}
+
+/// The body checks, in the order a reader expects them: words that must not be there,
+/// words that must, the pattern, the JSON value.
+fn body_outcome(expect: &crate::domain::Expect, text: &str, cap: usize) -> Outcome {
+    if let Some(bad) = expect
+        .body_not_contains
+        .iter()
+        .find(|b| text.contains(b.as_str()))
+    {
+        return down(ErrorClass::Body, format!("the page contains \"{bad}\""));
+    }
+    if let Some(needle) = &expect.body_contains {
+        if !text.contains(needle.as_str()) {
+            return down(
+                ErrorClass::Body,
+                format!("the first {cap} bytes of the page do not contain the expected text"),
+            );
+        }
+    }
+    if let Some(p) = &expect.body_matches {
+        if !p.is_match(text) {
+            return down(
+                ErrorClass::Body,
+                format!("the page does not match `{}`", p.as_str()),
+            );
+        }
+    }
+    if let Some(check) = &expect.json {
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(text) else {
+            return down(ErrorClass::Body, "the answer is not JSON");
+        };
+        match check.find(&doc) {
+            None => return down(ErrorClass::Body, format!("no value at `{}`", check.path)),
+            Some(v) if *v != check.equals => {
+                return down(
+                    ErrorClass::Body,
+                    format!("`{}` is {v}, not {}", check.path, check.equals),
+                )
+            }
+            Some(_) => {}
+        }
+    }
+    Outcome::Up
+}
+
+/// `Retry-After` as seconds from the check or as an HTTP date; a time in the past or more
+/// than a month away is no announcement.
+fn retry_after(value: &str, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    let t = match value.parse::<i64>() {
+        Ok(secs) => at + chrono::Duration::try_seconds(secs)?,
+        Err(_) => DateTime::parse_from_rfc2822(value)
+            .ok()?
+            .with_timezone(&Utc),
+    };
+    (t >= at && t - at <= chrono::Duration::days(31)).then_some(t)
+}
+
+/// Keeps the expiry and issuer of the certificate the server showed, for HTTPS.
+fn note_certificate(response: &reqwest::Response, evidence: &mut CheckEvidence) {
+    let facts = response
+        .extensions()
+        .get::<reqwest::tls::TlsInfo>()
+        .and_then(|info| info.peer_certificate())
+        .and_then(cert::facts);
+    if let Some(f) = facts {
+        evidence.tls_expires_at = Some(f.expires_at);
+        evidence.tls_issuer = f.issuer;
     }
 }
 
-/// Reads at most `cap` bytes of the body, then drops the connection. Returns whether
-/// `needle` was found (always true without a needle).
-async fn read_capped(
-    mut response: reqwest::Response,
-    cap: usize,
-    needle: Option<&str>,
-) -> reqwest::Result<bool> {
+/// Reads at most `cap` bytes of the body, then drops the connection.
+async fn read_capped(mut response: reqwest::Response, cap: usize) -> reqwest::Result<Vec<u8>> {
     let mut seen: Vec<u8> = Vec::new();
-    let mut read = 0usize;
-    while read < cap {
+    while seen.len() < cap {
         let Some(chunk) = response.chunk().await? else {
             break;
         };
-        let take = chunk.len().min(cap - read);
-        read += take;
-        if let Some(needle) = needle {
-            seen.extend_from_slice(&chunk[..take]);
-            if contains(&seen, needle.as_bytes()) {
-                return Ok(true);
-            }
-        }
+        let take = chunk.len().min(cap - seen.len());
+        seen.extend_from_slice(&chunk[..take]);
     }
-    Ok(needle.is_none())
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+    Ok(seen)
 }
 
 /// Puts a transport error into one of the classes of the public vocabulary.

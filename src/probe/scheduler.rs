@@ -11,13 +11,13 @@ use std::time::Duration;
 use chrono::Utc;
 
 use rand::Rng;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use super::check::run_check;
-use crate::domain::{ProbeResult, ProbeSpec};
+use super::check::{run_check, Reading};
+use crate::domain::{ProbeResult, ProbeSpec, ProbeTarget};
 use crate::metrics::Metrics;
 use crate::store::DynStore;
 
@@ -26,11 +26,38 @@ use crate::store::DynStore;
 pub struct ProbeRuntime {
     pub client: reqwest::Client,
     pub permits: Arc<Semaphore>,
-    pub max_body_bytes: usize,
+    pub reading: Reading,
     pub sink: mpsc::Sender<ProbeResult>,
     pub metrics: Arc<Metrics>,
     pub shutdown: CancellationToken,
+    /// Asks the controls for a check now; see [`ControlCall`].
+    pub controls: ControlCall,
 }
+
+/// A bank failure counts only once the controls have been checked after it, so each one
+/// asks them for a check at once rather than waiting for their interval. Asks that come
+/// while a control is being checked are kept for the next.
+#[derive(Clone, Debug)]
+pub struct ControlCall(Arc<watch::Sender<u64>>);
+
+impl Default for ControlCall {
+    fn default() -> Self {
+        ControlCall(Arc::new(watch::Sender::new(0)))
+    }
+}
+
+impl ControlCall {
+    pub fn ask(&self) {
+        self.0.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    fn listen(&self) -> watch::Receiver<u64> {
+        self.0.subscribe()
+    }
+}
+
+/// Controls asked for often (every bank failing at once) are checked at most this often.
+const CONTROL_GAP: Duration = Duration::from_secs(1);
 
 /// Starts one task per probe; they stop when `rt.shutdown` is cancelled.
 pub fn spawn_probes(specs: Vec<ProbeSpec>, rt: ProbeRuntime, tasks: &mut JoinSet<()>) {
@@ -60,12 +87,37 @@ fn spread(interval: Duration) -> Duration {
 async fn run_probe(spec: ProbeSpec, rt: ProbeRuntime) {
     let mut next = Instant::now() + first_delay(spec.interval);
     let mut first = true;
+    let mut asked = (spec.target == ProbeTarget::Control).then(|| rt.controls.listen());
+    let mut last_start: Option<Instant> = None;
     loop {
+        let called = async {
+            match asked.as_mut() {
+                Some(rx) => rx.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             () = rt.shutdown.cancelled() => return,
             () = tokio::time::sleep_until(next) => {}
+            ok = called => {
+                if !ok {
+                    asked = None;
+                    continue;
+                }
+                let soonest = last_start.map_or_else(Instant::now, |t| t + CONTROL_GAP);
+                next = next.min(soonest.max(Instant::now()));
+                tokio::select! {
+                    () = rt.shutdown.cancelled() => return,
+                    () = tokio::time::sleep_until(next) => {}
+                }
+            }
         }
         let scheduled = next;
+        last_start = Some(Instant::now());
+        if let Some(rx) = asked.as_mut() {
+            // This check answers every ask made so far.
+            rx.borrow_and_update();
+        }
         if !check_once(&spec, &rt, scheduled).await {
             return;
         }
@@ -102,12 +154,15 @@ async fn check_once(spec: &ProbeSpec, rt: &ProbeRuntime, scheduled: Instant) -> 
         .observe(Instant::now().saturating_duration_since(scheduled));
     // Boxed so that a sleeping probe task holds only its small loop state, not the
     // whole request future: ten thousand probes stay light.
-    let check = Box::pin(run_check(&rt.client, spec, rt.max_body_bytes));
+    let check = Box::pin(run_check(&rt.client, spec, &rt.reading));
     let result = tokio::select! {
         () = rt.shutdown.cancelled() => return false,
         r = check => r,
     };
     drop(permit);
+    if result.outcome.is_down() && result.target != ProbeTarget::Control {
+        rt.controls.ask();
+    }
     rt.metrics.record_probe(&result.outcome);
     rt.sink.send(result).await.is_ok()
 }

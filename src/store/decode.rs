@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{from_ms, StoreError, StoreResult};
-use crate::domain::{ErrorClass, Names, Outcome, ProbeResult, ProbeTarget};
+use crate::domain::{CheckEvidence, ErrorClass, Names, Outcome, ProbeResult, ProbeTarget};
 
 /// The value of column `col`.
 pub(crate) fn get<'r, T, R>(row: &'r R, col: &str) -> StoreResult<T>
@@ -85,7 +85,7 @@ where
 
 /// The columns every query of `probe_results` reads back, in this order.
 pub(crate) const RESULT_COLUMNS: &str = "probe_id, bank, channel, at, latency_ms, http_status, \
-     outcome, error_class, detail, counted, region";
+     outcome, error_class, detail, counted, region, evidence";
 
 /// A `probe_results` row back into the result the probe made.
 pub(crate) fn probe_result<R>(row: &R) -> StoreResult<ProbeResult>
@@ -121,5 +121,15 @@ where
         outcome,
         counted: get::<i64, R>(row, "counted")? != 0,
         region: get(row, "region")?,
+        evidence: evidence(get(row, "evidence")?)?,
     })
+}
+
+/// A check's evidence as stored: JSON, or nothing.
+pub(crate) fn evidence(raw: Option<String>) -> StoreResult<CheckEvidence> {
+    match raw {
+        None => Ok(CheckEvidence::default()),
+        Some(json) => serde_json::from_str(&json)
+            .map_err(|e| StoreError::Malformed(format!("check evidence: {e}"))),
+    }
 }

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
 use super::StoreResult;
-use crate::domain::{Channel, ErrorClass, ProbeResult};
+use crate::domain::{Channel, CheckEvidence, ErrorClass, ProbeResult};
 
 /// Counts of one roll-up bucket.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -103,6 +103,7 @@ pub struct FailedCheck {
     pub error_class: Option<ErrorClass>,
     pub http_status: Option<i64>,
     pub detail: Option<String>,
+    pub evidence: CheckEvidence,
 }
 
 /// A stored probe result with its id, in the order results were stored.

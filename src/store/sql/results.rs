@@ -171,7 +171,8 @@ impl ResultStore for Backend {
         .fetch_one(&self.pool)
         .await?;
         let first = sqlx::query(&format!(
-            "SELECT at, probe_id, error_class, http_status, detail {SCOPE} AND outcome = 'down' \
+            "SELECT at, probe_id, error_class, http_status, detail, evidence {SCOPE} \
+             AND outcome = 'down' \
              ORDER BY at LIMIT 1"
         ))
         .bind(bank)
@@ -192,6 +193,7 @@ impl ResultStore for Backend {
                         error_class: word_opt(&r, "error_class")?,
                         http_status: get(&r, "http_status")?,
                         detail: get(&r, "detail")?,
+                        evidence: crate::store::decode::evidence(get(&r, "evidence")?)?,
                     })
                 })
                 .transpose()?,
@@ -266,7 +268,12 @@ async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResul
                 .push_bind(r.outcome.class().map(|c| c.as_str()))
                 .push_bind(detail)
                 .push_bind(i64::from(r.counted))
-                .push_bind(r.region.as_deref());
+                .push_bind(r.region.as_deref())
+                .push_bind(
+                    (!r.evidence.is_empty())
+                        .then(|| serde_json::to_string(&r.evidence).ok())
+                        .flatten(),
+                );
         });
         q.build().execute(&mut **tx).await?;
     }
