@@ -16,8 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::domain::{ProbeResult, ProbeSpec};
 use crate::metrics::Metrics;
-use crate::probe::check::build_client_for;
-use crate::probe::scheduler::ProbeRuntime;
+use crate::probe::check::{build_client_for, Reading};
+use crate::probe::maintenance::Phrases;
+use crate::probe::scheduler::{ControlCall, ProbeRuntime};
 use crate::probe::spawn_probes;
 use crate::signals::tracker::Tracker;
 
@@ -30,6 +31,9 @@ pub struct Assignment {
     pub controls: Vec<ProbeSpec>,
     pub max_concurrent: usize,
     pub max_body_bytes: usize,
+    /// What shows a maintenance page, as the server reads them.
+    #[serde(default)]
+    pub maintenance_phrases: Vec<String>,
 }
 
 /// `POST /api/v1/agents/results`: one numbered batch of one agent process.
@@ -141,6 +145,7 @@ impl Agent {
                                 for r in stop(probes, &mut results).await {
                                     self.accept(&mut vantage, r, &mut current);
                                 }
+                                self.take(vantage.drain(), &mut current);
                                 probes = self.start_probes(&next, sink.clone(), &shutdown);
                                 vantage = vantage_of(&next);
                                 assignment = next;
@@ -153,6 +158,7 @@ impl Agent {
         for r in stop(probes, &mut results).await {
             self.accept(&mut vantage, r, &mut current);
         }
+        self.take(vantage.drain(), &mut current);
         self.seal(&mut current);
         self.retry_at = Instant::now();
         self.deliver().await;
@@ -213,7 +219,7 @@ impl Agent {
     ) -> (JoinSet<()>, CancellationToken) {
         let stop = shutdown.child_token();
         let mut tasks = JoinSet::new();
-        let client = match build_client_for(Some(&self.args.region)) {
+        let client = match build_client_for(Some(&self.args.region), None) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "cannot build the HTTP client; probing nothing");
@@ -223,10 +229,14 @@ impl Agent {
         let rt = ProbeRuntime {
             client,
             permits: Arc::new(Semaphore::new(assignment.max_concurrent.max(1))),
-            max_body_bytes: assignment.max_body_bytes,
+            reading: Reading {
+                max_body_bytes: assignment.max_body_bytes,
+                phrases: Arc::new(Phrases::new(&assignment.maintenance_phrases)),
+            },
             sink,
             metrics: Arc::new(Metrics::default()),
             shutdown: stop.clone(),
+            controls: ControlCall::default(),
         };
         let specs = assignment
             .probes
@@ -240,18 +250,20 @@ impl Agent {
 
     /// Takes one result into the batch being filled. This region's controls decide whether
     /// its failures count.
-    fn accept(
-        &mut self,
-        vantage: &mut Tracker,
-        mut r: ProbeResult,
-        current: &mut Vec<ProbeResult>,
-    ) {
-        let _ = vantage.apply(&mut r);
+    fn accept(&mut self, vantage: &mut Tracker, r: ProbeResult, current: &mut Vec<ProbeResult>) {
+        let judged = vantage.apply(r).judged;
         let _ = vantage.take_changed();
-        r.region = Some(self.args.region.clone());
-        current.push(r);
-        if current.len() >= MAX_BATCH {
-            self.seal(current);
+        self.take(judged, current);
+    }
+
+    /// Puts judged results into the batch being filled.
+    fn take(&mut self, judged: Vec<ProbeResult>, current: &mut Vec<ProbeResult>) {
+        for mut r in judged {
+            r.region = Some(self.args.region.clone());
+            current.push(r);
+            if current.len() >= MAX_BATCH {
+                self.seal(current);
+            }
         }
     }
 

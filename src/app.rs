@@ -15,7 +15,9 @@ use crate::clock::SystemClock;
 use crate::cluster::Member;
 use crate::config::Config;
 use crate::metrics::Metrics;
-use crate::probe::scheduler::ProbeRuntime;
+use crate::probe::check::Reading;
+use crate::probe::maintenance::Phrases;
+use crate::probe::scheduler::{ControlCall, ProbeRuntime};
 use crate::probe::{build_client, spawn_probes};
 use crate::signals::engine::Engine;
 use crate::signals::windows::config_windows;
@@ -94,12 +96,17 @@ pub async fn run_with(
         results: result_tx.downgrade(),
     };
     let probes = ProbeRuntime {
-        client: build_client().context("building the HTTP client")?,
+        client: build_client(config.probing.ca_pem.as_deref())
+            .context("building the HTTP client")?,
         permits: Arc::new(Semaphore::new(config.probing.max_concurrent)),
-        max_body_bytes: config.probing.max_body_bytes,
+        reading: Reading {
+            max_body_bytes: config.probing.max_body_bytes,
+            phrases: Arc::new(Phrases::new(&config.probing.maintenance_phrases)),
+        },
         sink: result_tx,
         metrics: metrics.clone(),
         shutdown: shutdown.clone(),
+        controls: ControlCall::default(),
     };
 
     // Probes, and the engine or this instance's part of the shared work.

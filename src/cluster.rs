@@ -432,19 +432,27 @@ async fn vantage(
     writer: mpsc::Sender<ProbeResult>,
     cut: watch::Sender<Option<DateTime<Utc>>>,
 ) {
-    while let Some(mut result) = results.recv().await {
+    while let Some(result) = results.recv().await {
         // What changes is the engine's to record; here only the verdict on the result
         // counts, and whether this instance can see at all. Agents' results come judged
         // by their own controls.
-        if result.region.is_none() {
-            let _ = tracker.apply(&mut result);
+        let judged = if result.region.is_none() {
+            let judged = tracker.apply(result).judged;
             let _ = tracker.take_changed();
             let since = tracker.network_cut_since();
             cut.send_if_modified(|c| std::mem::replace(c, since) != since);
+            judged
+        } else {
+            vec![result]
+        };
+        for r in judged {
+            if writer.send(r).await.is_err() {
+                tracing::error!("the writer stopped; probe results are no longer stored");
+                return;
+            }
         }
-        if writer.send(result).await.is_err() {
-            tracing::error!("the writer stopped; probe results are no longer stored");
-            return;
-        }
+    }
+    for r in tracker.drain() {
+        let _ = writer.send(r).await;
     }
 }

@@ -43,6 +43,7 @@ pub async fn seed(
                     http_status: Some(if outcome.is_down() { 503 } else { 200 }),
                     outcome,
                     counted: true,
+                    evidence: Default::default(),
                     region: None,
                 });
                 if batch.len() == batch.capacity() {

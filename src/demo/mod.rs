@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use crate::app::Failure;
 use crate::config::{self, Config};
-use crate::domain::{Channel, ProbeSpec, ProbeTarget};
+use crate::domain::{Channel, Expect, ProbeSpec, ProbeTarget};
 
 /// The shipped banks, each probed on its web (and mobile) channel at the simulated
 /// endpoints, every two seconds.
@@ -37,7 +37,7 @@ pub fn demo_config(base: &str) -> Result<Config, Failure> {
                 interval: Duration::from_secs(2),
                 timeout: Duration::from_millis(1500),
                 expect_status: None,
-                body_contains: None,
+                expect: Expect::default(),
                 degraded_after: Some(Duration::from_millis(700)),
                 failures_before_outage: 3,
                 successes_before_recovery: 2,
@@ -52,7 +52,10 @@ pub fn demo_config(base: &str) -> Result<Config, Failure> {
         interval: Duration::from_secs(2),
         timeout: Duration::from_secs(1),
         expect_status: None,
-        body_contains: None,
+        expect: Expect {
+            detect_maintenance_page: false,
+            ..Expect::default()
+        },
         degraded_after: None,
         failures_before_outage: 1,
         successes_before_recovery: 1,

@@ -5,11 +5,13 @@
 //! Each region judges a channel from its own probes, and is left out while its own controls
 //! fail. When two regions or more judge a channel, an outage needs a quorum of them.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 
-use crate::domain::{Bank, Channel, Outcome, ProbeResult, ProbeSpec, ProbeTarget, Status};
+use crate::domain::{
+    Bank, Channel, ErrorClass, Outcome, ProbeResult, ProbeSpec, ProbeTarget, Status,
+};
 
 /// What changed for a channel's probes; the engine turns these into incident updates.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,6 +59,10 @@ struct ProbeState {
     down: bool,
     first_failure_at: Option<DateTime<Utc>>,
     last_detail: String,
+    /// The class of its last failure, while it fails.
+    last_class: Option<ErrorClass>,
+    /// When the bank said it is back, on its last failure.
+    retry_after: Option<DateTime<Utc>>,
     seen: bool,
     degraded: bool,
 }
@@ -71,6 +77,8 @@ impl ProbeState {
             down: false,
             first_failure_at: None,
             last_detail: String::new(),
+            last_class: None,
+            retry_after: None,
             seen: false,
             degraded: false,
         }
@@ -107,28 +115,105 @@ struct ChannelState {
     down: bool,
 }
 
+/// What one control said last from a region.
+#[derive(Debug, Default, Clone, Copy)]
+struct ControlSeen {
+    /// Its last answer: when, and whether it answered; `None` before its first.
+    last: Option<(DateTime<Utc>, bool)>,
+    /// The first failure of its current run of failures.
+    failing_since: Option<DateTime<Utc>>,
+}
+
+/// Bank failures a region keeps waiting for the controls' word, at most; past this the
+/// oldest is put down to the network (it cannot be judged).
+const MAX_WAITING: usize = 50_000;
+
 /// One vantage point.
 #[derive(Debug)]
 struct Region {
-    /// Each control's last answer from here; `None` before its first.
-    controls: HashMap<String, Option<bool>>,
+    controls: HashMap<String, ControlSeen>,
     cut_since: Option<DateTime<Utc>>,
     last_at: DateTime<Utc>,
+    /// The latest time anything answered from here, a bank or a control: the network
+    /// worked then.
+    answered_at: DateTime<Utc>,
+    /// Bank failures not yet counted or put down to the network, oldest first: a failure
+    /// counts once something answered after it, and is the network's once every control
+    /// failed after it with nothing answering.
+    waiting: VecDeque<ProbeResult>,
+}
+
+/// What the controls and answers of a region say of one failure at `at`.
+enum Verdict {
+    Counts,
+    Network,
+    Wait,
 }
 
 impl Region {
-    /// True while no control has answered yet: a bank failure cannot be judged then.
-    fn pending(&self) -> bool {
-        !self.controls.is_empty() && self.controls.values().all(Option::is_none)
+    /// Something answered at `at`: the network worked then, and a control's failures
+    /// before it no longer say the network is cut (only its failures after it can).
+    fn answered(&mut self, at: DateTime<Utc>) {
+        self.answered_at = self.answered_at.max(at);
+        for c in self.controls.values_mut() {
+            if c.failing_since.is_some_and(|t| t < self.answered_at) {
+                c.failing_since = None;
+            }
+        }
     }
 
     fn cut(&self) -> bool {
         self.cut_since.is_some()
     }
 
-    /// What its controls say: every one of them fails.
-    fn controls_fail(&self) -> bool {
-        !self.controls.is_empty() && self.controls.values().all(|v| *v == Some(false))
+    /// A failure counts once anything answered at or after it. It is the network's once
+    /// every control failed after it and nothing answered for `grace` after that (the
+    /// fastest bank's interval): a bank that answers proves the network works, so one
+    /// dead control does not blind the tracker.
+    /// A failure inside a cut already recognised is the network's, even when the first
+    /// answer after the cut comes before the controls' word on it.
+    fn verdict(&self, at: DateTime<Utc>, latest: DateTime<Utc>, grace: Duration) -> Verdict {
+        if self.controls.is_empty() {
+            return Verdict::Counts;
+        }
+        if self.answered_at >= at {
+            return match self.cut_since {
+                Some(since) if at >= since => Verdict::Network,
+                _ => Verdict::Counts,
+            };
+        }
+        let failed_after: Option<Vec<DateTime<Utc>>> = self
+            .controls
+            .values()
+            .map(|c| match c.last {
+                Some((t, false)) if t >= at => Some(t),
+                _ => None,
+            })
+            .collect();
+        match failed_after.and_then(|t| t.into_iter().max()) {
+            // Once cut, a control failing after it is enough.
+            Some(last) if self.cut() || latest - last >= grace => Verdict::Network,
+            _ => Verdict::Wait,
+        }
+    }
+
+    /// Cut since every control has been failing, when nothing answered since, for
+    /// `grace` at least.
+    fn cut_now(&self, latest: DateTime<Utc>, grace: Duration) -> Option<DateTime<Utc>> {
+        if self.controls.is_empty() {
+            return None;
+        }
+        let since = self
+            .controls
+            .values()
+            .map(|c| match c.last {
+                Some((_, false)) => c.failing_since,
+                _ => None,
+            })
+            .collect::<Option<Vec<_>>>()?
+            .into_iter()
+            .max()?;
+        (self.answered_at < since && latest - since >= grace).then_some(since)
     }
 }
 
@@ -174,6 +259,9 @@ pub struct Tracker {
     judged_at_source: bool,
     /// Set when a status changed since the last `take_changed`.
     changed: bool,
+    /// How long controls must fail with nothing answering before the network is blamed:
+    /// the interval of the fastest bank probe, which would have answered by then.
+    grace: Duration,
 }
 
 /// What a channel's probes say.
@@ -181,6 +269,18 @@ pub struct Tracker {
 pub struct ProbeStatus {
     pub status: Status,
     pub since: Option<DateTime<Utc>>,
+    /// How its failing probes fail (the first of them), while any does.
+    pub class: Option<ErrorClass>,
+    /// When the bank says it is back, the latest any failing probe was told.
+    pub retry_after: Option<DateTime<Utc>>,
+}
+
+/// What one result changed: transitions to record, and the results now judged (this one
+/// or failures that waited for the controls), `counted` settled, to store.
+#[derive(Debug, Default)]
+pub struct Applied {
+    pub transitions: Vec<Transition>,
+    pub judged: Vec<ProbeResult>,
 }
 
 impl Tracker {
@@ -194,6 +294,7 @@ impl Tracker {
         let mut thresholds = HashMap::new();
         let mut channels: BTreeMap<(String, Channel), ChannelState> = BTreeMap::new();
         let mut longest = std::time::Duration::ZERO;
+        let mut fastest: Option<std::time::Duration> = None;
         for p in probes {
             if let ProbeTarget::Bank { bank, channel } = &p.target {
                 thresholds.insert(
@@ -205,6 +306,7 @@ impl Tracker {
                     },
                 );
                 longest = longest.max(p.interval);
+                fastest = Some(fastest.map_or(p.interval, |f| f.min(p.interval)));
                 channels.entry((bank.clone(), *channel)).or_default();
             }
         }
@@ -222,6 +324,9 @@ impl Tracker {
             latest: DateTime::<Utc>::MIN_UTC,
             judged_at_source: false,
             changed: true,
+            grace: fastest
+                .and_then(|f| Duration::from_std(f).ok())
+                .unwrap_or_else(Duration::zero),
         };
         t.add_home_probes();
         t
@@ -264,9 +369,14 @@ impl Tracker {
             .regions
             .entry(name.to_owned())
             .or_insert_with(|| Region {
-                controls: controls.iter().map(|c| (c.clone(), None)).collect(),
+                controls: controls
+                    .iter()
+                    .map(|c| (c.clone(), ControlSeen::default()))
+                    .collect(),
                 cut_since: None,
                 last_at: DateTime::<Utc>::MIN_UTC,
+                answered_at: DateTime::<Utc>::MIN_UTC,
+                waiting: VecDeque::new(),
             });
         if region.last_at == DateTime::<Utc>::MIN_UTC && at > region.last_at {
             // A region heard from for the first time: pages list it.
@@ -389,8 +499,11 @@ impl Tracker {
             ch.probes.retain(|k| k.1 != region);
         }
         if let Some(r) = self.regions.get_mut(region) {
-            r.controls.values_mut().for_each(|v| *v = None);
+            r.controls
+                .values_mut()
+                .for_each(|v| *v = ControlSeen::default());
             r.cut_since = None;
+            r.answered_at = DateTime::<Utc>::MIN_UTC;
         }
     }
 
@@ -420,82 +533,170 @@ impl Tracker {
             .is_some_and(|r| !r.cut() && self.latest - r.last_at <= self.stale_after)
     }
 
-    /// Applies one result. Marks it `counted = false` when its failure is put down to
-    /// the network of the region that ran it. Returns what changed that must be recorded.
-    pub fn apply(&mut self, result: &mut ProbeResult) -> Vec<Transition> {
-        let mut out = Vec::new();
+    /// Takes one result. A bank failure from a region with controls waits until the
+    /// controls have had their word after it (see [`Region`]); the results judged by this
+    /// call, this one or earlier ones, come back with `counted` settled, to be stored.
+    pub fn apply(&mut self, result: ProbeResult) -> Applied {
+        let mut out = Applied::default();
         let region = result.region.clone().unwrap_or_else(|| self.home.clone());
         let home = region == self.home;
         if !home {
             self.revive(&region);
         }
         self.latest = self.latest.max(result.at);
+        let judged = !home || self.judged_at_source;
         match result.target.clone() {
             ProbeTarget::Control => {
-                if !self.control_ids.contains(&result.probe_id) || (home && self.judged_at_source) {
-                    return out;
+                if self.control_ids.contains(&result.probe_id) && !(home && self.judged_at_source) {
+                    let up = !result.outcome.is_down();
+                    let r = self.region(&region, result.at);
+                    let seen = r.controls.entry(result.probe_id.clone()).or_default();
+                    seen.last = Some((result.at, up));
+                    if up {
+                        seen.failing_since = None;
+                        r.answered(result.at);
+                    } else {
+                        seen.failing_since.get_or_insert(result.at);
+                    }
+                    self.settle(&region, result.at, &mut out);
                 }
-                let up = !result.outcome.is_down();
-                let r = self.region(&region, result.at);
-                r.controls.insert(result.probe_id.clone(), Some(up));
-                let cut = r.controls_fail().then(|| r.cut_since.unwrap_or(result.at));
-                self.set_cut(&region, cut, result.at, &mut out);
+                out.judged.push(result);
             }
-            ProbeTarget::Bank { bank, channel } => {
-                // Already put down to the network of the instance that ran it.
-                if !result.counted {
-                    return out;
+            ProbeTarget::Bank { .. } if !result.counted => out.judged.push(result),
+            ProbeTarget::Bank { .. } if judged => {
+                // Judged by the agent or instance that ran it: only a cut seen here
+                // overrides it.
+                self.region(&region, result.at);
+                self.settle(&region, self.latest, &mut out);
+                let cut = self.region(&region, result.at).cut();
+                if result.outcome.is_down() && cut {
+                    out.judged.push(ProbeResult {
+                        counted: false,
+                        ..result
+                    });
+                } else {
+                    self.count(&result, &region, &mut out.transitions);
+                    out.judged.push(result);
                 }
-                let judged = !home || self.judged_at_source;
+            }
+            ProbeTarget::Bank { .. } => {
                 let r = self.region(&region, result.at);
-                // An agent judged its own results before sending them: only a cut seen
-                // here overrides it, not controls this tracker has not heard yet.
-                let pending = !judged && r.pending();
-                if result.outcome.is_down() && (r.cut() || pending) {
-                    result.counted = false;
-                    return out;
-                }
-                // A region first heard while the channel is down starts down: it sees the
-                // channel recover like the others rather than outvote them at once.
-                let down_since = self
-                    .channels
-                    .get(&(bank.clone(), channel))
-                    .filter(|c| c.down)
-                    .map(|_| result.at);
-                let Some(p) = self.probe(&result.probe_id, &region, down_since) else {
-                    return out;
-                };
-                p.seen = true;
-                match &result.outcome {
-                    Outcome::Down { detail, .. } => {
-                        p.successes = 0;
-                        p.failures = p.failures.saturating_add(1);
-                        p.first_failure_at.get_or_insert(result.at);
-                        p.last_detail.clone_from(detail);
-                        p.degraded = false;
-                        if p.failures >= p.failures_before_outage {
-                            p.down = true;
+                if result.outcome.is_down() {
+                    r.waiting.push_back(result);
+                    if r.waiting.len() > MAX_WAITING {
+                        if let Some(old) = r.waiting.pop_front() {
+                            out.judged.push(ProbeResult {
+                                counted: false,
+                                ..old
+                            });
                         }
                     }
-                    ok => {
-                        p.degraded = matches!(ok, Outcome::Degraded);
-                        p.failures = 0;
-                        if p.down {
-                            p.successes += 1;
-                            if p.successes >= p.successes_before_recovery {
-                                p.down = false;
-                                p.successes = 0;
-                                p.first_failure_at = None;
-                            }
-                        } else {
-                            p.first_failure_at = None;
-                        }
-                    }
+                    self.settle(&region, self.latest, &mut out);
+                } else {
+                    r.answered(result.at);
+                    // What failed before this answer counts, in order, then the answer.
+                    self.settle(&region, result.at, &mut out);
+                    self.count(&result, &region, &mut out.transitions);
+                    out.judged.push(result);
                 }
-                self.refresh(&bank, channel, result.at, &mut out);
             }
         }
         out
+    }
+
+    /// Decides the waiting failures of a region that its controls and answers now speak
+    /// for, in the order they came, and follows whether it is cut off.
+    fn settle(&mut self, region: &str, at: DateTime<Utc>, out: &mut Applied) {
+        let (latest, grace) = (self.latest, self.grace);
+        let Some(r) = self.regions.get_mut(region) else {
+            return;
+        };
+        let mut decided = Vec::new();
+        let mut waiting = VecDeque::with_capacity(r.waiting.len());
+        for f in std::mem::take(&mut r.waiting) {
+            match r.verdict(f.at, latest, grace) {
+                Verdict::Counts => decided.push((f, true)),
+                Verdict::Network => decided.push((f, false)),
+                Verdict::Wait => waiting.push_back(f),
+            }
+        }
+        r.waiting = waiting;
+        let cut = r.cut_now(latest, grace);
+        for (f, counted) in decided {
+            if counted {
+                self.count(&f, region, &mut out.transitions);
+            }
+            out.judged.push(ProbeResult { counted, ..f });
+        }
+        self.set_cut(region, cut, at, &mut out.transitions);
+    }
+
+    /// Whether failures are waiting for the controls' word.
+    pub fn waiting(&self) -> usize {
+        self.regions.values().map(|r| r.waiting.len()).sum()
+    }
+
+    /// At shutdown: the failures still waiting, put down to the network since they could
+    /// not be judged, so they are stored all the same.
+    pub fn drain(&mut self) -> Vec<ProbeResult> {
+        self.regions
+            .values_mut()
+            .flat_map(|r| std::mem::take(&mut r.waiting))
+            .map(|f| ProbeResult {
+                counted: false,
+                ..f
+            })
+            .collect()
+    }
+
+    /// Counts one bank result against its probe and judges its channel again.
+    fn count(&mut self, result: &ProbeResult, region: &str, out: &mut Vec<Transition>) {
+        let ProbeTarget::Bank { bank, channel } = &result.target else {
+            return;
+        };
+        // A region first heard while the channel is down starts down: it sees the
+        // channel recover like the others rather than outvote them at once.
+        let down_since = self
+            .channels
+            .get(&(bank.clone(), *channel))
+            .filter(|c| c.down)
+            .map(|_| result.at);
+        let Some(p) = self.probe(&result.probe_id, region, down_since) else {
+            return;
+        };
+        p.seen = true;
+        match &result.outcome {
+            Outcome::Down { detail, class } => {
+                p.successes = 0;
+                p.failures = p.failures.saturating_add(1);
+                p.first_failure_at.get_or_insert(result.at);
+                p.last_detail.clone_from(detail);
+                p.last_class = Some(*class);
+                p.retry_after = result.evidence.retry_after;
+                p.degraded = false;
+                if p.failures >= p.failures_before_outage {
+                    p.down = true;
+                }
+            }
+            ok => {
+                p.degraded = matches!(ok, Outcome::Degraded);
+                p.failures = 0;
+                p.last_class = None;
+                p.retry_after = None;
+                if p.down {
+                    p.successes += 1;
+                    if p.successes >= p.successes_before_recovery {
+                        p.down = false;
+                        p.successes = 0;
+                        p.first_failure_at = None;
+                    }
+                } else {
+                    p.first_failure_at = None;
+                }
+            }
+        }
+        let (bank, channel) = (bank.clone(), *channel);
+        self.refresh(&bank, channel, result.at, out);
     }
 
     /// Records whether a region is cut off (`since` the given time); when that changes,
@@ -677,12 +878,18 @@ impl Tracker {
     }
 
     pub fn probe_status(&self, bank: &str, channel: Channel) -> Option<ProbeStatus> {
-        self.channels
-            .get(&(bank.to_owned(), channel))
-            .map(|ch| ProbeStatus {
-                status: ch.status.unwrap_or(Status::Unknown),
-                since: ch.since,
-            })
+        let ch = self.channels.get(&(bank.to_owned(), channel))?;
+        let failing = || {
+            self.channel_probes(bank, channel)
+                .filter(|(region, p)| p.last_class.is_some() && self.judges(region))
+                .map(|(_, p)| p)
+        };
+        Some(ProbeStatus {
+            status: ch.status.unwrap_or(Status::Unknown),
+            since: ch.since,
+            class: failing().find_map(|p| p.last_class),
+            retry_after: failing().filter_map(|p| p.retry_after).max(),
+        })
     }
 }
 
@@ -707,7 +914,7 @@ mod tests {
             interval: Duration::from_secs(1),
             timeout: Duration::from_secs(1),
             expect_status: None,
-            body_contains: None,
+            expect: crate::domain::Expect::default(),
             degraded_after: None,
             failures_before_outage: 3,
             successes_before_recovery: 2,
@@ -768,11 +975,12 @@ mod tests {
             },
             counted: true,
             region: None,
+            evidence: Default::default(),
         }
     }
 
     fn feed(t: &mut Tracker, id: &str, secs: i64, down: bool) -> Vec<Transition> {
-        t.apply(&mut result(id, secs, down))
+        t.apply(result(id, secs, down)).transitions
     }
 
     #[test]
@@ -829,34 +1037,167 @@ mod tests {
         assert!(feed(&mut t, "bmce/web/0", 4, true).is_empty());
     }
 
+    /// Applies and returns every judged result with its transitions.
+    fn take(t: &mut Tracker, id: &str, secs: i64, down: bool) -> Applied {
+        t.apply(result(id, secs, down))
+    }
+
     #[test]
-    fn failures_do_not_count_while_the_network_is_cut() {
+    fn failures_wait_for_the_controls_and_a_cut_takes_them_back() {
         let mut t = tracker(true);
-        // Before any control answered, failures are not judged.
-        let mut r = result("bmce/web/0", 0, true);
-        assert!(t.apply(&mut r).is_empty());
-        assert!(!r.counted);
-        assert!(matches!(
-            &feed(&mut t, "control/0", 1, true)[..],
-            [Transition::NetworkCut { .. }]
-        ));
-        for s in 2..10 {
-            assert!(feed(&mut t, "bmce/web/0", s, true).is_empty());
+        take(&mut t, "control/0", 0, false);
+        for s in 1..=3 {
+            let a = take(&mut t, "bmce/web/0", s, true);
+            assert!(a.transitions.is_empty() && a.judged.is_empty(), "waits");
         }
+        assert_eq!(t.waiting(), 3);
+        // The control, checked after them, fails too; nothing answers for an interval
+        // after it: the network.
+        let a = take(&mut t, "control/0", 4, true);
+        assert!(a.transitions.is_empty(), "{a:?}");
+        let a = take(&mut t, "bmce/web/0", 5, true);
+        assert!(
+            matches!(&a.transitions[..], [Transition::NetworkCut { .. }]),
+            "{a:?}"
+        );
+        assert_eq!(a.judged.iter().filter(|r| !r.counted).count(), 3);
+        assert_eq!(t.waiting(), 1);
+        take(&mut t, "bmce/web/0", 6, true);
+        let a = take(&mut t, "control/0", 7, true);
+        assert_eq!(a.judged.iter().filter(|r| !r.counted).count(), 2);
         assert_eq!(
             t.probe_status("bmce", Channel::Web).map(|c| c.status),
             Some(Status::Unknown)
         );
+        let a = take(&mut t, "control/0", 10, false);
         assert!(matches!(
-            &feed(&mut t, "control/0", 10, false)[..],
+            &a.transitions[..],
             [Transition::NetworkRestored { .. }]
         ));
-        feed(&mut t, "bmce/web/0", 11, true);
-        feed(&mut t, "bmce/web/0", 12, true);
-        assert!(matches!(
-            &feed(&mut t, "bmce/web/0", 13, true)[..],
-            [Transition::Down { .. }]
-        ));
+        // After the cut: dated from the first failure after it.
+        take(&mut t, "bmce/web/0", 11, true);
+        take(&mut t, "bmce/web/0", 12, true);
+        take(&mut t, "control/0", 12, false);
+        take(&mut t, "bmce/web/0", 13, true);
+        let a = take(&mut t, "control/0", 13, false);
+        assert!(
+            matches!(&a.transitions[..], [Transition::Down { started_at, .. }]
+                if started_at.timestamp() == 1_770_000_011),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn failures_inside_a_cut_are_the_networks_when_it_ends() {
+        let mut t = tracker(true);
+        take(&mut t, "control/0", 0, false);
+        take(&mut t, "bmce/web/0", 1, true);
+        take(&mut t, "control/0", 2, true);
+        take(&mut t, "bmce/web/0", 3, true);
+        assert!(t.network_cut_since().is_some());
+        // Three failures the control has not spoken for, then the bank answers: the cut is
+        // over, and what failed inside it is taken back.
+        take(&mut t, "bmce/web/0", 4, true);
+        take(&mut t, "bmce/web/1", 4, true);
+        let a = take(&mut t, "bmce/web/1", 5, false);
+        assert!(t.network_cut_since().is_none());
+        let taken_back = a.judged.iter().filter(|r| !r.counted).count();
+        assert_eq!(taken_back, 3, "{a:?}");
+        assert!(
+            !a.transitions
+                .iter()
+                .any(|t| matches!(t, Transition::Down { .. })),
+            "{a:?}"
+        );
+    }
+
+    #[test]
+    fn one_dead_control_waits_for_the_banks_word() {
+        let mut t = tracker(true);
+        take(&mut t, "control/0", 0, true);
+        take(&mut t, "bmce/web/1", 0, false);
+        // web/0 fails, the control fails after it, and web/1 answers within the interval:
+        // the failure counts.
+        take(&mut t, "bmce/web/0", 1, true);
+        assert!(take(&mut t, "control/0", 1, true)
+            .judged
+            .iter()
+            .all(|r| r.probe_id == "control/0"));
+        let a = take(&mut t, "bmce/web/1", 1, false);
+        assert!(
+            a.judged
+                .iter()
+                .any(|r| r.probe_id == "bmce/web/0" && r.counted),
+            "{a:?}"
+        );
+        assert!(t.network_cut_since().is_none());
+    }
+
+    #[test]
+    fn a_second_cut_before_the_control_answers_again_is_seen() {
+        let mut t = tracker(true);
+        take(&mut t, "control/0", 0, false);
+        take(&mut t, "bmce/web/0", 1, true);
+        take(&mut t, "control/0", 2, true);
+        let a = take(&mut t, "bmce/web/0", 3, true);
+        assert!(
+            matches!(&a.transitions[..], [Transition::NetworkCut { .. }]),
+            "{a:?}"
+        );
+        // The bank answers: the cut is over, though the control has not answered yet.
+        let a = take(&mut t, "bmce/web/0", 3, false);
+        assert!(t.network_cut_since().is_none(), "{a:?}");
+        // Cut again: the control's next failure says so, and the failures wait for it.
+        take(&mut t, "bmce/web/0", 4, true);
+        take(&mut t, "bmce/web/0", 5, true);
+        take(&mut t, "control/0", 6, true);
+        let a = take(&mut t, "bmce/web/0", 7, true);
+        assert!(
+            matches!(&a.transitions[..], [Transition::NetworkCut { .. }]),
+            "{a:?}"
+        );
+        assert_eq!(a.judged.iter().filter(|r| !r.counted).count(), 2);
+        assert_eq!(
+            t.network_cut_since().map(|t| t.timestamp()),
+            Some(1_770_000_006)
+        );
+    }
+
+    #[test]
+    fn a_bank_that_answers_proves_the_network_works() {
+        let mut t = tracker(true);
+        // The only control fails, but a probe answers after it: no cut, statuses known.
+        take(&mut t, "control/0", 0, true);
+        take(&mut t, "bmce/web/1", 0, false);
+        assert!(t.network_cut_since().is_none());
+        let mut opened = Vec::new();
+        for s in 1..=3 {
+            // Each failure counts once the other probe answers after it.
+            assert!(take(&mut t, "bmce/web/0", s, true).judged.is_empty());
+            let a = take(&mut t, "bmce/web/1", s, false);
+            assert!(a.judged.iter().all(|r| r.counted));
+            opened.extend(a.transitions);
+        }
+        assert!(
+            matches!(&opened[..], [Transition::Down { status: Status::PartialOutage, started_at, .. }]
+                if started_at.timestamp() == 1_770_000_001),
+            "{opened:?}"
+        );
+    }
+
+    #[test]
+    fn without_controls_failures_count_at_once() {
+        let mut t = tracker(false);
+        let a = take(&mut t, "bmce/web/0", 0, true);
+        assert_eq!(a.judged.len(), 1);
+        assert!(a.judged[0].counted);
+        assert_eq!(t.waiting(), 0);
+        // Drained at shutdown: nothing is left behind.
+        let mut t = tracker(true);
+        take(&mut t, "bmce/web/0", 0, true);
+        let left = t.drain();
+        assert_eq!(left.len(), 1);
+        assert!(!left[0].counted);
     }
 
     #[test]
@@ -891,14 +1232,14 @@ mod tests {
         for s in 0..3 {
             for id in ["bmce/web/0", "bmce/web/1"] {
                 feed(&mut t, id, s, false);
-                t.apply(&mut from("casa", id, s, false));
-                t.apply(&mut from("fes", id, s, false));
+                t.apply(from("casa", id, s, false));
+                t.apply(from("fes", id, s, false));
             }
         }
         // casa alone sees it down: one region of three is no quorum.
         for s in 3..8 {
             for id in ["bmce/web/0", "bmce/web/1"] {
-                assert!(t.apply(&mut from("casa", id, s, true)).is_empty());
+                assert!(t.apply(from("casa", id, s, true)).transitions.is_empty());
                 feed(&mut t, id, s, false);
             }
         }
@@ -910,8 +1251,8 @@ mod tests {
         let mut opened = Vec::new();
         for s in 8..11 {
             for id in ["bmce/web/0", "bmce/web/1"] {
-                t.apply(&mut from("casa", id, s, true));
-                opened.extend(t.apply(&mut from("fes", id, s, true)));
+                t.apply(from("casa", id, s, true));
+                opened.extend(t.apply(from("fes", id, s, true)).transitions);
             }
         }
         assert!(
@@ -926,14 +1267,14 @@ mod tests {
     fn a_region_whose_controls_fail_is_left_out() {
         let mut t = tracker(true).vantage("rabat", 2);
         feed(&mut t, "control/0", 0, false);
-        t.apply(&mut from("casa", "control/0", 0, true));
-        t.apply(&mut from("fes", "control/0", 0, false));
+        t.apply(from("casa", "control/0", 0, true));
+        t.apply(from("fes", "control/0", 0, false));
         let mut all = Vec::new();
         for s in 1..6 {
             for id in ["bmce/web/0", "bmce/web/1"] {
                 all.extend(feed(&mut t, id, s, false));
-                all.extend(t.apply(&mut from("casa", id, s, true)));
-                all.extend(t.apply(&mut from("fes", id, s, true)));
+                all.extend(t.apply(from("casa", id, s, true)).transitions);
+                all.extend(t.apply(from("fes", id, s, true)).transitions);
             }
         }
         // casa is cut off, so fes alone disagrees with rabat: no outage.

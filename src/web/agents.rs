@@ -44,6 +44,7 @@ pub async fn assignment(
         controls: config.controls.clone(),
         max_concurrent: config.probing.max_concurrent,
         max_body_bytes: config.probing.max_body_bytes,
+        maintenance_phrases: config.probing.maintenance_phrases.clone(),
     })
     .into_response())
 }
