@@ -78,6 +78,7 @@ async fn seed(store: &DynStore, config: &Config, days: i64, now: chrono::DateTim
                     first_update: update(start, IncidentState::Investigating),
                     later: Vec::new(),
                     audit: None,
+                    reopen: None,
                 })
                 .await
                 .expect("incident")

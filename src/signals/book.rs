@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::effects::{Effect, Entry, Target};
@@ -51,9 +51,20 @@ pub struct Surging {
     pub at: DateTime<Utc>,
 }
 
+/// An automatic incident resolved lately: one that fails again within `reopen_within` of
+/// its resolution reopens it rather than opening another.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Resolved {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub overrun: Option<Overran>,
+}
+
 #[derive(Debug)]
 pub struct IncidentBook {
     held: HashMap<OpenKey, Held>,
+    recent: HashMap<OpenKey, Resolved>,
+    reopen_within: Duration,
     /// Outages the operator declared, by the channels they cover.
     operator: HashMap<OpenKey, i64>,
     banks: HashMap<String, Names>,
@@ -62,9 +73,11 @@ pub struct IncidentBook {
 
 impl IncidentBook {
     /// `banks` names each bank in the three languages, for titles.
-    pub fn new(banks: HashMap<String, Names>, tz: Tz) -> IncidentBook {
+    pub fn new(banks: HashMap<String, Names>, tz: Tz, reopen_within: Duration) -> IncidentBook {
         IncidentBook {
             held: HashMap::new(),
+            recent: HashMap::new(),
+            reopen_within,
             operator: HashMap::new(),
             banks,
             tz,
@@ -150,6 +163,36 @@ impl IncidentBook {
         }
         self.follow_operator(open);
         orphans
+    }
+
+    /// Takes the automatic incidents resolved lately (read at start), so that a channel
+    /// failing again soon reopens its incident.
+    pub fn remember_resolved(&mut self, resolved: &[IncidentRow], windows: &WindowBook) {
+        for row in resolved {
+            let (Some(key), Some(at)) = (&row.channel_key, row.resolved_at) else {
+                continue;
+            };
+            if row.open_key.is_some() || self.held.contains_key(key) {
+                continue;
+            }
+            if self.recent.get(key).is_some_and(|r| r.at >= at) {
+                continue;
+            }
+            let overrun = row.overrun_of.and_then(|w| {
+                windows.get(w).map(|w| Overran {
+                    window: w.incident_id,
+                    ends: w.ends,
+                })
+            });
+            self.recent.insert(
+                key.clone(),
+                Resolved {
+                    id: row.id,
+                    at,
+                    overrun,
+                },
+            );
+        }
     }
 
     /// Reads the operator's open outages again, and forgets automatic incidents that were
@@ -305,10 +348,25 @@ impl IncidentBook {
                 entry,
             };
         }
+        let mut entry = entry;
+        let reopen = self
+            .recent
+            .remove(key)
+            .filter(|r| entry.at - r.at <= self.reopen_within);
+        if let Some(r) = reopen {
+            // Flapping: the same outage, failing again; it keeps its first start.
+            entry.message.insert(
+                0,
+                Msg::new("failing-again")
+                    .with("channel", Arg::Channel(key.channel))
+                    .with("after", Arg::Elapsed(r.at, entry.at)),
+            );
+        }
+        let overrun = overrun.or(reopen.and_then(|r| r.overrun));
         self.held.insert(
             key.clone(),
             Held {
-                id: None,
+                id: reopen.map(|r| r.id),
                 probe: false,
                 reports: false,
                 overrun,
@@ -320,6 +378,7 @@ impl IncidentBook {
             started_at,
             overrun_of: overrun.map(|o| o.window),
             entry,
+            reopen: reopen.map(|r| r.id),
         }
     }
 
@@ -345,6 +404,11 @@ impl IncidentBook {
         };
         let to = target(key, held);
         if !still {
+            if let Some(id) = held.id {
+                let overrun = held.overrun;
+                self.recent
+                    .insert(key.clone(), Resolved { id, at, overrun });
+            }
             self.held.remove(key);
         }
         Some(Effect::Add {

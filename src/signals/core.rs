@@ -7,7 +7,7 @@
 //! [`super::surge`]; opening, joining and releasing incidents in [`super::book`]; statuses
 //! and confidence in [`super::fusion`].
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
@@ -24,6 +24,11 @@ use crate::domain::{Channel, IncidentState, OpenKey, ProbeResult, Source, Status
 use crate::i18n::Msg;
 use crate::store::{IncidentRow, ReportCount, WindowRow};
 
+/// A channel is shown unstable when its probes' verdict changed more than
+/// [`UNSTABLE_CHANGES`] times within this long, and until it has not.
+pub const UNSTABLE_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+pub const UNSTABLE_CHANGES: usize = 3;
+
 pub struct Core {
     tracker: Tracker,
     windows: WindowBook,
@@ -32,6 +37,10 @@ pub struct Core {
     /// Every bank with the channels its probes watch, in the config's order.
     banks: Vec<(String, Vec<Channel>)>,
     report_window_minutes: u64,
+    /// When each channel's probes went down or up lately, oldest first.
+    changes: HashMap<OpenKey, VecDeque<DateTime<Utc>>>,
+    /// The channels last shown unstable, to publish again when one settles.
+    unstable_shown: BTreeSet<OpenKey>,
     /// Set when something shown changed since the last [`Core::take_changed`].
     changed: bool,
 }
@@ -50,6 +59,8 @@ impl Core {
                     .map(|b| (b.slug.clone(), b.names.clone()))
                     .collect(),
                 config.timezone,
+                chrono::Duration::from_std(config.probing.reopen_within)
+                    .unwrap_or(chrono::Duration::minutes(30)),
             ),
             banks: config
                 .banks
@@ -57,6 +68,8 @@ impl Core {
                 .map(|b| (b.slug.clone(), b.probed_channels()))
                 .collect(),
             report_window_minutes: config.reports.window.as_secs() / 60,
+            changes: HashMap::new(),
+            unstable_shown: BTreeSet::new(),
             changed: true,
         }
     }
@@ -70,10 +83,12 @@ impl Core {
 
     /// At start: takes back the open incidents and the windows, so the same incidents stay
     /// open (each channel counts as down, or surging, until its signal recovers); resolves
-    /// those no signal can hold any more, and catches up with the windows.
+    /// those no signal can hold any more, and catches up with the windows. `resolved` are
+    /// the automatic incidents resolved lately, which a channel failing again reopens.
     pub fn restore(
         &mut self,
         open: &[IncidentRow],
+        resolved: &[IncidentRow],
         windows: Vec<WindowRow>,
         now: DateTime<Utc>,
     ) -> Vec<Effect> {
@@ -82,6 +97,7 @@ impl Core {
         let orphans = self.book.restore(open, &self.windows, |k| {
             tracker.probe_status(&k.bank, k.channel).is_some()
         });
+        self.book.remember_resolved(resolved, &self.windows);
         let effects = self.book.release_orphans(&orphans, now);
         for row in open {
             let Some(key) = &row.open_key else { continue };
@@ -169,11 +185,16 @@ impl Core {
         effects
     }
 
-    /// One probe result; marks it not counted when the network of its region explains its
-    /// failure.
-    pub fn result(&mut self, result: &mut ProbeResult) -> Vec<Effect> {
-        let transitions = self.tracker.apply(result);
-        self.transitions(transitions)
+    /// One probe result. Returns the effects, and the results now judged (a failure may
+    /// wait for the controls' word; see [`Tracker::apply`]) to store.
+    pub fn result(&mut self, result: ProbeResult) -> (Vec<Effect>, Vec<ProbeResult>) {
+        let applied = self.tracker.apply(result);
+        (self.transitions(applied.transitions), applied.judged)
+    }
+
+    /// At shutdown: the failures still waiting for the controls, to store all the same.
+    pub fn drain(&mut self) -> Vec<ProbeResult> {
+        self.tracker.drain()
     }
 
     /// With several instances: since when every instance's own controls fail.
@@ -206,7 +227,9 @@ impl Core {
                         detail,
                         regions,
                     };
-                    effects.extend(self.probe_down(&OpenKey::new(&bank, channel), failing));
+                    let key = OpenKey::new(&bank, channel);
+                    self.changed_state(&key, at);
+                    effects.extend(self.probe_down(&key, failing));
                 }
                 Transition::Severity {
                     bank,
@@ -219,7 +242,9 @@ impl Core {
                     at,
                 )),
                 Transition::Up { bank, channel, at } => {
-                    effects.extend(self.book.probe_up(&OpenKey::new(&bank, channel), at));
+                    let key = OpenKey::new(&bank, channel);
+                    self.changed_state(&key, at);
+                    effects.extend(self.book.probe_up(&key, at));
                 }
                 Transition::NetworkCut { at } => {
                     tracing::warn!(%at, "control sites fail too: bank failures are put down to the tracker's network");
@@ -230,6 +255,21 @@ impl Core {
             }
         }
         effects
+    }
+
+    /// Notes a change of the probes' verdict, forgetting those too old to count.
+    fn changed_state(&mut self, key: &OpenKey, at: DateTime<Utc>) {
+        let changes = self.changes.entry(key.clone()).or_default();
+        changes.push_back(at);
+        while changes.front().is_some_and(|t| at - *t > UNSTABLE_WINDOW) {
+            changes.pop_front();
+        }
+    }
+
+    fn unstable(&self, key: &OpenKey, now: DateTime<Utc>) -> bool {
+        self.changes.get(key).is_some_and(|c| {
+            c.iter().filter(|t| now - **t <= UNSTABLE_WINDOW).count() > UNSTABLE_CHANGES
+        })
     }
 
     fn probe_down(&mut self, key: &OpenKey, failing: Failing) -> Option<Effect> {
@@ -268,6 +308,16 @@ impl Core {
             })
             .collect();
         if !effects.is_empty() {
+            self.changed = true;
+        }
+        let unstable: BTreeSet<OpenKey> = self
+            .changes
+            .keys()
+            .filter(|k| self.unstable(k, now))
+            .cloned()
+            .collect();
+        if unstable != self.unstable_shown {
+            self.unstable_shown = unstable;
             self.changed = true;
         }
         for w in &completed {
@@ -416,6 +466,7 @@ impl Core {
                                 operator: self.book.operator_outage(&key),
                                 held: self.book.held(&key).and_then(|h| h.id),
                                 window: self.windows.active(slug, channel, now),
+                                unstable: self.unstable(&key, now),
                             },
                         )
                     })

@@ -19,6 +19,8 @@ pub enum Effect {
         /// The maintenance window this outage overran.
         overrun_of: Option<i64>,
         entry: Entry,
+        /// The incident this channel resolved lately: reopened rather than a new one.
+        reopen: Option<i64>,
     },
     /// Add a timeline entry to an incident.
     Add { to: Target, entry: Entry },

@@ -80,7 +80,8 @@ impl Engine {
         };
         let (open, windows) = engine.load().await?;
         let now = engine.clock.now();
-        let effects = engine.core.restore(&open, windows, now);
+        let resolved = engine.recently_resolved(now).await?;
+        let effects = engine.core.restore(&open, &resolved, windows, now);
         engine.apply(effects).await;
         engine.publish();
         Ok(engine)
@@ -126,6 +127,7 @@ impl Engine {
         while let Some(r) = results.recv().await {
             self.on_result(r, writer.as_ref()).await;
         }
+        store(self.core.drain(), writer.as_ref()).await;
     }
 
     async fn on_command(&mut self, command: Command) {
@@ -148,22 +150,13 @@ impl Engine {
         self.publish_if_changed();
     }
 
-    async fn on_result(
-        &mut self,
-        mut result: ProbeResult,
-        writer: Option<&mpsc::Sender<ProbeResult>>,
-    ) {
-        let effects = self.core.result(&mut result);
-        self.metrics.engine_results.fetch_add(1, Ordering::Relaxed);
+    async fn on_result(&mut self, result: ProbeResult, writer: Option<&mpsc::Sender<ProbeResult>>) {
         self.live.record_check(&result);
+        let (effects, judged) = self.core.result(result);
+        self.metrics.engine_results.fetch_add(1, Ordering::Relaxed);
         self.apply(effects).await;
         self.publish_if_changed();
-        // Agents' results were stored by the API as they arrived.
-        if let Some(writer) = writer.filter(|_| result.region.is_none()) {
-            if writer.send(result).await.is_err() {
-                tracing::error!("the writer stopped; probe results are no longer stored");
-            }
-        }
+        store(judged, writer).await;
     }
 
     async fn on_tick(&mut self) {
@@ -224,6 +217,25 @@ impl Engine {
         Ok((open, windows))
     }
 
+    /// The outages resolved within `reopen_within`: one failing again reopens.
+    async fn recently_resolved(&self, now: DateTime<Utc>) -> StoreResult<Vec<IncidentRow>> {
+        let within = chrono::Duration::from_std(self.config.probing.reopen_within)
+            .unwrap_or(chrono::Duration::minutes(30));
+        let rows = self
+            .store
+            .incidents(&IncidentFilter {
+                kind: Some(IncidentKind::Outage),
+                since: Some(now - within),
+                limit: 10_000,
+                ..Default::default()
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter(|r| r.resolved_at.is_some() && r.channel_key.is_some())
+            .collect())
+    }
+
     async fn count_reports(&mut self, now: DateTime<Utc>) -> StoreResult<Vec<Effect>> {
         let window = chrono::Duration::from_std(self.config.reports.window)
             .unwrap_or(chrono::Duration::minutes(15));
@@ -266,6 +278,7 @@ impl Engine {
                 started_at,
                 overrun_of,
                 entry,
+                reopen,
             } => {
                 let opened = self
                     .store
@@ -280,10 +293,15 @@ impl Engine {
                         first_update: entry.update(),
                         later: Vec::new(),
                         audit: None,
+                        reopen: *reopen,
                     })
                     .await?;
                 self.core.opened(key, opened.id());
-                tracing::warn!(bank = %key.bank, channel = %key.channel, incident = opened.id(), source = entry.source.as_str(), "outage opened");
+                if reopen.is_some_and(|id| id == opened.id()) {
+                    tracing::warn!(bank = %key.bank, channel = %key.channel, incident = opened.id(), source = entry.source.as_str(), "outage reopened: failing again");
+                } else {
+                    tracing::warn!(bank = %key.bank, channel = %key.channel, incident = opened.id(), source = entry.source.as_str(), "outage opened");
+                }
             }
             Effect::Add { to, entry } => {
                 let id = match to {
@@ -338,5 +356,17 @@ impl Engine {
             .open_incidents
             .store(self.core.open_incidents() as i64, Ordering::Relaxed);
         self.live.publish(snapshot);
+    }
+}
+
+/// Hands judged results to the writer. Agents' results were stored by the API as they
+/// arrived, and without a writer the results came from the database.
+async fn store(judged: Vec<ProbeResult>, writer: Option<&mpsc::Sender<ProbeResult>>) {
+    let Some(writer) = writer else { return };
+    for r in judged.into_iter().filter(|r| r.region.is_none()) {
+        if writer.send(r).await.is_err() {
+            tracing::error!("the writer stopped; probe results are no longer stored");
+            return;
+        }
     }
 }

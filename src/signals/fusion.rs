@@ -47,6 +47,8 @@ pub struct Signals<'a> {
     pub held: Option<i64>,
     /// The window in force on it.
     pub window: Option<&'a WindowRow>,
+    /// It changed state often lately; see [`super::core`].
+    pub unstable: bool,
 }
 
 /// One channel's status: maintenance in progress shows `maintenance`; an operator outage is
@@ -85,5 +87,8 @@ pub fn fuse(channel: Channel, s: Signals<'_>) -> ChannelNow {
         reports: s.surge.map_or(0, |s| s.count),
         baseline: s.surge.map_or(0.0, |s| s.baseline),
         surge: surging,
+        failing: s.probe.and_then(|p| p.class),
+        retry_after: s.probe.and_then(|p| p.retry_after),
+        unstable: s.unstable,
     }
 }

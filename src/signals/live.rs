@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::tracker::RegionNow;
-use crate::domain::{Channel, Confidence, ProbeResult, Status};
+use crate::domain::{Channel, CheckEvidence, Confidence, ErrorClass, ProbeResult, Status};
 
 /// Serialisable so that the instance running the engine can share it with the others.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -41,6 +41,15 @@ pub struct ChannelNow {
     pub reports: i64,
     pub baseline: f64,
     pub surge: bool,
+    /// How the probes fail, while they do (a maintenance page, a timeout...).
+    #[serde(default)]
+    pub failing: Option<ErrorClass>,
+    /// When the bank says it is back (its `Retry-After`), while the probes fail.
+    #[serde(default)]
+    pub retry_after: Option<DateTime<Utc>>,
+    /// It changed state often lately: shown as a note beside the status.
+    #[serde(default)]
+    pub unstable: bool,
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
@@ -59,6 +68,7 @@ pub struct LastCheck {
     pub outcome: &'static str,
     pub error_class: Option<&'static str>,
     pub detail: Option<String>,
+    pub evidence: CheckEvidence,
 }
 
 pub struct Live {
@@ -112,6 +122,7 @@ impl Live {
                 crate::domain::Outcome::Down { detail, .. } => Some(detail.clone()),
                 _ => None,
             },
+            evidence: r.evidence.clone(),
         };
         if let Ok(mut checks) = self.checks.write() {
             checks.insert(r.probe_id.clone(), check);

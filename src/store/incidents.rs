@@ -25,6 +25,9 @@ pub struct NewIncident {
     /// The operator action that opened it, written in the same transaction with the new
     /// incident as its target.
     pub audit: Option<AuditEntry>,
+    /// An automatic incident resolved lately under the same key: reopened with the first
+    /// update instead of a new one, unless another is already open under the key.
+    pub reopen: Option<i64>,
 }
 
 /// One timeline entry.
@@ -78,6 +81,10 @@ pub struct IncidentRow {
     pub open_key: Option<OpenKey>,
     /// The maintenance incident this outage is the overrun of.
     pub overrun_of: Option<i64>,
+    /// The bank and channel of an automatic incident, kept after it resolves.
+    pub channel_key: Option<OpenKey>,
+    /// How often it failed again after it had resolved.
+    pub reopens: i64,
     pub scopes: Vec<(String, Channel)>,
     /// The signals that back it, in the order they first saw it.
     pub sources: Vec<SourceSeen>,

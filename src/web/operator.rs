@@ -264,6 +264,7 @@ pub async fn create_incident(
                 Some(kind.as_str().to_owned()),
                 now,
             )),
+            reopen: None,
         })
         .await?;
     done(&state, opened.id()).await

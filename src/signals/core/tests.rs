@@ -71,6 +71,7 @@ fn check(probe: &str, channel: Channel, at: DateTime<Utc>, down: bool) -> ProbeR
         },
         counted: true,
         region: None,
+        evidence: Default::default(),
     }
 }
 
@@ -114,6 +115,7 @@ impl Ledger {
                 started_at,
                 overrun_of,
                 entry,
+                reopen,
                 ..
             } => {
                 if let Some(row) = self
@@ -121,6 +123,18 @@ impl Ledger {
                     .iter()
                     .find(|r| r.open_key.as_ref() == Some(&key))
                 {
+                    let id = row.id;
+                    core.opened(&key, id);
+                    self.add(id, &entry);
+                    return;
+                }
+                if let Some(row) = reopen
+                    .and_then(|id| self.incidents.iter_mut().find(|r| r.id == id))
+                    .filter(|r| r.resolved_at.is_some())
+                {
+                    row.open_key = Some(key.clone());
+                    row.resolved_at = None;
+                    row.reopens += 1;
                     let id = row.id;
                     core.opened(&key, id);
                     self.add(id, &entry);
@@ -138,6 +152,8 @@ impl Ledger {
                     updated_at: entry.at,
                     open_key: Some(key.clone()),
                     overrun_of,
+                    channel_key: Some(key.clone()),
+                    reopens: 0,
                     scopes: vec![(key.bank.clone(), key.channel)],
                     sources: Vec::new(),
                 });
@@ -209,7 +225,7 @@ impl World {
     fn new() -> World {
         let mut core = Core::new(&config());
         let clock = ManualClock::at(start());
-        let effects = core.restore(&[], Vec::new(), clock.now());
+        let effects = core.restore(&[], &[], Vec::new(), clock.now());
         assert!(effects.is_empty());
         World {
             core,
@@ -225,7 +241,7 @@ impl World {
             check("bmce/web/0", Channel::Web, now, web_down),
             check("bmce/mobile/0", Channel::Mobile, now, false),
         ] {
-            let effects = self.core.result(&mut { r });
+            let (effects, _) = self.core.result(r);
             self.ledger.apply(&mut self.core, effects, now);
         }
         let effects = self.core.tick(now);
@@ -304,7 +320,7 @@ fn a_quorum_not_met_opens_nothing() {
         for (region, down) in [(None, false), (Some("casa"), true), (Some("fes"), fes_down)] {
             let mut r = check("bmce/web/0", Channel::Web, now, down);
             r.region = region.map(str::to_owned);
-            let effects = core.result(&mut r);
+            let (effects, _) = core.result(r);
             ledger.apply(core, effects, now);
         }
     };
@@ -336,6 +352,8 @@ fn an_operator_outage_is_joined_not_duplicated() {
         updated_at: start(),
         open_key: None,
         overrun_of: None,
+        channel_key: None,
+        reopens: 0,
         scopes: vec![("bmce".into(), Channel::Web)],
         sources: vec![SourceSeen {
             source: Source::Operator,
@@ -489,7 +507,7 @@ fn a_restart_restores_the_same_open_incidents() {
     // A new core on the same record: the same incident holds the channel.
     let mut core = Core::new(&config());
     let now = w.clock.advance(Duration::seconds(1));
-    assert!(core.restore(&open, Vec::new(), now).is_empty());
+    assert!(core.restore(&open, &[], Vec::new(), now).is_empty());
     w.core = core;
     assert_eq!(w.web_now().incident, Some(1));
     assert_eq!(w.web_now().status, Status::MajorOutage);
@@ -515,6 +533,8 @@ fn a_channel_no_longer_probed_is_released_at_start() {
         updated_at: start(),
         open_key: Some(OpenKey::new("bmce", Channel::Transfers)),
         overrun_of: None,
+        channel_key: None,
+        reopens: 0,
         scopes: vec![("bmce".into(), Channel::Transfers)],
         sources: vec![SourceSeen {
             source: Source::Probe,
@@ -522,7 +542,7 @@ fn a_channel_no_longer_probed_is_released_at_start() {
         }],
     };
     let mut core = Core::new(&config());
-    let effects = core.restore(std::slice::from_ref(&old), Vec::new(), start());
+    let effects = core.restore(std::slice::from_ref(&old), &[], Vec::new(), start());
     assert!(
         matches!(&effects[..], [Effect::Add { to: Target::Incident(3), entry }] if entry.state == IncidentState::Resolved),
         "{effects:?}"
@@ -530,7 +550,7 @@ fn a_channel_no_longer_probed_is_released_at_start() {
     // Held by reports, it stays until they calm down.
     old.sources[0].source = Source::Reports;
     let mut core = Core::new(&config());
-    assert!(core.restore(&[old], Vec::new(), start()).is_empty());
+    assert!(core.restore(&[old], &[], Vec::new(), start()).is_empty());
 }
 
 #[test]
@@ -551,4 +571,81 @@ fn an_outage_closed_by_the_operator_is_not_reopened_while_probes_still_fail() {
         1,
         "nothing reopens until they recover"
     );
+}
+
+#[test]
+fn flapping_reopens_one_incident_and_shows_unstable_until_it_settles() {
+    let mut w = World::new();
+    // Two failures, two successes, over and over: down and up every two seconds.
+    for _ in 0..6 {
+        w.second(true);
+        w.second(true);
+        w.second(false);
+        w.second(false);
+    }
+    assert_eq!(w.ledger.incidents.len(), 1, "{:?}", w.ledger.incidents);
+    let incident = &w.ledger.incidents[0];
+    assert_eq!(incident.reopens, 5);
+    assert_eq!(incident.started_at, start() + Duration::seconds(1));
+    let words = w.ledger.words(1);
+    assert_eq!(
+        words.iter().filter(|m| **m == "failing-again").count(),
+        5,
+        "{words:?}"
+    );
+    assert!(w.web_now().unstable);
+    // Ten quiet minutes: it has settled.
+    w.clock.advance(super::UNSTABLE_WINDOW);
+    w.second(false);
+    assert!(!w.web_now().unstable);
+    assert!(w.core.take_changed(), "settling is published");
+}
+
+#[test]
+fn a_failure_long_after_the_resolution_opens_a_new_incident() {
+    let mut w = World::new();
+    w.second(true);
+    w.second(true);
+    w.second(false);
+    w.second(false);
+    w.clock.advance(Duration::minutes(31));
+    w.second(true);
+    w.second(true);
+    assert_eq!(w.ledger.incidents.len(), 2);
+    assert_eq!(w.ledger.incidents[1].reopens, 0);
+}
+
+#[test]
+fn an_incident_resolved_before_a_restart_is_reopened_after_it() {
+    let resolved_at = start() - Duration::minutes(5);
+    let row = IncidentRow {
+        id: 7,
+        kind: IncidentKind::Outage,
+        state: IncidentState::Resolved,
+        title: Names::default(),
+        started_at: start() - Duration::minutes(20),
+        resolved_at: Some(resolved_at),
+        created_at: start() - Duration::minutes(20),
+        updated_at: resolved_at,
+        open_key: None,
+        overrun_of: None,
+        channel_key: Some(web()),
+        reopens: 0,
+        scopes: vec![("bmce".into(), Channel::Web)],
+        sources: Vec::new(),
+    };
+    let mut core = Core::new(&config());
+    assert!(core.restore(&[], &[row], Vec::new(), start()).is_empty());
+    let clock = ManualClock::at(start());
+    let mut opens = Vec::new();
+    for _ in 0..2 {
+        let now = clock.advance(Duration::seconds(1));
+        let (effects, _) = core.result(check("bmce/web/0", Channel::Web, now, true));
+        opens.extend(effects);
+    }
+    let [Effect::Open { reopen, entry, .. }] = opens.as_slice() else {
+        panic!("{opens:?}");
+    };
+    assert_eq!(*reopen, Some(7));
+    assert_eq!(entry.message[0].id(), "failing-again");
 }

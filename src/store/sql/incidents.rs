@@ -51,11 +51,27 @@ impl IncidentStore for Backend {
                 tx.commit().await?;
                 return Ok(Opened::Existing(id));
             }
+            if let Some(id) = new.reopen {
+                let reopened = sqlx::query(
+                    "UPDATE incidents SET open_key = $1, reopens = reopens + 1 \
+                     WHERE id = $2 AND open_key IS NULL AND resolved_at IS NOT NULL",
+                )
+                .bind(key.to_string())
+                .bind(id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if reopened == 1 {
+                    update_in(&mut tx, id, &new.first_update).await?;
+                    tx.commit().await?;
+                    return Ok(Opened::Existing(id));
+                }
+            }
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO incidents (kind, state, title_ar, title_fr, title_en, started_at, \
-             created_at, updated_at, open_key, overrun_of) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+             created_at, updated_at, open_key, overrun_of, channel_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) RETURNING id",
         )
         .bind(new.kind.as_str())
         .bind(new.first_update.state.as_str())

@@ -28,7 +28,8 @@ const INSERT_CHUNK: usize = 200;
 const INCIDENT_COLUMNS: &str = "i.id AS id, i.kind AS kind, i.state AS state, \
      i.title_ar AS title_ar, i.title_fr AS title_fr, i.title_en AS title_en, \
      i.started_at AS started_at, i.resolved_at AS resolved_at, i.updated_at AS updated_at, \
-     i.created_at AS created_at, i.open_key AS open_key, i.overrun_of AS overrun_of";
+     i.created_at AS created_at, i.open_key AS open_key, i.overrun_of AS overrun_of, \
+     i.channel_key AS channel_key, i.reopens AS reopens";
 
 /// An incident without its scopes and sources, which [`load_scopes_and_sources`] adds.
 fn incident_from(row: &DbRow) -> StoreResult<IncidentRow> {
@@ -43,6 +44,8 @@ fn incident_from(row: &DbRow) -> StoreResult<IncidentRow> {
         created_at: time(row, "created_at")?,
         open_key: word_opt(row, "open_key")?,
         overrun_of: get(row, "overrun_of")?,
+        channel_key: word_opt(row, "channel_key")?,
+        reopens: get(row, "reopens")?,
         scopes: Vec::new(),
         sources: Vec::new(),
     })
