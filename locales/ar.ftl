@@ -198,10 +198,17 @@ probes-back-reports-high = فحوصات { $channel } تنجح من جديد، ل
 reports-back-probes-failing = عادت البلاغات إلى مستواها المعتاد، لكن الفحوصات لا تزال تفشل.
 channel-back = عودة { $channel } إلى العمل بشكل عادي.
 channel-back-overran = عودة { $channel } إلى العمل بشكل عادي. تجاوزت الصيانة موعدها المعلن بـ { $late }.
+failing-again = تعطلت { $channel } من جديد بعد { $after } من عودتها: العطل نفسه مستمر.
 surge-title = { $bank }: بلاغات عن مشاكل في { $channel }
 surge-message = { $count } شخصا أبلغوا عن مشكلة في { $channel } خلال { $minutes } دقيقة (المعتاد: { $baseline }).
 window-started = بدأت الصيانة المعلن عنها.
 window-ended = انتهت فترة الصيانة المعلن عنها.
+
+## ملاحظات بجانب حالة القناة
+note-maintenance-page = يعرض البنك صفحة صيانة.
+note-retry-after = يقول البنك إن الخدمة تعود على الساعة { $time }.
+note-unstable = غير مستقرة: انقطعت ثم عادت عدة مرات في آخر { $minutes } دقيقة.
+note-cert-expiring = تنتهي صلاحية شهادة { $url } في { $date } (بعد { $left })؛ لم يتأثر العملاء بعد.
 
 ## Error messages, for pages and the JSON API
 err-internal = حدث خطأ من جهتنا؛ المرجو المحاولة من جديد.

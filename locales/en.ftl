@@ -198,10 +198,17 @@ probes-back-reports-high = Checks of { $channel } answer again, but reports are 
 reports-back-probes-failing = Reports are back to their usual level, but checks still fail.
 channel-back = { $channel } works normally again.
 channel-back-overran = { $channel } works normally again. The maintenance overran its announced end by { $late }.
+failing-again = { $channel } fails again, { $after } after it came back: the same outage goes on.
 surge-title = { $bank }: problems reported with { $channel }
 surge-message = { $count } people reported a problem with { $channel } in { $minutes } min (usually { $baseline }).
 window-started = The announced maintenance has started.
 window-ended = The announced maintenance window has ended.
+
+## Notes beside a channel's status
+note-maintenance-page = The bank shows a maintenance page.
+note-retry-after = The bank says it is back at { $time }.
+note-unstable = Unstable: it went down and came back several times in the last { $minutes } min.
+note-cert-expiring = The certificate of { $url } expires on { $date } ({ $left } left); customers are not affected yet.
 
 ## Error messages, for pages and the JSON API
 err-internal = Something went wrong on our side; please try again.

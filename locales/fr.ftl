@@ -198,10 +198,17 @@ probes-back-reports-high = Les vérifications de « { $channel } » répondent d
 reports-back-probes-failing = Les signalements sont revenus à leur niveau habituel, mais les vérifications échouent encore.
 channel-back = « { $channel } » fonctionne de nouveau normalement.
 channel-back-overran = « { $channel } » fonctionne de nouveau normalement. La maintenance a débordé de { $late } sur sa fin annoncée.
+failing-again = « { $channel } » échoue de nouveau, { $after } après son retour : la même panne continue.
 surge-title = { $bank } : problèmes signalés sur « { $channel } »
 surge-message = { $count } personnes ont signalé un problème sur « { $channel } » en { $minutes } min (d’habitude : { $baseline }).
 window-started = La maintenance annoncée a commencé.
 window-ended = La fenêtre de maintenance annoncée est terminée.
+
+## Notes à côté de l'état d'un canal
+note-maintenance-page = La banque affiche une page de maintenance.
+note-retry-after = La banque annonce un retour à { $time }.
+note-unstable = Instable : coupé puis rétabli plusieurs fois ces { $minutes } dernières minutes.
+note-cert-expiring = Le certificat de { $url } expire le { $date } (dans { $left }) ; les clients ne sont pas encore touchés.
 
 ## Error messages, for pages and the JSON API
 err-internal = Un problème est survenu de notre côté ; veuillez réessayer.

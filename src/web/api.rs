@@ -13,7 +13,7 @@ use super::error::{invalid_time, known_bank, parse_value, AppError, ErrorBody};
 use super::input::{bounded_query, cursor_of, parse_cursor};
 use super::pages::query_param;
 use super::AppState;
-use crate::domain::{Channel, Confidence, IncidentKind, IncidentState, Names, Source, Status};
+use crate::domain::{Channel, Confidence, Hop, IncidentKind, IncidentState, Names, Source, Status};
 use crate::i18n::Msg;
 use crate::signals::live::BankNow;
 use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
@@ -35,6 +35,12 @@ pub struct ChannelView {
     reports: i64,
     reports_usual: f64,
     report_surge: bool,
+    /// How the failing probes fail (e.g. `maintenance_page`), while they do.
+    failing: Option<&'static str>,
+    /// When the bank says it is back (its `Retry-After`), while the probes fail.
+    retry_after: Option<String>,
+    /// It went down and came back several times lately.
+    unstable: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     probes: Option<Vec<ProbeView>>,
 }
@@ -55,6 +61,17 @@ pub struct CheckView {
     http_status: Option<u16>,
     error_class: Option<&'static str>,
     detail: Option<String>,
+    /// Every redirect, in order, with its status and `Location`.
+    hops: Vec<Hop>,
+    /// Where the answer came from after the redirects.
+    final_url: Option<String>,
+    /// When the bank said it is back (`Retry-After`).
+    retry_after: Option<String>,
+    /// The server certificate's expiry (not-after) and issuer, for HTTPS.
+    tls_expires_at: Option<String>,
+    tls_issuer: Option<String>,
+    /// The maintenance phrase or redirect target that was found, if any.
+    maintenance_match: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -211,6 +228,9 @@ fn bank_view(
                 reports: c.map_or(0, |c| c.reports),
                 reports_usual: c.map_or(0.0, |c| c.baseline),
                 report_surge: c.is_some_and(|c| c.surge),
+                failing: c.and_then(|c| c.failing).map(|f| f.as_str()),
+                retry_after: c.and_then(|c| c.retry_after).map(|t| rfc3339(t, tz)),
+                unstable: c.is_some_and(|c| c.unstable),
                 probes: with_probes.then(|| {
                     bank.probes
                         .iter()
@@ -226,6 +246,12 @@ fn bank_view(
                                 http_status: c.http_status,
                                 error_class: c.error_class,
                                 detail: c.detail,
+                                hops: c.evidence.hops,
+                                final_url: c.evidence.final_url,
+                                retry_after: c.evidence.retry_after.map(|t| rfc3339(t, tz)),
+                                tls_expires_at: c.evidence.tls_expires_at.map(|t| rfc3339(t, tz)),
+                                tls_issuer: c.evidence.tls_issuer,
+                                maintenance_match: c.evidence.matched,
                             }),
                         })
                         .collect()

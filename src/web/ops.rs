@@ -17,12 +17,36 @@ pub async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut body = state.metrics.render(state.write_queue_depth());
+    certificate_gauges(&state, &mut body);
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        state.metrics.render(state.write_queue_depth()),
+        body,
     )
         .into_response()
+}
+
+/// When each HTTPS probe's certificate lapses, as its last check saw it: an alert on
+/// `bankstatus_tls_expires_seconds - time() < 14 * 86400` warns before customers notice.
+fn certificate_gauges(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    out.push_str("# HELP bankstatus_tls_expires_seconds Expiry (not-after) of the certificate each HTTPS probe last saw, as a Unix time.\n# TYPE bankstatus_tls_expires_seconds gauge\n");
+    for p in state.config.all_probes() {
+        let Some(expires) = state
+            .live
+            .last_check(&p.id)
+            .and_then(|c| c.evidence.tls_expires_at)
+        else {
+            continue;
+        };
+        let id = p.id.replace('\\', "\\\\").replace('"', "\\\"");
+        let _ = writeln!(
+            out,
+            "bankstatus_tls_expires_seconds{{probe=\"{id}\"}} {}",
+            expires.timestamp()
+        );
+    }
 }

@@ -189,6 +189,9 @@ pub struct ChannelRow {
     pub sparkline: String,
     pub mean_latency: Option<i64>,
     pub probes: Vec<ProbeRow>,
+    /// Sentences beside the status: a maintenance page, the bank's announced return, an
+    /// unstable channel, a certificate about to lapse.
+    pub notes: Vec<String>,
 }
 
 pub struct ProbeRow {

@@ -105,6 +105,11 @@ fn every_config_mistake_is_placed() {
         ("[probing]\nregion = \"Casa Blanca\"\n".to_owned(), "F:2:10: bad region `Casa Blanca`"),
         ("[probing]\nquorum = 0\n".to_owned(), "F:2:10: `quorum` must be between 1 and 100"),
         ("[reports]\nsurge_floor = \"ten\"\n".to_owned(), "F:2:15:"),
+        (probe("  channel = \"web\"\n  url = \"https://a.ma\"\n  body_matches = \"(unclosed\"\n"), "F:7:18: bad pattern in `body_matches`: unclosed group"),
+        (probe("  channel = \"web\"\n  url = \"https://a.ma\"\n  json = { path = \"status\", equals = \"UP\" }\n"), "F:7:19: bad JSON path `status`: it must start with `$`"),
+        (probe("  channel = \"web\"\n  url = \"https://a.ma\"\n  redirects = \"sometimes\"\n"), "F:7:15: `redirects` must be \"follow\", \"refuse\""),
+        ("[probing]\nca_file = \"/no/such/ca.pem\"\n".to_owned(), "F:2:11: cannot read `/no/such/ca.pem`: no such file"),
+        ("[probing]\nreopen_within = \"30d\"\n".to_owned(), "F:2:17: duration `30d` is out of range (0s to 7d)"),
     ];
     for (text, expected) in cases {
         let (code, _, stderr) = check_config(&text);
@@ -115,6 +120,21 @@ fn every_config_mistake_is_placed() {
         );
         assert!(!stderr.contains("panicked"), "{stderr}");
     }
+}
+
+#[test]
+fn controls_checked_too_rarely_are_a_warning_not_an_error() {
+    let text = format!(
+        "{BANK}  [[banks.probes]]\n  channel = \"web\"\n  url = \"https://a.ma\"\n  interval = \"1s\"\n  failures_before_outage = 2\n[[controls]]\nurl = \"https://c.ma\"\ninterval = \"5s\"\n"
+    );
+    let (code, stdout, stderr) = check_config(&text);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("ok"), "{stdout}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("F:9:1: warning: this control is checked every 5s"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -53,6 +53,7 @@ async fn ninety_days_of_bars_render_from_rollups() {
                 },
                 counted: true,
                 region: None,
+                evidence: Default::default(),
             });
         }
     }

@@ -97,13 +97,30 @@ async fn outage_opens_shows_survives_a_restart_and_resolves() {
     );
     assert_eq!(app.metric("bankstatus_open_incidents").await, 0.0);
 
-    // A new failure opens a new incident, not the old one again.
+    // Failing again soon after (within `reopen_within`) is the same outage going on: the
+    // incident reopens with a "failing again" entry rather than a second incident.
     fake.state.failing.store(true, Ordering::SeqCst);
-    let second = eventually(Duration::from_secs(10), "a second outage", || async {
+    let again = eventually(Duration::from_secs(10), "the outage again", || async {
         channel_status(&app, "acme", "web").await["incident_id"].as_i64()
     })
     .await;
-    assert_ne!(second, id);
+    assert_eq!(again, id);
+    let reopened = app.json(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(reopened["state"], "investigating", "{reopened}");
+    assert!(reopened["resolved_at"].is_null(), "{reopened}");
+    let last = reopened["updates"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(
+        last["message"]["en"]
+            .as_str()
+            .unwrap()
+            .contains("fails again"),
+        "{last}"
+    );
     app.stop().await;
 }
 

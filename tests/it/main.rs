@@ -22,3 +22,4 @@ mod probes;
 mod record;
 mod reports;
 mod scenarios;
+mod truth;

@@ -94,7 +94,15 @@ async fn every_failure_gets_its_class() {
     expect(&fake.url("/slow"), "degraded", None, Some(200));
     expect(&fake.url("/drip"), "down", Some("timeout"), Some(200));
     expect(&fake.url("/huge"), "up", None, Some(200));
-    expect(&fake.url("/redirect"), "down", Some("redirect"), None);
+    // The last answer was itself a redirect; every hop is in the evidence.
+    expect(&fake.url("/redirect"), "down", Some("redirect"), Some(302));
+    assert_eq!(
+        checks[&fake.url("/redirect")]["hops"]
+            .as_array()
+            .unwrap()
+            .len(),
+        6
+    );
     expect(&format!("http://{closed}/"), "down", Some("connect"), None);
     expect(&tls_to_plain, "down", Some("tls"), None);
     expect(&fake.url("/up?needle"), "down", Some("body"), Some(200));

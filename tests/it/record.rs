@@ -53,6 +53,7 @@ fn hourly_checks(
                 outcome: Outcome::Up,
                 counted: true,
                 region: None,
+                evidence: Default::default(),
             });
         }
         h += Duration::hours(1);
@@ -126,6 +127,7 @@ async fn seed_february(app: &TestApp) {
             },
             later: Vec::new(),
             audit: None,
+            reopen: None,
         })
         .await
         .unwrap()
@@ -443,6 +445,7 @@ async fn incident_page_is_evidence() {
         },
         counted: true,
         region: None,
+        evidence: Default::default(),
     };
     store
         .insert_results(&(0..5).map(failing).collect::<Vec<_>>(), tz)

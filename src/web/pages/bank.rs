@@ -6,9 +6,10 @@ use askama::Template;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::bank_namer;
-use crate::domain::{Bank, Channel, IncidentKind, Lang, ProbeSpec, Status};
-use crate::i18n::{channel_name, duration, local_time, term, text};
+use crate::domain::{Bank, Channel, ErrorClass, IncidentKind, Lang, ProbeSpec, Status};
+use crate::i18n::{channel_name, duration, local_time, term, text, Arg, Msg};
 use crate::record::series::{channel_series, Span};
+use crate::signals::core::UNSTABLE_WINDOW;
 use crate::signals::live::{BankNow, ChannelNow};
 use crate::signals::Snapshot;
 use crate::store::{
@@ -221,7 +222,55 @@ fn channel_row(
             .filter(|p| p.channel() == Some(channel))
             .map(|p| probe_row(state, p, lang))
             .collect(),
+        notes: channel_notes(state, bank, channel, now_c, now)
+            .iter()
+            .map(|m| m.text(lang))
+            .collect(),
     }
+}
+
+/// What the status alone does not say: how the bank fails, when it says it is back,
+/// whether the channel keeps going down and up, and a certificate about to lapse (a notice
+/// only: customers are not affected until it does).
+fn channel_notes(
+    state: &AppState,
+    bank: &Bank,
+    channel: Channel,
+    now_c: Option<&ChannelNow>,
+    now: DateTime<Utc>,
+) -> Vec<Msg> {
+    let tz = state.config.timezone;
+    let mut notes = Vec::new();
+    if let Some(c) = now_c {
+        if c.failing == Some(ErrorClass::MaintenancePage) {
+            notes.push(Msg::new("note-maintenance-page"));
+        }
+        if let Some(at) = c.retry_after.filter(|at| *at > now) {
+            notes.push(Msg::new("note-retry-after").with("time", Arg::Time(at, tz)));
+        }
+        if c.unstable {
+            notes.push(Msg::new("note-unstable").arg("minutes", UNSTABLE_WINDOW.num_minutes()));
+        }
+    }
+    for p in bank.probes.iter().filter(|p| p.channel() == Some(channel)) {
+        let Some(expires) = state
+            .live
+            .last_check(&p.id)
+            .and_then(|c| c.evidence.tls_expires_at)
+        else {
+            continue;
+        };
+        let warning = Duration::from_std(p.expect.tls_expiry_warning).unwrap_or(Duration::days(14));
+        if expires - now <= warning {
+            notes.push(
+                Msg::new("note-cert-expiring")
+                    .arg("url", &p.url)
+                    .with("date", Arg::Time(expires, tz))
+                    .with("left", Arg::Elapsed(now, expires)),
+            );
+        }
+    }
+    notes
 }
 
 /// A probe's URL and what its last check found.
