@@ -13,9 +13,6 @@ use crate::domain::{
 use crate::signals::fusion::{confidence, Backing};
 use crate::store::{DynStore, IncidentFilter, IncidentRow, StoreResult, UpdateRow, WindowRow};
 
-/// Checks before the start are read too: the first failure may precede the opening.
-const PROBE_LOOKBACK: i64 = 5;
-
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
     pub id: i64,
@@ -79,18 +76,20 @@ pub struct FirstFailure {
     pub detail: Option<String>,
 }
 
-/// The customer reports of one bank and channel around the incident.
+/// The customer reports of one bank and channel behind the incident.
 #[derive(Debug, Clone, Serialize)]
 pub struct ReportsSaw {
     pub bank: String,
     pub channel: Channel,
-    /// Distinct reporters from the surge window before the start to the end.
+    /// Counted from here: the surge window before the start, but never before the end of
+    /// the channel's previous incident, whose reports are its own.
+    pub counted_from: DateTime<Utc>,
+    /// Distinct reporters from `counted_from` to the end.
     pub reporters: i64,
-    pub bucket_minutes: i64,
-    /// Start of the first bucket with a report.
-    pub first_bucket: DateTime<Utc>,
-    /// The busiest bucket: its start and distinct reporters.
-    pub peak_bucket: DateTime<Utc>,
+    /// The minute of the first counted report.
+    pub first_report_minute: DateTime<Utc>,
+    /// The busiest minute: its start and distinct reporters.
+    pub peak_minute: DateTime<Utc>,
     pub peak_reporters: i64,
 }
 
@@ -145,9 +144,9 @@ pub async fn gather(
     if row.kind != IncidentKind::Maintenance {
         let retention = now - Duration::days(i64::from(config.storage.raw_retention_days));
         let window = Duration::from_std(config.reports.window).unwrap_or(Duration::minutes(15));
-        let reporters = store.report_counts(row.started_at - window, end).await?;
         for (bank, channel) in &row.scopes {
-            let from = row.started_at - Duration::minutes(PROBE_LOOKBACK);
+            // Only what falls inside this incident: its first failure is its start.
+            let from = row.started_at;
             let seen = store.probe_evidence(bank, *channel, from, end).await?;
             let probe_url = |probe_id: &str| {
                 config
@@ -175,30 +174,51 @@ pub async fn gather(
                     raw_results_kept: from >= retention,
                 });
             }
-            let buckets: Vec<_> = store
-                .report_buckets(bank, row.started_at - window, end, window)
+            // Reports lead a surge: the window before the start counts, back to the end of
+            // the channel's previous incident at most.
+            let previous_end = store
+                .incidents(&IncidentFilter {
+                    bank: Some(bank.clone()),
+                    channel: Some(*channel),
+                    until: Some(row.started_at),
+                    limit: 5,
+                    ..Default::default()
+                })
+                .await?
+                .into_iter()
+                .filter(|r| r.id != row.id && r.kind != IncidentKind::Maintenance)
+                .filter_map(|r| r.resolved_at)
+                .filter(|t| *t <= row.started_at)
+                .max();
+            let counted_from =
+                previous_end.map_or(row.started_at - window, |p| p.max(row.started_at - window));
+            let minutes: Vec<_> = store
+                .report_buckets(bank, counted_from, end, Duration::minutes(1))
                 .await?
                 .into_iter()
                 .filter(|b| b.channel == *channel)
                 .collect();
             let (Some(first), Some(peak)) = (
-                buckets.first(),
-                buckets
+                minutes.first(),
+                minutes
                     .iter()
                     .max_by_key(|b| (b.reporters, -b.start.timestamp())),
             ) else {
                 continue;
             };
+            let reporters = store
+                .report_counts(counted_from, end)
+                .await?
+                .into_iter()
+                .find(|c| &c.bank == bank && c.channel == *channel)
+                .map_or(0, |c| c.reporters);
             reports.push(ReportsSaw {
                 bank: bank.clone(),
                 channel: *channel,
-                reporters: reporters
-                    .iter()
-                    .find(|c| &c.bank == bank && c.channel == *channel)
-                    .map_or(0, |c| c.reporters),
-                bucket_minutes: window.num_minutes(),
-                first_bucket: first.start,
-                peak_bucket: peak.start,
+                counted_from,
+                reporters,
+                first_report_minute: first.start,
+                peak_minute: peak.start,
                 peak_reporters: peak.reporters,
             });
         }

@@ -84,7 +84,7 @@ impl Layout {
                     current: l == lang,
                 })
                 .collect(),
-            tz: tz.name().to_owned(),
+            tz: crate::i18n::zone_name(tz, lang),
             feeds: FeedLink::pair("", text(lang).site_title, lang),
         }
     }
@@ -169,6 +169,8 @@ pub struct BankCard {
 pub struct ChannelChip {
     pub name: &'static str,
     pub status: StatusBadge,
+    /// Customers report problems while the checks pass: said in words.
+    pub reports_only: bool,
 }
 
 /// A channel on the bank page.
@@ -312,6 +314,8 @@ pub struct ProbesView {
     pub failing: String,
     pub last: Option<String>,
     pub purged: bool,
+    /// The library's own words for the first failure, shown as such.
+    pub detail: Option<String>,
 }
 
 /// What customers reported on one bank and channel.
@@ -319,8 +323,8 @@ pub struct ReportsView {
     pub scope: String,
     pub reporters: i64,
     pub first: String,
-    /// Reporters in the busiest bucket, the bucket's length in minutes, its start.
-    pub peak: (i64, i64, String),
+    /// The busiest minute, in words: how many reporters, from when to when.
+    pub peak: String,
 }
 
 /// One figure row of the scorecard: a channel, or a bank's total.

@@ -6,7 +6,9 @@ use chrono::{DateTime, Utc};
 
 use super::bank_namer;
 use crate::domain::{Channel, Lang};
-use crate::i18n::{channel_name, duration_minutes, local_time, term, text};
+use crate::i18n::{
+    channel_name, duration_minutes, failure_words, local_time, term, text, Arg, Msg,
+};
 use crate::record::evidence::Evidence;
 use crate::store::IncidentRow;
 use crate::web::error::AppError;
@@ -91,14 +93,15 @@ pub fn render(
             .map(|p| ProbesView {
                 scope: scope(&p.bank, p.channel),
                 first: p.first_failure.as_ref().map(|f| {
-                    let what = match (f.error_class, f.http_status) {
-                        (Some(class), Some(s)) => format!("{} (HTTP {s})", class.as_str()),
-                        (Some(class), None) => class.as_str().to_owned(),
-                        (None, Some(s)) => format!("HTTP {s}"),
-                        (None, None) => f.detail.clone().unwrap_or_default(),
+                    let words =
+                        failure_words(f.error_class, f.detail.as_deref().unwrap_or(""), lang);
+                    let what = match f.http_status {
+                        Some(s) if !words.starts_with("HTTP") => format!("{words} (HTTP {s})"),
+                        _ => words,
                     };
                     (at(f.at), what, f.url.clone())
                 }),
+                detail: p.first_failure.as_ref().and_then(|f| f.detail.clone()),
                 failing: format!("{} / {}", p.failing, p.checks),
                 last: p.last_failure.map(at),
                 purged: !p.raw_results_kept,
@@ -110,8 +113,17 @@ pub fn render(
             .map(|r| ReportsView {
                 scope: scope(&r.bank, r.channel),
                 reporters: r.reporters,
-                first: at(r.first_bucket),
-                peak: (r.peak_reporters, r.bucket_minutes, at(r.peak_bucket)),
+                first: at(r.first_report_minute),
+                peak: Msg::new("peak-minute")
+                    .arg("count", r.peak_reporters)
+                    .with("from", Arg::Time(r.peak_minute, tz))
+                    .arg(
+                        "to",
+                        (r.peak_minute + chrono::Duration::minutes(1))
+                            .with_timezone(&tz)
+                            .format("%H:%M"),
+                    )
+                    .text(lang),
             })
             .collect(),
         operator: ev.operator.iter().map(view).collect(),
