@@ -199,6 +199,7 @@ reports-back-probes-failing = عادت البلاغات إلى مستواها ا
 channel-back = عودة { $channel } إلى العمل بشكل عادي.
 channel-back-overran = عودة { $channel } إلى العمل بشكل عادي. تجاوزت الصيانة موعدها المعلن بـ { $late }.
 failing-again = تعطلت { $channel } من جديد بعد { $after } من عودتها: العطل نفسه مستمر.
+peak-minute = { $count } مبلّغين بين { $from } و{ $to }
 surge-title = { $bank }: بلاغات عن مشاكل في { $channel }
 surge-message = { $count } شخصا أبلغوا عن مشكلة في { $channel } خلال { $minutes } دقيقة (المعتاد: { $baseline }).
 window-started = بدأت الصيانة المعلن عنها.
@@ -255,3 +256,18 @@ err-ends-before-starts = يجب أن تكون «ends» بعد «starts».
 err-source-url = «source» ليس رابط http(s): «{ $value }».
 err-comment-too-long = التعليق فيه { $count } حرفا؛ الحد الأقصى { $max }.
 err-rate-limited = بلاغات كثيرة من هذا العنوان: { $max } في الساعة على الأكثر. حاول لاحقا.
+
+## أصناف الأعطال
+class-dns = العنوان لا يُحَل
+class-connect = الاتصال مرفوض أو مقطوع
+class-tls = فشل الاتصال الآمن (الشهادة)
+class-timeout = لا جواب في الوقت المحدد
+class-status = رمز خطأ
+class-body = الصفحة ليست الصفحة المنتظرة
+class-redirect = إعادة توجيه غير منتظرة
+class-maintenance_page = صفحة صيانة
+class-unknown = عطل غير معروف
+outage-title-partial = { $bank }: تعذر الوصول جزئيا إلى { $channel }
+zone-Africa-Casablanca = توقيت المغرب
+technical_detail = تفاصيل تقنية
+reports_only_note = يبلّغ عملاء عن مشاكل؛ فحوصاتنا ما زالت تنجح.

@@ -204,6 +204,7 @@ surge-message = { $count } people reported a problem with { $channel } in { $min
 window-started = The announced maintenance has started.
 window-ended = The announced maintenance window has ended.
 
+peak-minute = { $count } reporters between { $from } and { $to }
 ## Notes beside a channel's status
 note-maintenance-page = The bank shows a maintenance page.
 note-retry-after = The bank says it is back at { $time }.
@@ -255,3 +256,18 @@ err-ends-before-starts = `ends` must be after `starts`.
 err-source-url = `source` is not an http(s) URL: `{ $value }`.
 err-comment-too-long = The comment has { $count } characters; at most { $max } are allowed.
 err-rate-limited = Too many reports from this address: at most { $max } an hour. Please try again later.
+
+## Failure classes, in words
+class-dns = the address does not resolve
+class-connect = the connection is refused or cut
+class-tls = the secure connection fails (certificate)
+class-timeout = no answer in time
+class-status = an error status
+class-body = the page is not the expected one
+class-redirect = a redirect where none was expected
+class-maintenance_page = a maintenance page
+class-unknown = an unknown failure
+outage-title-partial = { $bank }: { $channel } partly unavailable
+zone-Africa-Casablanca = Morocco time
+technical_detail = Technical detail
+reports_only_note = Customers report problems; our checks still pass.

@@ -199,6 +199,7 @@ reports-back-probes-failing = Les signalements sont revenus à leur niveau habit
 channel-back = « { $channel } » fonctionne de nouveau normalement.
 channel-back-overran = « { $channel } » fonctionne de nouveau normalement. La maintenance a débordé de { $late } sur sa fin annoncée.
 failing-again = « { $channel } » échoue de nouveau, { $after } après son retour : la même panne continue.
+peak-minute = { $count } personnes entre { $from } et { $to }
 surge-title = { $bank } : problèmes signalés sur « { $channel } »
 surge-message = { $count } personnes ont signalé un problème sur « { $channel } » en { $minutes } min (d’habitude : { $baseline }).
 window-started = La maintenance annoncée a commencé.
@@ -255,3 +256,18 @@ err-ends-before-starts = « ends » doit être après « starts ».
 err-source-url = « source » n’est pas une URL http(s) : « { $value } ».
 err-comment-too-long = Le commentaire a { $count } caractères ; { $max } au plus sont permis.
 err-rate-limited = Trop de signalements depuis cette adresse : { $max } par heure au plus. Réessayez plus tard.
+
+## Classes d'échec, en mots
+class-dns = l'adresse ne se résout pas
+class-connect = la connexion est refusée ou coupée
+class-tls = la connexion sécurisée échoue (certificat)
+class-timeout = pas de réponse à temps
+class-status = un statut d'erreur
+class-body = la page n'est pas celle attendue
+class-redirect = une redirection inattendue
+class-maintenance_page = une page de maintenance
+class-unknown = un échec inconnu
+outage-title-partial = { $bank } : { $channel } en partie indisponible
+zone-Africa-Casablanca = heure du Maroc
+technical_detail = Détail technique
+reports_only_note = Des clients signalent des problèmes ; nos vérifications passent encore.

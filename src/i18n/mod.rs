@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::{Channel, Lang, Names, Status};
+use crate::domain::{Channel, ErrorClass, Lang, Names, Status};
 
 mod catalogue;
 
@@ -37,6 +37,9 @@ pub enum Arg {
     /// An instant as a local time in the zone.
     Time(DateTime<Utc>, Tz),
     List(Vec<String>),
+    /// How a check failed, in words: an HTTP status as such, every other class by its
+    /// catalogue entry (the library's own English text never reaches a message).
+    Failure(Option<ErrorClass>, String),
 }
 
 impl Arg {
@@ -49,6 +52,7 @@ impl Arg {
             Arg::Elapsed(from, to) => duration(*from, *to, lang),
             Arg::Time(t, tz) => local_time(*t, *tz, lang),
             Arg::List(items) => list(items, lang),
+            Arg::Failure(class, detail) => failure_words(*class, detail, lang),
         }
     }
 }
@@ -88,6 +92,24 @@ impl Msg {
             self.args.iter().map(|(k, v)| (*k, v.text(lang))).collect();
         let args: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
         message_with(lang, self.id, &args)
+    }
+}
+
+/// A time zone as people say it ("Morocco time"), or its tz id where the catalogue has
+/// no name for it.
+pub fn zone_name(tz: Tz, lang: Lang) -> String {
+    let id = format!("zone-{}", tz.name().replace('/', "-"));
+    catalogue::lookup(lang, &id).map_or_else(|| tz.name().to_owned(), str::to_owned)
+}
+
+/// A failure class in the reader's language; `HTTP 503` stays as it is.
+pub fn failure_words(class: Option<ErrorClass>, detail: &str, lang: Lang) -> String {
+    match class {
+        Some(ErrorClass::Status) if detail.starts_with("HTTP ") && detail.len() <= 12 => {
+            detail.to_owned()
+        }
+        Some(c) => message(lang, &format!("class-{}", c.as_str())).to_owned(),
+        None => message(lang, "class-unknown").to_owned(),
     }
 }
 
@@ -170,6 +192,8 @@ texts! {
     server_error_title,
     server_error_body,
     times_in,
+    technical_detail,
+    reports_only_note,
     footer,
     language,
     ms,

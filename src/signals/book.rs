@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::effects::{Effect, Entry, Target};
+use super::tracker::Why;
 use super::windows::WindowBook;
 use crate::domain::{IncidentKind, IncidentState, Names, OpenKey, Source, Status};
 use crate::i18n::{Arg, Msg};
@@ -37,7 +38,7 @@ pub struct Failing {
     pub started_at: DateTime<Utc>,
     pub at: DateTime<Utc>,
     pub status: Status,
-    pub detail: String,
+    pub why: Why,
     /// The regions that see it down, when more than one judges the channel.
     pub regions: Vec<String>,
 }
@@ -229,24 +230,25 @@ impl IncidentBook {
         if self.held.get(key).is_some_and(|h| h.probe) {
             return None;
         }
-        let title = Msg::new(if overrun.is_some() {
-            "overrun-title"
-        } else {
-            "outage-title"
+        // "Unavailable" only when every probe fails: some answering is a partial outage.
+        let title = Msg::new(match (overrun.is_some(), failing.status) {
+            (true, _) => "overrun-title",
+            (false, Status::MajorOutage) => "outage-title",
+            (false, _) => "outage-title-partial",
         })
         .with("bank", self.bank(key))
         .with("channel", Arg::Channel(key.channel));
-        let detail = failing.detail.clone();
+        let what = Arg::Failure(failing.why.class, failing.why.detail.clone());
         let mut message = vec![match overrun {
             None => Msg::new("probe-failing")
                 .with("channel", Arg::Channel(key.channel))
                 .with("status", Arg::Status(failing.status))
-                .arg("detail", detail),
+                .with("detail", what),
             Some(o) => Msg::new("probe-failing-overrun")
                 .with("channel", Arg::Channel(key.channel))
                 .with("late", Arg::Elapsed(o.ends, failing.at))
                 .with("end", Arg::Time(o.ends, self.tz))
-                .arg("detail", detail),
+                .with("detail", what),
         }];
         if !failing.regions.is_empty() {
             message.push(Msg::new("probe-seen-from").with("regions", Arg::List(failing.regions)));

@@ -17,7 +17,7 @@ use super::effects::{Effect, Entry, Target};
 use super::fusion::{fuse, Signals};
 use super::live::{BankNow, Snapshot};
 use super::surge::SurgeChange;
-use super::tracker::{Tracker, Transition};
+use super::tracker::{Tracker, Transition, Why};
 use super::windows::WindowBook;
 use crate::config::Config;
 use crate::domain::{Channel, IncidentState, OpenKey, ProbeResult, Source, Status};
@@ -217,14 +217,14 @@ impl Core {
                     started_at,
                     at,
                     status,
-                    detail,
+                    why,
                     regions,
                 } => {
                     let failing = Failing {
                         started_at,
                         at,
                         status,
-                        detail,
+                        why,
                         regions,
                     };
                     let key = OpenKey::new(&bank, channel);
@@ -346,10 +346,10 @@ impl Core {
                 }
             }
             if self.tracker.is_down(&w.bank, channel) {
-                let (started_at, detail) = self
+                let (started_at, why) = self
                     .tracker
                     .failure(&w.bank, channel)
-                    .unwrap_or((w.ends, String::new()));
+                    .unwrap_or((w.ends, Why::default()));
                 let status = self
                     .tracker
                     .probe_status(&w.bank, channel)
@@ -358,7 +358,7 @@ impl Core {
                     started_at,
                     at: now,
                     status,
-                    detail,
+                    why,
                     regions: self.tracker.down_regions(&w.bank, channel),
                 };
                 effects.extend(self.probe_down(&key, failing));

@@ -23,7 +23,8 @@ pub enum Transition {
         started_at: DateTime<Utc>,
         at: DateTime<Utc>,
         status: Status,
-        detail: String,
+        /// How the first failing probe fails: its class and the raw detail.
+        why: Why,
         /// The regions that see it down, when more than one region judges the channel.
         regions: Vec<String>,
     },
@@ -99,6 +100,14 @@ struct Thresholds {
     successes_before_recovery: u32,
     /// The bank and channel the probe watches.
     channel: (String, Channel),
+}
+
+/// How a probe fails: its class, for words in each language, and the library's own detail,
+/// kept as technical evidence.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Why {
+    pub class: Option<ErrorClass>,
+    pub detail: String,
 }
 
 /// A probe as run from one region.
@@ -457,18 +466,21 @@ impl Tracker {
     }
 
     /// Why the channel's probes fail, and since when, while they do.
-    pub fn failure(&self, bank: &str, channel: Channel) -> Option<(DateTime<Utc>, String)> {
+    pub fn failure(&self, bank: &str, channel: Channel) -> Option<(DateTime<Utc>, Why)> {
         let failing = || {
             self.channel_probes(bank, channel)
                 .filter(|(region, p)| p.down && self.judges(region))
                 .map(|(_, p)| p)
         };
         let first = failing().filter_map(|p| p.first_failure_at).min()?;
-        let detail = failing()
+        let why = failing()
             .next()
-            .map(|p| p.last_detail.clone())
+            .map(|p| Why {
+                class: p.last_class,
+                detail: p.last_detail.clone(),
+            })
             .unwrap_or_default();
-        Some((first, detail))
+        Some((first, why))
     }
 
     /// Set while no region can judge, because the controls of every one still heard from
@@ -850,14 +862,14 @@ impl Tracker {
         match (ch.down, status.is_outage()) {
             (false, true) => {
                 ch.down = true;
-                let (started_at, detail) = failure.unwrap_or((at, String::new()));
+                let (started_at, why) = failure.unwrap_or((at, Why::default()));
                 out.push(Transition::Down {
                     bank,
                     channel,
                     started_at,
                     at,
                     status,
-                    detail,
+                    why,
                     regions,
                 });
             }

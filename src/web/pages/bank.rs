@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::bank_namer;
 use crate::domain::{Bank, Channel, ErrorClass, IncidentKind, Lang, ProbeSpec, Status};
-use crate::i18n::{channel_name, duration, local_time, term, text, Arg, Msg};
+use crate::i18n::{channel_name, duration, failure_words, local_time, term, text, Arg, Msg};
 use crate::record::series::{channel_series, Span};
 use crate::signals::core::UNSTABLE_WINDOW;
 use crate::signals::live::{BankNow, ChannelNow};
@@ -248,6 +248,9 @@ fn channel_notes(
         if let Some(at) = c.retry_after.filter(|at| *at > now) {
             notes.push(Msg::new("note-retry-after").with("time", Arg::Time(at, tz)));
         }
+        if c.surge && c.failing.is_none() {
+            notes.push(Msg::new("reports_only_note"));
+        }
         if c.unstable {
             notes.push(Msg::new("note-unstable").arg("minutes", UNSTABLE_WINDOW.num_minutes()));
         }
@@ -284,10 +287,17 @@ fn probe_row(state: &AppState, p: &ProbeSpec, lang: Lang) -> ProbeRow {
             || t.not_checked_yet.to_owned(),
             |c| {
                 let what = match (c.http_status, c.error_class) {
-                    (_, Some(class)) => format!(
-                        "{class}{}",
-                        c.http_status.map(|s| format!(" {s}")).unwrap_or_default()
-                    ),
+                    (status, Some(class)) => {
+                        let words = failure_words(
+                            ErrorClass::parse(class),
+                            c.detail.as_deref().unwrap_or(""),
+                            lang,
+                        );
+                        match status {
+                            Some(s) if !words.starts_with("HTTP") => format!("{words} (HTTP {s})"),
+                            _ => words,
+                        }
+                    }
                     (Some(s), None) => format!("HTTP {s}"),
                     (None, None) => c.outcome.to_owned(),
                 };

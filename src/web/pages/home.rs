@@ -79,6 +79,7 @@ fn page(
                             .map(|c| ChannelChip {
                                 name: channel_name(c.channel, lang),
                                 status: StatusBadge::new(c.status, lang),
+                                reports_only: c.surge && c.failing.is_none(),
                             })
                             .collect()
                     })
