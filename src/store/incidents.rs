@@ -110,6 +110,8 @@ pub struct UpdateRow {
     pub state: IncidentState,
     pub source: Source,
     pub message: Names,
+    /// The incident's title when this entry was written.
+    pub title: Names,
 }
 
 #[derive(Debug, Clone, Default)]

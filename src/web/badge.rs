@@ -1,6 +1,7 @@
 //! `/badge/{slug}.svg`: a bank's (or one channel's) status as a small badge in the usual
 //! two-part style, with the status in words so it reads without colour.
 
+use super::markup::escape;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
@@ -11,13 +12,6 @@ use super::AppState;
 use crate::domain::Status;
 use crate::i18n::Msg;
 use crate::i18n::{channel_name, status_name};
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 fn colour(s: Status) -> &'static str {
     match s {

@@ -2,6 +2,7 @@
 //! per bank, filtered by channel, in one language. Each update is an entry whose id never
 //! changes; a feed is generated once per change and answered 304 when the reader has it.
 
+use super::markup::escape;
 use atom_syndication as atom;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap};
@@ -24,6 +25,15 @@ const ENTRIES: u32 = 50;
 enum Format {
     Rss,
     Atom,
+}
+
+impl Format {
+    fn as_str(self) -> &'static str {
+        match self {
+            Format::Rss => "rss",
+            Format::Atom => "atom",
+        }
+    }
 }
 
 /// `?lang=` and repeatable `?channel=` of a subscription URL, checked.
@@ -134,47 +144,83 @@ pub fn affected(state: &AppState, scopes: &[(String, Channel)], lang: Lang) -> S
         .join("; ")
 }
 
-/// What every entry says, in both formats.
+/// What every entry says, in both formats: the update as it was published, never the
+/// incident's state since (a later state is a later entry).
 struct EntryText {
     id: String,
     title: String,
     summary: String,
+    /// The summary as HTML, its line breaks kept.
+    html: String,
     link: String,
     at: DateTime<Utc>,
 }
 
-fn entry_text(state: &AppState, e: &FeedEntry, lang: Lang, base: &str) -> EntryText {
+fn entry_text(
+    state: &AppState,
+    e: &FeedEntry,
+    lang: Lang,
+    base: &str,
+    format: Format,
+) -> EntryText {
     let tz = state.config.timezone;
     let t = text(lang);
     let i = &e.incident;
+    let u = &e.update;
+    // The title as it was when the entry was written; older rows have none of their own.
+    let headline = if u.title.is_empty() {
+        &i.title
+    } else {
+        &u.title
+    };
     let title = format!(
         "{} · {} — {}",
-        term(e.update.state.as_str(), lang),
-        i.title.get(lang),
+        term(u.state.as_str(), lang),
+        headline.get(lang),
         affected(state, &i.scopes, lang)
     );
-    let mut summary = String::new();
-    let message = e.update.message.get(lang);
+    let mut lines: Vec<String> = Vec::new();
+    let message = u.message.get(lang);
     if !message.is_empty() {
-        summary.push_str(message);
-        summary.push_str("\n\n");
+        lines.push(message.to_owned());
+        lines.push(String::new());
     }
-    summary.push_str(&format!(
-        "{}: {}\n",
+    lines.push(format!(
+        "{}: {}",
         t.started,
         local_time(i.started_at, tz, lang)
     ));
-    match i.resolved_at {
-        Some(r) => summary.push_str(&format!("{}: {}\n", t.resolved, local_time(r, tz, lang))),
-        None => summary.push_str(&format!("{}: {}\n", t.status, term(i.state.as_str(), lang))),
+    if u.state.is_closed() {
+        lines.push(format!("{}: {}", t.resolved, local_time(u.at, tz, lang)));
+    } else {
+        lines.push(format!("{}: {}", t.status, term(u.state.as_str(), lang)));
     }
-    summary.push_str(&format!("{} {}", t.times_in, tz.name()));
+    lines.push(format!(
+        "{} {}",
+        t.times_in,
+        crate::i18n::zone_name(tz, lang)
+    ));
+    let summary = lines.join("\n");
+    let html = summary
+        .split('\n')
+        .map(escape)
+        .collect::<Vec<_>>()
+        .join("<br>\n");
     EntryText {
-        id: format!("urn:bankstatus:incident:{}:update:{}", i.id, e.update.id),
+        // One id per language and format, so a reader that follows several files each
+        // entry under the right feed.
+        id: format!(
+            "urn:bankstatus:incident:{}:update:{}:{}:{}",
+            i.id,
+            u.id,
+            lang.as_str(),
+            format.as_str()
+        ),
         title,
         summary,
+        html,
         link: format!("{base}/incidents/{}?lang={}", i.id, lang.as_str()),
-        at: e.update.at,
+        at: u.at,
     }
 }
 
@@ -213,7 +259,7 @@ async fn render(
     let self_url = format!("{base}{self_path}?{}", q.canonical());
     let texts: Vec<EntryText> = entries
         .iter()
-        .map(|e| entry_text(state, e, lang, base))
+        .map(|e| entry_text(state, e, lang, base, format))
         .collect();
     let newest = texts.iter().map(|e| e.at).max();
     let body = match format {
@@ -228,6 +274,7 @@ async fn render(
                     item.set_guid(Some(guid));
                     item.set_title(Some(e.title));
                     item.set_description(Some(e.summary));
+                    item.set_content(Some(e.html));
                     item.set_link(Some(e.link));
                     item.set_pub_date(Some(e.at.to_rfc2822()));
                     item
@@ -261,6 +308,10 @@ async fn render(
                     entry.set_updated(fixed(e.at, tz));
                     entry.set_published(Some(fixed(e.at, tz)));
                     entry.set_summary(Some(atom::Text::plain(e.summary)));
+                    let mut content = atom::Content::default();
+                    content.set_content_type(Some("html".to_owned()));
+                    content.set_value(Some(e.html));
+                    entry.set_content(Some(content));
                     let mut link = atom::Link::default();
                     link.set_href(e.link);
                     link.set_rel("alternate");

@@ -12,6 +12,7 @@ pub mod feeds;
 pub mod history;
 pub mod input;
 pub mod lang;
+mod markup;
 pub mod openapi;
 pub mod operator;
 pub mod ops;

@@ -1,16 +1,10 @@
 //! Inline SVG: the 90 daily uptime bars and the response-time sparkline. Only numbers and
 //! our own labels go into them, escaped all the same.
 
+use super::markup::escape;
 use std::fmt::Write as _;
 
 pub use crate::record::series::DayBar;
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
 
 /// The bar's class: the stylesheet colours it, and the title says the figure in words.
 fn bar_class(a: Option<f64>) -> &'static str {

@@ -43,8 +43,13 @@ async fn feed(app: &TestApp, path: &str) -> feed_rs::model::Feed {
     feed_rs::parser::parse(&body[..]).unwrap_or_else(|e| panic!("{path} does not parse: {e}"))
 }
 
+/// The update each entry is, whatever the feed's language and format (both end its id).
 fn ids(f: &feed_rs::model::Feed) -> Vec<String> {
-    f.entries.iter().map(|e| e.id.clone()).collect()
+    f.entries.iter().map(|e| update_of(&e.id)).collect()
+}
+
+fn update_of(id: &str) -> String {
+    id.rsplitn(3, ':').nth(2).unwrap_or(id).to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -102,7 +107,13 @@ async fn feeds_carry_every_update_with_stable_ids() {
         .as_ref()
         .unwrap()
         .content
-        .contains("Africa/Casablanca"));
+        .contains("Times in Morocco time"));
+    assert!(first.id.ends_with(":en:rss"), "{}", first.id);
+    assert!(
+        atom.entries[0].id.ends_with(":en:atom"),
+        "{}",
+        atom.entries[0].id
+    );
     assert!(first.published.is_some() || first.updated.is_some());
     let dates: Vec<_> = global
         .entries
@@ -126,7 +137,7 @@ async fn feeds_carry_every_update_with_stable_ids() {
     assert!(all_titles.iter().any(|t| t.contains("Phishing SMS")));
 
     // The update is in the bank's feed and its channel's, not in another bank's.
-    let update_id = first.id.clone();
+    let update_id = update_of(&first.id);
     for path in [
         "/banks/bmce/feed.atom",
         "/banks/bmce/feed.rss?channel=atm",
@@ -155,6 +166,86 @@ async fn feeds_carry_every_update_with_stable_ids() {
     assert_eq!(ids(&feed(&app, "/feed.rss?lang=en").await), before);
     app.restart().await;
     assert_eq!(ids(&feed(&app, "/feed.rss?lang=en").await), before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entry_never_changes_after_publication() {
+    let fake = FakeBank::start().await;
+    let mut app = TestApp::spawn(&two_banks(&fake)).await;
+    settled(&app).await;
+    let (_, outage) = app
+        .post("/api/v1/incidents", &json!({"kind": "outage", "banks": ["bmce"], "channels": ["atm"], "title": {"en": "No cash at ATMs"}, "message": {"en": "Withdrawals fail.\nIn Rabat and Fès."}}), true)
+        .await;
+    let id = outage["id"].as_i64().unwrap();
+    let published = |f: &feed_rs::model::Feed| {
+        let e = f.entries.last().cloned();
+        f.entries
+            .iter()
+            .find(|e| {
+                e.title
+                    .as_ref()
+                    .unwrap()
+                    .content
+                    .contains("No cash at ATMs")
+            })
+            .cloned()
+            .or(e)
+            .unwrap()
+    };
+    let rss = feed(&app, "/banks/bmce/feed.rss?lang=en").await;
+    let atom = feed(&app, "/banks/bmce/feed.atom?lang=en").await;
+    let (rss_first, atom_first) = (published(&rss), published(&atom));
+    // Line breaks survive a reader: HTML content beside the plain summary.
+    for e in [&rss_first, &atom_first] {
+        let html = e
+            .content
+            .as_ref()
+            .and_then(|c| c.body.clone())
+            .unwrap_or_default();
+        assert!(html.contains("Withdrawals fail.<br>"), "{html}");
+    }
+
+    // Retitled, updated and resolved: later entries, the first one as it was.
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &json!({"state": "resolved", "title": {"en": "ATMs were empty"}, "message": {"en": "Cash is back."}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    for (path, before) in [
+        ("/banks/bmce/feed.rss?lang=en", &rss_first),
+        ("/banks/bmce/feed.atom?lang=en", &atom_first),
+    ] {
+        let now = feed(&app, path).await;
+        let again = now.entries.iter().find(|e| e.id == before.id).unwrap();
+        assert_eq!(again.title, before.title, "{path}");
+        assert_eq!(again.summary, before.summary, "{path}");
+        let latest = &now.entries[0];
+        assert!(
+            latest
+                .title
+                .as_ref()
+                .unwrap()
+                .content
+                .starts_with("Resolved"),
+            "{path}"
+        );
+        assert!(latest
+            .title
+            .as_ref()
+            .unwrap()
+            .content
+            .contains("ATMs were empty"));
+    }
+    assert!(!rss_first
+        .summary
+        .as_ref()
+        .unwrap()
+        .content
+        .contains("Resolved:"));
+    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -160,8 +160,8 @@ impl IncidentStore for Backend {
         let mut incident = [incident_from(&row)?];
         load_scopes_and_sources(&self.pool, &mut incident).await?;
         let updates = sqlx::query(
-            "SELECT id, at, state, source, message_ar, message_fr, message_en \
-             FROM incident_updates WHERE incident_id = $1 ORDER BY at, id",
+            "SELECT id, at, state, source, message_ar, message_fr, message_en, title_ar, \
+             title_fr, title_en FROM incident_updates WHERE incident_id = $1 ORDER BY at, id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -174,6 +174,7 @@ impl IncidentStore for Backend {
                 state: word(r, "state")?,
                 source: word(r, "source")?,
                 message: names(r, "message")?,
+                title: names(r, "title")?,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
@@ -243,7 +244,9 @@ impl IncidentStore for Backend {
         let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
             "SELECT {INCIDENT_COLUMNS}, u.id AS update_id, u.at AS update_at, \
              u.state AS update_state, u.source AS update_source, u.message_ar AS message_ar, \
-             u.message_fr AS message_fr, u.message_en AS message_en \
+             u.message_fr AS message_fr, u.message_en AS message_en, \
+             u.title_ar AS update_title_ar, u.title_fr AS update_title_fr, \
+             u.title_en AS update_title_en \
              FROM incident_updates u JOIN incidents i ON i.id = u.incident_id WHERE 1 = 1"
         ));
         if filter.bank.is_some() || !filter.channels.is_empty() {
@@ -274,6 +277,7 @@ impl IncidentStore for Backend {
                 state: word(r, "update_state")?,
                 source: word(r, "update_source")?,
                 message: names(r, "message")?,
+                title: names(r, "update_title")?,
             });
         }
         load_scopes_and_sources(&self.pool, &mut incidents).await?;

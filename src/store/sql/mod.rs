@@ -106,7 +106,9 @@ async fn load_scopes_and_sources(
 async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreResult<()> {
     sqlx::query(
         "INSERT INTO incident_updates (incident_id, at, state, source, message_ar, message_fr, \
-         message_en) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         message_en, title_ar, title_fr, title_en) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, i.title_ar, i.title_fr, i.title_en \
+         FROM incidents i WHERE i.id = $8",
     )
     .bind(incident_id)
     .bind(to_ms(u.at))
@@ -115,6 +117,7 @@ async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreRes
     .bind(&u.message.ar)
     .bind(&u.message.fr)
     .bind(&u.message.en)
+    .bind(incident_id)
     .execute(&mut **tx)
     .await?;
     sqlx::query(
