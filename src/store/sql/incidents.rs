@@ -8,6 +8,7 @@ use super::super::{Backend, Db};
 use super::{
     incident_from, insert_audit, insert_update, load_scopes_and_sources, Tx, INCIDENT_COLUMNS,
 };
+use crate::domain::IncidentState;
 use crate::store::decode::{get, names, time, time_opt, word};
 use crate::store::{
     to_ms, FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, Lock, NewIncident,
@@ -295,7 +296,7 @@ impl IncidentStore for Backend {
     ) -> StoreResult<Vec<OutageSpan>> {
         let rows = sqlx::query(
             "SELECT i.id AS id, s.bank AS bank, s.channel AS channel, i.started_at AS started_at, \
-             i.resolved_at AS resolved_at, i.overrun_of AS overrun_of \
+             i.resolved_at AS resolved_at, i.overrun_of AS overrun_of, i.reopens AS reopens \
              FROM incidents i JOIN incident_scopes s ON s.incident_id = i.id \
              WHERE i.kind = 'outage' AND i.started_at < $1 \
              AND (i.resolved_at IS NULL OR i.resolved_at > $2) ORDER BY i.started_at, i.id",
@@ -304,17 +305,111 @@ impl IncidentStore for Backend {
         .bind(to_ms(from))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(OutageSpan {
-                    incident_id: get(r, "id")?,
-                    bank: get(r, "bank")?,
-                    channel: word(r, "channel")?,
-                    started_at: time(r, "started_at")?,
-                    resolved_at: time_opt(r, "resolved_at")?,
-                    overrun_of: get(r, "overrun_of")?,
-                })
-            })
-            .collect()
+        let mut spans = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let span = OutageSpan {
+                incident_id: get(r, "id")?,
+                bank: get(r, "bank")?,
+                channel: word(r, "channel")?,
+                started_at: time(r, "started_at")?,
+                resolved_at: time_opt(r, "resolved_at")?,
+                overrun_of: get(r, "overrun_of")?,
+            };
+            let reopens: i64 = get(r, "reopens")?;
+            if reopens == 0 {
+                spans.push(span);
+                continue;
+            }
+            // A reopened incident was not down between a resolution and its reopening.
+            let timeline: Vec<(DateTime<Utc>, IncidentState)> = sqlx::query(
+                "SELECT at, state FROM incident_updates WHERE incident_id = $1 ORDER BY at, id",
+            )
+            .bind(span.incident_id)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|u| Ok((time(u, "at")?, word(u, "state")?)))
+            .collect::<StoreResult<_>>()?;
+            spans.extend(split_at_gaps(&span, &timeline));
+        }
+        Ok(spans)
+    }
+}
+
+/// The stretches of an incident between its (re)openings and resolutions.
+fn split_at_gaps(
+    span: &OutageSpan,
+    timeline: &[(DateTime<Utc>, IncidentState)],
+) -> Vec<OutageSpan> {
+    let mut out = Vec::new();
+    let mut open_from = Some(span.started_at);
+    for (at, state) in timeline {
+        match (open_from, state.is_closed()) {
+            (Some(from), true) => {
+                out.push(OutageSpan {
+                    started_at: from,
+                    resolved_at: Some(*at),
+                    ..span.clone()
+                });
+                open_from = None;
+            }
+            (None, false) => open_from = Some(*at),
+            _ => {}
+        }
+    }
+    if let Some(from) = open_from {
+        out.push(OutageSpan {
+            started_at: from,
+            resolved_at: None,
+            ..span.clone()
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::Channel;
+
+    #[test]
+    fn a_reopened_incident_is_down_only_while_open() {
+        let t = |m: i64| {
+            Utc.with_ymd_and_hms(2026, 2, 10, 9, 0, 0)
+                .single()
+                .expect("time")
+                + chrono::Duration::minutes(m)
+        };
+        let span = OutageSpan {
+            incident_id: 4,
+            bank: "bmce".into(),
+            channel: Channel::Web,
+            started_at: t(0),
+            resolved_at: Some(t(30)),
+            overrun_of: None,
+        };
+        use IncidentState::{Investigating, Resolved};
+        let timeline = [
+            (t(0), Investigating),
+            (t(5), Resolved),
+            (t(12), Investigating),
+            (t(20), Resolved),
+            (t(25), Investigating),
+            (t(30), Resolved),
+        ];
+        let spans: Vec<_> = split_at_gaps(&span, &timeline)
+            .iter()
+            .map(|s| (s.started_at, s.resolved_at))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (t(0), Some(t(5))),
+                (t(12), Some(t(20))),
+                (t(25), Some(t(30)))
+            ]
+        );
     }
 }
