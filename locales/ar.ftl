@@ -110,7 +110,7 @@ rank = الترتيب
 checked = مدة المراقبة
 announced_minutes = معلن (دقيقة)
 unannounced_minutes = غير معلن (دقيقة)
-overrun_minutes = تجاوز (دقيقة)
+overrun_minutes = تجاوز
 incidents = الحوادث
 maintenance_count = فترات الصيانة
 median_recovery = الوسيط لمدة الاستعادة
@@ -184,6 +184,7 @@ list-separator = {"، "}
 month-year = { $month } { $year }
 unit-day = ي
 unit-hour = س
+unit-second = ث
 unit-minute = د
 
 ## Timeline entries the tracker writes
@@ -198,6 +199,7 @@ probes-back-reports-high = فحوصات { $channel } تنجح من جديد، ل
 reports-back-probes-failing = عادت البلاغات إلى مستواها المعتاد، لكن الفحوصات لا تزال تفشل.
 channel-back = عودة { $channel } إلى العمل بشكل عادي.
 channel-back-overran = عودة { $channel } إلى العمل بشكل عادي. تجاوزت الصيانة موعدها المعلن بـ { $late }.
+continues-as-overrun = ما زالت { $channel } معطلة عند النهاية المعلنة للصيانة ({ $end }): يستمر العطل كتجاوز للصيانة.
 failing-again = تعطلت { $channel } من جديد بعد { $after } من عودتها: العطل نفسه مستمر.
 peak-minute = { $count } مبلّغين بين { $from } و{ $to }
 surge-title = { $bank }: بلاغات عن مشاكل في { $channel }

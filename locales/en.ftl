@@ -110,7 +110,7 @@ rank = Rank
 checked = Checked
 announced_minutes = Announced (min)
 unannounced_minutes = Unannounced (min)
-overrun_minutes = Overrun (min)
+overrun_minutes = Overrun
 incidents = Incidents
 maintenance_count = Maintenance windows
 median_recovery = Median recovery
@@ -184,6 +184,7 @@ list-separator = {", "}
 month-year = { $month } { $year }
 unit-day = d
 unit-hour = h
+unit-second = s
 unit-minute = min
 
 ## Timeline entries the tracker writes
@@ -198,6 +199,7 @@ probes-back-reports-high = Checks of { $channel } answer again, but reports are 
 reports-back-probes-failing = Reports are back to their usual level, but checks still fail.
 channel-back = { $channel } works normally again.
 channel-back-overran = { $channel } works normally again. The maintenance overran its announced end by { $late }.
+continues-as-overrun = { $channel } still fails at the announced end of the maintenance ({ $end }): it goes on as the maintenance overrun.
 failing-again = { $channel } fails again, { $after } after it came back: the same outage goes on.
 surge-title = { $bank }: problems reported with { $channel }
 surge-message = { $count } people reported a problem with { $channel } in { $minutes } min (usually { $baseline }).

@@ -110,7 +110,7 @@ rank = Rang
 checked = Durée vérifiée
 announced_minutes = Annoncé (min)
 unannounced_minutes = Non annoncé (min)
-overrun_minutes = Débordement (min)
+overrun_minutes = Débordement
 incidents = Incidents
 maintenance_count = Maintenances
 median_recovery = Rétablissement médian
@@ -184,6 +184,7 @@ list-separator = {", "}
 month-year = { $month } { $year }
 unit-day = j
 unit-hour = h
+unit-second = s
 unit-minute = min
 
 ## Timeline entries the tracker writes
@@ -198,6 +199,7 @@ probes-back-reports-high = Les vérifications de « { $channel } » répondent d
 reports-back-probes-failing = Les signalements sont revenus à leur niveau habituel, mais les vérifications échouent encore.
 channel-back = « { $channel } » fonctionne de nouveau normalement.
 channel-back-overran = « { $channel } » fonctionne de nouveau normalement. La maintenance a débordé de { $late } sur sa fin annoncée.
+continues-as-overrun = « { $channel } » échoue encore à la fin annoncée de la maintenance ({ $end }) : la suite est le débordement de la maintenance.
 failing-again = « { $channel } » échoue de nouveau, { $after } après son retour : la même panne continue.
 peak-minute = { $count } personnes entre { $from } et { $to }
 surge-title = { $bank } : problèmes signalés sur « { $channel } »

@@ -353,9 +353,27 @@ pub fn local_time(t: DateTime<Utc>, tz: Tz, lang: Lang) -> String {
     )
 }
 
-/// A duration in whole minutes, hours and days, e.g. `2 h 15 min`.
+/// A duration as people would cite it: seconds under an hour (`32 s`, `2 min 10 s`), then
+/// hours and minutes (`2 h 15 min`). Never "0 min" for something that lasted.
 pub fn duration(from: DateTime<Utc>, to: DateTime<Utc>, lang: Lang) -> String {
-    duration_minutes((to - from).num_minutes(), lang)
+    duration_seconds((to - from).num_seconds(), lang)
+}
+
+/// A number of seconds; see [`duration`].
+pub fn duration_seconds(seconds: i64, lang: Lang) -> String {
+    let seconds = seconds.max(0);
+    if seconds >= 3600 {
+        return duration_minutes(seconds / 60, lang);
+    }
+    let (m, s) = (seconds / 60, seconds % 60);
+    let mut parts = Vec::new();
+    if m > 0 {
+        parts.push(format!("{m} {}", message(lang, "unit-minute")));
+    }
+    if s > 0 || parts.is_empty() {
+        parts.push(format!("{s} {}", message(lang, "unit-second")));
+    }
+    parts.join(" ")
 }
 
 /// A number of minutes as days, hours and minutes, e.g. `1 d 3 h`.
@@ -397,7 +415,11 @@ mod tests {
             .single()
             .expect("time");
         assert_eq!(duration(from, to, Lang::Fr), "2 h 15 min");
-        assert_eq!(duration(from, from, Lang::En), "0 min");
+        assert_eq!(duration(from, from, Lang::En), "0 s");
+        let s = chrono::Duration::seconds;
+        assert_eq!(duration(from, from + s(32), Lang::En), "32 s");
+        assert_eq!(duration(from, from + s(130), Lang::Fr), "2 min 10 s");
+        assert_eq!(duration(from, from + s(120), Lang::Ar), "2 د");
         let tz = chrono_tz::Africa::Casablanca;
         // 00:30 UTC is 01:30 before the switch; 02:45 UTC is 02:45 after it.
         assert_eq!(local_time(from, tz, Lang::En), "15 Feb 2026, 01:30");

@@ -119,6 +119,8 @@ pub struct Overrun {
     pub incident_id: i64,
     pub resolved_at: Option<DateTime<Utc>>,
     pub minutes: i64,
+    /// The same, to the second: what the page says.
+    pub seconds: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -126,6 +128,8 @@ pub struct Overran {
     pub incident_id: i64,
     pub announced_ends: DateTime<Utc>,
     pub minutes: i64,
+    /// The same, to the second: what the page says.
+    pub seconds: i64,
 }
 
 /// The incident and its evidence; `None` when there is no such incident.
@@ -236,6 +240,7 @@ pub async fn gather(
             incident_id: mid,
             announced_ends: w.ends,
             minutes: minutes((end - w.ends).num_milliseconds().max(0)),
+            seconds: (end - w.ends).num_seconds().max(0),
         }),
         None => None,
     };
@@ -280,6 +285,9 @@ async fn against(
                         .num_milliseconds()
                         .max(0),
                 ),
+                seconds: (o.resolved_at.unwrap_or(now) - w.ends.max(o.started_at))
+                    .num_seconds()
+                    .max(0),
             })
             .collect(),
     })

@@ -26,6 +26,8 @@ pub struct Outages {
     pub unannounced_minutes: i64,
     /// Outage minutes that continued a window past its announced end.
     pub overrun_minutes: i64,
+    /// The same to the second, as the incident pages give it.
+    pub overrun_seconds: i64,
     /// Outages with at least one minute in the month.
     pub incidents: usize,
     /// Maintenance windows with at least one minute in the month.
@@ -256,6 +258,7 @@ pub fn compute(
             totals.announced_minutes += outages.announced_minutes;
             totals.unannounced_minutes += outages.unannounced_minutes;
             totals.overrun_minutes += outages.overrun_minutes;
+            totals.overrun_seconds += outages.overrun_seconds;
             for o in in_month {
                 bank_outages.insert(o.incident_id, o);
             }
@@ -361,11 +364,16 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a Ou
         .map(|o| o.0)
         .collect();
     let (median, worst) = recovery(touching.iter().copied(), from, to);
+    // A reopened incident stands in several spans: it is one incident.
+    let mut ids: Vec<i64> = touching.iter().map(|o| o.incident_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
     let figures = Outages {
         announced_minutes: minutes(windows.total()),
         unannounced_minutes: minutes(outages.minus(&windows).total()),
         overrun_minutes: minutes(overruns.minus(&windows).total()),
-        incidents: touching.len(),
+        overrun_seconds: overruns.minus(&windows).total() / 1000,
+        incidents: ids.len(),
         maintenance_windows: track
             .windows
             .iter()

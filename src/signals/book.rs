@@ -259,11 +259,42 @@ impl IncidentBook {
             source: Source::Probe,
             message,
         };
-        let effect = self.open_or_join(key, title, failing.started_at, entry, overrun);
+        // An overrun starts at the announced end: the minutes before it were announced.
+        let started_at = overrun.map_or(failing.started_at, |o| o.ends.max(failing.started_at));
+        let effect = self.open_or_join(key, title, started_at, entry, overrun);
         if let Some(h) = self.held.get_mut(key) {
             h.probe = true;
         }
         Some(effect)
+    }
+
+    /// At a window's announced end, the automatic incident of a channel that failed since
+    /// before the window (or before it was announced) and still fails ends here: the
+    /// failure goes on as the window's overrun, a new incident from the announced end.
+    pub fn hand_to_overrun(
+        &mut self,
+        key: &OpenKey,
+        window: Overran,
+        at: DateTime<Utc>,
+    ) -> Option<Effect> {
+        let held = self.held.get(key)?;
+        if !held.probe || held.reports || held.overrun.is_some_and(|o| o.window == window.window) {
+            return None;
+        }
+        let to = target(key, held);
+        // Not remembered for reopening: the overrun is its own incident.
+        self.held.remove(key);
+        Some(Effect::Add {
+            to,
+            entry: Entry {
+                at,
+                state: IncidentState::Resolved,
+                source: Source::Probe,
+                message: vec![Msg::new("continues-as-overrun")
+                    .with("channel", Arg::Channel(key.channel))
+                    .with("end", Arg::Time(window.ends, self.tz))],
+            },
+        })
     }
 
     /// Still down, but now between partial and major outage the other way.

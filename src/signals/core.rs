@@ -361,7 +361,22 @@ impl Core {
                     why,
                     regions: self.tracker.down_regions(&w.bank, channel),
                 };
-                effects.extend(self.probe_down(&key, failing));
+                let reached_end = w.cancelled_at.is_none_or(|c| c >= w.ends) && w.ends <= now;
+                if reached_end {
+                    // Open at the announced end, however it began (before the window, or
+                    // before the window was announced): from here it is the window's
+                    // overrun, and what came before it was announced.
+                    let o = Overran {
+                        window: w.incident_id,
+                        ends: w.ends,
+                    };
+                    effects.extend(self.book.hand_to_overrun(&key, o, now));
+                    if self.windows.active(&w.bank, channel, now).is_none() {
+                        effects.extend(self.book.probe_down(&key, failing, Some(o)));
+                    }
+                } else {
+                    effects.extend(self.probe_down(&key, failing));
+                }
             }
         }
         effects

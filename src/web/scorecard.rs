@@ -14,7 +14,7 @@ use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
 use super::AppState;
 use crate::domain::Lang;
 use crate::i18n::Msg;
-use crate::i18n::{channel_name, duration_minutes, month_name, text};
+use crate::i18n::{channel_name, duration_minutes, duration_seconds, month_name, text};
 use crate::record::scorecard::{chart_first_month, load, Outages, Scorecard};
 use crate::record::Month;
 
@@ -172,7 +172,11 @@ fn render(
         availability,
         announced: o.announced_minutes,
         unannounced: o.unannounced_minutes,
-        overrun: o.overrun_minutes,
+        overrun: if o.overrun_seconds > 0 {
+            duration_seconds(o.overrun_seconds, lang)
+        } else {
+            "0".to_owned()
+        },
         incidents: o.incidents,
         windows: o.maintenance_windows,
         median: minutes(o.median_recovery_minutes),

@@ -334,7 +334,7 @@ pub struct ScoreRowView {
     pub availability: String,
     pub announced: i64,
     pub unannounced: i64,
-    pub overrun: i64,
+    pub overrun: String,
     pub incidents: usize,
     pub windows: usize,
     pub median: String,

@@ -714,3 +714,120 @@ async fn detection_opens_at_the_second_failing_check() {
     assert_eq!(checks[2], 2, "median {checks:?}");
     app.stop().await;
 }
+
+/// The overrun of `bank`'s window, once its outage resolved: (incident id, seconds).
+async fn resolved_overrun(app: &TestApp, bank: &str) -> (i64, i64, Value) {
+    eventually(Duration::from_secs(30), "the overrun resolved", || async {
+        let list = app
+            .json(&format!("/api/v1/incidents?bank={bank}&kind=outage"))
+            .await;
+        let o = list["incidents"]
+            .as_array()?
+            .iter()
+            .find(|i| i["overrun_of"].is_i64() && i["resolved_at"].is_string())?
+            .clone();
+        let id = o["id"].as_i64()?;
+        let ev = app.json(&format!("/incidents/{id}?format=json")).await;
+        let seconds = ev["overrun_of"]["seconds"].as_i64()?;
+        Some((id, seconds, ev))
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn overruns_read_the_same_everywhere_and_start_at_the_announced_end() {
+    let s = Shapes::start().await;
+    let p = probe(
+        "web",
+        &s.url("/bank"),
+        "  interval = \"200ms\"\n  timeout = \"1s\"\n  failures_before_outage = 2\n  successes_before_recovery = 1\n",
+    );
+    let mut app = TestApp::spawn(&banks(&[("late", p)], "")).await;
+    eventually(Duration::from_secs(10), "operational", || async {
+        (channel_status(&app, "late", "web").await["status"] == "operational").then_some(())
+    })
+    .await;
+    // Down before any window: an ordinary outage.
+    s.bank_down.store(true, Ordering::SeqCst);
+    let first = eventually(Duration::from_secs(10), "the outage", || async {
+        channel_status(&app, "late", "web").await["incident_id"].as_i64()
+    })
+    .await;
+    // Then the bank announces maintenance that started a minute ago and ends in 3 s.
+    let now = Utc::now();
+    let ends = now + chrono::Duration::seconds(3);
+    let (status, window) = app
+        .post(
+            "/api/v1/maintenance",
+            &serde_json::json!({"bank": "late", "channels": ["web"],
+                "starts": (now - chrono::Duration::minutes(1)).to_rfc3339(),
+                "ends": ends.to_rfc3339(), "title": {"en": "Upgrade"}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::CREATED, "{window}");
+    let window_id = window["id"].as_i64().unwrap();
+    // Still down past the announced end, then back.
+    eventually(Duration::from_secs(15), "the overrun", || async {
+        let list = app.json("/api/v1/incidents?bank=late&kind=outage").await;
+        list["incidents"]
+            .as_array()?
+            .iter()
+            .any(|i| i["overrun_of"] == window_id)
+            .then_some(())
+    })
+    .await;
+    app.counter_grows("bankstatus_probe_runs_total{outcome=\"down\"}", 5.0)
+        .await;
+    s.bank_down.store(false, Ordering::SeqCst);
+    let (id, seconds, ev) = resolved_overrun(&app, "late").await;
+    assert_ne!(id, first);
+    let started = DateTime::parse_from_rfc3339(ev["started_at"].as_str().unwrap()).unwrap();
+    let announced_end =
+        DateTime::parse_from_rfc3339(ev["overrun_of"]["announced_ends"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        started, announced_end,
+        "the overrun starts at the announced end"
+    );
+    assert!((1..60).contains(&seconds), "{ev}");
+    let words = format!("{seconds} s");
+    // The earlier outage handed over at the end.
+    let earlier = app.json(&format!("/api/v1/incidents/{first}")).await;
+    assert_eq!(earlier["state"], "resolved", "{earlier}");
+
+    let (_, page) = app.text(&format!("/incidents/{id}?lang=en")).await;
+    assert!(page.contains("Overran"), "{page}");
+    assert!(page.contains(&words), "{words} not on the incident page");
+    assert!(!page.contains(" 0 min"), "{page}");
+    let last = ev["updates"].as_array().unwrap().last().unwrap()["message"]["en"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(last.contains(&format!("by {words}")), "{last}");
+    for path in [
+        "/banks/late/feed.rss?lang=en",
+        "/banks/late/feed.atom?lang=en",
+    ] {
+        let (_, body) = app.text(path).await;
+        assert!(body.contains(&format!("by {words}")), "{path}: {body}");
+    }
+    let month = Utc::now()
+        .with_timezone(&chrono_tz::Africa::Casablanca)
+        .format("%Y-%m")
+        .to_string();
+    let card = app.json(&format!("/scorecard/{month}?format=json")).await;
+    let late = card["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["slug"] == "late")
+        .unwrap()
+        .clone();
+    assert_eq!(late["overrun_seconds"], seconds, "{late}");
+    let (_, html) = app.text(&format!("/scorecard/{month}?lang=en")).await;
+    assert!(
+        html.contains(&format!(">{words}<")),
+        "{words} not in the scorecard"
+    );
+    app.stop().await;
+}

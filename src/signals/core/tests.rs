@@ -455,6 +455,11 @@ fn an_overrun_opens_at_the_window_end() {
     assert_eq!(w.ledger.incidents.len(), 1);
     let overrun = &w.ledger.incidents[0];
     assert_eq!(overrun.overrun_of, Some(7));
+    assert_eq!(
+        overrun.started_at,
+        now + Duration::seconds(5),
+        "from the announced end"
+    );
     assert_eq!(w.ledger.words(1), ["probe-failing-overrun"]);
     w.second(false);
     w.second(false);
@@ -648,4 +653,34 @@ fn an_incident_resolved_before_a_restart_is_reopened_after_it() {
     };
     assert_eq!(*reopen, Some(7));
     assert_eq!(entry.message[0].id(), "failing-again");
+}
+
+#[test]
+fn an_outage_begun_before_the_window_overruns_it_from_its_end() {
+    let mut w = World::new();
+    // Down before the window starts: an ordinary outage first.
+    w.second(true);
+    w.second(true);
+    assert_eq!(w.ledger.incidents.len(), 1);
+    let now = w.clock.now();
+    // Announced after the outage began, from now for five seconds.
+    w.core.reload(
+        &w.ledger.open(),
+        vec![window(7, now, now + Duration::seconds(5))],
+        now,
+    );
+    for _ in 0..6 {
+        w.second(true);
+    }
+    assert_eq!(w.ledger.incidents.len(), 2, "{:?}", w.ledger.incidents);
+    let first = &w.ledger.incidents[0];
+    assert!(first.resolved_at.is_some());
+    assert_eq!(w.ledger.words(1).last(), Some(&"continues-as-overrun"));
+    let overrun = &w.ledger.incidents[1];
+    assert_eq!(overrun.overrun_of, Some(7));
+    assert_eq!(overrun.started_at, now + Duration::seconds(5));
+    w.second(false);
+    w.second(false);
+    assert!(w.ledger.incidents[1].resolved_at.is_some());
+    assert_eq!(w.ledger.words(2).last(), Some(&"channel-back-overran"));
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::bank_namer;
 use crate::domain::{Channel, Lang};
 use crate::i18n::{
-    channel_name, duration_minutes, failure_words, local_time, term, text, Arg, Msg,
+    channel_name, duration_seconds, failure_words, local_time, term, text, Arg, Msg,
 };
 use crate::record::evidence::Evidence;
 use crate::store::IncidentRow;
@@ -77,13 +77,13 @@ pub fn render(
             .window
             .iter()
             .flat_map(|w| &w.overruns)
-            .map(|o| (o.incident_id, duration_minutes(o.minutes, lang)))
+            .map(|o| (o.incident_id, duration_seconds(o.seconds, lang)))
             .collect(),
         overrun: ev.overrun_of.as_ref().map(|o| {
             (
                 o.incident_id,
                 at(o.announced_ends),
-                duration_minutes(o.minutes, lang),
+                duration_seconds(o.seconds, lang),
             )
         }),
         recorded_later: ev.recorded_later_by.as_ref().map(|_| at(ev.recorded_at)),
