@@ -45,6 +45,8 @@ pub async fn seed(
                     counted: true,
                     evidence: Default::default(),
                     region: None,
+                    // One result per 30 minutes stands for the half hour.
+                    covers_ms: 30 * 60 * 1000,
                 });
                 if batch.len() == batch.capacity() {
                     store.insert_results(&batch, config.timezone).await?;

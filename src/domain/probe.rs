@@ -174,6 +174,27 @@ pub struct ProbeResult {
     /// the certificate.
     #[serde(default, skip_serializing_if = "CheckEvidence::is_empty")]
     pub evidence: CheckEvidence,
+    /// How long this check speaks for, in milliseconds: its probe's interval. The record
+    /// counts a minute as monitored when a check covered it; 0 (older agents) reads as a
+    /// minute.
+    #[serde(default)]
+    pub covers_ms: u64,
+}
+
+impl ProbeResult {
+    /// The span this check covers, in milliseconds since the epoch.
+    pub fn covers(&self) -> (i64, i64) {
+        let at = self.at.timestamp_millis();
+        let covers = if self.covers_ms == 0 {
+            60_000
+        } else {
+            self.covers_ms
+        };
+        (
+            at,
+            at.saturating_add(i64::try_from(covers).unwrap_or(i64::MAX)),
+        )
+    }
 }
 
 /// One redirect of a check: its status and where it pointed.

@@ -103,6 +103,7 @@ pub async fn run_check(
         counted: true,
         region: None,
         evidence,
+        covers_ms: u64::try_from(spec.interval.as_millis()).unwrap_or(u64::MAX),
     }
 }
 

@@ -14,6 +14,9 @@ use crate::config::Config;
 use crate::domain::{Bank, Channel, Names};
 use crate::store::{DynStore, MonitoredSpan, OutageSpan, StoreResult, WindowFilter, WindowRow};
 
+/// Below this share of the month monitored, availability is shown as partial.
+pub const COVERAGE_FLOOR: f64 = 0.5;
+
 /// Months in each bank's chart, the scorecard's own month last.
 pub const CHART_MONTHS: usize = 12;
 
@@ -41,12 +44,16 @@ pub struct Outages {
 #[derive(Debug, Clone, Serialize)]
 pub struct ChannelScore {
     pub channel: Channel,
-    /// Minutes of the month in hours with at least one check.
+    /// Minutes of the month a check covered (each check covers its probe's interval).
     pub monitored_minutes: i64,
     /// Monitored minutes with no outage and no maintenance.
     pub available_minutes: i64,
-    /// `available_minutes` over every minute of the month; null without any check.
+    /// `available_minutes` over `monitored_minutes`; null without any check.
     pub availability_percent: Option<f64>,
+    /// `monitored_minutes` over the minutes of the month so far.
+    pub coverage_percent: Option<f64>,
+    /// Monitored for less than [`COVERAGE_FLOOR`] of the month: the figure is partial.
+    pub partial: bool,
     #[serde(flatten)]
     pub outages: Outages,
 }
@@ -269,13 +276,14 @@ pub fn compute(
                     .filter(|w| w.1 .0 < to_ms && w.1 .1 > from_ms && w.1 .0 < w.1 .1)
                     .map(|w| w.0),
             );
+            let a = Availability::of(&monitored, &available, month_ms);
             channels.push(ChannelScore {
                 channel: c,
                 monitored_minutes: minutes(monitored.total()),
                 available_minutes: minutes(available.total()),
-                availability_percent: (!monitored.is_empty() && month_ms > 0).then(|| {
-                    (available.total() as f64 * 10_000.0 / month_ms as f64).round() / 100.0
-                }),
+                availability_percent: a.percent,
+                coverage_percent: a.coverage_percent,
+                partial: a.partial,
                 outages,
             });
         }
@@ -342,12 +350,89 @@ pub fn compute(
     }
 }
 
+/// Availability over the time watched, and how much of the period that was.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Availability {
+    /// Available over monitored, to the hundredth; `None` without any check.
+    pub percent: Option<f64>,
+    /// Monitored over the period, to the hundredth.
+    pub coverage_percent: Option<f64>,
+    pub partial: bool,
+}
+
+impl Availability {
+    /// `available` must lie within `monitored`; `period_ms` is the time they belong to.
+    pub fn of(monitored: &Spans, available: &Spans, period_ms: i64) -> Availability {
+        let watched = monitored.total();
+        let hundredths = |a: i64, b: i64| (a as f64 * 10_000.0 / b as f64).round() / 100.0;
+        if watched == 0 || period_ms <= 0 {
+            return Availability {
+                percent: None,
+                coverage_percent: None,
+                partial: false,
+            };
+        }
+        Availability {
+            percent: Some(hundredths(available.total(), watched)),
+            coverage_percent: Some(hundredths(watched, period_ms)),
+            partial: (watched as f64) < COVERAGE_FLOOR * period_ms as f64,
+        }
+    }
+}
+
+/// One bank channel's availability over `[from, to)`, time-weighted as the scorecard's:
+/// the bank page's 90-day figure.
+pub fn channel_availability(
+    bank: &str,
+    channel: Channel,
+    inputs: &Inputs<'_>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Availability {
+    let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
+    let windows = Spans::of(
+        inputs
+            .windows
+            .iter()
+            .filter(|w| w.bank == bank && w.channels.contains(&channel))
+            .map(|w| {
+                let ends = w.cancelled_at.map_or(w.ends, |c| c.min(w.ends));
+                (
+                    w.starts.timestamp_millis(),
+                    ends.timestamp_millis().min(to_ms),
+                )
+            }),
+    );
+    let outages = Spans::of(
+        inputs
+            .outages
+            .iter()
+            .filter(|o| o.bank == bank && o.channel == channel)
+            .map(|o| {
+                let end = o.resolved_at.map_or(to_ms, |r| r.timestamp_millis());
+                (o.started_at.timestamp_millis(), end)
+            }),
+    );
+    let monitored = Spans::of(
+        inputs
+            .monitored
+            .iter()
+            .filter(|m| m.bank == bank && m.channel == channel)
+            .map(|m| (m.start.timestamp_millis(), m.end.timestamp_millis())),
+    )
+    .clip(from_ms, to_ms);
+    let available = monitored.minus(&windows.union(&outages));
+    Availability::of(&monitored, &available, to_ms - from_ms)
+}
+
 fn empty_channel(channel: Channel) -> ChannelScore {
     ChannelScore {
         channel,
         monitored_minutes: 0,
         available_minutes: 0,
         availability_percent: None,
+        coverage_percent: None,
+        partial: false,
         outages: Outages::default(),
     }
 }
@@ -416,6 +501,23 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn availability_is_over_the_time_watched_and_partial_below_half() {
+        let month = 40_380 * 60_000;
+        let all = Spans::of([(0, month)]);
+        let up = all.minus(&Spans::of([(0, 60 * 60_000)]));
+        let a = Availability::of(&all, &up, month);
+        assert_eq!(a.percent, Some(99.85), "60 outage minutes in February 2026");
+        assert!(!a.partial);
+        let nine = Spans::of([(0, 9 * 60_000)]);
+        let a = Availability::of(&nine, &nine, month);
+        assert_eq!(a.percent, Some(100.0));
+        assert_eq!(a.coverage_percent, Some(0.02));
+        assert!(a.partial, "9 minutes of a month is no figure to quote bare");
+        let none = Availability::of(&Spans::default(), &Spans::default(), month);
+        assert_eq!(none.percent, None);
+    }
 
     fn utc(d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 2, d, h, 0, 0)

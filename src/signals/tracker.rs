@@ -988,6 +988,7 @@ mod tests {
             counted: true,
             region: None,
             evidence: Default::default(),
+            covers_ms: 1000,
         }
     }
 

@@ -122,6 +122,8 @@ where
         counted: get::<i64, R>(row, "counted")? != 0,
         region: get(row, "region")?,
         evidence: evidence(get(row, "evidence")?)?,
+        // Read back for the engine, not for the record: coverage is written on insert.
+        covers_ms: 0,
     })
 }
 

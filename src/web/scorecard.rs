@@ -203,9 +203,17 @@ fn render(
                         row(
                             channel_name(c.channel, lang).to_owned(),
                             &c.outages,
-                            duration_minutes(c.monitored_minutes, lang),
-                            c.availability_percent
-                                .map_or_else(|| t.no_data.to_owned(), |a| format!("{a:.2} %")),
+                            Msg::new("monitored-of")
+                                .arg("monitored", group(c.monitored_minutes, lang))
+                                .arg("of", group(card.minutes, lang))
+                                .text(lang),
+                            match (c.availability_percent, c.partial) {
+                                (None, _) => t.no_data.to_owned(),
+                                (Some(a), false) => format!("{a:.2} %"),
+                                (Some(a), true) => Msg::new("availability-partial")
+                                    .arg("percent", format!("{a:.2} %"))
+                                    .text(lang),
+                            },
                         )
                     })
                     .collect(),
@@ -320,4 +328,25 @@ fn push_record(out: &mut String, fields: impl Iterator<Item = String>) {
         }
     }
     out.push_str("\r\n");
+}
+
+/// A whole number with thousands grouped as each language writes them: 40,380 · 40 380.
+fn group(n: i64, lang: Lang) -> String {
+    let sep = match lang {
+        Lang::En => ",",
+        Lang::Fr => "\u{202f}",
+        Lang::Ar => "٬",
+    };
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push_str(sep);
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }

@@ -47,13 +47,14 @@ fn hourly_checks(
                     bank: bank.into(),
                     channel: Channel::Web,
                 },
-                at: h + Duration::minutes(30),
+                at: h,
                 latency_ms: 80,
                 http_status: Some(200),
                 outcome: Outcome::Up,
                 counted: true,
                 region: None,
                 evidence: Default::default(),
+                covers_ms: 3_600_000,
             });
         }
         h += Duration::hours(1);
@@ -196,6 +197,7 @@ async fn february_2026_scorecard_to_the_minute() {
 
     // JSON
     let card = app.json("/scorecard/2026-02?format=json").await;
+
     assert_eq!(card["month"], "2026-02");
     assert_eq!(card["minutes"], 40_380);
     assert_eq!(card["complete"], true);
@@ -207,7 +209,10 @@ async fn february_2026_scorecard_to_the_minute() {
         "channel": "web",
         "monitored_minutes": 649 * 60,
         "available_minutes": 649 * 60 - 705,
-        "availability_percent": 94.69,
+        // Over the time watched, not the whole month: 38,235 of 38,940 minutes.
+        "availability_percent": 98.19,
+        "coverage_percent": 96.43,
+        "partial": false,
         "announced_minutes": 360,
         "unannounced_minutes": 345,
         "overrun_minutes": 45,
@@ -262,7 +267,7 @@ async fn february_2026_scorecard_to_the_minute() {
     assert_eq!(lines.len(), 1 + 2 + 2);
     assert_eq!(
         lines[1],
-        "2026-02,1,aaa,\"Bank, \"\"A\"\"\",web,40380,38940,38235,94.69,360,345,45,6,2,60,120,true"
+        "2026-02,1,aaa,\"Bank, \"\"A\"\"\",web,40380,38940,38235,98.19,360,345,45,6,2,60,120,true"
     );
     assert_eq!(
         lines[2],
@@ -287,7 +292,7 @@ async fn february_2026_scorecard_to_the_minute() {
         .find(|r| r.contains(">Online banking<"))
         .unwrap();
     for cell in [
-        "<td>94.69 %</td>",
+        "<td>98.19 %</td>",
         "<td class=\"num\">360</td>",
         "<td class=\"num\">345</td>",
         "<td class=\"num\">45 min</td>",
@@ -299,10 +304,14 @@ async fn february_2026_scorecard_to_the_minute() {
         assert!(web_row.contains(cell), "{cell} missing from {web_row}");
     }
     assert!(a_html.contains("<svg class=\"months\""));
-    assert!(html.contains("do not count as up"));
+    assert!(html.contains("a minute is monitored when a check covered it"));
+    assert!(
+        web_row.contains("<td>38,940 of 40,380 min</td>"),
+        "{web_row}"
+    );
     let (_, fr) = app.text("/scorecard/2026-02?lang=fr").await;
     assert!(fr.contains("février 2026"));
-    assert!(fr.contains("94.69 %"));
+    assert!(fr.contains("98.19 %"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -447,6 +456,7 @@ async fn incident_page_is_evidence() {
         counted: true,
         region: None,
         evidence: Default::default(),
+        covers_ms: 60_000,
     };
     store
         .insert_results(&(0..5).map(failing).collect::<Vec<_>>(), tz)

@@ -72,6 +72,7 @@ fn check(probe: &str, channel: Channel, at: DateTime<Utc>, down: bool) -> ProbeR
         counted: true,
         region: None,
         evidence: Default::default(),
+        covers_ms: 1000,
     }
 }
 

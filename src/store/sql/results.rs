@@ -233,6 +233,7 @@ async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResul
     // In order, so that coverage runs grow hour by hour instead of breaking up.
     let mut hourly: BTreeMap<(&str, Channel, i64), Counts> = BTreeMap::new();
     let mut daily: HashMap<(&str, Channel, String), Counts> = HashMap::new();
+    let mut covered: BTreeMap<(&str, Channel), Vec<(i64, i64)>> = BTreeMap::new();
     for r in batch {
         if let ProbeTarget::Bank { bank, channel } = &r.target {
             let at = to_ms(r.at);
@@ -240,6 +241,13 @@ async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResul
             hourly.entry((bank, *channel, hour)).or_default().tally(r);
             let day = r.at.with_timezone(&tz).date_naive().to_string();
             daily.entry((bank, *channel, day)).or_default().tally(r);
+            // A check put down to the tracker's own network watched nothing.
+            if r.counted {
+                covered
+                    .entry((bank, *channel))
+                    .or_default()
+                    .push(r.covers());
+            }
         }
     }
     for chunk in batch.chunks(INSERT_CHUNK) {
@@ -279,8 +287,10 @@ async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResul
     }
     for ((bank, channel, hour), c) in &hourly {
         upsert_rollup(tx, Rollup::Hourly(*hour), bank, *channel, c).await?;
-        if c.counted() > 0 {
-            cover(tx, bank, *channel, *hour).await?;
+    }
+    for ((bank, channel), spans) in covered {
+        for (start, end, slack) in runs(spans) {
+            cover(tx, bank, channel, (start, end), slack).await?;
         }
     }
     for ((bank, channel, day), c) in &daily {
@@ -331,30 +341,56 @@ async fn upsert_rollup(
     Ok(())
 }
 
-/// Marks an hour as checked: extends the run that ends where it starts, or opens a run.
-async fn cover(tx: &mut Tx, bank: &str, channel: Channel, hour: i64) -> StoreResult<()> {
-    let extended =
-        sqlx::query("UPDATE coverage SET ends = $1 WHERE bank = $2 AND channel = $3 AND ends = $4")
-            .bind(hour + HOUR_MS)
-            .bind(bank)
-            .bind(channel.as_str())
-            .bind(hour)
-            .execute(&mut **tx)
-            .await?;
+/// Checks a little late still continue the run before them: schedules jitter by a few
+/// per cent of the interval.
+fn slack(start: i64, end: i64) -> i64 {
+    ((end - start) / 10).max(1000)
+}
+
+/// The spans checks cover, merged into runs where each begins before the last ends, each
+/// with the slack of its first check.
+fn runs(mut spans: Vec<(i64, i64)>) -> Vec<(i64, i64, i64)> {
+    spans.sort_unstable();
+    let mut out: Vec<(i64, i64, i64)> = Vec::with_capacity(spans.len());
+    for (s, e) in spans {
+        match out.last_mut() {
+            Some(last) if s <= last.1 + slack(s, e) => last.1 = last.1.max(e),
+            _ => out.push((s, e, slack(s, e))),
+        }
+    }
+    out
+}
+
+/// Marks `[start, end)` as watched: extends the run it continues (ending at most `slack`
+/// before it), or opens a run.
+async fn cover(
+    tx: &mut Tx,
+    bank: &str,
+    channel: Channel,
+    (start, end): (i64, i64),
+    slack: i64,
+) -> StoreResult<()> {
+    let extended = sqlx::query(
+        "UPDATE coverage SET ends = CASE WHEN ends > $1 THEN ends ELSE $1 END \
+         WHERE bank = $2 AND channel = $3 AND starts <= $4 AND ends >= $5",
+    )
+    .bind(end)
+    .bind(bank)
+    .bind(channel.as_str())
+    .bind(start)
+    .bind(start - slack)
+    .execute(&mut **tx)
+    .await?;
     if extended.rows_affected() == 0 {
         sqlx::query(
-            "INSERT INTO coverage (bank, channel, starts, ends) SELECT $1, $2, $3, $4 \
-             WHERE NOT EXISTS (SELECT 1 FROM coverage WHERE bank = $5 AND channel = $6 \
-             AND ends > $7 AND starts <= $8)",
+            "INSERT INTO coverage (bank, channel, starts, ends) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (bank, channel, starts) DO UPDATE SET ends = \
+             CASE WHEN coverage.ends > excluded.ends THEN coverage.ends ELSE excluded.ends END",
         )
         .bind(bank)
         .bind(channel.as_str())
-        .bind(hour)
-        .bind(hour + HOUR_MS)
-        .bind(bank)
-        .bind(channel.as_str())
-        .bind(hour)
-        .bind(hour)
+        .bind(start)
+        .bind(end)
         .execute(&mut **tx)
         .await?;
     }

@@ -8,13 +8,14 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use super::bank_namer;
 use crate::domain::{Bank, Channel, ErrorClass, IncidentKind, Lang, ProbeSpec, Status};
 use crate::i18n::{channel_name, duration, failure_words, local_time, term, text, Arg, Msg};
+use crate::record::scorecard::{channel_availability, Inputs};
 use crate::record::series::{channel_series, Span};
 use crate::signals::core::UNSTABLE_WINDOW;
 use crate::signals::live::{BankNow, ChannelNow};
 use crate::signals::Snapshot;
 use crate::store::{
-    DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, ReportBucket, ReportRow, WindowFilter,
-    WindowRow,
+    DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, MonitoredSpan, OutageSpan,
+    ReportBucket, ReportRow, WindowFilter, WindowRow,
 };
 use crate::web::error::{known_bank, AppError};
 use crate::web::svg::{report_chart, sparkline, uptime_bars};
@@ -37,6 +38,11 @@ struct Records {
     incidents: Vec<IncidentRow>,
     windows: Vec<WindowRow>,
     comments: Vec<ReportRow>,
+    /// What the 90-day availability is weighed on: coverage runs, outages and windows.
+    monitored: Vec<MonitoredSpan>,
+    outages: Vec<OutageSpan>,
+    windows_90: Vec<WindowRow>,
+    bars_from: DateTime<Utc>,
 }
 
 async fn gather(state: &AppState, slug: &str, now: DateTime<Utc>) -> Result<Records, AppError> {
@@ -48,7 +54,33 @@ async fn gather(state: &AppState, slug: &str, now: DateTime<Utc>) -> Result<Reco
         first_hour,
     };
     let store = &state.store;
+    let bars_from = now - Duration::days(BAR_DAYS);
+    let monitored = store
+        .monitored_spans(bars_from, now)
+        .await?
+        .into_iter()
+        .filter(|m| m.bank == slug)
+        .collect();
+    let outages = store
+        .outage_spans(bars_from, now)
+        .await?
+        .into_iter()
+        .filter(|o| o.bank == slug)
+        .collect();
+    let windows_90 = store
+        .windows(&WindowFilter {
+            bank: Some(slug.to_owned()),
+            ended_after: Some(bars_from),
+            starts_before: Some(now),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .await?;
     Ok(Records {
+        monitored,
+        outages,
+        windows_90,
+        bars_from,
         span,
         daily: store.daily_rollups(slug, span.first_day).await?,
         hourly: store.hourly_rollups(slug, first_hour).await?,
@@ -206,10 +238,26 @@ fn channel_row(
             t.no_data,
             &format!("{name}: {}", t.last_90_days),
         ),
-        availability: series
-            .total
-            .availability()
-            .map_or_else(|| t.no_data.to_owned(), |a| format!("{:.2} %", a * 100.0)),
+        availability: {
+            let a = channel_availability(
+                &bank.slug,
+                channel,
+                &Inputs {
+                    outages: &records.outages,
+                    windows: &records.windows_90,
+                    monitored: &records.monitored,
+                },
+                records.bars_from,
+                now,
+            );
+            match (a.percent, a.partial) {
+                (None, _) => t.no_data.to_owned(),
+                (Some(p), false) => format!("{p:.2} %"),
+                (Some(p), true) => Msg::new("availability-partial")
+                    .arg("percent", format!("{p:.2} %"))
+                    .text(lang),
+            }
+        },
         sparkline: sparkline(
             &series.latency,
             lang.is_rtl(),
