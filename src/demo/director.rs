@@ -43,6 +43,17 @@ fn at(offset: Duration) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Customers reporting the BMCE failure each cycle.
+pub const REPORTERS: u32 = 24;
+
+/// The `n`th customer of a cycle: an address of the documentation prefix in a /64 of its
+/// own (a reporter is known by its /64) and new every cycle, since a reporter counts once
+/// per bank and channel per 10 minutes and a cycle is shorter; and the channel reported.
+pub fn reporter(cycle: u64, n: u32) -> (String, &'static str) {
+    let channel = ["atm", "transfers", "web"][n as usize % 3];
+    (format!("2001:db8:{:x}:{n:x}::1", cycle % 0x1_0000), channel)
+}
+
 /// Runs for ever; the caller aborts it when the demo stops.
 pub async fn run(listen: SocketAddr, token: String, started: Instant) {
     let api = Api {
@@ -95,10 +106,8 @@ pub async fn run(listen: SocketAddr, token: String, started: Instant) {
             )
             .await;
         }
-        if BMCE_REPORTS.contains(&t) && reported < 24 {
-            // Customers in several cities: distinct addresses, three channels.
-            let channel = ["atm", "transfers", "web"][reported as usize % 3];
-            let ip = format!("198.51.100.{}", 10 + reported);
+        if BMCE_REPORTS.contains(&t) && reported < REPORTERS {
+            let (ip, channel) = reporter(cycle, reported);
             api.post(
                 "/api/v1/reports",
                 json!({ "bank": "bmce", "channel": channel }),

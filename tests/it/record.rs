@@ -480,6 +480,10 @@ async fn incident_page_is_evidence() {
     let id = v["id"].as_i64().unwrap();
     let ev = app.json(&format!("/incidents/{id}?format=json")).await;
     assert_eq!(ev["permalink"], format!("/incidents/{id}"));
+    // Times with the zone's offset, as in /api/v1, never in Z.
+    let api = app.json(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(ev["started_at"], api["started_at"], "{ev}");
+    assert!(!ev.to_string().contains("Z\""), "{ev}");
     assert!(
         (20..=21).contains(&ev["duration_minutes"].as_i64().unwrap()),
         "{ev}"

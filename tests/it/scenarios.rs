@@ -292,3 +292,34 @@ async fn an_advisory_reaches_the_page() {
         "major_outage"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_report_story_counts_in_every_cycle() {
+    use bankstatus::demo::director::{reporter, REPORTERS};
+    let fake = FakeBank::start().await;
+    let mut app = TestApp::spawn(&bank_config(
+        "bmce",
+        &[probe("web", &fake.url("/up"), "  interval = \"1h\"\n")],
+        &[],
+    ))
+    .await;
+    // Two cycles in compressed time: the second comes well within the 10 minutes in which
+    // a reporter counts once, so it counts only with reporters of its own.
+    for cycle in 0..2 {
+        let mut counted = 0;
+        for n in 0..REPORTERS {
+            let (ip, channel) = reporter(cycle, n);
+            let (status, v) = app.report("bmce", channel, &ip).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+            counted += i32::from(v["counted"] == true);
+        }
+        assert_eq!(counted, REPORTERS as i32, "cycle {cycle}");
+    }
+    let web = eventually(Duration::from_secs(15), "the surge", || async {
+        let c = channel_status(&app, "bmce", "web").await;
+        (c["report_surge"] == true).then_some(c)
+    })
+    .await;
+    assert_eq!(web["reports"], 16, "both cycles' web reporters: {web}");
+    app.stop().await;
+}

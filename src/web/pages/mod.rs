@@ -155,8 +155,11 @@ pub async fn incident(
                 ));
             };
             if as_json {
-                return serde_json::to_vec(&evidence)
-                    .map(Bytes::from)
+                return serde_json::to_value(&evidence)
+                    .map(|mut v| {
+                        in_zone(&mut v, state.config.timezone);
+                        Bytes::from(v.to_string())
+                    })
                     .map_err(|e| AppError::Internal(format!("evidence JSON: {e}")));
             }
             incident::render(&state, &row, &evidence, lang, now).map(Bytes::from)
@@ -174,5 +177,20 @@ pub async fn incident(
             .into_response()),
         (Err(e), false) => Err(e.page(lang)),
         (Err(e), true) => Ok(e.into_response()),
+    }
+}
+
+/// Writes every UTC instant of a JSON document with the zone's offset, as `/api/v1` does, so
+/// one incident reads the same in both. Only whole RFC 3339 values in UTC are touched.
+fn in_zone(v: &mut serde_json::Value, tz: chrono_tz::Tz) {
+    match v {
+        serde_json::Value::String(s) if s.ends_with('Z') => {
+            if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+                *s = t.with_timezone(&tz).to_rfc3339();
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|i| in_zone(i, tz)),
+        serde_json::Value::Object(map) => map.values_mut().for_each(|i| in_zone(i, tz)),
+        _ => {}
     }
 }
