@@ -12,6 +12,7 @@ mod cli;
 mod cluster;
 mod controls;
 mod feeds;
+mod figures;
 mod helpers;
 mod history;
 mod incidents;
