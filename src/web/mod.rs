@@ -20,6 +20,7 @@ pub mod pages;
 pub mod reports;
 pub mod scorecard;
 pub mod state;
+pub mod statuspage;
 pub mod svg;
 pub mod views;
 

@@ -9,6 +9,7 @@ use axum::routing::{delete, get, post, MethodRouter};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use super::statuspage as sp;
 use super::AppState;
 use super::{agents, api, operator, reports};
 
@@ -27,6 +28,28 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/openapi.json"),
     ("get", "/api/v1/agents/assignment"),
     ("post", "/api/v1/agents/results"),
+    ("get", "/api/v2/summary.json"),
+    ("get", "/api/v2/status.json"),
+    ("get", "/api/v2/components.json"),
+    ("get", "/api/v2/incidents.json"),
+    ("get", "/api/v2/incidents/unresolved.json"),
+    ("get", "/api/v2/scheduled-maintenances.json"),
+    ("get", "/api/v2/scheduled-maintenances/upcoming.json"),
+    ("get", "/api/v2/scheduled-maintenances/active.json"),
+    ("get", "/banks/{slug}/api/v2/summary.json"),
+    ("get", "/banks/{slug}/api/v2/status.json"),
+    ("get", "/banks/{slug}/api/v2/components.json"),
+    ("get", "/banks/{slug}/api/v2/incidents.json"),
+    ("get", "/banks/{slug}/api/v2/incidents/unresolved.json"),
+    ("get", "/banks/{slug}/api/v2/scheduled-maintenances.json"),
+    (
+        "get",
+        "/banks/{slug}/api/v2/scheduled-maintenances/upcoming.json",
+    ),
+    (
+        "get",
+        "/banks/{slug}/api/v2/scheduled-maintenances/active.json",
+    ),
 ];
 
 /// The handler of one row of [`API_ROUTES`]; `None` for a row without one.
@@ -45,6 +68,24 @@ pub fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/openapi.json") => get(openapi_json),
         ("get", "/api/v1/agents/assignment") => get(agents::assignment),
         ("post", "/api/v1/agents/results") => post(agents::results),
+        ("get", "/api/v2/summary.json") => get(sp::summary),
+        ("get", "/api/v2/status.json") => get(sp::status),
+        ("get", "/api/v2/components.json") => get(sp::components),
+        ("get", "/api/v2/incidents.json") => get(sp::incidents),
+        ("get", "/api/v2/incidents/unresolved.json") => get(sp::unresolved),
+        ("get", "/api/v2/scheduled-maintenances.json") => get(sp::maintenances),
+        ("get", "/api/v2/scheduled-maintenances/upcoming.json") => get(sp::upcoming),
+        ("get", "/api/v2/scheduled-maintenances/active.json") => get(sp::active),
+        ("get", "/banks/{slug}/api/v2/summary.json") => get(sp::bank_summary),
+        ("get", "/banks/{slug}/api/v2/status.json") => get(sp::bank_status),
+        ("get", "/banks/{slug}/api/v2/components.json") => get(sp::bank_components),
+        ("get", "/banks/{slug}/api/v2/incidents.json") => get(sp::bank_incidents),
+        ("get", "/banks/{slug}/api/v2/incidents/unresolved.json") => get(sp::bank_unresolved),
+        ("get", "/banks/{slug}/api/v2/scheduled-maintenances.json") => get(sp::bank_maintenances),
+        ("get", "/banks/{slug}/api/v2/scheduled-maintenances/upcoming.json") => {
+            get(sp::bank_upcoming)
+        }
+        ("get", "/banks/{slug}/api/v2/scheduled-maintenances/active.json") => get(sp::bank_active),
         _ => return None,
     })
 }
@@ -78,6 +119,10 @@ impl Modify for BearerToken {
         agents::assignment,
         agents::results,
         openapi_json,
+        sp::summary, sp::status, sp::components, sp::incidents, sp::unresolved,
+        sp::maintenances, sp::upcoming, sp::active,
+        sp::bank_summary, sp::bank_status, sp::bank_components, sp::bank_incidents,
+        sp::bank_unresolved, sp::bank_maintenances, sp::bank_upcoming, sp::bank_active,
     ),
     modifiers(&BearerToken)
 )]

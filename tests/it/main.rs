@@ -23,4 +23,5 @@ mod probes;
 mod record;
 mod reports;
 mod scenarios;
+mod statuspage;
 mod truth;
