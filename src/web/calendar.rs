@@ -4,7 +4,7 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
+use icalendar::{Alarm, Calendar, Component, Event, EventLike, EventStatus};
 
 use super::cache::Rendered;
 use super::error::AppError;
@@ -38,6 +38,8 @@ async fn render(
         None => format!("{} · {}", t.site_title, t.maintenance_title),
     };
     cal.name(&name);
+    // Calendar apps poll as often as they are told; windows change rarely.
+    cal.ttl(&chrono::Duration::hours(1));
     let mut newest = None;
     for w in windows
         .iter()
@@ -57,7 +59,7 @@ async fn render(
             local_time(w.starts, tz, lang),
             t.window_to,
             local_time(w.ends, tz, lang),
-            tz.name()
+            crate::i18n::zone_name(tz, lang)
         );
         if let Some(src) = &w.source {
             description.push_str(&format!("\n{}: {src}", t.announcement));
@@ -80,6 +82,13 @@ async fn render(
             });
         if let Some(src) = &w.source {
             event.url(src);
+        }
+        if w.cancelled_at.is_none() {
+            // An hour's notice before the bank stops.
+            event.alarm(Alarm::display(
+                &format!("{bank_name}: {}", w.title.get(lang)),
+                -chrono::Duration::hours(1),
+            ));
         }
         cal.push(event.done());
         newest = newest.max(Some(w.updated_at));

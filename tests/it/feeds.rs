@@ -321,6 +321,28 @@ async fn the_calendar_has_the_cdm_window_in_utc() {
     assert_eq!(prop(e, "STATUS"), "CONFIRMED");
     assert!(prop(e, "DESCRIPTION").contains("creditdumaroc.ma"));
     let uid = prop(e, "UID");
+    // Readers are told how often to poll, and reminded an hour before the bank stops.
+    let cal_prop = |name: &str| {
+        cal.properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(cal_prop("REFRESH-INTERVAL"), "PT3600S");
+    assert_eq!(cal_prop("X-PUBLISHED-TTL"), "PT3600S");
+    assert_eq!(e.alarms.len(), 1);
+    let trigger = e.alarms[0].properties.iter().find(|p| p.name == "TRIGGER").unwrap();
+    assert_eq!(trigger.value.as_deref(), Some("-PT3600S"));
+    let fr = parse(app.get("/banks/cdm/maintenance.ics?lang=fr").await.text().await.unwrap());
+    let name = |c: &ical::parser::ical::component::IcalCalendar| {
+        c.properties
+            .iter()
+            .find(|p| p.name == "X-WR-CALNAME")
+            .and_then(|p| p.value.clone())
+            .unwrap_or_default()
+    };
+    assert_ne!(name(&fr), name(&cal), "a calendar name per language");
 
     // A window announced, then cancelled: its SEQUENCE grows and its STATUS says so.
     let (status, w) = app
