@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod error;
 pub mod feeds;
 pub mod history;
+pub mod icons;
 pub mod input;
 pub mod lang;
 mod markup;
@@ -69,6 +70,10 @@ pub fn router(state: AppState) -> Router {
         .route("/banks/{slug}/maintenance.ics", get(calendar::bank))
         .route("/badge/{file}", get(badge::badge))
         .route("/static/{file}", get(assets::serve))
+        .route("/favicon.svg", get(icons::favicon_svg))
+        .route("/favicon.ico", get(icons::favicon_png))
+        .route("/favicon.png", get(icons::favicon_png))
+        .route("/robots.txt", get(icons::robots))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics));
     for (path, method_router) in api {

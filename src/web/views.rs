@@ -25,6 +25,9 @@ pub struct Layout {
     pub tz: String,
     /// Feeds announced in `<head>` for readers to discover.
     pub feeds: Vec<FeedLink>,
+    /// What a link preview says: the status now, and since when.
+    pub description: String,
+    pub og_locale: &'static str,
 }
 
 pub struct FeedLink {
@@ -86,7 +89,20 @@ impl Layout {
                 .collect(),
             tz: crate::i18n::zone_name(tz, lang),
             feeds: FeedLink::pair("", text(lang).site_title, lang),
+            description: text(lang).tagline.to_owned(),
+            og_locale: match lang {
+                Lang::Ar => "ar_MA",
+                Lang::Fr => "fr_MA",
+                Lang::En => "en_GB",
+            },
         }
+    }
+
+    /// The link preview's words, e.g. "Bank of Africa: online banking major outage since
+    /// 14:20".
+    pub fn describe(mut self, description: String) -> Self {
+        self.description = description;
+        self
     }
 }
 
@@ -171,6 +187,7 @@ pub struct ChannelChip {
     pub status: StatusBadge,
     /// Customers report problems while the checks pass: said in words.
     pub reports_only: bool,
+    pub until: Option<String>,
 }
 
 /// A channel on the bank page.
@@ -180,7 +197,10 @@ pub struct ChannelRow {
     pub status: StatusBadge,
     /// Since when, as a local time and as a duration until now.
     pub since: Option<(String, String)>,
-    pub incident: Option<i64>,
+    /// Until when it is expected back, in words.
+    pub until: Option<String>,
+    /// The incident behind the status: its id and title.
+    pub incident_link: Option<(i64, String)>,
     pub confidence: Option<String>,
     /// Reporters over the surge window and the usual level, when anyone reported.
     pub reports_now: Option<(i64, String)>,

@@ -332,9 +332,19 @@ async fn the_calendar_has_the_cdm_window_in_utc() {
     assert_eq!(cal_prop("REFRESH-INTERVAL"), "PT3600S");
     assert_eq!(cal_prop("X-PUBLISHED-TTL"), "PT3600S");
     assert_eq!(e.alarms.len(), 1);
-    let trigger = e.alarms[0].properties.iter().find(|p| p.name == "TRIGGER").unwrap();
+    let trigger = e.alarms[0]
+        .properties
+        .iter()
+        .find(|p| p.name == "TRIGGER")
+        .unwrap();
     assert_eq!(trigger.value.as_deref(), Some("-PT3600S"));
-    let fr = parse(app.get("/banks/cdm/maintenance.ics?lang=fr").await.text().await.unwrap());
+    let fr = parse(
+        app.get("/banks/cdm/maintenance.ics?lang=fr")
+            .await
+            .text()
+            .await
+            .unwrap(),
+    );
     let name = |c: &ical::parser::ical::component::IcalCalendar| {
         c.properties
             .iter()

@@ -151,6 +151,7 @@ fn page(
         snapshot.network_cut_since,
     );
     layout.feeds.extend(FeedLink::pair(&path, &name, lang));
+    let layout = layout.describe(super::preview(&name, bank_now, tz, lang));
     BankPage {
         l: layout,
         slug: bank.slug.clone(),
@@ -214,7 +215,24 @@ fn channel_row(
         since: now_c
             .and_then(|c| c.since)
             .map(|s| (local_time(s, tz, lang), duration(s, now, lang))),
-        incident: now_c.and_then(|c| c.incident),
+        until: now_c.and_then(|c| super::until_words(c, &records.windows_90, tz, lang, now)),
+        incident_link: now_c.and_then(|c| c.incident).map(|id| {
+            let title = records
+                .incidents
+                .iter()
+                .find(|r| r.id == id)
+                .map(|r| r.title.get(lang).to_owned())
+                .or_else(|| {
+                    records
+                        .windows_90
+                        .iter()
+                        .find(|w| w.incident_id == id)
+                        .map(|w| w.title.get(lang).to_owned())
+                })
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| format!("#{id}"));
+            (id, title)
+        }),
         confidence: now_c
             .and_then(|c| c.confidence)
             .map(|c| term(c.as_str(), lang).to_owned()),

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::bank_namer;
 use crate::domain::{IncidentKind, IncidentState, Lang, Status};
+use crate::i18n::Msg;
 use crate::i18n::{channel_name, local_time, text};
 use crate::signals::Snapshot;
 use crate::store::{IncidentFilter, IncidentRow, WindowFilter, WindowRow};
@@ -52,6 +53,7 @@ fn page(
     now: DateTime<Utc>,
 ) -> HomePage {
     let tz = state.config.timezone;
+    let now_time = now;
     let namer = bank_namer(state, lang);
     let ongoing = open
         .iter()
@@ -80,6 +82,7 @@ fn page(
                                 name: channel_name(c.channel, lang),
                                 status: StatusBadge::new(c.status, lang),
                                 reports_only: c.surge && c.failing.is_none(),
+                                until: super::until_words(c, windows, tz, lang, now_time),
                             })
                             .collect()
                     })
@@ -91,6 +94,24 @@ fn page(
     // Banks in trouble first (worst first); otherwise the config's order. Unknown and
     // operational rank alike: not knowing is no trouble to show first.
     banks.sort_by_key(|(status, _)| status.rank().min(Status::Operational.rank()));
+    let trouble: Vec<String> = state
+        .config
+        .banks
+        .iter()
+        .filter_map(|b| {
+            let now = snapshot.bank(&b.slug)?;
+            now.status
+                .is_outage()
+                .then(|| super::preview(b.names.get(lang), Some(now), tz, lang))
+        })
+        .collect();
+    let description = if trouble.is_empty() {
+        Msg::new("preview-home-ok")
+            .arg("count", state.config.banks.len())
+            .text(lang)
+    } else {
+        trouble.join(" · ")
+    };
     HomePage {
         l: Layout::new(
             lang,
@@ -98,7 +119,8 @@ fn page(
             "/",
             tz,
             snapshot.network_cut_since,
-        ),
+        )
+        .describe(description),
         ongoing,
         maintenance_now: now_w
             .into_iter()

@@ -194,3 +194,78 @@ fn in_zone(v: &mut serde_json::Value, tz: chrono_tz::Tz) {
         _ => {}
     }
 }
+
+/// A bank's status in one sentence, for link previews: each channel in trouble with its
+/// state and since when, or that every channel works.
+pub fn preview(
+    name: &str,
+    now: Option<&crate::signals::live::BankNow>,
+    tz: chrono_tz::Tz,
+    lang: Lang,
+) -> String {
+    use crate::domain::Status;
+    use crate::i18n::Arg;
+    let Some(b) = now else {
+        return Msg::new("preview-unknown").arg("bank", name).text(lang);
+    };
+    let trouble: Vec<String> = b
+        .channels
+        .iter()
+        .filter(|c| !matches!(c.status, Status::Operational | Status::Unknown))
+        .map(|c| {
+            let words = Msg::new("preview-channel")
+                .with("channel", Arg::Channel(c.channel))
+                .with("status", Arg::Status(c.status));
+            match c.since {
+                Some(t) => Msg::new("preview-channel-since")
+                    .with("channel", Arg::Channel(c.channel))
+                    .with("status", Arg::Status(c.status))
+                    .arg("time", t.with_timezone(&tz).format("%H:%M"))
+                    .text(lang),
+                None => words.text(lang),
+            }
+        })
+        .collect();
+    if !trouble.is_empty() {
+        return format!("{name}: {}", crate::i18n::list(&trouble, lang));
+    }
+    let id = if b.status == Status::Unknown {
+        "preview-unknown"
+    } else {
+        "preview-all-ok"
+    };
+    Msg::new(id).arg("bank", name).text(lang)
+}
+
+/// Until when a channel in trouble is expected back: the announced end of its window, the
+/// bank's own `Retry-After`, or plainly that there is no estimate yet.
+pub fn until_words(
+    c: &crate::signals::live::ChannelNow,
+    windows: &[crate::store::WindowRow],
+    tz: chrono_tz::Tz,
+    lang: Lang,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
+    use crate::domain::Status;
+    use crate::i18n::Arg;
+    match c.status {
+        Status::Maintenance => {
+            let ends = windows
+                .iter()
+                .find(|w| Some(w.incident_id) == c.incident)
+                .map(|w| w.ends)?;
+            Some(
+                Msg::new("until-time")
+                    .with("time", Arg::Time(ends, tz))
+                    .text(lang),
+            )
+        }
+        Status::MajorOutage | Status::PartialOutage => Some(match c.retry_after {
+            Some(t) if t > now => Msg::new("until-retry")
+                .with("time", Arg::Time(t, tz))
+                .text(lang),
+            _ => Msg::new("until-unknown").text(lang),
+        }),
+        _ => None,
+    }
+}
