@@ -3,16 +3,25 @@
 # cargo-nextest, Debian's Chromium (the browser tests) with fonts for Arabic, and
 # PostgreSQL on 127.0.0.1:5432 (trust, user postgres) for the second pass.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "setup: installing cargo-nextest"
   cargo install cargo-nextest --locked
 fi
 
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto.*Arabic'; then
+if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -i 'Noto.*Arabic' >/dev/null; then
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "setup: installing Chromium and Arabic fonts from Debian"
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq chromium fonts-noto-core >/dev/null
+fi
+
+# axe-core, which the browser tests inject into every page they check.
+if [ ! -f target/npm/node_modules/axe-core/axe.min.js ]; then
+  echo "setup: installing axe-core from the npm registry into target/npm"
+  npm install --silent --no-audit --no-fund --prefix target/npm axe-core@4 >/dev/null
 fi
 
 # Started when it is not running; the caller fails, rather than skips, when it still
@@ -20,6 +29,7 @@ fi
 if [ -n "${BANKSTATUS_SKIP_PG_SETUP:-}" ]; then exit 0; fi
 if ! pg_isready -q -h 127.0.0.1 -p 5432; then
   if [ -d /etc/postgresql ]; then
+    echo "setup: starting PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
   fi
   for _ in $(seq 1 30); do

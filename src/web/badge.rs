@@ -1,13 +1,13 @@
 //! `/badge/{slug}.svg`: a bank's (or one channel's) status as a small badge in the usual
 //! two-part style, with the status in words so it reads without colour.
 
-use super::markup::escape;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::error::{known_bank, AppError};
 use super::feeds::SubscriptionQuery;
+use super::markup::escape;
 use super::AppState;
 use crate::domain::Status;
 use crate::i18n::Msg;
@@ -29,33 +29,82 @@ fn width(s: &str) -> usize {
     s.chars().count() * 7 + 12
 }
 
+/// A badge for every answer: an image where one is embedded, even when the bank or the
+/// channel is wrong (then with the error's status and its sentence as the badge's words).
 pub async fn badge(
     State(state): State<AppState>,
     Path(file): Path<String>,
     RawQuery(q): RawQuery,
-) -> Result<Response, AppError> {
+) -> Response {
+    let lang = SubscriptionQuery::parse(&state, q.as_deref())
+        .map_or(state.config.default_language, |q| q.lang);
+    match what(&state, &file, q.as_deref()) {
+        Ok((label, status, lang)) => svg_answer(
+            StatusCode::OK,
+            &label,
+            status_name(status, lang),
+            colour(status),
+            "public, max-age=30",
+        ),
+        Err(e) => svg_answer(
+            e.status(),
+            "bankstatus",
+            &e.public_message(lang),
+            "#57606a",
+            "public, max-age=60",
+        ),
+    }
+}
+
+/// The badge's label and status, or why there is none.
+fn what(
+    state: &AppState,
+    file: &str,
+    q: Option<&str>,
+) -> Result<(String, Status, crate::domain::Lang), AppError> {
     let slug = file.strip_suffix(".svg").ok_or_else(|| {
         AppError::NotFound(Msg::new("err-badge-path").arg("path", format!("/badge/{file}")))
     })?;
     let bank = known_bank(&state.config, slug)?;
-    let query = SubscriptionQuery::parse(&state, q.as_deref())?;
+    let query = SubscriptionQuery::parse(state, q)?;
     let lang = query.lang;
     let snapshot = state.live.snapshot();
     let now = snapshot.bank(slug);
-    let (label, status) = match query.channels.as_slice() {
-        [] => (
+    match query.channels.as_slice() {
+        [] => Ok((
             bank.names.get(lang).to_owned(),
             now.map_or(Status::Unknown, |b| b.status),
-        ),
-        [c] => (
-            format!("{} · {}", bank.names.get(lang), channel_name(*c, lang)),
-            now.and_then(|b| b.channels.iter().find(|x| x.channel == *c))
-                .map_or(Status::Unknown, |x| x.status),
-        ),
-        _ => return Err(AppError::BadRequest(Msg::new("err-badge-one-channel"))),
-    };
-    let value = status_name(status, lang);
-    let (lw, vw) = (width(&label), width(value));
+            lang,
+        )),
+        [c] => {
+            // A channel the bank is not watched on and no signal speaks of: no such badge.
+            let shown = now.and_then(|b| b.channels.iter().find(|x| x.channel == *c));
+            if shown.is_none() && !bank.probed_channels().contains(c) {
+                return Err(AppError::NotFound(
+                    Msg::new("err-badge-no-channel")
+                        .arg("bank", bank.names.get(lang))
+                        .with("channel", crate::i18n::Arg::Channel(*c)),
+                ));
+            }
+            Ok((
+                format!("{} · {}", bank.names.get(lang), channel_name(*c, lang)),
+                shown.map_or(Status::Unknown, |x| x.status),
+                lang,
+            ))
+        }
+        _ => Err(AppError::BadRequest(Msg::new("err-badge-one-channel"))),
+    }
+}
+
+fn svg_answer(
+    code: StatusCode,
+    label: &str,
+    value: &str,
+    fill: &str,
+    cache: &'static str,
+) -> Response {
+    let value: String = value.chars().take(60).collect();
+    let (lw, vw) = (width(label), width(&value));
     let total = lw + vw;
     let svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total}\" height=\"20\" role=\"img\" aria-label=\"{l}: {v}\">\
@@ -63,24 +112,22 @@ pub async fn badge(
 <rect width=\"{lw}\" height=\"20\" fill=\"#555\"/><rect x=\"{lw}\" width=\"{vw}\" height=\"20\" fill=\"{c}\"/>\
 <g fill=\"#fff\" font-family=\"Verdana,DejaVu Sans,sans-serif\" font-size=\"11\" text-anchor=\"middle\">\
 <text x=\"{lx}\" y=\"14\">{l}</text><text x=\"{vx}\" y=\"14\">{v}</text></g></svg>",
-        l = escape(&label),
-        v = escape(value),
-        c = colour(status),
+        l = escape(label),
+        v = escape(&value),
+        c = fill,
         lx = lw / 2,
         vx = lw + vw / 2,
     );
-    Ok((
+    (
+        code,
         [
             (
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("image/svg+xml; charset=utf-8"),
             ),
-            (
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=30"),
-            ),
+            (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         ],
         svg,
     )
-        .into_response())
+        .into_response()
 }

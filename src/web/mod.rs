@@ -38,6 +38,25 @@ pub use state::{AppState, Tokens};
 /// No script at all, styles only from our own origin, never framed.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+/// Never framed (`X-Frame-Options: DENY`), but for the embed, whose own policy says any
+/// site may frame it.
+async fn frame_guard(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    let framable = res
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("frame-ancestors *"));
+    if !framable {
+        res.headers_mut()
+            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    res
+}
+
 pub fn router(state: AppState) -> Router {
     let mut api: std::collections::BTreeMap<&str, MethodRouter<AppState>> = Default::default();
     for (method, path) in openapi::API_ROUTES {
@@ -70,6 +89,9 @@ pub fn router(state: AppState) -> Router {
         .route("/banks/{slug}/maintenance.ics", get(calendar::bank))
         .route("/badge/{file}", get(badge::badge))
         .route("/static/{file}", get(assets::serve))
+        .route("/accessibility", get(pages::accessibility))
+        .route("/embed", get(pages::embed_all))
+        .route("/embed/banks/{slug}", get(pages::embed_bank))
         .route("/favicon.svg", get(icons::favicon_svg))
         .route("/favicon.ico", get(icons::favicon_png))
         .route("/favicon.png", get(icons::favicon_png))
@@ -104,9 +126,6 @@ pub fn router(state: AppState) -> Router {
             header::REFERRER_POLICY,
             HeaderValue::from_static("strict-origin-when-cross-origin"),
         ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
+        .layer(axum::middleware::from_fn(frame_guard))
         .with_state(state)
 }

@@ -305,6 +305,12 @@ pub async fn report_form(
     let (lang, set_cookie) = page_lang(&state, q, &headers)?;
     let bank = query_param(q, "bank");
     let channel = query_param(q, "channel");
+    // After a report the browser lands here (post, redirect, get): a reload sends nothing.
+    let outcome = match query_param(q, "sent").as_deref() {
+        Some("counted") => Outcome::Thanks { counted: true },
+        Some("noted") => Outcome::Thanks { counted: false },
+        _ => Outcome::Form { error: None },
+    };
     render_form(
         &state,
         lang,
@@ -312,9 +318,33 @@ pub async fn report_form(
         bank.as_deref(),
         channel.as_deref(),
         "",
-        Outcome::Form { error: None },
+        outcome,
         set_cookie,
     )
+}
+
+/// Where the browser goes after a report: the form again, saying thanks.
+fn thanks(
+    lang: crate::domain::Lang,
+    bank: Option<&str>,
+    channel: Option<&str>,
+    counted: bool,
+) -> Response {
+    let mut url = form_urlencoded::Serializer::for_suffix(String::from("/report?"), 8);
+    url.append_pair("sent", if counted { "counted" } else { "noted" });
+    url.append_pair("lang", lang.as_str());
+    if let Some(b) = bank {
+        url.append_pair("bank", b);
+    }
+    if let Some(c) = channel {
+        url.append_pair("channel", c);
+    }
+    let location = url.finish();
+    (
+        StatusCode::SEE_OTHER,
+        [(axum::http::header::LOCATION, location)],
+    )
+        .into_response()
 }
 
 /// `POST /report` from the form.
@@ -357,16 +387,7 @@ pub async fn submit_form(
     }
     // Only bots fill the field people never see: thank them and keep nothing.
     if field("website").is_some_and(|v| !v.is_empty()) {
-        return render_form(
-            &state,
-            lang,
-            StatusCode::OK,
-            bank,
-            channel,
-            "",
-            Outcome::Thanks { counted: true },
-            false,
-        );
+        return Ok(thanks(lang, bank, channel, true));
     }
     let (Some(bank_v), Some(channel_v)) = (bank, channel) else {
         return again(StatusCode::UNPROCESSABLE_ENTITY, t.report_choose.to_owned());
@@ -377,16 +398,7 @@ pub async fn submit_form(
         Err(e) => Err(e),
     };
     match result {
-        Ok((_, counted)) => render_form(
-            &state,
-            lang,
-            StatusCode::OK,
-            bank,
-            channel,
-            "",
-            Outcome::Thanks { counted },
-            false,
-        ),
+        Ok((_, counted)) => Ok(thanks(lang, bank, channel, counted)),
         Err(AppError::TooManyRequests(_)) => {
             again(StatusCode::TOO_MANY_REQUESTS, t.report_too_many.to_owned())
         }

@@ -296,6 +296,8 @@ pub struct BankPage {
     pub windows: Vec<WindowCard>,
     pub incidents: Vec<IncidentCard>,
     pub window_minutes: u64,
+    /// The HTML to copy for framing this bank's status elsewhere.
+    pub embed_snippet: String,
     /// Recent comments from reports: (time, channel, text).
     pub comments: Vec<(String, &'static str, String)>,
 }
@@ -383,6 +385,14 @@ pub struct ScorecardPage {
     pub csv: String,
     pub json: String,
     pub banks: Vec<ScoreBankView>,
+}
+
+/// `/accessibility`: what the service aims for, how it is checked, what is known not to
+/// work, and how to say so.
+#[derive(Template)]
+#[template(path = "accessibility.html")]
+pub struct AccessibilityPage {
+    pub l: Layout,
 }
 
 #[derive(Template)]

@@ -175,6 +175,27 @@ impl Tab {
         r["result"]["value"].clone()
     }
 
+    /// Runs axe-core on the page; the serious and critical violations, each with a node.
+    async fn axe(&mut self, source: &str) -> Vec<String> {
+        self.call(
+            "Runtime.evaluate",
+            json!({"expression": source, "returnByValue": true}),
+        )
+        .await;
+        let r = self
+            .call(
+                "Runtime.evaluate",
+                json!({
+                    "expression": "axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')))",
+                    "awaitPromise": true,
+                    "returnByValue": true
+                }),
+            )
+            .await;
+        serde_json::from_value(r["result"]["value"].clone())
+            .unwrap_or_else(|_| vec![format!("axe failed: {r}")])
+    }
+
     /// Console errors, uncaught exceptions, and errors the browser logged (failed loads,
     /// blocked by the Content-Security-Policy...).
     fn errors(&self) -> Vec<String> {
@@ -253,21 +274,100 @@ async fn pages_in_a_real_browser() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
 
+    // BMCE's web down now, with no estimate, and CDM's mobile in a window that ends soon.
+    let now = chrono::Utc::now();
+    let (status, v) = app
+        .post(
+            "/api/v1/incidents",
+            &json!({"kind": "outage", "banks": ["bmce"], "channels": ["web"],
+                    "title": {"ar": "تعذر الولوج إلى البنك عبر الإنترنت", "fr": "Banque en ligne inaccessible", "en": "Online banking unreachable"}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    let (status, v) = app
+        .post(
+            "/api/v1/maintenance",
+            &json!({"bank": "cdm", "channels": ["mobile"],
+                    "starts": (now - chrono::Duration::hours(1)).to_rfc3339(),
+                    "ends": (now + chrono::Duration::hours(2)).to_rfc3339(),
+                    "title": {"ar": "صيانة التطبيق", "fr": "Maintenance de l’application", "en": "App maintenance"}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    crate::helpers::eventually(
+        Duration::from_secs(10),
+        "the window in progress",
+        || async {
+            (crate::helpers::channel_status(&app, "cdm", "mobile").await["status"] == "maintenance")
+                .then_some(())
+        },
+    )
+    .await;
+
+    let axe_path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/npm/node_modules/axe-core/axe.min.js");
+    let axe = std::fs::read_to_string(&axe_path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (scripts/setup.sh installs axe-core)",
+            axe_path.display()
+        )
+    });
     let browser = Browser::launch().await;
-    let pages = [
-        ("home", "/".to_owned()),
-        ("bank-cdm-ar", "/banks/cdm?lang=ar".to_owned()),
-        ("incident-fr", format!("/incidents/{incident}?lang=fr")),
-        ("report", "/report".to_owned()),
-        ("scorecard-ar", "/scorecard/2026-02?lang=ar".to_owned()),
-        ("history-en", "/history?lang=en".to_owned()),
-    ];
+    let mut pages = Vec::new();
+    for lang in ["ar", "fr", "en"] {
+        pages.extend([
+            (format!("home-{lang}"), format!("/?lang={lang}")),
+            (
+                format!("bank-cdm-{lang}"),
+                format!("/banks/cdm?lang={lang}"),
+            ),
+            (
+                format!("bank-bmce-{lang}"),
+                format!("/banks/bmce?lang={lang}"),
+            ),
+            (
+                format!("incident-{lang}"),
+                format!("/incidents/{incident}?lang={lang}"),
+            ),
+            (format!("report-{lang}"), format!("/report?lang={lang}")),
+            (
+                format!("scorecard-{lang}"),
+                format!("/scorecard/2026-02?lang={lang}"),
+            ),
+            (format!("history-{lang}"), format!("/history?lang={lang}")),
+            (
+                format!("embed-{lang}"),
+                format!("/embed/banks/cdm?lang={lang}"),
+            ),
+            (
+                format!("accessibility-{lang}"),
+                format!("/accessibility?lang={lang}"),
+            ),
+        ]);
+    }
     for (width, height) in [(360, 800), (1280, 800)] {
         let mut tab = browser.tab(width, height).await;
         for (name, path) in &pages {
             tab.goto(&app.url(path)).await;
             let errors = tab.errors();
             assert!(errors.is_empty(), "{path} at {width}px: {errors:?}");
+            let violations = tab.axe(&axe).await;
+            assert!(
+                violations.is_empty(),
+                "axe at {width}px on {path}: {violations:?}"
+            );
+            if path.starts_with("/banks/") && width == 360 {
+                // The answer first: until when, within the first screen of a phone.
+                let top = tab
+                    .eval("document.querySelector('.until')?.getBoundingClientRect().top ?? 1e9")
+                    .await;
+                assert!(
+                    top.as_f64().unwrap() < 800.0,
+                    "{path}: the channel's 'until' is {top} px down"
+                );
+            }
             let overflow = tab
                 .eval("document.documentElement.scrollWidth - window.innerWidth")
                 .await;
@@ -288,6 +388,29 @@ async fn pages_in_a_real_browser() {
             tab.screenshot(&format!("{name}-{width}x{height}")).await;
         }
     }
+
+    // Another site may frame the embed, and nothing else.
+    let mut tab = browser.tab(1280, 800).await;
+    let (embed, bank) = (app.url("/embed/banks/cdm"), app.url("/banks/cdm"));
+    let framing = format!(
+        "{}?src={}&src={}",
+        fake.url("/frames"),
+        form_urlencoded::byte_serialize(embed.as_bytes()).collect::<String>(),
+        form_urlencoded::byte_serialize(bank.as_bytes()).collect::<String>()
+    );
+    tab.goto(&framing).await;
+    let tree = tab.call("Page.getFrameTree", json!({})).await;
+    let children = tree["frameTree"]["childFrames"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let loaded = |url: &str| {
+        children.iter().any(|c| {
+            c["frame"]["url"].as_str() == Some(url) && c["frame"]["unreachableUrl"].is_null()
+        })
+    };
+    assert!(loaded(&embed), "the embed was not framed: {tree}");
+    assert!(!loaded(&bank), "the bank page was framed: {tree}");
 
     // The report form, posted by the browser itself: no script on the page.
     let mut tab = browser.tab(360, 800).await;

@@ -413,7 +413,6 @@ async fn bad_queries_get_the_error_shape() {
         "/api/v1/incidents?cursor=abc".to_owned(),
         format!("/api/v1/incidents?bank={long}"),
         "/api/v1/maintenance?upcoming=maybe".to_owned(),
-        "/badge/bmce.svg?channel=web&channel=atm".to_owned(),
     ] {
         error_shape(&app, &path, StatusCode::BAD_REQUEST).await;
     }
@@ -421,10 +420,31 @@ async fn bad_queries_get_the_error_shape() {
         "/banks/nope/feed.rss",
         "/banks/nope/maintenance.ics",
         "/api/v1/incidents?bank=nope",
-        "/badge/nope.svg",
-        "/badge/bmce.png",
     ] {
         error_shape(&app, path, StatusCode::NOT_FOUND).await;
+    }
+    // Badges answer an image whatever goes wrong, so an embedded one is never broken.
+    for (path, status) in [
+        ("/badge/nope.svg", StatusCode::NOT_FOUND),
+        ("/badge/bmce.png", StatusCode::NOT_FOUND),
+        ("/badge/cih.svg?channel=branches", StatusCode::NOT_FOUND),
+        (
+            "/badge/bmce.svg?channel=web&channel=atm",
+            StatusCode::BAD_REQUEST,
+        ),
+    ] {
+        let r = app.get(path).await;
+        assert_eq!(r.status(), status, "{path}");
+        assert_eq!(
+            r.headers()["content-type"],
+            "image/svg+xml; charset=utf-8",
+            "{path}"
+        );
+        let svg = r.text().await.unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.contains("bankstatus"),
+            "{path}: {svg}"
+        );
     }
 }
 
@@ -538,8 +558,9 @@ async fn badges_cors_and_discovery() {
         svg.starts_with("<svg") && svg.contains("CIH Bank") && svg.contains("Unknown"),
         "{svg}"
     );
-    let (_, fr) = app.text("/badge/cih.svg?lang=fr&channel=atm").await;
-    assert!(fr.contains("Inconnu") && fr.contains("Guichets automatiques"));
+    let (status, fr) = app.text("/badge/bmce.svg?lang=fr&channel=web").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(fr.contains("Banque en ligne"), "{fr}");
 
     let r = app
         .client

@@ -70,6 +70,24 @@ impl FakeBank {
         let app = Router::new()
             .route("/up", get(|| async { "<html>welcome to the bank</html>" }))
             .route("/counted", get(|| async { "ok" }))
+            .route(
+                "/frames",
+                get(
+                    |axum::extract::RawQuery(q): axum::extract::RawQuery| async move {
+                        // Another origin framing the pages listed in `?src=...&src=...`.
+                        let frames: String =
+                            form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+                                .filter(|(k, _)| k == "src")
+                                .map(|(_, v)| {
+                                    format!("<iframe src=\"{v}\" title=\"framed\"></iframe>")
+                                })
+                                .collect();
+                        axum::response::Html(format!(
+                            "<!doctype html><title>frames</title>{frames}"
+                        ))
+                    },
+                ),
+            )
             .route("/probe/{n}", get(|| async { "ok" }))
             .route(
                 "/down",

@@ -259,8 +259,13 @@ async fn the_form_works_without_javascript_and_escapes_comments() {
         form_urlencoded::byte_serialize(comment.as_bytes()).collect::<String>()
     );
     let r = post(body.clone(), Some(cookie.clone())).await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    assert!(r.text().await.unwrap().contains("your report is counted"));
+    // Post, redirect, get: a reload of the thanks sends nothing again.
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let thanks = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(thanks.starts_with("/report?sent=counted"), "{thanks}");
+    let (status, html) = app.text(&thanks).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("your report is counted"));
     assert_eq!(
         app.count("SELECT COUNT(*) FROM reports WHERE counted = 1")
             .await,
@@ -285,7 +290,7 @@ async fn the_form_works_without_javascript_and_escapes_comments() {
     )
     .await
     .unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         app.count("SELECT COUNT(*) FROM reports").await,
         1,

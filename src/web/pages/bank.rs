@@ -172,6 +172,13 @@ fn page(
             .map(|r| IncidentCard::new(r, lang, tz, now, &namer))
             .collect(),
         window_minutes: state.config.reports.window.as_secs() / 60,
+        embed_snippet: format!(
+            "<iframe src=\"{}/embed/banks/{}?lang={}\" title=\"{}\" width=\"100%\" height=\"260\" style=\"border:0\"></iframe>",
+            state.config.public_url.as_deref().unwrap_or(""),
+            bank.slug,
+            lang.as_str(),
+            bank.names.get(lang).replace('"', "&quot;"),
+        ),
         comments: records
             .comments
             .iter()

@@ -53,7 +53,6 @@ fn page(
     now: DateTime<Utc>,
 ) -> HomePage {
     let tz = state.config.timezone;
-    let now_time = now;
     let namer = bank_namer(state, lang);
     let ongoing = open
         .iter()
@@ -63,34 +62,7 @@ fn page(
     let (now_w, upcoming): (Vec<_>, Vec<_>) = windows
         .iter()
         .partition(|w| w.state == IncidentState::InProgress);
-    let mut banks: Vec<(Status, BankCard)> = state
-        .config
-        .banks
-        .iter()
-        .map(|b| {
-            let now = snapshot.bank(&b.slug);
-            let status = now.map_or(Status::Unknown, |n| n.status);
-            let card = BankCard {
-                slug: b.slug.clone(),
-                name: b.names.get(lang).to_owned(),
-                status: StatusBadge::new(status, lang),
-                channels: now
-                    .map(|n| {
-                        n.channels
-                            .iter()
-                            .map(|c| ChannelChip {
-                                name: channel_name(c.channel, lang),
-                                status: StatusBadge::new(c.status, lang),
-                                reports_only: c.surge && c.failing.is_none(),
-                                until: super::until_words(c, windows, tz, lang, now_time),
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            };
-            (status, card)
-        })
-        .collect();
+    let mut banks: Vec<(Status, BankCard)> = cards(state, snapshot, windows, None, lang, now);
     // Banks in trouble first (worst first); otherwise the config's order. Unknown and
     // operational rank alike: not knowing is no trouble to show first.
     banks.sort_by_key(|(status, _)| status.rank().min(Status::Operational.rank()));
@@ -140,4 +112,46 @@ fn page(
             })
             .collect(),
     }
+}
+
+/// Each bank (or the one asked for) as a card: its status, and each channel's with until
+/// when; `/` and the embed show them.
+pub fn cards(
+    state: &AppState,
+    snapshot: &Snapshot,
+    windows: &[WindowRow],
+    only: Option<&str>,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Vec<(Status, BankCard)> {
+    let tz = state.config.timezone;
+    state
+        .config
+        .banks
+        .iter()
+        .filter(|b| only.is_none_or(|s| s == b.slug))
+        .map(|b| {
+            let bank_now = snapshot.bank(&b.slug);
+            let status = bank_now.map_or(Status::Unknown, |n| n.status);
+            let card = BankCard {
+                slug: b.slug.clone(),
+                name: b.names.get(lang).to_owned(),
+                status: StatusBadge::new(status, lang),
+                channels: bank_now
+                    .map(|n| {
+                        n.channels
+                            .iter()
+                            .map(|c| ChannelChip {
+                                name: channel_name(c.channel, lang),
+                                status: StatusBadge::new(c.status, lang),
+                                reports_only: c.surge && c.failing.is_none(),
+                                until: super::until_words(c, windows, tz, lang, now),
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            };
+            (status, card)
+        })
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! Rendered on change and served from memory.
 
 mod bank;
+pub mod embed;
 mod home;
 mod incident;
 
@@ -116,6 +117,76 @@ pub async fn bank(
         .await
         .map_err(|e| e.page(lang))?;
     Ok(html(body, lang, set_cookie))
+}
+
+/// `/accessibility`: the accessibility statement, in the reader's language.
+pub async fn accessibility(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    use askama::Template;
+    let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
+    let t = crate::i18n::text(lang);
+    let page = crate::web::views::AccessibilityPage {
+        l: crate::web::views::Layout::new(
+            lang,
+            format!("{} · {}", t.a11y_title, t.site_title),
+            "/accessibility",
+            state.config.timezone,
+            state.live.snapshot().network_cut_since,
+        ),
+    };
+    let body = page.render().map_err(|e| AppError::from(e).page(lang))?;
+    Ok(html(Bytes::from(body), lang, set_cookie))
+}
+
+/// `/embed`: every bank, for another site to frame.
+pub async fn embed_all(
+    State(state): State<AppState>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    embed_page(state, None, q, headers).await
+}
+
+/// `/embed/banks/{slug}`: one bank, for another site to frame.
+pub async fn embed_bank(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    embed_page(state, Some(slug), q, headers).await
+}
+
+async fn embed_page(
+    state: AppState,
+    slug: Option<String>,
+    q: Option<String>,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (lang, _) = page_lang(&state, q.as_deref(), &headers)?;
+    if let Some(s) = &slug {
+        known_bank(&state.config, s).map_err(|e| e.page(lang))?;
+    }
+    let base = state.config.public_url.clone().unwrap_or_default();
+    let key = format!("embed|{}|{}", slug.as_deref().unwrap_or(""), lang.as_str());
+    let body = state
+        .pages
+        .get_or_render(key, state.live.generation(), || async {
+            embed::render(&state, slug.as_deref(), lang, &base)
+                .await
+                .map(Bytes::from)
+        })
+        .await
+        .map_err(|e| e.page(lang))?;
+    let mut res = html(body, lang, false);
+    res.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(embed::EMBED_CSP),
+    );
+    Ok(res)
 }
 
 pub async fn incident(
