@@ -23,5 +23,6 @@ mod probes;
 mod record;
 mod reports;
 mod scenarios;
+mod sharing;
 mod statuspage;
 mod truth;

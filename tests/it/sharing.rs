@@ -1,0 +1,80 @@
+//! Where links travel: previews that state the status now, a favicon of the status, feeds in
+//! two languages as two sets of entries, and robots.txt.
+
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use crate::helpers::{bank_config, channel_status, eventually, probe, FakeBank, TestApp};
+
+fn meta<'a>(html: &'a str, property: &str) -> &'a str {
+    let key = format!("property=\"{property}\" content=\"");
+    let at = html.find(&key).unwrap_or_else(|| panic!("no {property}")) + key.len();
+    html[at..].split('"').next().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn previews_and_the_favicon_follow_the_status() {
+    let fake = FakeBank::start().await;
+    let p = probe(
+        "web",
+        &fake.url("/toggle"),
+        "  interval = \"200ms\"\n  timeout = \"1s\"\n  failures_before_outage = 2\n",
+    );
+    let mut app = TestApp::spawn(&bank_config("bmce", &[p], &[])).await;
+    eventually(Duration::from_secs(10), "operational", || async {
+        (channel_status(&app, "bmce", "web").await["status"] == "operational").then_some(())
+    })
+    .await;
+    let (_, before) = app.text("/banks/bmce?lang=en").await;
+    assert_eq!(meta(&before, "og:description"), "Bank bmce: every channel works");
+    assert!(before.contains("<meta name=\"description\" content=\"Bank bmce: every channel works\">"));
+    let green = app.text("/favicon.svg").await.1;
+
+    fake.state.failing.store(true, Ordering::SeqCst);
+    eventually(Duration::from_secs(10), "the outage", || async {
+        channel_status(&app, "bmce", "web").await["incident_id"].as_i64()
+    })
+    .await;
+    let (_, after) = app.text("/banks/bmce?lang=en").await;
+    let said = meta(&after, "og:description");
+    assert!(said.starts_with("Bank bmce: Online banking Major outage since "), "{said}");
+    let (_, fr) = app.text("/banks/bmce?lang=fr").await;
+    assert_eq!(meta(&fr, "og:locale"), "fr_MA");
+    assert!(meta(&fr, "og:description").contains("depuis"), "{fr}");
+    let (_, home) = app.text("/?lang=en").await;
+    assert!(meta(&home, "og:description").contains("Online banking"), "{home}");
+
+    let red = app.text("/favicon.svg").await.1;
+    assert_ne!(green, red, "the favicon shows the worst status");
+    let png = app.get("/favicon.ico").await;
+    assert_eq!(png.headers()["content-type"], "image/png");
+    assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
+    let (status, robots) = app.text("/robots.txt").await;
+    assert!(status.is_success() && robots.contains("User-agent: *"));
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feeds_in_two_languages_are_two_sets_of_entries() {
+    let fake = FakeBank::start().await;
+    let mut app = TestApp::spawn(&bank_config(
+        "bmce",
+        &[probe("web", &fake.url("/up"), "  interval = \"1h\"\n")],
+        &[],
+    ))
+    .await;
+    let (status, _) = app
+        .post("/api/v1/incidents", &serde_json::json!({"kind": "advisory", "banks": ["bmce"], "title": {"en": "Phishing", "fr": "Hameçonnage"}, "message": {"en": "Line one.\nLine two."}}), true)
+        .await;
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let parse = |body: &[u8]| feed_rs::parser::parse(body).unwrap();
+    let en = parse(&app.get("/feed.atom?lang=en").await.bytes().await.unwrap());
+    let fr = parse(&app.get("/feed.atom?lang=fr").await.bytes().await.unwrap());
+    assert_eq!(en.entries.len(), fr.entries.len());
+    for (a, b) in en.entries.iter().zip(&fr.entries) {
+        assert_ne!(a.id, b.id, "a reader following both files each under its feed");
+    }
+    let html = en.entries[0].content.as_ref().unwrap().body.clone().unwrap();
+    assert!(html.contains("Line one.<br>"), "{html}");
+    app.stop().await;
+}
