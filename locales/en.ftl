@@ -297,3 +297,6 @@ a11y_report_title = Tell us what does not work
 a11y_report = Write to the people who run this service: name the page, what you tried, what happened, and the browser and assistive technology you use. We answer within five working days.
 posted = Posted
 reports_heading = Customer reports
+seen-hop = Redirected ({ $status }) to { $location }
+seen-final = Answered from { $url }
+seen-maintenance = The page says “{ $phrase }”

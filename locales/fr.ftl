@@ -297,3 +297,6 @@ a11y_report_title = Signalez ce qui ne fonctionne pas
 a11y_report = Écrivez aux personnes qui exploitent ce service : indiquez la page, ce que vous avez essayé, ce qui s'est passé, et le navigateur et l'aide technique que vous utilisez. Nous répondons sous cinq jours ouvrés.
 posted = Publié
 reports_heading = Signalements des clients
+seen-hop = Redirigé ({ $status }) vers { $location }
+seen-final = Réponse venue de { $url }
+seen-maintenance = La page dit « { $phrase } »

@@ -8,7 +8,8 @@ use serde::Serialize;
 use super::spans::minutes;
 use crate::config::Config;
 use crate::domain::{
-    Channel, Confidence, ErrorClass, IncidentKind, IncidentState, Lang, Names, Source,
+    Channel, CheckEvidence, Confidence, ErrorClass, IncidentKind, IncidentState, Lang, Names,
+    Source,
 };
 use crate::signals::fusion::{confidence, Backing};
 use crate::store::{DynStore, IncidentFilter, IncidentRow, StoreResult, UpdateRow, WindowRow};
@@ -74,6 +75,10 @@ pub struct FirstFailure {
     pub error_class: Option<ErrorClass>,
     pub http_status: Option<i64>,
     pub detail: Option<String>,
+    /// What the check saw beyond its status: redirect hops, the final URL, the bank's
+    /// announced return, the certificate, the maintenance phrase found.
+    #[serde(skip_serializing_if = "CheckEvidence::is_empty")]
+    pub evidence: CheckEvidence,
 }
 
 /// The customer reports of one bank and channel behind the incident.
@@ -173,6 +178,7 @@ pub async fn gather(
                         error_class: f.error_class,
                         http_status: f.http_status,
                         detail: f.detail,
+                        evidence: f.evidence,
                     }),
                     last_failure: seen.last_failure,
                     raw_results_kept: from >= retention,

@@ -338,6 +338,9 @@ pub struct ProbesView {
     pub purged: bool,
     /// The library's own words for the first failure, shown as such.
     pub detail: Option<String>,
+    /// The first failure's evidence in words: redirects, the bank's announced return, the
+    /// maintenance phrase found.
+    pub seen: Vec<String>,
 }
 
 /// What customers reported on one bank and channel.

@@ -26,8 +26,13 @@ async fn previews_and_the_favicon_follow_the_status() {
     })
     .await;
     let (_, before) = app.text("/banks/bmce?lang=en").await;
-    assert_eq!(meta(&before, "og:description"), "Bank bmce: every channel works");
-    assert!(before.contains("<meta name=\"description\" content=\"Bank bmce: every channel works\">"));
+    assert_eq!(
+        meta(&before, "og:description"),
+        "Bank bmce: every channel works"
+    );
+    assert!(
+        before.contains("<meta name=\"description\" content=\"Bank bmce: every channel works\">")
+    );
     let green = app.text("/favicon.svg").await.1;
 
     fake.state.failing.store(true, Ordering::SeqCst);
@@ -37,12 +42,18 @@ async fn previews_and_the_favicon_follow_the_status() {
     .await;
     let (_, after) = app.text("/banks/bmce?lang=en").await;
     let said = meta(&after, "og:description");
-    assert!(said.starts_with("Bank bmce: Online banking Major outage since "), "{said}");
+    assert!(
+        said.starts_with("Bank bmce: Online banking Major outage since "),
+        "{said}"
+    );
     let (_, fr) = app.text("/banks/bmce?lang=fr").await;
     assert_eq!(meta(&fr, "og:locale"), "fr_MA");
     assert!(meta(&fr, "og:description").contains("depuis"), "{fr}");
     let (_, home) = app.text("/?lang=en").await;
-    assert!(meta(&home, "og:description").contains("Online banking"), "{home}");
+    assert!(
+        meta(&home, "og:description").contains("Online banking"),
+        "{home}"
+    );
 
     let red = app.text("/favicon.svg").await.1;
     assert_ne!(green, red, "the favicon shows the worst status");
@@ -72,9 +83,18 @@ async fn feeds_in_two_languages_are_two_sets_of_entries() {
     let fr = parse(&app.get("/feed.atom?lang=fr").await.bytes().await.unwrap());
     assert_eq!(en.entries.len(), fr.entries.len());
     for (a, b) in en.entries.iter().zip(&fr.entries) {
-        assert_ne!(a.id, b.id, "a reader following both files each under its feed");
+        assert_ne!(
+            a.id, b.id,
+            "a reader following both files each under its feed"
+        );
     }
-    let html = en.entries[0].content.as_ref().unwrap().body.clone().unwrap();
+    let html = en.entries[0]
+        .content
+        .as_ref()
+        .unwrap()
+        .body
+        .clone()
+        .unwrap();
     assert!(html.contains("Line one.<br>"), "{html}");
     app.stop().await;
 }

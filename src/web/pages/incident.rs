@@ -102,6 +102,11 @@ pub fn render(
                     (at(f.at), what, f.url.clone())
                 }),
                 detail: p.first_failure.as_ref().and_then(|f| f.detail.clone()),
+                seen: p
+                    .first_failure
+                    .as_ref()
+                    .map(|f| seen(&f.evidence, tz, lang))
+                    .unwrap_or_default(),
                 failing: format!("{} / {}", p.failing, p.checks),
                 last: p.last_failure.map(at),
                 purged: !p.raw_results_kept,
@@ -133,4 +138,32 @@ pub fn render(
         inc,
     };
     Ok(page.render()?)
+}
+
+/// A check's evidence as sentences a reader can cite.
+fn seen(e: &crate::domain::CheckEvidence, tz: chrono_tz::Tz, lang: Lang) -> Vec<String> {
+    let mut out: Vec<String> = e
+        .hops
+        .iter()
+        .map(|h| {
+            Msg::new("seen-hop")
+                .arg("status", h.status)
+                .arg("location", &h.location)
+                .text(lang)
+        })
+        .collect();
+    if let Some(url) = &e.final_url {
+        out.push(Msg::new("seen-final").arg("url", url).text(lang));
+    }
+    if let Some(m) = &e.matched {
+        out.push(Msg::new("seen-maintenance").arg("phrase", m).text(lang));
+    }
+    if let Some(t) = e.retry_after {
+        out.push(
+            Msg::new("note-retry-after")
+                .with("time", Arg::Time(t, tz))
+                .text(lang),
+        );
+    }
+    out
 }
