@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod badge;
+pub mod banner;
 pub mod cache;
 pub mod calendar;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod ops;
 pub mod pages;
 pub mod reports;
 pub mod scorecard;
+pub mod server;
 pub mod state;
 pub mod svg;
 pub mod views;
@@ -34,6 +36,22 @@ pub use state::{AppState, Tokens};
 
 /// No script at all, styles only from our own origin, never framed.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Without `public_url`, absolute links (feeds, calendars) are built from the request's
+/// `Host`: a shared cache must then keep one copy per host, or a forged one would be served
+/// to everyone.
+async fn vary_host(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    if state.config.public_url.is_none() {
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("host"));
+    }
+    res
+}
 
 pub fn router(state: AppState) -> Router {
     let mut api: std::collections::BTreeMap<&str, MethodRouter<AppState>> = Default::default();
@@ -77,6 +95,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::localize_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            banner::storage_banner,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            vary_host,
         ))
         // The public API, feeds and badges may be read from any page, e.g. a bank's own.
         .layer(
