@@ -4,11 +4,19 @@
 # PostgreSQL on 127.0.0.1:5432 (trust, user postgres) for the second pass.
 set -euo pipefail
 
-if ! cargo nextest --version >/dev/null 2>&1; then
+say() { echo "setup: $*" >&2; }
+
+if cargo nextest --version >/dev/null 2>&1; then
+  say "cargo-nextest found"
+else
+  say "installing cargo-nextest (cargo install, a few minutes the first time)"
   cargo install cargo-nextest --locked
 fi
 
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'Noto.*Arabic'; then
+if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -qi 'Noto.*Arabic'; then
+  say "Chromium and Arabic fonts found"
+else
+  say "installing Chromium and Noto fonts for the browser tests (apt-get)"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
@@ -17,8 +25,14 @@ fi
 
 # Started when it is not running; the caller fails, rather than skips, when it still
 # cannot be reached.
-if [ -n "${BANKSTATUS_SKIP_PG_SETUP:-}" ]; then exit 0; fi
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+if [ -n "${BANKSTATUS_SKIP_PG_SETUP:-}" ]; then
+  say "PostgreSQL: using BANKSTATUS_TEST_POSTGRES as given"
+  exit 0
+fi
+if pg_isready -q -h 127.0.0.1 -p 5432; then
+  say "PostgreSQL answers on 127.0.0.1:5432"
+else
+  say "starting PostgreSQL on 127.0.0.1:5432"
   if [ -d /etc/postgresql ]; then
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
   fi
