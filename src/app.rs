@@ -88,7 +88,7 @@ pub async fn run_with(
         live: live.clone(),
         metrics: metrics.clone(),
         clock: clock.clone(),
-        pages: Arc::new(web::cache::PageCache::default()),
+        pages: Arc::new(web::cache::PageCache::coalescing()),
         feeds: Arc::new(web::cache::PageCache::default()),
         write_queue: write_tx.downgrade(),
         engine: command_tx,
