@@ -17,6 +17,7 @@ mod history;
 mod incidents;
 mod languages;
 mod limits;
+mod openapi;
 mod operator;
 mod pages;
 mod probes;
