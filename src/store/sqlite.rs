@@ -32,6 +32,10 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite")
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The one connection write transactions use: writers wait their turn in the pool's
+    /// queue, in order, rather than in SQLite's busy handler, which sleeps in steps of up to
+    /// 100 ms and let a storm of reports wait that long for each other.
+    writer: SqlitePool,
     health: WriteHealth,
 }
 
@@ -46,11 +50,17 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .after_release(|conn, _| Box::pin(async move { Ok(still_usable(conn).await) }))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
         MIGRATOR.run(&pool).await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .after_release(|conn, _| Box::pin(async move { Ok(still_usable(conn).await) }))
+            .connect_with(options)
+            .await?;
         Ok(SqliteStore {
             pool,
+            writer,
             health: WriteHealth::default(),
         })
     }
@@ -59,7 +69,7 @@ impl SqliteStore {
     /// a deferred transaction that reads first and then writes fails at once with "database
     /// is locked" when another writer committed meanwhile, instead of waiting its turn.
     async fn begin_write(&self, _lock: Lock<'_>) -> StoreResult<sqlx::Transaction<'static, Db>> {
-        match self.pool.begin_with("BEGIN IMMEDIATE").await {
+        match self.writer.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => Ok(tx),
             Err(e) => {
                 self.health.failed(&e, chrono::Utc::now());
