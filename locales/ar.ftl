@@ -215,6 +215,9 @@ note-cert-expiring = تنتهي صلاحية شهادة { $url } في { $date } 
 
 ## Error messages, for pages and the JSON API
 err-internal = حدث خطأ من جهتنا؛ المرجو المحاولة من جديد.
+err-unavailable = لا يمكن التسجيل الآن؛ المرجو المحاولة من جديد بعد لحظات.
+banner-not-recording = لا يُسجَّل شيء في الوقت الحالي: تعرض هذه الصفحة ما كان معروفًا من قبل، ولا يمكن استقبال البلاغات حتى يعود التخزين.
+health-writes-failing = الكتابة متعذرة منذ { $since } ({ $cause })
 err-no-bank = لا يوجد بنك باسم «{ $slug }».
 err-no-incident = لا توجد حادثة بالمعرّف «{ $id }».
 err-no-report = لا يوجد بلاغ بالمعرّف «{ $id }».

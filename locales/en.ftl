@@ -215,6 +215,9 @@ note-cert-expiring = The certificate of { $url } expires on { $date } ({ $left }
 
 ## Error messages, for pages and the JSON API
 err-internal = Something went wrong on our side; please try again.
+err-unavailable = The record cannot be written right now; please try again in a few moments.
+banner-not-recording = The record is not being written at the moment: this page shows what was known before, and reports cannot be taken until storage is back.
+health-writes-failing = writes failing since { $since } ({ $cause })
 err-no-bank = No bank is called `{ $slug }`.
 err-no-incident = No incident has the id `{ $id }`.
 err-no-report = No report has the id `{ $id }`.

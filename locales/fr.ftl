@@ -215,6 +215,9 @@ note-cert-expiring = Le certificat de { $url } expire le { $date } (dans { $left
 
 ## Error messages, for pages and the JSON API
 err-internal = Un problème est survenu de notre côté ; veuillez réessayer.
+err-unavailable = L’enregistrement est impossible pour le moment ; veuillez réessayer dans quelques instants.
+banner-not-recording = Rien n’est enregistré pour le moment : cette page montre ce qui était connu auparavant, et les signalements ne peuvent être reçus avant le retour du stockage.
+health-writes-failing = écritures en échec depuis { $since } ({ $cause })
 err-no-bank = Aucune banque ne s’appelle « { $slug } ».
 err-no-incident = Aucun incident n’a l’identifiant « { $id } ».
 err-no-report = Aucun signalement n’a l’identifiant « { $id } ».

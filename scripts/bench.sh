@@ -2,8 +2,10 @@
 # Benchmarks: `/` and a bank page under wrk -c 64 on loopback, against `bankstatus demo`
 # (12 banks, 90 days of history, live probes); then the probe engine with 10,000 probes,
 # on SQLite and on PostgreSQL;
-# then the scorecard with a week and with a year of history.
-# Usage: scripts/bench.sh [home|probes|probes-pg|scorecard|all]   (default all)
+# then the scorecard with a week and with a year of history; then the storm (a failing
+# bank, reports from thousands of addresses, readers on its page) and hostile connections
+# (idle and half-sent heads: memory and `/` latency).
+# Usage: scripts/bench.sh [home|probes|probes-pg|scorecard|storm|conns|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -49,11 +51,21 @@ bench_scorecard() {
   cargo bench --bench scorecard
 }
 
+bench_storm() {
+  cargo bench --bench storm -- storm
+}
+
+bench_conns() {
+  cargo bench --bench storm -- conns
+}
+
 case "$what" in
   home) bench_http ;;
   probes) bench_probes ;;
   probes-pg) bench_probes_pg ;;
   scorecard) bench_scorecard ;;
-  all) bench_http; bench_probes; bench_probes_pg; bench_scorecard ;;
-  *) echo "usage: $0 [home|probes|probes-pg|scorecard|all]" >&2; exit 2 ;;
+  storm) bench_storm ;;
+  conns) bench_conns ;;
+  all) bench_http; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns ;;
+  *) echo "usage: $0 [home|probes|probes-pg|scorecard|storm|conns|all]" >&2; exit 2 ;;
 esac

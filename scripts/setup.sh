@@ -1,35 +1,48 @@
 #!/usr/bin/env bash
 # What the tests need on a fresh machine, installed or started only when missing:
-# cargo-nextest, Debian's Chromium (the browser tests) with fonts for Arabic, and
+# cargo-nextest, Debian's Chromium (the browser tests) with fonts for Arabic, axe-core, and
 # PostgreSQL on 127.0.0.1:5432 (trust, user postgres) for the second pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! cargo nextest --version >/dev/null 2>&1; then
-  echo "setup: installing cargo-nextest"
+say() { echo "setup: $*" >&2; }
+
+if cargo nextest --version >/dev/null 2>&1; then
+  say "cargo-nextest found"
+else
+  say "installing cargo-nextest (cargo install, a few minutes the first time)"
   cargo install cargo-nextest --locked
 fi
 
-if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -i 'Noto.*Arabic' >/dev/null; then
+if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -i 'Noto.*Arabic' >/dev/null; then
+  say "Chromium and Arabic fonts found"
+else
+  say "installing Chromium and Noto fonts for the browser tests (apt-get)"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "setup: installing Chromium and Arabic fonts from Debian"
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq chromium fonts-noto-core >/dev/null
 fi
 
 # axe-core, which the browser tests inject into every page they check.
-if [ ! -f target/npm/node_modules/axe-core/axe.min.js ]; then
-  echo "setup: installing axe-core from the npm registry into target/npm"
+if [ -f target/npm/node_modules/axe-core/axe.min.js ]; then
+  say "axe-core found"
+else
+  say "installing axe-core from the npm registry into target/npm"
   npm install --silent --no-audit --no-fund --prefix target/npm axe-core@4 >/dev/null
 fi
 
 # Started when it is not running; the caller fails, rather than skips, when it still
 # cannot be reached.
-if [ -n "${BANKSTATUS_SKIP_PG_SETUP:-}" ]; then exit 0; fi
-if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+if [ -n "${BANKSTATUS_SKIP_PG_SETUP:-}" ]; then
+  say "PostgreSQL: using BANKSTATUS_TEST_POSTGRES as given"
+  exit 0
+fi
+if pg_isready -q -h 127.0.0.1 -p 5432; then
+  say "PostgreSQL answers on 127.0.0.1:5432"
+else
+  say "starting PostgreSQL on 127.0.0.1:5432"
   if [ -d /etc/postgresql ]; then
-    echo "setup: starting PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -1)" main start || true
   fi
   for _ in $(seq 1 30); do

@@ -64,6 +64,7 @@ pub async fn run_with(
     shutdown: CancellationToken,
     tokens: Tokens,
 ) -> anyhow::Result<()> {
+    let open_files = crate::fdlimit::raise_to_hard();
     let config = Arc::new(config);
     let clock = SystemClock::shared();
     for window in config_windows(&config.maintenance) {
@@ -87,7 +88,7 @@ pub async fn run_with(
         live: live.clone(),
         metrics: metrics.clone(),
         clock: clock.clone(),
-        pages: Arc::new(web::cache::PageCache::default()),
+        pages: Arc::new(web::cache::PageCache::coalescing()),
         feeds: Arc::new(web::cache::PageCache::default()),
         write_queue: write_tx.downgrade(),
         engine: command_tx,
@@ -148,19 +149,37 @@ pub async fn run_with(
         shutdown.clone(),
     ));
 
-    let server = axum::serve(
+    let mut limits = config.server.clone();
+    limits.max_connections = crate::fdlimit::connections_within(open_files, limits.max_connections);
+    warn_of_forged_links(&config, &listener);
+    web::server::serve(
         listener,
-        web::router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        web::router(state),
+        limits,
+        metrics.clone(),
+        shutdown.clone(),
     )
-    .with_graceful_shutdown(shutdown.clone().cancelled_owned());
-    let served = server.await.context("serving HTTP");
+    .await;
 
     // The server stops only once shutdown is cancelled (or it failed): stop the rest too.
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
     let _ = writer.await;
     let _ = retention.await;
-    served
+    Ok(())
+}
+
+/// Without `public_url`, feed and calendar links are built from the request's `Host`, which
+/// anyone can forge; that is fine on loopback behind a proxy that sets it, not on an open
+/// port.
+fn warn_of_forged_links(config: &Config, listener: &TcpListener) {
+    let open = listener.local_addr().is_ok_and(|a| !a.ip().is_loopback());
+    if open && config.public_url.is_none() {
+        tracing::warn!(
+            "listening beyond loopback without `public_url`: feed and calendar links follow \
+             each request's Host header; set `public_url` in the config to the address people use"
+        );
+    }
 }
 
 /// Runs the app until Ctrl-C or SIGTERM, then gives it 10 seconds to stop cleanly.

@@ -24,6 +24,8 @@ pub const SHIPPED: &str = include_str!("../config/banks.toml");
 const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 const DEFAULT_FAILURES: u32 = 3;
+/// Long enough for a database restart, short enough that a load balancer acts the same minute.
+const DEFAULT_UNHEALTHY_AFTER: Duration = Duration::from_secs(30);
 const DEFAULT_SUCCESSES: u32 = 2;
 
 /// A validated config: every default applied, every name checked.
@@ -40,6 +42,7 @@ pub struct Config {
     pub reports: ReportsConfig,
     pub storage: StorageConfig,
     pub probing: ProbingConfig,
+    pub server: ServerConfig,
     /// What each probe id watches, for checking agents' results without a scan.
     targets: HashMap<String, ProbeTarget>,
     /// What is allowed but likely a mistake, with its place; `check-config` and `serve`
@@ -70,6 +73,32 @@ pub struct ReportsConfig {
 pub struct StorageConfig {
     /// Raw probe results older than this are deleted; roll-ups are kept.
     pub raw_retention_days: u32,
+    /// `/healthz` answers 503 once writes have failed for this long.
+    pub unhealthy_after: Duration,
+}
+
+/// How long clients may hold a connection, and how many may: `[server]`.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// A client has this long to send a complete request head (nginx
+    /// `client_header_timeout`).
+    pub header_timeout: Duration,
+    /// A connection quiet this long after its last answer is closed (nginx
+    /// `keepalive_timeout`).
+    pub keepalive_timeout: Duration,
+    /// Open connections at most; past it, the connection idle the longest is closed (nginx
+    /// `worker_connections`). Lowered at start to fit the open-file limit.
+    pub max_connections: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_timeout: Duration::from_secs(10),
+            keepalive_timeout: Duration::from_secs(5),
+            max_connections: 4096,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -133,12 +162,70 @@ pub struct ConfigError {
 }
 
 impl fmt::Display for ConfigError {
+    /// Always one line, `PATH:LINE:COL: message`, free of control characters, whatever the
+    /// file held: scripts split the output on newlines.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}:{}:{}: {}",
-            self.path, self.line, self.col, self.message
+            one_line(&self.path, usize::MAX),
+            self.line,
+            self.col,
+            one_line(&self.message, MAX_MESSAGE)
         )
+    }
+}
+
+/// The longest quoted value a message echoes, in characters.
+const MAX_ECHO: usize = 80;
+/// The longest message, in characters.
+const MAX_MESSAGE: usize = 400;
+
+/// `text` on one line: each run of control characters (line breaks included) becomes one
+/// space, a value quoted in backticks is cut at [`MAX_ECHO`] characters and the whole at
+/// `max`; an empty message says that the file could not be read there.
+fn one_line(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut len = 0;
+    let mut quoted = None::<usize>;
+    let mut gap = false;
+    for c in text.chars() {
+        if c.is_control() {
+            gap = true;
+            continue;
+        }
+        if gap && !out.is_empty() {
+            out.push(' ');
+            if let Some(n) = quoted.as_mut() {
+                *n += 1;
+            }
+        }
+        gap = false;
+        match (c, quoted) {
+            ('`', None) => quoted = Some(0),
+            ('`', Some(_)) => quoted = None,
+            (_, Some(n)) if n >= MAX_ECHO => {
+                if n == MAX_ECHO {
+                    out.push('…');
+                    quoted = Some(n + 1);
+                }
+                continue;
+            }
+            (_, Some(n)) => quoted = Some(n + 1),
+            _ => {}
+        }
+        out.push(c);
+        len += 1;
+        if len >= max {
+            out.push('…');
+            break;
+        }
+    }
+    let out = out.trim().to_owned();
+    if out.is_empty() {
+        "this cannot be read as TOML".to_owned()
+    } else {
+        out
     }
 }
 
@@ -223,6 +310,15 @@ struct RawConfig {
     reports: Option<RawReports>,
     storage: Option<RawStorage>,
     probing: Option<RawProbing>,
+    server: Option<RawServer>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawServer {
+    header_timeout: Option<Spanned<String>>,
+    keepalive_timeout: Option<Spanned<String>>,
+    max_connections: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -306,6 +402,7 @@ struct RawReports {
 #[serde(deny_unknown_fields)]
 struct RawStorage {
     raw_retention_days: Option<Spanned<i64>>,
+    unhealthy_after: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -424,14 +521,14 @@ impl Validator<'_> {
             .public_url
             .and_then(|u| self.url(&u))
             .map(|u| u.trim_end_matches('/').to_owned());
+        let (retention, unhealthy_after) = raw
+            .storage
+            .map_or((None, None), |s| (s.raw_retention_days, s.unhealthy_after));
         let storage = StorageConfig {
             raw_retention_days: self
-                .int_in(
-                    raw.storage.and_then(|s| s.raw_retention_days),
-                    1..=3650,
-                    "raw_retention_days",
-                )
+                .int_in(retention, 1..=3650, "raw_retention_days")
                 .unwrap_or(30) as u32,
+            unhealthy_after: self.duration(unhealthy_after, DEFAULT_UNHEALTHY_AFTER),
         };
         let probing = raw.probing.unwrap_or(RawProbing {
             max_concurrent: None,
@@ -500,6 +597,7 @@ impl Validator<'_> {
             .chain(&controls)
             .map(|p| (p.id.clone(), p.target.clone()))
             .collect();
+        let server = self.server(raw.server);
         Config {
             timezone,
             public_url,
@@ -510,6 +608,7 @@ impl Validator<'_> {
             reports,
             storage,
             probing,
+            server,
             targets,
             warnings: Vec::new(),
         }
@@ -631,6 +730,27 @@ impl Validator<'_> {
                 );
                 default
             }
+        }
+    }
+
+    fn server(&mut self, raw: Option<RawServer>) -> ServerConfig {
+        let default = ServerConfig::default();
+        let Some(raw) = raw else { return default };
+        let timeouts = Duration::from_millis(100)..=Duration::from_secs(3600);
+        ServerConfig {
+            header_timeout: self.duration_in(
+                raw.header_timeout,
+                default.header_timeout,
+                timeouts.clone(),
+            ),
+            keepalive_timeout: self.duration_in(
+                raw.keepalive_timeout,
+                default.keepalive_timeout,
+                timeouts,
+            ),
+            max_connections: self
+                .int_in(raw.max_connections, 1..=1_000_000, "max_connections")
+                .map_or(default.max_connections, |n| n as usize),
         }
     }
 
@@ -1001,6 +1121,32 @@ pub fn default_path() -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn errors_are_one_clean_line_with_short_echoes() {
+        let long = "x".repeat(10_000_000);
+        let e = super::ConfigError {
+            path: "a\nb.toml".to_owned(),
+            line: 3,
+            col: 7,
+            message: format!("bad URL `{long}`:\r\n  relative URL\u{1b}[31m"),
+        };
+        let shown = e.to_string();
+        assert!(!shown.chars().any(char::is_control), "{shown:?}");
+        assert!(shown.len() < 300, "{} bytes", shown.len());
+        assert!(shown.starts_with("a b.toml:3:7: bad URL `xxx"), "{shown}");
+        assert!(shown.contains("x…`:"), "{shown}");
+        assert!(shown.ends_with("relative URL [31m"), "{shown}");
+        let empty = super::ConfigError {
+            message: "\r".to_owned(),
+            ..e
+        };
+        assert_eq!(
+            empty.to_string(),
+            "a b.toml:3:7: this cannot be read as TOML"
+        );
+        let parsed = super::parse("x = \"a\nb\"", "c.toml").unwrap_err();
+        assert_eq!(parsed.to_string().lines().count(), 1, "{parsed}");
+    }
     use super::*;
 
     fn errors(text: &str) -> Vec<String> {

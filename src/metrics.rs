@@ -97,6 +97,12 @@ pub struct Metrics {
     pub report_counts: AtomicU64,
     /// Incident changes the engine could not record (and decided again).
     pub engine_write_errors: AtomicU64,
+    /// Requests to a token-guarded API refused with 401.
+    pub unauthorized: AtomicU64,
+    /// Client connections open now.
+    pub connections_open: AtomicI64,
+    /// Connections closed because the cap was reached.
+    pub connections_shed: AtomicU64,
 }
 
 impl Metrics {
@@ -181,6 +187,24 @@ impl Metrics {
                 "bankstatus_engine_write_errors_total",
                 "Incident changes the engine could not record and decided again.",
                 self.engine_write_errors.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_unauthorized_total",
+                "Requests to the operator or agents' API refused for a missing or wrong token.",
+                self.unauthorized.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_connections_open",
+                "Client connections open now.",
+                self.connections_open.load(Ordering::Relaxed),
+                "gauge",
+            ),
+            (
+                "bankstatus_connections_shed_total",
+                "Idle client connections closed to make room because the cap was reached.",
+                self.connections_shed.load(Ordering::Relaxed) as i64,
                 "counter",
             ),
             (

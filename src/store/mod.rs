@@ -7,6 +7,7 @@
 pub mod audit;
 pub mod cluster;
 mod decode;
+pub mod health;
 pub mod incidents;
 pub mod postgres;
 pub mod reports;

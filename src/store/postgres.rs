@@ -7,6 +7,7 @@ use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
+use super::health::WriteHealth;
 use super::{Lock, StoreError, StoreResult};
 
 /// The shared SQL, compiled for this backend.
@@ -35,6 +36,7 @@ const LOCK_CLASS: i32 = 0x6273;
 
 pub struct PgStore {
     pool: PgPool,
+    health: WriteHealth,
 }
 
 impl PgStore {
@@ -53,16 +55,30 @@ impl PgStore {
         }
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
+            // A lost server answers 503 within seconds rather than holding the request.
+            .acquire_timeout(Duration::from_secs(5))
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            health: WriteHealth::default(),
+        })
     }
 
     /// A transaction that first waits for its advisory lock, held until it ends: writes of
     /// one kind happen one at a time across every instance, as they do in SQLite.
     async fn begin_write(&self, lock: Lock<'_>) -> StoreResult<sqlx::Transaction<'static, Db>> {
+        match self.begin_locked(lock).await {
+            Ok(tx) => Ok(tx),
+            Err(e) => {
+                self.health.failed(&e, chrono::Utc::now());
+                Err(e.into())
+            }
+        }
+    }
+
+    async fn begin_locked(&self, lock: Lock<'_>) -> sqlx::Result<sqlx::Transaction<'static, Db>> {
         let mut tx = self.pool.begin().await?;
         let q = match lock {
             Lock::Results => sqlx::query("SELECT pg_advisory_xact_lock($1, 1)").bind(LOCK_CLASS),

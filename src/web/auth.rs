@@ -2,6 +2,8 @@
 //! printed, and known in the audit table only by a short id derived from it.
 
 use std::fmt;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -11,6 +13,7 @@ use sha2::{Digest, Sha256};
 use super::error::AppError;
 use super::AppState;
 use crate::i18n::Msg;
+use crate::throttle::Throttle;
 
 /// The operator API's token; without it the operator API answers 403.
 pub const ENV: &str = "BANKSTATUS_ADMIN_TOKEN";
@@ -84,20 +87,38 @@ impl FromRequestParts<AppState> for Operator {
             Some(g) if token.matches(g) => Ok(Operator {
                 actor: token.id.clone(),
             }),
-            Some(_) => Err(AppError::Unauthorized(Msg::new("err-token-wrong"))),
-            None => Err(AppError::Unauthorized(Msg::new("err-token-missing"))),
+            Some(_) => Err(refused(state, "operator", "err-token-wrong")),
+            None => Err(refused(state, "operator", "err-token-missing")),
         }
     }
 }
 
+/// The token of an `Authorization: Bearer <token>` header; the scheme's name is
+/// case-insensitive (RFC 9110, section 11.1).
 fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim_start().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
+
+/// Someone tried a token-guarded API without the right token: counted, and logged at most
+/// every few seconds so a guessing client cannot flood the log.
+fn refused(state: &AppState, api: &'static str, msg: &'static str) -> AppError {
+    state.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
+    if let Some(held_back) = REFUSED_LOG.admit(Instant::now()) {
+        tracing::warn!(
+            api,
+            reason = msg,
+            earlier_refusals_not_logged = held_back,
+            "refused a request without a valid bearer token"
+        );
+    }
+    AppError::Unauthorized(Msg::new(msg))
+}
+
+static REFUSED_LOG: Throttle = Throttle::new(Duration::from_secs(10));
 
 /// An authenticated agent, by `BANKSTATUS_AGENT_TOKEN`.
 pub struct AgentAuth;
@@ -116,8 +137,8 @@ impl FromRequestParts<AppState> for AgentAuth {
         };
         match bearer(parts) {
             Some(g) if token.matches(g) => Ok(AgentAuth),
-            Some(_) => Err(AppError::Unauthorized(Msg::new("err-agent-token-wrong"))),
-            None => Err(AppError::Unauthorized(Msg::new("err-agent-token-missing"))),
+            Some(_) => Err(refused(state, "agent", "err-agent-token-wrong")),
+            None => Err(refused(state, "agent", "err-agent-token-missing")),
         }
     }
 }

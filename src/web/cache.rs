@@ -1,6 +1,8 @@
 //! Rendered pages kept in memory: a page is rendered again only when what it shows has
-//! changed (the live generation moved) or it has aged past its lifetime, and then once:
-//! requests arriving meanwhile wait for that render instead of rendering it again.
+//! changed (the live generation moved) or it has aged past its lifetime, and then once,
+//! and at most every [`MIN_RENDER_GAP`]: while a page's inputs change many times a second
+//! (a storm of reports), requests get its last rendering, and only a page never rendered
+//! makes them wait.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,6 +17,8 @@ use super::error::AppError;
 
 /// Even when nothing changed, roll-up figures and last checks move: render at most this old.
 pub const PAGE_TTL: Duration = Duration::from_secs(10);
+/// A page is rendered at most this often, whatever the rate of change.
+pub const MIN_RENDER_GAP: Duration = Duration::from_millis(250);
 /// Past this many entries the cache starts afresh (incident pages are many, each small).
 const MAX_ENTRIES: usize = 2048;
 
@@ -29,13 +33,28 @@ pub struct PageCache<T = Bytes> {
     entries: Mutex<HashMap<String, Entry<T>>>,
     /// One render at a time per key.
     renders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// A changed page is rendered again at most this often; zero renders every change.
+    gap: Duration,
 }
 
+/// Renders every change: feeds and calendars, whose readers poll, and which an operator
+/// expects to carry an update the moment it is posted.
 impl<T> Default for PageCache<T> {
     fn default() -> Self {
         PageCache {
             entries: Mutex::new(HashMap::new()),
             renders: Mutex::new(HashMap::new()),
+            gap: Duration::ZERO,
+        }
+    }
+}
+
+impl<T> PageCache<T> {
+    /// Renders a changed page at most every [`MIN_RENDER_GAP`]: the pages everyone reloads.
+    pub fn coalescing() -> Self {
+        PageCache {
+            gap: MIN_RENDER_GAP,
+            ..PageCache::default()
         }
     }
 }
@@ -63,13 +82,38 @@ impl Rendered {
     }
 }
 
+/// What the cache holds for a key, against what a request needs.
+enum Held<T> {
+    Fresh(T),
+    /// Rendered before the latest change, or past its lifetime; with when it was made.
+    Stale(T, Instant),
+    Missing,
+}
+
+/// Whether a page made at `made` is too recent to render again at `now`.
+fn too_soon(made: Instant, now: Instant, gap: Duration) -> bool {
+    now.saturating_duration_since(made) < gap
+}
+
 impl<T: Clone> PageCache<T> {
+    fn held(&self, key: &str, generation: u64) -> Held<T> {
+        let Ok(entries) = self.entries.lock() else {
+            return Held::Missing;
+        };
+        match entries.get(key) {
+            Some(e) if e.generation == generation && e.made.elapsed() < PAGE_TTL => {
+                Held::Fresh(e.body.clone())
+            }
+            Some(e) => Held::Stale(e.body.clone(), e.made),
+            None => Held::Missing,
+        }
+    }
+
     fn fresh(&self, key: &str, generation: u64) -> Option<T> {
-        let entries = self.entries.lock().ok()?;
-        entries
-            .get(key)
-            .filter(|e| e.generation == generation && e.made.elapsed() < PAGE_TTL)
-            .map(|e| e.body.clone())
+        match self.held(key, generation) {
+            Held::Fresh(body) => Some(body),
+            _ => None,
+        }
     }
 
     /// The cached answer for `key`, or what `render` makes of it now.
@@ -83,9 +127,16 @@ impl<T: Clone> PageCache<T> {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, AppError>>,
     {
-        if let Some(body) = self.fresh(&key, generation) {
-            return Ok(body);
-        }
+        let stale = match self.held(&key, generation) {
+            Held::Fresh(body) => return Ok(body),
+            Held::Stale(body, made) => {
+                if too_soon(made, Instant::now(), self.gap) {
+                    return Ok(body);
+                }
+                Some(body)
+            }
+            Held::Missing => None,
+        };
         let lock = match self.renders.lock() {
             Ok(mut renders) => {
                 if renders.len() >= MAX_ENTRIES {
@@ -95,7 +146,13 @@ impl<T: Clone> PageCache<T> {
             }
             Err(_) => Arc::default(),
         };
-        let _rendering = lock.lock().await;
+        let _rendering = match stale.filter(|_| !self.gap.is_zero()) {
+            Some(body) => match lock.try_lock_owned() {
+                Ok(guard) => guard,
+                Err(_) => return Ok(body),
+            },
+            None => lock.lock_owned().await,
+        };
         // Another request may have rendered it while this one waited.
         if let Some(body) = self.fresh(&key, generation) {
             return Ok(body);
@@ -165,5 +222,51 @@ impl Rendered {
         } else {
             (StatusCode::OK, headers, self.body.clone()).into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use super::*;
+
+    async fn get(cache: &PageCache<u64>, generation: u64, renders: &AtomicU64) -> u64 {
+        cache
+            .get_or_render("/".to_owned(), generation, || async {
+                renders.fetch_add(1, Ordering::SeqCst);
+                Ok(generation)
+            })
+            .await
+            .expect("render")
+    }
+
+    #[tokio::test]
+    async fn changes_faster_than_the_gap_are_served_from_the_last_rendering() {
+        let cache = PageCache::<u64>::coalescing();
+        let renders = AtomicU64::new(0);
+        assert_eq!(get(&cache, 1, &renders).await, 1);
+        // Many changes within the gap: the first rendering is served, none made again.
+        for generation in 2..50 {
+            assert_eq!(get(&cache, generation, &renders).await, 1);
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 1);
+        tokio::time::sleep(MIN_RENDER_GAP).await;
+        assert_eq!(get(&cache, 50, &renders).await, 50);
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+        assert_eq!(get(&cache, 50, &renders).await, 50);
+        assert_eq!(renders.load(Ordering::SeqCst), 2);
+        // Without coalescing, every change is rendered.
+        let every = PageCache::<u64>::default();
+        assert_eq!(get(&every, 1, &renders).await, 1);
+        assert_eq!(get(&every, 2, &renders).await, 2);
+    }
+
+    #[test]
+    fn too_soon_is_the_gap() {
+        let t = Instant::now();
+        assert!(too_soon(t, t + MIN_RENDER_GAP / 2, MIN_RENDER_GAP));
+        assert!(!too_soon(t, t + MIN_RENDER_GAP, MIN_RENDER_GAP));
+        assert!(!too_soon(t, t, Duration::ZERO));
     }
 }

@@ -14,6 +14,7 @@ use super::views::ErrorPage;
 use super::AppState;
 use crate::domain::{Lang, Vocabulary};
 use crate::i18n::Msg;
+use crate::store::health::WriteCause;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -36,13 +37,25 @@ pub enum AppError {
     Unprocessable(Msg),
     #[error("{0}")]
     TooManyRequests(Msg),
+    /// The database cannot take the request now (full disk, lost connection): a 503 with
+    /// `Retry-After`, so clients and proxies try again.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
 
+/// Seconds a client is asked to wait before trying a request that met a storage failure.
+const RETRY_AFTER_SECS: &str = "5";
+
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        AppError::Internal(e.to_string())
+        match &e {
+            StoreError::Database(db) if WriteCause::of(db) != WriteCause::Other => {
+                AppError::Unavailable(e.to_string())
+            }
+            _ => AppError::Internal(e.to_string()),
+        }
     }
 }
 
@@ -64,6 +77,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -79,6 +93,7 @@ impl AppError {
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unprocessable(_) => "unprocessable",
             AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
     }
@@ -87,6 +102,7 @@ impl AppError {
     fn msg(&self) -> Msg {
         match self {
             AppError::Internal(_) => Msg::new("err-internal"),
+            AppError::Unavailable(_) => Msg::new("err-unavailable"),
             AppError::NotFound(m)
             | AppError::BadRequest(m)
             | AppError::Unauthorized(m)
@@ -101,8 +117,12 @@ impl AppError {
 
     /// The sentence shown to people, in `lang`.
     pub fn public_message(&self, lang: Lang) -> String {
-        if let AppError::Internal(detail) = self {
-            tracing::error!(error = %detail, "request failed");
+        match self {
+            AppError::Internal(detail) => tracing::error!(error = %detail, "request failed"),
+            AppError::Unavailable(detail) => {
+                tracing::error!(error = %detail, "request failed: storage unavailable");
+            }
+            _ => {}
         }
         self.msg().text(lang)
     }
@@ -178,6 +198,12 @@ impl IntoResponse for AppError {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         res
     }
 }
@@ -204,6 +230,12 @@ impl IntoResponse for PageError {
         let message = self.error.public_message(self.lang);
         let page = ErrorPage::new(self.lang, status, message);
         match page.render() {
+            Ok(html) if status == StatusCode::SERVICE_UNAVAILABLE => (
+                status,
+                [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
+                Html(html),
+            )
+                .into_response(),
             Ok(html) => (status, Html(html)).into_response(),
             Err(e) => {
                 tracing::error!(error = %e, "error page failed to render");

@@ -35,11 +35,19 @@ pub fn cursor_of(started_at: DateTime<Utc>, id: i64) -> String {
     format!("{}.{id}", started_at.timestamp_millis())
 }
 
-/// A cursor [`cursor_of`] made, given back in `field`.
+/// The last millisecond of the year 9999: no stored time is later.
+const LAST_MS: i64 = 253_402_300_799_999;
+
+/// A cursor [`cursor_of`] made, given back in `field`. One it could not have made (a time
+/// before 1970 or after 9999, an id below 1) is refused rather than read as an empty page.
 pub fn parse_cursor(field: &str, value: &str) -> Result<(DateTime<Utc>, i64), AppError> {
     value
         .split_once('.')
-        .and_then(|(ms, id)| Some((from_ms(ms.parse().ok()?), id.parse().ok()?)))
+        .and_then(|(ms, id)| {
+            let ms: i64 = ms.parse().ok().filter(|ms| (0..=LAST_MS).contains(ms))?;
+            let id: i64 = id.parse().ok().filter(|id| *id >= 1)?;
+            Some((from_ms(ms), id))
+        })
         .ok_or_else(|| {
             AppError::BadRequest(
                 Msg::new("err-invalid-cursor")

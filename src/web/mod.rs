@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod badge;
+pub mod banner;
 pub mod cache;
 pub mod calendar;
 pub mod error;
@@ -20,6 +21,7 @@ pub mod ops;
 pub mod pages;
 pub mod reports;
 pub mod scorecard;
+pub mod server;
 pub mod state;
 pub mod statuspage;
 pub mod svg;
@@ -53,6 +55,22 @@ async fn frame_guard(
     if !framable {
         res.headers_mut()
             .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    res
+}
+
+/// Without `public_url`, absolute links (feeds, calendars) are built from the request's
+/// `Host`: a shared cache must then keep one copy per host, or a forged one would be served
+/// to everyone.
+async fn vary_host(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let mut res = next.run(req).await;
+    if state.config.public_url.is_none() {
+        res.headers_mut()
+            .append(header::VARY, HeaderValue::from_static("host"));
     }
     res
 }
@@ -106,6 +124,14 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error::localize_errors,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            banner::storage_banner,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            vary_host,
         ))
         // The public API, feeds and badges may be read from any page, e.g. a bank's own.
         .layer(

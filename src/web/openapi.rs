@@ -6,12 +6,14 @@ use std::sync::LazyLock;
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post, MethodRouter};
+use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::statuspage as sp;
 use super::AppState;
 use super::{agents, api, operator, reports};
+use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Source, Status, Vocabulary};
 
 /// Every API route as (method, path). The router is built from this table.
 pub const API_ROUTES: &[(&str, &str)] = &[
@@ -129,10 +131,180 @@ impl Modify for BearerToken {
 pub struct ApiDoc;
 
 static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    ApiDoc::openapi()
-        .to_json()
-        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
+        Ok(doc) => doc,
+        Err(e) => return format!("{{\"error\":\"{e}\"}}"),
+    };
+    complete(&mut doc);
+    doc.to_string()
 });
+
+/// What the annotations leave out, added by name so every operation says it the same way:
+/// the vocabulary's words as enums, times as `date-time`, slugs and regions as patterns,
+/// and every status an operation can answer (the extractors' 400/413/415, the tokens'
+/// 401/403, a path's 404, storage's 503). Generic clients and fuzzers can then reach the
+/// write paths, and a test holds every answer to this list.
+fn complete(doc: &mut Value) {
+    if let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
+            for (method, op) in item.iter_mut() {
+                complete_operation(path, method, op);
+            }
+        }
+    }
+    if let Some(schemas) = doc
+        .pointer_mut("/components/schemas")
+        .and_then(Value::as_object_mut)
+    {
+        for schema in schemas.values_mut() {
+            complete_properties(schema);
+        }
+    }
+}
+
+fn complete_operation(path: &str, method: &str, op: &mut Value) {
+    let secured = op.get("security").is_some();
+    let has_query = op
+        .get("parameters")
+        .and_then(Value::as_array)
+        .is_some_and(|ps| ps.iter().any(|p| p["in"] == "query"));
+    let has_body = op.get("requestBody").is_some() || method == "post";
+    if let Some(params) = op.get_mut("parameters").and_then(Value::as_array_mut) {
+        for p in params {
+            let name = p["name"].as_str().unwrap_or("").to_owned();
+            if let Some(schema) = p.get_mut("schema") {
+                constrain(&name, schema);
+            }
+        }
+    }
+    let mut statuses: Vec<(&str, &str)> = vec![(
+        "503",
+        "Storage cannot take the request now; try again after `Retry-After` seconds",
+    )];
+    if has_query || path.contains('{') {
+        statuses.push(("400", "A bad parameter"));
+    }
+    if path.contains('{') {
+        statuses.push(("404", "Nothing at this path"));
+    }
+    if has_body {
+        statuses.extend([
+            ("400", "Malformed body"),
+            ("413", "Body too large"),
+            ("415", "Not JSON"),
+            ("422", "Invalid fields"),
+        ]);
+    }
+    if secured {
+        statuses.extend([
+            ("401", "Missing or wrong token"),
+            ("403", "No token configured on the server"),
+        ]);
+    }
+    if path.ends_with("/updates") {
+        statuses.push((
+            "409",
+            "The incident is resolved, or the state does not fit its kind",
+        ));
+    }
+    let Some(responses) = op.get_mut("responses").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for (code, description) in statuses {
+        responses.entry(code).or_insert_with(|| {
+            json!({
+                "description": description,
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+            })
+        });
+    }
+}
+
+/// Adds what a value named `name` may be to its schema.
+fn constrain(name: &str, schema: &mut Value) {
+    let Some(obj) = schema.as_object_mut() else {
+        return;
+    };
+    let words: Option<Vec<&str>> = match name {
+        "channel" | "channels" => Some(Channel::NAMES.to_vec()),
+        "kind" | "incident_kinds" => Some(IncidentKind::NAMES.to_vec()),
+        "state" => Some(IncidentState::NAMES.to_vec()),
+        "status" => Some(
+            [
+                Status::MajorOutage,
+                Status::PartialOutage,
+                Status::Degraded,
+                Status::Maintenance,
+                Status::Operational,
+                Status::Unknown,
+            ]
+            .iter()
+            .map(|s| s.as_str())
+            .collect(),
+        ),
+        "lang" => Some(Lang::NAMES.to_vec()),
+        "source" | "sources" => Some(Source::NAMES.to_vec()),
+        _ => None,
+    };
+    let is_array = obj.get("type") == Some(&json!("array"));
+    let target = if is_array {
+        match obj.get_mut("items").and_then(Value::as_object_mut) {
+            Some(items) => items,
+            None => return,
+        }
+    } else {
+        obj
+    };
+    if target.contains_key("$ref") || target.contains_key("allOf") {
+        return;
+    }
+    let is_string = target
+        .get("type")
+        .is_some_and(|t| t == "string" || t == &json!(["string", "null"]));
+    if let Some(words) = words {
+        if is_string {
+            target.insert("enum".into(), json!(words));
+        }
+        return;
+    }
+    match name {
+        "bank" | "banks" | "slug" | "region" if is_string => {
+            target.insert("pattern".into(), json!("^[a-z0-9-]{1,32}$"));
+        }
+        "since" | "at" | "starts" | "ends" | "started_at" | "resolved_at" | "updated_at"
+        | "created_at" | "first_seen_at" | "checked_at" | "next_check_at" | "network_cut_since"
+            if is_string =>
+        {
+            target.insert("format".into(), json!("date-time"));
+        }
+        "id" | "incident_id" => {
+            target.insert("format".into(), json!("int64"));
+            target.insert("minimum".into(), json!(1));
+        }
+        _ => {}
+    }
+}
+
+/// [`constrain`] on each property of an object schema, and of the objects inside it.
+fn complete_properties(schema: &mut Value) {
+    if let Some(props) = schema.get_mut("properties").and_then(Value::as_object_mut) {
+        for (name, prop) in props.iter_mut() {
+            constrain(name, prop);
+            complete_properties(prop);
+            if let Some(items) = prop.get_mut("items") {
+                complete_properties(items);
+            }
+        }
+    }
+    for key in ["allOf", "oneOf", "anyOf"] {
+        if let Some(parts) = schema.get_mut(key).and_then(Value::as_array_mut) {
+            parts.iter_mut().for_each(complete_properties);
+        }
+    }
+}
 
 /// This document.
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "meta",

@@ -4,20 +4,56 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::AppState;
+use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::AppState;
+use crate::domain::Lang;
+use crate::i18n::Msg;
+use crate::store::health::{verdict, Verdict, WriteCause};
+
+/// 200 while the database answers and takes writes; 503 when it does not answer, or once
+/// writes have failed for `[storage] unhealthy_after`, with the reason in the body.
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok\n").into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "health check: the database does not answer");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response()
-        }
+    if let Err(e) = state.store.ping().await {
+        tracing::error!(error = %e, "health check: the database does not answer");
+        return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
     }
+    let now = state.clock.now();
+    match write_verdict(&state) {
+        Verdict::Writing => (StatusCode::OK, "ok\n").into_response(),
+        Verdict::Failing { since, cause } => (
+            StatusCode::OK,
+            format!("ok; {}\n", failing(since, cause, now)),
+        )
+            .into_response(),
+        Verdict::Down { since, cause } => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{}\n", failing(since, cause, now)),
+        )
+            .into_response(),
+    }
+}
+
+/// Whether writes work, as the health check and the pages' banner see it.
+pub fn write_verdict(state: &AppState) -> Verdict {
+    verdict(
+        state.store.write_health().record(),
+        state.clock.now(),
+        state.config.storage.unhealthy_after,
+    )
+}
+
+fn failing(since: DateTime<Utc>, cause: WriteCause, now: DateTime<Utc>) -> String {
+    let for_secs = (now - since).num_seconds().max(0);
+    Msg::new("health-writes-failing")
+        .arg("since", since.to_rfc3339_opts(SecondsFormat::Secs, true))
+        .arg("cause", format!("{}, {for_secs} s", cause.as_str()))
+        .text(Lang::En)
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut body = state.metrics.render(state.write_queue_depth());
+    write_failures(&state, &mut body);
     certificate_gauges(&state, &mut body);
     (
         [(
@@ -27,6 +63,28 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         body,
     )
         .into_response()
+}
+
+/// Failed write transactions by cause, and since when writes fail (0 while they work).
+fn write_failures(state: &AppState, out: &mut String) {
+    use std::fmt::Write;
+    let health = state.store.write_health();
+    out.push_str("# HELP bankstatus_storage_write_failures_total Write transactions that could not start or commit, by cause.\n# TYPE bankstatus_storage_write_failures_total counter\n");
+    for (cause, n) in health.failures() {
+        let _ = writeln!(
+            out,
+            "bankstatus_storage_write_failures_total{{cause=\"{}\"}} {n}",
+            cause.as_str()
+        );
+    }
+    let since = health
+        .record()
+        .failing
+        .map_or(0, |(since, _)| since.timestamp());
+    let _ = writeln!(
+        out,
+        "# HELP bankstatus_storage_failing_since_seconds Unix time of the first failed write of the current run; 0 while writes work.\n# TYPE bankstatus_storage_failing_since_seconds gauge\nbankstatus_storage_failing_since_seconds {since}"
+    );
 }
 
 /// When each HTTPS probe's certificate lapses, as its last check saw it: an alert on

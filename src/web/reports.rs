@@ -9,6 +9,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
+use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use serde::Deserialize;
@@ -89,12 +90,13 @@ fn reporter_id(key: &[u8], ip: IpAddr) -> String {
     hex(&mac(key, "reporter", &bytes)[..16])
 }
 
-/// Drops control characters (keeping line breaks) and surrounding space.
+/// Drops control characters (keeping line breaks), invisible formatting characters and
+/// surrounding space.
 fn clean_comment(raw: &str) -> Option<String> {
     let cleaned: String = raw
         .replace("\r\n", "\n")
         .chars()
-        .filter(|c| *c == '\n' || !c.is_control())
+        .filter(|c| *c == '\n' || !(c.is_control() || invisible(*c)))
         .collect();
     let trimmed = cleaned.trim();
     (!trimmed.is_empty()).then(|| trimmed.to_owned())
@@ -206,15 +208,32 @@ pub async fn post_report(
         .into_response())
 }
 
-/// A fresh form token: a nonce and its MAC, the same in the cookie and the hidden field.
-fn new_csrf(key: &[u8]) -> String {
-    let mut nonce = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut nonce);
-    let n = hex(&nonce);
-    format!("{n}.{}", hex(&mac(key, "csrf", n.as_bytes())[..16]))
+/// Characters that change how a comment reads without being seen: bidi embeddings,
+/// overrides and isolates (`ATM \u{202e}gnp.exe` shows as `ATM exe.png`), zero-width
+/// characters and Unicode tags. Arabic needs none of them: its letters carry their own
+/// direction, and the page's `dir` does the rest.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{2069}' | '\u{180e}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
 }
 
-fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str) -> bool {
+/// How long a form token is taken: as long as its cookie lives.
+const CSRF_LIFETIME_SECS: i64 = 7200;
+
+/// A fresh form token: when it was issued, a nonce, and their MAC; the same in the cookie
+/// and the hidden field. The time is inside the MAC, so an old token cannot be refreshed.
+fn new_csrf(key: &[u8], now: DateTime<Utc>) -> String {
+    let mut nonce = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    let signed = format!("{}.{}", now.timestamp(), hex(&nonce));
+    let tag = hex(&mac(key, "csrf", signed.as_bytes())[..16]);
+    format!("{signed}.{tag}")
+}
+
+/// Whether the form's token is ours, matches its cookie, and is younger than
+/// [`CSRF_LIFETIME_SECS`] at `now` (the cookie's age is the browser's word only).
+fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str, now: DateTime<Utc>) -> bool {
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
@@ -223,10 +242,19 @@ fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str) -> bool {
         .filter_map(|kv| kv.trim().split_once('='))
         .find(|(k, _)| *k == CSRF_COOKIE)
         .map(|(_, v)| v);
-    let Some((nonce, tag)) = field.split_once('.') else {
+    let Some((signed, tag)) = field.rsplit_once('.') else {
         return false;
     };
-    cookie == Some(field) && hex(&mac(key, "csrf", nonce.as_bytes())[..16]) == tag
+    let Some(issued) = signed
+        .split_once('.')
+        .and_then(|(t, _)| t.parse::<i64>().ok())
+    else {
+        return false;
+    };
+    let age = now.timestamp() - issued;
+    cookie == Some(field)
+        && (-60..=CSRF_LIFETIME_SECS).contains(&age)
+        && hex(&mac(key, "csrf", signed.as_bytes())[..16]) == tag
 }
 
 /// What the form shows besides its fields.
@@ -250,7 +278,7 @@ fn render_form(
     set_lang_cookie: bool,
 ) -> Result<Response, PageError> {
     let t = text(lang);
-    let csrf = new_csrf(&state.reporter_key);
+    let csrf = new_csrf(&state.reporter_key, state.clock.now());
     let (error, thanks) = match outcome {
         Outcome::Form { error } => (error, None),
         Outcome::Thanks { counted } => (None, Some(counted)),
@@ -279,7 +307,7 @@ fn render_form(
     let headers = res.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={csrf}; Path=/report; Max-Age=7200; HttpOnly; SameSite=Strict"
+        "{CSRF_COOKIE}={csrf}; Path=/report; Max-Age={CSRF_LIFETIME_SECS}; HttpOnly; SameSite=Strict"
     )) {
         headers.append(header::SET_COOKIE, v);
     }
@@ -382,7 +410,12 @@ pub async fn submit_form(
             false,
         )
     };
-    if !csrf_valid(&state.reporter_key, &headers, field("csrf").unwrap_or("")) {
+    if !csrf_valid(
+        &state.reporter_key,
+        &headers,
+        field("csrf").unwrap_or(""),
+        state.clock.now(),
+    ) {
         return again(StatusCode::FORBIDDEN, t.report_expired.to_owned());
     }
     // Only bots fill the field people never see: thank them and keep nothing.
@@ -402,7 +435,7 @@ pub async fn submit_form(
         Err(AppError::TooManyRequests(_)) => {
             again(StatusCode::TOO_MANY_REQUESTS, t.report_too_many.to_owned())
         }
-        Err(AppError::Internal(m)) => Err(AppError::Internal(m).page(lang)),
+        Err(e @ (AppError::Internal(_) | AppError::Unavailable(_))) => Err(e.page(lang)),
         Err(e) => again(e.status(), e.public_message(lang)),
     }
 }
@@ -419,6 +452,60 @@ mod tests {
         );
         assert_eq!(clean_comment("\u{1b}[31m"), Some("[31m".to_owned()));
         assert_eq!(clean_comment(" \t "), None);
+    }
+
+    #[test]
+    fn form_tokens_expire_on_the_server() {
+        let issued = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let token = new_csrf(b"k", issued);
+        let mut headers = HeaderMap::new();
+        let cookie = format!("{CSRF_COOKIE}={token}");
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&cookie).expect("cookie"),
+        );
+        let later = |s| issued + chrono::Duration::seconds(s);
+        assert!(csrf_valid(
+            b"k",
+            &headers,
+            &token,
+            later(CSRF_LIFETIME_SECS)
+        ));
+        assert!(!csrf_valid(
+            b"k",
+            &headers,
+            &token,
+            later(CSRF_LIFETIME_SECS + 1)
+        ));
+        assert!(!csrf_valid(b"other", &headers, &token, later(1)));
+        // A token whose time was moved forward no longer matches its MAC.
+        let (_, rest) = token.split_once('.').expect("time");
+        let moved = format!("{}.{rest}", later(3600).timestamp());
+        let cookie = format!("{CSRF_COOKIE}={moved}");
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&cookie).expect("cookie"),
+        );
+        assert!(!csrf_valid(
+            b"k",
+            &headers,
+            &moved,
+            later(CSRF_LIFETIME_SECS + 10)
+        ));
+    }
+
+    #[test]
+    fn comments_lose_invisible_formatting_but_keep_arabic() {
+        assert_eq!(
+            clean_comment("ATM \u{202e}gnp.exe\u{202c} down").as_deref(),
+            Some("ATM gnp.exe down")
+        );
+        assert_eq!(
+            clean_comment("a\u{200b}b\u{2066}c\u{2069}\u{e0041}\u{feff}").as_deref(),
+            Some("abc")
+        );
+        let arabic = "الشباك لا يعطي المال، منذ الصباح! (BMCE) «الدار البيضاء»؟";
+        assert_eq!(clean_comment(arabic).as_deref(), Some(arabic));
     }
 
     #[test]

@@ -40,7 +40,7 @@ impl ClusterStore for Backend {
             q.push(" ON CONFLICT (probe_id) DO UPDATE SET interval_ms = excluded.interval_ms");
             q.build().execute(&mut *tx).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

@@ -49,7 +49,7 @@ impl IncidentStore for Backend {
             if let Some(id) = existing {
                 // Opened meanwhile by another instance: this signal joins it.
                 update_in(&mut tx, id, &new.first_update).await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 return Ok(Opened::Existing(id));
             }
             if let Some(id) = new.reopen {
@@ -64,7 +64,7 @@ impl IncidentStore for Backend {
                 .rows_affected();
                 if reopened == 1 {
                     update_in(&mut tx, id, &new.first_update).await?;
-                    tx.commit().await?;
+                    self.commit(tx).await?;
                     return Ok(Opened::Existing(id));
                 }
             }
@@ -104,14 +104,14 @@ impl IncidentStore for Backend {
         if let Some(audit) = &new.audit {
             insert_audit(&mut tx, audit, Some(format!("incident:{id}"))).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(Opened::New(id))
     }
 
     async fn add_update(&self, incident_id: i64, update: &NewUpdate) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Incidents).await?;
         update_in(&mut tx, incident_id, update).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -146,7 +146,7 @@ impl IncidentStore for Backend {
             .await?;
         }
         insert_audit(&mut tx, &change.audit, None).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 

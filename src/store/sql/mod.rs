@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use sqlx::QueryBuilder;
 
-use super::{Db, DbRow};
+use super::{Backend, Db, DbRow};
 use crate::store::decode::{get, names, time, time_opt, word, word_opt};
 use crate::store::{to_ms, AuditEntry, IncidentRow, NewUpdate, SourceSeen, StoreResult};
 
@@ -23,6 +23,22 @@ type Tx = sqlx::Transaction<'static, Db>;
 
 /// Rows per multi-row INSERT, well under either backend's bound-parameter limit.
 const INSERT_CHUNK: usize = 200;
+
+impl Backend {
+    /// Commits `tx`, recording whether writes work.
+    async fn commit(&self, tx: Tx) -> StoreResult<()> {
+        match tx.commit().await {
+            Ok(()) => {
+                self.health.succeeded();
+                Ok(())
+            }
+            Err(e) => {
+                self.health.failed(&e, chrono::Utc::now());
+                Err(e.into())
+            }
+        }
+    }
+}
 
 /// The incident columns every incident query reads, from `incidents i`.
 const INCIDENT_COLUMNS: &str = "i.id AS id, i.kind AS kind, i.state AS state, \

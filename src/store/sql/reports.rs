@@ -53,7 +53,7 @@ impl ReportStore for Backend {
         .bind(&report.comment)
         .fetch_one(&mut *tx)
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(ReportOutcome::Accepted { id, counted })
     }
 
@@ -100,7 +100,7 @@ impl ReportStore for Backend {
             .execute(&mut *tx)
             .await?;
         insert_audit(&mut tx, audit, Some(format!("report:{id}"))).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(true)
     }
 

@@ -35,7 +35,7 @@ impl ResultStore for Backend {
     async fn insert_results(&self, batch: &[ProbeResult], tz: Tz) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Results).await?;
         write_results(&mut tx, batch, tz).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -60,7 +60,7 @@ impl ResultStore for Backend {
             == 1;
         if new {
             write_results(&mut tx, batch, tz).await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
         }
         Ok(new)
     }
@@ -76,7 +76,7 @@ impl ResultStore for Backend {
             .bind(to_ms(before))
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(done.rows_affected())
     }
 

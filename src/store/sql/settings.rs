@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::super::Backend;
+use crate::store::health::WriteHealth;
 use crate::store::{Lock, SettingStore, StoreResult};
 
 #[async_trait]
@@ -10,6 +11,10 @@ impl SettingStore for Backend {
     async fn ping(&self) -> StoreResult<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+
+    fn write_health(&self) -> &WriteHealth {
+        &self.health
     }
 
     async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String> {
@@ -25,7 +30,7 @@ impl SettingStore for Backend {
             .bind(key)
             .fetch_one(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(stored)
     }
 }

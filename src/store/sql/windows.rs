@@ -52,7 +52,7 @@ impl WindowStore for Backend {
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 return Ok(id);
             }
         }
@@ -103,7 +103,7 @@ impl WindowStore for Backend {
         if let Some(audit) = audit {
             insert_audit(&mut tx, audit, Some(format!("incident:{id}"))).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(id)
     }
 

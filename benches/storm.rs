@@ -1,0 +1,418 @@
+//! The day a bank fails, and the day someone wants the tracker down, against
+//! `bankstatus serve` in its own process (release build), SQLite in a temporary directory.
+//!
+//! - `storm` (default): BMCE's probes fail (a closed loopback port) while `BENCH_REPORTERS`
+//!   clients (48) post reports as fast as they are answered, each from its own loopback
+//!   address (127.1.0.0/16, one report each, so none is refused for its rate), and
+//!   `BENCH_READERS` clients (32) reload `/banks/bmce` over keep-alive, for `BENCH_SECONDS`
+//!   (30). Prints reports/s, page and report p50/p99, 5xx, and accepted reports missing from
+//!   the database.
+//! - `conns`: 2,000 idle connections and 1,500 that sent 30 KB of an unfinished head;
+//!   prints the server's resident memory before, with them, and after they left, and `/`
+//!   latency for a normal client meanwhile.
+//!
+//! `cargo bench --bench storm -- [storm|conns]` (or `scripts/bench.sh storm|conns`).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpSocket, TcpStream};
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn main() {
+    let mode = std::env::args()
+        .skip(1)
+        .find(|a| !a.starts_with("--"))
+        .unwrap_or_else(|| "storm".to_owned());
+    raise_open_files();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    match mode.as_str() {
+        "storm" => runtime.block_on(storm()),
+        "conns" => runtime.block_on(conns()),
+        other => eprintln!("unknown mode {other}; use storm or conns"),
+    }
+}
+
+fn raise_open_files() {
+    use rustix::process::{getrlimit, setrlimit, Resource, Rlimit};
+    let l = getrlimit(Resource::Nofile);
+    let _ = setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: l.maximum,
+            maximum: l.maximum,
+        },
+    );
+}
+
+/// The server in its own process, and where it listens.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    db: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start(config: &str) -> Server {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("banks.toml");
+    std::fs::write(&path, config).expect("config");
+    let db = dir.path().join("bench.db");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let child = Command::new(env!("CARGO_BIN_EXE_bankstatus"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&path)
+        .arg("--database")
+        .arg(format!("sqlite://{}", db.display()))
+        .arg("--listen")
+        .arg(addr.to_string())
+        .env("RUST_LOG", "error")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start bankstatus");
+    let server = Server {
+        child,
+        addr,
+        db,
+        _dir: dir,
+    };
+    for _ in 0..200 {
+        if get(addr, "/healthz").await.is_some_and(|(s, _)| s == 200) {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not start");
+}
+
+/// One request on a fresh connection; the status and the time to the whole answer.
+async fn once(stream: TcpStream, request: &[u8]) -> Option<(u16, Duration)> {
+    let started = Instant::now();
+    let mut stream = stream;
+    stream.write_all(request).await.ok()?;
+    let mut answer = Vec::with_capacity(4096);
+    stream.read_to_end(&mut answer).await.ok()?;
+    let status = std::str::from_utf8(answer.get(9..12)?).ok()?.parse().ok()?;
+    Some((status, started.elapsed()))
+}
+
+async fn get(addr: SocketAddr, path: &str) -> Option<(u16, Duration)> {
+    let stream = TcpStream::connect(addr).await.ok()?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+    once(stream, req.as_bytes()).await
+}
+
+/// Reads one keep-alive answer with a Content-Length body; its status.
+async fn read_answer(stream: &mut TcpStream, buf: &mut Vec<u8>) -> Option<u16> {
+    buf.clear();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            continue;
+        };
+        let head = std::str::from_utf8(&buf[..end]).ok()?.to_ascii_lowercase();
+        let length: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        if buf.len() >= end + 4 + length {
+            return std::str::from_utf8(buf.get(9..12)?).ok()?.parse().ok();
+        }
+    }
+}
+
+fn percentile(sorted: &[Duration], q: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+const BANKS: &str = r#"timezone = "Africa/Casablanca"
+default_language = "fr"
+
+[[banks]]
+slug = "bmce"
+name = { ar = "بنك أفريقيا", fr = "Bank of Africa", en = "Bank of Africa" }
+
+  [[banks.probes]]
+  channel = "web"
+  url = "http://127.0.0.1:9/"
+  interval = "1s"
+  timeout = "1s"
+  failures_before_outage = 2
+
+  [[banks.probes]]
+  channel = "mobile"
+  url = "http://127.0.0.1:9/app"
+  interval = "1s"
+  timeout = "1s"
+  failures_before_outage = 2
+
+[[banks]]
+slug = "cih"
+name = { ar = "سي آي إتش", fr = "CIH Bank", en = "CIH Bank" }
+"#;
+
+async fn storm() {
+    let reporters = env_u64("BENCH_REPORTERS", 48);
+    let readers = env_u64("BENCH_READERS", 32);
+    let seconds = env_u64("BENCH_SECONDS", 30);
+    let server = start(BANKS).await;
+    let addr = server.addr;
+    // The outage is open before the storm starts.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let next_ip = Arc::new(AtomicU64::new(0));
+    let accepted = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let report_times = Arc::new(Mutex::new(Vec::new()));
+    let page_times = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for _ in 0..reporters {
+        let (stop, next_ip, accepted, errors, times) = (
+            stop.clone(),
+            next_ip.clone(),
+            accepted.clone(),
+            errors.clone(),
+            report_times.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let body = r#"{"bank":"bmce","channel":"atm","comment":"pas de billets"}"#;
+            let req = format!(
+                "POST /api/v1/reports HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let mut mine = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let n = next_ip.fetch_add(1, Ordering::Relaxed);
+                let ip = Ipv4Addr::new(127, 1 + (n >> 16) as u8, (n >> 8) as u8, n as u8);
+                let Ok(socket) = TcpSocket::new_v4() else {
+                    continue;
+                };
+                if socket.bind(SocketAddr::new(IpAddr::V4(ip), 0)).is_err() {
+                    continue;
+                }
+                let Ok(stream) = socket.connect(addr).await else {
+                    errors.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                };
+                match once(stream, req.as_bytes()).await {
+                    Some((202, t)) => {
+                        accepted.fetch_add(1, Ordering::Relaxed);
+                        mine.push(t);
+                    }
+                    Some((s, _)) if s >= 500 => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    _ => {}
+                }
+            }
+            times.lock().expect("times").extend(mine);
+        }));
+    }
+    for _ in 0..readers {
+        let (stop, errors, times) = (stop.clone(), errors.clone(), page_times.clone());
+        tasks.push(tokio::spawn(async move {
+            let req = b"GET /banks/bmce HTTP/1.1\r\nHost: bench\r\n\r\n";
+            let mut mine = Vec::new();
+            let mut buf = Vec::new();
+            let mut conn = None::<TcpStream>;
+            while !stop.load(Ordering::Relaxed) {
+                let stream = match conn.as_mut() {
+                    Some(s) => s,
+                    None => match TcpStream::connect(addr).await {
+                        Ok(s) => conn.insert(s),
+                        Err(_) => continue,
+                    },
+                };
+                let started = Instant::now();
+                if stream.write_all(req).await.is_err() {
+                    conn = None;
+                    continue;
+                }
+                match read_answer(stream, &mut buf).await {
+                    Some(200) => mine.push(started.elapsed()),
+                    Some(s) if s >= 500 => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                    Some(_) => {}
+                    None => conn = None,
+                }
+            }
+            times.lock().expect("times").extend(mine);
+        }));
+    }
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        let _ = t.await;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let mut reports = std::mem::take(&mut *report_times.lock().expect("times"));
+    let mut pages = std::mem::take(&mut *page_times.lock().expect("times"));
+    reports.sort();
+    pages.sort();
+    let accepted = accepted.load(Ordering::Relaxed);
+
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", server.db.display()))
+        .await
+        .expect("database");
+    let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
+        .fetch_one(&pool)
+        .await
+        .expect("count");
+    println!(
+        "storm {seconds} s: {reporters} reporters, {readers} readers on /banks/bmce (BMCE probes failing)"
+    );
+    println!(
+        "reports  {:>8.0} /s   p50 {:>9}   p99 {:>9}   accepted {accepted}, stored {stored}, lost {}",
+        accepted as f64 / elapsed,
+        ms(percentile(&reports, 0.5)),
+        ms(percentile(&reports, 0.99)),
+        (accepted as i64 - stored).max(0)
+    );
+    println!(
+        "page     {:>8.0} /s   p50 {:>9}   p99 {:>9}",
+        pages.len() as f64 / elapsed,
+        ms(percentile(&pages, 0.5)),
+        ms(percentile(&pages, 0.99))
+    );
+    println!(
+        "5xx or failed connections: {}",
+        errors.load(Ordering::Relaxed)
+    );
+}
+
+/// The server's resident memory, in MB.
+fn rss_mb(pid: u32) -> f64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// `/` latency over `n` fresh connections, one after the other: p50 and p99.
+async fn home_latency(addr: SocketAddr, n: usize) -> (Duration, Duration, usize) {
+    let mut times = Vec::with_capacity(n);
+    let mut failed = 0;
+    for _ in 0..n {
+        match get(addr, "/").await {
+            Some((200, t)) => times.push(t),
+            _ => failed += 1,
+        }
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.99), failed)
+}
+
+async fn conns() {
+    let idle = env_u64("BENCH_IDLE", 2000) as usize;
+    let half = env_u64("BENCH_HALF", 1500) as usize;
+    let server = start(BANKS).await;
+    let (addr, pid) = (server.addr, server.child.id());
+    let _ = home_latency(addr, 200).await;
+    let (p50, p99, _) = home_latency(addr, 1000).await;
+    println!(
+        "quiet:           rss {:>6.1} MB   GET / p50 {} p99 {}",
+        rss_mb(pid),
+        ms(p50),
+        ms(p99)
+    );
+
+    let mut held = Vec::with_capacity(idle + half);
+    for _ in 0..idle {
+        if let Ok(s) = TcpStream::connect(addr).await {
+            held.push(s);
+        }
+    }
+    let filler = vec![b'a'; 30 * 1024];
+    for _ in 0..half {
+        if let Ok(mut s) = TcpStream::connect(addr).await {
+            let _ = s
+                .write_all(b"GET / HTTP/1.1\r\nHost: bench\r\nX-Pad: ")
+                .await;
+            let _ = s.write_all(&filler).await;
+            held.push(s);
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (p50, p99, failed) = home_latency(addr, 1000).await;
+    println!(
+        "{idle} idle + {half} half-head ({} open): rss {:>6.1} MB   GET / p50 {} p99 {} ({failed} failed)",
+        held.len(),
+        rss_mb(pid),
+        ms(p50),
+        ms(p99)
+    );
+    // The header timeout (10 s) closes them all; count the ones still open after it.
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    let mut closed = 0;
+    for s in &mut held {
+        let mut b = [0u8; 1];
+        // Data (an error answer) or an end both mean the server let go; a timeout, not.
+        if tokio::time::timeout(Duration::from_millis(5), s.read(&mut b))
+            .await
+            .is_ok()
+        {
+            closed += 1;
+        }
+    }
+    println!(
+        "after 11 s:      {closed} of {} closed by the server",
+        held.len()
+    );
+    drop(held);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (p50, p99, _) = home_latency(addr, 1000).await;
+    println!(
+        "clients gone:    rss {:>6.1} MB   GET / p50 {} p99 {}",
+        rss_mb(pid),
+        ms(p50),
+        ms(p99)
+    );
+}

@@ -1,0 +1,223 @@
+//! Whether the database takes writes: reads can go on working while every write fails (a
+//! full disk, a lost PostgreSQL connection), and the health check, the API and the pages
+//! must say so. The backends record each write transaction's start and commit here; what
+//! that means for `/healthz` is [`verdict`], a pure function of the record and `now`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+/// Why a write failed, as `/metrics` counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteCause {
+    /// No room left: SQLITE_FULL, PostgreSQL's `disk_full` class.
+    DiskFull,
+    /// The database cannot be reached or the connection was lost.
+    Connection,
+    /// Another writer held the database past the wait.
+    Busy,
+    /// The file or the server refuses writes (read-only file, read-only transaction).
+    ReadOnly,
+    /// The disk itself failed to read or write.
+    Io,
+    Other,
+}
+
+impl WriteCause {
+    pub const ALL: [WriteCause; 6] = [
+        WriteCause::DiskFull,
+        WriteCause::Connection,
+        WriteCause::Busy,
+        WriteCause::ReadOnly,
+        WriteCause::Io,
+        WriteCause::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WriteCause::DiskFull => "disk_full",
+            WriteCause::Connection => "connection",
+            WriteCause::Busy => "busy",
+            WriteCause::ReadOnly => "read_only",
+            WriteCause::Io => "io",
+            WriteCause::Other => "other",
+        }
+    }
+
+    /// The cause of a failed write, from the driver's error. SQLite's primary result code
+    /// is the low byte of its extended code; PostgreSQL's SQLSTATE class is its first two
+    /// characters.
+    pub fn of(e: &sqlx::Error) -> WriteCause {
+        match e {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::WorkerCrashed => WriteCause::Connection,
+            sqlx::Error::Database(db) => {
+                let code = db.code().unwrap_or_default();
+                if let Ok(n) = code.parse::<i64>() {
+                    sqlite_cause(n & 0xff)
+                } else {
+                    postgres_cause(&code)
+                }
+            }
+            _ => WriteCause::Other,
+        }
+    }
+}
+
+fn sqlite_cause(primary: i64) -> WriteCause {
+    match primary {
+        13 => WriteCause::DiskFull,
+        5 | 6 => WriteCause::Busy,
+        8 => WriteCause::ReadOnly,
+        10 | 11 | 14 | 26 => WriteCause::Io,
+        _ => WriteCause::Other,
+    }
+}
+
+fn postgres_cause(sqlstate: &str) -> WriteCause {
+    match sqlstate.get(..2) {
+        Some("53") if sqlstate == "53100" => WriteCause::DiskFull,
+        Some("08" | "57") => WriteCause::Connection,
+        Some("40" | "55") => WriteCause::Busy,
+        Some("25") => WriteCause::ReadOnly,
+        Some("58") => WriteCause::Io,
+        _ => WriteCause::Other,
+    }
+}
+
+/// Since when writes fail and why; `None` since the last write that succeeded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteRecord {
+    pub failing: Option<(DateTime<Utc>, WriteCause)>,
+}
+
+/// The backends' record of write outcomes, shared by every task that writes.
+#[derive(Default)]
+pub struct WriteHealth {
+    record: Mutex<WriteRecord>,
+    failures: [AtomicU64; WriteCause::ALL.len()],
+}
+
+impl WriteHealth {
+    pub fn succeeded(&self) {
+        if let Ok(mut r) = self.record.lock() {
+            r.failing = None;
+        }
+    }
+
+    /// Counts the failure; the first one of a run starts it.
+    pub fn failed(&self, e: &sqlx::Error, now: DateTime<Utc>) {
+        let cause = WriteCause::of(e);
+        if let Some(i) = WriteCause::ALL.iter().position(|c| *c == cause) {
+            self.failures[i].fetch_add(1, Ordering::Relaxed);
+        }
+        if let Ok(mut r) = self.record.lock() {
+            let since = r.failing.map_or(now, |(since, _)| since);
+            r.failing = Some((since, cause));
+        }
+    }
+
+    pub fn record(&self) -> WriteRecord {
+        self.record.lock().map(|r| *r).unwrap_or_default()
+    }
+
+    /// Failed writes so far, by cause.
+    pub fn failures(&self) -> impl Iterator<Item = (WriteCause, u64)> + '_ {
+        WriteCause::ALL
+            .iter()
+            .zip(&self.failures)
+            .map(|(c, n)| (*c, n.load(Ordering::Relaxed)))
+    }
+}
+
+/// What the record means for whoever asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Writing,
+    /// Writes fail, for less than the grace: a disk filling for a moment, a restart of the
+    /// database. Pages say so; the instance stays in rotation.
+    Failing {
+        since: DateTime<Utc>,
+        cause: WriteCause,
+    },
+    /// Writes have failed for longer than the grace: take the instance out of rotation.
+    Down {
+        since: DateTime<Utc>,
+        cause: WriteCause,
+    },
+}
+
+pub fn verdict(record: WriteRecord, now: DateTime<Utc>, grace: Duration) -> Verdict {
+    match record.failing {
+        None => Verdict::Writing,
+        Some((since, cause)) => {
+            let failed_for = (now - since).to_std().unwrap_or_default();
+            if failed_for >= grace {
+                Verdict::Down { since, cause }
+            } else {
+                Verdict::Failing { since, cause }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: i64) -> DateTime<Utc> {
+        DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::seconds(s)
+    }
+
+    #[test]
+    fn a_failure_is_down_only_after_the_grace_and_a_success_clears_it() {
+        let grace = Duration::from_secs(30);
+        assert_eq!(
+            verdict(WriteRecord::default(), at(100), grace),
+            Verdict::Writing
+        );
+        let failing = WriteRecord {
+            failing: Some((at(100), WriteCause::DiskFull)),
+        };
+        assert!(matches!(
+            verdict(failing, at(129), grace),
+            Verdict::Failing { .. }
+        ));
+        assert_eq!(
+            verdict(failing, at(130), grace),
+            Verdict::Down {
+                since: at(100),
+                cause: WriteCause::DiskFull
+            }
+        );
+    }
+
+    #[test]
+    fn a_run_of_failures_keeps_its_start_and_the_latest_cause() {
+        let h = WriteHealth::default();
+        h.failed(&sqlx::Error::PoolTimedOut, at(10));
+        h.failed(&sqlx::Error::WorkerCrashed, at(20));
+        assert_eq!(h.record().failing, Some((at(10), WriteCause::Connection)));
+        assert_eq!(
+            h.failures().find(|(c, _)| *c == WriteCause::Connection),
+            Some((WriteCause::Connection, 2))
+        );
+        h.succeeded();
+        assert_eq!(h.record(), WriteRecord::default());
+    }
+
+    #[test]
+    fn causes_from_both_backends_codes() {
+        assert_eq!(sqlite_cause(13), WriteCause::DiskFull);
+        assert_eq!(sqlite_cause(0x080a & 0xff), WriteCause::Io);
+        assert_eq!(postgres_cause("53100"), WriteCause::DiskFull);
+        assert_eq!(postgres_cause("57P01"), WriteCause::Connection);
+        assert_eq!(postgres_cause("23505"), WriteCause::Other);
+    }
+}

@@ -1,0 +1,249 @@
+//! Accepting connections with limits, as nginx does with `client_header_timeout`,
+//! `keepalive_timeout` and `worker_connections`: a client gets a few seconds to send its
+//! request head and a minute of quiet between requests; past the cap, the connection idle
+//! the longest is closed to make room, so silent sockets cannot lock everyone out. On
+//! shutdown, connections with no request in flight are closed at once and the others
+//! finish theirs.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::ConnectInfo;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::ServerConfig;
+use crate::metrics::Metrics;
+use crate::throttle::Throttle;
+
+/// The largest request head read, in bytes (nginx: 4 buffers of 8 KiB); a longer one is
+/// answered 431. It also bounds what a half-sent header holds in memory.
+const MAX_HEAD_BYTES: usize = 32 * 1024;
+/// After `accept` fails (out of file descriptors, most often), wait this long before
+/// trying again rather than spinning.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+
+/// One open connection, as the accept loop sees it.
+struct Conn {
+    /// Requests in flight; 0 while the client is idle or still sending a head.
+    busy: AtomicUsize,
+    /// When the last request ended, or the connection opened.
+    idle_since: Mutex<Instant>,
+    /// Whether a request was answered: from then on the keep-alive timeout applies to the
+    /// quiet between requests (before it, the head timeout does).
+    answered: AtomicBool,
+    /// Woken when a request ends, so the keep-alive clock starts again.
+    ended: Notify,
+    /// Closes the connection at once, whatever it is doing.
+    close: CancellationToken,
+}
+
+impl Conn {
+    fn idle_since(&self) -> Option<Instant> {
+        if self.busy.load(Ordering::Acquire) > 0 {
+            return None;
+        }
+        self.idle_since.lock().ok().map(|t| *t)
+    }
+}
+
+/// Every open connection by id.
+#[derive(Default)]
+struct Registry {
+    conns: Mutex<HashMap<u64, Arc<Conn>>>,
+    next_id: AtomicU64,
+}
+
+impl Registry {
+    /// Connections open and not told to close.
+    fn len(&self) -> usize {
+        self.conns.lock().map_or(0, |c| {
+            c.values().filter(|c| !c.close.is_cancelled()).count()
+        })
+    }
+
+    fn add(&self, conn: Arc<Conn>) -> u64 {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut c) = self.conns.lock() {
+            c.insert(id, conn);
+        }
+        id
+    }
+
+    fn remove(&self, id: u64) {
+        if let Ok(mut c) = self.conns.lock() {
+            c.remove(&id);
+        }
+    }
+
+    /// Closes the connection idle the longest; false when every one has a request in flight.
+    fn shed_one(&self) -> bool {
+        let Ok(conns) = self.conns.lock() else {
+            return false;
+        };
+        // One already told to close still counts until its task ends: pass over it.
+        let oldest = conns
+            .values()
+            .filter(|c| !c.close.is_cancelled())
+            .filter_map(|c| c.idle_since().map(|t| (t, c)))
+            .min_by_key(|(t, _)| *t);
+        match oldest {
+            Some((_, c)) => {
+                c.close.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+static CAP_LOG: Throttle = Throttle::new(Duration::from_secs(10));
+static ACCEPT_LOG: Throttle = Throttle::new(Duration::from_secs(10));
+
+/// Serves `router` on `listener` until `shutdown` is cancelled and every connection closed.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    limits: ServerConfig,
+    metrics: Arc<Metrics>,
+    shutdown: CancellationToken,
+) {
+    let registry = Arc::new(Registry::default());
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        let accepted = tokio::select! {
+            () = shutdown.cancelled() => break,
+            accepted = listener.accept() => accepted,
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let (stream, peer) = match accepted {
+            Ok(a) => a,
+            Err(e) => {
+                if let Some(held_back) = ACCEPT_LOG.admit(Instant::now()) {
+                    tracing::error!(error = %e, earlier_errors_not_logged = held_back, "could not accept a connection");
+                }
+                tokio::time::sleep(ACCEPT_BACKOFF).await;
+                continue;
+            }
+        };
+        if registry.len() >= limits.max_connections {
+            let shed = registry.shed_one();
+            if shed {
+                metrics.connections_shed.fetch_add(1, Ordering::Relaxed);
+            }
+            if let Some(held_back) = CAP_LOG.admit(Instant::now()) {
+                tracing::warn!(
+                    cap = limits.max_connections,
+                    earlier_not_logged = held_back,
+                    "connection cap reached: {}",
+                    if shed {
+                        "closing the connection idle the longest"
+                    } else {
+                        "every connection is busy, refusing the new one"
+                    }
+                );
+            }
+            if !shed {
+                drop(stream);
+                continue;
+            }
+        }
+        let conn = Arc::new(Conn {
+            busy: AtomicUsize::new(0),
+            idle_since: Mutex::new(Instant::now()),
+            answered: AtomicBool::new(false),
+            ended: Notify::new(),
+            close: CancellationToken::new(),
+        });
+        let id = registry.add(conn.clone());
+        let (limits, registry, metrics, router, shutdown) = (
+            limits.clone(),
+            registry.clone(),
+            metrics.clone(),
+            router.clone(),
+            shutdown.clone(),
+        );
+        connections.spawn(async move {
+            metrics.connections_open.fetch_add(1, Ordering::Relaxed);
+            serve_connection(stream, peer, router, &limits, &conn, &shutdown).await;
+            metrics.connections_open.fetch_sub(1, Ordering::Relaxed);
+            registry.remove(id);
+        });
+    }
+    drop(listener);
+    while connections.join_next().await.is_some() {}
+}
+
+async fn serve_connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    router: Router,
+    limits: &ServerConfig,
+    conn: &Arc<Conn>,
+    shutdown: &CancellationToken,
+) {
+    let _ = stream.set_nodelay(true);
+    let tracked = conn.clone();
+    let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
+        req.extensions_mut().insert(ConnectInfo(peer));
+        let router = router.clone();
+        let tracked = tracked.clone();
+        tracked.busy.fetch_add(1, Ordering::AcqRel);
+        async move {
+            let answer = tower::ServiceExt::oneshot(router, req).await;
+            if let Ok(mut t) = tracked.idle_since.lock() {
+                *t = Instant::now();
+            }
+            tracked.answered.store(true, Ordering::Release);
+            tracked.busy.fetch_sub(1, Ordering::AcqRel);
+            tracked.ended.notify_one();
+            answer
+        }
+    });
+    let http = hyper::server::conn::http1::Builder::new()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout)
+        .max_buf_size(MAX_HEAD_BYTES)
+        .serve_connection(TokioIo::new(stream), service);
+    tokio::pin!(http);
+    let mut stopping = false;
+    loop {
+        let idle_deadline = conn
+            .idle_since()
+            .filter(|_| conn.answered.load(Ordering::Acquire))
+            .map(|t| tokio::time::Instant::from_std(t + limits.keepalive_timeout));
+        tokio::select! {
+            _ = http.as_mut() => return,
+            () = conn.close.cancelled() => return,
+            () = shutdown.cancelled(), if !stopping => {
+                if conn.idle_since().is_some() {
+                    return;
+                }
+                http.as_mut().graceful_shutdown();
+                stopping = true;
+            }
+            () = conn.ended.notified() => {}
+            () = sleep_until(idle_deadline) => {
+                if conn.idle_since().is_some_and(|t| t.elapsed() >= limits.keepalive_timeout) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Sleeps until `deadline`; without one (a request in flight, or none answered yet), until
+/// the caller's other branches wake it.
+async fn sleep_until(deadline: Option<tokio::time::Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}

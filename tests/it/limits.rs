@@ -1,0 +1,218 @@
+//! Hostile clients: half-sent heads are cut off, silent sockets cannot fill the connection
+//! cap, SIGTERM does not wait for them; a forged Host never reaches a link; small hostile
+//! inputs get clear answers.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::helpers::{bank_config, eventually, serve, TestApp, TestDb, ADMIN};
+
+/// Opens a connection and sends the start of a request head, never its end.
+async fn half_head(addr: std::net::SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        .await
+        .unwrap();
+    s
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_half_sent_head_is_cut_off_after_the_header_timeout() {
+    let config = format!(
+        "{}\n[server]\nheader_timeout = \"300ms\"\n",
+        bank_config("acme", &[], &[])
+    );
+    let app = TestApp::spawn(&config).await;
+    let mut slow = half_head(app.addr).await;
+    let started = Instant::now();
+    let mut buf = [0u8; 1024];
+    // The server ends the connection: the read returns (0 bytes, or an error page).
+    let read = tokio::time::timeout(Duration::from_secs(5), async {
+        loop {
+            match slow.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "still open after 5 s");
+    assert!(started.elapsed() >= Duration::from_millis(250));
+    // A normal client is served meanwhile and after.
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_cap_idle_connections_make_room_for_a_normal_request() {
+    let config = format!(
+        "{}\n[server]\nmax_connections = 8\n",
+        bank_config("acme", &[], &[])
+    );
+    let app = TestApp::spawn(&config).await;
+    let mut silent = Vec::new();
+    for _ in 0..9 {
+        silent.push(half_head(app.addr).await);
+    }
+    let client = reqwest::Client::new();
+    let r = tokio::time::timeout(
+        Duration::from_secs(5),
+        client.get(app.url("/healthz")).send(),
+    )
+    .await
+    .expect("a normal request is not blocked by the cap")
+    .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(app.metric("bankstatus_connections_shed_total ").await >= 2.0);
+    eventually(Duration::from_secs(5), "at most the cap open", || async {
+        (app.metric("bankstatus_connections_open ").await <= 8.0).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_exits_at_once_with_half_open_connections() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("banks.toml");
+    std::fs::write(&config, bank_config("acme", &[], &[])).unwrap();
+    let db = TestDb::sqlite();
+    let (mut child, base) = serve(&config, &db.url);
+    let client = reqwest::Client::new();
+    eventually(Duration::from_secs(20), "the service answering", || async {
+        client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .ok()
+            .filter(|r| r.status() == StatusCode::OK)
+            .map(|_| ())
+    })
+    .await;
+    let addr: std::net::SocketAddr = base.trim_start_matches("http://").parse().unwrap();
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        slow.push(half_head(addr).await);
+    }
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let asked = Instant::now();
+    let code = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s.code();
+        }
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "still running 1 s after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(code, Some(0));
+}
+
+const FORGED: &str = "evil.example";
+
+async fn with_host(app: &TestApp, path: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("host", FORGED)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_host_never_reaches_a_link_when_public_url_is_set() {
+    let config = format!(
+        "public_url = \"https://status.example.ma\"\n{}",
+        bank_config("acme", &[], &[])
+    );
+    let app = TestApp::spawn(&config).await;
+    for path in [
+        "/",
+        "/banks/acme",
+        "/feed.rss",
+        "/feed.atom",
+        "/banks/acme/feed.rss",
+        "/banks/acme/feed.atom",
+        "/maintenance.ics",
+        "/banks/acme/maintenance.ics",
+        "/api/v1/status",
+        "/report",
+    ] {
+        let r = with_host(&app, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let vary = r
+            .headers()
+            .get_all("vary")
+            .iter()
+            .any(|v| v.to_str().unwrap().to_ascii_lowercase().contains("host"));
+        assert!(!vary, "{path} varies by host though it never reads it");
+        let body = r.text().await.unwrap();
+        assert!(!body.contains(FORGED), "{path} echoes the forged host");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_public_url_feeds_vary_by_host() {
+    let app = TestApp::spawn(&bank_config("acme", &[], &[])).await;
+    for path in ["/feed.rss", "/banks/acme/feed.atom", "/maintenance.ics"] {
+        let r = with_host(&app, path).await;
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+        let vary: Vec<String> = r
+            .headers()
+            .get_all("vary")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+            .collect();
+        assert!(vary.iter().any(|v| v.contains("host")), "{path}: {vary:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_is_case_insensitive_and_refusals_are_counted() {
+    let app = TestApp::spawn(&bank_config("acme", &[], &[])).await;
+    let incident = serde_json::json!({
+        "kind": "advisory", "banks": ["acme"], "title": {"en": "Phishing"},
+        "message": {"en": "Fake calls"}, "state": "investigating"
+    });
+    let post = |auth: String| {
+        app.client
+            .post(app.url("/api/v1/incidents"))
+            .header("content-type", "application/json")
+            .header("authorization", auth)
+            .body(incident.to_string())
+            .send()
+    };
+    let r = post(format!("bearer {ADMIN}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = post(format!("BEARER  {ADMIN}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let before = app.metric("bankstatus_unauthorized_total ").await;
+    for i in 0..20 {
+        let r = post(format!("Bearer wrong-{i}")).await.unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    assert!(app.metric("bankstatus_unauthorized_total ").await >= before + 20.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn out_of_range_cursors_are_refused() {
+    let app = TestApp::spawn(&bank_config("acme", &[], &[])).await;
+    for cursor in [
+        "-5.1",
+        "99999999999999999.1",
+        "1700000000000.0",
+        "1700000000000.-3",
+    ] {
+        let r = app.get(&format!("/api/v1/incidents?cursor={cursor}")).await;
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{cursor}");
+    }
+    let r = app.get("/api/v1/incidents?cursor=1700000000000.7").await;
+    assert_eq!(r.status(), StatusCode::OK);
+}

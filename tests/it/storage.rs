@@ -1,0 +1,286 @@
+//! Storage that heals: a full disk (SQLite) and a lost connection (PostgreSQL) make writes
+//! answer 503 and the health check turn, and once storage is back, writes succeed again
+//! with nothing accepted lost.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::helpers::{
+    bank_config, channel_status, eventually, postgres_server, probe, FakeBank, TestApp, TestDb,
+};
+
+/// A small tmpfs the test mounts, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None`, with the reason printed, when the test cannot mount one (not root).
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !mounted {
+            eprintln!("skipped: mounting a small tmpfs needs root (run the suite as root)");
+            return None;
+        }
+        Some(SmallDisk { dir })
+    }
+
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Fills what is left of the disk with one file.
+    fn fill(&self) -> PathBuf {
+        let filler = self.path().join("filler");
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 4096];
+        while f.write_all(&chunk).is_ok() {}
+        while f.write_all(&[0]).is_ok() {}
+        let _ = f.sync_all();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(self.dir.path())
+            .status();
+    }
+}
+
+async fn healthz(app: &TestApp) -> (StatusCode, String) {
+    app.text("/healthz").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_answers_503_and_heals_when_space_returns() {
+    let Some(disk) = SmallDisk::mount("8m") else {
+        return;
+    };
+    let fake = FakeBank::start().await;
+    let probes = [probe(
+        "web",
+        &fake.url("/toggle"),
+        "  interval = \"200ms\"\n  timeout = \"1s\"\n  failures_before_outage = 2\n",
+    )];
+    let config = format!(
+        "{}\n[storage]\nunhealthy_after = \"1s\"\n",
+        bank_config("acme", &probes, &[])
+    );
+    let db = TestDb::borrowed(&format!(
+        "sqlite://{}",
+        disk.path().join("bankstatus.db").display()
+    ));
+    let app = TestApp::spawn_on(&config, db).await;
+    for i in 0..5 {
+        let (status, _) = app.report("acme", "atm", &format!("10.0.0.{i}")).await;
+        assert_eq!(status, StatusCode::ACCEPTED);
+    }
+
+    let filler = disk.fill();
+    // Probes keep writing; a report is refused with 503 once the disk has no room.
+    let mut ip = 100;
+    let refused = eventually(Duration::from_secs(20), "a refused write", || {
+        ip += 1;
+        let ip = format!("10.0.1.{}", ip % 250);
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .post(app.url("/api/v1/reports"))
+                .header("content-type", "application/json")
+                .header("x-forwarded-for", &ip)
+                .body(r#"{"bank":"acme","channel":"atm"}"#)
+                .send()
+                .await
+                .unwrap();
+            (r.status() != StatusCode::ACCEPTED).then_some(r)
+        }
+    })
+    .await;
+    assert_eq!(refused.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .unwrap()
+            .to_str()
+            .unwrap(),
+        "5"
+    );
+    let body: serde_json::Value = serde_json::from_str(&refused.text().await.unwrap()).unwrap();
+    assert_eq!(body["error"], "unavailable");
+    let accepted_before: i64 = 5 + i64::from(ip - 101);
+
+    // The bank fails meanwhile: the engine cannot record the incident yet.
+    fake.state.failing.store(true, Ordering::SeqCst);
+    let (status, body) = eventually(Duration::from_secs(10), "an unhealthy check", || async {
+        let (status, body) = healthz(&app).await;
+        (status != StatusCode::OK).then_some((status, body))
+    })
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(body.contains("disk_full"), "{body}");
+    let (_, page) = app.text("/").await;
+    assert!(page.contains("class=\"banner storage\""), "{page}");
+    assert!(
+        app.metric("bankstatus_storage_write_failures_total{cause=\"disk_full\"}")
+            .await
+            > 0.0
+    );
+
+    std::fs::remove_file(filler).unwrap();
+    let (status, _) = eventually(
+        Duration::from_secs(10),
+        "a write once space returns",
+        || async {
+            let (status, v) = app.report("acme", "atm", "10.0.2.1").await;
+            (status == StatusCode::ACCEPTED).then_some((status, v))
+        },
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    eventually(Duration::from_secs(10), "a healthy check", || async {
+        (healthz(&app).await.0 == StatusCode::OK).then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(15), "the outage recorded", || async {
+        channel_status(&app, "acme", "web").await["incident_id"]
+            .as_i64()
+            .map(|_| ())
+    })
+    .await;
+    let (_, page) = app.text("/").await;
+    assert!(!page.contains("class=\"banner storage\""));
+
+    let stored = app.count("SELECT COUNT(*) FROM reports").await;
+    assert!(
+        stored > accepted_before,
+        "{stored} stored, {accepted_before} accepted before the disk filled"
+    );
+    let pool = sqlx::SqlitePool::connect(&app.db_url).await.unwrap();
+    let check: String = sqlx::query_scalar("PRAGMA integrity_check")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    pool.close().await;
+}
+
+/// A TCP relay to PostgreSQL that the test can cut and restore.
+struct Relay {
+    addr: std::net::SocketAddr,
+    up: Arc<AtomicBool>,
+    cut: Arc<tokio::sync::Notify>,
+}
+
+impl Relay {
+    async fn start(target: String) -> Relay {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(true));
+        let cut = Arc::new(tokio::sync::Notify::new());
+        let (up2, cut2) = (up.clone(), cut.clone());
+        tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !up2.load(Ordering::SeqCst) {
+                    continue;
+                }
+                let target = target.clone();
+                let cut = cut2.clone();
+                tokio::spawn(async move {
+                    let Ok(mut server) = TcpStream::connect(&target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        () = cut.notified() => {}
+                    }
+                });
+            }
+        });
+        Relay { addr, up, cut }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.cut.notify_waiters();
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_postgres_connection_answers_503_and_heals() {
+    if std::env::var_os("BANKSTATUS_TEST_POSTGRES").is_none() {
+        return;
+    }
+    let owner = TestDb::postgres();
+    let server = postgres_server();
+    let host = server
+        .rsplit('@')
+        .next()
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let relay = Relay::start(host.clone()).await;
+    let name = owner.url.rsplit('/').next().unwrap().to_owned();
+    let through_relay = format!(
+        "{}{}/{name}",
+        &server[..server.len() - host.len()],
+        relay.addr
+    );
+    let config = format!(
+        "{}\n[storage]\nunhealthy_after = \"1s\"\n",
+        bank_config("acme", &[], &[])
+    );
+    let app = TestApp::spawn_on(&config, TestDb::borrowed(&through_relay)).await;
+    let (status, _) = app.report("acme", "atm", "10.0.0.1").await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    relay.cut();
+    let (status, v) = app.report("acme", "atm", "10.0.0.2").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+    assert_eq!(v["error"], "unavailable");
+    eventually(Duration::from_secs(20), "an unhealthy check", || async {
+        (healthz(&app).await.0 == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+    })
+    .await;
+    assert!(
+        app.metric("bankstatus_storage_write_failures_total{cause=\"connection\"}")
+            .await
+            > 0.0
+    );
+
+    relay.restore();
+    eventually(
+        Duration::from_secs(20),
+        "a write once the database is back",
+        || async {
+            (app.report("acme", "atm", "10.0.0.3").await.0 == StatusCode::ACCEPTED).then_some(())
+        },
+    )
+    .await;
+    eventually(Duration::from_secs(10), "a healthy check", || async {
+        (healthz(&app).await.0 == StatusCode::OK).then_some(())
+    })
+    .await;
+    drop(app);
+    drop(owner);
+}
