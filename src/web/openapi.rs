@@ -10,7 +10,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::AppState;
-use super::{agents, api, operator, reports};
+use super::{agents, api, operator, reports, subscriptions};
 
 /// Every API route as (method, path). The router is built from this table.
 pub const API_ROUTES: &[(&str, &str)] = &[
@@ -27,6 +27,10 @@ pub const API_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/openapi.json"),
     ("get", "/api/v1/agents/assignment"),
     ("post", "/api/v1/agents/results"),
+    ("post", "/api/v1/subscriptions"),
+    ("get", "/api/v1/subscriptions/stats"),
+    ("delete", "/api/v1/subscriptions/{id}"),
+    ("get", "/api/v1/push/vapid-public-key"),
 ];
 
 /// The handler of one row of [`API_ROUTES`]; `None` for a row without one.
@@ -45,6 +49,10 @@ pub fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
         ("get", "/api/v1/openapi.json") => get(openapi_json),
         ("get", "/api/v1/agents/assignment") => get(agents::assignment),
         ("post", "/api/v1/agents/results") => post(agents::results),
+        ("post", "/api/v1/subscriptions") => post(subscriptions::post_subscription),
+        ("get", "/api/v1/subscriptions/stats") => get(subscriptions::subscription_stats),
+        ("delete", "/api/v1/subscriptions/{id}") => delete(subscriptions::delete_subscription),
+        ("get", "/api/v1/push/vapid-public-key") => get(subscriptions::vapid_public_key),
         _ => return None,
     })
 }
@@ -77,6 +85,10 @@ impl Modify for BearerToken {
         reports::post_report,
         agents::assignment,
         agents::results,
+        subscriptions::post_subscription,
+        subscriptions::subscription_stats,
+        subscriptions::delete_subscription,
+        subscriptions::vapid_public_key,
         openapi_json,
     ),
     modifiers(&BearerToken)

@@ -55,7 +55,7 @@ fn mac(key: &[u8], purpose: &str, data: &[u8]) -> Vec<u8> {
 
 /// The client address as reports see it: behind a trusted proxy, the address the proxy
 /// appended last to `X-Forwarded-For`.
-fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+pub(super) fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if state.config.reports.trust_forwarded_for {
         // Only the entry our own proxy appended counts; one it cannot parse means the
         // request is not what the proxy should send, and the peer is used.
@@ -78,7 +78,7 @@ fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr 
 }
 
 /// A keyed hash of the address; IPv6 by its /64, which one subscriber usually holds whole.
-fn reporter_id(key: &[u8], ip: IpAddr) -> String {
+pub(super) fn reporter_id(key: &[u8], ip: IpAddr) -> String {
     let bytes = match ip {
         IpAddr::V4(v4) => v4.octets().to_vec(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -207,14 +207,14 @@ pub async fn post_report(
 }
 
 /// A fresh form token: a nonce and its MAC, the same in the cookie and the hidden field.
-fn new_csrf(key: &[u8]) -> String {
+pub(super) fn new_csrf(key: &[u8]) -> String {
     let mut nonce = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut nonce);
     let n = hex(&nonce);
     format!("{n}.{}", hex(&mac(key, "csrf", n.as_bytes())[..16]))
 }
 
-fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str) -> bool {
+pub(super) fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str) -> bool {
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
