@@ -15,6 +15,15 @@ if ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi 'No
   $sudo apt-get install -y -qq chromium fonts-noto-core >/dev/null
 fi
 
+# The independent checkers the alert tests run against: a real SMTP server (aiosmtpd), the
+# Standard Webhooks verifier, and a Web Push decryptor (http_ece, cryptography), in a venv
+# of their own under target/.
+venv="$(dirname "$0")/../target/alerts-venv"
+if ! "$venv/bin/python" -c 'import aiosmtpd, standardwebhooks, http_ece, cryptography' >/dev/null 2>&1; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q aiosmtpd standardwebhooks http_ece cryptography
+fi
+
 # Started when it is not running; the caller fails, rather than skips, when it still
 # cannot be reached.
 if [ -n "${BANKSTATUS_SKIP_PG_SETUP:-}" ]; then exit 0; fi
