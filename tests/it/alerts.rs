@@ -112,7 +112,7 @@ async fn verify(
 
 /// One request a receiver saw.
 #[derive(Clone, Debug)]
-struct Seen {
+pub struct Seen {
     headers: HashMap<String, String>,
     body: String,
     at: Instant,
@@ -122,19 +122,19 @@ impl Seen {
     fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
-    fn id(&self) -> &str {
+    pub fn id(&self) -> &str {
         &self.headers["webhook-id"]
     }
 }
 
 #[derive(Default)]
-struct Receivers {
+pub struct Receivers {
     seen: Mutex<HashMap<String, Vec<Seen>>>,
 }
 
-/// Webhook receivers on one server, by path: `ok/..` answers, `flaky` fails the first
-/// event with 503, `hang` never answers an event. All echo their verification challenge.
-async fn receivers() -> (String, Arc<Receivers>) {
+/// Webhook receivers on one server, by path: `ok` answers, `flaky` fails the first event
+/// with 503, `hang` never answers an event, `slow...` answers after 300 ms. All echo their verification challenge.
+pub async fn receivers() -> (String, Arc<Receivers>) {
     async fn hook(
         State(r): State<Arc<Receivers>>,
         Path(name): Path<String>,
@@ -170,6 +170,9 @@ async fn receivers() -> (String, Arc<Receivers>) {
         if name == "hang" {
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
+        if name.starts_with("slow") {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
         if name == "flaky" && events_before == 0 {
             return (StatusCode::SERVICE_UNAVAILABLE, "later".into());
         }
@@ -186,7 +189,7 @@ async fn receivers() -> (String, Arc<Receivers>) {
 }
 
 impl Receivers {
-    fn events(&self, name: &str) -> Vec<Seen> {
+    pub fn events(&self, name: &str) -> Vec<Seen> {
         self.seen
             .lock()
             .unwrap()
@@ -214,7 +217,7 @@ impl Receivers {
     }
 }
 
-const ALERTS: &str = "\n[alerts]\nallow_private_targets = true\nsubscriptions_per_hour = 2000\nfirst_retry = \"300ms\"\n";
+pub const ALERTS: &str = "\n[alerts]\nallow_private_targets = true\nsubscriptions_per_hour = 2000\nfirst_retry = \"300ms\"\n";
 
 fn config(extra: &str) -> String {
     format!("{}{ALERTS}{extra}", bank_config("bmce", &[], &[]))
@@ -648,4 +651,136 @@ async fn web_push_is_encrypted_signed_and_ends_on_410_and_on_the_fix() {
     assert_eq!(stats.status(), StatusCode::OK);
     let stats: Value = serde_json::from_str(&stats.text().await.unwrap()).unwrap();
     assert_eq!(stats["by_kind"][0]["kind"], "push", "{stats}");
+}
+
+/// Subscribes `n` webhooks `{prefix}{i}` and waits until every one answered its challenge.
+pub async fn subscribe_many(base_app: &str, receivers: &str, prefix: &str, n: usize, db: &str) {
+    let client = reqwest::Client::new();
+    let urls: Vec<String> = (0..n)
+        .map(|i| format!("{receivers}/hook/{prefix}{i}"))
+        .collect();
+    for chunk in urls.chunks(16) {
+        let calls = chunk.iter().map(|url| {
+            client
+                .post(format!("{base_app}/api/v1/subscriptions"))
+                .header("content-type", "application/json")
+                .body(json!({"kind": "webhook", "url": url}).to_string())
+                .send()
+        });
+        for r in futures_util::future::join_all(calls).await {
+            assert_eq!(r.unwrap().status(), StatusCode::CREATED);
+        }
+    }
+    eventually(Duration::from_secs(60), "every webhook active", || async {
+        (db_count(
+            db,
+            "SELECT COUNT(*) FROM subscriptions WHERE state = 'active'",
+        )
+        .await
+            == n as i64)
+            .then_some(())
+    })
+    .await;
+}
+
+pub async fn db_count(url: &str, sql: &str) -> i64 {
+    if url.starts_with("postgres") {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    } else {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        let n = sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap();
+        pool.close().await;
+        n
+    }
+}
+
+/// `bankstatus serve` as its own process, with the operator token.
+fn serve_process(config: &std::path::Path, db: &str, port: u16) -> std::process::Child {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bankstatus"))
+        .arg("serve")
+        .arg("--config")
+        .arg(config)
+        .arg("--database")
+        .arg(db)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .env("BANKSTATUS_ADMIN_TOKEN", ADMIN)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+async fn healthy(base: &str) {
+    let client = reqwest::Client::new();
+    eventually(Duration::from_secs(30), "the service to answer", || async {
+        let r = client.get(format!("{base}/healthz")).send().await.ok()?;
+        r.status().is_success().then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sigkill_mid_fan_out_loses_nothing_and_repeats_keep_their_id() {
+    const N: usize = 1000;
+    let (receivers, rx) = receivers().await;
+    let db = crate::helpers::TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("banks.toml");
+    std::fs::write(&path, config("")).unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut child = serve_process(&path, &db.url, port);
+    healthy(&base).await;
+    subscribe_many(&base, &receivers, "slow", N, &db.url).await;
+    let client = reqwest::Client::new();
+    let r = client
+        .post(format!("{base}/api/v1/incidents"))
+        .bearer_auth(ADMIN)
+        .header("content-type", "application/json")
+        .body(
+            json!({"kind": "outage", "banks": ["bmce"], "title": {"en": "Transfers stopped"}})
+                .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let got = |rx: &Receivers| {
+        (0..N)
+            .filter(|i| !rx.events(&format!("slow{i}")).is_empty())
+            .count()
+    };
+    eventually(WAIT, "the fan-out under way", || async {
+        (got(&rx) >= 50).then_some(())
+    })
+    .await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = got(&rx);
+    assert!(before < N, "killed after the fan-out ended: {before}");
+
+    let mut child = serve_process(&path, &db.url, port);
+    healthy(&base).await;
+    eventually(Duration::from_secs(90), "every receiver told", || async {
+        (got(&rx) == N).then_some(())
+    })
+    .await;
+    for i in 0..N {
+        let events = rx.events(&format!("slow{i}"));
+        let first = events[0].id().to_owned();
+        assert!(
+            events.iter().all(|e| e.id() == first),
+            "slow{i}: {events:?}"
+        );
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
