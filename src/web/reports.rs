@@ -255,7 +255,26 @@ fn render_form(
         Outcome::Form { error } => (error, None),
         Outcome::Thanks { counted } => (None, Some(counted)),
     };
+    let follow = thanks.and(bank.zip(channel)).and_then(|(b, c)| {
+        state.config.bank(b)?;
+        let channel: Channel = c.parse().ok()?;
+        let open = state
+            .live
+            .snapshot()
+            .bank(b)
+            .and_then(|n| n.channels.iter().find(|x| x.channel == channel))
+            .and_then(|x| x.incident);
+        Some(match open {
+            Some(id) => format!("/subscribe?incident={id}&lang={}", lang.as_str()),
+            None => format!(
+                "/subscribe?bank={b}&channel={}&lang={}",
+                channel.as_str(),
+                lang.as_str()
+            ),
+        })
+    });
     let page = ReportPage {
+        follow,
         l: Layout::new(
             lang,
             t.report_title.to_owned(),

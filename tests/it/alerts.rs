@@ -784,3 +784,100 @@ async fn a_sigkill_mid_fan_out_loses_nothing_and_repeats_keep_their_id() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subscribe_page_works_without_javascript_and_only_it_runs_a_script() {
+    let (hooks, rx) = receivers().await;
+    let app = TestApp::spawn(&config("")).await;
+    let id = open_incident(&app, "Cards refused").await;
+    let (_, incident) = app.text(&format!("/incidents/{id}")).await;
+    assert!(
+        incident.contains(&format!("/subscribe?incident={id}")),
+        "tell me when it's fixed"
+    );
+    let (_, bank) = app.text("/banks/bmce").await;
+    assert!(bank.contains("/subscribe?bank=bmce"));
+    let home = app.get("/").await;
+    let csp = home.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!csp.contains("script-src"), "{csp}");
+
+    let page = app.get(&format!("/subscribe?incident={id}&lang=fr")).await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let cookie = page.headers()["set-cookie"]
+        .to_str()
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let html = page.text().await.unwrap();
+    assert!(html.contains("<script src=\"/push.js\""));
+    let csrf = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert_eq!(app.get("/push.js").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/push-sw.js").await.status(), StatusCode::OK);
+
+    // The form alone: a webhook that follows the incident, its secret shown once.
+    let form = format!(
+        "csrf={csrf}&kind=webhook&url={}&incident={id}&lang=fr",
+        form_urlencoded::byte_serialize(format!("{hooks}/hook/ok").as_bytes()).collect::<String>()
+    );
+    let r = app
+        .client
+        .post(app.url("/subscribe?lang=fr"))
+        .header("cookie", &cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let shown = r.text().await.unwrap();
+    assert!(shown.contains("whsec_"), "{shown}");
+    let manage = shown
+        .split("href=\"")
+        .find(|p| p.contains("/subscriptions/"))
+        .and_then(|p| p.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    eventually(WAIT, "the webhook verified", || async {
+        (!rx.verifications("ok").is_empty()).then_some(())
+    })
+    .await;
+    // Without the form's cookie, nothing is made.
+    let r = app
+        .client
+        .post(app.url("/subscribe"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The manage page names what it follows and ends it in one click.
+    let page = app.client.get(&manage).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains(&format!("#{id}")), "{html}");
+    let action = html
+        .split("action=\"")
+        .nth(1)
+        .and_then(|p| p.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let r = app.client.post(app.url(&action)).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(app.count("SELECT COUNT(*) FROM subscriptions").await, 0);
+}
