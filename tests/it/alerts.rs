@@ -881,3 +881,81 @@ async fn the_subscribe_page_works_without_javascript_and_only_it_runs_a_script()
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(app.count("SELECT COUNT(*) FROM subscriptions").await, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn probes_and_windows_alert_but_a_flap_does_not() {
+    use std::sync::atomic::Ordering;
+    let fake = crate::helpers::FakeBank::start().await;
+    let (hooks, rx) = receivers().await;
+    let probes = [crate::helpers::probe(
+        "web",
+        &fake.url("/toggle"),
+        "  interval = \"200ms\"\n  failures_before_outage = 3\n  successes_before_recovery = 2\n",
+    )];
+    let text = format!("{}{ALERTS}", bank_config("bmce", &probes, &[]));
+    let app = TestApp::spawn(&text).await;
+    subscribe_many(&app.url(""), &hooks, "ok", 1, &app.db_url).await;
+
+    // One failing check is a flap: no incident, so nothing to tell.
+    let seen = fake.hits("/toggle").len();
+    fake.state.failing.store(true, Ordering::SeqCst);
+    eventually(WAIT, "one failing check", || async {
+        (fake.hits("/toggle").len() > seen).then_some(())
+    })
+    .await;
+    fake.state.failing.store(false, Ordering::SeqCst);
+    app.engine_takes(5).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM alert_events").await, 0);
+
+    // A real outage: opened, then resolved when the bank answers again.
+    fake.state.failing.store(true, Ordering::SeqCst);
+    let opened = eventually(WAIT, "the outage told", || async {
+        rx.events("ok0")
+            .into_iter()
+            .find(|s| s.json()["data"]["change"] == "opened")
+    })
+    .await;
+    assert_eq!(
+        opened.json()["data"]["incident"]["scopes"][0]["channel"],
+        "web"
+    );
+    fake.state.failing.store(false, Ordering::SeqCst);
+    eventually(WAIT, "the recovery told", || async {
+        rx.events("ok0")
+            .into_iter()
+            .find(|s| s.json()["data"]["change"] == "resolved")
+    })
+    .await;
+
+    // An announced window: announced, started and ended, each told once.
+    let now = chrono::Utc::now();
+    let (status, v) = app
+        .post(
+            "/api/v1/maintenance",
+            &json!({"bank": "bmce", "channels": ["mobile"], "title": {"fr": "Migration"},
+                    "starts": (now + chrono::Duration::seconds(2)).to_rfc3339(),
+                    "ends": (now + chrono::Duration::seconds(4)).to_rfc3339()}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    eventually(WAIT, "the window's steps told", || async {
+        let changes: Vec<Value> = rx
+            .events("ok0")
+            .iter()
+            .map(|s| s.json()["data"]["change"].clone())
+            .filter(|c| {
+                c.as_str()
+                    .is_some_and(|c| c != "opened" && c != "resolved" && c != "updated")
+            })
+            .collect();
+        (changes
+            == [
+                json!("announced"),
+                json!("window_started"),
+                json!("window_ended"),
+            ])
+        .then_some(())
+    })
+    .await;
+}
