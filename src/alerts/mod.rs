@@ -37,7 +37,9 @@ use webhook::Format;
 /// Subscriptions read per fan-out step: the whole list is streamed, never loaded.
 const FAN_OUT_PAGE: i64 = 1_000;
 /// Deliveries in flight at once; each holds a permit until its receiver answers or times out.
-const IN_FLIGHT: usize = 256;
+/// A waiting delivery costs a socket and a small task, so the bound is high enough that
+/// receivers that hang (each held up to the timeout) leave room for those that answer.
+const IN_FLIGHT: usize = 1024;
 /// How long one attempt may take before it counts as failed.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// A claimed delivery is someone else's to retry after this, should its dispatcher die;
@@ -180,15 +182,33 @@ impl Alerts {
         })
     }
 
-    /// Fans out and sends until `shutdown`; deliveries in flight then finish or time out.
+    /// Fans out and sends until `shutdown`. Fan-out runs beside sending, so the first
+    /// deliveries of a large fan-out leave while the last pages are still written.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
-        let permits = Arc::new(Semaphore::new(IN_FLIGHT));
-        let mut tasks = tokio::task::JoinSet::new();
-        let mut sweep_at = self.clock.now();
+        let fan_out = tokio::spawn(self.clone().fan_out_loop(shutdown.clone()));
+        self.send_loop(shutdown).await;
+        let _ = fan_out.await;
+    }
+
+    async fn fan_out_loop(self: Arc<Self>, shutdown: CancellationToken) {
         loop {
             if let Err(e) = self.fan_out_pending().await {
                 tracing::error!(error = %e, "could not fan alerts out; trying again");
             }
+            tokio::select! {
+                () = shutdown.cancelled() => break,
+                () = tokio::time::sleep(Duration::from_millis(200)) => {}
+            }
+        }
+    }
+
+    /// Claims due deliveries and sends each in its own task; what is still in flight at
+    /// `shutdown` keeps its lease, and another start retries it with the same id.
+    async fn send_loop(self: Arc<Self>, shutdown: CancellationToken) {
+        let permits = Arc::new(Semaphore::new(IN_FLIGHT));
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut sweep_at = self.clock.now();
+        loop {
             let free = permits.available_permits();
             let mut claimed = 0;
             if free > 0 {
@@ -221,9 +241,10 @@ impl Alerts {
                     tracing::error!(error = %e, "could not sweep expired subscriptions");
                 }
             }
-            // A full claim means more are due: go round again at once.
-            let pause = if claimed > 0 && claimed == free {
-                Duration::from_millis(5)
+            // Every permit busy, or a full claim (more are due): look again soon, claiming
+            // what freed up meanwhile in one query rather than one per finished delivery.
+            let pause = if free == 0 || (claimed > 0 && claimed == free) {
+                Duration::from_millis(20)
             } else {
                 Duration::from_millis(250)
             };
@@ -231,7 +252,6 @@ impl Alerts {
                 () = shutdown.cancelled() => break,
                 () = self.wake.notified() => {}
                 () = tokio::time::sleep(pause) => {}
-                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
             }
         }
         // What is still in flight keeps its lease; another start retries it.

@@ -707,12 +707,26 @@ pub async fn submit_subscribe(
             .map(|(_, v)| v.clone())
             .collect()
     };
+    let incident = match one("incident").map(|v| v.parse::<i64>().map_err(|_| v)) {
+        Some(Ok(id)) => Some(id),
+        Some(Err(v)) => {
+            let e = invalid("incident", &v, "an incident number");
+            return render_subscribe(
+                &state,
+                lang,
+                e.status(),
+                &Prefill::default(),
+                Some(e.public_message(lang)),
+            );
+        }
+        None => None,
+    };
     let prefill = Prefill {
         banks: many("banks"),
         channels: many("channels"),
         kinds: many("incident_kinds"),
         lang: one("lang"),
-        incident: one("incident").and_then(|v| v.parse().ok()),
+        incident,
     };
     if !csrf_valid(
         &state.reporter_key,
