@@ -1159,6 +1159,29 @@ mod tests {
     }
 
     #[test]
+    fn email_and_alerts_are_checked() {
+        let ok = parse(
+            "[email]\nsmtp_url = \"smtp://mail.example.org:587\"\nfrom = \"bankstatus <a@example.org>\"\n[alerts]\nallow_private_targets = true\n",
+            "t.toml",
+        )
+        .expect("valid");
+        assert!(ok.email.is_some() && ok.alerts.allow_private_targets);
+        assert!(parse("", "t.toml").expect("valid").email.is_none());
+        let e = errors(
+            "[email]\nsmtp_url = \"smtp://u:secret@mail.example.org\"\nfrom = \"nobody\"\n[alerts]\nsubscriptions_per_hour = 0\n",
+        );
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e[0].starts_with("t.toml:2:12: smtp_url holds a password"),
+            "{e:?}"
+        );
+        assert!(e[1].contains("subscriptions_per_hour"), "{e:?}");
+        let e = errors("[email]\nsmtp_url = \"http://x\"\nfrom = \"nobody\"\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(errors("[alerts]\nallow_private = true\n")[0].contains("unknown field"));
+    }
+
+    #[test]
     fn every_mistake_is_reported_with_its_place() {
         let text = r#"
 [[banks]]

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
 use rand::Rng;
 use sha2::{Digest, Sha256};
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
 use crate::clock::DynClock;
@@ -138,6 +138,9 @@ pub struct Alerts {
     events: Mutex<HashMap<i64, Arc<EventData>>>,
     /// When each client (by keyed hash) subscribed within the hour.
     recent: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
+    /// Finished attempts on their way to the one writer that records them in batches.
+    finished: mpsc::Sender<(Delivery, Finish)>,
+    finished_rx: Mutex<Option<mpsc::Receiver<(Delivery, Finish)>>>,
 }
 
 /// An event with what every message about it needs.
@@ -167,6 +170,7 @@ impl Alerts {
             .unwrap_or_else(|| "mailto:admin@localhost".to_owned());
         let vapid = Vapid::load(&store, contact).await?;
         let client = guard::alert_client(config.alerts.allow_private_targets, ATTEMPT_TIMEOUT)?;
+        let (finished, finished_rx) = mpsc::channel(4 * IN_FLIGHT);
         Ok(Alerts {
             store,
             config,
@@ -179,6 +183,8 @@ impl Alerts {
             wake: Notify::new(),
             events: Mutex::new(HashMap::new()),
             recent: Mutex::new(HashMap::new()),
+            finished,
+            finished_rx: Mutex::new(Some(finished_rx)),
         })
     }
 
@@ -186,8 +192,61 @@ impl Alerts {
     /// deliveries of a large fan-out leave while the last pages are still written.
     pub async fn run(self: Arc<Self>, shutdown: CancellationToken) {
         let fan_out = tokio::spawn(self.clone().fan_out_loop(shutdown.clone()));
+        let sent = CancellationToken::new();
+        let recorder = self
+            .finished_rx
+            .lock()
+            .ok()
+            .and_then(|mut r| r.take())
+            .map(|rx| tokio::spawn(self.clone().record_loop(rx, sent.clone())));
         self.send_loop(shutdown).await;
+        sent.cancel();
         let _ = fan_out.await;
+        if let Some(r) = recorder {
+            let _ = r.await;
+        }
+    }
+
+    /// Records finished attempts, as many as are waiting in one transaction, so the
+    /// database sees one write per batch rather than one per delivery. An attempt lost
+    /// with a crash before it is recorded is sent again, with the same id, once its lease
+    /// runs out.
+    async fn record_loop(
+        self: Arc<Self>,
+        mut rx: mpsc::Receiver<(Delivery, Finish)>,
+        sent: CancellationToken,
+    ) {
+        const BATCH: usize = 500;
+        loop {
+            let first = tokio::select! {
+                f = rx.recv() => f,
+                () = sent.cancelled() => None,
+            };
+            let Some(first) = first else { break };
+            let mut batch = vec![first];
+            while batch.len() < BATCH {
+                match rx.try_recv() {
+                    Ok(f) => batch.push(f),
+                    Err(_) => break,
+                }
+            }
+            self.record(&batch).await;
+        }
+        // Sending has stopped: record what is left.
+        let mut rest = Vec::new();
+        while let Ok(f) = rx.try_recv() {
+            rest.push(f);
+        }
+        if !rest.is_empty() {
+            self.record(&rest).await;
+        }
+    }
+
+    async fn record(&self, batch: &[(Delivery, Finish)]) {
+        if let Err(e) = self.store.finish_deliveries(batch, self.clock.now()).await {
+            // The leases run out and the deliveries are tried again with the same ids.
+            tracing::error!(error = %e, count = batch.len(), "could not record alert deliveries");
+        }
     }
 
     async fn fan_out_loop(self: Arc<Self>, shutdown: CancellationToken) {
@@ -219,13 +278,31 @@ impl Alerts {
                 {
                     Ok(batch) => {
                         claimed = batch.len();
+                        let ids: Vec<String> =
+                            batch.iter().map(|d| d.subscription_id.clone()).collect();
+                        let subs: HashMap<String, Arc<Subscription>> =
+                            match self.store.subscriptions(&ids).await {
+                                Ok(subs) => subs
+                                    .into_iter()
+                                    .map(|s| (s.id.clone(), Arc::new(s)))
+                                    .collect(),
+                                Err(e) => {
+                                    // Their leases run out and they are claimed again.
+                                    tracing::error!(error = %e, "could not read subscriptions");
+                                    HashMap::new()
+                                }
+                            };
                         for d in batch {
+                            // Deleted meanwhile: its deliveries went with it.
+                            let Some(sub) = subs.get(&d.subscription_id).cloned() else {
+                                continue;
+                            };
                             let Ok(permit) = permits.clone().try_acquire_owned() else {
                                 break;
                             };
                             let me = self.clone();
                             tasks.spawn(async move {
-                                me.deliver(d).await;
+                                me.deliver(d, &sub).await;
                                 drop(permit);
                             });
                         }
@@ -395,17 +472,9 @@ impl Alerts {
         Ok(step)
     }
 
-    /// One attempt at one delivery, and its outcome recorded.
-    async fn deliver(&self, d: Delivery) {
-        let sub = match self.store.subscription(&d.subscription_id).await {
-            Ok(Some(s)) => s,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!(error = %e, "could not read a subscription");
-                return;
-            }
-        };
-        let attempt = self.attempt(&d, &sub).await;
+    /// One attempt at one delivery; its outcome goes to the recorder.
+    async fn deliver(&self, d: Delivery, sub: &Subscription) {
+        let attempt = self.attempt(&d, sub).await;
         let now = self.clock.now();
         let finish = match attempt {
             Attempt::Done => Finish::Delivered,
@@ -427,9 +496,8 @@ impl Alerts {
             _ => {}
         }
         self.metrics.record(sub.via, &finish);
-        if let Err(e) = self.store.finish_delivery(&d, &finish, now).await {
-            // The lease runs out and the delivery is tried again with the same id.
-            tracing::error!(error = %e, delivery = %d.id, "could not record an alert delivery");
+        if self.finished.send((d, finish)).await.is_err() {
+            tracing::error!("the alert recorder stopped; the delivery is tried again later");
         }
     }
 

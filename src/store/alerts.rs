@@ -261,11 +261,13 @@ pub trait AlertStore: Send + Sync {
         limit: i64,
     ) -> StoreResult<Vec<Delivery>>;
 
-    /// Records how an attempt ended.
-    async fn finish_delivery(
+    /// The subscriptions of these ids that still exist.
+    async fn subscriptions(&self, ids: &[String]) -> StoreResult<Vec<Subscription>>;
+
+    /// Records how attempts ended, in one transaction.
+    async fn finish_deliveries(
         &self,
-        delivery: &Delivery,
-        finish: &Finish,
+        finished: &[(Delivery, Finish)],
         now: DateTime<Utc>,
     ) -> StoreResult<()>;
 

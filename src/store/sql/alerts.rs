@@ -118,6 +118,83 @@ async fn insert_deliveries(
     Ok(())
 }
 
+/// Records how one attempt ended, inside the caller's transaction.
+async fn finish_in(
+    tx: &mut Tx,
+    d: &Delivery,
+    finish: &Finish,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    let (outcome, due, error) = match finish {
+        Finish::Delivered => ("delivered", None, None),
+        Finish::Retry { due, error } => ("retry", Some(*due), Some(error.as_str())),
+        Finish::GiveUp { error } => ("failed", None, Some(error.as_str())),
+        Finish::Gone => ("gone", None, None),
+    };
+    match due {
+        Some(due) => {
+            sqlx::query(
+                "UPDATE deliveries SET due_at = $1, lease_until = NULL, outcome = $2, \
+                 last_error = $3 WHERE id = $4",
+            )
+            .bind(to_ms(due))
+            .bind(outcome)
+            .bind(error)
+            .bind(&d.id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        None => {
+            sqlx::query(
+                "UPDATE deliveries SET done_at = $1, lease_until = NULL, outcome = $2, \
+                 last_error = $3 WHERE id = $4",
+            )
+            .bind(to_ms(now))
+            .bind(outcome)
+            .bind(error)
+            .bind(&d.id)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    match finish {
+        Finish::GiveUp { .. } => {
+            sqlx::query(
+                "UPDATE subscriptions SET state = 'quarantined', quarantined_at = $1 \
+                 WHERE id = $2",
+            )
+            .bind(to_ms(now))
+            .bind(&d.subscription_id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        Finish::Gone => {
+            sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+                .bind(&d.subscription_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Finish::Delivered if d.ends_it => {
+            sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+                .bind(&d.subscription_id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        // A webhook that answered its challenge is live.
+        Finish::Delivered if d.purpose == Purpose::Verify => {
+            sqlx::query(
+                "UPDATE subscriptions SET state = 'active', expires_at = NULL \
+                 WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(&d.subscription_id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl AlertStore for Backend {
     async fn add_subscription(
@@ -320,79 +397,32 @@ impl AlertStore for Backend {
         rows.iter().map(delivery_from).collect()
     }
 
-    async fn finish_delivery(
+    async fn subscriptions(&self, ids: &[String]) -> StoreResult<Vec<Subscription>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(INSERT_CHUNK) {
+            let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
+                "SELECT {SUBSCRIPTION_COLUMNS} FROM subscriptions WHERE id IN ("
+            ));
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(id);
+            }
+            q.push(")");
+            for r in q.build().fetch_all(&self.pool).await? {
+                out.push(subscription_from(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn finish_deliveries(
         &self,
-        d: &Delivery,
-        finish: &Finish,
+        finished: &[(Delivery, Finish)],
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Rows).await?;
-        let (outcome, due, error) = match finish {
-            Finish::Delivered => ("delivered", None, None),
-            Finish::Retry { due, error } => ("retry", Some(*due), Some(error.as_str())),
-            Finish::GiveUp { error } => ("failed", None, Some(error.as_str())),
-            Finish::Gone => ("gone", None, None),
-        };
-        match due {
-            Some(due) => {
-                sqlx::query(
-                    "UPDATE deliveries SET due_at = $1, lease_until = NULL, outcome = $2, \
-                     last_error = $3 WHERE id = $4",
-                )
-                .bind(to_ms(due))
-                .bind(outcome)
-                .bind(error)
-                .bind(&d.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            None => {
-                sqlx::query(
-                    "UPDATE deliveries SET done_at = $1, lease_until = NULL, outcome = $2, \
-                     last_error = $3 WHERE id = $4",
-                )
-                .bind(to_ms(now))
-                .bind(outcome)
-                .bind(error)
-                .bind(&d.id)
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
-        match finish {
-            Finish::GiveUp { .. } => {
-                sqlx::query(
-                    "UPDATE subscriptions SET state = 'quarantined', quarantined_at = $1 \
-                     WHERE id = $2",
-                )
-                .bind(to_ms(now))
-                .bind(&d.subscription_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            Finish::Gone => {
-                sqlx::query("DELETE FROM subscriptions WHERE id = $1")
-                    .bind(&d.subscription_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            Finish::Delivered if d.ends_it => {
-                sqlx::query("DELETE FROM subscriptions WHERE id = $1")
-                    .bind(&d.subscription_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            // A webhook that answered its challenge is live.
-            Finish::Delivered if d.purpose == Purpose::Verify => {
-                sqlx::query(
-                    "UPDATE subscriptions SET state = 'active', expires_at = NULL \
-                     WHERE id = $1 AND state = 'pending'",
-                )
-                .bind(&d.subscription_id)
-                .execute(&mut *tx)
-                .await?;
-            }
-            _ => {}
+        for (d, finish) in finished {
+            finish_in(&mut tx, d, finish, now).await?;
         }
         tx.commit().await?;
         Ok(())
