@@ -32,6 +32,15 @@ else
   npm install --silent --no-audit --no-fund --prefix target/npm axe-core@4 >/dev/null
 fi
 
+# The independent checkers the alert tests run against: a real SMTP server (aiosmtpd), the
+# Standard Webhooks verifier, and a Web Push decryptor (http_ece, cryptography), in a venv
+# of their own under target/.
+venv="$(dirname "$0")/../target/alerts-venv"
+if ! "$venv/bin/python" -c 'import aiosmtpd, standardwebhooks, http_ece, cryptography' >/dev/null 2>&1; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q aiosmtpd standardwebhooks http_ece cryptography
+fi
+
 # Started when it is not running; the caller fails, rather than skips, when it still
 # cannot be reached.
 if [ -n "${BANKSTATUS_SKIP_PG_SETUP:-}" ]; then

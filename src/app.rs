@@ -11,6 +11,7 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::alerts::Alerts;
 use crate::clock::SystemClock;
 use crate::cluster::Member;
 use crate::config::Config;
@@ -78,6 +79,16 @@ pub async fn run_with(
         .context("loading the reporter key")?;
     let metrics = Arc::new(Metrics::default());
     let live = Arc::new(Live::default());
+    let alerts = Arc::new(
+        Alerts::start(
+            store.clone(),
+            config.clone(),
+            clock.clone(),
+            reporter_key.clone(),
+        )
+        .await
+        .context("starting alerts")?,
+    );
 
     let (result_tx, result_rx) = mpsc::channel(QUEUE);
     let (write_tx, write_rx) = mpsc::channel(QUEUE);
@@ -95,6 +106,7 @@ pub async fn run_with(
         reporter_key: Arc::new(reporter_key),
         tokens,
         results: result_tx.downgrade(),
+        alerts: alerts.clone(),
     };
     let probes = ProbeRuntime {
         client: build_client(config.probing.ca_pem.as_deref())
@@ -136,6 +148,7 @@ pub async fn run_with(
         tasks.spawn(engine.run(result_rx, command_rx, Some(write_tx), shutdown.clone()));
         spawn_probes(config.all_probes().cloned().collect(), probes, &mut tasks);
     }
+    let dispatcher = tokio::spawn(alerts.run(shutdown.clone()));
     let writer = tokio::spawn(run_writer(
         store.clone(),
         config.timezone,
@@ -166,6 +179,7 @@ pub async fn run_with(
     while tasks.join_next().await.is_some() {}
     let _ = writer.await;
     let _ = retention.await;
+    let _ = dispatcher.await;
     Ok(())
 }
 

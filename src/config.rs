@@ -43,6 +43,9 @@ pub struct Config {
     pub storage: StorageConfig,
     pub probing: ProbingConfig,
     pub server: ServerConfig,
+    /// SMTP for email alerts; without it, email is not offered.
+    pub email: Option<EmailConfig>,
+    pub alerts: AlertsConfig,
     /// What each probe id watches, for checking agents' results without a scan.
     targets: HashMap<String, ProbeTarget>,
     /// What is allowed but likely a mistake, with its place; `check-config` and `serve`
@@ -67,6 +70,29 @@ pub struct ReportsConfig {
     pub surge_floor: u32,
     pub per_reporter_per_hour: u32,
     pub trust_forwarded_for: bool,
+}
+
+/// `[email]`: the SMTP server alerts go out through. The password, if any, comes from
+/// `BANKSTATUS_SMTP_PASSWORD`, never from the file.
+#[derive(Debug, Clone)]
+pub struct EmailConfig {
+    /// `smtp://host:587` (STARTTLS with `?tls=required`), `smtps://host:465`; a user name
+    /// may be in it.
+    pub smtp_url: String,
+    /// The sender, e.g. `bankstatus <alerts@example.org>`.
+    pub from: String,
+}
+
+/// `[alerts]`.
+#[derive(Debug, Clone)]
+pub struct AlertsConfig {
+    /// Webhooks and push endpoints may be private, loopback or link-local addresses (tests,
+    /// private deployments); off, such targets are refused.
+    pub allow_private_targets: bool,
+    /// New subscriptions one client address may make in an hour.
+    pub subscriptions_per_hour: u32,
+    /// The wait before the first retry of a failed delivery; each retry doubles it.
+    pub first_retry: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -311,6 +337,8 @@ struct RawConfig {
     storage: Option<RawStorage>,
     probing: Option<RawProbing>,
     server: Option<RawServer>,
+    email: Option<Spanned<RawEmail>>,
+    alerts: Option<RawAlerts>,
 }
 
 #[derive(Deserialize)]
@@ -319,6 +347,21 @@ struct RawServer {
     header_timeout: Option<Spanned<String>>,
     keepalive_timeout: Option<Spanned<String>>,
     max_connections: Option<Spanned<i64>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEmail {
+    smtp_url: Spanned<String>,
+    from: Spanned<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlerts {
+    allow_private_targets: Option<bool>,
+    subscriptions_per_hour: Option<Spanned<i64>>,
+    first_retry: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -517,6 +560,23 @@ impl Validator<'_> {
             .collect();
 
         let reports = self.reports(raw.reports);
+        let email = raw.email.and_then(|e| self.email(e.into_inner()));
+        let raw_alerts = raw.alerts.unwrap_or(RawAlerts {
+            allow_private_targets: None,
+            subscriptions_per_hour: None,
+            first_retry: None,
+        });
+        let alerts = AlertsConfig {
+            allow_private_targets: raw_alerts.allow_private_targets.unwrap_or(false),
+            subscriptions_per_hour: self
+                .int_in(
+                    raw_alerts.subscriptions_per_hour,
+                    1..=1_000_000,
+                    "subscriptions_per_hour",
+                )
+                .unwrap_or(10) as u32,
+            first_retry: self.duration(raw_alerts.first_retry, Duration::from_secs(30)),
+        };
         let public_url = raw
             .public_url
             .and_then(|u| self.url(&u))
@@ -609,9 +669,51 @@ impl Validator<'_> {
             storage,
             probing,
             server,
+            email,
+            alerts,
             targets,
             warnings: Vec::new(),
         }
+    }
+
+    fn email(&mut self, raw: RawEmail) -> Option<EmailConfig> {
+        let url = raw.smtp_url.get_ref();
+        let scheme_ok = reqwest::Url::parse(url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "smtp" | "smtps") && u.host_str().is_some());
+        if scheme_ok.is_none() {
+            self.error(
+                raw.smtp_url.span(),
+                format!("bad smtp_url `{url}`: use smtp://HOST:PORT or smtps://HOST:PORT"),
+            );
+        }
+        if scheme_ok.as_ref().is_some_and(|u| u.password().is_some()) {
+            self.error(
+                raw.smtp_url.span(),
+                "smtp_url holds a password: put it in BANKSTATUS_SMTP_PASSWORD instead",
+            );
+            return None;
+        }
+        if raw
+            .from
+            .get_ref()
+            .parse::<lettre::message::Mailbox>()
+            .is_err()
+        {
+            self.error(
+                raw.from.span(),
+                format!(
+                    "bad from `{}`: use an address such as `bankstatus <alerts@example.org>`",
+                    raw.from.get_ref()
+                ),
+            );
+            return None;
+        }
+        scheme_ok?;
+        Some(EmailConfig {
+            smtp_url: url.clone(),
+            from: raw.from.into_inner(),
+        })
     }
 
     fn bank(
@@ -1200,6 +1302,29 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert!(e[0].starts_with("t.toml:"), "{e:?}");
         assert!(e[0].contains("colour"), "{e:?}");
+    }
+
+    #[test]
+    fn email_and_alerts_are_checked() {
+        let ok = parse(
+            "[email]\nsmtp_url = \"smtp://mail.example.org:587\"\nfrom = \"bankstatus <a@example.org>\"\n[alerts]\nallow_private_targets = true\n",
+            "t.toml",
+        )
+        .expect("valid");
+        assert!(ok.email.is_some() && ok.alerts.allow_private_targets);
+        assert!(parse("", "t.toml").expect("valid").email.is_none());
+        let e = errors(
+            "[email]\nsmtp_url = \"smtp://u:secret@mail.example.org\"\nfrom = \"nobody\"\n[alerts]\nsubscriptions_per_hour = 0\n",
+        );
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(
+            e[0].starts_with("t.toml:2:12: smtp_url holds a password"),
+            "{e:?}"
+        );
+        assert!(e[1].contains("subscriptions_per_hour"), "{e:?}");
+        let e = errors("[email]\nsmtp_url = \"http://x\"\nfrom = \"nobody\"\n");
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(errors("[alerts]\nallow_private = true\n")[0].contains("unknown field"));
     }
 
     #[test]

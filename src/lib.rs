@@ -3,6 +3,7 @@
 //! Arabic, French and English. SQLite is the embedded default.
 
 pub mod agent;
+pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod clock;

@@ -244,6 +244,8 @@ texts! {
     recorded_later,
     comments_title,
     subscribe,
+    follow_alerts,
+    tell_me_fixed,
     calendar,
     nav_history,
     nav_scorecard,

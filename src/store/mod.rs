@@ -4,6 +4,7 @@
 //! the database's own settings ([`SettingStore`]). [`Store`] is their sum. One
 //! implementation per backend, chosen by the URL scheme, both on the SQL under `sql/`.
 
+pub mod alerts;
 pub mod audit;
 pub mod cluster;
 mod decode;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
 
+pub use alerts::AlertStore;
 pub use audit::AuditEntry;
 pub use cluster::{ClusterStore, ScheduledProbe};
 pub use incidents::{
@@ -66,7 +68,14 @@ pub(crate) enum Lock<'a> {
 
 /// Everything the tracker keeps. Callers never see which database is behind it.
 pub trait Store:
-    ResultStore + IncidentStore + ReportStore + WindowStore + ClusterStore + SettingStore + 'static
+    ResultStore
+    + IncidentStore
+    + ReportStore
+    + WindowStore
+    + ClusterStore
+    + SettingStore
+    + AlertStore
+    + 'static
 {
 }
 
@@ -77,6 +86,7 @@ impl<T> Store for T where
         + WindowStore
         + ClusterStore
         + SettingStore
+        + AlertStore
         + 'static
 {
 }

@@ -24,12 +24,13 @@ pub mod scorecard;
 pub mod server;
 pub mod state;
 pub mod statuspage;
+pub mod subscriptions;
 pub mod svg;
 pub mod views;
 
 use axum::http::Method;
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, MethodRouter};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
@@ -99,6 +100,18 @@ pub fn router(state: AppState) -> Router {
             "/report",
             get(reports::report_form).post(reports::submit_form),
         )
+        .route(
+            "/subscribe",
+            get(subscriptions::subscribe_form).post(subscriptions::submit_subscribe),
+        )
+        .route("/subscriptions/{id}", get(subscriptions::manage))
+        .route("/subscriptions/{id}/confirm", get(subscriptions::confirm))
+        .route(
+            "/subscriptions/{id}/unsubscribe",
+            post(subscriptions::unsubscribe),
+        )
+        .route("/push.js", get(subscriptions::push_script))
+        .route("/push-sw.js", get(subscriptions::push_worker))
         .route("/feed.rss", get(feeds::rss_all))
         .route("/feed.atom", get(feeds::atom_all))
         .route("/banks/{slug}/feed.rss", get(feeds::rss_bank))

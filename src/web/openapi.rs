@@ -12,7 +12,7 @@ use utoipa::{Modify, OpenApi};
 
 use super::statuspage as sp;
 use super::AppState;
-use super::{agents, api, operator, reports};
+use super::{agents, api, operator, reports, subscriptions};
 use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Source, Status, Vocabulary};
 
 /// Every API route as (method, path). The router is built from this table.
@@ -52,6 +52,10 @@ pub const API_ROUTES: &[(&str, &str)] = &[
         "get",
         "/banks/{slug}/api/v2/scheduled-maintenances/active.json",
     ),
+    ("post", "/api/v1/subscriptions"),
+    ("get", "/api/v1/subscriptions/stats"),
+    ("delete", "/api/v1/subscriptions/{id}"),
+    ("get", "/api/v1/push/vapid-public-key"),
 ];
 
 /// The handler of one row of [`API_ROUTES`]; `None` for a row without one.
@@ -88,6 +92,10 @@ pub fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
             get(sp::bank_upcoming)
         }
         ("get", "/banks/{slug}/api/v2/scheduled-maintenances/active.json") => get(sp::bank_active),
+        ("post", "/api/v1/subscriptions") => post(subscriptions::post_subscription),
+        ("get", "/api/v1/subscriptions/stats") => get(subscriptions::subscription_stats),
+        ("delete", "/api/v1/subscriptions/{id}") => delete(subscriptions::delete_subscription),
+        ("get", "/api/v1/push/vapid-public-key") => get(subscriptions::vapid_public_key),
         _ => return None,
     })
 }
@@ -120,6 +128,10 @@ impl Modify for BearerToken {
         reports::post_report,
         agents::assignment,
         agents::results,
+        subscriptions::post_subscription,
+        subscriptions::subscription_stats,
+        subscriptions::delete_subscription,
+        subscriptions::vapid_public_key,
         openapi_json,
         sp::summary, sp::status, sp::components, sp::incidents, sp::unresolved,
         sp::maintenances, sp::upcoming, sp::active,

@@ -55,6 +55,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut body = state.metrics.render(state.write_queue_depth());
     write_failures(&state, &mut body);
     certificate_gauges(&state, &mut body);
+    alert_gauges(&state, &mut body).await;
     (
         [(
             header::CONTENT_TYPE,
@@ -107,4 +108,19 @@ fn certificate_gauges(state: &AppState, out: &mut String) {
             expires.timestamp()
         );
     }
+}
+
+/// Alert deliveries by channel and outcome, the outbox's depth and its oldest entry's age.
+async fn alert_gauges(state: &AppState, out: &mut String) {
+    let (depth, oldest) = match state.store.alert_stats().await {
+        Ok(s) => (s.queue_depth, s.oldest_undelivered),
+        Err(e) => {
+            tracing::error!(error = %e, "metrics: could not read the alert outbox");
+            (0, None)
+        }
+    };
+    let age = oldest.map_or(0.0, |t| {
+        (state.clock.now() - t).num_milliseconds().max(0) as f64 / 1000.0
+    });
+    state.alerts.metrics.render(out, depth, age);
 }

@@ -56,7 +56,7 @@ fn mac(key: &[u8], purpose: &str, data: &[u8]) -> Vec<u8> {
 
 /// The client address as reports see it: behind a trusted proxy, the address the proxy
 /// appended last to `X-Forwarded-For`.
-fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
+pub(super) fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     if state.config.reports.trust_forwarded_for {
         // Only the entry our own proxy appended counts; one it cannot parse means the
         // request is not what the proxy should send, and the peer is used.
@@ -79,7 +79,7 @@ fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr 
 }
 
 /// A keyed hash of the address; IPv6 by its /64, which one subscriber usually holds whole.
-fn reporter_id(key: &[u8], ip: IpAddr) -> String {
+pub(super) fn reporter_id(key: &[u8], ip: IpAddr) -> String {
     let bytes = match ip {
         IpAddr::V4(v4) => v4.octets().to_vec(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -223,7 +223,7 @@ const CSRF_LIFETIME_SECS: i64 = 7200;
 
 /// A fresh form token: when it was issued, a nonce, and their MAC; the same in the cookie
 /// and the hidden field. The time is inside the MAC, so an old token cannot be refreshed.
-fn new_csrf(key: &[u8], now: DateTime<Utc>) -> String {
+pub(super) fn new_csrf(key: &[u8], now: DateTime<Utc>) -> String {
     let mut nonce = [0u8; 16];
     rand::thread_rng().fill_bytes(&mut nonce);
     let signed = format!("{}.{}", now.timestamp(), hex(&nonce));
@@ -233,7 +233,7 @@ fn new_csrf(key: &[u8], now: DateTime<Utc>) -> String {
 
 /// Whether the form's token is ours, matches its cookie, and is younger than
 /// [`CSRF_LIFETIME_SECS`] at `now` (the cookie's age is the browser's word only).
-fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str, now: DateTime<Utc>) -> bool {
+pub(super) fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str, now: DateTime<Utc>) -> bool {
     let cookie = headers
         .get_all(header::COOKIE)
         .iter()
@@ -283,7 +283,26 @@ fn render_form(
         Outcome::Form { error } => (error, None),
         Outcome::Thanks { counted } => (None, Some(counted)),
     };
+    let follow = thanks.and(bank.zip(channel)).and_then(|(b, c)| {
+        state.config.bank(b)?;
+        let channel: Channel = c.parse().ok()?;
+        let open = state
+            .live
+            .snapshot()
+            .bank(b)
+            .and_then(|n| n.channels.iter().find(|x| x.channel == channel))
+            .and_then(|x| x.incident);
+        Some(match open {
+            Some(id) => format!("/subscribe?incident={id}&lang={}", lang.as_str()),
+            None => format!(
+                "/subscribe?bank={b}&channel={}&lang={}",
+                channel.as_str(),
+                lang.as_str()
+            ),
+        })
+    });
     let page = ReportPage {
+        follow,
         l: Layout::new(
             lang,
             t.report_title.to_owned(),

@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use super::auth::BearerToken;
 use super::cache::{PageCache, Rendered};
+use crate::alerts::Alerts;
 use crate::clock::DynClock;
 use crate::config::Config;
 use crate::domain::ProbeResult;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub results: mpsc::WeakSender<ProbeResult>,
     /// Weak, so the writer still ends when the engine drops its sender.
     pub write_queue: mpsc::WeakSender<ProbeResult>,
+    /// Subscriptions and their delivery.
+    pub alerts: Arc<Alerts>,
 }
 
 /// The bearer tokens the service accepts; without one, its API answers 403.

@@ -448,6 +448,8 @@ impl SelectOption {
 #[template(path = "report.html")]
 pub struct ReportPage {
     pub l: Layout,
+    /// After a report: where to ask to be told when it is fixed.
+    pub follow: Option<String>,
     pub banks: Vec<SelectOption>,
     pub channels: Vec<SelectOption>,
     pub comment: String,

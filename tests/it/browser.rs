@@ -442,3 +442,41 @@ async fn pages_in_a_real_browser() {
         1
     );
 }
+
+/// The subscribe page runs its own script under its CSP, shows the push option and
+/// registers the service worker, which the service serves itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_subscribe_page_registers_the_push_worker() {
+    let fake = FakeBank::start().await;
+    let app = TestApp::spawn(&config(&fake)).await;
+    let browser = Browser::launch().await;
+    let mut tab = browser.tab(360, 800).await;
+    tab.goto(&app.url("/subscribe?lang=ar")).await;
+    let shown = tab
+        .eval("document.getElementById('push') && !document.getElementById('push').hidden")
+        .await;
+    assert_eq!(shown, json!(true), "the script ran and offers push");
+    let registered = tab
+        .call(
+            "Runtime.evaluate",
+            json!({
+                "expression": "navigator.serviceWorker.register('/push-sw.js').then(() => navigator.serviceWorker.ready).then(r => r.active ? r.active.scriptURL : (r.installing || r.waiting).scriptURL)",
+                "awaitPromise": true,
+                "returnByValue": true,
+            }),
+        )
+        .await;
+    let url = registered["result"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(url.ends_with("/push-sw.js"), "{registered}");
+    assert_eq!(tab.eval("document.dir").await, json!("rtl"));
+    // The browser asks for a favicon on its own; the service has none.
+    let errors: Vec<String> = tab
+        .errors()
+        .into_iter()
+        .filter(|e| !e.contains("/favicon.ico"))
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+}

@@ -309,3 +309,39 @@ async fn one_instance_cut_off_does_not_blind_the_others() {
     let (_, html) = one.text("/").await;
     assert!(!html.contains("The tracker cannot see the banks right now"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_send_each_alert_once() {
+    use crate::alerts::{db_count, receivers, subscribe_many, ALERTS};
+    const N: usize = 100;
+    let (hooks, rx) = receivers().await;
+    let config = format!("{}{ALERTS}", bank_config("bmce", &[], &[]));
+    let a = TestApp::spawn_on(&config, TestDb::postgres()).await;
+    let b = a.spawn_beside(&config).await;
+    subscribe_many(&a.url(""), &hooks, "once", N, &a.db_url).await;
+    let (status, v) = b
+        .post(
+            "/api/v1/incidents",
+            &serde_json::json!({"kind": "advisory", "banks": ["bmce"], "title": {"fr": "Hameçonnage"}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    eventually(Duration::from_secs(30), "every delivery done", || async {
+        let pending = db_count(
+            &a.db_url,
+            "SELECT COUNT(*) FROM alert_events WHERE fanned_out = 0",
+        )
+        .await;
+        let done = db_count(
+            &a.db_url,
+            "SELECT COUNT(*) FROM deliveries WHERE purpose = 'event' AND done_at IS NOT NULL",
+        )
+        .await;
+        (done == N as i64 && pending == 0).then_some(())
+    })
+    .await;
+    for i in 0..N {
+        assert_eq!(rx.events(&format!("once{i}")).len(), 1, "once{i}");
+    }
+}

@@ -7,6 +7,7 @@
 )]
 
 mod agents;
+mod alerts;
 mod browser;
 mod cli;
 mod cluster;

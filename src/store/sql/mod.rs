@@ -4,6 +4,7 @@
 //! Queries use `$N` placeholders, which SQLite and PostgreSQL both read; times are
 //! milliseconds since the epoch; booleans are 0/1 integers.
 
+mod alerts;
 mod cluster;
 mod incidents;
 mod reports;
@@ -118,13 +119,14 @@ async fn load_scopes_and_sources(
     Ok(())
 }
 
-/// Appends a timeline entry and records its source as backing the incident.
+/// Appends a timeline entry and records its source as backing the incident. The entry's
+/// alert event is written in the same transaction, so no change escapes the subscribers.
 async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreResult<()> {
-    sqlx::query(
+    let update_id: i64 = sqlx::query_scalar(
         "INSERT INTO incident_updates (incident_id, at, state, source, message_ar, message_fr, \
          message_en, title_ar, title_fr, title_en) \
          SELECT $1, $2, $3, $4, $5, $6, $7, i.title_ar, i.title_fr, i.title_en \
-         FROM incidents i WHERE i.id = $8",
+         FROM incidents i WHERE i.id = $8 RETURNING id",
     )
     .bind(incident_id)
     .bind(to_ms(u.at))
@@ -134,8 +136,9 @@ async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreRes
     .bind(&u.message.fr)
     .bind(&u.message.en)
     .bind(incident_id)
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
+    alerts::insert_event(tx, incident_id, update_id, u.at).await?;
     sqlx::query(
         "INSERT INTO incident_sources (incident_id, source, first_seen_at) VALUES ($1, $2, $3) \
          ON CONFLICT (incident_id, source) DO NOTHING",
