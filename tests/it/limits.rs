@@ -216,3 +216,77 @@ async fn out_of_range_cursors_are_refused() {
     let r = app.get("/api/v1/incidents?cursor=1700000000000.7").await;
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// `serve` on every address without `public_url`, until its log says `needle` (or 20 s).
+fn serve_logs(config_text: &str, needle: &str) -> bool {
+    use std::io::BufRead as _;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("banks.toml");
+    std::fs::write(&config, config_text).unwrap();
+    let port = std::net::TcpListener::bind("0.0.0.0:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bankstatus"))
+        .arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .arg("--database")
+        .arg(format!(
+            "sqlite://{}",
+            dir.path().join("db.sqlite").display()
+        ))
+        .arg("--listen")
+        .arg(format!("0.0.0.0:{port}"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let answers = || {
+        use std::io::{Read as _, Write as _};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.starts_with("HTTP/1.1 200").then_some(())
+    };
+    // The warning comes before the server answers its first request.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut up = false;
+    while !up && Instant::now() < deadline {
+        up = answers().is_some();
+        if !up {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    assert!(up, "the service did not answer");
+    let _ = child.kill();
+    let _ = child.wait();
+    // The reader ends at the end of the pipe, once the child is gone.
+    let seen = rx.iter().any(|line| line.contains(needle));
+    seen
+}
+
+#[test]
+fn serve_warns_when_open_beyond_loopback_without_public_url() {
+    let needle = "listening beyond loopback without `public_url`";
+    assert!(serve_logs(&bank_config("acme", &[], &[]), needle));
+    let with_url = format!(
+        "public_url = \"https://status.example.ma\"\n{}",
+        bank_config("acme", &[], &[])
+    );
+    assert!(!serve_logs(&with_url, needle));
+}
