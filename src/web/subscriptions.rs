@@ -91,6 +91,21 @@ fn missing(field: &str, kind: &str) -> AppError {
     )
 }
 
+/// An id as [`new_id`] makes them; anything else names no subscription, and never reaches
+/// the database (PostgreSQL refuses a NUL in a string, which would read as a storage fault).
+fn well_formed(id: &str) -> Result<(), AppError> {
+    let ok = id
+        .strip_prefix("sub_")
+        .is_some_and(|h| (1..=64).contains(&h.len()) && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::NotFound(
+            Msg::new("err-sub-not-found").arg("id", id),
+        ))
+    }
+}
+
 fn new_id() -> String {
     let mut b = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut b);
@@ -350,6 +365,7 @@ async fn managed(
     id: &str,
     token: Option<&str>,
 ) -> Result<Subscription, AppError> {
+    well_formed(id)?;
     if !token_ok(state, id, token) {
         return Err(AppError::Forbidden(Msg::new("err-sub-token")));
     }
@@ -384,6 +400,7 @@ pub async fn delete_subscription(
     uri: Uri,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
+    well_formed(&id)?;
     if !is_admin(&state, &headers) {
         managed(&state, &id, given_token(&uri, &headers).as_deref()).await?;
     }

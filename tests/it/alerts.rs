@@ -422,7 +422,7 @@ async fn private_targets_are_refused_without_the_switch() {
     }
     let r = app
         .client
-        .delete(app.url("/api/v1/subscriptions/sub_nope?token=bad"))
+        .delete(app.url("/api/v1/subscriptions/sub_00ff?token=bad"))
         .send()
         .await
         .unwrap();
