@@ -123,6 +123,8 @@ pub fn router(state: AppState) -> Router {
         .route("/accessibility", get(pages::accessibility))
         .route("/embed", get(pages::embed_all))
         .route("/embed/banks/{slug}", get(pages::embed_bank))
+        .route("/og.png", get(icons::preview_all))
+        .route("/og/banks/{file}", get(icons::preview_bank))
         .route("/favicon.svg", get(icons::favicon_svg))
         .route("/favicon.ico", get(icons::favicon_png))
         .route("/favicon.png", get(icons::favicon_png))

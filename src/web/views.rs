@@ -28,6 +28,9 @@ pub struct Layout {
     /// What a link preview says: the status now, and since when.
     pub description: String,
     pub og_locale: &'static str,
+    /// The preview picture, absolute; only with `public_url`, since a crawler needs an
+    /// absolute address and one built from `Host` could be forged.
+    pub og_image: Option<String>,
 }
 
 pub struct FeedLink {
@@ -95,7 +98,15 @@ impl Layout {
                 Lang::Fr => "fr_MA",
                 Lang::En => "en_GB",
             },
+            og_image: None,
         }
+    }
+
+    /// The preview picture at `path` under `public_url`, when there is one; `status` in the
+    /// address makes previews fetch it again when the status changes.
+    pub fn picture(mut self, public_url: Option<&str>, path: &str, status: Status) -> Self {
+        self.og_image = public_url.map(|base| format!("{base}{path}?s={}", status.as_str()));
+        self
     }
 
     /// The link preview's words, e.g. "Bank of Africa: online banking major outage since

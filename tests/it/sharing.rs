@@ -20,7 +20,11 @@ async fn previews_and_the_favicon_follow_the_status() {
         &fake.url("/toggle"),
         "  interval = \"200ms\"\n  timeout = \"1s\"\n  failures_before_outage = 2\n",
     );
-    let mut app = TestApp::spawn(&bank_config("bmce", &[p], &[])).await;
+    let text = format!(
+        "public_url = \"https://status.example.ma\"\n{}",
+        bank_config("bmce", &[p], &[])
+    );
+    let mut app = TestApp::spawn(&text).await;
     eventually(Duration::from_secs(10), "operational", || async {
         (channel_status(&app, "bmce", "web").await["status"] == "operational").then_some(())
     })
@@ -34,6 +38,21 @@ async fn previews_and_the_favicon_follow_the_status() {
         before.contains("<meta name=\"description\" content=\"Bank bmce: every channel works\">")
     );
     let green = app.text("/favicon.svg").await.1;
+    let picture = meta(&before, "og:image").to_owned();
+    assert_eq!(
+        picture,
+        "https://status.example.ma/og/banks/bmce.png?s=operational"
+    );
+    let card = |bytes: &[u8]| {
+        assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+        let (w, h) = (&bytes[16..20], &bytes[20..24]);
+        (
+            u32::from_be_bytes(w.try_into().unwrap()),
+            u32::from_be_bytes(h.try_into().unwrap()),
+        )
+    };
+    let ok_png = app.get("/og/banks/bmce.png").await.bytes().await.unwrap();
+    assert_eq!(card(&ok_png), (1200, 630));
 
     fake.state.failing.store(true, Ordering::SeqCst);
     eventually(Duration::from_secs(10), "the outage", || async {
@@ -41,6 +60,12 @@ async fn previews_and_the_favicon_follow_the_status() {
     })
     .await;
     let (_, after) = app.text("/banks/bmce?lang=en").await;
+    assert_eq!(
+        meta(&after, "og:image"),
+        "https://status.example.ma/og/banks/bmce.png?s=major_outage"
+    );
+    let down_png = app.get("/og/banks/bmce.png").await.bytes().await.unwrap();
+    assert_ne!(ok_png, down_png, "the picture shows the status");
     let said = meta(&after, "og:description");
     assert!(
         said.starts_with("Bank bmce: Online banking Major outage since "),

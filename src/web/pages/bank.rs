@@ -151,7 +151,13 @@ fn page(
         snapshot.network_cut_since,
     );
     layout.feeds.extend(FeedLink::pair(&path, &name, lang));
-    let layout = layout.describe(super::preview(&name, bank_now, tz, lang));
+    let layout = layout
+        .describe(super::preview(&name, bank_now, tz, lang))
+        .picture(
+            state.config.public_url.as_deref(),
+            &format!("/og/banks/{}.png", bank.slug),
+            bank_now.map_or(Status::Unknown, |b| b.status),
+        );
     BankPage {
         l: layout,
         slug: bank.slug.clone(),

@@ -92,7 +92,12 @@ fn page(
             tz,
             snapshot.network_cut_since,
         )
-        .describe(description),
+        .describe(description)
+        .picture(
+            state.config.public_url.as_deref(),
+            "/og.png",
+            Status::worst(snapshot.banks.iter().map(|b| b.status)),
+        ),
         ongoing,
         maintenance_now: now_w
             .into_iter()
