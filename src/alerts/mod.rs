@@ -579,15 +579,20 @@ impl Alerts {
         }
     }
 
-    async fn send_webhook(&self, d: &Delivery, sub: &Subscription, data: &EventData) -> Attempt {
-        let notice = message::notice(
+    /// What a message says of this event, in the subscriber's language.
+    fn notice(&self, sub: &Subscription, data: &EventData) -> message::Notice {
+        message::notice(
             &self.config,
             &data.incident,
             &data.update,
             data.change,
             sub.lang,
             &sub.base_url,
-        );
+        )
+    }
+
+    async fn send_webhook(&self, d: &Delivery, sub: &Subscription, data: &EventData) -> Attempt {
+        let notice = self.notice(sub, data);
         let body = webhook::event_body(
             Format::of(&sub.target),
             &data.incident,
@@ -643,14 +648,7 @@ impl Alerts {
             return Attempt::Done;
         };
         let lang = sub.lang;
-        let notice = message::notice(
-            &self.config,
-            &data.incident,
-            &data.update,
-            data.change,
-            lang,
-            &sub.base_url,
-        );
+        let notice = self.notice(sub, data);
         let mut paragraphs = vec![notice.title.clone()];
         if !notice.message.is_empty() && notice.message != notice.title {
             paragraphs.push(notice.message.clone());
@@ -683,14 +681,7 @@ impl Alerts {
         else {
             return Attempt::Gone;
         };
-        let notice = message::notice(
-            &self.config,
-            &data.incident,
-            &data.update,
-            data.change,
-            sub.lang,
-            &sub.base_url,
-        );
+        let notice = self.notice(sub, data);
         let payload = serde_json::json!({
             "title": notice.subject,
             "body": format!("{}\n{}", notice.title, notice.status_line),

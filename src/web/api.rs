@@ -19,7 +19,8 @@ use crate::signals::live::BankNow;
 use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
 use crate::timezone::parse_input;
 
-fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
+/// An instant in RFC 3339 with the zone's offset, as every JSON answer gives times.
+pub fn rfc3339(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).to_rfc3339()
 }
 

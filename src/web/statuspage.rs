@@ -13,6 +13,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::api::rfc3339 as time;
 use super::error::{known_bank, AppError};
 use super::feeds::base_url;
 use super::pages::query_param;
@@ -193,10 +194,6 @@ struct Ctx<'a> {
     /// `None` site-wide; the bank's slug under `/banks/{slug}/api/v2/`.
     bank: Option<&'a str>,
     page_id: String,
-}
-
-fn time(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).to_rfc3339()
 }
 
 impl Ctx<'_> {
