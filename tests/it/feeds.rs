@@ -8,14 +8,10 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-use crate::helpers::{bank_config, eventually, probe, FakeBank, TestApp};
+use crate::helpers::{eventually, quiet_bank, FakeBank, TestApp};
 
 fn two_banks(fake: &FakeBank) -> String {
-    let mut config = bank_config(
-        "bmce",
-        &[probe("web", &fake.url("/up"), "  interval = \"1h\"\n")],
-        &[],
-    );
+    let mut config = quiet_bank(fake);
     config
         .push_str("\n[[banks]]\nslug = \"cih\"\nname = { en = \"CIH Bank\", fr = \"CIH Bank\" }\n");
     config.push_str(

@@ -588,6 +588,16 @@ pub fn bank_config(slug: &str, probes: &[String], controls: &[String]) -> String
     text
 }
 
+/// BMCE with one web probe on `fake`'s `/up`, checked hourly: a bank that sits still while a
+/// test drives the operator API, reports or feeds.
+pub fn quiet_bank(fake: &FakeBank) -> String {
+    bank_config(
+        "bmce",
+        &[probe("web", &fake.url("/up"), "  interval = \"1h\"\n")],
+        &[],
+    )
+}
+
 /// A probe table for `bank_config`.
 pub fn probe(channel: &str, url: &str, extra: &str) -> String {
     format!("  channel = \"{channel}\"\n  url = \"{url}\"\n{extra}")

@@ -8,7 +8,9 @@ use chrono::{SecondsFormat, Utc};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{bank_config, channel_status, eventually, probe, FakeBank, TestApp};
+use crate::helpers::{
+    bank_config, channel_status, eventually, probe, quiet_bank, FakeBank, TestApp,
+};
 
 fn rfc3339(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -297,12 +299,7 @@ async fn an_advisory_reaches_the_page() {
 async fn the_demo_report_story_counts_in_every_cycle() {
     use bankstatus::demo::director::{reporter, REPORTERS};
     let fake = FakeBank::start().await;
-    let mut app = TestApp::spawn(&bank_config(
-        "bmce",
-        &[probe("web", &fake.url("/up"), "  interval = \"1h\"\n")],
-        &[],
-    ))
-    .await;
+    let mut app = TestApp::spawn(&quiet_bank(&fake)).await;
     // Two cycles in compressed time: the second comes well within the 10 minutes in which
     // a reporter counts once, so it counts only with reporters of its own.
     for cycle in 0..2 {

@@ -4,7 +4,9 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use crate::helpers::{bank_config, channel_status, eventually, probe, FakeBank, TestApp};
+use crate::helpers::{
+    bank_config, channel_status, eventually, probe, quiet_bank, FakeBank, TestApp,
+};
 
 fn meta<'a>(html: &'a str, property: &str) -> &'a str {
     let key = format!("property=\"{property}\" content=\"");
@@ -93,12 +95,7 @@ async fn previews_and_the_favicon_follow_the_status() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn feeds_in_two_languages_are_two_sets_of_entries() {
     let fake = FakeBank::start().await;
-    let mut app = TestApp::spawn(&bank_config(
-        "bmce",
-        &[probe("web", &fake.url("/up"), "  interval = \"1h\"\n")],
-        &[],
-    ))
-    .await;
+    let mut app = TestApp::spawn(&quiet_bank(&fake)).await;
     let (status, _) = app
         .post("/api/v1/incidents", &serde_json::json!({"kind": "advisory", "banks": ["bmce"], "title": {"en": "Phishing", "fr": "Hameçonnage"}, "message": {"en": "Line one.\nLine two."}}), true)
         .await;
