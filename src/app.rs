@@ -23,6 +23,7 @@ use crate::probe::{build_client, spawn_probes};
 use crate::signals::engine::Engine;
 use crate::signals::windows::config_windows;
 use crate::signals::Live;
+use crate::store::report_writer::ReportWriter;
 use crate::store::writer::{run_retention, run_writer};
 use crate::store::{DynStore, StoreError};
 use crate::web;
@@ -93,6 +94,9 @@ pub async fn run_with(
     let (result_tx, result_rx) = mpsc::channel(QUEUE);
     let (write_tx, write_rx) = mpsc::channel(QUEUE);
     let (command_tx, command_rx) = mpsc::channel(64);
+    let (reports, report_writer) =
+        ReportWriter::new(store.clone(), web::reports::rules(&config), metrics.clone());
+    let report_writer = tokio::spawn(report_writer);
     let state = AppState {
         config: config.clone(),
         store: store.clone(),
@@ -103,6 +107,7 @@ pub async fn run_with(
         feeds: Arc::new(web::cache::PageCache::default()),
         write_queue: write_tx.downgrade(),
         engine: command_tx,
+        reports,
         reporter_key: Arc::new(reporter_key),
         tokens,
         results: result_tx.downgrade(),
@@ -177,6 +182,7 @@ pub async fn run_with(
     // The server stops only once shutdown is cancelled (or it failed): stop the rest too.
     shutdown.cancel();
     while tasks.join_next().await.is_some() {}
+    let _ = report_writer.await;
     let _ = writer.await;
     let _ = retention.await;
     let _ = dispatcher.await;

@@ -89,6 +89,9 @@ pub struct Metrics {
     pub results_written: AtomicU64,
     pub write_batches: AtomicU64,
     pub write_errors: AtomicU64,
+    /// Crowd reports stored, and the transactions that stored them.
+    pub reports_stored: AtomicU64,
+    pub report_batches: AtomicU64,
     pub open_incidents: AtomicI64,
     pub network_cut: AtomicI64,
     /// Probe results the engine has taken in.
@@ -169,6 +172,18 @@ impl Metrics {
                 "bankstatus_write_errors_total",
                 "Batches the writer failed to store.",
                 self.write_errors.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_reports_stored_total",
+                "Crowd reports stored.",
+                self.reports_stored.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_report_batches_total",
+                "Write transactions of crowd reports; several reports share one in a storm.",
+                self.report_batches.load(Ordering::Relaxed) as i64,
                 "counter",
             ),
             (

@@ -11,6 +11,7 @@ mod decode;
 pub mod health;
 pub mod incidents;
 pub mod postgres;
+pub mod report_writer;
 pub mod reports;
 pub mod results;
 pub mod settings;
@@ -21,6 +22,8 @@ pub mod writer;
 use std::sync::Arc;
 
 use chrono::{DateTime, TimeZone, Utc};
+
+use self::health::WriteCause;
 
 pub use alerts::AlertStore;
 pub use audit::AuditEntry;
@@ -47,19 +50,42 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is malformed: {0}")]
     Malformed(String),
+    /// A failed write that several requests shared (a batch), as each of them sees it.
+    #[error("{message}")]
+    Shared { cause: WriteCause, message: String },
+}
+
+impl StoreError {
+    /// Why a write failed, as far as the database says.
+    pub fn cause(&self) -> WriteCause {
+        match self {
+            StoreError::Database(db) => WriteCause::of(db),
+            StoreError::Shared { cause, .. } => *cause,
+            _ => WriteCause::Other,
+        }
+    }
+
+    /// The same failure again, for another request of the batch that met it.
+    pub fn shared(&self) -> StoreError {
+        StoreError::Shared {
+            cause: self.cause(),
+            message: self.to_string(),
+        }
+    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// What a write transaction serialises against, across every process on the database.
 #[derive(Debug, Clone, Copy)]
-pub(crate) enum Lock<'a> {
+pub(crate) enum Lock {
     /// Probe results, their roll-ups and coverage runs.
     Results,
     /// Incidents, their timelines and windows: "one open incident per key" holds.
     Incidents,
-    /// One reporter's reports: the hourly allowance holds across instances.
-    Reporter(&'a str),
+    /// Crowd reports: each reporter's hourly allowance holds across instances. One lock for
+    /// all, since reports are written in batches of many reporters.
+    Reports,
     /// The shared probe schedule, when an instance registers its probes.
     Schedule,
     /// Nothing beyond the rows it touches: the database's own row locks suffice.

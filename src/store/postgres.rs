@@ -68,7 +68,7 @@ impl PgStore {
 
     /// A transaction that first waits for its advisory lock, held until it ends: writes of
     /// one kind happen one at a time across every instance, as they do in SQLite.
-    async fn begin_write(&self, lock: Lock<'_>) -> StoreResult<sqlx::Transaction<'static, Db>> {
+    async fn begin_write(&self, lock: Lock) -> StoreResult<sqlx::Transaction<'static, Db>> {
         match self.begin_locked(lock).await {
             Ok(tx) => Ok(tx),
             Err(e) => {
@@ -78,17 +78,13 @@ impl PgStore {
         }
     }
 
-    async fn begin_locked(&self, lock: Lock<'_>) -> sqlx::Result<sqlx::Transaction<'static, Db>> {
+    async fn begin_locked(&self, lock: Lock) -> sqlx::Result<sqlx::Transaction<'static, Db>> {
         let mut tx = self.pool.begin().await?;
         let q = match lock {
             Lock::Results => sqlx::query("SELECT pg_advisory_xact_lock($1, 1)").bind(LOCK_CLASS),
             Lock::Incidents => sqlx::query("SELECT pg_advisory_xact_lock($1, 2)").bind(LOCK_CLASS),
             Lock::Schedule => sqlx::query("SELECT pg_advisory_xact_lock($1, 3)").bind(LOCK_CLASS),
-            Lock::Reporter(reporter) => {
-                sqlx::query("SELECT pg_advisory_xact_lock($1, hashtext($2))")
-                    .bind(LOCK_CLASS + 1)
-                    .bind(reporter)
-            }
+            Lock::Reports => sqlx::query("SELECT pg_advisory_xact_lock($1, 4)").bind(LOCK_CLASS),
             Lock::Rows => return Ok(tx),
         };
         q.execute(&mut *tx).await?;

@@ -54,15 +54,16 @@ pub struct ReportBucket {
 
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Stores a report unless its reporter sent `per_hour` reports in the last hour; it
-    /// counts unless the same reporter had a counted report of the same bank and channel
-    /// within `dedup`.
-    async fn add_report(
+    /// Stores reports in one transaction, in order, each unless its reporter sent
+    /// `per_hour` reports in the last hour; one counts unless the same reporter had a
+    /// counted report of the same bank and channel within `dedup`. One outcome per report,
+    /// in the same order; on an error none is stored.
+    async fn add_reports(
         &self,
-        report: &NewReport,
+        reports: &[NewReport],
         per_hour: u32,
         dedup: chrono::Duration,
-    ) -> StoreResult<ReportOutcome>;
+    ) -> StoreResult<Vec<ReportOutcome>>;
 
     /// The latest reports of a bank that carry a comment, not deleted, newest first.
     async fn recent_comments(

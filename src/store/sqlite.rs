@@ -68,7 +68,7 @@ impl SqliteStore {
     /// One writer at a time for the whole file, whatever the lock asks for. BEGIN IMMEDIATE:
     /// a deferred transaction that reads first and then writes fails at once with "database
     /// is locked" when another writer committed meanwhile, instead of waiting its turn.
-    async fn begin_write(&self, _lock: Lock<'_>) -> StoreResult<sqlx::Transaction<'static, Db>> {
+    async fn begin_write(&self, _lock: Lock) -> StoreResult<sqlx::Transaction<'static, Db>> {
         match self.writer.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => Ok(tx),
             Err(e) => {

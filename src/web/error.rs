@@ -50,11 +50,10 @@ const RETRY_AFTER_SECS: &str = "5";
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
-        match &e {
-            StoreError::Database(db) if WriteCause::of(db) != WriteCause::Other => {
-                AppError::Unavailable(e.to_string())
-            }
-            _ => AppError::Internal(e.to_string()),
+        if e.cause() == WriteCause::Other {
+            AppError::Internal(e.to_string())
+        } else {
+            AppError::Unavailable(e.to_string())
         }
     }
 }

@@ -21,17 +21,27 @@ use super::input;
 use super::pages::{page_lang, query_param};
 use super::views::{Layout, ReportPage, SelectOption};
 use super::AppState;
+use crate::config::Config;
 use crate::domain::{Channel, Lang};
 use crate::i18n::text;
 use crate::i18n::Msg;
 use crate::signals::engine::Command;
+use crate::store::report_writer::ReportRules;
 use crate::store::{DynStore, NewReport, ReportOutcome, StoreResult};
 
 /// Longest comment kept, in characters.
 pub const MAX_COMMENT: usize = 500;
+const CSRF_COOKIE: &str = "report_csrf";
 /// A reporter counts once per bank and channel within this span.
 const DEDUP_MINUTES: i64 = 10;
-const CSRF_COOKIE: &str = "report_csrf";
+
+/// What every report is judged by: the configured hourly allowance and the dedup span.
+pub fn rules(config: &Config) -> ReportRules {
+    ReportRules {
+        per_hour: config.reports.per_reporter_per_hour,
+        dedup: chrono::Duration::minutes(DEDUP_MINUTES),
+    }
+}
 
 /// The key that hashes reporters, made on first start and kept in the database.
 pub async fn reporter_key(store: &DynStore) -> StoreResult<Vec<u8>> {
@@ -148,18 +158,14 @@ async fn submit(
     comment: Option<String>,
 ) -> Result<(i64, bool), AppError> {
     let outcome = state
-        .store
-        .add_report(
-            &NewReport {
-                bank,
-                channel,
-                at: state.clock.now(),
-                reporter,
-                comment,
-            },
-            state.config.reports.per_reporter_per_hour,
-            chrono::Duration::minutes(DEDUP_MINUTES),
-        )
+        .reports
+        .add(NewReport {
+            bank,
+            channel,
+            at: state.clock.now(),
+            reporter,
+            comment,
+        })
         .await?;
     match outcome {
         ReportOutcome::Accepted { id, counted } => {

@@ -15,6 +15,7 @@ use crate::domain::ProbeResult;
 use crate::metrics::Metrics;
 use crate::signals::engine::Command;
 use crate::signals::Live;
+use crate::store::report_writer::ReportWriter;
 use crate::store::DynStore;
 
 #[derive(Clone)]
@@ -28,6 +29,8 @@ pub struct AppState {
     pub feeds: Arc<PageCache<Rendered>>,
     /// Tells the engine that incidents, windows or reports changed.
     pub engine: mpsc::Sender<Command>,
+    /// Stores crowd reports, many to a transaction.
+    pub reports: ReportWriter,
     /// Hashes client addresses into reporter ids; generated once, kept in the database.
     pub reporter_key: Arc<Vec<u8>>,
     pub tokens: Tokens,

@@ -6,7 +6,10 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{bank_config, channel_status, eventually, probe, FakeBank, TestApp};
+use bankstatus::domain::Channel;
+use bankstatus::store::{NewReport, ReportOutcome};
+
+use crate::helpers::{bank_config, channel_status, eventually, probe, FakeBank, TestApp, TestDb};
 
 async fn app() -> (FakeBank, TestApp) {
     let fake = FakeBank::start().await;
@@ -146,6 +149,90 @@ async fn a_flood_from_one_address_is_limited_and_opens_nothing() {
     // What was answered 202 is there after a clean stop.
     app.stop().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reports_sent_at_once_are_each_judged_and_all_kept() {
+    let (_fake, mut app) = app().await;
+    // Sent together, so many share a transaction: one loud address among many quiet ones.
+    let mut sent = tokio::task::JoinSet::new();
+    for i in 0..100 {
+        let (client, url) = (app.client.clone(), app.url("/api/v1/reports"));
+        let ip = if i % 2 == 0 {
+            "203.0.113.7".to_owned()
+        } else {
+            format!("198.51.100.{i}")
+        };
+        sent.spawn(async move {
+            let r = client
+                .post(url)
+                .header("content-type", "application/json")
+                .header("x-forwarded-for", &ip)
+                .body(r#"{"bank":"bmce","channel":"atm"}"#)
+                .send()
+                .await
+                .unwrap();
+            let status = r.status();
+            let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
+            (ip, status, body)
+        });
+    }
+    let (mut loud, mut limited, mut counted, mut quiet) = (0, 0, 0, 0);
+    while let Some(answer) = sent.join_next().await {
+        let (ip, status, body) = answer.unwrap();
+        match (ip.as_str(), status) {
+            ("203.0.113.7", StatusCode::ACCEPTED) => {
+                loud += 1;
+                counted += i32::from(body["counted"] == true);
+            }
+            ("203.0.113.7", StatusCode::TOO_MANY_REQUESTS) => limited += 1,
+            (_, StatusCode::ACCEPTED) if body["counted"] == true => quiet += 1,
+            other => panic!("unexpected answer {other:?}: {body}"),
+        }
+    }
+    assert_eq!((loud, limited), (20, 30), "the hourly allowance holds");
+    assert_eq!(counted, 1, "one address counts once");
+    assert_eq!(quiet, 50);
+    app.stop().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 70);
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM reports WHERE counted = 1")
+            .await,
+        51
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_batch_judges_each_report_against_those_before_it() {
+    let db = TestDb::new();
+    let store = bankstatus::store::connect(&db.url).await.unwrap();
+    let at = chrono::Utc::now();
+    let report = |reporter: &str, channel: Channel| NewReport {
+        bank: "bmce".into(),
+        channel,
+        at,
+        reporter: reporter.into(),
+        comment: None,
+    };
+    let mut batch = vec![report("a", Channel::Atm); 4];
+    batch.insert(1, report("b", Channel::Atm));
+    batch.push(report("a", Channel::Mobile));
+    let outcomes = store
+        .add_reports(&batch, 3, chrono::Duration::minutes(10))
+        .await
+        .unwrap();
+    let counted = |c| matches!(c, ReportOutcome::Accepted { counted: true, .. });
+    let repeat = |c| matches!(c, ReportOutcome::Accepted { counted: false, .. });
+    assert!(counted(outcomes[0]), "{outcomes:?}");
+    assert!(counted(outcomes[1]), "another reporter: {outcomes:?}");
+    assert!(repeat(outcomes[2]) && repeat(outcomes[3]), "{outcomes:?}");
+    assert_eq!(outcomes[4], ReportOutcome::RateLimited, "a's fourth report");
+    assert_eq!(
+        outcomes[5],
+        ReportOutcome::RateLimited,
+        "across channels too"
+    );
+    assert_eq!(outcomes.len(), 6);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -13,48 +13,48 @@ use crate::store::{
 
 #[async_trait]
 impl ReportStore for Backend {
-    async fn add_report(
+    async fn add_reports(
         &self,
-        report: &NewReport,
+        reports: &[NewReport],
         per_hour: u32,
         dedup: chrono::Duration,
-    ) -> StoreResult<ReportOutcome> {
-        let mut tx = self.begin_write(Lock::Reporter(&report.reporter)).await?;
-        let at = to_ms(report.at);
-        let last_hour: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM reports WHERE reporter = $1 AND at > $2")
-                .bind(&report.reporter)
-                .bind(at - 3_600_000)
-                .fetch_one(&mut *tx)
-                .await?;
-        if last_hour >= i64::from(per_hour) {
-            return Ok(ReportOutcome::RateLimited);
+    ) -> StoreResult<Vec<ReportOutcome>> {
+        let mut tx = self.begin_write(Lock::Reports).await?;
+        let mut outcomes = Vec::with_capacity(reports.len());
+        for report in reports {
+            // One statement per report: nothing is stored past the hourly allowance, and a
+            // repeat within the dedup span is stored uncounted. Earlier reports of the same
+            // batch are in the transaction, so they count against both.
+            let at = to_ms(report.at);
+            let stored: Option<(i64, i64)> = sqlx::query_as(
+                "INSERT INTO reports (bank, channel, at, reporter, counted, comment) \
+                 SELECT $1, $2, $3, $4, \
+                   CASE WHEN EXISTS (SELECT 1 FROM reports WHERE reporter = $4 AND bank = $1 \
+                     AND channel = $2 AND counted = 1 AND deleted_at IS NULL AND at > $5) \
+                   THEN 0 ELSE 1 END, $6 \
+                 WHERE (SELECT COUNT(*) FROM reports WHERE reporter = $4 AND at > $7) < $8 \
+                 RETURNING id, counted",
+            )
+            .bind(&report.bank)
+            .bind(report.channel.as_str())
+            .bind(at)
+            .bind(&report.reporter)
+            .bind(at - dedup.num_milliseconds())
+            .bind(&report.comment)
+            .bind(at - 3_600_000)
+            .bind(i64::from(per_hour))
+            .fetch_optional(&mut *tx)
+            .await?;
+            outcomes.push(match stored {
+                Some((id, counted)) => ReportOutcome::Accepted {
+                    id,
+                    counted: counted == 1,
+                },
+                None => ReportOutcome::RateLimited,
+            });
         }
-        let repeat: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM reports WHERE reporter = $1 AND bank = $2 AND channel = $3 \
-             AND counted = 1 AND deleted_at IS NULL AND at > $4 LIMIT 1",
-        )
-        .bind(&report.reporter)
-        .bind(&report.bank)
-        .bind(report.channel.as_str())
-        .bind(at - dedup.num_milliseconds())
-        .fetch_optional(&mut *tx)
-        .await?;
-        let counted = repeat.is_none();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO reports (bank, channel, at, reporter, counted, comment) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(&report.bank)
-        .bind(report.channel.as_str())
-        .bind(at)
-        .bind(&report.reporter)
-        .bind(i64::from(counted))
-        .bind(&report.comment)
-        .fetch_one(&mut *tx)
-        .await?;
         self.commit(tx).await?;
-        Ok(ReportOutcome::Accepted { id, counted })
+        Ok(outcomes)
     }
 
     async fn recent_comments(
