@@ -27,7 +27,7 @@ use crate::store::report_writer::ReportWriter;
 use crate::store::writer::{run_retention, run_writer};
 use crate::store::{DynStore, StoreError};
 use crate::web;
-pub use crate::web::{AppState, Tokens};
+pub use crate::web::{AppParts, AppState, Tokens};
 
 /// Results waiting for the engine, and for the writer, before probes wait in turn.
 const QUEUE: usize = 16_384;
@@ -97,7 +97,7 @@ pub async fn run_with(
     let (reports, report_writer) =
         ReportWriter::new(store.clone(), web::reports::rules(&config), metrics.clone());
     let report_writer = tokio::spawn(report_writer);
-    let state = AppState {
+    let state = AppState::new(AppParts {
         config: config.clone(),
         store: store.clone(),
         live: live.clone(),
@@ -112,7 +112,7 @@ pub async fn run_with(
         tokens,
         results: result_tx.downgrade(),
         alerts: alerts.clone(),
-    };
+    });
     let probes = ProbeRuntime {
         client: build_client(config.probing.ca_pem.as_deref())
             .context("building the HTTP client")?,

@@ -36,7 +36,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
-pub use state::{AppState, Tokens};
+pub use state::{AppParts, AppState, Tokens};
 
 /// No script at all, styles only from our own origin, never framed.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";

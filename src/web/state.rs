@@ -18,8 +18,27 @@ use crate::signals::Live;
 use crate::store::report_writer::ReportWriter;
 use crate::store::DynStore;
 
+/// Everything a handler reaches, behind one `Arc`: axum clones the state for each request
+/// and extractor, and cloning a dozen `Arc`s there took a tenth of the CPU in a storm.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppParts>);
+
+impl AppState {
+    pub fn new(parts: AppParts) -> Self {
+        AppState(Arc::new(parts))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppParts;
+
+    fn deref(&self) -> &AppParts {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+pub struct AppParts {
     pub config: Arc<Config>,
     pub store: DynStore,
     pub live: Arc<Live>,
@@ -79,7 +98,7 @@ impl FromRef<AppState> for DynClock {
     }
 }
 
-impl AppState {
+impl AppParts {
     /// Tells the engine what changed; pages render anew once it is taken into account.
     pub fn changed(&self, command: Command) {
         // A full queue already holds a pending reload: nothing is lost.
