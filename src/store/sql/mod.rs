@@ -7,7 +7,7 @@
 mod alerts;
 mod cluster;
 mod incidents;
-mod reports;
+pub(super) mod reports;
 mod results;
 mod settings;
 mod windows;

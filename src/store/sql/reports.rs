@@ -11,6 +11,17 @@ use crate::store::{
     ReportStore, StoreResult,
 };
 
+/// One report, stored unless past its reporter's hourly allowance, counted unless a repeat
+/// within the dedup span. Both checks look a reporter up by `reports_reporter_at`.
+pub(crate) const ADD_REPORT: &str =
+    "INSERT INTO reports (bank, channel, at, reporter, counted, comment) \
+     SELECT $1, $2, $3, $4, \
+       CASE WHEN EXISTS (SELECT 1 FROM reports WHERE reporter = $4 AND bank = $1 \
+         AND channel = $2 AND counted = 1 AND deleted_at IS NULL AND at > $5) \
+       THEN 0 ELSE 1 END, $6 \
+     WHERE (SELECT COUNT(*) FROM reports WHERE reporter = $4 AND at > $7) < $8 \
+     RETURNING id, counted";
+
 #[async_trait]
 impl ReportStore for Backend {
     async fn add_reports(
@@ -26,25 +37,17 @@ impl ReportStore for Backend {
             // repeat within the dedup span is stored uncounted. Earlier reports of the same
             // batch are in the transaction, so they count against both.
             let at = to_ms(report.at);
-            let stored: Option<(i64, i64)> = sqlx::query_as(
-                "INSERT INTO reports (bank, channel, at, reporter, counted, comment) \
-                 SELECT $1, $2, $3, $4, \
-                   CASE WHEN EXISTS (SELECT 1 FROM reports WHERE reporter = $4 AND bank = $1 \
-                     AND channel = $2 AND counted = 1 AND deleted_at IS NULL AND at > $5) \
-                   THEN 0 ELSE 1 END, $6 \
-                 WHERE (SELECT COUNT(*) FROM reports WHERE reporter = $4 AND at > $7) < $8 \
-                 RETURNING id, counted",
-            )
-            .bind(&report.bank)
-            .bind(report.channel.as_str())
-            .bind(at)
-            .bind(&report.reporter)
-            .bind(at - dedup.num_milliseconds())
-            .bind(&report.comment)
-            .bind(at - 3_600_000)
-            .bind(i64::from(per_hour))
-            .fetch_optional(&mut *tx)
-            .await?;
+            let stored: Option<(i64, i64)> = sqlx::query_as(ADD_REPORT)
+                .bind(&report.bank)
+                .bind(report.channel.as_str())
+                .bind(at)
+                .bind(&report.reporter)
+                .bind(at - dedup.num_milliseconds())
+                .bind(&report.comment)
+                .bind(at - 3_600_000)
+                .bind(i64::from(per_hour))
+                .fetch_optional(&mut *tx)
+                .await?;
             outcomes.push(match stored {
                 Some((id, counted)) => ReportOutcome::Accepted {
                     id,
