@@ -91,11 +91,26 @@ fn postgres_cause(sqlstate: &str) -> WriteCause {
     }
 }
 
-/// Since when writes fail and why; `None` since the last write that succeeded.
+/// A run of failed writes: since when, the latest and why, and whether a write has
+/// succeeded since the latest. `failing` is `None` when no write has failed yet.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteRecord {
-    pub failing: Option<(DateTime<Utc>, WriteCause)>,
+    pub failing: Option<FailingRun>,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailingRun {
+    pub since: DateTime<Utc>,
+    pub latest: DateTime<Utc>,
+    pub cause: WriteCause,
+    /// A write succeeded after the latest failure.
+    pub recovered: bool,
+}
+
+/// A run of failures ends once a write succeeded and none failed for this long. On a full
+/// disk small writes still fit in the WAL's old pages while others fail: one success
+/// between failures does not mean the disk has room.
+pub const SETTLE: Duration = Duration::from_secs(5);
 
 /// The backends' record of write outcomes, shared by every task that writes.
 #[derive(Default)]
@@ -107,19 +122,20 @@ pub struct WriteHealth {
 impl WriteHealth {
     pub fn succeeded(&self) {
         if let Ok(mut r) = self.record.lock() {
-            r.failing = None;
+            if let Some(run) = &mut r.failing {
+                run.recovered = true;
+            }
         }
     }
 
-    /// Counts the failure; the first one of a run starts it.
+    /// Counts the failure; one after a settled run starts a new run.
     pub fn failed(&self, e: &sqlx::Error, now: DateTime<Utc>) {
         let cause = WriteCause::of(e);
         if let Some(i) = WriteCause::ALL.iter().position(|c| *c == cause) {
             self.failures[i].fetch_add(1, Ordering::Relaxed);
         }
         if let Ok(mut r) = self.record.lock() {
-            let since = r.failing.map_or(now, |(since, _)| since);
-            r.failing = Some((since, cause));
+            r.failing = Some(failed(r.failing, cause, now));
         }
     }
 
@@ -153,10 +169,29 @@ pub enum Verdict {
     },
 }
 
+/// The run after one more failure at `now`.
+fn failed(run: Option<FailingRun>, cause: WriteCause, now: DateTime<Utc>) -> FailingRun {
+    let since = match run {
+        Some(run) if !settled(run, now) => run.since,
+        _ => now,
+    };
+    FailingRun {
+        since,
+        latest: now,
+        cause,
+        recovered: false,
+    }
+}
+
+fn settled(run: FailingRun, now: DateTime<Utc>) -> bool {
+    run.recovered && (now - run.latest).to_std().unwrap_or_default() >= SETTLE
+}
+
 pub fn verdict(record: WriteRecord, now: DateTime<Utc>, grace: Duration) -> Verdict {
     match record.failing {
         None => Verdict::Writing,
-        Some((since, cause)) => {
+        Some(run) if settled(run, now) => Verdict::Writing,
+        Some(FailingRun { since, cause, .. }) => {
             let failed_for = (now - since).to_std().unwrap_or_default();
             if failed_for >= grace {
                 Verdict::Down { since, cause }
@@ -182,8 +217,13 @@ mod tests {
             verdict(WriteRecord::default(), at(100), grace),
             Verdict::Writing
         );
-        let failing = WriteRecord {
-            failing: Some((at(100), WriteCause::DiskFull)),
+        let mut failing = WriteRecord {
+            failing: Some(FailingRun {
+                since: at(100),
+                latest: at(100),
+                cause: WriteCause::DiskFull,
+                recovered: false,
+            }),
         };
         assert!(matches!(
             verdict(failing, at(129), grace),
@@ -196,6 +236,44 @@ mod tests {
                 cause: WriteCause::DiskFull
             }
         );
+        // A success clears the run once no write has failed for a while after it.
+        if let Some(run) = &mut failing.failing {
+            run.recovered = true;
+        }
+        assert!(matches!(
+            verdict(failing, at(104), grace),
+            Verdict::Failing { .. }
+        ));
+        assert_eq!(verdict(failing, at(105), grace), Verdict::Writing);
+    }
+
+    #[test]
+    fn successes_between_failures_do_not_end_the_run() {
+        let h = WriteHealth::default();
+        let full = sqlx::Error::PoolTimedOut;
+        for s in 0..40 {
+            // Every other second a small write still fits in the WAL's old pages.
+            if s % 2 == 0 {
+                h.failed(&full, at(s));
+            } else {
+                h.succeeded();
+            }
+        }
+        let grace = Duration::from_secs(30);
+        assert_eq!(
+            verdict(h.record(), at(40), grace),
+            Verdict::Down {
+                since: at(0),
+                cause: WriteCause::Connection
+            }
+        );
+        // After a settled run, the next failure starts a new one.
+        assert_eq!(verdict(h.record(), at(44), grace), Verdict::Writing);
+        h.failed(&full, at(50));
+        assert!(matches!(
+            verdict(h.record(), at(50), grace),
+            Verdict::Failing { since, .. } if since == at(50)
+        ));
     }
 
     #[test]
@@ -203,13 +281,17 @@ mod tests {
         let h = WriteHealth::default();
         h.failed(&sqlx::Error::PoolTimedOut, at(10));
         h.failed(&sqlx::Error::WorkerCrashed, at(20));
-        assert_eq!(h.record().failing, Some((at(10), WriteCause::Connection)));
+        let run = h.record().failing.expect("failing");
+        assert_eq!((run.since, run.cause), (at(10), WriteCause::Connection));
         assert_eq!(
             h.failures().find(|(c, _)| *c == WriteCause::Connection),
             Some((WriteCause::Connection, 2))
         );
         h.succeeded();
-        assert_eq!(h.record(), WriteRecord::default());
+        assert_eq!(
+            verdict(h.record(), at(25), Duration::from_secs(30)),
+            Verdict::Writing
+        );
     }
 
     #[test]

@@ -78,10 +78,10 @@ fn write_failures(state: &AppState, out: &mut String) {
             cause.as_str()
         );
     }
-    let since = health
-        .record()
-        .failing
-        .map_or(0, |(since, _)| since.timestamp());
+    let since = match write_verdict(state) {
+        Verdict::Writing => 0,
+        Verdict::Failing { since, .. } | Verdict::Down { since, .. } => since.timestamp(),
+    };
     let _ = writeln!(
         out,
         "# HELP bankstatus_storage_failing_since_seconds Unix time of the first failed write of the current run; 0 while writes work.\n# TYPE bankstatus_storage_failing_since_seconds gauge\nbankstatus_storage_failing_since_seconds {since}"
