@@ -5,8 +5,10 @@
 //!   clients (48) post reports as fast as they are answered, each from its own loopback
 //!   address (127.1.0.0/16, one report each, so none is refused for its rate), and
 //!   `BENCH_READERS` clients (32) reload `/banks/bmce` over keep-alive, for `BENCH_SECONDS`
-//!   (30). Prints reports/s, page and report p50/p99, 5xx, and accepted reports missing from
-//!   the database.
+//!   (30). With `BENCH_REPORT_RATE` the reporters instead keep to that many reports a second
+//!   between them, and a report's time runs from when it was due, so a stall counts for
+//!   every report it held back. Prints reports/s, page and report p50/p99, 5xx, and
+//!   accepted reports missing from the database.
 //! - `conns`: 2,000 idle connections and 1,500 that sent 30 KB of an unfinished head;
 //!   prints the server's resident memory before, with them, and after they left, and `/`
 //!   latency for a normal client meanwhile.
@@ -196,6 +198,7 @@ async fn storm() {
     let reporters = env_u64("BENCH_REPORTERS", 48);
     let readers = env_u64("BENCH_READERS", 32);
     let seconds = env_u64("BENCH_SECONDS", 30);
+    let rate = env_u64("BENCH_REPORT_RATE", 0);
     let server = start(BANKS).await;
     let addr = server.addr;
     // The outage is open before the storm starts.
@@ -208,7 +211,8 @@ async fn storm() {
     let report_times = Arc::new(Mutex::new(Vec::new()));
     let page_times = Arc::new(Mutex::new(Vec::new()));
     let mut tasks = Vec::new();
-    for _ in 0..reporters {
+    let began = Instant::now();
+    for k in 0..reporters {
         let (stop, next_ip, accepted, errors, times) = (
             stop.clone(),
             next_ip.clone(),
@@ -223,7 +227,16 @@ async fn storm() {
                 body.len()
             );
             let mut mine = Vec::new();
+            let mut slot = k;
             while !stop.load(Ordering::Relaxed) {
+                // Paced: this client's reports are due every `reporters / rate` seconds.
+                let due = (rate > 0).then(|| {
+                    began + Duration::from_secs_f64(slot as f64 / rate as f64)
+                });
+                slot += reporters;
+                if let Some(due) = due {
+                    tokio::time::sleep_until(due.into()).await;
+                }
                 let n = next_ip.fetch_add(1, Ordering::Relaxed);
                 let ip = Ipv4Addr::new(127, 1 + (n >> 16) as u8, (n >> 8) as u8, n as u8);
                 let Ok(socket) = TcpSocket::new_v4() else {
@@ -239,7 +252,7 @@ async fn storm() {
                 match once(stream, req.as_bytes()).await {
                     Some((202, t)) => {
                         accepted.fetch_add(1, Ordering::Relaxed);
-                        mine.push(t);
+                        mine.push(due.map_or(t, |d| d.elapsed()));
                     }
                     Some((s, _)) if s >= 500 => {
                         errors.fetch_add(1, Ordering::Relaxed);
@@ -302,8 +315,13 @@ async fn storm() {
         .fetch_one(&pool)
         .await
         .expect("count");
+    let pace = if rate > 0 {
+        format!("paced at {rate} reports/s")
+    } else {
+        "each as fast as answered".to_owned()
+    };
     println!(
-        "storm {seconds} s: {reporters} reporters, {readers} readers on /banks/bmce (BMCE probes failing)"
+        "storm {seconds} s: {reporters} reporters ({pace}), {readers} readers on /banks/bmce (BMCE probes failing)"
     );
     println!(
         "reports  {:>8.0} /s   p50 {:>9}   p99 {:>9}   accepted {accepted}, stored {stored}, lost {}",
@@ -322,6 +340,8 @@ async fn storm() {
         "5xx or failed connections: {}",
         errors.load(Ordering::Relaxed)
     );
+    let wal = std::fs::metadata(server.db.with_extension("db-wal")).map_or(0, |m| m.len());
+    println!("WAL at the end: {:.1} MB", wal as f64 / 1e6);
 }
 
 /// The server's resident memory, in MB.
