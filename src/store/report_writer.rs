@@ -11,11 +11,14 @@ use tokio::sync::{mpsc, oneshot};
 use super::health::WriteCause;
 use super::{DynStore, NewReport, ReportOutcome, StoreError, StoreResult};
 use crate::metrics::Metrics;
+use crate::throttle::Throttle;
 
 /// Most reports in one transaction; more wait for the next.
 const BATCH_MAX: usize = 256;
 /// Reports waiting for the writer before requests wait to hand theirs over.
 const QUEUE: usize = 4096;
+
+static FAILED: Throttle = Throttle::new(std::time::Duration::from_secs(5));
 
 type Pending = (NewReport, oneshot::Sender<StoreResult<ReportOutcome>>);
 
@@ -90,7 +93,10 @@ async fn run(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, reports = reports.len(), "could not store reports");
+                // While the disk is full every batch fails: a line every few seconds says so.
+                if let Some(held_back) = FAILED.admit(std::time::Instant::now()) {
+                    tracing::error!(error = %e, reports = reports.len(), earlier_not_logged = held_back, "could not store reports");
+                }
                 for reply in replies.drain(..) {
                     let _ = reply.send(Err(e.shared()));
                 }
