@@ -27,7 +27,19 @@ struct Browser {
 }
 
 impl Browser {
+    /// Starts headless Chromium. A cold start on a loaded machine now and then never
+    /// reaches "DevTools listening"; such a browser is killed and started again.
     async fn launch() -> Browser {
+        let mut seen = Vec::new();
+        for _ in 0..3 {
+            if let Some(browser) = Self::try_launch(&mut seen).await {
+                return browser;
+            }
+        }
+        panic!("chromium did not start in three tries of 30 s; its last words: {seen:?}");
+    }
+
+    async fn try_launch(seen: &mut Vec<String>) -> Option<Browser> {
         let profile = tempfile::tempdir().unwrap();
         let mut child = Command::new("chromium")
             .args([
@@ -48,16 +60,23 @@ impl Browser {
             .spawn()
             .expect("chromium is installed (.ci/run installs it)");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        seen.clear();
         let ws = tokio::time::timeout(Duration::from_secs(30), async {
-            while let Some(line) = lines.next_line().await.unwrap() {
+            while let Ok(Some(line)) = lines.next_line().await {
                 if let Some(url) = line.strip_prefix("DevTools listening on ") {
-                    return url.trim().to_owned();
+                    return Some(url.trim().to_owned());
                 }
+                seen.push(line);
             }
-            panic!("chromium exited before listening");
+            None
         })
         .await
-        .expect("chromium starts within 30 s");
+        .ok()
+        .flatten();
+        let Some(ws) = ws else {
+            let _ = child.kill().await;
+            return None;
+        };
         // Keep draining stderr so the browser never blocks on a full pipe.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let endpoint = ws
@@ -65,11 +84,11 @@ impl Browser {
             .and_then(|rest| rest.split('/').next())
             .map(|host| format!("http://{host}"))
             .unwrap();
-        Browser {
+        Some(Browser {
             child,
             endpoint,
             _profile: profile,
-        }
+        })
     }
 
     /// A new tab with the given viewport.
