@@ -155,31 +155,19 @@ async fn a_flood_from_one_address_is_limited_and_opens_nothing() {
 async fn reports_sent_at_once_are_each_judged_and_all_kept() {
     let (_fake, mut app) = app().await;
     // Sent together, so many share a transaction: one loud address among many quiet ones.
-    let mut sent = tokio::task::JoinSet::new();
-    for i in 0..100 {
-        let (client, url) = (app.client.clone(), app.url("/api/v1/reports"));
-        let ip = if i % 2 == 0 {
-            "203.0.113.7".to_owned()
-        } else {
-            format!("198.51.100.{i}")
-        };
-        sent.spawn(async move {
-            let r = client
-                .post(url)
-                .header("content-type", "application/json")
-                .header("x-forwarded-for", &ip)
-                .body(r#"{"bank":"bmce","channel":"atm"}"#)
-                .send()
-                .await
-                .unwrap();
-            let status = r.status();
-            let body: serde_json::Value = serde_json::from_str(&r.text().await.unwrap()).unwrap();
-            (ip, status, body)
-        });
-    }
+    let ips: Vec<String> = (0..100)
+        .map(|i| {
+            if i % 2 == 0 {
+                "203.0.113.7".to_owned()
+            } else {
+                format!("198.51.100.{i}")
+            }
+        })
+        .collect();
+    let answers =
+        futures_util::future::join_all(ips.iter().map(|ip| app.report("bmce", "atm", ip))).await;
     let (mut loud, mut limited, mut counted, mut quiet) = (0, 0, 0, 0);
-    while let Some(answer) = sent.join_next().await {
-        let (ip, status, body) = answer.unwrap();
+    for (ip, (status, body)) in ips.iter().zip(answers) {
         match (ip.as_str(), status) {
             ("203.0.113.7", StatusCode::ACCEPTED) => {
                 loud += 1;
