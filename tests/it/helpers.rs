@@ -528,10 +528,20 @@ impl TestApp {
     /// Waits until the counter `name` has grown by `more` from now: the engine has taken
     /// in that much since, so what it would have done with it is done.
     pub async fn counter_grows(&self, name: &str, more: f64) {
+        let from = self.counter(name).await;
+        self.counter_reaches(name, from + more).await;
+    }
+
+    /// The counter `name` now.
+    pub async fn counter(&self, name: &str) -> f64 {
+        self.metric(&format!("{name} ")).await
+    }
+
+    /// Waits until the counter `name` is at least `target`.
+    pub async fn counter_reaches(&self, name: &str, target: f64) {
         let line = format!("{name} ");
-        let from = self.metric(&line).await;
         eventually(Duration::from_secs(20), name, || async {
-            (self.metric(&line).await >= from + more).then_some(())
+            (self.metric(&line).await >= target).then_some(())
         })
         .await;
     }
@@ -542,12 +552,21 @@ impl TestApp {
             .await;
     }
 
-    /// Waits until the engine has counted the reports `n` more times.
-    pub async fn reports_counted(&self, n: u32) {
-        self.counter_grows("bankstatus_report_counts_total", f64::from(n))
+    /// How many times the engine has counted the reports, to wait on with
+    /// [`TestApp::reports_counted_since`].
+    pub async fn report_counts(&self) -> f64 {
+        self.counter(REPORT_COUNTS).await
+    }
+
+    /// Waits until the engine has counted the reports `n` more times than `mark`. Two counts
+    /// after a report's answer include it: the first may have begun before it was stored.
+    pub async fn reports_counted_since(&self, mark: f64, n: u32) {
+        self.counter_reaches(REPORT_COUNTS, mark + f64::from(n))
             .await;
     }
 }
+
+const REPORT_COUNTS: &str = "bankstatus_report_counts_total";
 
 /// Polls `check` every 50 ms until it gives `Some`, failing after `limit`.
 pub async fn eventually<T, F, Fut>(limit: Duration, what: &str, mut check: F) -> T
