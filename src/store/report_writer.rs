@@ -79,30 +79,58 @@ async fn run(
             reports.push(report);
             replies.push(reply);
         }
-        let stored = store
-            .add_reports(&reports, rules.per_hour, rules.dedup)
-            .await;
-        match stored {
+        match store_batch(&store, rules, &metrics, &reports).await {
             Ok(outcomes) => {
-                metrics.report_batches.fetch_add(1, Ordering::Relaxed);
-                metrics
-                    .reports_stored
-                    .fetch_add(accepted(&outcomes), Ordering::Relaxed);
                 for (reply, outcome) in replies.drain(..).zip(outcomes) {
                     let _ = reply.send(Ok(outcome));
                 }
             }
-            Err(e) => {
-                // While the disk is full every batch fails: a line every few seconds says so.
-                if let Some(held_back) = FAILED.admit(std::time::Instant::now()) {
-                    tracing::error!(error = %e, reports = reports.len(), earlier_not_logged = held_back, "could not store reports");
-                }
+            // The database refuses writes (full, gone, read-only): no report of the batch
+            // could be stored alone either.
+            Err(e) if e.cause() != WriteCause::Other || reports.len() == 1 => {
                 for reply in replies.drain(..) {
                     let _ = reply.send(Err(e.shared()));
                 }
             }
+            // A failure of the batch's own making: each report on its own, so one that the
+            // database refuses fails alone.
+            Err(_) => {
+                for (report, reply) in reports.iter().zip(replies.drain(..)) {
+                    let alone = store_batch(&store, rules, &metrics, std::slice::from_ref(report));
+                    let answer = alone.await.map(|mut o| o.remove(0));
+                    let _ = reply.send(answer);
+                }
+            }
         }
         reports.clear();
+    }
+}
+
+/// One transaction of reports, counted in `/metrics`; a failure is logged, a few seconds
+/// apart at most, since while the disk is full every batch fails.
+async fn store_batch(
+    store: &DynStore,
+    rules: ReportRules,
+    metrics: &Metrics,
+    reports: &[NewReport],
+) -> StoreResult<Vec<ReportOutcome>> {
+    match store
+        .add_reports(reports, rules.per_hour, rules.dedup)
+        .await
+    {
+        Ok(outcomes) => {
+            metrics.report_batches.fetch_add(1, Ordering::Relaxed);
+            metrics
+                .reports_stored
+                .fetch_add(accepted(&outcomes), Ordering::Relaxed);
+            Ok(outcomes)
+        }
+        Err(e) => {
+            if let Some(held_back) = FAILED.admit(std::time::Instant::now()) {
+                tracing::error!(error = %e, reports = reports.len(), earlier_not_logged = held_back, "could not store reports");
+            }
+            Err(e)
+        }
     }
 }
 
@@ -111,4 +139,76 @@ fn accepted(outcomes: &[ReportOutcome]) -> u64 {
         .iter()
         .filter(|o| matches!(o, ReportOutcome::Accepted { .. }))
         .count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Channel;
+
+    fn report(reporter: &str) -> NewReport {
+        NewReport {
+            bank: "bmce".into(),
+            channel: Channel::Atm,
+            at: chrono::Utc::now(),
+            reporter: reporter.into(),
+            comment: None,
+        }
+    }
+
+    /// A database that refuses one report of a batch (here a trigger) fails that report
+    /// alone; the others of its batch are stored and answered as such.
+    #[tokio::test(flavor = "current_thread")]
+    async fn one_refused_report_fails_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("w.db").display());
+        let store = super::super::connect(&url).await.expect("store");
+        let side = sqlx::SqlitePool::connect(&url).await.expect("side");
+        sqlx::query(
+            "CREATE TRIGGER refuse BEFORE INSERT ON reports WHEN NEW.reporter = 'bad' \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .execute(&side)
+        .await
+        .expect("trigger");
+
+        let metrics = Arc::new(Metrics::default());
+        let rules = ReportRules {
+            per_hour: 20,
+            dedup: chrono::Duration::minutes(10),
+        };
+        let (writer, run) = ReportWriter::new(store, rules, metrics.clone());
+        // Every report is queued before the writer first looks: they make one batch.
+        let adds: Vec<_> = ["a", "bad", "c"]
+            .into_iter()
+            .map(|who| {
+                let writer = writer.clone();
+                tokio::spawn(async move { writer.add(report(who)).await })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        drop(writer);
+        let run = tokio::spawn(run);
+        let mut answers = Vec::new();
+        for add in adds {
+            answers.push(add.await.expect("task"));
+        }
+        run.await.expect("writer");
+
+        assert!(
+            matches!(answers[0], Ok(ReportOutcome::Accepted { .. })),
+            "{answers:?}"
+        );
+        assert!(answers[1].is_err(), "{answers:?}");
+        assert!(
+            matches!(answers[2], Ok(ReportOutcome::Accepted { .. })),
+            "{answers:?}"
+        );
+        assert_eq!(metrics.reports_stored.load(Ordering::Relaxed), 2);
+        let stored: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports")
+            .fetch_one(&side)
+            .await
+            .expect("count");
+        assert_eq!(stored, 2);
+    }
 }
