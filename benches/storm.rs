@@ -342,6 +342,55 @@ async fn storm() {
     );
     let wal = std::fs::metadata(server.db.with_extension("db-wal")).map_or(0, |m| m.len());
     println!("WAL at the end: {:.1} MB", wal as f64 / 1e6);
+    engine_counts(addr, &pool).await;
+}
+
+/// What the engine's counts of the reporters cost during the storm, from `/metrics`, beside
+/// what one count by a `COUNT(DISTINCT reporter)` over the window costs at the end.
+async fn engine_counts(addr: SocketAddr, pool: &sqlx::SqlitePool) {
+    let metrics = http_body(addr, "/metrics").await.unwrap_or_default();
+    let value = |name: &str| {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let count = value("bankstatus_report_count_seconds_count ");
+    let sum = value("bankstatus_report_count_seconds_sum ");
+    let slowest = metrics
+        .lines()
+        .filter_map(|l| {
+            let rest = l.strip_prefix("bankstatus_report_count_seconds_bucket{le=\"")?;
+            let (le, n) = rest.split_once("\"} ")?;
+            Some((le.to_owned(), n.parse::<f64>().ok()?))
+        })
+        .find(|(_, n)| *n >= count)
+        .map_or_else(|| "?".to_owned(), |(le, _)| le);
+    let window_from = chrono::Utc::now().timestamp_millis() - 15 * 60 * 1000;
+    let started = Instant::now();
+    let _: Vec<(String, String, i64)> = sqlx::query_as(
+        "SELECT bank, channel, COUNT(DISTINCT reporter) FROM reports \
+         WHERE at >= ? AND counted = 1 AND deleted_at IS NULL GROUP BY bank, channel",
+    )
+    .bind(window_from)
+    .fetch_all(pool)
+    .await
+    .expect("count query");
+    println!(
+        "engine counts: {count:.0}, mean {:.1} ms, all within {slowest} s; one COUNT(DISTINCT) over the window now: {}",
+        if count > 0.0 { sum / count * 1000.0 } else { 0.0 },
+        ms(started.elapsed())
+    );
+}
+
+async fn http_body(addr: SocketAddr, path: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(addr).await.ok()?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+    stream.write_all(req.as_bytes()).await.ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.ok()?;
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    text.split_once("\r\n\r\n").map(|(_, body)| body.to_owned())
 }
 
 /// The server's resident memory, in MB.

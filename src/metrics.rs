@@ -86,6 +86,8 @@ pub struct Metrics {
     failures: [AtomicU64; ErrorClass::ALL.len()],
     /// How late checks start against their schedule (waiting for a permit included).
     pub schedule_lag: Histogram,
+    /// How long the engine's counts of the reports took.
+    pub report_count_time: Histogram,
     pub results_written: AtomicU64,
     pub write_batches: AtomicU64,
     pub write_errors: AtomicU64,
@@ -149,6 +151,9 @@ impl Metrics {
         out.push_str("# HELP bankstatus_schedule_lag_seconds Delay between a check's scheduled and actual start.\n# TYPE bankstatus_schedule_lag_seconds histogram\n");
         self.schedule_lag
             .render(&mut out, "bankstatus_schedule_lag_seconds");
+        out.push_str("# HELP bankstatus_report_count_seconds How long each count of the window's reporters took.\n# TYPE bankstatus_report_count_seconds histogram\n");
+        self.report_count_time
+            .render(&mut out, "bankstatus_report_count_seconds");
         let gauges = [
             (
                 "bankstatus_write_queue_depth",

@@ -15,6 +15,7 @@ use super::core::Core;
 use super::effects::{Effect, Target};
 use super::live::Live;
 use super::surge::BASELINE_DAYS;
+use super::tally::Tally;
 use crate::clock::DynClock;
 use crate::config::Config;
 use crate::domain::{IncidentKind, ProbeResult};
@@ -40,6 +41,8 @@ pub enum Command {
 const REPORT_EVERY: chrono::Duration = chrono::Duration::seconds(10);
 /// How often an engine on a shared database reads incidents, windows and reports again.
 const SHARED_RELOAD: Duration = Duration::from_secs(2);
+/// Reports read per query when tallying.
+const TALLY_PAGE: u32 = 10_000;
 
 pub struct Engine {
     core: Core,
@@ -50,6 +53,8 @@ pub struct Engine {
     clock: DynClock,
     reports_due: bool,
     reports_at: Option<DateTime<Utc>>,
+    /// The window's reporters, read on from the last report taken in.
+    tally: Tally,
     /// A write failed and the core could not yet take the database's word again.
     stale: bool,
     /// Set when other instances share the database: what they change reaches this engine
@@ -75,6 +80,7 @@ impl Engine {
             clock,
             reports_due: true,
             reports_at: None,
+            tally: Tally::default(),
             stale: false,
             shared: false,
         };
@@ -170,9 +176,17 @@ impl Engine {
         if self.reports_due || due {
             self.reports_due = false;
             self.reports_at = Some(now);
-            match self.count_reports(now).await {
+            let started = std::time::Instant::now();
+            let counted = self.count_reports(now).await;
+            self.metrics.report_count_time.observe(started.elapsed());
+            match counted {
                 Ok(effects) => self.apply(effects).await,
-                Err(e) => tracing::error!(error = %e, "could not count reports"),
+                Err(e) => {
+                    // A count cut short may have taken a deleted report's reporter out
+                    // without reading them again: the next count starts afresh.
+                    self.tally = Tally::default();
+                    tracing::error!(error = %e, "could not count reports");
+                }
             }
             self.metrics.report_counts.fetch_add(1, Ordering::Relaxed);
         }
@@ -247,10 +261,29 @@ impl Engine {
             }
             self.core.set_baselines(&days, now);
         }
-        let counts = self
+        let since = now - window;
+        loop {
+            let read = self
+                .store
+                .reports_after(self.tally.after(), since, TALLY_PAGE)
+                .await?;
+            self.tally.take(&read);
+            if read.len() < TALLY_PAGE as usize {
+                break;
+            }
+        }
+        let deleted = self
             .store
-            .report_counts(now - window, now + chrono::Duration::seconds(1))
+            .reports_deleted(self.tally.deletions_from(now))
             .await?;
+        for (key, reporter) in self.tally.forget(&deleted, now) {
+            let again = self
+                .store
+                .reporter_reports(&key.bank, key.channel, &reporter, since)
+                .await?;
+            self.tally.retake(&again);
+        }
+        let counts = self.tally.counts(since);
         Ok(self.core.reports(&counts, now))
     }
 

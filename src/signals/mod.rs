@@ -1,7 +1,7 @@
 //! From signals to statuses and incidents. The functional core ([`core`], built from the
 //! [`tracker`], [`windows`], [`crowd`], [`book`] and [`fusion`] rules) decides; the
-//! [`engine`] feeds it, writes the [`effects`] it returns and publishes what pages read
-//! ([`live`]).
+//! [`engine`] feeds it (counting reporters with the [`tally`]), writes the [`effects`] it
+//! returns and publishes what pages read ([`live`]).
 
 pub mod book;
 pub mod core;
@@ -11,6 +11,7 @@ pub mod engine;
 pub mod fusion;
 pub mod live;
 pub mod surge;
+pub mod tally;
 pub mod tracker;
 pub mod windows;
 

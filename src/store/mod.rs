@@ -32,7 +32,9 @@ pub use incidents::{
     FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, NewIncident, NewUpdate,
     Opened, OperatorUpdate, OutageSpan, SourceSeen, UpdateRow,
 };
-pub use reports::{NewReport, ReportBucket, ReportCount, ReportOutcome, ReportRow, ReportStore};
+pub use reports::{
+    NewReport, ReportBucket, ReportCount, ReportOutcome, ReportRow, ReportStore, TalliedReport,
+};
 pub use results::{
     Counts, DailyRollup, FailedCheck, HourlyRollup, MonitoredSpan, ProbeEvidence, ResultStore,
     StoredResult,

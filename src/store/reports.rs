@@ -35,6 +35,26 @@ pub struct ReportCount {
     pub reporters: i64,
 }
 
+/// A stored report as the engine tallies it: who reported what when, whether it was
+/// counted (not a repeat), and when it was deleted.
+#[derive(Debug, Clone)]
+pub struct TalliedReport {
+    pub id: i64,
+    pub bank: String,
+    pub channel: Channel,
+    pub at: DateTime<Utc>,
+    pub reporter: String,
+    pub counted: bool,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl TalliedReport {
+    /// Whether the report counts towards its channel's reporters.
+    pub fn counts(&self) -> bool {
+        self.counted && self.deleted_at.is_none()
+    }
+}
+
 /// A report's public part: what was reported, when, and the comment.
 #[derive(Debug, Clone)]
 pub struct ReportRow {
@@ -83,6 +103,28 @@ pub trait ReportStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<ReportCount>>;
+
+    /// Up to `limit` reports in id order: those after `after`, or without it, from the first
+    /// report at or after `since`. Ids grow in commit order (reports are written one
+    /// transaction at a time), so reading on from the last id misses none.
+    async fn reports_after(
+        &self,
+        after: Option<i64>,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<TalliedReport>>;
+
+    /// The reports deleted at or after `since`, whenever they were made.
+    async fn reports_deleted(&self, since: DateTime<Utc>) -> StoreResult<Vec<TalliedReport>>;
+
+    /// One reporter's reports of one bank and channel made at or after `since`.
+    async fn reporter_reports(
+        &self,
+        bank: &str,
+        channel: Channel,
+        reporter: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<TalliedReport>>;
 
     /// Distinct counted reporters of one bank per channel and bucket in `[since, until)`.
     async fn report_buckets(

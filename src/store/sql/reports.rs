@@ -3,12 +3,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::super::Backend;
+use super::super::{Backend, DbRow};
 use super::insert_audit;
-use crate::store::decode::{get, time, word};
+use crate::domain::Channel;
+use crate::store::decode::{get, time, time_opt, word};
 use crate::store::{
     to_ms, AuditEntry, Lock, NewReport, ReportBucket, ReportCount, ReportOutcome, ReportRow,
-    ReportStore, StoreResult,
+    ReportStore, StoreResult, TalliedReport,
 };
 
 /// One report, stored unless past its reporter's hourly allowance, counted unless a repeat
@@ -132,6 +133,55 @@ impl ReportStore for Backend {
             .collect()
     }
 
+    async fn reports_after(
+        &self,
+        after: Option<i64>,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<TalliedReport>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TALLIED} FROM reports \
+             WHERE id > COALESCE($1, (SELECT MIN(id) - 1 FROM reports WHERE at >= $2)) \
+             ORDER BY id LIMIT $3"
+        ))
+        .bind(after)
+        .bind(to_ms(since))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(tallied).collect()
+    }
+
+    async fn reports_deleted(&self, since: DateTime<Utc>) -> StoreResult<Vec<TalliedReport>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TALLIED} FROM reports WHERE deleted_at >= $1 ORDER BY id"
+        ))
+        .bind(to_ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(tallied).collect()
+    }
+
+    async fn reporter_reports(
+        &self,
+        bank: &str,
+        channel: Channel,
+        reporter: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Vec<TalliedReport>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TALLIED} FROM reports \
+             WHERE reporter = $1 AND bank = $2 AND channel = $3 AND at >= $4 ORDER BY id"
+        ))
+        .bind(reporter)
+        .bind(bank)
+        .bind(channel.as_str())
+        .bind(to_ms(since))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(tallied).collect()
+    }
+
     async fn report_buckets(
         &self,
         bank: &str,
@@ -162,4 +212,19 @@ impl ReportStore for Backend {
             })
             .collect()
     }
+}
+
+/// The columns [`tallied`] reads.
+const TALLIED: &str = "id, bank, channel, at, reporter, counted, deleted_at";
+
+fn tallied(r: &DbRow) -> StoreResult<TalliedReport> {
+    Ok(TalliedReport {
+        id: get(r, "id")?,
+        bank: get(r, "bank")?,
+        channel: word(r, "channel")?,
+        at: time(r, "at")?,
+        reporter: get(r, "reporter")?,
+        counted: get::<i64, _>(r, "counted")? == 1,
+        deleted_at: time_opt(r, "deleted_at")?,
+    })
 }
