@@ -4,6 +4,7 @@
 //! the database's own settings ([`SettingStore`]). [`Store`] is their sum. One
 //! implementation per backend, chosen by the URL scheme, both on the SQL under `sql/`.
 
+pub mod admission;
 pub mod alerts;
 pub mod audit;
 pub mod cluster;

@@ -1,27 +1,20 @@
 //! Crowd reports.
 
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use sqlx::QueryBuilder;
 
-use super::super::{Backend, DbRow};
-use super::insert_audit;
+use super::super::{Backend, Db, DbRow};
+use super::{insert_audit, Tx, INSERT_CHUNK};
 use crate::domain::Channel;
+use crate::store::admission::{self, Admission, Sent};
 use crate::store::decode::{get, time, time_opt, word};
 use crate::store::{
     to_ms, AuditEntry, Lock, NewReport, ReportBucket, ReportCount, ReportOutcome, ReportRow,
-    ReportStore, StoreResult, TalliedReport,
+    ReportStore, StoreError, StoreResult, TalliedReport,
 };
-
-/// One report, stored unless past its reporter's hourly allowance, counted unless a repeat
-/// within the dedup span. Both checks look a reporter up by `reports_reporter_at`.
-pub(crate) const ADD_REPORT: &str =
-    "INSERT INTO reports (bank, channel, at, reporter, counted, comment) \
-     SELECT $1, $2, $3, $4, \
-       CASE WHEN EXISTS (SELECT 1 FROM reports WHERE reporter = $4 AND bank = $1 \
-         AND channel = $2 AND counted = 1 AND deleted_at IS NULL AND at > $5) \
-       THEN 0 ELSE 1 END, $6 \
-     WHERE (SELECT COUNT(*) FROM reports WHERE reporter = $4 AND at > $7) < $8 \
-     RETURNING id, counted";
 
 #[async_trait]
 impl ReportStore for Backend {
@@ -31,33 +24,39 @@ impl ReportStore for Backend {
         per_hour: u32,
         dedup: chrono::Duration,
     ) -> StoreResult<Vec<ReportOutcome>> {
+        let Some(from) = admission::history_from(reports) else {
+            return Ok(Vec::new());
+        };
+        // Three statements whatever the batch's size: the hour its reporters sent before,
+        // the rows to store, and the commit. Under the write lock nothing comes in between.
         let mut tx = self.begin_write(Lock::Reports).await?;
+        let history = sent_since(&mut tx, reports, from).await?;
+        let admitted = admission::admit(history, reports, per_hour, dedup);
+        let stored: Vec<(&NewReport, bool)> = reports
+            .iter()
+            .zip(&admitted)
+            .filter_map(|(r, a)| match a {
+                Admission::Store { counted } => Some((r, *counted)),
+                Admission::Refuse => None,
+            })
+            .collect();
+        let mut ids = insert_reports(&mut tx, &stored).await?;
+        self.commit(tx).await?;
         let mut outcomes = Vec::with_capacity(reports.len());
-        for report in reports {
-            // One statement per report: nothing is stored past the hourly allowance, and a
-            // repeat within the dedup span is stored uncounted. Earlier reports of the same
-            // batch are in the transaction, so they count against both.
-            let at = to_ms(report.at);
-            let stored: Option<(i64, i64)> = sqlx::query_as(ADD_REPORT)
-                .bind(&report.bank)
-                .bind(report.channel.as_str())
-                .bind(at)
-                .bind(&report.reporter)
-                .bind(at - dedup.num_milliseconds())
-                .bind(&report.comment)
-                .bind(at - 3_600_000)
-                .bind(i64::from(per_hour))
-                .fetch_optional(&mut *tx)
-                .await?;
-            outcomes.push(match stored {
-                Some((id, counted)) => ReportOutcome::Accepted {
-                    id,
-                    counted: counted == 1,
-                },
-                None => ReportOutcome::RateLimited,
+        for (report, admission) in reports.iter().zip(admitted) {
+            outcomes.push(match admission {
+                Admission::Store { counted } => {
+                    let id = ids
+                        .get_mut(&row_key(report, counted))
+                        .and_then(|ids| ids.pop_front())
+                        .ok_or_else(|| {
+                            StoreError::Malformed("a stored report came back without its id".into())
+                        })?;
+                    ReportOutcome::Accepted { id, counted }
+                }
+                Admission::Refuse => ReportOutcome::RateLimited,
             });
         }
-        self.commit(tx).await?;
         Ok(outcomes)
     }
 
@@ -227,4 +226,92 @@ fn tallied(r: &DbRow) -> StoreResult<TalliedReport> {
         counted: get::<i64, _>(r, "counted")? == 1,
         deleted_at: time_opt(r, "deleted_at")?,
     })
+}
+
+/// What the admission rules read, less the list of reporters (`$2`, `$3`, ...) and its
+/// closing parenthesis; by `reports_reporter_at`.
+pub(crate) const SENT_SINCE: &str = "SELECT reporter, bank, channel, at, counted, deleted_at \
+     FROM reports WHERE at > $1 AND reporter IN (";
+
+/// Every report the batch's reporters sent since `from`, deleted or not.
+async fn sent_since(
+    tx: &mut Tx,
+    batch: &[NewReport],
+    from: DateTime<Utc>,
+) -> StoreResult<Vec<Sent>> {
+    let reporters: BTreeSet<&str> = batch.iter().map(|r| r.reporter.as_str()).collect();
+    let list: Vec<String> = (2..reporters.len() + 2).map(|i| format!("${i}")).collect();
+    let sql = format!("{SENT_SINCE}{})", list.join(", "));
+    let mut q = sqlx::query(&sql).bind(to_ms(from));
+    for reporter in reporters {
+        q = q.bind(reporter);
+    }
+    let rows = q.fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Sent {
+                reporter: get(r, "reporter")?,
+                bank: get(r, "bank")?,
+                channel: word(r, "channel")?,
+                at: time(r, "at")?,
+                counts: get::<i64, _>(r, "counted")? == 1 && time_opt(r, "deleted_at")?.is_none(),
+            })
+        })
+        .collect()
+}
+
+/// What tells a stored row's report apart from the others of its batch: two reports with
+/// the same key are the same row, and either id serves either.
+type RowKey = (String, String, String, i64, bool, Option<String>);
+
+fn row_key(r: &NewReport, counted: bool) -> RowKey {
+    (
+        r.reporter.clone(),
+        r.bank.clone(),
+        r.channel.as_str().to_owned(),
+        to_ms(r.at),
+        counted,
+        r.comment.clone(),
+    )
+}
+
+/// Inserts the rows; their ids by row, lowest first. A multi-row RETURNING gives its rows in
+/// no set order, so each comes back with what it holds.
+async fn insert_reports(
+    tx: &mut Tx,
+    stored: &[(&NewReport, bool)],
+) -> StoreResult<HashMap<RowKey, VecDeque<i64>>> {
+    let mut ids: HashMap<RowKey, Vec<i64>> = HashMap::new();
+    for chunk in stored.chunks(INSERT_CHUNK) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO reports (bank, channel, at, reporter, counted, comment) ",
+        );
+        q.push_values(chunk, |mut b, (r, counted)| {
+            b.push_bind(&r.bank)
+                .push_bind(r.channel.as_str())
+                .push_bind(to_ms(r.at))
+                .push_bind(&r.reporter)
+                .push_bind(i64::from(*counted))
+                .push_bind(&r.comment);
+        });
+        q.push(" RETURNING id, bank, channel, at, reporter, counted, comment");
+        for row in q.build().fetch_all(&mut **tx).await? {
+            let key = (
+                get(&row, "reporter")?,
+                get(&row, "bank")?,
+                get(&row, "channel")?,
+                get(&row, "at")?,
+                get::<i64, _>(&row, "counted")? == 1,
+                get(&row, "comment")?,
+            );
+            ids.entry(key).or_default().push(get(&row, "id")?);
+        }
+    }
+    Ok(ids
+        .into_iter()
+        .map(|(key, mut v)| {
+            v.sort_unstable();
+            (key, v.into())
+        })
+        .collect())
 }
