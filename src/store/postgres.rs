@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use sqlx::migrate::MigrateDatabase;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgConnection, PgPool};
 
 use super::health::WriteHealth;
 use super::{Lock, StoreError, StoreResult};
@@ -31,6 +31,11 @@ const CHANNEL_LIST: &str = "string_agg(s.channel, ',')";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
 
+/// The longest any statement may run, lock waits included: a server stuck behind a lock
+/// gives an error the caller can answer with, rather than holding the request and its
+/// connection.
+const STATEMENT_TIMEOUT: &str = "30s";
+
 /// The first key of every advisory lock the service takes, so it keeps clear of others'.
 const LOCK_CLASS: i32 = 0x6273;
 
@@ -53,13 +58,16 @@ impl PgStore {
                 }
             }
         }
+        // Migrations may build an index over a long history: no statement timeout for them.
+        let mut migrating = PgConnection::connect_with(&options).await?;
+        MIGRATOR.run(&mut migrating).await?;
+        migrating.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             // A lost server answers 503 within seconds rather than holding the request.
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.options([("statement_timeout", STATEMENT_TIMEOUT)]))
             .await?;
-        MIGRATOR.run(&pool).await?;
         Ok(PgStore {
             pool,
             health: WriteHealth::default(),

@@ -17,6 +17,9 @@ use crate::throttle::Throttle;
 const BATCH_MAX: usize = 256;
 /// Reports waiting for the writer before requests wait to hand theirs over.
 const QUEUE: usize = 4096;
+/// How long a request waits for its report to be stored. A database that hangs without
+/// failing (a PostgreSQL server gone silent) would otherwise hold every report request.
+const WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 static FAILED: Throttle = Throttle::new(std::time::Duration::from_secs(5));
 
@@ -47,14 +50,25 @@ impl ReportWriter {
         (ReportWriter { queue }, run(store, rules, metrics, waiting))
     }
 
-    /// Stores one report; answers once it is committed (or the batch failed).
+    /// Stores one report; answers once it is committed (or the batch failed), or with an
+    /// error after [`WAIT`]. A report given up on before its batch starts is not stored.
     pub async fn add(&self, report: NewReport) -> StoreResult<ReportOutcome> {
-        let (reply, answer) = oneshot::channel();
-        self.queue
-            .send((report, reply))
+        let handed = async {
+            let (reply, answer) = oneshot::channel();
+            self.queue
+                .send((report, reply))
+                .await
+                .map_err(|_| stopped())?;
+            answer.await.map_err(|_| stopped())?
+        };
+        tokio::time::timeout(WAIT, handed)
             .await
-            .map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+            .unwrap_or_else(|_| {
+                Err(StoreError::Shared {
+                    cause: WriteCause::Connection,
+                    message: format!("the database did not answer within {} s", WAIT.as_secs()),
+                })
+            })
     }
 }
 
@@ -75,9 +89,13 @@ async fn run(
     let mut replies = Vec::with_capacity(BATCH_MAX);
     let mut batch = Vec::with_capacity(BATCH_MAX);
     while waiting.recv_many(&mut batch, BATCH_MAX).await > 0 {
-        for (report, reply) in batch.drain(..) {
+        // A request that gave up waiting was answered 503: its report is not stored.
+        for (report, reply) in batch.drain(..).filter(|(_, reply)| !reply.is_closed()) {
             reports.push(report);
             replies.push(reply);
+        }
+        if reports.is_empty() {
+            continue;
         }
         match store_batch(&store, rules, &metrics, &reports).await {
             Ok(outcomes) => {

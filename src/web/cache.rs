@@ -2,7 +2,8 @@
 //! changed (the live generation moved) or it has aged past its lifetime, and then once,
 //! and at most every [`MIN_RENDER_GAP`]: while a page's inputs change many times a second
 //! (a storm of reports), requests get its last rendering, and only a page never rendered
-//! makes them wait.
+//! makes them wait. When the database cannot be read (a lost PostgreSQL connection), the
+//! last rendering is served rather than an error.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -14,6 +15,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
+use crate::throttle::Throttle;
 
 /// Even when nothing changed, roll-up figures and last checks move: render at most this old.
 pub const PAGE_TTL: Duration = Duration::from_secs(10);
@@ -21,6 +23,8 @@ pub const PAGE_TTL: Duration = Duration::from_secs(10);
 pub const MIN_RENDER_GAP: Duration = Duration::from_millis(250);
 /// Past this many entries the cache starts afresh (incident pages are many, each small).
 const MAX_ENTRIES: usize = 2048;
+
+static STALE_LOG: Throttle = Throttle::new(Duration::from_secs(10));
 
 struct Entry<T> {
     generation: u64,
@@ -146,10 +150,10 @@ impl<T: Clone> PageCache<T> {
             }
             Err(_) => Arc::default(),
         };
-        let _rendering = match stale.filter(|_| !self.gap.is_zero()) {
+        let _rendering = match stale.as_ref().filter(|_| !self.gap.is_zero()) {
             Some(body) => match lock.try_lock_owned() {
                 Ok(guard) => guard,
-                Err(_) => return Ok(body),
+                Err(_) => return Ok(body.clone()),
             },
             None => lock.lock_owned().await,
         };
@@ -157,7 +161,16 @@ impl<T: Clone> PageCache<T> {
         if let Some(body) = self.fresh(&key, generation) {
             return Ok(body);
         }
-        let body = render().await?;
+        let body = match (render().await, stale) {
+            (Ok(body), _) => body,
+            (Err(e @ AppError::Unavailable(_)), Some(last)) => {
+                if let Some(held_back) = STALE_LOG.admit(Instant::now()) {
+                    tracing::warn!(error = %e, page = %key, earlier_not_logged = held_back, "serving the last rendering: the database cannot be read");
+                }
+                return Ok(last);
+            }
+            (Err(e), _) => return Err(e),
+        };
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= MAX_ENTRIES {
                 entries.clear();
@@ -260,6 +273,26 @@ mod tests {
         let every = PageCache::<u64>::default();
         assert_eq!(get(&every, 1, &renders).await, 1);
         assert_eq!(get(&every, 2, &renders).await, 2);
+    }
+
+    #[tokio::test]
+    async fn while_the_database_cannot_be_read_the_last_rendering_is_served() {
+        let cache = PageCache::<u64>::coalescing();
+        let renders = AtomicU64::new(0);
+        assert_eq!(get(&cache, 1, &renders).await, 1);
+        tokio::time::sleep(MIN_RENDER_GAP).await;
+        let unavailable = || async { Err(AppError::Unavailable("connection lost".into())) };
+        let served = cache.get_or_render("/".to_owned(), 2, unavailable).await;
+        assert_eq!(served.ok(), Some(1));
+        // A page never rendered has nothing to fall back on; other errors are not hidden.
+        let missing = cache.get_or_render("/x".to_owned(), 2, unavailable).await;
+        assert!(matches!(missing, Err(AppError::Unavailable(_))));
+        let broken = cache
+            .get_or_render("/".to_owned(), 3, || async {
+                Err(AppError::Internal("template".into()))
+            })
+            .await;
+        assert!(matches!(broken, Err(AppError::Internal(_))));
     }
 
     #[test]

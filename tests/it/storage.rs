@@ -251,8 +251,11 @@ async fn a_lost_postgres_connection_answers_503_and_heals() {
         bank_config("acme", &[], &[])
     );
     let app = TestApp::spawn_on(&config, TestDb::borrowed(&through_relay)).await;
-    let (status, _) = app.report("acme", "atm", "10.0.0.1").await;
+    let (status, first) = app.report("acme", "atm", "10.0.0.1").await;
     assert_eq!(status, StatusCode::ACCEPTED);
+    for page in ["/", "/banks/acme"] {
+        assert_eq!(app.text(page).await.0, StatusCode::OK);
+    }
 
     relay.cut();
     let (status, v) = app.report("acme", "atm", "10.0.0.2").await;
@@ -267,13 +270,20 @@ async fn a_lost_postgres_connection_answers_503_and_heals() {
             .await
             > 0.0
     );
+    // Pages rendered before the cut are still served, saying that nothing is recorded.
+    for page in ["/", "/banks/acme"] {
+        let (status, html) = app.text(page).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(html.contains("class=\"banner storage\""), "{page}");
+    }
 
     relay.restore();
-    eventually(
+    let last = eventually(
         Duration::from_secs(20),
         "a write once the database is back",
         || async {
-            (app.report("acme", "atm", "10.0.0.3").await.0 == StatusCode::ACCEPTED).then_some(())
+            let (status, v) = app.report("acme", "atm", "10.0.0.3").await;
+            (status == StatusCode::ACCEPTED).then_some(v)
         },
     )
     .await;
@@ -281,6 +291,12 @@ async fn a_lost_postgres_connection_answers_503_and_heals() {
         (healthz(&app).await.0 == StatusCode::OK).then_some(())
     })
     .await;
+    // Both accepted reports are stored.
+    for accepted in [&first, &last] {
+        let id = accepted["id"].as_i64().unwrap();
+        let sql = format!("SELECT COUNT(*) FROM reports WHERE id = {id}");
+        assert_eq!(app.count(&sql).await, 1, "report {id}");
+    }
     drop(app);
     drop(owner);
 }
