@@ -248,6 +248,7 @@ err-token-wrong = رمز المشرف غير صحيح.
 err-token-missing = تحتاج واجهة المشرف إلى الترويسة Authorization: Bearer <token>.
 err-content-type = تقبل هذه النقطة محتوى من نوع { $expected }؛ نوع محتوى الطلب هو { $shown }.
 err-body-too-large = حجم المحتوى أكبر من { $max } كيلوبايت.
+err-body-timeout = لم يصل محتوى الطلب خلال { $seconds } ثانية؛ المرجو إرساله من جديد.
 err-json-shape = محتوى JSON لا يطابق المطلوب: { $detail }.
 err-json-syntax = المحتوى ليس JSON صالحا: { $detail }.
 err-text-too-long = «{ $field }» أطول من { $max } حرف.

@@ -248,6 +248,7 @@ err-token-wrong = The operator token is wrong.
 err-token-missing = The operator API needs an `Authorization: Bearer <token>` header.
 err-content-type = This endpoint takes `{ $expected }` bodies; the request's content type is { $shown }.
 err-body-too-large = The body is larger than { $max } KiB.
+err-body-timeout = The body did not arrive within { $seconds } seconds; please send it again.
 err-json-shape = The JSON body does not fit: { $detail }.
 err-json-syntax = The body is not valid JSON: { $detail }.
 err-text-too-long = `{ $field }` is longer than { $max } characters.

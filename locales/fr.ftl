@@ -248,6 +248,7 @@ err-token-wrong = Le jeton opérateur est incorrect.
 err-token-missing = L’API opérateur demande un en-tête `Authorization: Bearer <token>`.
 err-content-type = Ce point d’accès prend des corps `{ $expected }` ; le type de contenu de la requête est { $shown }.
 err-body-too-large = Le corps dépasse { $max } Kio.
+err-body-timeout = Le corps de la requête n’est pas arrivé en { $seconds } secondes ; veuillez le renvoyer.
 err-json-shape = Le corps JSON ne convient pas : { $detail }.
 err-json-syntax = Le corps n’est pas du JSON valide : { $detail }.
 err-text-too-long = « { $field } » dépasse { $max } caractères.

@@ -109,6 +109,9 @@ pub struct ServerConfig {
     /// A client has this long to send a complete request head (nginx
     /// `client_header_timeout`).
     pub header_timeout: Duration,
+    /// A request body must arrive whole within this, or it is answered 408 (nginx
+    /// `client_body_timeout`).
+    pub body_timeout: Duration,
     /// A connection quiet this long after its last answer is closed (nginx
     /// `keepalive_timeout`).
     pub keepalive_timeout: Duration,
@@ -121,6 +124,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
             keepalive_timeout: Duration::from_secs(5),
             max_connections: 4096,
         }
@@ -345,6 +349,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawServer {
     header_timeout: Option<Spanned<String>>,
+    body_timeout: Option<Spanned<String>>,
     keepalive_timeout: Option<Spanned<String>>,
     max_connections: Option<Spanned<i64>>,
 }
@@ -839,17 +844,35 @@ impl Validator<'_> {
         let default = ServerConfig::default();
         let Some(raw) = raw else { return default };
         let timeouts = Duration::from_millis(100)..=Duration::from_secs(3600);
+        let keepalive_span = raw.keepalive_timeout.as_ref().map(Spanned::span);
+        let header_timeout =
+            self.duration_in(raw.header_timeout, default.header_timeout, timeouts.clone());
+        let body_timeout =
+            self.duration_in(raw.body_timeout, default.body_timeout, timeouts.clone());
+        let keepalive_timeout =
+            self.duration_in(raw.keepalive_timeout, default.keepalive_timeout, timeouts);
+        // The head timer also runs while a connection waits for its next request, so a
+        // longer keep-alive would be cut at the head timeout anyway: the default follows a
+        // shorter head timeout, and one set longer is a mistake.
+        let keepalive_timeout = match keepalive_span {
+            Some(span) if keepalive_timeout > header_timeout => {
+                self.error(
+                    span,
+                    format!(
+                        "keepalive_timeout ({}) is longer than header_timeout ({}): a connection waiting for its next request is closed at header_timeout; raise header_timeout or lower keepalive_timeout",
+                        whole(keepalive_timeout),
+                        whole(header_timeout)
+                    ),
+                );
+                keepalive_timeout
+            }
+            Some(_) => keepalive_timeout,
+            None => keepalive_timeout.min(header_timeout),
+        };
         ServerConfig {
-            header_timeout: self.duration_in(
-                raw.header_timeout,
-                default.header_timeout,
-                timeouts.clone(),
-            ),
-            keepalive_timeout: self.duration_in(
-                raw.keepalive_timeout,
-                default.keepalive_timeout,
-                timeouts,
-            ),
+            header_timeout,
+            body_timeout,
+            keepalive_timeout,
             max_connections: self
                 .int_in(raw.max_connections, 1..=1_000_000, "max_connections")
                 .map_or(default.max_connections, |n| n as usize),
@@ -1302,6 +1325,31 @@ mod tests {
         assert_eq!(e.len(), 1);
         assert!(e[0].starts_with("t.toml:"), "{e:?}");
         assert!(e[0].contains("colour"), "{e:?}");
+    }
+
+    #[test]
+    fn server_limits_are_checked_together() {
+        let ok = parse(
+            "[server]\nheader_timeout = \"20s\"\nbody_timeout = \"30s\"\nkeepalive_timeout = \"15s\"\nmax_connections = 100\n",
+            "t.toml",
+        )
+        .expect("valid");
+        assert_eq!(ok.server.body_timeout, Duration::from_secs(30));
+        assert_eq!(ok.server.keepalive_timeout, Duration::from_secs(15));
+        // The default keep-alive (5 s) follows a shorter head timeout; one set longer is
+        // refused where it was set.
+        let short = parse("[server]\nheader_timeout = \"2s\"\n", "t.toml").expect("valid");
+        assert_eq!(short.server.keepalive_timeout, Duration::from_secs(2));
+        let e = errors("[server]\nheader_timeout = \"2s\"\nkeepalive_timeout = \"3s\"\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with(
+                "t.toml:3:21: keepalive_timeout (3s) is longer than header_timeout (2s)"
+            ),
+            "{e:?}"
+        );
+        let e = errors("[server]\nkeepalive_timeout = \"1m\"\nbody_timeout = \"0s\"\n");
+        assert_eq!(e.len(), 2, "{e:?}");
     }
 
     #[test]

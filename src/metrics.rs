@@ -108,6 +108,10 @@ pub struct Metrics {
     pub connections_open: AtomicI64,
     /// Connections closed because the cap was reached.
     pub connections_shed: AtomicU64,
+    /// New connections refused at the cap, every open one having a request in flight.
+    pub connections_refused: AtomicU64,
+    /// Failed accepts (out of file descriptors, most often).
+    pub accept_errors: AtomicU64,
 }
 
 impl Metrics {
@@ -225,6 +229,18 @@ impl Metrics {
                 "bankstatus_connections_shed_total",
                 "Idle client connections closed to make room because the cap was reached.",
                 self.connections_shed.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_connections_refused_total",
+                "New connections refused at the cap because every open one had a request in flight.",
+                self.connections_refused.load(Ordering::Relaxed) as i64,
+                "counter",
+            ),
+            (
+                "bankstatus_accept_errors_total",
+                "Connections that could not be accepted (out of file descriptors, most often).",
+                self.accept_errors.load(Ordering::Relaxed) as i64,
                 "counter",
             ),
             (

@@ -29,6 +29,9 @@ pub enum AppError {
     Forbidden(Msg),
     #[error("{0}")]
     Conflict(Msg),
+    /// The body did not arrive within [`super::input::BodyTimeout`].
+    #[error("{0}")]
+    RequestTimeout(Msg),
     #[error("{0}")]
     PayloadTooLarge(Msg),
     #[error("{0}")]
@@ -72,6 +75,7 @@ impl AppError {
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -88,6 +92,7 @@ impl AppError {
             AppError::Unauthorized(_) => "unauthorized",
             AppError::Forbidden(_) => "forbidden",
             AppError::Conflict(_) => "conflict",
+            AppError::RequestTimeout(_) => "request_timeout",
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unprocessable(_) => "unprocessable",
@@ -107,6 +112,7 @@ impl AppError {
             | AppError::Unauthorized(m)
             | AppError::Forbidden(m)
             | AppError::Conflict(m)
+            | AppError::RequestTimeout(m)
             | AppError::PayloadTooLarge(m)
             | AppError::UnsupportedMediaType(m)
             | AppError::Unprocessable(m)

@@ -1,13 +1,15 @@
-//! Request input read with caps: bodies with a size cap and a content-type check, so every
-//! bad body gets the SPEC's error shape (413 too large, 415 wrong type, 400 malformed, 422
-//! invalid); query strings with a length cap; the keyset cursors of paged lists.
+//! Request input read with caps: bodies with a size cap, a time limit and a content-type
+//! check, so every bad body gets the SPEC's error shape (413 too large, 408 too slow, 415
+//! wrong type, 400 malformed, 422 invalid); query strings with a length cap; the keyset
+//! cursors of paged lists.
+
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::Request;
 use axum::http::header;
-use serde::de::DeserializeOwned;
-
 use chrono::{DateTime, Utc};
+use serde::de::DeserializeOwned;
 
 use super::error::AppError;
 use crate::i18n::Msg;
@@ -15,6 +17,17 @@ use crate::store::from_ms;
 
 /// The largest body any endpoint takes.
 pub const MAX_BODY: usize = 16 * 1024;
+/// How long a request body may take to arrive whole (`[server] body_timeout`, nginx
+/// `client_body_timeout`), put on each request by the server: a client trickling one byte
+/// at a time would otherwise hold its connection, and delay shutdown, as long as it likes.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyTimeout(pub Duration);
+
+impl Default for BodyTimeout {
+    fn default() -> Self {
+        BodyTimeout(crate::config::ServerConfig::default().body_timeout)
+    }
+}
 
 /// The longest query string a list, feed or page with filters takes.
 pub const MAX_QUERY: usize = 1024;
@@ -81,11 +94,22 @@ async fn read(req: Request, expected: &str, limit: usize) -> Result<Bytes, AppEr
                 .arg("shown", shown),
         ));
     }
-    axum::body::to_bytes(req.into_body(), limit)
-        .await
-        .map_err(|_| {
-            AppError::PayloadTooLarge(Msg::new("err-body-too-large").arg("max", limit / 1024))
-        })
+    let within = req
+        .extensions()
+        .get::<BodyTimeout>()
+        .copied()
+        .unwrap_or_default()
+        .0;
+    let body = axum::body::to_bytes(req.into_body(), limit);
+    match tokio::time::timeout(within, body).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(AppError::PayloadTooLarge(
+            Msg::new("err-body-too-large").arg("max", limit / 1024),
+        )),
+        Err(_) => Err(AppError::RequestTimeout(
+            Msg::new("err-body-timeout").arg("seconds", within.as_secs_f64()),
+        )),
+    }
 }
 
 /// A JSON body: malformed JSON is a 400, well-formed but wrong fields a 422.

@@ -205,6 +205,7 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
     if has_body {
         statuses.extend([
             ("400", "Malformed body"),
+            ("408", "The body did not arrive in time"),
             ("413", "Body too large"),
             ("415", "Not JSON"),
             ("422", "Invalid fields"),

@@ -19,6 +19,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::input::BodyTimeout;
 use crate::config::ServerConfig;
 use crate::metrics::Metrics;
 use crate::throttle::Throttle;
@@ -126,6 +127,7 @@ pub async fn serve(
         let (stream, peer) = match accepted {
             Ok(a) => a,
             Err(e) => {
+                metrics.accept_errors.fetch_add(1, Ordering::Relaxed);
                 if let Some(held_back) = ACCEPT_LOG.admit(Instant::now()) {
                     tracing::error!(error = %e, earlier_errors_not_logged = held_back, "could not accept a connection");
                 }
@@ -151,6 +153,7 @@ pub async fn serve(
                 );
             }
             if !shed {
+                metrics.connections_refused.fetch_add(1, Ordering::Relaxed);
                 drop(stream);
                 continue;
             }
@@ -191,20 +194,24 @@ async fn serve_connection(
 ) {
     let _ = stream.set_nodelay(true);
     let tracked = conn.clone();
+    let body_timeout = BodyTimeout(limits.body_timeout);
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(body_timeout);
         let router = router.clone();
-        let tracked = tracked.clone();
-        tracked.busy.fetch_add(1, Ordering::AcqRel);
+        let in_flight = InFlight::start(tracked.clone());
         async move {
             let answer = tower::ServiceExt::oneshot(router, req).await;
-            if let Ok(mut t) = tracked.idle_since.lock() {
-                *t = Instant::now();
-            }
-            tracked.answered.store(true, Ordering::Release);
-            tracked.busy.fetch_sub(1, Ordering::AcqRel);
-            tracked.ended.notify_one();
-            answer
+            // The request ends when hyper has written the whole body and drops it, not
+            // when the handler returns: a slow reader is not idle.
+            answer.map(|res| {
+                res.map(|body| {
+                    axum::body::Body::new(Tracked {
+                        body,
+                        _in_flight: in_flight,
+                    })
+                })
+            })
         }
     });
     let http = hyper::server::conn::http1::Builder::new()
@@ -236,6 +243,54 @@ async fn serve_connection(
                 }
             }
         }
+    }
+}
+
+/// One request in flight on a connection, from its head until its answer is written.
+struct InFlight(Arc<Conn>);
+
+impl InFlight {
+    fn start(conn: Arc<Conn>) -> Self {
+        conn.busy.fetch_add(1, Ordering::AcqRel);
+        InFlight(conn)
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let conn = &self.0;
+        if let Ok(mut t) = conn.idle_since.lock() {
+            *t = Instant::now();
+        }
+        conn.answered.store(true, Ordering::Release);
+        conn.busy.fetch_sub(1, Ordering::AcqRel);
+        conn.ended.notify_one();
+    }
+}
+
+/// An answer's body that keeps its request in flight until hyper is done with it.
+struct Tracked {
+    body: axum::body::Body,
+    _in_flight: InFlight,
+}
+
+impl hyper::body::Body for Tracked {
+    type Data = axum::body::Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
+        std::pin::Pin::new(&mut self.body).poll_frame(cx)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
     }
 }
 

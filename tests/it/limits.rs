@@ -46,6 +46,72 @@ async fn a_half_sent_head_is_cut_off_after_the_header_timeout() {
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 }
 
+/// Reads from `s` until the server closes it; how long that took, or `None` after `limit`.
+async fn closed_within(s: &mut TcpStream, limit: Duration) -> Option<(Duration, Vec<u8>)> {
+    let started = Instant::now();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    tokio::time::timeout(limit, async {
+        loop {
+            match s.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await
+    .ok()
+    .map(|()| (started.elapsed(), got))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_quiet_keep_alive_connection_closes_at_the_keepalive_timeout() {
+    let config = format!(
+        "{}\n[server]\nheader_timeout = \"5s\"\nkeepalive_timeout = \"400ms\"\n",
+        bank_config("acme", &[], &[])
+    );
+    let app = TestApp::spawn(&config).await;
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        .await
+        .unwrap();
+    // The answer comes, then the connection stays open for the keep-alive timeout only,
+    // well before the head timeout would end it.
+    let (after, answer) = closed_within(&mut s, Duration::from_secs(4))
+        .await
+        .expect("closed before the 5 s head timeout");
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+    assert!(
+        after >= Duration::from_millis(350),
+        "closed after {after:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_trickles_is_answered_408_and_the_connection_freed() {
+    let config = format!(
+        "{}\n[server]\nbody_timeout = \"500ms\"\n",
+        bank_config("acme", &[], &[])
+    );
+    let app = TestApp::spawn(&config).await;
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(
+        b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"bank\":",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let mut head = [0u8; 12];
+    tokio::time::timeout(Duration::from_secs(5), s.read_exact(&mut head))
+        .await
+        .expect("an answer before 5 s")
+        .unwrap();
+    assert_eq!(&head, b"HTTP/1.1 408");
+    assert!(started.elapsed() >= Duration::from_millis(450));
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn past_the_cap_idle_connections_make_room_for_a_normal_request() {
     let config = format!(
