@@ -171,7 +171,12 @@ fn complete(doc: &mut Value) {
         .pointer_mut("/components/schemas")
         .and_then(Value::as_object_mut)
     {
-        for schema in schemas.values_mut() {
+        // The Statuspage-compatible documents (`Sp...`) speak Statuspage's words, not ours:
+        // their fields say which.
+        for (_, schema) in schemas
+            .iter_mut()
+            .filter(|(name, _)| !name.starts_with("Sp"))
+        {
             complete_properties(schema);
         }
     }
@@ -293,7 +298,7 @@ fn constrain(name: &str, schema: &mut Value) {
         {
             target.insert("format".into(), json!("date-time"));
         }
-        "id" | "incident_id" => {
+        "id" | "incident_id" if !is_string => {
             target.insert("format".into(), json!("int64"));
             target.insert("minimum".into(), json!(1));
         }
