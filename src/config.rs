@@ -565,6 +565,14 @@ impl Validator<'_> {
             .collect();
 
         let reports = self.reports(raw.reports);
+        if let (Some(e), None) = (&raw.email, &raw.public_url) {
+            // A confirmation goes to an address someone else typed: a link taken from that
+            // request's Host header would let anyone send phishing links in our name.
+            self.error(
+                e.span(),
+                "[email] needs `public_url`: the links in alert emails cannot come from the Host header of whoever subscribed the address",
+            );
+        }
         let email = raw.email.and_then(|e| self.email(e.into_inner()));
         let raw_alerts = raw.alerts.unwrap_or(RawAlerts {
             allow_private_targets: None,
@@ -1355,23 +1363,29 @@ mod tests {
     #[test]
     fn email_and_alerts_are_checked() {
         let ok = parse(
-            "[email]\nsmtp_url = \"smtp://mail.example.org:587\"\nfrom = \"bankstatus <a@example.org>\"\n[alerts]\nallow_private_targets = true\n",
+            "public_url = \"https://status.example.ma\"\n[email]\nsmtp_url = \"smtp://mail.example.org:587\"\nfrom = \"bankstatus <a@example.org>\"\n[alerts]\nallow_private_targets = true\n",
             "t.toml",
         )
         .expect("valid");
         assert!(ok.email.is_some() && ok.alerts.allow_private_targets);
         assert!(parse("", "t.toml").expect("valid").email.is_none());
         let e = errors(
-            "[email]\nsmtp_url = \"smtp://u:secret@mail.example.org\"\nfrom = \"nobody\"\n[alerts]\nsubscriptions_per_hour = 0\n",
+            "public_url = \"https://status.example.ma\"\n[email]\nsmtp_url = \"smtp://u:secret@mail.example.org\"\nfrom = \"nobody\"\n[alerts]\nsubscriptions_per_hour = 0\n",
         );
         assert_eq!(e.len(), 2, "{e:?}");
         assert!(
-            e[0].starts_with("t.toml:2:12: smtp_url holds a password"),
+            e[0].starts_with("t.toml:3:12: smtp_url holds a password"),
             "{e:?}"
         );
         assert!(e[1].contains("subscriptions_per_hour"), "{e:?}");
-        let e = errors("[email]\nsmtp_url = \"http://x\"\nfrom = \"nobody\"\n");
+        let e = errors(
+            "public_url = \"https://status.example.ma\"\n[email]\nsmtp_url = \"http://x\"\nfrom = \"nobody\"\n",
+        );
         assert_eq!(e.len(), 2, "{e:?}");
+        let e =
+            errors("[email]\nsmtp_url = \"smtp://mail.example.org\"\nfrom = \"a@example.org\"\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("[email] needs `public_url`"), "{e:?}");
         assert!(errors("[alerts]\nallow_private = true\n")[0].contains("unknown field"));
     }
 

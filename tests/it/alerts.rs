@@ -429,6 +429,9 @@ async fn private_targets_are_refused_without_the_switch() {
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
 }
 
+/// The email test's `public_url`: no Host header reaches an email's links.
+const PUBLIC: &str = "https://status.example.ma";
+
 /// The link in a plain-text message that contains `part`.
 fn link(text: &str, part: &str) -> String {
     text.split_whitespace()
@@ -444,7 +447,13 @@ async fn email_is_double_opt_in_in_the_subscribers_language_with_one_click_unsub
     let email = format!(
         "\n[email]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nfrom = \"bankstatus <alerts@example.org>\"\n"
     );
-    let app = TestApp::spawn(&config(&email)).await;
+    // Links in emails come from `public_url` only; here they are followed to the app itself.
+    let app = TestApp::spawn(&format!("public_url = \"{PUBLIC}\"\n{}", config(&email))).await;
+    let local = |url: &str| {
+        assert!(url.starts_with(PUBLIC), "{url}");
+        url.replace(PUBLIC, &app.url(""))
+    };
+    let link = |text: &str, part: &str| local(&link(text, part));
     let (status, v) = app
         .post(
             "/api/v1/subscriptions",
@@ -501,11 +510,12 @@ async fn email_is_double_opt_in_in_the_subscribers_language_with_one_click_unsub
         opened["headers"]["List-Unsubscribe-Post"],
         "List-Unsubscribe=One-Click"
     );
-    let unsubscribe = opened["headers"]["List-Unsubscribe"]
-        .as_str()
-        .unwrap()
-        .trim_matches(['<', '>'])
-        .to_owned();
+    let unsubscribe = local(
+        opened["headers"]["List-Unsubscribe"]
+            .as_str()
+            .unwrap()
+            .trim_matches(['<', '>']),
+    );
     assert!(opened["headers"]["Message-ID"]
         .as_str()
         .unwrap()
