@@ -212,37 +212,42 @@ const MAX_ECHO: usize = 80;
 const MAX_MESSAGE: usize = 400;
 
 /// `text` on one line: each run of control characters (line breaks included) becomes one
-/// space, a value quoted in backticks is cut at [`MAX_ECHO`] characters and the whole at
-/// `max`; an empty message says that the file could not be read there.
+/// space, invisible formatting characters are dropped, a value quoted in backticks or
+/// double quotes (as the TOML parser quotes them) is cut at [`MAX_ECHO`] characters and the
+/// whole at `max`; an empty message says that the file could not be read there.
 fn one_line(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut len = 0;
-    let mut quoted = None::<usize>;
+    // The quote that opened the value being echoed, and its length so far.
+    let mut quoted = None::<(char, usize)>;
     let mut gap = false;
     for c in text.chars() {
         if c.is_control() {
             gap = true;
             continue;
         }
+        if crate::domain::invisible(c) {
+            continue;
+        }
         if gap && !out.is_empty() {
             out.push(' ');
-            if let Some(n) = quoted.as_mut() {
+            if let Some((_, n)) = quoted.as_mut() {
                 *n += 1;
             }
         }
         gap = false;
-        match (c, quoted) {
-            ('`', None) => quoted = Some(0),
-            ('`', Some(_)) => quoted = None,
-            (_, Some(n)) if n >= MAX_ECHO => {
+        match quoted {
+            None if c == '`' || c == '"' => quoted = Some((c, 0)),
+            Some((open, _)) if c == open => quoted = None,
+            Some((open, n)) if n >= MAX_ECHO => {
                 if n == MAX_ECHO {
                     out.push('…');
-                    quoted = Some(n + 1);
+                    quoted = Some((open, n + 1));
                 }
                 continue;
             }
-            (_, Some(n)) => quoted = Some(n + 1),
-            _ => {}
+            Some((open, n)) => quoted = Some((open, n + 1)),
+            None => {}
         }
         out.push(c);
         len += 1;
@@ -1279,6 +1284,14 @@ mod tests {
         );
         let parsed = super::parse("x = \"a\nb\"", "c.toml").unwrap_err();
         assert_eq!(parsed.to_string().lines().count(), 1, "{parsed}");
+        // A value the TOML parser quotes itself is cut too, and invisible characters go.
+        let quoted = super::ConfigError {
+            message: format!("invalid type: string \"{long}\", expected \u{202e}an integer"),
+            ..empty
+        };
+        let shown = quoted.to_string();
+        assert!(shown.len() < 200, "{} bytes", shown.len());
+        assert!(shown.ends_with("x…\", expected an integer"), "{shown}");
     }
     use super::*;
 

@@ -7,6 +7,7 @@ pub mod incident;
 pub mod lang;
 pub mod probe;
 pub mod status;
+pub mod text;
 
 pub use bank::{Bank, Names};
 pub use channel::Channel;
@@ -17,6 +18,7 @@ pub use probe::{
     region_name_ok, CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, ProbeTarget,
 };
 pub use status::{Confidence, Status};
+pub use text::invisible;
 
 /// A closed set of words of the public contract, parsed from queries and bodies.
 pub trait Vocabulary: std::str::FromStr {

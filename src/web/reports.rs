@@ -22,7 +22,7 @@ use super::pages::{page_lang, query_param};
 use super::views::{Layout, ReportPage, SelectOption};
 use super::AppState;
 use crate::config::Config;
-use crate::domain::{Channel, Lang};
+use crate::domain::{invisible, Channel, Lang};
 use crate::i18n::text;
 use crate::i18n::Msg;
 use crate::signals::engine::Command;
@@ -212,16 +212,6 @@ pub async fn post_report(
         Json(serde_json::json!({ "id": id, "bank": bank, "channel": channel.as_str(), "counted": counted })),
     )
         .into_response())
-}
-
-/// Characters that change how a comment reads without being seen: bidi embeddings,
-/// overrides and isolates (`ATM \u{202e}gnp.exe` shows as `ATM exe.png`), zero-width
-/// characters and Unicode tags. Arabic needs none of them: its letters carry their own
-/// direction, and the page's `dir` does the rest.
-fn invisible(c: char) -> bool {
-    matches!(c,
-        '\u{061c}' | '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2064}'
-        | '\u{2066}'..='\u{2069}' | '\u{180e}' | '\u{feff}' | '\u{e0000}'..='\u{e007f}')
 }
 
 /// How long a form token is taken: as long as its cookie lives.
