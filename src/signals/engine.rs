@@ -25,6 +25,7 @@ use crate::store::{
     DynStore, IncidentFilter, IncidentRow, NewIncident, StoreError, StoreResult, WindowFilter,
     WindowRow,
 };
+use crate::throttle::Throttle;
 
 /// What other parts of the service tell the engine.
 #[derive(Debug, Clone, Copy)]
@@ -41,6 +42,8 @@ pub enum Command {
 const REPORT_EVERY: chrono::Duration = chrono::Duration::seconds(10);
 /// How often an engine on a shared database reads incidents, windows and reports again.
 const SHARED_RELOAD: Duration = Duration::from_secs(2);
+/// While the database refuses writes, every input fails again: a line every few seconds.
+static WRITE_FAILED: Throttle = Throttle::new(Duration::from_secs(5));
 /// Reports read per query when tallying.
 const TALLY_PAGE: u32 = 10_000;
 
@@ -295,7 +298,9 @@ impl Engine {
                 self.metrics
                     .engine_write_errors
                     .fetch_add(1, Ordering::Relaxed);
-                tracing::error!(error = %e, "could not record an incident change; deciding again from the record");
+                if let Some(held_back) = WRITE_FAILED.admit(std::time::Instant::now()) {
+                    tracing::error!(error = %e, earlier_not_logged = held_back, "could not record an incident change; deciding again from the record");
+                }
                 let now = self.clock.now();
                 self.resync(now).await;
                 return;
@@ -360,7 +365,9 @@ impl Engine {
                 self.stale = false;
                 for effect in self.core.resync(&open, windows, now) {
                     if let Err(e) = self.write(&effect).await {
-                        tracing::error!(error = %e, "could not record an incident change; trying again");
+                        if let Some(held_back) = WRITE_FAILED.admit(std::time::Instant::now()) {
+                            tracing::error!(error = %e, earlier_not_logged = held_back, "could not record an incident change; trying again");
+                        }
                         self.stale = true;
                         return;
                     }
@@ -368,7 +375,9 @@ impl Engine {
             }
             Err(e) => {
                 self.stale = true;
-                tracing::error!(error = %e, "could not read the record back; trying again");
+                if let Some(held_back) = WRITE_FAILED.admit(std::time::Instant::now()) {
+                    tracing::error!(error = %e, earlier_not_logged = held_back, "could not read the record back; trying again");
+                }
             }
         }
     }

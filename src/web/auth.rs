@@ -2,10 +2,11 @@
 //! printed, and known in the audit table only by a short id derived from it.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::header;
 use axum::http::request::Parts;
 use sha2::{Digest, Sha256};
@@ -87,8 +88,8 @@ impl FromRequestParts<AppState> for Operator {
             Some(g) if token.matches(g) => Ok(Operator {
                 actor: token.id.clone(),
             }),
-            Some(_) => Err(refused(state, "operator", "err-token-wrong")),
-            None => Err(refused(state, "operator", "err-token-missing")),
+            Some(_) => Err(refused(state, parts, "operator", "err-token-wrong")),
+            None => Err(refused(state, parts, "operator", "err-token-missing")),
         }
     }
 }
@@ -105,11 +106,16 @@ fn bearer(parts: &Parts) -> Option<&str> {
 
 /// Someone tried a token-guarded API without the right token: counted, and logged at most
 /// every few seconds so a guessing client cannot flood the log.
-fn refused(state: &AppState, api: &'static str, msg: &'static str) -> AppError {
+fn refused(state: &AppState, parts: &Parts, api: &'static str, msg: &'static str) -> AppError {
     state.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
     if let Some(held_back) = REFUSED_LOG.admit(Instant::now()) {
+        let client = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|peer| super::reports::client_ip(state, peer.0, &parts.headers).to_string());
         tracing::warn!(
             api,
+            client = client.as_deref().unwrap_or("unknown"),
             reason = msg,
             earlier_refusals_not_logged = held_back,
             "refused a request without a valid bearer token"
@@ -137,8 +143,8 @@ impl FromRequestParts<AppState> for AgentAuth {
         };
         match bearer(parts) {
             Some(g) if token.matches(g) => Ok(AgentAuth),
-            Some(_) => Err(refused(state, "agent", "err-agent-token-wrong")),
-            None => Err(refused(state, "agent", "err-agent-token-missing")),
+            Some(_) => Err(refused(state, parts, "agent", "err-agent-token-wrong")),
+            None => Err(refused(state, parts, "agent", "err-agent-token-missing")),
         }
     }
 }
