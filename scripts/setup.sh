@@ -14,14 +14,21 @@ else
   cargo install cargo-nextest --locked
 fi
 
+# Debian packages the tests need, installed together with one `apt-get update`.
+packages=()
 if command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -i 'Noto.*Arabic' >/dev/null; then
   say "Chromium and Arabic fonts found"
 else
-  say "installing Chromium and Noto fonts for the browser tests (apt-get)"
+  packages+=(chromium fonts-noto-core)
+fi
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
+if [ ${#packages[@]} -gt 0 ]; then
+  say "installing ${packages[*]} (apt-get)"
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
-  $sudo apt-get install -y -qq chromium fonts-noto-core >/dev/null
+  $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
 
 # axe-core, which the browser tests inject into every page they check.
@@ -36,7 +43,10 @@ fi
 # Standard Webhooks verifier, and a Web Push decryptor (http_ece, cryptography), in a venv
 # of their own under target/.
 venv="$(dirname "$0")/../target/alerts-venv"
-if ! "$venv/bin/python" -c 'import aiosmtpd, standardwebhooks, http_ece, cryptography' >/dev/null 2>&1; then
+if "$venv/bin/python" -c 'import aiosmtpd, standardwebhooks, http_ece, cryptography' >/dev/null 2>&1; then
+  say "the alert checkers (aiosmtpd, standardwebhooks, http_ece) found"
+else
+  say "installing the alert checkers into target/alerts-venv (pip)"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q aiosmtpd standardwebhooks http_ece cryptography
 fi

@@ -58,7 +58,7 @@ impl Browser {
             .stderr(Stdio::piped())
             .kill_on_drop(true)
             .spawn()
-            .expect("chromium is installed (.ci/run installs it)");
+            .expect("chromium is installed (scripts/test.sh installs it)");
         let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
         seen.clear();
         let ws = tokio::time::timeout(Duration::from_secs(30), async {
