@@ -149,23 +149,42 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let url = format!("sqlite://{}", dir.path().join("plan.db").display());
         let store = SqliteStore::connect(&url).await.expect("store");
-        let plan: Vec<String> = sqlx::query_as::<_, (i64, i64, i64, String)>(&format!(
-            "EXPLAIN QUERY PLAN {}$2, $3)",
-            sql::reports::SENT_SINCE
-        ))
-        .fetch_all(&store.pool)
-        .await
-        .expect("plan")
-        .into_iter()
-        .map(|(_, _, _, detail)| detail)
-        .collect();
-        let searches: Vec<&String> = plan.iter().filter(|l| l.contains("reports")).collect();
-        assert_eq!(searches.len(), 1, "{plan:?}");
-        assert!(
-            searches
-                .iter()
-                .all(|l| l.contains("INDEX reports_reporter_at")),
-            "{plan:?}"
-        );
+        let sent_since = format!("{}$2, $3)", sql::reports::SENT_SINCE);
+        let plan = plan_of(&store, &sent_since).await;
+        assert_eq!(plan.len(), 1, "{plan:?}");
+        assert!(plan[0].contains("INDEX reports_reporter_at"), "{plan:?}");
+    }
+
+    /// The engine's tally reads every second: each of its queries goes by an index, never
+    /// by a scan of every report.
+    #[tokio::test]
+    async fn the_tally_reads_by_index() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let url = format!("sqlite://{}", dir.path().join("plan.db").display());
+        let store = SqliteStore::connect(&url).await.expect("store");
+        for (query, index) in [
+            (sql::reports::REPORTS_AFTER, "INTEGER PRIMARY KEY"),
+            (sql::reports::REPORTS_DELETED, "INDEX reports_deleted"),
+            (sql::reports::REPORTER_REPORTS, "INDEX reports_reporter_at"),
+        ] {
+            let plan = plan_of(&store, query).await;
+            assert!(plan[0].contains(index), "{query}: {plan:?}");
+            assert!(
+                !plan.iter().any(|l| l.starts_with("SCAN")),
+                "{query}: {plan:?}"
+            );
+        }
+    }
+
+    /// What SQLite does for `query` with the table `reports`, a line per step.
+    async fn plan_of(store: &SqliteStore, query: &str) -> Vec<String> {
+        sqlx::query_as::<_, (i64, i64, i64, String)>(&format!("EXPLAIN QUERY PLAN {query}"))
+            .fetch_all(&store.pool)
+            .await
+            .expect("plan")
+            .into_iter()
+            .map(|(_, _, _, detail)| detail)
+            .filter(|l| l.contains("reports"))
+            .collect()
     }
 }

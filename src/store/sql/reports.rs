@@ -138,26 +138,20 @@ impl ReportStore for Backend {
         since: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<TalliedReport>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TALLIED} FROM reports \
-             WHERE id > COALESCE($1, (SELECT MIN(id) - 1 FROM reports WHERE at >= $2)) \
-             ORDER BY id LIMIT $3"
-        ))
-        .bind(after)
-        .bind(to_ms(since))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(REPORTS_AFTER)
+            .bind(after)
+            .bind(to_ms(since))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(tallied).collect()
     }
 
     async fn reports_deleted(&self, since: DateTime<Utc>) -> StoreResult<Vec<TalliedReport>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TALLIED} FROM reports WHERE deleted_at >= $1 ORDER BY id"
-        ))
-        .bind(to_ms(since))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(REPORTS_DELETED)
+            .bind(to_ms(since))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(tallied).collect()
     }
 
@@ -168,16 +162,13 @@ impl ReportStore for Backend {
         reporter: &str,
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<TalliedReport>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TALLIED} FROM reports \
-             WHERE reporter = $1 AND bank = $2 AND channel = $3 AND at >= $4 ORDER BY id"
-        ))
-        .bind(reporter)
-        .bind(bank)
-        .bind(channel.as_str())
-        .bind(to_ms(since))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(REPORTER_REPORTS)
+            .bind(reporter)
+            .bind(bank)
+            .bind(channel.as_str())
+            .bind(to_ms(since))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(tallied).collect()
     }
 
@@ -213,8 +204,20 @@ impl ReportStore for Backend {
     }
 }
 
-/// The columns [`tallied`] reads.
-const TALLIED: &str = "id, bank, channel, at, reporter, counted, deleted_at";
+/// The tally's reading on, by the primary key.
+pub(crate) const REPORTS_AFTER: &str =
+    "SELECT id, bank, channel, at, reporter, counted, deleted_at FROM reports \
+     WHERE id > COALESCE($1, (SELECT MIN(id) - 1 FROM reports WHERE at >= $2)) \
+     ORDER BY id LIMIT $3";
+/// The latest deletions, by `reports_deleted`; ordered by the index's own column, since
+/// `ORDER BY id` makes SQLite scan the table instead.
+pub(crate) const REPORTS_DELETED: &str =
+    "SELECT id, bank, channel, at, reporter, counted, deleted_at FROM reports \
+     WHERE deleted_at >= $1 ORDER BY deleted_at";
+/// One reporter's reports of one channel, by `reports_reporter_at`.
+pub(crate) const REPORTER_REPORTS: &str =
+    "SELECT id, bank, channel, at, reporter, counted, deleted_at FROM reports \
+     WHERE reporter = $1 AND bank = $2 AND channel = $3 AND at >= $4";
 
 fn tallied(r: &DbRow) -> StoreResult<TalliedReport> {
     Ok(TalliedReport {
