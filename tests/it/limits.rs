@@ -140,6 +140,45 @@ async fn past_the_cap_idle_connections_make_room_for_a_normal_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn past_the_cap_with_every_connection_busy_a_new_one_is_refused_and_counted() {
+    let config = format!(
+        "{}\n[server]\nmax_connections = 2\nbody_timeout = \"1s\"\n",
+        bank_config("acme", &[], &[])
+    );
+    let app = TestApp::spawn(&config).await;
+    // Two requests in flight, their bodies still to come: nothing idle to close. The
+    // server says "100 Continue" once the handler reads the body, so it is busy by then.
+    let mut busy = Vec::new();
+    for _ in 0..2 {
+        let mut s = TcpStream::connect(app.addr).await.unwrap();
+        s.write_all(
+            b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\nExpect: 100-continue\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        let mut continue_line = [0u8; 25];
+        s.read_exact(&mut continue_line).await.unwrap();
+        assert_eq!(&continue_line, b"HTTP/1.1 100 Continue\r\n\r\n");
+        s.write_all(b"{").await.unwrap();
+        busy.push(s);
+    }
+    let mut refused = TcpStream::connect(app.addr).await.unwrap();
+    let (_, got) = closed_within(&mut refused, Duration::from_secs(2))
+        .await
+        .expect("the connection past the cap is closed at once");
+    assert!(got.is_empty(), "refused without an answer");
+    // Once their bodies time out, the two are answered and the counter can be read.
+    for s in &mut busy {
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).await.unwrap();
+        assert_eq!(&head, b"HTTP/1.1 408");
+    }
+    drop(busy);
+    assert!(app.metric("bankstatus_connections_refused_total ").await >= 1.0);
+    assert_eq!(app.metric("bankstatus_connections_shed_total ").await, 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_exits_at_once_with_half_open_connections() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("banks.toml");
