@@ -124,7 +124,8 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(10),
+            // Under the 9 s that shutdown waits for requests in flight.
+            body_timeout: Duration::from_secs(5),
             keepalive_timeout: Duration::from_secs(5),
             max_connections: 4096,
         }
@@ -865,23 +866,19 @@ impl Validator<'_> {
         let keepalive_timeout =
             self.duration_in(raw.keepalive_timeout, default.keepalive_timeout, timeouts);
         // The head timer also runs while a connection waits for its next request, so a
-        // longer keep-alive would be cut at the head timeout anyway: the default follows a
-        // shorter head timeout, and one set longer is a mistake.
-        let keepalive_timeout = match keepalive_span {
-            Some(span) if keepalive_timeout > header_timeout => {
-                self.error(
-                    span,
-                    format!(
-                        "keepalive_timeout ({}) is longer than header_timeout ({}): a connection waiting for its next request is closed at header_timeout; raise header_timeout or lower keepalive_timeout",
-                        whole(keepalive_timeout),
-                        whole(header_timeout)
-                    ),
-                );
-                keepalive_timeout
-            }
-            Some(_) => keepalive_timeout,
-            None => keepalive_timeout.min(header_timeout),
-        };
+        // longer keep-alive would be cut at the head timeout anyway: it is capped there,
+        // with a warning when it was set longer.
+        if let Some(span) = keepalive_span.filter(|_| keepalive_timeout > header_timeout) {
+            self.warn(
+                span,
+                format!(
+                    "keepalive_timeout ({}) is longer than header_timeout ({}): a connection waiting for its next request is closed at header_timeout; raise header_timeout to keep connections longer",
+                    whole(keepalive_timeout),
+                    whole(header_timeout)
+                ),
+            );
+        }
+        let keepalive_timeout = keepalive_timeout.min(header_timeout);
         ServerConfig {
             header_timeout,
             body_timeout,
@@ -1357,19 +1354,26 @@ mod tests {
         .expect("valid");
         assert_eq!(ok.server.body_timeout, Duration::from_secs(30));
         assert_eq!(ok.server.keepalive_timeout, Duration::from_secs(15));
-        // The default keep-alive (5 s) follows a shorter head timeout; one set longer is
-        // refused where it was set.
+        // The keep-alive is capped at the head timeout; set longer by hand, with a warning
+        // where it was set.
         let short = parse("[server]\nheader_timeout = \"2s\"\n", "t.toml").expect("valid");
         assert_eq!(short.server.keepalive_timeout, Duration::from_secs(2));
-        let e = errors("[server]\nheader_timeout = \"2s\"\nkeepalive_timeout = \"3s\"\n");
-        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(short.warnings.is_empty());
+        let long = parse(
+            "[server]\nheader_timeout = \"2s\"\nkeepalive_timeout = \"3s\"\n",
+            "t.toml",
+        )
+        .expect("valid, with a warning");
+        assert_eq!(long.server.keepalive_timeout, Duration::from_secs(2));
+        let warned: Vec<String> = long.warnings.iter().map(ToString::to_string).collect();
+        assert_eq!(warned.len(), 1, "{warned:?}");
         assert!(
-            e[0].starts_with(
-                "t.toml:3:21: keepalive_timeout (3s) is longer than header_timeout (2s)"
+            warned[0].starts_with(
+                "t.toml:3:21: warning: keepalive_timeout (3s) is longer than header_timeout (2s)"
             ),
-            "{e:?}"
+            "{warned:?}"
         );
-        let e = errors("[server]\nkeepalive_timeout = \"1m\"\nbody_timeout = \"0s\"\n");
+        let e = errors("[server]\nkeepalive_timeout = \"2h\"\nbody_timeout = \"0s\"\n");
         assert_eq!(e.len(), 2, "{e:?}");
     }
 

@@ -1,9 +1,9 @@
 //! Accepting connections with limits, as nginx does with `client_header_timeout`,
 //! `keepalive_timeout` and `worker_connections`: a client gets a few seconds to send its
-//! request head and a minute of quiet between requests; past the cap, the connection idle
-//! the longest is closed to make room, so silent sockets cannot lock everyone out. On
-//! shutdown, connections with no request in flight are closed at once and the others
-//! finish theirs.
+//! request head, and the keep-alive timeout to take its answer and then to send another;
+//! past the cap, the connection idle the longest is closed to make room, so silent sockets
+//! cannot lock everyone out. On shutdown, connections with no request in flight are closed
+//! at once and the others finish theirs.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -199,19 +199,19 @@ async fn serve_connection(
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(body_timeout);
         let router = router.clone();
-        let in_flight = InFlight::start(tracked.clone());
+        let tracked = tracked.clone();
+        tracked.busy.fetch_add(1, Ordering::AcqRel);
         async move {
             let answer = tower::ServiceExt::oneshot(router, req).await;
-            // The request ends when hyper has written the whole body and drops it, not
-            // when the handler returns: a slow reader is not idle.
-            answer.map(|res| {
-                res.map(|body| {
-                    axum::body::Body::new(Tracked {
-                        body,
-                        _in_flight: in_flight,
-                    })
-                })
-            })
+            // From here the answer is hyper's to write: a client that does not take it
+            // within the keep-alive timeout is closed like an idle one.
+            if let Ok(mut t) = tracked.idle_since.lock() {
+                *t = Instant::now();
+            }
+            tracked.answered.store(true, Ordering::Release);
+            tracked.busy.fetch_sub(1, Ordering::AcqRel);
+            tracked.ended.notify_one();
+            answer
         }
     });
     let http = hyper::server::conn::http1::Builder::new()
@@ -243,54 +243,6 @@ async fn serve_connection(
                 }
             }
         }
-    }
-}
-
-/// One request in flight on a connection, from its head until its answer is written.
-struct InFlight(Arc<Conn>);
-
-impl InFlight {
-    fn start(conn: Arc<Conn>) -> Self {
-        conn.busy.fetch_add(1, Ordering::AcqRel);
-        InFlight(conn)
-    }
-}
-
-impl Drop for InFlight {
-    fn drop(&mut self) {
-        let conn = &self.0;
-        if let Ok(mut t) = conn.idle_since.lock() {
-            *t = Instant::now();
-        }
-        conn.answered.store(true, Ordering::Release);
-        conn.busy.fetch_sub(1, Ordering::AcqRel);
-        conn.ended.notify_one();
-    }
-}
-
-/// An answer's body that keeps its request in flight until hyper is done with it.
-struct Tracked {
-    body: axum::body::Body,
-    _in_flight: InFlight,
-}
-
-impl hyper::body::Body for Tracked {
-    type Data = axum::body::Bytes;
-    type Error = axum::Error;
-
-    fn poll_frame(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Self::Data>, Self::Error>>> {
-        std::pin::Pin::new(&mut self.body).poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> hyper::body::SizeHint {
-        self.body.size_hint()
     }
 }
 
