@@ -113,7 +113,8 @@ async fn run(
             // A failure of the batch's own making: each report on its own, so one that the
             // database refuses fails alone.
             Err(_) => {
-                for (report, reply) in reports.iter().zip(replies.drain(..)) {
+                let waiting = reports.iter().zip(replies.drain(..));
+                for (report, reply) in waiting.filter(|(_, reply)| !reply.is_closed()) {
                     let alone = store_batch(&store, rules, &metrics, std::slice::from_ref(report));
                     let answer = alone.await.map(|mut o| o.remove(0));
                     let _ = reply.send(answer);

@@ -41,7 +41,8 @@ impl ReportStore for Backend {
             })
             .collect();
         let mut ids = insert_reports(&mut tx, &stored).await?;
-        self.commit(tx).await?;
+        // Every stored report is matched to its id before the commit: a mismatch stores
+        // nothing, rather than answering a stored report as failed.
         let mut outcomes = Vec::with_capacity(reports.len());
         for (report, admission) in reports.iter().zip(admitted) {
             outcomes.push(match admission {
@@ -57,6 +58,7 @@ impl ReportStore for Backend {
                 Admission::Refuse => ReportOutcome::RateLimited,
             });
         }
+        self.commit(tx).await?;
         Ok(outcomes)
     }
 
