@@ -13,9 +13,10 @@ use chrono::{DateTime, Utc};
 use crate::domain::OpenKey;
 use crate::store::{ReportCount, TalliedReport};
 
-/// Deletions are read again this far back: one committed a little after the time it
-/// carries is still seen.
-pub const DELETIONS_SLACK: chrono::Duration = chrono::Duration::seconds(30);
+/// Deletions are read again this far back: one committed after the time it carries (a
+/// statement may wait 30 s), or stamped by an instance whose clock is behind, is still
+/// seen. Deletions are few, and the index reads only them.
+pub const DELETIONS_SLACK: chrono::Duration = chrono::Duration::minutes(5);
 
 #[derive(Debug, Default)]
 pub struct Tally {
