@@ -13,6 +13,7 @@ pub mod demo;
 pub mod domain;
 pub mod fdlimit;
 pub mod i18n;
+pub mod keys;
 pub mod metrics;
 pub mod probe;
 pub mod record;

@@ -17,9 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
 use rand::Rng;
-use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
@@ -53,16 +51,12 @@ const KEEP_DONE: chrono::Duration = chrono::Duration::days(7);
 /// The token that manages (and unsubscribes) a subscription: a keyed hash of its id, so
 /// every message can carry it without the database holding it.
 pub fn manage_token(key: &[u8], subscription: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    mac.update(b"manage:");
-    mac.update(subscription.as_bytes());
-    crate::web::auth::hex(&mac.finalize().into_bytes()[..16])
+    crate::keys::mac_hex(key, "manage", subscription.as_bytes())
 }
 
 /// What the database keeps of a manage token.
 pub fn token_hash(token: &str) -> String {
-    crate::web::auth::hex(&Sha256::digest(token.as_bytes()))
+    crate::keys::hex(&crate::keys::sha256(token.as_bytes()))
 }
 
 /// The unsubscribe link of a subscription, with its token.

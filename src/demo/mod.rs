@@ -91,7 +91,7 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
         .unwrap_or_else(|| {
             let mut bytes = [0u8; 16];
             rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
-            crate::web::auth::hex(&bytes)
+            crate::keys::hex(&bytes)
         });
     tracing::info!(
         "demo: open http://{addr}/ ; every {} s: Bank of Africa (BMCE) fails at {} s with a surge of reports and recovers at {} s; \

@@ -3,8 +3,8 @@
 
 use super::auth::AgentAuth;
 use super::error::AppError;
-use super::input::{self, bounded_query};
-use super::pages::query_param;
+use super::input::{self, bounded_query, query_param};
+
 use super::AppState;
 use crate::agent::{Assignment, Batch, BatchReceipt, MAX_BATCH};
 use crate::domain::{region_name_ok, Outcome, ProbeResult};

@@ -9,9 +9,11 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::error::{invalid_time, known_bank, parse_value, AppError, ErrorBody};
-use super::input::{bounded_query, cursor_of, parse_cursor};
-use super::pages::query_param;
+use super::error::{AppError, ErrorBody};
+use super::input::{
+    bounded_query, cursor_of, invalid_time, known_bank, parse_cursor, parse_value, query_param,
+};
+
 use super::AppState;
 use crate::domain::{Channel, Confidence, Hop, IncidentKind, IncidentState, Names, Source, Status};
 use crate::i18n::Msg;

@@ -7,13 +7,13 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::header;
 use axum::http::request::Parts;
-use sha2::{Digest, Sha256};
+use axum::http::{header, HeaderMap};
 
 use super::error::AppError;
 use super::AppState;
 use crate::i18n::Msg;
+use crate::keys;
 use crate::throttle::Throttle;
 
 /// The operator API's token; without it the operator API answers 403.
@@ -33,14 +33,10 @@ impl fmt::Debug for BearerToken {
     }
 }
 
-fn digest(s: &str) -> [u8; 32] {
-    Sha256::digest(s.as_bytes()).into()
-}
-
 impl BearerToken {
     pub fn new(token: &str) -> Self {
-        let digest = digest(token);
-        let id = format!("token:{}", hex(&digest[..4]));
+        let digest = keys::sha256(token.as_bytes());
+        let id = format!("token:{}", keys::hex(&digest[..4]));
         BearerToken { digest, id }
     }
 
@@ -54,17 +50,8 @@ impl BearerToken {
 
     /// Compares digests, so neither the length nor a prefix of the token leaks.
     pub fn matches(&self, given: &str) -> bool {
-        let given = digest(given);
-        given
-            .iter()
-            .zip(self.digest.iter())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
+        keys::same(&keys::sha256(given.as_bytes()), &self.digest)
     }
-}
-
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// An authenticated operator; `actor` is the token's id for the audit table.
@@ -84,7 +71,7 @@ impl FromRequestParts<AppState> for Operator {
                 Msg::new("err-operator-disabled").arg("env", ENV),
             ));
         };
-        match bearer(parts) {
+        match bearer(&parts.headers) {
             Some(g) if token.matches(g) => Ok(Operator {
                 actor: token.id.clone(),
             }),
@@ -96,8 +83,8 @@ impl FromRequestParts<AppState> for Operator {
 
 /// The token of an `Authorization: Bearer <token>` header; the scheme's name is
 /// case-insensitive (RFC 9110, section 11.1).
-fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim_start().split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")
@@ -112,7 +99,11 @@ fn refused(state: &AppState, parts: &Parts, api: &'static str, msg: &'static str
         let client = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|peer| super::reports::client_ip(state, peer.0, &parts.headers).to_string());
+            .map(|peer| {
+                super::client::Client::of(state, peer.0, &parts.headers)
+                    .ip
+                    .to_string()
+            });
         tracing::warn!(
             api,
             client = client.as_deref().unwrap_or("unknown"),
@@ -141,7 +132,7 @@ impl FromRequestParts<AppState> for AgentAuth {
                 Msg::new("err-agents-disabled").arg("env", AGENT_ENV),
             ));
         };
-        match bearer(parts) {
+        match bearer(&parts.headers) {
             Some(g) if token.matches(g) => Ok(AgentAuth),
             Some(_) => Err(refused(state, parts, "agent", "err-agent-token-wrong")),
             None => Err(refused(state, parts, "agent", "err-agent-token-missing")),

@@ -5,8 +5,9 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::error::{known_bank, AppError};
+use super::error::AppError;
 use super::feeds::SubscriptionQuery;
+use super::input::known_bank;
 use super::markup::escape;
 use super::AppState;
 use crate::domain::Status;

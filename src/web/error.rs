@@ -1,18 +1,11 @@
-//! The one error type of the web layer: the SPEC's JSON shape for the API, an error page
-//! for people. Internal causes are logged, never shown.
+//! The one error type of the web layer and the SPEC's JSON shape it answers with; internal
+//! causes are logged, never shown. The page for people is `error_page.rs`.
 
-use askama::Template;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 
-use super::lang::negotiate;
-use super::pages::query_param;
-use super::views::ErrorPage;
-use super::AppState;
-use crate::domain::{Lang, Vocabulary};
+use crate::domain::Lang;
 use crate::i18n::Msg;
 use crate::store::health::WriteCause;
 use crate::store::StoreError;
@@ -49,7 +42,7 @@ pub enum AppError {
 }
 
 /// Seconds a client is asked to wait before trying a request that met a storage failure.
-const RETRY_AFTER_SECS: &str = "5";
+pub const RETRY_AFTER_SECS: &str = "5";
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
@@ -85,7 +78,7 @@ impl AppError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    pub fn code(&self) -> &'static str {
         match self {
             AppError::NotFound(_) => "not_found",
             AppError::BadRequest(_) => "bad_request",
@@ -103,7 +96,7 @@ impl AppError {
     }
 
     /// The sentence shown to people; internal details stay in the log.
-    fn msg(&self) -> Msg {
+    pub fn msg(&self) -> Msg {
         match self {
             AppError::Internal(_) => Msg::new("err-internal"),
             AppError::Unavailable(_) => Msg::new("err-unavailable"),
@@ -138,39 +131,6 @@ impl AppError {
     }
 }
 
-/// A word of the public vocabulary given in `field`, or the message that lists the allowed
-/// ones.
-pub fn vocabulary<T: Vocabulary>(field: &str, value: &str) -> Result<T, Msg> {
-    value.parse::<T>().map_err(|_| {
-        Msg::new("err-invalid-value")
-            .arg("field", field)
-            .arg("value", value)
-            .arg("allowed", T::NAMES.join(", "))
-    })
-}
-
-/// [`vocabulary`] for a query parameter: a 400.
-pub fn parse_value<T: Vocabulary>(field: &str, value: &str) -> Result<T, AppError> {
-    vocabulary(field, value).map_err(AppError::BadRequest)
-}
-
-/// The message for a time that could not be read.
-pub fn invalid_time(field: &str, value: &str) -> Msg {
-    Msg::new("err-invalid-time")
-        .arg("field", field)
-        .arg("value", value)
-}
-
-/// The bank called `slug`, or the 404 that says there is none.
-pub fn known_bank<'a>(
-    config: &'a crate::config::Config,
-    slug: &str,
-) -> Result<&'a crate::domain::Bank, AppError> {
-    config
-        .bank(slug)
-        .ok_or_else(|| AppError::NotFound(Msg::new("err-no-bank").arg("slug", slug)))
-}
-
 /// The error shape of every API answer that is not a success.
 #[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
@@ -180,15 +140,16 @@ pub struct ErrorBody {
     pub message: String,
 }
 
-/// What [`localize_errors`] needs to write an API error again in the reader's language.
+/// What the error-localizing layer needs to write an API error again in the reader's
+/// language.
 #[derive(Clone)]
-struct ErrorText {
-    code: &'static str,
-    msg: Msg,
+pub struct ErrorText {
+    pub code: &'static str,
+    pub msg: Msg,
 }
 
 /// API errors: `{"error": "<code>", "message": "<sentence>"}`, in English until
-/// [`localize_errors`] writes them in the request's language.
+/// the error-localizing layer writes them in the request's language.
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
@@ -227,64 +188,4 @@ impl From<AppError> for PageError {
             error,
         }
     }
-}
-
-impl IntoResponse for PageError {
-    fn into_response(self) -> Response {
-        let status = self.error.status();
-        let message = self.error.public_message(self.lang);
-        let page = ErrorPage::new(self.lang, status, message);
-        match page.render() {
-            Ok(html) if status == StatusCode::SERVICE_UNAVAILABLE => (
-                status,
-                [(header::RETRY_AFTER, RETRY_AFTER_SECS)],
-                Html(html),
-            )
-                .into_response(),
-            Ok(html) => (status, Html(html)).into_response(),
-            Err(e) => {
-                tracing::error!(error = %e, "error page failed to render");
-                (status, "error").into_response()
-            }
-        }
-    }
-}
-
-/// Unknown paths: JSON under `/api`, a page elsewhere, in the request's language.
-pub async fn fallback(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
-    let error = AppError::NotFound(Msg::new("err-no-page").arg("path", uri.path()));
-    if uri.path().starts_with("/api/") {
-        error.into_response()
-    } else {
-        error
-            .page(request_lang(&state, uri.query(), &headers))
-            .into_response()
-    }
-}
-
-/// The language a request asked for; an unknown `?lang=` counts as none.
-pub fn request_lang(state: &AppState, query: Option<&str>, headers: &HeaderMap) -> Lang {
-    let default = state.config.default_language;
-    let asked = query_param(query, "lang").filter(|v| v.parse::<Lang>().is_ok());
-    negotiate(asked.as_deref(), headers, default).map_or(default, |(lang, _)| lang)
-}
-
-/// Writes JSON errors again in the language the request asked for.
-pub async fn localize_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let lang = request_lang(&state, req.uri().query(), req.headers());
-    let mut res = next.run(req).await;
-    if lang == Lang::En {
-        return res;
-    }
-    if let Some(e) = res.extensions_mut().remove::<ErrorText>() {
-        let body = serde_json::json!({ "error": e.code, "message": e.msg.text(lang) });
-        let (mut parts, _) = res.into_parts();
-        parts.headers.remove(header::CONTENT_LENGTH);
-        parts.headers.insert(
-            header::CONTENT_LANGUAGE,
-            HeaderValue::from_static(lang.as_str()),
-        );
-        res = Response::from_parts(parts, axum::body::Body::from(body.to_string()));
-    }
-    res
 }

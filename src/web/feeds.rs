@@ -11,8 +11,8 @@ use chrono::{DateTime, FixedOffset, Utc};
 use chrono_tz::Tz;
 
 use super::cache::Rendered;
-use super::error::{known_bank, parse_value, AppError};
-use super::input::bounded_query;
+use super::error::AppError;
+use super::input::{bounded_query, known_bank, parse_value};
 use super::AppState;
 use crate::domain::{Channel, Lang};
 use crate::i18n::{channel_name, local_time, term, text};

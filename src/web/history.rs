@@ -8,8 +8,8 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 
-use super::error::{known_bank, parse_value, AppError, PageError};
-use super::input::{bounded_query, cursor_of, parse_cursor};
+use super::error::{AppError, PageError};
+use super::input::{bounded_query, cursor_of, known_bank, parse_cursor, parse_value};
 use super::pages::{bank_namer, html, page_lang};
 use super::views::{HistoryPage, IncidentCard, Layout, SelectOption};
 use super::AppState;

@@ -12,8 +12,49 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use super::error::AppError;
+use crate::domain::Vocabulary;
 use crate::i18n::Msg;
 use crate::store::from_ms;
+
+/// The first value of `name` in a query string.
+pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+/// A word of the public vocabulary given in `field`, or the message that lists the allowed
+/// ones.
+pub fn vocabulary<T: Vocabulary>(field: &str, value: &str) -> Result<T, Msg> {
+    value.parse::<T>().map_err(|_| {
+        Msg::new("err-invalid-value")
+            .arg("field", field)
+            .arg("value", value)
+            .arg("allowed", T::NAMES.join(", "))
+    })
+}
+
+/// [`vocabulary`] for a query parameter: a 400.
+pub fn parse_value<T: Vocabulary>(field: &str, value: &str) -> Result<T, AppError> {
+    vocabulary(field, value).map_err(AppError::BadRequest)
+}
+
+/// The message for a time that could not be read.
+pub fn invalid_time(field: &str, value: &str) -> Msg {
+    Msg::new("err-invalid-time")
+        .arg("field", field)
+        .arg("value", value)
+}
+
+/// The bank called `slug`, or the 404 that says there is none.
+pub fn known_bank<'a>(
+    config: &'a crate::config::Config,
+    slug: &str,
+) -> Result<&'a crate::domain::Bank, AppError> {
+    config
+        .bank(slug)
+        .ok_or_else(|| AppError::NotFound(Msg::new("err-no-bank").arg("slug", slug)))
+}
 
 /// The largest body any endpoint takes.
 pub const MAX_BODY: usize = 16 * 1024;

@@ -3,7 +3,8 @@
 
 use axum::http::{header, HeaderMap};
 
-use super::error::{parse_value, AppError};
+use super::error::AppError;
+use super::input::{parse_value, query_param};
 use crate::domain::Lang;
 
 pub const COOKIE: &str = "lang";
@@ -29,6 +30,12 @@ pub fn negotiate(
         return Ok((lang, false));
     }
     Ok((default, false))
+}
+
+/// The language a request asked for; an unknown `?lang=` counts as none.
+pub fn request_lang(default: Lang, query: Option<&str>, headers: &HeaderMap) -> Lang {
+    let asked = query_param(query, "lang").filter(|v| v.parse::<Lang>().is_ok());
+    negotiate(asked.as_deref(), headers, default).map_or(default, |(lang, _)| lang)
 }
 
 fn cookie_lang(headers: &HeaderMap) -> Option<Lang> {

@@ -8,7 +8,9 @@ pub mod badge;
 pub mod banner;
 pub mod cache;
 pub mod calendar;
+pub mod client;
 pub mod error;
+pub mod error_page;
 pub mod feeds;
 pub mod history;
 pub mod icons;
@@ -135,10 +137,10 @@ pub fn router(state: AppState) -> Router {
         router = router.route(path, method_router);
     }
     router
-        .fallback(error::fallback)
+        .fallback(error_page::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            error::localize_errors,
+            error_page::localize_errors,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

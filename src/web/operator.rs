@@ -11,8 +11,9 @@ use utoipa::ToSchema;
 
 use super::api::{incident_response, window_view, IncidentView, WindowView};
 use super::auth::Operator;
-use super::error::{invalid_time, vocabulary, AppError, ErrorBody};
+use super::error::{AppError, ErrorBody};
 use super::input;
+use super::input::{invalid_time, vocabulary};
 use super::AppState;
 use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
 use crate::i18n::Msg;

@@ -2,23 +2,18 @@
 //! them honest: reporters known only by a keyed hash of their address, a CSRF token and a
 //! honeypot on the form, deduplication and an hourly cap in the store.
 
-use std::net::{IpAddr, SocketAddr};
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use chrono::{DateTime, Utc};
-use hmac::{Hmac, Mac};
-use rand::RngCore;
 use serde::Deserialize;
-use sha2::Sha256;
 
-use super::auth::hex;
+use super::client::{form_cookie, form_token_valid, new_form_token, Client};
 use super::error::{AppError, PageError};
 use super::input;
-use super::pages::{page_lang, query_param};
+use super::input::query_param;
+use super::pages::page_lang;
 use super::views::{Layout, ReportPage, SelectOption};
 use super::AppState;
 use crate::config::Config;
@@ -31,7 +26,6 @@ use crate::store::{DynStore, NewReport, ReportOutcome, StoreResult};
 
 /// Longest comment kept, in characters.
 pub const MAX_COMMENT: usize = 500;
-const CSRF_COOKIE: &str = "report_csrf";
 /// A reporter counts once per bank and channel within this span.
 const DEDUP_MINUTES: i64 = 10;
 
@@ -45,59 +39,7 @@ pub fn rules(config: &Config) -> ReportRules {
 
 /// The key that hashes reporters, made on first start and kept in the database.
 pub async fn reporter_key(store: &DynStore) -> StoreResult<Vec<u8>> {
-    let mut fresh = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut fresh);
-    let stored = store
-        .setting_or_insert("reporter_key", &hex(&fresh))
-        .await?;
-    Ok((0..stored.len() / 2)
-        .filter_map(|i| u8::from_str_radix(stored.get(2 * i..2 * i + 2)?, 16).ok())
-        .collect())
-}
-
-fn mac(key: &[u8], purpose: &str, data: &[u8]) -> Vec<u8> {
-    let mut m = Hmac::<Sha256>::new_from_slice(key)
-        .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-    m.update(purpose.as_bytes());
-    m.update(b":");
-    m.update(data);
-    m.finalize().into_bytes().to_vec()
-}
-
-/// The client address as reports see it: behind a trusted proxy, the address the proxy
-/// appended last to `X-Forwarded-For`.
-pub(super) fn client_ip(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
-    if state.config.reports.trust_forwarded_for {
-        // Only the entry our own proxy appended counts; one it cannot parse means the
-        // request is not what the proxy should send, and the peer is used.
-        let last = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .next_back()
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.rsplit(',').next())
-            .map(str::trim);
-        if let Some(ip) = last.and_then(|a| {
-            a.parse::<IpAddr>()
-                .ok()
-                .or_else(|| a.parse::<SocketAddr>().ok().map(|s| s.ip()))
-        }) {
-            return ip;
-        }
-    }
-    peer.ip()
-}
-
-/// A keyed hash of the address; IPv6 by its /64, which one subscriber usually holds whole.
-pub(super) fn reporter_id(key: &[u8], ip: IpAddr) -> String {
-    let bytes = match ip {
-        IpAddr::V4(v4) => v4.octets().to_vec(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.octets().to_vec(),
-            None => v6.octets()[..8].to_vec(),
-        },
-    };
-    hex(&mac(key, "reporter", &bytes)[..16])
+    crate::keys::stored_key(store, "reporter_key").await
 }
 
 /// Drops control characters (keeping line breaks), invisible formatting characters and
@@ -199,10 +141,10 @@ pub struct ReportBody {
               (status = 429, description = "Too many reports from this address", body = super::error::ErrorBody)))]
 pub async fn post_report(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     req: Request,
 ) -> Result<Response, AppError> {
-    let reporter = reporter_id(&state.reporter_key, client_ip(&state, peer, req.headers()));
+    let reporter = client.reporter(&state);
     let body: ReportBody = input::json(req).await?;
     let (bank, channel, comment) =
         validate(&state, &body.bank, &body.channel, body.comment.as_deref())?;
@@ -212,45 +154,6 @@ pub async fn post_report(
         Json(serde_json::json!({ "id": id, "bank": bank, "channel": channel.as_str(), "counted": counted })),
     )
         .into_response())
-}
-
-/// How long a form token is taken: as long as its cookie lives.
-const CSRF_LIFETIME_SECS: i64 = 7200;
-
-/// A fresh form token: when it was issued, a nonce, and their MAC; the same in the cookie
-/// and the hidden field. The time is inside the MAC, so an old token cannot be refreshed.
-pub(super) fn new_csrf(key: &[u8], now: DateTime<Utc>) -> String {
-    let mut nonce = [0u8; 16];
-    rand::thread_rng().fill_bytes(&mut nonce);
-    let signed = format!("{}.{}", now.timestamp(), hex(&nonce));
-    let tag = hex(&mac(key, "csrf", signed.as_bytes())[..16]);
-    format!("{signed}.{tag}")
-}
-
-/// Whether the form's token is ours, matches its cookie, and is younger than
-/// [`CSRF_LIFETIME_SECS`] at `now` (the cookie's age is the browser's word only).
-pub(super) fn csrf_valid(key: &[u8], headers: &HeaderMap, field: &str, now: DateTime<Utc>) -> bool {
-    let cookie = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == CSRF_COOKIE)
-        .map(|(_, v)| v);
-    let Some((signed, tag)) = field.rsplit_once('.') else {
-        return false;
-    };
-    let Some(issued) = signed
-        .split_once('.')
-        .and_then(|(t, _)| t.parse::<i64>().ok())
-    else {
-        return false;
-    };
-    let age = now.timestamp() - issued;
-    cookie == Some(field)
-        && (-60..=CSRF_LIFETIME_SECS).contains(&age)
-        && hex(&mac(key, "csrf", signed.as_bytes())[..16]) == tag
 }
 
 /// What the form shows besides its fields.
@@ -274,7 +177,7 @@ fn render_form(
     set_lang_cookie: bool,
 ) -> Result<Response, PageError> {
     let t = text(lang);
-    let csrf = new_csrf(&state.reporter_key, state.clock.now());
+    let csrf = new_form_token(&state.reporter_key, state.clock.now());
     let (error, thanks) = match outcome {
         Outcome::Form { error } => (error, None),
         Outcome::Thanks { counted } => (None, Some(counted)),
@@ -321,9 +224,7 @@ fn render_form(
     let mut res = (status, Html(html)).into_response();
     let headers = res.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={csrf}; Path=/report; Max-Age={CSRF_LIFETIME_SECS}; HttpOnly; SameSite=Strict"
-    )) {
+    if let Some(v) = form_cookie(&csrf) {
         headers.append(header::SET_COOKIE, v);
     }
     if set_lang_cookie {
@@ -393,13 +294,13 @@ fn thanks(
 /// `POST /report` from the form.
 pub async fn submit_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     uri: axum::http::Uri,
     req: Request,
 ) -> Result<Response, PageError> {
     let headers = req.headers().clone();
     let (lang, _) = page_lang(&state, uri.query(), &headers)?;
-    let reporter = reporter_id(&state.reporter_key, client_ip(&state, peer, &headers));
+    let reporter = client.reporter(&state);
     let fields = input::form(req).await.map_err(|e| e.page(lang))?;
     let field = |name: &str| {
         fields
@@ -425,7 +326,7 @@ pub async fn submit_form(
             false,
         )
     };
-    if !csrf_valid(
+    if !form_token_valid(
         &state.reporter_key,
         &headers,
         field("csrf").unwrap_or(""),
@@ -470,46 +371,6 @@ mod tests {
     }
 
     #[test]
-    fn form_tokens_expire_on_the_server() {
-        let issued = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
-        let token = new_csrf(b"k", issued);
-        let mut headers = HeaderMap::new();
-        let cookie = format!("{CSRF_COOKIE}={token}");
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&cookie).expect("cookie"),
-        );
-        let later = |s| issued + chrono::Duration::seconds(s);
-        assert!(csrf_valid(
-            b"k",
-            &headers,
-            &token,
-            later(CSRF_LIFETIME_SECS)
-        ));
-        assert!(!csrf_valid(
-            b"k",
-            &headers,
-            &token,
-            later(CSRF_LIFETIME_SECS + 1)
-        ));
-        assert!(!csrf_valid(b"other", &headers, &token, later(1)));
-        // A token whose time was moved forward no longer matches its MAC.
-        let (_, rest) = token.split_once('.').expect("time");
-        let moved = format!("{}.{rest}", later(3600).timestamp());
-        let cookie = format!("{CSRF_COOKIE}={moved}");
-        headers.insert(
-            header::COOKIE,
-            HeaderValue::from_str(&cookie).expect("cookie"),
-        );
-        assert!(!csrf_valid(
-            b"k",
-            &headers,
-            &moved,
-            later(CSRF_LIFETIME_SECS + 10)
-        ));
-    }
-
-    #[test]
     fn comments_lose_invisible_formatting_but_keep_arabic() {
         assert_eq!(
             clean_comment("ATM \u{202e}gnp.exe\u{202c} down").as_deref(),
@@ -521,15 +382,5 @@ mod tests {
         );
         let arabic = "الشباك لا يعطي المال، منذ الصباح! (BMCE) «الدار البيضاء»؟";
         assert_eq!(clean_comment(arabic).as_deref(), Some(arabic));
-    }
-
-    #[test]
-    fn reporters_are_hashed_by_key_and_v6_prefix() {
-        let a: IpAddr = "2001:db8:1:2::1".parse().expect("ip");
-        let b: IpAddr = "2001:db8:1:2::ffff".parse().expect("ip");
-        assert_eq!(reporter_id(b"k", a), reporter_id(b"k", b));
-        assert_ne!(reporter_id(b"k", a), reporter_id(b"other", a));
-        let v4: IpAddr = "192.0.2.7".parse().expect("ip");
-        assert!(!reporter_id(b"k", v4).contains("192"));
     }
 }

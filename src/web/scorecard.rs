@@ -8,7 +8,8 @@ use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
 use super::error::AppError;
-use super::pages::{html, page_lang, query_param};
+use super::input::query_param;
+use super::pages::{html, page_lang};
 use super::svg::{month_bars, MonthBar};
 use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
 use super::AppState;

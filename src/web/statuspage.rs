@@ -14,9 +14,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::api::rfc3339 as time;
-use super::error::{known_bank, AppError};
+use super::error::AppError;
 use super::feeds::base_url;
-use super::pages::query_param;
+use super::input::{known_bank, query_param};
+
 use super::AppState;
 use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Status};
 use crate::i18n::{channel_name, text};

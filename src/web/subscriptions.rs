@@ -2,21 +2,20 @@
 //! webhooks work without JavaScript; Web Push needs the small script it serves), the JSON
 //! API, confirmation, the manage page and one-click unsubscribe, and the operator's view.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use rand::RngCore;
 use serde::Deserialize;
 
+use super::client::{form_cookie, form_token_valid, new_form_token, Client};
 use super::error::{AppError, PageError};
 use super::feeds::base_url;
 use super::input;
-use super::pages::{page_lang, query_param};
-use super::reports::{client_ip, csrf_valid, new_csrf, reporter_id};
+use super::input::query_param;
+use super::pages::page_lang;
 use super::views::Layout;
 use super::AppState;
 use crate::alerts::guard::{check_url, Refusal};
@@ -31,7 +30,6 @@ use crate::store::alerts::{NewDelivery, Purpose, SubState, Subscription, Via};
 const CONFIRM_EVERY: chrono::Duration = chrono::Duration::hours(1);
 /// The longest email address or URL taken.
 const MAX_TARGET: usize = 2048;
-const CSRF_COOKIE: &str = "report_csrf";
 /// The subscribe page runs its own script, and only it.
 const PUSH_CSP: &str = "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; worker-src 'self'";
 
@@ -109,7 +107,7 @@ fn well_formed(id: &str) -> Result<(), AppError> {
 fn new_id() -> String {
     let mut b = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut b);
-    format!("sub_{}", super::auth::hex(&b))
+    format!("sub_{}", crate::keys::hex(&b))
 }
 
 fn refused(url: &str, why: Refusal) -> AppError {
@@ -297,11 +295,11 @@ async fn create(
               (status = 429, description = "Too many subscriptions from this address", body = super::error::ErrorBody)))]
 pub async fn post_subscription(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     req: Request,
 ) -> Result<Response, AppError> {
     let headers = req.headers().clone();
-    let client = reporter_id(&state.reporter_key, client_ip(&state, peer, &headers));
+    let client = client.reporter(&state);
     let body: SubscriptionBody = input::json(req).await?;
     let base = base_url(&state, &headers);
     let lang = state.config.default_language;
@@ -339,23 +337,12 @@ pub async fn vapid_public_key(State(state): State<AppState>) -> Response {
 
 /// The manage token of a request: `?token=` or `Authorization: Bearer`.
 fn given_token(uri: &Uri, headers: &HeaderMap) -> Option<String> {
-    query_param(uri.query(), "token").or_else(|| {
-        headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned())
-    })
+    query_param(uri.query(), "token").or_else(|| super::auth::bearer(headers).map(str::to_owned))
 }
 
 fn token_ok(state: &AppState, id: &str, token: Option<&str>) -> bool {
     token.is_some_and(|t| {
-        let want = manage_token(&state.alerts.key, id);
-        t.len() == want.len()
-            && t.bytes()
-                .zip(want.bytes())
-                .fold(0, |acc, (a, b)| acc | (a ^ b))
-                == 0
+        crate::keys::same(t.as_bytes(), manage_token(&state.alerts.key, id).as_bytes())
     })
 }
 
@@ -380,11 +367,7 @@ fn is_admin(state: &AppState, headers: &HeaderMap) -> bool {
     let Some(admin) = &state.tokens.admin else {
         return false;
     };
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| admin.matches(t.trim()))
+    super::auth::bearer(headers).is_some_and(|t| admin.matches(t))
 }
 
 /// `DELETE /api/v1/subscriptions/{id}`: with its manage token, or the operator's (for a
@@ -575,7 +558,7 @@ fn render_subscribe(
     prefill: &Prefill,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let csrf = new_csrf(&state.reporter_key, state.clock.now());
+    let csrf = new_form_token(&state.reporter_key, state.clock.now());
     let banks = state
         .config
         .banks
@@ -638,9 +621,7 @@ fn render_subscribe(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(PUSH_CSP),
     );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{CSRF_COOKIE}={csrf}; Path=/; Max-Age=7200; HttpOnly; SameSite=Strict"
-    )) {
+    if let Some(v) = form_cookie(&csrf) {
         headers.append(header::SET_COOKIE, v);
     }
     Ok(res)
@@ -702,13 +683,13 @@ fn simple_page(
 /// `POST /subscribe` from the form: email or webhook.
 pub async fn submit_subscribe(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: Client,
     uri: Uri,
     req: Request,
 ) -> Result<Response, PageError> {
     let headers = req.headers().clone();
     let (lang, _) = page_lang(&state, uri.query(), &headers)?;
-    let client = reporter_id(&state.reporter_key, client_ip(&state, peer, &headers));
+    let client = client.reporter(&state);
     let fields = input::form(req).await.map_err(|e| e.page(lang))?;
     let one = |name: &str| {
         fields
@@ -745,7 +726,7 @@ pub async fn submit_subscribe(
         lang: one("lang"),
         incident,
     };
-    if !csrf_valid(
+    if !form_token_valid(
         &state.reporter_key,
         &headers,
         one("csrf").as_deref().unwrap_or(""),

@@ -296,7 +296,7 @@ async fn load_form(app: &TestApp, path: &str) -> (String, String) {
         .get_all("set-cookie")
         .iter()
         .map(|v| v.to_str().unwrap().to_owned())
-        .find(|c| c.starts_with("report_csrf="))
+        .find(|c| c.starts_with("csrf="))
         .unwrap();
     let cookie = cookie.split(';').next().unwrap().to_owned();
     let html = r.text().await.unwrap();

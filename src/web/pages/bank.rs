@@ -17,7 +17,8 @@ use crate::store::{
     DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, MonitoredSpan, OutageSpan,
     ReportBucket, ReportRow, WindowFilter, WindowRow,
 };
-use crate::web::error::{known_bank, AppError};
+use crate::web::error::AppError;
+use crate::web::input::known_bank;
 use crate::web::svg::{report_chart, sparkline, uptime_bars};
 use crate::web::views::{
     BankPage, ChannelRow, FeedLink, IncidentCard, Layout, ProbeRow, StatusBadge, WindowCard,

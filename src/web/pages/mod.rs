@@ -11,19 +11,13 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
-use super::error::{known_bank, AppError, PageError};
+use super::error::{AppError, PageError};
+use super::input::{known_bank, query_param};
 use super::lang::{negotiate, COOKIE};
 use super::AppState;
 use crate::domain::Lang;
 use crate::i18n::Msg;
 use crate::record::evidence::gather;
-
-/// The first value of `name` in a query string.
-pub fn query_param(query: Option<&str>, name: &str) -> Option<String> {
-    form_urlencoded::parse(query?.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
 
 pub fn page_lang(
     state: &AppState,
