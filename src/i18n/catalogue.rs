@@ -12,12 +12,8 @@ use unic_langid::LanguageIdentifier;
 
 use crate::domain::Lang;
 
-/// The catalogue source of each language, in [`Lang::ALL`] order.
-const SOURCES: [(&str, &str); 3] = [
-    ("ar-MA", include_str!("../../locales/ar.ftl")),
-    ("fr-MA", include_str!("../../locales/fr.ftl")),
-    ("en", include_str!("../../locales/en.ftl")),
-];
+// One file per area under `locales/{lang}/`, so work on one area never touches another's.
+include!(concat!(env!("OUT_DIR"), "/locales.rs"));
 
 struct Language {
     bundle: FluentBundle<FluentResource>,
@@ -27,31 +23,38 @@ struct Language {
 
 fn languages() -> &'static [Language; 3] {
     static LANGUAGES: OnceLock<[Language; 3]> = OnceLock::new();
-    LANGUAGES.get_or_init(|| SOURCES.map(|(tag, source)| load(tag, source)))
+    LANGUAGES.get_or_init(|| SOURCES.map(|(tag, files)| load(tag, files)))
 }
 
-fn load(tag: &str, source: &str) -> Language {
-    let resource = FluentResource::try_new(source.to_owned()).unwrap_or_else(|(r, errors)| {
-        tracing::error!(tag, ?errors, "translation catalogue has syntax errors");
-        r
-    });
-    let ids: Vec<String> = resource
-        .entries()
-        .filter_map(|e| match e {
-            Entry::Message(m) => Some(m.id.name.to_owned()),
-            _ => None,
-        })
-        .collect();
+fn load(tag: &str, files: &[(&str, &str)]) -> Language {
     let lang: LanguageIdentifier = tag.parse().unwrap_or_default();
     let mut bundle = FluentBundle::new_concurrent(vec![lang]);
     // Pages isolate mixed-direction text with <bdi>; marks in feeds and CSV would be noise.
     bundle.set_use_isolating(false);
-    if let Err(errors) = bundle.add_resource(resource) {
-        tracing::error!(
-            tag,
-            ?errors,
-            "translation catalogue could not be loaded whole"
-        );
+    let mut ids: Vec<String> = Vec::new();
+    for (file, source) in files {
+        let resource =
+            FluentResource::try_new((*source).to_owned()).unwrap_or_else(|(r, errors)| {
+                tracing::error!(
+                    tag,
+                    file,
+                    ?errors,
+                    "translation catalogue has syntax errors"
+                );
+                r
+            });
+        ids.extend(resource.entries().filter_map(|e| match e {
+            Entry::Message(m) => Some(m.id.name.to_owned()),
+            _ => None,
+        }));
+        if let Err(errors) = bundle.add_resource(resource) {
+            tracing::error!(
+                tag,
+                file,
+                ?errors,
+                "translation catalogue could not be loaded whole"
+            );
+        }
     }
     let mut fixed = HashMap::with_capacity(ids.len());
     for id in ids {
@@ -111,7 +114,7 @@ pub fn message_with(lang: Lang, id: &str, args: &[(&str, &str)]) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use super::*;
 
@@ -128,10 +131,19 @@ mod tests {
     }
 
     #[test]
-    fn every_language_has_every_message() {
-        let english = ids(SOURCES[2].1);
-        for (tag, source) in SOURCES {
-            assert_eq!(ids(source), english, "{tag} differs from en");
+    fn every_language_has_every_message_in_the_same_file() {
+        let english: BTreeMap<&str, BTreeSet<String>> =
+            SOURCES[2].1.iter().map(|(f, s)| (*f, ids(s))).collect();
+        let mut seen = BTreeSet::new();
+        for set in english.values() {
+            for id in set {
+                assert!(seen.insert(id.clone()), "{id} is defined in two files");
+            }
+        }
+        for (tag, files) in SOURCES {
+            let these: BTreeMap<&str, BTreeSet<String>> =
+                files.iter().map(|(f, s)| (*f, ids(s))).collect();
+            assert_eq!(these, english, "{tag} differs from en");
         }
         for lang in Lang::ALL {
             for id in super::super::TEXT_IDS {

@@ -32,7 +32,7 @@ pub mod views;
 
 use axum::http::Method;
 use axum::http::{header, HeaderValue};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
 use tower_http::cors::CorsLayer;
@@ -79,19 +79,8 @@ async fn vary_host(
 }
 
 pub fn router(state: AppState) -> Router {
-    let mut api: std::collections::BTreeMap<&str, MethodRouter<AppState>> = Default::default();
-    for (method, path) in openapi::API_ROUTES {
-        let Some(h) = openapi::handler(method, path) else {
-            tracing::error!(method, path, "an API route has no handler");
-            continue;
-        };
-        let merged = match api.remove(path) {
-            Some(existing) => existing.merge(h),
-            None => h,
-        };
-        api.insert(path, merged);
-    }
-    let mut router = Router::new()
+    let (api, _) = openapi::api_routes().split_for_parts();
+    Router::new()
         .route("/", get(pages::home))
         .route("/banks/{slug}", get(pages::bank))
         .route("/incidents/{id}", get(pages::incident))
@@ -132,11 +121,8 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.png", get(icons::favicon_png))
         .route("/robots.txt", get(icons::robots))
         .route("/healthz", get(ops::healthz))
-        .route("/metrics", get(ops::metrics));
-    for (path, method_router) in api {
-        router = router.route(path, method_router);
-    }
-    router
+        .route("/metrics", get(ops::metrics))
+        .merge(api)
         .fallback(error_page::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

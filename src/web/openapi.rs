@@ -1,104 +1,20 @@
-//! The API described in OpenAPI 3, generated from the handlers' annotations, and the table
-//! of API routes the router is built from, so the two cannot drift apart.
+//! The API described in OpenAPI 3.1. Each API route is registered once, by its handler's
+//! `#[utoipa::path]` in [`api_routes`]: the router and this document both come from there.
 
 use std::sync::LazyLock;
 
 use axum::http::{header, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, MethodRouter};
 use serde_json::{json, Value};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::statuspage as sp;
 use super::AppState;
 use super::{agents, api, operator, reports, subscriptions};
 use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Source, Status, Vocabulary};
-
-/// Every API route as (method, path). The router is built from this table.
-pub const API_ROUTES: &[(&str, &str)] = &[
-    ("get", "/api/v1/status"),
-    ("get", "/api/v1/banks/{slug}"),
-    ("get", "/api/v1/incidents"),
-    ("post", "/api/v1/incidents"),
-    ("get", "/api/v1/incidents/{id}"),
-    ("post", "/api/v1/incidents/{id}/updates"),
-    ("get", "/api/v1/maintenance"),
-    ("post", "/api/v1/maintenance"),
-    ("post", "/api/v1/reports"),
-    ("delete", "/api/v1/reports/{id}"),
-    ("get", "/api/v1/openapi.json"),
-    ("get", "/api/v1/agents/assignment"),
-    ("post", "/api/v1/agents/results"),
-    ("get", "/api/v2/summary.json"),
-    ("get", "/api/v2/status.json"),
-    ("get", "/api/v2/components.json"),
-    ("get", "/api/v2/incidents.json"),
-    ("get", "/api/v2/incidents/unresolved.json"),
-    ("get", "/api/v2/scheduled-maintenances.json"),
-    ("get", "/api/v2/scheduled-maintenances/upcoming.json"),
-    ("get", "/api/v2/scheduled-maintenances/active.json"),
-    ("get", "/banks/{slug}/api/v2/summary.json"),
-    ("get", "/banks/{slug}/api/v2/status.json"),
-    ("get", "/banks/{slug}/api/v2/components.json"),
-    ("get", "/banks/{slug}/api/v2/incidents.json"),
-    ("get", "/banks/{slug}/api/v2/incidents/unresolved.json"),
-    ("get", "/banks/{slug}/api/v2/scheduled-maintenances.json"),
-    (
-        "get",
-        "/banks/{slug}/api/v2/scheduled-maintenances/upcoming.json",
-    ),
-    (
-        "get",
-        "/banks/{slug}/api/v2/scheduled-maintenances/active.json",
-    ),
-    ("post", "/api/v1/subscriptions"),
-    ("get", "/api/v1/subscriptions/stats"),
-    ("delete", "/api/v1/subscriptions/{id}"),
-    ("get", "/api/v1/push/vapid-public-key"),
-];
-
-/// The handler of one row of [`API_ROUTES`]; `None` for a row without one.
-pub fn handler(method: &str, path: &str) -> Option<MethodRouter<AppState>> {
-    Some(match (method, path) {
-        ("get", "/api/v1/status") => get(api::status),
-        ("get", "/api/v1/banks/{slug}") => get(api::bank),
-        ("get", "/api/v1/incidents") => get(api::list_incidents),
-        ("post", "/api/v1/incidents") => post(operator::create_incident),
-        ("get", "/api/v1/incidents/{id}") => get(api::incident),
-        ("post", "/api/v1/incidents/{id}/updates") => post(operator::add_update),
-        ("get", "/api/v1/maintenance") => get(api::maintenance),
-        ("post", "/api/v1/maintenance") => post(operator::create_window),
-        ("post", "/api/v1/reports") => post(reports::post_report),
-        ("delete", "/api/v1/reports/{id}") => delete(operator::delete_report),
-        ("get", "/api/v1/openapi.json") => get(openapi_json),
-        ("get", "/api/v1/agents/assignment") => get(agents::assignment),
-        ("post", "/api/v1/agents/results") => post(agents::results),
-        ("get", "/api/v2/summary.json") => get(sp::summary),
-        ("get", "/api/v2/status.json") => get(sp::status),
-        ("get", "/api/v2/components.json") => get(sp::components),
-        ("get", "/api/v2/incidents.json") => get(sp::incidents),
-        ("get", "/api/v2/incidents/unresolved.json") => get(sp::unresolved),
-        ("get", "/api/v2/scheduled-maintenances.json") => get(sp::maintenances),
-        ("get", "/api/v2/scheduled-maintenances/upcoming.json") => get(sp::upcoming),
-        ("get", "/api/v2/scheduled-maintenances/active.json") => get(sp::active),
-        ("get", "/banks/{slug}/api/v2/summary.json") => get(sp::bank_summary),
-        ("get", "/banks/{slug}/api/v2/status.json") => get(sp::bank_status),
-        ("get", "/banks/{slug}/api/v2/components.json") => get(sp::bank_components),
-        ("get", "/banks/{slug}/api/v2/incidents.json") => get(sp::bank_incidents),
-        ("get", "/banks/{slug}/api/v2/incidents/unresolved.json") => get(sp::bank_unresolved),
-        ("get", "/banks/{slug}/api/v2/scheduled-maintenances.json") => get(sp::bank_maintenances),
-        ("get", "/banks/{slug}/api/v2/scheduled-maintenances/upcoming.json") => {
-            get(sp::bank_upcoming)
-        }
-        ("get", "/banks/{slug}/api/v2/scheduled-maintenances/active.json") => get(sp::bank_active),
-        ("post", "/api/v1/subscriptions") => post(subscriptions::post_subscription),
-        ("get", "/api/v1/subscriptions/stats") => get(subscriptions::subscription_stats),
-        ("delete", "/api/v1/subscriptions/{id}") => delete(subscriptions::delete_subscription),
-        ("get", "/api/v1/push/vapid-public-key") => get(subscriptions::vapid_public_key),
-        _ => return None,
-    })
-}
 
 struct BearerToken;
 
@@ -115,41 +31,56 @@ impl Modify for BearerToken {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "bankstatus", description = "Bank status: statuses, incidents, maintenance and crowd reports."),
-    paths(
-        api::status,
-        api::bank,
-        api::list_incidents,
-        api::incident,
-        api::maintenance,
-        operator::create_incident,
-        operator::add_update,
-        operator::create_window,
-        operator::delete_report,
-        reports::post_report,
-        agents::assignment,
-        agents::results,
-        subscriptions::post_subscription,
-        subscriptions::subscription_stats,
-        subscriptions::delete_subscription,
-        subscriptions::vapid_public_key,
-        openapi_json,
-        sp::summary, sp::status, sp::components, sp::incidents, sp::unresolved,
-        sp::maintenances, sp::upcoming, sp::active,
-        sp::bank_summary, sp::bank_status, sp::bank_components, sp::bank_incidents,
-        sp::bank_unresolved, sp::bank_maintenances, sp::bank_upcoming, sp::bank_active,
-    ),
     modifiers(&BearerToken)
 )]
 pub struct ApiDoc;
 
-static DOCUMENT: LazyLock<String> = LazyLock::new(|| {
-    let mut doc = match serde_json::to_value(ApiDoc::openapi()) {
-        Ok(doc) => doc,
-        Err(e) => return format!("{{\"error\":\"{e}\"}}"),
-    };
+/// Every API route, each registered once with its handler; routes sharing a path share a
+/// `routes!` call.
+pub fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(api::status))
+        .routes(routes!(api::bank))
+        .routes(routes!(api::list_incidents, operator::create_incident))
+        .routes(routes!(api::incident))
+        .routes(routes!(operator::add_update))
+        .routes(routes!(api::maintenance, operator::create_window))
+        .routes(routes!(reports::post_report))
+        .routes(routes!(operator::delete_report))
+        .routes(routes!(openapi_json))
+        .routes(routes!(agents::assignment))
+        .routes(routes!(agents::results))
+        .routes(routes!(subscriptions::post_subscription))
+        .routes(routes!(subscriptions::subscription_stats))
+        .routes(routes!(subscriptions::delete_subscription))
+        .routes(routes!(subscriptions::vapid_public_key))
+        .routes(routes!(sp::summary))
+        .routes(routes!(sp::status))
+        .routes(routes!(sp::components))
+        .routes(routes!(sp::incidents))
+        .routes(routes!(sp::unresolved))
+        .routes(routes!(sp::maintenances))
+        .routes(routes!(sp::upcoming))
+        .routes(routes!(sp::active))
+        .routes(routes!(sp::bank_summary))
+        .routes(routes!(sp::bank_status))
+        .routes(routes!(sp::bank_components))
+        .routes(routes!(sp::bank_incidents))
+        .routes(routes!(sp::bank_unresolved))
+        .routes(routes!(sp::bank_maintenances))
+        .routes(routes!(sp::bank_upcoming))
+        .routes(routes!(sp::bank_active))
+}
+
+/// The document of [`api_routes`], completed.
+pub fn document() -> Value {
+    let (_, api) = api_routes().split_for_parts();
+    let mut doc = serde_json::to_value(api).unwrap_or_else(|e| json!({ "error": e.to_string() }));
     complete(&mut doc);
-    doc.to_string()
-});
+    doc
+}
+
+static DOCUMENT: LazyLock<String> = LazyLock::new(|| document().to_string());
 
 /// What the annotations leave out, added by name so every operation says it the same way:
 /// the vocabulary's words as enums, times as `date-time`, slugs and regions as patterns,

@@ -527,6 +527,7 @@ async fn answer(
 macro_rules! documents {
     ($($site:ident, $bank:ident, $doc:expr, $file:literal, $what:literal;)*) => {$(
         #[utoipa::path(get, path = concat!("/api/v2/", $file), tag = "statuspage",
+            operation_id = concat!("statuspage_", stringify!($site)),
             params(("lang" = Option<String>, Query, description = "ar, fr or en; default: the config's")),
             responses((status = 200, description = $what)))]
         pub async fn $site(
@@ -538,6 +539,7 @@ macro_rules! documents {
         }
 
         #[utoipa::path(get, path = concat!("/banks/{slug}/api/v2/", $file), tag = "statuspage",
+            operation_id = concat!("statuspage_", stringify!($bank)),
             params(("slug" = String, Path, description = "The bank"),
                 ("lang" = Option<String>, Query, description = "ar, fr or en; default: the config's")),
             responses((status = 200, description = $what), (status = 404, description = "No such bank")))]
