@@ -20,7 +20,7 @@ fn main() {
             .filter(|p| p.extension().is_some_and(|x| x == "ftl"))
             .collect();
         files.sort();
-        let _ = write!(out, "    ({tag:?}, &[\n");
+        let _ = writeln!(out, "    ({tag:?}, &[");
         for f in files {
             let name = f
                 .file_name()
