@@ -235,6 +235,7 @@ impl Agent {
             },
             sink,
             metrics: Arc::new(Metrics::default()),
+            clock: crate::clock::SystemClock::shared(),
             shutdown: stop.clone(),
             controls: ControlCall::default(),
         };

@@ -123,6 +123,7 @@ pub async fn run_with(
         },
         sink: result_tx,
         metrics: metrics.clone(),
+        clock: clock.clone(),
         shutdown: shutdown.clone(),
         controls: ControlCall::default(),
     };

@@ -5,11 +5,12 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use chrono::{SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::banks::{phase, BMCE_REPORTS, CDM_WINDOW, CYCLE};
+use crate::clock::{Clock, SystemClock};
 
 struct Api {
     client: reqwest::Client,
@@ -39,7 +40,7 @@ impl Api {
 }
 
 fn at(offset: Duration) -> String {
-    let t = Utc::now() + chrono::Duration::from_std(offset).unwrap_or_default();
+    let t = SystemClock.now() + chrono::Duration::from_std(offset).unwrap_or_default();
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 

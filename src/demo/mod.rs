@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::app::Failure;
+use crate::clock::Clock;
 use crate::config::{self, Config};
 use crate::domain::{Channel, Expect, ProbeSpec, ProbeTarget};
 
@@ -77,7 +78,7 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
     let db = std::env::temp_dir().join(format!("bankstatus-demo-{}.db", std::process::id()));
     let url = format!("sqlite://{}", db.display());
     let store = crate::store::connect(&url).await?;
-    history::seed(&store, &config, 90, chrono::Utc::now())
+    history::seed(&store, &config, 90, crate::clock::SystemClock.now())
         .await
         .map_err(|e| Failure::Other(format!("cannot seed the demo history: {e}")))?;
     let listener = tokio::net::TcpListener::bind(listen)

@@ -58,14 +58,15 @@ pub struct Reading {
     pub phrases: Arc<Phrases>,
 }
 
-/// Runs one check of `spec`. Never fails: a broken target is an [`Outcome::Down`].
+/// Runs one check of `spec`, started `at`. Never fails: a broken target is an
+/// [`Outcome::Down`].
 #[tracing::instrument(skip_all, fields(probe = %spec.id))]
 pub async fn run_check(
     client: &reqwest::Client,
     spec: &ProbeSpec,
     reading: &Reading,
+    at: DateTime<Utc>,
 ) -> ProbeResult {
-    let at = Utc::now();
     let started = Instant::now();
     let mut evidence = CheckEvidence::default();
     // The request timeout covers the body too, so a target that drips bytes ends on time;

@@ -8,8 +8,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-
 use rand::Rng;
 use tokio::sync::{mpsc, watch, Semaphore};
 use tokio::task::JoinSet;
@@ -17,6 +15,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use super::check::{run_check, Reading};
+use crate::clock::DynClock;
 use crate::domain::{ProbeResult, ProbeSpec, ProbeTarget};
 use crate::metrics::Metrics;
 use crate::store::DynStore;
@@ -29,6 +28,8 @@ pub struct ProbeRuntime {
     pub reading: Reading,
     pub sink: mpsc::Sender<ProbeResult>,
     pub metrics: Arc<Metrics>,
+    /// Stamps each check and each claim of the shared schedule.
+    pub clock: DynClock,
     pub shutdown: CancellationToken,
     /// Asks the controls for a check now; see [`ControlCall`].
     pub controls: ControlCall,
@@ -154,7 +155,7 @@ async fn check_once(spec: &ProbeSpec, rt: &ProbeRuntime, scheduled: Instant) -> 
         .observe(Instant::now().saturating_duration_since(scheduled));
     // Boxed so that a sleeping probe task holds only its small loop state, not the
     // whole request future: ten thousand probes stay light.
-    let check = Box::pin(run_check(&rt.client, spec, &rt.reading));
+    let check = Box::pin(run_check(&rt.client, spec, &rt.reading, rt.clock.now()));
     let result = tokio::select! {
         () = rt.shutdown.cancelled() => return false,
         r = check => r,
@@ -195,7 +196,7 @@ pub async fn run_claimed(
         if room == 0 {
             continue;
         }
-        let now = Utc::now();
+        let now = rt.clock.now();
         let horizon = now + chrono::Duration::from_std(CLAIM_AHEAD).unwrap_or_default();
         let claimed = match store.claim_due(&holder, now, horizon, room as u32).await {
             Ok(claimed) => claimed,

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
+use crate::clock::{DynClock, SystemClock};
+
 /// Why a write failed, as `/metrics` counts it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WriteCause {
@@ -112,14 +114,34 @@ pub struct FailingRun {
 /// between failures does not mean the disk has room.
 pub const SETTLE: Duration = Duration::from_secs(5);
 
-/// The backends' record of write outcomes, shared by every task that writes.
-#[derive(Default)]
+/// The backends' record of write outcomes, shared by every task that writes. Failures are
+/// stamped by its clock, the one `/healthz` judges them with.
 pub struct WriteHealth {
     record: Mutex<WriteRecord>,
     failures: [AtomicU64; WriteCause::ALL.len()],
+    clock: DynClock,
+}
+
+impl Default for WriteHealth {
+    fn default() -> Self {
+        WriteHealth::with_clock(SystemClock::shared())
+    }
 }
 
 impl WriteHealth {
+    pub fn with_clock(clock: DynClock) -> Self {
+        WriteHealth {
+            record: Mutex::default(),
+            failures: Default::default(),
+            clock,
+        }
+    }
+
+    /// Counts a failure that happened now.
+    pub fn failed_now(&self, e: &sqlx::Error) {
+        self.failed(e, self.clock.now());
+    }
+
     pub fn succeeded(&self) {
         if let Ok(mut r) = self.record.lock() {
             if let Some(run) = &mut r.failing {

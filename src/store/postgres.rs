@@ -80,7 +80,7 @@ impl PgStore {
         match self.begin_locked(lock).await {
             Ok(tx) => Ok(tx),
             Err(e) => {
-                self.health.failed(&e, chrono::Utc::now());
+                self.health.failed_now(&e);
                 Err(e.into())
             }
         }

@@ -169,7 +169,7 @@ mod tests {
         NewReport {
             bank: "bmce".into(),
             channel: Channel::Atm,
-            at: chrono::Utc::now(),
+            at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::Duration::days(20_500),
             reporter: reporter.into(),
             comment: None,
         }

@@ -83,7 +83,7 @@ impl SqliteStore {
         match self.writer.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => Ok(tx),
             Err(e) => {
-                self.health.failed(&e, chrono::Utc::now());
+                self.health.failed_now(&e);
                 Err(e.into())
             }
         }

@@ -3,7 +3,7 @@
 
 use std::io::Write as _;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::helpers::{bank_config, probe, FakeBank};
 
@@ -196,17 +196,7 @@ async fn sigterm_stops_the_service_and_flushes_results() {
         .status()
         .unwrap();
     assert!(status.success());
-    let asked = Instant::now();
-    let code = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code();
-        }
-        assert!(
-            asked.elapsed() < Duration::from_secs(10),
-            "still running 10 s after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let code = crate::helpers::exit_code_within(&mut child, Duration::from_secs(10)).await;
     assert_eq!(code, Some(0));
     let checks = fake.hits("/counted").len() as i64;
     let store = bankstatus::store::connect(&db.url).await.unwrap();

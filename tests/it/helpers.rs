@@ -584,6 +584,36 @@ where
     }
 }
 
+/// The exit code of `child` once it has exited, failing if it still runs after `limit`.
+pub async fn exit_code_within(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
+    let asked = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().expect("waiting for the child") {
+            return s.code();
+        }
+        assert!(
+            asked.elapsed() < limit,
+            "still running {limit:?} after being asked to stop"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// [`eventually`] for a test without a runtime: polls `check` every 50 ms for up to
+/// `limit`; whether it ever gave `true`.
+pub fn poll_blocking(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 /// Crowd-report settings for tests: a low floor, and `X-Forwarded-For` trusted so a test
 /// can speak as many clients.
 pub const REPORTS: &str =

@@ -206,17 +206,7 @@ async fn sigterm_exits_at_once_with_half_open_connections() {
         .status()
         .unwrap()
         .success());
-    let asked = Instant::now();
-    let code = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code();
-        }
-        assert!(
-            asked.elapsed() < Duration::from_secs(1),
-            "still running 1 s after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let code = crate::helpers::exit_code_within(&mut child, Duration::from_secs(1)).await;
     assert_eq!(code, Some(0));
 }
 
@@ -369,14 +359,7 @@ fn serve_logs(config_text: &str, needle: &str) -> bool {
         out.starts_with("HTTP/1.1 200").then_some(())
     };
     // The warning comes before the server answers its first request.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let mut up = false;
-    while !up && Instant::now() < deadline {
-        up = answers().is_some();
-        if !up {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+    let up = crate::helpers::poll_blocking(Duration::from_secs(20), || answers().is_some());
     assert!(up, "the service did not answer");
     let _ = child.kill();
     let _ = child.wait();

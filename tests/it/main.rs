@@ -26,6 +26,7 @@ mod probes;
 mod record;
 mod reports;
 mod scenarios;
+mod shape;
 mod sharing;
 mod statuspage;
 mod storage;

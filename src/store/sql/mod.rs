@@ -34,7 +34,7 @@ impl Backend {
                 Ok(())
             }
             Err(e) => {
-                self.health.failed(&e, chrono::Utc::now());
+                self.health.failed_now(&e);
                 Err(e.into())
             }
         }
