@@ -13,18 +13,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::core::Core;
 use super::effects::{Effect, Target};
+use super::inputs;
 use super::live::Live;
-use super::surge::BASELINE_DAYS;
 use super::tally::Tally;
 use crate::clock::DynClock;
 use crate::config::Config;
 use crate::domain::{IncidentKind, ProbeResult};
 use crate::i18n::sentences;
 use crate::metrics::Metrics;
-use crate::store::{
-    DynStore, IncidentFilter, IncidentRow, NewIncident, StoreError, StoreResult, WindowFilter,
-    WindowRow,
-};
+use crate::store::{DynStore, IncidentRow, NewIncident, StoreError, StoreResult, WindowRow};
 use crate::throttle::Throttle;
 
 /// What other parts of the service tell the engine.
@@ -44,8 +41,6 @@ const REPORT_EVERY: chrono::Duration = chrono::Duration::seconds(10);
 const SHARED_RELOAD: Duration = Duration::from_secs(2);
 /// While the database refuses writes, every input fails again: a line every few seconds.
 static WRITE_FAILED: Throttle = Throttle::new(Duration::from_secs(5));
-/// Reports read per query when tallying.
-const TALLY_PAGE: u32 = 10_000;
 
 pub struct Engine {
     core: Core,
@@ -89,7 +84,9 @@ impl Engine {
         };
         let (open, windows) = engine.load().await?;
         let now = engine.clock.now();
-        let resolved = engine.recently_resolved(now).await?;
+        let within = chrono::Duration::from_std(engine.config.probing.reopen_within)
+            .unwrap_or(chrono::Duration::minutes(30));
+        let resolved = inputs::recently_resolved(&engine.store, within, now).await?;
         let effects = engine.core.restore(&open, &resolved, windows, now);
         engine.apply(effects).await;
         engine.publish();
@@ -196,96 +193,20 @@ impl Engine {
         self.publish_if_changed();
     }
 
-    /// The open incidents and the windows the core follows: those still open, whatever
-    /// their age (one announced while the service was down is caught up), those ended
-    /// within a day (for overruns), and those an open outage overran.
+    /// The open incidents and the windows the core follows (see [`inputs::followed`]).
     async fn load(&self) -> StoreResult<(Vec<IncidentRow>, Vec<WindowRow>)> {
-        let now = self.clock.now();
-        let open = self
-            .store
-            .incidents(&IncidentFilter {
-                open_only: true,
-                limit: 10_000,
-                ..Default::default()
-            })
-            .await?;
-        let mut windows = self
-            .store
-            .windows(&WindowFilter {
-                open_only: true,
-                limit: 10_000,
-                ..Default::default()
-            })
-            .await?;
-        let recent = self
-            .store
-            .windows(&WindowFilter {
-                ended_after: Some(now - chrono::Duration::days(1)),
-                limit: 10_000,
-                ..Default::default()
-            })
-            .await?;
-        windows.extend(recent.into_iter().filter(|w| w.state.is_closed()));
-        for of in open.iter().filter_map(|r| r.overrun_of) {
-            if !windows.iter().any(|w| w.incident_id == of) {
-                windows.extend(self.store.window(of).await?);
-            }
-        }
-        Ok((open, windows))
-    }
-
-    /// The outages resolved within `reopen_within`: one failing again reopens.
-    async fn recently_resolved(&self, now: DateTime<Utc>) -> StoreResult<Vec<IncidentRow>> {
-        let within = chrono::Duration::from_std(self.config.probing.reopen_within)
-            .unwrap_or(chrono::Duration::minutes(30));
-        let rows = self
-            .store
-            .incidents(&IncidentFilter {
-                kind: Some(IncidentKind::Outage),
-                since: Some(now - within),
-                limit: 10_000,
-                ..Default::default()
-            })
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| r.resolved_at.is_some() && r.channel_key.is_some())
-            .collect())
+        inputs::followed(&self.store, self.clock.now()).await
     }
 
     async fn count_reports(&mut self, now: DateTime<Utc>) -> StoreResult<Vec<Effect>> {
         let window = chrono::Duration::from_std(self.config.reports.window)
             .unwrap_or(chrono::Duration::minutes(15));
         if self.core.baselines_due(now) {
-            let mut days = Vec::new();
-            for d in 1..=BASELINE_DAYS {
-                let end = now - chrono::Duration::days(d);
-                days.push(self.store.report_counts(end - window, end).await?);
-            }
+            let days = inputs::baseline_counts(&self.store, window, now).await?;
             self.core.set_baselines(&days, now);
         }
         let since = now - window;
-        loop {
-            let read = self
-                .store
-                .reports_after(self.tally.after(), since, TALLY_PAGE)
-                .await?;
-            self.tally.take(&read);
-            if read.len() < TALLY_PAGE as usize {
-                break;
-            }
-        }
-        let deleted = self
-            .store
-            .reports_deleted(self.tally.deletions_from(now))
-            .await?;
-        for (key, reporter) in self.tally.forget(&deleted, now) {
-            let again = self
-                .store
-                .reporter_reports(&key.bank, key.channel, &reporter, since)
-                .await?;
-            self.tally.retake(&again);
-        }
+        inputs::tally_reports(&self.store, &mut self.tally, since, now).await?;
         let counts = self.tally.counts(since);
         Ok(self.core.reports(&counts, now))
     }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::watch;
 
 use super::tracker::RegionNow;
-use crate::domain::{Channel, CheckEvidence, Confidence, ErrorClass, ProbeResult, Status};
+use crate::domain::{Channel, CheckEvidence, Confidence, ErrorClass, Outcome, ProbeResult, Status};
 
 /// Serialisable so that the instance running the engine can share it with the others.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -65,10 +65,19 @@ pub struct LastCheck {
     pub at: DateTime<Utc>,
     pub latency_ms: u32,
     pub http_status: Option<u16>,
-    pub outcome: &'static str,
-    pub error_class: Option<&'static str>,
-    pub detail: Option<String>,
+    /// Its verdict, with the failure's class and detail when it failed.
+    pub outcome: Outcome,
     pub evidence: CheckEvidence,
+}
+
+impl LastCheck {
+    /// What the failure said, as the library or the page put it; `None` unless it failed.
+    pub fn detail(&self) -> Option<&str> {
+        match &self.outcome {
+            Outcome::Down { detail, .. } => Some(detail),
+            _ => None,
+        }
+    }
 }
 
 pub struct Live {
@@ -116,12 +125,7 @@ impl Live {
             at: r.at,
             latency_ms: r.latency_ms,
             http_status: r.http_status,
-            outcome: r.outcome.as_str(),
-            error_class: r.outcome.class().map(|c| c.as_str()),
-            detail: match &r.outcome {
-                crate::domain::Outcome::Down { detail, .. } => Some(detail.clone()),
-                _ => None,
-            },
+            outcome: r.outcome.clone(),
             evidence: r.evidence.clone(),
         };
         if let Ok(mut checks) = self.checks.write() {
@@ -131,5 +135,58 @@ impl Live {
 
     pub fn last_check(&self, probe_id: &str) -> Option<LastCheck> {
         self.checks.read().ok()?.get(probe_id).cloned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::ProbeTarget;
+
+    fn check(outcome: Outcome, region: Option<&str>) -> ProbeResult {
+        ProbeResult {
+            probe_id: "bmce/web/0".into(),
+            target: ProbeTarget::Bank {
+                bank: "bmce".into(),
+                channel: Channel::Web,
+            },
+            at: Utc.timestamp_opt(1_770_000_000, 0).single().expect("time"),
+            latency_ms: 5,
+            http_status: None,
+            outcome,
+            counted: true,
+            region: region.map(str::to_owned),
+            evidence: CheckEvidence::default(),
+            covers_ms: 1000,
+        }
+    }
+
+    #[test]
+    fn the_last_check_keeps_the_failure_typed() {
+        let live = Live::default();
+        live.record_check(&check(
+            Outcome::Down {
+                class: ErrorClass::Timeout,
+                detail: "operation timed out".into(),
+            },
+            None,
+        ));
+        let c = live.last_check("bmce/web/0").expect("recorded");
+        assert!(c.outcome.is_down());
+        assert_eq!(c.outcome.class(), Some(ErrorClass::Timeout));
+        assert_eq!(c.detail(), Some("operation timed out"));
+        live.record_check(&check(Outcome::Degraded, None));
+        let c = live.last_check("bmce/web/0").expect("recorded");
+        assert_eq!(c.outcome, Outcome::Degraded);
+        assert_eq!(c.detail(), None);
+    }
+
+    #[test]
+    fn an_agents_check_is_not_the_last_check() {
+        let live = Live::default();
+        live.record_check(&check(Outcome::Up, Some("casa")));
+        assert!(live.last_check("bmce/web/0").is_none());
     }
 }

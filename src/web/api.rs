@@ -15,7 +15,9 @@ use super::input::{
 };
 
 use super::AppState;
-use crate::domain::{Channel, Confidence, Hop, IncidentKind, IncidentState, Names, Source, Status};
+use crate::domain::{
+    Channel, Confidence, ErrorClass, Hop, IncidentKind, IncidentState, Names, Source, Status,
+};
 use crate::i18n::Msg;
 use crate::signals::live::BankNow;
 use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
@@ -244,11 +246,11 @@ fn bank_view(
                             interval_seconds: p.interval.as_secs(),
                             last_check: state.live.last_check(&p.id).map(|c| CheckView {
                                 at: rfc3339(c.at, tz),
-                                outcome: c.outcome,
+                                outcome: c.outcome.as_str(),
                                 latency_ms: c.latency_ms,
                                 http_status: c.http_status,
-                                error_class: c.error_class,
-                                detail: c.detail,
+                                error_class: c.outcome.class().map(ErrorClass::as_str),
+                                detail: c.detail().map(str::to_owned),
                                 hops: c.evidence.hops,
                                 final_url: c.evidence.final_url,
                                 retry_after: c.evidence.retry_after.map(|t| rfc3339(t, tz)),

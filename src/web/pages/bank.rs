@@ -362,24 +362,20 @@ fn probe_row(state: &AppState, p: &ProbeSpec, lang: Lang) -> ProbeRow {
     let last = state.live.last_check(&p.id);
     ProbeRow {
         url: p.url.clone(),
-        failing: last.as_ref().is_some_and(|c| c.outcome == "down"),
+        failing: last.as_ref().is_some_and(|c| c.outcome.is_down()),
         last: last.map_or_else(
             || t.not_checked_yet.to_owned(),
             |c| {
-                let what = match (c.http_status, c.error_class) {
+                let what = match (c.http_status, c.outcome.class()) {
                     (status, Some(class)) => {
-                        let words = failure_words(
-                            ErrorClass::parse(class),
-                            c.detail.as_deref().unwrap_or(""),
-                            lang,
-                        );
+                        let words = failure_words(Some(class), c.detail().unwrap_or(""), lang);
                         match status {
                             Some(s) if !words.starts_with("HTTP") => format!("{words} (HTTP {s})"),
                             _ => words,
                         }
                     }
                     (Some(s), None) => format!("HTTP {s}"),
-                    (None, None) => c.outcome.to_owned(),
+                    (None, None) => c.outcome.as_str().to_owned(),
                 };
                 format!(
                     "{} · {what} · {} {}",
