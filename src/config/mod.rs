@@ -5,10 +5,11 @@
 //! shows a mistake on one line; `validator` collects mistakes and holds the checks several
 //! sections share; each section has its own file with its raw and typed structs, its
 //! checks, its defaults and its tests (`banks` with their probes, `controls`,
-//! `maintenance`, `reports`, `email`, `alerts`, `storage`, `server`, `probing`).
+//! `maintenance`, `cities`, `reports`, `email`, `alerts`, `storage`, `server`, `probing`).
 
 mod alerts;
 mod banks;
+mod cities;
 mod controls;
 mod email;
 mod errors;
@@ -35,7 +36,7 @@ pub use reports::ReportsConfig;
 pub use server::ServerConfig;
 pub use storage::StorageConfig;
 
-use crate::domain::{Bank, Lang, ProbeSpec, ProbeTarget};
+use crate::domain::{Bank, City, Lang, ProbeSpec, ProbeTarget};
 use errors::line_col;
 use validator::Validator;
 
@@ -58,6 +59,8 @@ pub struct Config {
     pub banks: Vec<Bank>,
     pub controls: Vec<ProbeSpec>,
     pub maintenance: Vec<MaintenanceDecl>,
+    /// The cities a reporter may choose, in file order.
+    pub cities: Vec<City>,
     pub reports: ReportsConfig,
     pub storage: StorageConfig,
     pub probing: ProbingConfig,
@@ -77,6 +80,11 @@ impl Config {
         self.banks.iter().find(|b| b.slug == slug)
     }
 
+    /// The city `slug` names, if the config lists it.
+    pub fn city(&self, slug: &str) -> Option<&City> {
+        self.cities.iter().find(|c| c.slug == slug)
+    }
+
     /// What the probe `id` watches, controls included.
     pub fn probe_target(&self, id: &str) -> Option<&ProbeTarget> {
         self.targets.get(id)
@@ -93,11 +101,12 @@ impl Config {
     /// One line for `check-config`.
     pub fn summary(&self) -> String {
         format!(
-            "{} banks, {} probes, {} controls, {} maintenance windows, timezone {}",
+            "{} banks, {} probes, {} controls, {} maintenance windows, {} cities, timezone {}",
             self.banks.len(),
             self.banks.iter().map(|b| b.probes.len()).sum::<usize>(),
             self.controls.len(),
             self.maintenance.len(),
+            self.cities.len(),
             self.timezone
         )
     }
@@ -152,6 +161,8 @@ struct RawConfig {
     maintenance: Vec<Spanned<maintenance::RawMaintenance>>,
     #[serde(default)]
     controls: Vec<Spanned<controls::RawControl>>,
+    #[serde(default)]
+    cities: Vec<cities::RawCity>,
     reports: Option<reports::RawReports>,
     storage: Option<storage::RawStorage>,
     probing: Option<probing::RawProbing>,
@@ -169,6 +180,7 @@ impl Validator<'_> {
         let (banks, slugs) = self.banks(raw.banks);
         let controls = self.controls(raw.controls, &banks);
         let maintenance = self.maintenance(raw.maintenance, &slugs, timezone);
+        let cities = self.cities(raw.cities);
         let reports = self.reports(raw.reports);
         let email = self.email(raw.email, raw.public_url.is_some());
         let alerts = self.alerts(raw.alerts);
@@ -192,6 +204,7 @@ impl Validator<'_> {
             banks,
             controls,
             maintenance,
+            cities,
             reports,
             storage,
             probing,
