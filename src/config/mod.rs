@@ -5,7 +5,7 @@
 //! shows a mistake on one line; `validator` collects mistakes and holds the checks several
 //! sections share; each section has its own file with its raw and typed structs, its
 //! checks, its defaults and its tests (`banks` with their probes, `controls`,
-//! `maintenance`, `cities`, `reports`, `email`, `alerts`, `storage`, `server`, `probing`).
+//! `maintenance`, `cities`, `operators`, `reports`, `email`, `alerts`, `storage`, `server`, `probing`).
 
 mod alerts;
 mod banks;
@@ -14,6 +14,7 @@ mod controls;
 mod email;
 mod errors;
 mod maintenance;
+mod operators;
 mod probing;
 mod reports;
 mod server;
@@ -31,6 +32,7 @@ pub use alerts::AlertsConfig;
 pub use email::EmailConfig;
 pub use errors::{ConfigError, ConfigErrors};
 pub use maintenance::MaintenanceDecl;
+pub use operators::{OperatorDecl, OperatorToken};
 pub use probing::ProbingConfig;
 pub use reports::ReportsConfig;
 pub use server::ServerConfig;
@@ -38,7 +40,7 @@ pub use storage::StorageConfig;
 
 use crate::domain::{Bank, City, Lang, ProbeSpec, ProbeTarget};
 use errors::line_col;
-use validator::Validator;
+use validator::{Env, Validator};
 
 /// The shipped config, compiled in so `demo` runs from the binary alone.
 pub const SHIPPED: &str = include_str!("../../config/banks.toml");
@@ -61,6 +63,8 @@ pub struct Config {
     pub maintenance: Vec<MaintenanceDecl>,
     /// The cities a reporter may choose, in file order.
     pub cities: Vec<City>,
+    /// The operators besides `BANKSTATUS_ADMIN_TOKEN`, in file order.
+    pub operators: Vec<OperatorDecl>,
     pub reports: ReportsConfig,
     pub storage: StorageConfig,
     pub probing: ProbingConfig,
@@ -101,12 +105,13 @@ impl Config {
     /// One line for `check-config`.
     pub fn summary(&self) -> String {
         format!(
-            "{} banks, {} probes, {} controls, {} maintenance windows, {} cities, timezone {}",
+            "{} banks, {} probes, {} controls, {} maintenance windows, {} cities, {} operators, timezone {}",
             self.banks.len(),
             self.banks.iter().map(|b| b.probes.len()).sum::<usize>(),
             self.controls.len(),
             self.maintenance.len(),
             self.cities.len(),
+            self.operators.len(),
             self.timezone
         )
     }
@@ -126,8 +131,14 @@ pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
     parse(&text, &shown)
 }
 
-/// Parses and validates config text; `path` only names it in errors.
+/// Parses and validates config text; `path` only names it in errors. Tokens named by
+/// `token_env` are checked in this process's environment.
 pub fn parse(text: &str, path: &str) -> Result<Config, ConfigErrors> {
+    parse_in(text, path, &|name| std::env::var_os(name))
+}
+
+/// [`parse`], with the environment `env` gives.
+fn parse_in(text: &str, path: &str, env: Env<'_>) -> Result<Config, ConfigErrors> {
     let raw: RawConfig = toml::from_str(text).map_err(|e| {
         let span = e.span().unwrap_or(0..0);
         let (line, col) = line_col(text, span.start);
@@ -138,7 +149,7 @@ pub fn parse(text: &str, path: &str) -> Result<Config, ConfigErrors> {
             message: e.message().trim().to_owned(),
         }])
     })?;
-    let mut v = Validator::new(text, path);
+    let mut v = Validator::new(text, path, env);
     let mut config = v.config(raw);
     config.warnings = v.finish()?;
     Ok(config)
@@ -163,6 +174,8 @@ struct RawConfig {
     controls: Vec<Spanned<controls::RawControl>>,
     #[serde(default)]
     cities: Vec<cities::RawCity>,
+    #[serde(default)]
+    operators: Vec<Spanned<operators::RawOperator>>,
     reports: Option<reports::RawReports>,
     storage: Option<storage::RawStorage>,
     probing: Option<probing::RawProbing>,
@@ -181,6 +194,7 @@ impl Validator<'_> {
         let controls = self.controls(raw.controls, &banks);
         let maintenance = self.maintenance(raw.maintenance, &slugs, timezone);
         let cities = self.cities(raw.cities);
+        let operators = self.operators(raw.operators);
         let reports = self.reports(raw.reports);
         let email = self.email(raw.email, raw.public_url.is_some());
         let alerts = self.alerts(raw.alerts);
@@ -205,6 +219,7 @@ impl Validator<'_> {
             controls,
             maintenance,
             cities,
+            operators,
             reports,
             storage,
             probing,

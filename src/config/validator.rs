@@ -3,6 +3,7 @@
 //! `file:line:col`. The checks shared by several sections (names, URLs, durations, numbers
 //! in range, methods and statuses) live here; each section's own checks live in its file.
 
+use std::ffi::OsString;
 use std::ops::{Range, RangeInclusive};
 use std::time::Duration;
 
@@ -18,9 +19,14 @@ pub(super) struct Validator<'a> {
     text: &'a str,
     /// The file's name as errors show it.
     pub(super) path: &'a str,
+    /// Looks up an environment variable: the process's own, or a test's.
+    pub(super) env: Env<'a>,
     errors: Vec<ConfigError>,
     warnings: Vec<ConfigError>,
 }
+
+/// How a validator reads the environment (the secrets some sections name, never store).
+pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<OsString>;
 
 /// A text in the three languages as written, before blanks are dropped.
 #[derive(Deserialize)]
@@ -32,10 +38,11 @@ pub(super) struct RawNames {
 }
 
 impl<'a> Validator<'a> {
-    pub(super) fn new(text: &'a str, path: &'a str) -> Self {
+    pub(super) fn new(text: &'a str, path: &'a str, env: Env<'a>) -> Self {
         Validator {
             text,
             path,
+            env,
             errors: Vec::new(),
             warnings: Vec::new(),
         }
