@@ -1,7 +1,9 @@
-//! Pure types and rules of the tracker: banks, channels, statuses, incidents. No IO here.
+//! Pure types and rules of the tracker: banks, cities, channels, statuses, incidents. No IO
+//! here.
 
 pub mod bank;
 pub mod channel;
+pub mod city;
 pub mod expect;
 pub mod incident;
 pub mod lang;
@@ -11,6 +13,7 @@ pub mod text;
 
 pub use bank::{Bank, Names};
 pub use channel::Channel;
+pub use city::City;
 pub use expect::{Expect, JsonCheck, Pattern, Redirects};
 pub use incident::{IncidentKind, IncidentState, OpenKey, Source};
 pub use lang::Lang;

@@ -10,13 +10,22 @@ use crate::helpers::{bank_config, probe, FakeBank};
 const BIN: &str = env!("CARGO_BIN_EXE_bankstatus");
 
 fn check_config(text: &str) -> (i32, String, String) {
+    check_config_with(text, &[])
+}
+
+/// `check-config` on `text`, with each variable of `env` set to its value, or removed.
+fn check_config_with(text: &str, env: &[(&str, Option<&str>)]) -> (i32, String, String) {
     let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
     file.write_all(text.as_bytes()).unwrap();
-    let out = Command::new(BIN)
-        .arg("check-config")
-        .arg(file.path())
-        .output()
-        .unwrap();
+    let mut command = Command::new(BIN);
+    command.arg("check-config").arg(file.path());
+    for (name, value) in env {
+        match value {
+            Some(v) => command.env(name, v),
+            None => command.env_remove(name),
+        };
+    }
+    let out = command.output().unwrap();
     let path = file.path().display().to_string();
     let stderr = String::from_utf8(out.stderr).unwrap().replace(&path, "F");
     (
@@ -133,6 +142,32 @@ fn controls_checked_too_rarely_are_a_warning_not_an_error() {
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(
         stderr.starts_with("F:9:1: warning: this control is checked every 5s"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn operator_tokens_are_checked_in_the_environment() {
+    const VAR: &str = "BANKSTATUS_TEST_DESK_1";
+    let text = format!("[[operators]]\nname = \"desk-1\"\ntoken_env = \"{VAR}\"\n");
+    let (code, _, stderr) = check_config_with(&text, &[(VAR, Some("twelve-chars"))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!(
+            "F:3:13: the token in {VAR} has 12 characters; use at least 32"
+        )),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("twelve-chars"), "{stderr}");
+    let strong = "3f1c9a7be2d84f06a5c1e9b7d2f48a60c3e7b1d95f2a8c4e6b0d7f1a9c3e5b72";
+    let (code, stdout, stderr) = check_config_with(&text, &[(VAR, Some(strong))]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("1 operators"), "{stdout}");
+    assert!(stderr.is_empty(), "{stderr}");
+    let (code, _, stderr) = check_config_with(&text, &[(VAR, None)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("F:3:13: warning: {VAR} is not set here")),
         "{stderr}"
     );
 }
