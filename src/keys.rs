@@ -21,7 +21,8 @@ pub fn hex(bytes: &[u8]) -> String {
 
 /// The bytes of a hex string; `None` for an odd length or a character that is not hex.
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    // `from_str_radix` would take a sign ("+f"), which is not hex.
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..text.len() / 2)
@@ -75,6 +76,7 @@ mod tests {
         assert_eq!(unhex("0001abff").as_deref(), Some(&bytes[..]));
         assert_eq!(unhex("abc"), None);
         assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("+f"), None);
     }
 
     #[test]
