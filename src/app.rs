@@ -80,16 +80,15 @@ pub async fn run_with(
         .context("loading the reporter key")?;
     let metrics = Arc::new(Metrics::default());
     let live = Arc::new(Live::default());
-    let alerts = Arc::new(
-        Alerts::start(
-            store.clone(),
-            config.clone(),
-            clock.clone(),
-            reporter_key.clone(),
-        )
-        .await
-        .context("starting alerts")?,
-    );
+    let (alerts, dispatcher) = Alerts::start(
+        store.clone(),
+        config.clone(),
+        clock.clone(),
+        reporter_key.clone(),
+        shutdown.clone(),
+    )
+    .await
+    .context("starting alerts")?;
 
     let (result_tx, result_rx) = mpsc::channel(QUEUE);
     let (write_tx, write_rx) = mpsc::channel(QUEUE);
@@ -154,7 +153,7 @@ pub async fn run_with(
         tasks.spawn(engine.run(result_rx, command_rx, Some(write_tx), shutdown.clone()));
         spawn_probes(config.all_probes().cloned().collect(), probes, &mut tasks);
     }
-    let dispatcher = tokio::spawn(alerts.run(shutdown.clone()));
+    let dispatcher = tokio::spawn(dispatcher);
     let writer = tokio::spawn(run_writer(
         store.clone(),
         config.timezone,

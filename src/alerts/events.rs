@@ -1,0 +1,155 @@
+//! An alert event with what every message about it needs: its incident, its timeline entry
+//! and the change that entry makes. Read once from the store and kept for the fan-out and
+//! every delivery of the event, so a hundred thousand messages cost one read.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::rules::{self, Change};
+use crate::store::{DynStore, IncidentRow, StoreResult, UpdateRow};
+
+/// Events kept at most; past this the cache starts again empty, as the events of a burst
+/// are sent within minutes.
+const KEPT: usize = 1_000;
+
+/// An event with what every message about it needs.
+#[derive(Debug)]
+pub(super) struct EventData {
+    pub incident: IncidentRow,
+    pub update: UpdateRow,
+    pub change: Change,
+}
+
+/// Events read so far, by id.
+pub(super) struct Events {
+    store: DynStore,
+    kept: Mutex<HashMap<i64, Arc<EventData>>>,
+}
+
+impl Events {
+    pub fn new(store: DynStore) -> Events {
+        Events {
+            store,
+            kept: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The event `event_id`, or `None` once its incident or entry is gone.
+    pub async fn get(&self, event_id: i64) -> StoreResult<Option<Arc<EventData>>> {
+        if let Some(d) = self
+            .kept
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&event_id).cloned())
+        {
+            return Ok(Some(d));
+        }
+        let Some(event) = self.store.alert_event(event_id).await? else {
+            return Ok(None);
+        };
+        let Some((incident, updates)) = self.store.incident(event.incident_id).await? else {
+            return Ok(None);
+        };
+        let Some(data) = event_data(incident, updates, event.update_id).map(Arc::new) else {
+            return Ok(None);
+        };
+        if let Ok(mut m) = self.kept.lock() {
+            if m.len() > KEPT {
+                m.clear();
+            }
+            m.insert(event_id, data.clone());
+        }
+        Ok(Some(data))
+    }
+}
+
+/// The event of entry `update_id` in an incident's timeline: the change is read against the
+/// entry just before it (by id, the order they were written in), whatever came after.
+fn event_data(
+    incident: IncidentRow,
+    mut updates: Vec<UpdateRow>,
+    update_id: i64,
+) -> Option<EventData> {
+    updates.sort_by_key(|u| u.id);
+    let pos = updates.iter().position(|u| u.id == update_id)?;
+    let previous = pos.checked_sub(1).map(|p| updates[p].state);
+    let update = updates.swap_remove(pos);
+    let change = rules::change(incident.kind, previous, update.state);
+    Some(EventData {
+        incident,
+        update,
+        change,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::domain::{IncidentKind, IncidentState, Source};
+
+    fn incident(kind: IncidentKind) -> IncidentRow {
+        IncidentRow {
+            id: 7,
+            kind,
+            state: IncidentState::Investigating,
+            title: Default::default(),
+            started_at: DateTime::UNIX_EPOCH,
+            resolved_at: None,
+            updated_at: DateTime::UNIX_EPOCH,
+            created_at: DateTime::UNIX_EPOCH,
+            open_key: None,
+            overrun_of: None,
+            channel_key: None,
+            reopens: 0,
+            scopes: Vec::new(),
+            sources: Vec::new(),
+        }
+    }
+
+    fn update(id: i64, state: IncidentState) -> UpdateRow {
+        UpdateRow {
+            id,
+            at: DateTime::UNIX_EPOCH,
+            state,
+            source: Source::Operator,
+            message: Default::default(),
+            title: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_change_is_read_against_the_entry_before_it() {
+        use IncidentState::*;
+        // Handed over newest first, as a page shows them.
+        let timeline = vec![
+            update(3, Resolved),
+            update(2, Identified),
+            update(1, Investigating),
+        ];
+        let at = |id| event_data(incident(IncidentKind::Outage), timeline.clone(), id);
+        let first = at(1).expect("first entry");
+        assert_eq!(first.change, Change::Opened);
+        assert_eq!(first.update.id, 1);
+        assert_eq!(at(2).expect("second").change, Change::Updated);
+        let last = at(3).expect("last");
+        assert_eq!(last.change, Change::Resolved);
+        assert_eq!(last.update.state, Resolved);
+    }
+
+    #[test]
+    fn a_window_announced_then_started() {
+        use IncidentState::*;
+        let timeline = vec![update(1, Scheduled), update(2, InProgress)];
+        let at = |id| event_data(incident(IncidentKind::Maintenance), timeline.clone(), id);
+        assert_eq!(at(1).expect("announced").change, Change::Announced);
+        assert_eq!(at(2).expect("started").change, Change::WindowStarted);
+    }
+
+    #[test]
+    fn an_entry_no_longer_in_the_timeline_is_no_event() {
+        let timeline = vec![update(1, IncidentState::Investigating)];
+        assert!(event_data(incident(IncidentKind::Outage), timeline, 9).is_none());
+    }
+}
