@@ -13,18 +13,15 @@ use tokio_util::sync::CancellationToken;
 
 use super::core::Core;
 use super::effects::{Effect, Target};
+use super::ledger;
 use super::live::Live;
 use super::surge::BASELINE_DAYS;
 use super::tally::Tally;
 use crate::clock::DynClock;
 use crate::config::Config;
-use crate::domain::{IncidentKind, ProbeResult};
-use crate::i18n::sentences;
+use crate::domain::ProbeResult;
 use crate::metrics::Metrics;
-use crate::store::{
-    DynStore, IncidentFilter, IncidentRow, NewIncident, StoreError, StoreResult, WindowFilter,
-    WindowRow,
-};
+use crate::store::{DynStore, IncidentRow, StoreError, StoreResult, WindowFilter, WindowRow};
 use crate::throttle::Throttle;
 
 /// What other parts of the service tell the engine.
@@ -201,14 +198,7 @@ impl Engine {
     /// within a day (for overruns), and those an open outage overran.
     async fn load(&self) -> StoreResult<(Vec<IncidentRow>, Vec<WindowRow>)> {
         let now = self.clock.now();
-        let open = self
-            .store
-            .incidents(&IncidentFilter {
-                open_only: true,
-                limit: 10_000,
-                ..Default::default()
-            })
-            .await?;
+        let open = ledger::open_incidents(&*self.store).await?;
         let mut windows = self
             .store
             .windows(&WindowFilter {
@@ -238,19 +228,7 @@ impl Engine {
     async fn recently_resolved(&self, now: DateTime<Utc>) -> StoreResult<Vec<IncidentRow>> {
         let within = chrono::Duration::from_std(self.config.probing.reopen_within)
             .unwrap_or(chrono::Duration::minutes(30));
-        let rows = self
-            .store
-            .incidents(&IncidentFilter {
-                kind: Some(IncidentKind::Outage),
-                since: Some(now - within),
-                limit: 10_000,
-                ..Default::default()
-            })
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter(|r| r.resolved_at.is_some() && r.channel_key.is_some())
-            .collect())
+        ledger::resolved_since(&*self.store, now - within).await
     }
 
     async fn count_reports(&mut self, now: DateTime<Utc>) -> StoreResult<Vec<Effect>> {
@@ -311,29 +289,12 @@ impl Engine {
     async fn write(&mut self, effect: &Effect) -> StoreResult<()> {
         match effect {
             Effect::Open {
-                key,
-                title,
-                started_at,
-                overrun_of,
-                entry,
-                reopen,
+                key, entry, reopen, ..
             } => {
-                let opened = self
-                    .store
-                    .open_incident(&NewIncident {
-                        kind: IncidentKind::Outage,
-                        title: sentences(std::slice::from_ref(title)),
-                        started_at: *started_at,
-                        recorded_at: self.clock.now(),
-                        open_key: Some(key.clone()),
-                        overrun_of: *overrun_of,
-                        scopes: vec![(key.bank.clone(), key.channel)],
-                        first_update: entry.update(),
-                        later: Vec::new(),
-                        audit: None,
-                        reopen: *reopen,
-                    })
-                    .await?;
+                let new = effect.incident(self.clock.now()).ok_or_else(|| {
+                    StoreError::Malformed("an opening without its incident".into())
+                })?;
+                let opened = self.store.open_incident(&new).await?;
                 self.core.opened(key, opened.id());
                 if reopen.is_some_and(|id| id == opened.id()) {
                     tracing::warn!(bank = %key.bank, channel = %key.channel, incident = opened.id(), source = entry.source.as_str(), "outage reopened: failing again");
