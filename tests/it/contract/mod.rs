@@ -6,6 +6,7 @@
 //! trait gets a file here whose story calls each of its methods.
 
 mod incidents;
+mod reports;
 mod results;
 mod windows;
 
