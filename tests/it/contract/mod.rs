@@ -5,9 +5,11 @@
 //! so the two passes of `scripts/test.sh` hold both backends to the same story. A new
 //! trait gets a file here whose story calls each of its methods.
 
+mod cluster;
 mod incidents;
 mod reports;
 mod results;
+mod settings;
 mod windows;
 
 use bankstatus::domain::Names;
