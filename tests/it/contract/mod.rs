@@ -5,6 +5,7 @@
 //! so the two passes of `scripts/test.sh` hold both backends to the same story. A new
 //! trait gets a file here whose story calls each of its methods.
 
+mod alerts;
 mod cluster;
 mod incidents;
 mod reports;
