@@ -117,5 +117,6 @@ fn update(at: chrono::DateTime<Utc>, state: IncidentState) -> NewUpdate {
         state,
         source: Source::Probe,
         message: Names::new("", "", "Checks fail."),
+        alert: true,
     }
 }

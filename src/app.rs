@@ -108,6 +108,7 @@ pub async fn run_with(
         engine: command_tx,
         reports,
         reporter_key: Arc::new(reporter_key),
+        day_keys: Arc::new(crate::keys::DayKeys::new(store.clone())),
         tokens,
         results: result_tx.downgrade(),
         alerts: alerts.clone(),

@@ -1,7 +1,10 @@
 //! Keys, MACs and digests shared by the web layer and the alerts: one keyed hash with a
 //! purpose, one constant-time compare, one hex codec. Nothing here does IO but
-//! [`stored_key`], which keeps a key in the settings table.
+//! [`stored_key`] and [`DayKeys`], which keep keys in the settings table.
 
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, Utc};
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -63,6 +66,47 @@ pub async fn stored_key(store: &DynStore, name: &str) -> StoreResult<Vec<u8>> {
     rand::rngs::OsRng.fill_bytes(&mut fresh);
     let stored = store.setting_or_insert(name, &hex(&fresh)).await?;
     Ok(unhex(&stored).unwrap_or_else(|| stored.into_bytes()))
+}
+
+/// Reporters' keys, one per day (UTC), the same for every instance sharing the database.
+/// A stored report names its reporter by a keyed hash; once the day's key is deleted (two
+/// days on), no stored hash can be traced back to an address, even by trying every IPv4
+/// address, while hashes of one day still tell its reporters apart.
+pub struct DayKeys {
+    store: DynStore,
+    current: Mutex<Option<(NaiveDate, Arc<Vec<u8>>)>>,
+}
+
+/// The settings key prefix of the day keys; the day follows in `YYYY-MM-DD`.
+const DAY_KEY: &str = "reporter_day:";
+
+impl DayKeys {
+    pub fn new(store: DynStore) -> DayKeys {
+        DayKeys {
+            store,
+            current: Mutex::new(None),
+        }
+    }
+
+    /// The key of `now`'s day. The first time an instance needs a day's key, keys of the
+    /// days before yesterday are deleted.
+    pub async fn key(&self, now: DateTime<Utc>) -> StoreResult<Arc<Vec<u8>>> {
+        let day = now.date_naive();
+        if let Ok(held) = self.current.lock() {
+            if let Some((_, key)) = held.as_ref().filter(|(d, _)| *d == day) {
+                return Ok(key.clone());
+            }
+        }
+        let key = Arc::new(stored_key(&self.store, &format!("{DAY_KEY}{day}")).await?);
+        let keep_from = day - chrono::Duration::days(1);
+        self.store
+            .forget_settings(DAY_KEY, &format!("{DAY_KEY}{keep_from}"))
+            .await?;
+        if let Ok(mut held) = self.current.lock() {
+            *held = Some((day, key.clone()));
+        }
+        Ok(key)
+    }
 }
 
 #[cfg(test)]

@@ -64,7 +64,9 @@ impl Events {
 }
 
 /// The event of entry `update_id` in an incident's timeline: the change is read against the
-/// entry just before it (by id, the order they were written in), whatever came after.
+/// last entry before it (by id, the order they were written in) that subscribers were told
+/// of, whatever came after: the first they hear of an incident only customers reported
+/// before it was confirmed is its opening.
 fn event_data(
     incident: IncidentRow,
     mut updates: Vec<UpdateRow>,
@@ -72,7 +74,11 @@ fn event_data(
 ) -> Option<EventData> {
     updates.sort_by_key(|u| u.id);
     let pos = updates.iter().position(|u| u.id == update_id)?;
-    let previous = pos.checked_sub(1).map(|p| updates[p].state);
+    let previous = updates[..pos]
+        .iter()
+        .rev()
+        .find(|u| u.alerted)
+        .map(|u| u.state);
     let update = updates.swap_remove(pos);
     let change = rules::change(incident.kind, previous, update.state);
     Some(EventData {
@@ -105,6 +111,7 @@ mod tests {
             reopens: 0,
             scopes: Vec::new(),
             sources: Vec::new(),
+            alerted: true,
         }
     }
 
@@ -116,7 +123,25 @@ mod tests {
             source: Source::Operator,
             message: Default::default(),
             title: Default::default(),
+            alerted: true,
         }
+    }
+
+    #[test]
+    fn what_subscribers_were_not_told_of_does_not_count_as_before() {
+        use IncidentState::*;
+        // Customers alone reported it (not told), then it lasted and was told, then it was
+        // withdrawn.
+        let quiet = UpdateRow {
+            alerted: false,
+            ..update(1, Investigating)
+        };
+        let timeline = vec![quiet, update(2, Investigating), update(3, Withdrawn)];
+        let at = |id| event_data(incident(IncidentKind::Outage), timeline.clone(), id);
+        assert_eq!(at(2).expect("told").change, Change::Opened);
+        let withdrawn = at(3).expect("withdrawn");
+        assert_eq!(withdrawn.change, Change::Withdrawn);
+        assert_eq!(withdrawn.change.event_type(), "incident.withdrawn");
     }
 
     #[test]

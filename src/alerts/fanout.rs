@@ -207,6 +207,7 @@ mod tests {
                 reopens: 0,
                 scopes: vec![("bmce".to_owned(), Channel::Atm)],
                 sources: Vec::new(),
+                alerted: true,
             },
             update: UpdateRow {
                 id: 3,
@@ -215,6 +216,7 @@ mod tests {
                 source: Source::Probe,
                 message: Default::default(),
                 title: Default::default(),
+                alerted: true,
             },
             change,
         }

@@ -16,6 +16,8 @@ pub enum Change {
     Announced,
     WindowStarted,
     WindowEnded,
+    /// The operator withdrew it as a false alarm.
+    Withdrawn,
 }
 
 impl Change {
@@ -28,6 +30,7 @@ impl Change {
             Change::Announced => "announced",
             Change::WindowStarted => "window_started",
             Change::WindowEnded => "window_ended",
+            Change::Withdrawn => "withdrawn",
         }
     }
 
@@ -40,12 +43,24 @@ impl Change {
             Change::Announced => "alert-announced",
             Change::WindowStarted => "alert-window-started",
             Change::WindowEnded => "alert-window-ended",
+            Change::Withdrawn => "alert-withdrawn",
         }
     }
 
     /// Ends what a "tell me when it's fixed" subscription waits for.
     pub fn ends_incident(self) -> bool {
-        matches!(self, Change::Resolved | Change::WindowEnded)
+        matches!(
+            self,
+            Change::Resolved | Change::WindowEnded | Change::Withdrawn
+        )
+    }
+
+    /// The event type webhooks receive.
+    pub fn event_type(self) -> &'static str {
+        match self {
+            Change::Withdrawn => "incident.withdrawn",
+            _ => "incident.updated",
+        }
     }
 }
 
@@ -60,6 +75,7 @@ pub fn change(kind: IncidentKind, previous: Option<IncidentState>, state: Incide
         };
     }
     match (previous, state) {
+        (_, IncidentState::Withdrawn) => Change::Withdrawn,
         (_, s) if s.is_closed() => Change::Resolved,
         (None, _) => Change::Opened,
         // A resolved outage that fails again is news, not a detail.
@@ -198,6 +214,7 @@ mod tests {
             reopens: 0,
             scopes: scopes.iter().map(|(b, c)| ((*b).to_owned(), *c)).collect(),
             sources: Vec::new(),
+            alerted: true,
         }
     }
 

@@ -131,7 +131,7 @@ pub fn event_body(
     let mut banks: Vec<&str> = incident.scopes.iter().map(|(b, _)| b.as_str()).collect();
     banks.dedup();
     json!({
-        "type": "incident.updated",
+        "type": change.event_type(),
         "version": BODY_VERSION,
         "timestamp": update.at.to_rfc3339(),
         "data": {

@@ -14,6 +14,9 @@ const DEFAULT_WINDOW: Duration = Duration::from_secs(15 * 60);
 const DEFAULT_SURGE_FLOOR: u32 = 10;
 /// Reports one reporter may send in an hour before 429, when the file does not say.
 const DEFAULT_PER_REPORTER_PER_HOUR: u32 = 20;
+/// How long an incident only customers report lasts before subscribers hear of it, when the
+/// file does not say.
+const DEFAULT_CONFIRM_AFTER: Duration = Duration::from_secs(10 * 60);
 
 /// `[reports]`.
 #[derive(Debug, Clone)]
@@ -27,6 +30,9 @@ pub struct ReportsConfig {
     /// The reporter's address is the last one of `X-Forwarded-For` (behind your own proxy
     /// only).
     pub trust_forwarded_for: bool,
+    /// An incident only customers report is told to subscribers once it has lasted this
+    /// long, unless a probe or the operator confirms it sooner.
+    pub confirm_after: Duration,
 }
 
 #[derive(Deserialize, Default)]
@@ -36,6 +42,7 @@ pub(super) struct RawReports {
     surge_floor: Option<Spanned<i64>>,
     per_reporter_per_hour: Option<Spanned<i64>>,
     trust_forwarded_for: Option<bool>,
+    confirm_after: Option<Spanned<String>>,
 }
 
 impl Validator<'_> {
@@ -54,6 +61,11 @@ impl Validator<'_> {
                 )
                 .map_or(DEFAULT_PER_REPORTER_PER_HOUR, |n| n as u32),
             trust_forwarded_for: raw.trust_forwarded_for.unwrap_or(false),
+            confirm_after: self.duration_in(
+                raw.confirm_after,
+                DEFAULT_CONFIRM_AFTER,
+                Duration::ZERO..=Duration::from_secs(24 * 3600),
+            ),
         }
     }
 }
@@ -70,6 +82,7 @@ mod tests {
         assert_eq!(r.surge_floor, DEFAULT_SURGE_FLOOR);
         assert_eq!(r.per_reporter_per_hour, DEFAULT_PER_REPORTER_PER_HOUR);
         assert!(!r.trust_forwarded_for);
+        assert_eq!(r.confirm_after, DEFAULT_CONFIRM_AFTER);
         let e = errors("[reports]\nwindow = \"5m\"\nper_reporter_per_hour = 0\n");
         assert_eq!(
             e,

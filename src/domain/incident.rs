@@ -24,6 +24,9 @@ pub enum IncidentState {
     Scheduled,
     InProgress,
     Completed,
+    /// An outage or advisory the operator withdrew as a false alarm: it leaves the live
+    /// pages and the figures, and the record lists it as withdrawn.
+    Withdrawn,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
@@ -78,6 +81,7 @@ str_enum!(IncidentState {
     Scheduled => "scheduled",
     InProgress => "in_progress",
     Completed => "completed",
+    Withdrawn => "withdrawn",
 });
 
 str_enum!(Source {
@@ -135,7 +139,10 @@ impl IncidentState {
 
     /// True once the incident is over.
     pub fn is_closed(self) -> bool {
-        matches!(self, IncidentState::Resolved | IncidentState::Completed)
+        matches!(
+            self,
+            IncidentState::Resolved | IncidentState::Completed | IncidentState::Withdrawn
+        )
     }
 }
 

@@ -9,6 +9,7 @@ pub mod incident;
 pub mod lang;
 pub mod probe;
 pub mod status;
+pub mod symptom;
 pub mod text;
 
 pub use bank::{Bank, Names};
@@ -21,6 +22,7 @@ pub use probe::{
     region_name_ok, CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, ProbeTarget,
 };
 pub use status::{Confidence, Status};
+pub use symptom::Symptom;
 pub use text::invisible;
 
 /// A closed set of words of the public contract, parsed from queries and bodies.

@@ -60,6 +60,8 @@ pub enum Confidence {
     Confirmed,
     Likely,
     Announced,
+    /// Customers only, not yet confirmed by a probe or the operator.
+    Reported,
 }
 
 impl Confidence {
@@ -68,6 +70,7 @@ impl Confidence {
             Confidence::Confirmed => "confirmed",
             Confidence::Likely => "likely",
             Confidence::Announced => "announced",
+            Confidence::Reported => "reported",
         }
     }
 }

@@ -6,12 +6,14 @@ use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
 use super::spans::minutes;
+use super::voices::{voices, Voices};
 use crate::config::Config;
 use crate::domain::{
     Channel, CheckEvidence, Confidence, ErrorClass, IncidentKind, IncidentState, Lang, Names,
     Source,
 };
 use crate::signals::fusion::{confidence, Backing};
+use crate::signals::weight::{weigh, Who};
 use crate::store::{DynStore, IncidentFilter, IncidentRow, StoreResult, UpdateRow, WindowRow};
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,8 +91,12 @@ pub struct ReportsSaw {
     /// Counted from here: the surge window before the start, but never before the end of
     /// the channel's previous incident, whose reports are its own.
     pub counted_from: DateTime<Utc>,
-    /// Distinct reporters from `counted_from` to the end.
+    /// Reporters from `counted_from` to the end, weighed as the surge rules weigh them.
     pub reporters: i64,
+    /// The distinct networks they came from.
+    pub networks: i64,
+    /// What they said: top problems, cities, and those it worked for.
+    pub voices: Option<Voices>,
     /// The minute of the first counted report.
     pub first_report_minute: DateTime<Utc>,
     /// The busiest minute: its start and distinct reporters.
@@ -216,17 +222,23 @@ pub async fn gather(
             ) else {
                 continue;
             };
-            let reporters = store
-                .report_counts(counted_from, end)
+            let who: Vec<Who> = store
+                .report_units(counted_from, end)
                 .await?
                 .into_iter()
-                .find(|c| &c.bank == bank && c.channel == *channel)
-                .map_or(0, |c| c.reporters);
+                .filter(|u| &u.bank == bank && u.channel == *channel)
+                .map(|u| Who::of(&u.network, &u.address, &u.reporter))
+                .collect();
+            let weight = weigh(&who);
+            let facets = store.report_facets(bank, counted_from, end).await?;
+            let voices = voices(&facets).into_iter().find(|v| v.channel == *channel);
             reports.push(ReportsSaw {
                 bank: bank.clone(),
                 channel: *channel,
                 counted_from,
-                reporters,
+                reporters: weight.reporters,
+                networks: weight.networks,
+                voices,
                 first_report_minute: first.start,
                 peak_minute: peak.start,
                 peak_reporters: peak.reporters,

@@ -6,5 +6,6 @@ pub mod month;
 pub mod scorecard;
 pub mod series;
 pub mod spans;
+pub mod voices;
 
 pub use month::Month;

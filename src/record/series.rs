@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
 use crate::domain::Channel;
+use crate::signals::surge::{usual, USUAL_WEEKS};
 use crate::store::{Counts, DailyRollup, HourlyRollup, ReportBucket};
 
 /// One day's bar: its date and its availability (`None` without data).
@@ -20,8 +21,8 @@ pub struct DayBar {
 pub struct Span {
     pub first_day: NaiveDate,
     pub days: i64,
-    /// The first of 24 hours; the report chart compares each with the same hour on the
-    /// seven days before.
+    /// The first of 24 hours; the report chart compares each with its usual level, from
+    /// the same hour of the week on the weeks before.
     pub first_hour: DateTime<Utc>,
 }
 
@@ -33,8 +34,8 @@ pub struct ChannelSeries {
     pub latency: Vec<Option<i64>>,
     /// Every hour's counts together.
     pub day: Counts,
-    /// Distinct reporters in each hour, and the mean of the same hour on the seven days
-    /// before.
+    /// Distinct reporters in each hour, and its usual level: the median of the same hour of
+    /// the week over the weeks before, as the surge rules take it ([`usual`]).
     pub reports: Vec<i64>,
     pub usual: Vec<f64>,
 }
@@ -90,10 +91,10 @@ pub fn channel_series(
     let reports = (0..24).map(|i| at(hour(i))).collect();
     let usual = (0..24)
         .map(|i| {
-            (1..=7)
-                .map(|d| at(hour(i) - Duration::days(d)))
-                .sum::<i64>() as f64
-                / 7.0
+            let weeks: Vec<i64> = (1..=USUAL_WEEKS as i64 + 1)
+                .map(|w| at(hour(i) - Duration::weeks(w)))
+                .collect();
+            usual(&weeks)
         })
         .collect();
     ChannelSeries {

@@ -1,6 +1,7 @@
 //! The incident book: which automatic incident holds each bank channel and by which
 //! signals, which outages the operator declared, and the rules that open, join and release
-//! them, with the words of each timeline entry. Pure: it returns effects to write.
+//! them, with the words of each timeline entry and whether subscribers hear of it (not while
+//! only customers report an incident nothing confirmed). Pure: it returns effects to write.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -29,7 +30,25 @@ pub struct Held {
     pub probe: bool,
     pub reports: bool,
     pub overrun: Option<Overran>,
+    /// Since when it holds the channel (opened, or taken back at start).
+    pub since: DateTime<Utc>,
+    /// Subscribers were told of it.
+    pub alerted: bool,
+    /// The operator spoke for it.
+    pub confirmed: bool,
 }
+
+impl Held {
+    /// Only customers report it: no probe and no operator has spoken for it.
+    pub fn reported_only(&self) -> bool {
+        self.reports && !self.probe && !self.confirmed
+    }
+}
+
+/// The most incidents only customers report that may be open at once. Past it, a surge is
+/// shown beside the channel's status but opens nothing until the operator looks: a few
+/// addresses cannot put many channels in outage.
+pub const MAX_REPORTED_ONLY: usize = 3;
 
 /// What the probes say of a channel that went down.
 #[derive(Debug, Clone)]
@@ -47,6 +66,7 @@ pub struct Failing {
 #[derive(Debug, Clone, Copy)]
 pub struct Surging {
     pub count: i64,
+    pub networks: i64,
     pub baseline: f64,
     pub window_minutes: u64,
     pub at: DateTime<Utc>,
@@ -61,6 +81,15 @@ pub struct Resolved {
     pub overrun: Option<Overran>,
 }
 
+/// Why a surge opened nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unheld {
+    /// The channel's probes pass: reports against them never make an outage.
+    ChecksPass,
+    /// [`MAX_REPORTED_ONLY`] incidents only customers report are open already.
+    TooMany,
+}
+
 #[derive(Debug)]
 pub struct IncidentBook {
     held: HashMap<OpenKey, Held>,
@@ -68,6 +97,8 @@ pub struct IncidentBook {
     reopen_within: Duration,
     /// Outages the operator declared, by the channels they cover.
     operator: HashMap<OpenKey, i64>,
+    /// The channels probes watch: reports alone never hold an incident open on them.
+    probed: BTreeSet<OpenKey>,
     banks: HashMap<String, Names>,
     tz: Tz,
 }
@@ -80,9 +111,16 @@ impl IncidentBook {
             recent: HashMap::new(),
             reopen_within,
             operator: HashMap::new(),
+            probed: BTreeSet::new(),
             banks,
             tz,
         }
+    }
+
+    /// The channels probes watch, on which reports alone never hold an incident open.
+    pub fn watching(mut self, probed: impl IntoIterator<Item = OpenKey>) -> IncidentBook {
+        self.probed = probed.into_iter().collect();
+        self
     }
 
     fn bank(&self, key: &OpenKey) -> Arg {
@@ -126,6 +164,11 @@ impl IncidentBook {
         }
     }
 
+    /// How many open incidents only customers report.
+    pub fn reported_only_count(&self) -> usize {
+        self.held.values().filter(|h| h.reported_only()).count()
+    }
+
     /// Takes the automatic incidents open in the database as they are. `watched` says
     /// whether probes still watch a channel: one no longer probed cannot be held by them.
     /// Returns the channels whose incident no signal holds any more, for
@@ -159,6 +202,9 @@ impl IncidentBook {
                     probe: probe || !reports,
                     reports,
                     overrun,
+                    since: row.started_at,
+                    alerted: row.alerted,
+                    confirmed: row.has_source(Source::Operator),
                 },
             );
         }
@@ -196,9 +242,11 @@ impl IncidentBook {
         }
     }
 
-    /// Reads the operator's open outages again, and forgets automatic incidents that were
-    /// closed meanwhile (by an operator).
-    pub fn follow_operator(&mut self, open: &[IncidentRow]) {
+    /// Reads the operator's open outages again, notes the automatic incidents the operator
+    /// spoke for, and forgets those closed meanwhile (resolved or withdrawn by an operator).
+    /// Returns the channels whose incident was closed so, for the core to hold back the
+    /// signal that opened it.
+    pub fn follow_operator(&mut self, open: &[IncidentRow]) -> Vec<OpenKey> {
         self.operator.clear();
         for row in open {
             if row.kind == IncidentKind::Outage && row.open_key.is_none() {
@@ -207,9 +255,23 @@ impl IncidentBook {
                 }
             }
         }
-        let ids: BTreeSet<i64> = open.iter().map(|r| r.id).collect();
-        self.held
-            .retain(|_, h| h.id.is_none_or(|id| ids.contains(&id)));
+        let rows: HashMap<i64, &IncidentRow> = open.iter().map(|r| (r.id, r)).collect();
+        let mut closed = Vec::new();
+        self.held.retain(|key, h| {
+            let Some(id) = h.id else { return true };
+            match rows.get(&id) {
+                Some(row) => {
+                    h.alerted |= row.alerted;
+                    h.confirmed |= row.has_source(Source::Operator);
+                    true
+                }
+                None => {
+                    closed.push(key.clone());
+                    false
+                }
+            }
+        });
+        closed
     }
 
     /// Resolves the incidents [`IncidentBook::restore`] found held by no signal.
@@ -258,12 +320,14 @@ impl IncidentBook {
             state: IncidentState::Investigating,
             source: Source::Probe,
             message,
+            alert: true,
         };
         // An overrun starts at the announced end: the minutes before it were announced.
         let started_at = overrun.map_or(failing.started_at, |o| o.ends.max(failing.started_at));
         let effect = self.open_or_join(key, title, started_at, entry, overrun);
         if let Some(h) = self.held.get_mut(key) {
             h.probe = true;
+            h.alerted = true;
         }
         Some(effect)
     }
@@ -293,6 +357,7 @@ impl IncidentBook {
                 message: vec![Msg::new("continues-as-overrun")
                     .with("channel", Arg::Channel(key.channel))
                     .with("end", Arg::Time(window.ends, self.tz))],
+                alert: true,
             },
         })
     }
@@ -317,6 +382,7 @@ impl IncidentBook {
                 state: IncidentState::Investigating,
                 source: Source::Probe,
                 message: vec![Msg::new(id).with("channel", Arg::Channel(key.channel))],
+                alert: held.alerted,
             },
         })
     }
@@ -329,8 +395,24 @@ impl IncidentBook {
         self.release(key, Source::Probe, at)
     }
 
-    /// Customers' reports of a channel surged outside any window.
-    pub fn surge_started(&mut self, key: &OpenKey, s: Surging) -> Effect {
+    /// Customers' reports of a channel surged outside any window. On a channel whose probes
+    /// pass they open nothing (reports against a passing probe never make an outage); they
+    /// join an incident the probes or the operator hold; otherwise they open one only
+    /// customers report, which subscribers hear of once it has lasted or someone confirmed
+    /// it, unless [`MAX_REPORTED_ONLY`] such are open.
+    pub fn surge_started(
+        &mut self,
+        key: &OpenKey,
+        s: Surging,
+        probes_pass: bool,
+    ) -> Result<Effect, Unheld> {
+        let alert = match self.held.get(key) {
+            Some(h) => h.alerted,
+            None if self.operator_outage(key).is_some() => true,
+            None if probes_pass => return Err(Unheld::ChecksPass),
+            None if self.reported_only_count() >= MAX_REPORTED_ONLY => return Err(Unheld::TooMany),
+            None => false,
+        };
         let title = Msg::new("surge-title")
             .with("bank", self.bank(key))
             .with("channel", Arg::Channel(key.channel));
@@ -338,17 +420,19 @@ impl IncidentBook {
             at: s.at,
             state: IncidentState::Investigating,
             source: Source::Reports,
-            message: vec![Msg::new("surge-message")
+            message: vec![Msg::new("surge-message-networks")
                 .arg("count", s.count)
+                .arg("networks", s.networks)
                 .with("channel", Arg::Channel(key.channel))
                 .arg("minutes", s.window_minutes)
                 .arg("baseline", format!("{:.1}", s.baseline))],
+            alert,
         };
         let effect = self.open_or_join(key, title, s.at, entry, None);
         if let Some(h) = self.held.get_mut(key) {
             h.reports = true;
         }
-        effect
+        Ok(effect)
     }
 
     pub fn surge_ended(&mut self, key: &OpenKey, at: DateTime<Utc>) -> Option<Effect> {
@@ -356,6 +440,31 @@ impl IncidentBook {
             return None;
         }
         self.release(key, Source::Reports, at)
+    }
+
+    /// Incidents only customers report that have lasted `after` and were not told of yet:
+    /// subscribers hear of them now.
+    pub fn confirm_lasting(&mut self, now: DateTime<Utc>, after: Duration) -> Vec<Effect> {
+        let mut effects = Vec::new();
+        for (key, held) in &mut self.held {
+            if held.alerted || !held.reports || now - held.since < after {
+                continue;
+            }
+            held.alerted = true;
+            effects.push(Effect::Add {
+                to: target(key, held),
+                entry: Entry {
+                    at: now,
+                    state: IncidentState::Investigating,
+                    source: Source::Reports,
+                    message: vec![Msg::new("reports-lasting")
+                        .with("channel", Arg::Channel(key.channel))
+                        .with("lasted", Arg::Elapsed(held.since, now))],
+                    alert: true,
+                },
+            });
+        }
+        effects
     }
 
     /// Joins the incident open for this channel, or the operator's, or opens one.
@@ -403,6 +512,9 @@ impl IncidentBook {
                 probe: false,
                 reports: false,
                 overrun,
+                since: started_at,
+                alerted: entry.alert,
+                confirmed: false,
             },
         );
         Effect::Open {
@@ -416,12 +528,18 @@ impl IncidentBook {
     }
 
     /// Closes the incident when no signal holds it any more; otherwise says what changed.
+    /// On a probed channel, probes that pass again close it whatever the reports say.
     fn release(&mut self, key: &OpenKey, source: Source, at: DateTime<Utc>) -> Option<Effect> {
+        let probed = self.probed.contains(key);
         let held = self.held.get_mut(key)?;
+        let reports_high = held.reports;
         match source {
             Source::Probe => held.probe = false,
             Source::Reports => held.reports = false,
             Source::Operator => {}
+        }
+        if source == Source::Probe && probed {
+            held.reports = false;
         }
         let still = held.probe || held.reports;
         let channel = Arg::Channel(key.channel);
@@ -430,12 +548,16 @@ impl IncidentBook {
                 Msg::new("probes-back-reports-high").with("channel", channel)
             }
             (_, true, _) => Msg::new("reports-back-probes-failing"),
+            (Source::Probe, false, None) if reports_high => {
+                Msg::new("channel-back-reports-still").with("channel", channel)
+            }
             (_, false, Some(o)) => Msg::new("channel-back-overran")
                 .with("channel", channel)
                 .with("late", Arg::Elapsed(o.ends, at)),
             (_, false, None) => Msg::new("channel-back").with("channel", channel),
         };
         let to = target(key, held);
+        let alert = held.alerted;
         if !still {
             if let Some(id) = held.id {
                 let overrun = held.overrun;
@@ -455,6 +577,7 @@ impl IncidentBook {
                 },
                 source,
                 message: vec![message],
+                alert,
             },
         })
     }

@@ -11,7 +11,7 @@ use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use chrono::{DateTime, Utc};
 
-use super::book::{Failing, IncidentBook, Overran, Surging};
+use super::book::{Failing, IncidentBook, Overran, Surging, Unheld};
 use super::crowd::Crowd;
 use super::effects::{Effect, Entry, Target};
 use super::fusion::{fuse, Signals};
@@ -37,6 +37,10 @@ pub struct Core {
     /// Every bank with the channels its probes watch, in the config's order.
     banks: Vec<(String, Vec<Channel>)>,
     report_window_minutes: u64,
+    /// How long an incident only customers report lasts before subscribers hear of it.
+    confirm_after: chrono::Duration,
+    /// Surges that opened nothing, and why: shown beside the channel's status.
+    unheld: HashMap<OpenKey, Unheld>,
     /// When each channel's probes went down or up lately, oldest first.
     changes: HashMap<OpenKey, VecDeque<DateTime<Utc>>>,
     /// The channels last shown unstable, to publish again when one settles.
@@ -47,6 +51,15 @@ pub struct Core {
 
 impl Core {
     pub fn new(config: &Config) -> Core {
+        let probed: Vec<OpenKey> = config
+            .banks
+            .iter()
+            .flat_map(|b| {
+                b.probed_channels()
+                    .into_iter()
+                    .map(|c| OpenKey::new(&b.slug, c))
+            })
+            .collect();
         Core {
             tracker: Tracker::new(&config.banks, &config.controls)
                 .vantage(&config.probing.region, config.probing.quorum),
@@ -61,13 +74,17 @@ impl Core {
                 config.timezone,
                 chrono::Duration::from_std(config.probing.reopen_within)
                     .unwrap_or(chrono::Duration::minutes(30)),
-            ),
+            )
+            .watching(probed),
             banks: config
                 .banks
                 .iter()
                 .map(|b| (b.slug.clone(), b.probed_channels()))
                 .collect(),
             report_window_minutes: config.reports.window.as_secs() / 60,
+            confirm_after: chrono::Duration::from_std(config.reports.confirm_after)
+                .unwrap_or(chrono::Duration::minutes(10)),
+            unheld: HashMap::new(),
             changes: HashMap::new(),
             unstable_shown: BTreeSet::new(),
             changed: true,
@@ -180,7 +197,11 @@ impl Core {
         for w in &closed {
             effects.extend(self.window_ended(w, now));
         }
-        self.book.follow_operator(open);
+        for key in self.book.follow_operator(open) {
+            // Closed or withdrawn by the operator while customers still report it: the
+            // same surge opens nothing again.
+            self.crowd.mute(&key);
+        }
         self.changed = true;
         effects
     }
@@ -229,7 +250,7 @@ impl Core {
                     };
                     let key = OpenKey::new(&bank, channel);
                     self.changed_state(&key, at);
-                    effects.extend(self.probe_down(&key, failing));
+                    effects.extend(self.probe_down(&key, failing).into_iter().flatten());
                 }
                 Transition::Severity {
                     bank,
@@ -272,7 +293,7 @@ impl Core {
         })
     }
 
-    fn probe_down(&mut self, key: &OpenKey, failing: Failing) -> Option<Effect> {
+    fn probe_down(&mut self, key: &OpenKey, failing: Failing) -> Option<Vec<Effect>> {
         if self
             .windows
             .active(&key.bank, key.channel, failing.at)
@@ -285,7 +306,66 @@ impl Core {
             .windows
             .overran(&key.bank, key.channel, failing.started_at, failing.at)
             .map(|(window, ends)| Overran { window, ends });
-        self.book.probe_down(key, failing, overrun)
+        let at = failing.at;
+        let opened = self.book.probe_down(key, failing, overrun);
+        // Customers already reporting it confirm what the probes see.
+        if opened.is_some() {
+            return Some(opened.into_iter().chain(self.join_surge(key, at)).collect());
+        }
+        opened.map(|e| vec![e])
+    }
+
+    /// The surge on `key`, if one is on and holds nothing yet, joining what is open.
+    fn join_surge(&mut self, key: &OpenKey, at: DateTime<Utc>) -> Option<Effect> {
+        let surge = self
+            .crowd
+            .get(key)
+            .filter(|s| s.active && !s.muted)?
+            .clone();
+        if self.book.held(key).is_some_and(|h| h.reports) {
+            return None;
+        }
+        self.unheld.remove(key);
+        self.book
+            .surge_started(key, self.surging(&surge, at), false)
+            .ok()
+    }
+
+    fn surging(&self, surge: &super::surge::Surge, at: DateTime<Utc>) -> Surging {
+        Surging {
+            count: surge.count,
+            networks: surge.networks,
+            baseline: surge.baseline,
+            window_minutes: self.report_window_minutes,
+            at,
+        }
+    }
+
+    /// A surge started on `key`: what it opens or joins, if anything. Inside an announced
+    /// window reports are expected; a muted surge (its incident was closed by the operator)
+    /// opens nothing until it is over.
+    fn surge_started(&mut self, key: &OpenKey, now: DateTime<Utc>) -> Option<Effect> {
+        let surge = self.crowd.get(key).filter(|s| !s.muted)?.clone();
+        if self.windows.active(&key.bank, key.channel, now).is_some() {
+            return None;
+        }
+        let probes_pass = self
+            .tracker
+            .probe_status(&key.bank, key.channel)
+            .is_some_and(|p| p.status != Status::Unknown && !p.status.is_outage());
+        match self
+            .book
+            .surge_started(key, self.surging(&surge, now), probes_pass)
+        {
+            Ok(effect) => {
+                self.unheld.remove(key);
+                Some(effect)
+            }
+            Err(why) => {
+                self.unheld.insert(key.clone(), why);
+                None
+            }
+        }
     }
 
     /// Follows the windows on the clock: each step goes on the window's timeline, and a
@@ -304,6 +384,7 @@ impl Core {
                         IncidentState::InProgress => "window-started",
                         _ => "window-ended",
                     })],
+                    alert: true,
                 },
             })
             .collect();
@@ -323,6 +404,11 @@ impl Core {
         for w in &completed {
             effects.extend(self.window_ended(w, now));
         }
+        let confirmed = self.book.confirm_lasting(now, self.confirm_after);
+        if !confirmed.is_empty() {
+            self.changed = true;
+            effects.extend(confirmed);
+        }
         effects
     }
 
@@ -332,18 +418,9 @@ impl Core {
         let mut effects = Vec::new();
         for &channel in &w.channels {
             let key = OpenKey::new(&w.bank, channel);
-            if let Some(surge) = self.crowd.get(&key).filter(|s| s.active).cloned() {
-                if !self.book.held(&key).is_some_and(|h| h.reports) {
-                    effects.push(self.book.surge_started(
-                        &key,
-                        Surging {
-                            count: surge.count,
-                            baseline: surge.baseline,
-                            window_minutes: self.report_window_minutes,
-                            at: now,
-                        },
-                    ));
-                }
+            let surging = self.crowd.get(&key).is_some_and(|s| s.active);
+            if surging && !self.book.held(&key).is_some_and(|h| h.reports) {
+                effects.extend(self.surge_started(&key, now));
             }
             if self.tracker.is_down(&w.bank, channel) {
                 let (started_at, why) = self
@@ -375,7 +452,7 @@ impl Core {
                         effects.extend(self.book.probe_down(&key, failing, Some(o)));
                     }
                 } else {
-                    effects.extend(self.probe_down(&key, failing));
+                    effects.extend(self.probe_down(&key, failing).into_iter().flatten());
                 }
             }
         }
@@ -387,12 +464,13 @@ impl Core {
         self.crowd.baselines_due(now)
     }
 
-    /// The counts of the surge window at the same time on each of the previous days.
-    pub fn set_baselines(&mut self, days: &[Vec<ReportCount>], now: DateTime<Utc>) {
-        self.crowd.set_baselines(days, now);
+    /// The weighed counts of the surge window at the same time of the week on each of the
+    /// weeks before, last week first.
+    pub fn set_baselines(&mut self, weeks: &[Vec<ReportCount>], now: DateTime<Utc>) {
+        self.crowd.set_baselines(weeks, now);
     }
 
-    /// The distinct reporters of every channel over the surge window ending now.
+    /// Every channel's weighed reporters over the surge window ending now.
     pub fn reports(&mut self, counts: &[ReportCount], now: DateTime<Utc>) -> Vec<Effect> {
         let known: BTreeSet<&str> = self.banks.iter().map(|(b, _)| b.as_str()).collect();
         let counts: Vec<ReportCount> = counts
@@ -405,27 +483,13 @@ impl Core {
         let mut effects = Vec::new();
         for c in changes {
             match c.change {
-                SurgeChange::Started => {
-                    if self
-                        .windows
-                        .active(&c.key.bank, c.key.channel, now)
-                        .is_some()
-                    {
-                        // Reports of an announced outage are expected; if they go on past
-                        // the end of the window, the surge is taken up then.
-                        continue;
-                    }
-                    effects.push(self.book.surge_started(
-                        &c.key,
-                        Surging {
-                            count: c.count,
-                            baseline: c.baseline,
-                            window_minutes: self.report_window_minutes,
-                            at: now,
-                        },
-                    ));
+                // Reports of an announced outage are expected; if they go on past the end of
+                // the window, the surge is taken up then.
+                SurgeChange::Started => effects.extend(self.surge_started(&c.key, now)),
+                SurgeChange::Ended => {
+                    self.unheld.remove(&c.key);
+                    effects.extend(self.book.surge_ended(&c.key, now));
                 }
-                SurgeChange::Ended => effects.extend(self.book.surge_ended(&c.key, now)),
             }
         }
         effects
@@ -480,6 +544,8 @@ impl Core {
                                 surge: self.crowd.get(&key),
                                 operator: self.book.operator_outage(&key),
                                 held: self.book.held(&key).and_then(|h| h.id),
+                                held_by_reports: self.book.held(&key).is_some_and(|h| h.reports),
+                                unheld: self.unheld.get(&key).copied(),
                                 window: self.windows.active(slug, channel, now),
                                 unstable: self.unstable(&key, now),
                             },
@@ -501,5 +567,7 @@ impl Core {
     }
 }
 
+#[cfg(test)]
+mod crowd_tests;
 #[cfg(test)]
 mod tests;

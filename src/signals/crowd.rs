@@ -1,12 +1,12 @@
 //! Crowd counting: the surge state of every bank channel that customers report on, and the
-//! usual levels (baselines) it is judged against. Pure: the counts are read for it and time
-//! is passed in.
+//! usual levels (baselines) it is judged against. Pure: the weighed counts are read for it
+//! and time is passed in.
 
 use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 
-use super::surge::{self, Surge, SurgeChange};
+use super::surge::{self, Surge, SurgeChange, Tally};
 use crate::domain::OpenKey;
 use crate::store::ReportCount;
 
@@ -19,6 +19,7 @@ pub struct CrowdChange {
     pub key: OpenKey,
     pub change: SurgeChange,
     pub count: i64,
+    pub networks: i64,
     pub baseline: f64,
 }
 
@@ -45,26 +46,36 @@ impl Crowd {
         self.baselines_at.is_none_or(|t| now - t >= BASELINE_EVERY)
     }
 
-    /// Takes the counts of the same window on each of the previous days, most recent first;
-    /// a day without a report counts as zero.
-    pub fn set_baselines(&mut self, days: &[Vec<ReportCount>], now: DateTime<Utc>) {
-        let mut per_day: HashMap<OpenKey, Vec<i64>> = HashMap::new();
-        for day in days {
-            for c in day {
-                per_day
+    /// Takes the weighed counts of the same window at the same time of the week on each of
+    /// the weeks before, last week first ([`surge::USUAL_WEEKS`] + 1 of them); a week
+    /// without a report counts as zero.
+    pub fn set_baselines(&mut self, weeks: &[Vec<ReportCount>], now: DateTime<Utc>) {
+        let mut per_week: HashMap<OpenKey, Vec<i64>> = HashMap::new();
+        for (w, week) in weeks.iter().enumerate() {
+            for c in week {
+                let counts = per_week
                     .entry(OpenKey::new(&c.bank, c.channel))
-                    .or_default()
-                    .push(c.reporters);
+                    .or_insert_with(|| vec![0; weeks.len()]);
+                counts[w] = c.reporters;
             }
         }
-        self.baselines = per_day
+        self.baselines = per_week
             .into_iter()
-            .map(|(k, mut v)| {
-                v.resize(surge::BASELINE_DAYS as usize, 0);
-                (k, surge::baseline(&v))
-            })
+            .map(|(k, v)| (k, surge::usual(&v)))
             .collect();
         self.baselines_at = Some(now);
+    }
+
+    /// The usual level of a bank channel now.
+    pub fn baseline(&self, key: &OpenKey) -> f64 {
+        self.baselines.get(key).copied().unwrap_or(0.0)
+    }
+
+    /// The operator closed what a surge opened: it opens nothing again until it is over.
+    pub fn mute(&mut self, key: &OpenKey) {
+        if let Some(s) = self.surges.get_mut(key) {
+            s.muted = s.active;
+        }
     }
 
     /// Takes the latest counts over the surge window. Returns whether any figure shown
@@ -74,26 +85,34 @@ impl Crowd {
         counts: &[ReportCount],
         now: DateTime<Utc>,
     ) -> (bool, Vec<CrowdChange>) {
-        let counts: HashMap<OpenKey, i64> = counts
+        let counts: HashMap<OpenKey, Tally> = counts
             .iter()
-            .map(|c| (OpenKey::new(&c.bank, c.channel), c.reporters))
+            .map(|c| {
+                let tally = Tally {
+                    reporters: c.reporters,
+                    networks: c.networks,
+                    works: c.works,
+                };
+                (OpenKey::new(&c.bank, c.channel), tally)
+            })
             .collect();
         let keys: BTreeSet<OpenKey> = counts.keys().chain(self.surges.keys()).cloned().collect();
         let mut changed = false;
         let mut out = Vec::new();
         for key in keys {
-            let count = counts.get(&key).copied().unwrap_or(0);
+            let tally = counts.get(&key).copied().unwrap_or_default();
             let baseline = self.baselines.get(&key).copied().unwrap_or(0.0);
             let surge = self.surges.entry(key.clone()).or_default();
-            let before = (surge.count, surge.active);
-            let change = surge.update(count, baseline, self.floor, now);
-            changed |= before != (surge.count, surge.active);
-            let quiet = count == 0 && !surge.active;
+            let before = (surge.count, surge.works, surge.active);
+            let change = surge.update(tally, baseline, self.floor, now);
+            changed |= before != (surge.count, surge.works, surge.active);
+            let quiet = tally == Tally::default() && !surge.active;
             if let Some(change) = change {
                 out.push(CrowdChange {
                     key: key.clone(),
                     change,
-                    count,
+                    count: tally.reporters,
+                    networks: tally.networks,
                     baseline,
                 });
             }
@@ -154,6 +173,8 @@ mod tests {
             bank: "bmce".into(),
             channel: Channel::Atm,
             reporters: n,
+            networks: 5,
+            works: 0,
         }]
     }
 
@@ -162,17 +183,18 @@ mod tests {
         let now = Utc.timestamp_opt(1_770_000_000, 0).single().expect("time");
         let mut crowd = Crowd::new(10);
         assert!(crowd.baselines_due(now));
-        // Five reporters at this time on each of the last seven days: 16 make a surge.
-        crowd.set_baselines(&vec![count(5); 7], now);
+        // Nine reporters at this time of the week for five weeks: 22 make a surge.
+        crowd.set_baselines(&vec![count(9); 5], now);
+        assert_eq!(crowd.baseline(&OpenKey::new("bmce", Channel::Atm)), 9.0);
         assert!(!crowd.baselines_due(now + chrono::Duration::minutes(1)));
-        assert!(crowd.count(&count(15), now).1.is_empty());
-        let (changed, started) = crowd.count(&count(16), now);
+        assert!(crowd.count(&count(21), now).1.is_empty());
+        let (changed, started) = crowd.count(&count(22), now);
         assert!(changed);
         assert!(matches!(
             &started[..],
             [CrowdChange {
                 change: SurgeChange::Started,
-                count: 16,
+                count: 22,
                 ..
             }]
         ));

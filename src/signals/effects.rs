@@ -42,6 +42,8 @@ pub struct Entry {
     pub source: Source,
     /// Sentences, one after the other.
     pub message: Vec<Msg>,
+    /// Whether subscribers are told of it; see [`NewUpdate::alert`].
+    pub alert: bool,
 }
 
 impl Entry {
@@ -51,6 +53,7 @@ impl Entry {
             state: self.state,
             source: self.source,
             message: sentences(&self.message),
+            alert: self.alert,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Fusion: every signal about a channel made into one status, and how sure the tracker is
 //! of it. The confidence rule here is the only one: the incident page uses it too.
 
-use super::live::ChannelNow;
+use super::book::Unheld;
+use super::live::{ChannelNow, CrowdNote};
 use super::surge::Surge;
 use super::tracker::ProbeStatus;
 use crate::domain::{Channel, Confidence, Status};
@@ -21,7 +22,7 @@ pub struct Backing {
 }
 
 /// `confirmed` when the operator says so or probes and reports agree, `announced` for an
-/// announced window, `likely` on one automatic signal alone.
+/// announced window, `likely` on probes alone, `reported` on customers alone.
 pub fn confidence(b: Backing) -> Option<Confidence> {
     if b.operator {
         Some(Confidence::Confirmed)
@@ -29,8 +30,10 @@ pub fn confidence(b: Backing) -> Option<Confidence> {
         Some(Confidence::Announced)
     } else if b.probes && b.reports {
         Some(Confidence::Confirmed)
-    } else if b.probes || b.reports {
+    } else if b.probes {
         Some(Confidence::Likely)
+    } else if b.reports {
+        Some(Confidence::Reported)
     } else {
         None
     }
@@ -45,6 +48,10 @@ pub struct Signals<'a> {
     pub operator: Option<i64>,
     /// The automatic incident that holds it.
     pub held: Option<i64>,
+    /// Customers' reports hold that incident.
+    pub held_by_reports: bool,
+    /// Why a surge on it opened nothing, if it did not.
+    pub unheld: Option<Unheld>,
     /// The window in force on it.
     pub window: Option<&'a WindowRow>,
     /// It changed state often lately; see [`super::core`].
@@ -52,15 +59,28 @@ pub struct Signals<'a> {
 }
 
 /// One channel's status: maintenance in progress shows `maintenance`; an operator outage is
-/// `major_outage`; a surge alone is at least `partial_outage`; otherwise what probes say.
+/// `major_outage`; reports that hold an incident make it at least `partial_outage`;
+/// otherwise what probes say. Reports against probes that pass change no status: the note
+/// says customers report problems while our checks pass.
 pub fn fuse(channel: Channel, s: Signals<'_>) -> ChannelNow {
     let probe_status = s.probe.map_or(Status::Unknown, |p| p.status);
+    let probed = s.probe.is_some();
     let surging = s.surge.is_some_and(|s| s.active);
     let mut status = probe_status;
     let mut since = s.probe.and_then(|p| p.since);
+    let mut note = None;
     if surging && !probe_status.is_outage() {
-        status = Status::worst([status, Status::PartialOutage]);
-        since = s.surge.and_then(|s| s.since);
+        if s.held_by_reports {
+            status = Status::worst([status, Status::PartialOutage]);
+            since = s.surge.and_then(|s| s.since);
+        } else if probed && probe_status != Status::Unknown {
+            note = Some(CrowdNote::ChecksPass);
+        } else if s.unheld == Some(Unheld::TooMany) {
+            note = Some(CrowdNote::Waiting);
+        }
+        if !probed {
+            note = note.or(Some(CrowdNote::Unchecked));
+        }
     }
     if s.operator.is_some() {
         status = Status::MajorOutage;
@@ -69,6 +89,7 @@ pub fn fuse(channel: Channel, s: Signals<'_>) -> ChannelNow {
     if let Some(w) = window {
         status = Status::Maintenance;
         since = Some(w.starts);
+        note = None;
     }
     ChannelNow {
         channel,
@@ -82,11 +103,14 @@ pub fn fuse(channel: Channel, s: Signals<'_>) -> ChannelNow {
             operator: s.operator.is_some(),
             announced: window.is_some(),
             probes: probe_status.is_outage(),
-            reports: surging,
+            reports: surging && s.held_by_reports,
         }),
         reports: s.surge.map_or(0, |s| s.count),
+        networks: s.surge.map_or(0, |s| s.networks),
+        works: s.surge.map_or(0, |s| s.works),
         baseline: s.surge.map_or(0.0, |s| s.baseline),
         surge: surging,
+        crowd_note: note,
         failing: s.probe.and_then(|p| p.class),
         retry_after: s.probe.and_then(|p| p.retry_after),
         unstable: s.unstable,

@@ -1,13 +1,20 @@
 //! What the engine reads from the record for the core: the incidents and windows it
-//! follows, the outages resolved lately, the report counts of past days for baselines, and
-//! the reports that bring the [`Tally`] up to date. Reads only; the engine decides when to read and hands what it read to the core.
+//! follows, the outages resolved lately, the weighed report counts of past weeks for the
+//! usual level, and the reports that bring the [`Tally`] up to date. Reads only; the engine
+//! decides when to read and hands what it read to the core.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 
 use super::ledger;
-use super::surge::BASELINE_DAYS;
+use super::surge::USUAL_WEEKS;
 use super::tally::Tally;
-use crate::store::{DynStore, IncidentRow, ReportCount, StoreResult, WindowFilter, WindowRow};
+use super::weight::{self, Who};
+use crate::domain::Channel;
+use crate::store::{
+    DynStore, IncidentRow, ReportCount, ReportUnit, StoreResult, WindowFilter, WindowRow,
+};
 
 /// Reports read per query when tallying.
 const TALLY_PAGE: u32 = 10_000;
@@ -80,17 +87,43 @@ pub(super) async fn tally_reports(
     Ok(())
 }
 
-/// The reporters counted over the same `window` ending at this time of day on each of the
-/// [`BASELINE_DAYS`] days before `now`, yesterday first.
+/// The reporters of each bank channel over the same `window` ending at this time of the
+/// week on each of the weeks before `now`, last week first, weighed as the live count is:
+/// [`USUAL_WEEKS`] for the median and one more for its growth.
 pub(super) async fn baseline_counts(
     store: &DynStore,
     window: Duration,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<Vec<ReportCount>>> {
-    let mut days = Vec::new();
-    for d in 1..=BASELINE_DAYS {
-        let end = now - Duration::days(d);
-        days.push(store.report_counts(end - window, end).await?);
+    let mut weeks = Vec::new();
+    for w in 1..=USUAL_WEEKS as i64 + 1 {
+        let end = now - Duration::weeks(w);
+        let units = store.report_units(end - window, end).await?;
+        weeks.push(weigh_units(&units));
     }
-    Ok(days)
+    Ok(weeks)
+}
+
+/// Each bank channel's reporters, weighed.
+pub(super) fn weigh_units(units: &[ReportUnit]) -> Vec<ReportCount> {
+    let mut by_key: BTreeMap<(&str, Channel), Vec<Who>> = BTreeMap::new();
+    for u in units {
+        by_key
+            .entry((&u.bank, u.channel))
+            .or_default()
+            .push(Who::of(&u.network, &u.address, &u.reporter));
+    }
+    by_key
+        .into_iter()
+        .map(|((bank, channel), who)| {
+            let w = weight::weigh(&who);
+            ReportCount {
+                bank: bank.to_owned(),
+                channel,
+                reporters: w.reporters,
+                networks: w.networks,
+                works: 0,
+            }
+        })
+        .collect()
 }

@@ -123,6 +123,7 @@ fn entry(at: DateTime<Utc>, state: IncidentState, source: Source) -> Entry {
         } else {
             "probe-failing"
         })],
+        alert: true,
     }
 }
 

@@ -37,10 +37,18 @@ pub struct ChannelNow {
     /// The open automatic or operator incident behind the status.
     pub incident: Option<i64>,
     pub confidence: Option<Confidence>,
-    /// Distinct reporters over the surge window, and the usual level.
+    /// Reporters over the surge window (weighed), the networks they come from, those it
+    /// works for, and the usual level.
     pub reports: i64,
+    #[serde(default)]
+    pub networks: i64,
+    #[serde(default)]
+    pub works: i64,
     pub baseline: f64,
     pub surge: bool,
+    /// What customers report that the status alone does not say.
+    #[serde(default)]
+    pub crowd_note: Option<CrowdNote>,
     /// How the probes fail, while they do (a maintenance page, a timeout...).
     #[serde(default)]
     pub failing: Option<ErrorClass>,
@@ -50,6 +58,51 @@ pub struct ChannelNow {
     /// It changed state often lately: shown as a note beside the status.
     #[serde(default)]
     pub unstable: bool,
+}
+
+impl ChannelNow {
+    /// A channel nothing has spoken of yet.
+    pub fn unknown(channel: Channel) -> ChannelNow {
+        ChannelNow {
+            channel,
+            status: Status::Unknown,
+            since: None,
+            incident: None,
+            confidence: None,
+            reports: 0,
+            networks: 0,
+            works: 0,
+            baseline: 0.0,
+            surge: false,
+            crowd_note: None,
+            failing: None,
+            retry_after: None,
+            unstable: false,
+        }
+    }
+}
+
+/// Customers report problems that the status does not show as an outage, and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CrowdNote {
+    /// Our checks of this very channel pass: reports against them make no outage.
+    ChecksPass,
+    /// Nothing can check this channel from outside: customers are its only signal.
+    Unchecked,
+    /// Too many channels are reported at once: this one waits for the operator.
+    Waiting,
+}
+
+impl CrowdNote {
+    /// The catalogue id of its sentence.
+    pub fn msg_id(self) -> &'static str {
+        match self {
+            CrowdNote::ChecksPass => "crowd-note-checks-pass",
+            CrowdNote::Unchecked => "crowd-note-unchecked",
+            CrowdNote::Waiting => "crowd-note-waiting",
+        }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]

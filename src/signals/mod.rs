@@ -17,6 +17,7 @@ pub mod live;
 pub mod surge;
 pub mod tally;
 pub mod tracker;
+pub mod weight;
 pub mod windows;
 
 pub use live::{Live, Snapshot};

@@ -1,15 +1,15 @@
-//! The live count of reporters: each bank channel's reporters with the time of their latest
-//! counted report, taken in as reports are stored. Counting the window again then costs the
-//! reports since the last count, not every report of the window, which in a storm is
-//! hundreds of thousands. Deletions, which are few, are read apart and make the tally read
-//! that one reporter again. Pure: the reports are read for it and the window is passed in.
+//! The live count of reporters: each bank channel's reporters (and those it works for) with
+//! the time of their first and latest counted report, taken in as reports are stored.
+//! Counting the window again then costs the reports since the last count, not every report
+//! of the window, which in a storm is hundreds of thousands. Deletions, which are few, are
+//! read apart and make the tally read that one reporter again. The count is weighed by
+//! [`super::weight`]. Pure: the reports are read for it and the window is passed in.
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::{HashMap, HashSet};
-use std::hash::{Hash, Hasher};
 
 use chrono::{DateTime, Utc};
 
+use super::weight::{self, key_of, Who};
 use crate::domain::OpenKey;
 use crate::store::{ReportCount, TalliedReport};
 
@@ -18,13 +18,21 @@ use crate::store::{ReportCount, TalliedReport};
 /// seen. Deletions are few, and the index reads only them.
 pub const DELETIONS_SLACK: chrono::Duration = chrono::Duration::minutes(5);
 
+/// One reporter of one bank channel, as the tally keeps it.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    who: Who,
+    first: DateTime<Utc>,
+    latest: DateTime<Utc>,
+}
+
 #[derive(Debug, Default)]
 pub struct Tally {
     /// The last report taken in; `None` until one is.
     after: Option<i64>,
-    /// Per bank channel, each reporter (by a hash of its key: 8 bytes, not 64) and the
-    /// time of its latest counted report.
-    latest: HashMap<OpenKey, HashMap<u64, DateTime<Utc>>>,
+    /// Per bank channel, each reporter (by hashes of its keys: 8 bytes, not 64) and
+    /// whether it says it works for them, with its first and latest counted report.
+    latest: HashMap<OpenKey, HashMap<(u64, bool), Seen>>,
     /// When deletions were last read; `None` before the first read.
     deletions_read: Option<DateTime<Utc>>,
     /// The deletions taken in within the slack, so that reading them again changes nothing.
@@ -53,13 +61,18 @@ impl Tally {
             if self.after.is_some_and(|after| r.id > after) {
                 continue;
             }
-            let at = self
+            let seen = self
                 .latest
                 .entry(OpenKey::new(&r.bank, r.channel))
                 .or_default()
-                .entry(reporter_key(&r.reporter))
-                .or_insert(r.at);
-            *at = (*at).max(r.at);
+                .entry((key_of(&r.reporter), r.works))
+                .or_insert(Seen {
+                    who: Who::of(&r.network, &r.address, &r.reporter),
+                    first: r.at,
+                    latest: r.at,
+                });
+            seen.first = seen.first.min(r.at);
+            seen.latest = seen.latest.max(r.at);
         }
     }
 
@@ -92,8 +105,8 @@ impl Tally {
             let Some(reporters) = self.latest.get_mut(&key) else {
                 continue;
             };
-            let who = reporter_key(&d.reporter);
-            if reporters.get(&who) == Some(&d.at) {
+            let who = (key_of(&d.reporter), d.works);
+            if reporters.get(&who).is_some_and(|s| s.latest == d.at) {
                 reporters.remove(&who);
                 again.push((key, d.reporter.clone()));
             }
@@ -107,33 +120,49 @@ impl Tally {
         again
     }
 
-    /// The reporters of every bank channel whose latest counted report is at or after
-    /// `from`, forgetting those before: the window only moves on.
+    /// Every bank channel's reporters whose latest counted report is at or after `from`,
+    /// weighed, forgetting those before: the window only moves on. An address or a network
+    /// counts only towards the first channels it reported ([`weight::allowed`]).
     pub fn counts(&mut self, from: DateTime<Utc>) -> Vec<ReportCount> {
         self.latest.retain(|_, reporters| {
-            reporters.retain(|_, at| *at >= from);
+            reporters.retain(|_, seen| seen.latest >= from);
             !reporters.is_empty()
         });
+        let firsts: Vec<(&OpenKey, Who, DateTime<Utc>)> = self
+            .latest
+            .iter()
+            .flat_map(|(key, reporters)| {
+                reporters
+                    .values()
+                    .map(move |s| (key, s.who, s.first.max(from)))
+            })
+            .collect();
+        let allowed = weight::allowed(&firsts);
         let mut counts: Vec<ReportCount> = self
             .latest
             .iter()
-            .map(|(key, reporters)| ReportCount {
-                bank: key.bank.clone(),
-                channel: key.channel,
-                reporters: reporters.len() as i64,
+            .map(|(key, reporters)| {
+                let side = |works: bool| {
+                    let who: Vec<Who> = reporters
+                        .iter()
+                        .filter(|((_, w), s)| *w == works && allowed.contains(&(key, s.who.unit)))
+                        .map(|(_, s)| s.who)
+                        .collect();
+                    weight::weigh(&who)
+                };
+                let problems = side(false);
+                ReportCount {
+                    bank: key.bank.clone(),
+                    channel: key.channel,
+                    reporters: problems.reporters,
+                    networks: problems.networks,
+                    works: side(true).reporters,
+                }
             })
             .collect();
         counts.sort_by(|a, b| (&a.bank, a.channel).cmp(&(&b.bank, b.channel)));
         counts
     }
-}
-
-/// The fixed-key SipHash of a reporter: the same in every run, and 64 bits make a clash
-/// among a million reporters a one-in-ten-million chance.
-fn reporter_key(reporter: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    reporter.hash(&mut h);
-    h.finish()
 }
 
 #[cfg(test)]
@@ -153,6 +182,9 @@ mod tests {
             channel,
             at: at(min),
             reporter: reporter.into(),
+            address: reporter.into(),
+            network: reporter.into(),
+            works: false,
             counted,
             deleted_at: None,
         }

@@ -37,6 +37,9 @@ pub struct NewUpdate {
     pub state: IncidentState,
     pub source: Source,
     pub message: Names,
+    /// Whether subscribers are told of it: not while only customers report an incident
+    /// that nothing has confirmed yet.
+    pub alert: bool,
 }
 
 /// An operator's change to an incident, written in one transaction: its entry, a new
@@ -85,6 +88,8 @@ pub struct IncidentRow {
     pub channel_key: Option<OpenKey>,
     /// How often it failed again after it had resolved.
     pub reopens: i64,
+    /// Whether subscribers were told of any of its entries.
+    pub alerted: bool,
     pub scopes: Vec<(String, Channel)>,
     /// The signals that back it, in the order they first saw it.
     pub sources: Vec<SourceSeen>,
@@ -112,6 +117,8 @@ pub struct UpdateRow {
     pub message: Names,
     /// The incident's title when this entry was written.
     pub title: Names,
+    /// Whether subscribers were told of it.
+    pub alerted: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,6 +136,9 @@ pub struct IncidentFilter {
     /// Keyset cursor: only incidents ordered after this (start, id), newest first.
     pub before: Option<(DateTime<Utc>, i64)>,
     pub open_only: bool,
+    /// Withdrawn incidents too: only the record's own lists (the API, the history) show
+    /// them; live pages, feeds' incidents, Statuspage documents and figures leave them out.
+    pub include_withdrawn: bool,
     pub limit: u32,
 }
 
@@ -172,6 +182,18 @@ pub trait IncidentStore: Send + Sync {
 
     /// An operator's update, its retitle, window change and audit entry, in one transaction.
     async fn operator_update(&self, incident_id: i64, change: &OperatorUpdate) -> StoreResult<()>;
+
+    /// Withdraws an outage or advisory as a false alarm: its state becomes `withdrawn`, its
+    /// key is freed, its times stay as they were (an open one ends at the entry's time), and
+    /// `entry` (the reason) and the audit entry are written, in one transaction. Subscribers
+    /// hear of it only if they heard of the incident. False when there is no such incident
+    /// that can be withdrawn (a window, or one withdrawn already).
+    async fn withdraw_incident(
+        &self,
+        incident_id: i64,
+        entry: &NewUpdate,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool>;
 
     async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>>;
 

@@ -35,7 +35,8 @@ pub use incidents::{
     Opened, OperatorUpdate, OutageSpan, SourceSeen, UpdateRow,
 };
 pub use reports::{
-    NewReport, ReportBucket, ReportCount, ReportOutcome, ReportRow, ReportStore, TalliedReport,
+    NewReport, ReportBucket, ReportCount, ReportFacet, ReportOutcome, ReportRow, ReportStore,
+    ReportUnit, TalliedReport,
 };
 pub use results::{
     Counts, DailyRollup, FailedCheck, HourlyRollup, MonitoredSpan, ProbeEvidence, ResultStore,

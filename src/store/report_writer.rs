@@ -171,7 +171,12 @@ mod tests {
             channel: Channel::Atm,
             at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH + chrono::Duration::days(20_500),
             reporter: reporter.into(),
+            address: reporter.into(),
+            network: reporter.into(),
             comment: None,
+            symptom: None,
+            city: None,
+            works: false,
         }
     }
 

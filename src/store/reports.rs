@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{AuditEntry, StoreResult};
-use crate::domain::Channel;
+use crate::domain::{Channel, Symptom};
 
 /// A crowd report as accepted from a customer.
 #[derive(Debug, Clone)]
@@ -13,9 +13,19 @@ pub struct NewReport {
     pub bank: String,
     pub channel: Channel,
     pub at: DateTime<Utc>,
-    /// Keyed hash of the client address.
+    /// The counting unit: a keyed hash of the client address, and of the browser when the
+    /// report form vouched for one.
     pub reporter: String,
+    /// Keyed hash of the client address (IPv4, or IPv6 by its /64).
+    pub address: String,
+    /// Keyed hash of the address's network (IPv4 /24, IPv6 /48).
+    pub network: String,
     pub comment: Option<String>,
+    pub symptom: Option<Symptom>,
+    /// A slug of `[[cities]]`, chosen by the person.
+    pub city: Option<String>,
+    /// "It works for me": counter-evidence rather than a problem.
+    pub works: bool,
 }
 
 /// What became of a report.
@@ -27,12 +37,18 @@ pub enum ReportOutcome {
     RateLimited,
 }
 
-/// Distinct counted reporters of one bank and channel over a span.
+/// One bank channel's counted reporters over a span, weighed as the surge rules weigh them
+/// (browsers per address and each network capped).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportCount {
     pub bank: String,
     pub channel: Channel,
+    /// Reporters of a problem, weighed.
     pub reporters: i64,
+    /// The distinct networks they come from.
+    pub networks: i64,
+    /// Those who say it works for them, weighed the same way.
+    pub works: i64,
 }
 
 /// A stored report as the engine tallies it: who reported what when, whether it was
@@ -44,6 +60,9 @@ pub struct TalliedReport {
     pub channel: Channel,
     pub at: DateTime<Utc>,
     pub reporter: String,
+    pub address: String,
+    pub network: String,
+    pub works: bool,
     pub counted: bool,
     pub deleted_at: Option<DateTime<Utc>>,
 }
@@ -55,13 +74,37 @@ impl TalliedReport {
     }
 }
 
-/// A report's public part: what was reported, when, and the comment.
+/// A report's public part: what was reported, when, where, and the comment.
 #[derive(Debug, Clone)]
 pub struct ReportRow {
     pub id: i64,
     pub channel: Channel,
     pub at: DateTime<Utc>,
     pub comment: Option<String>,
+    pub symptom: Option<Symptom>,
+    pub city: Option<String>,
+}
+
+/// Distinct reporters of one bank channel saying one thing (a symptom, a city, or that it
+/// works), over a span: what the bank page's shares are made of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportFacet {
+    pub channel: Channel,
+    pub works: bool,
+    pub symptom: Option<Symptom>,
+    pub city: Option<String>,
+    pub reporters: i64,
+}
+
+/// One distinct reporter of a bank channel over a span, with what weighs it: its address
+/// and network. The usual level is weighed from these as the live count is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ReportUnit {
+    pub bank: String,
+    pub channel: Channel,
+    pub reporter: String,
+    pub address: String,
+    pub network: String,
 }
 
 /// Reporters of one channel in one time bucket, for the 24-hour chart.
@@ -97,12 +140,22 @@ pub trait ReportStore: Send + Sync {
     /// when there is no such report.
     async fn delete_report(&self, id: i64, audit: &AuditEntry) -> StoreResult<bool>;
 
-    /// Distinct counted reporters per bank and channel with reports in `[from, to)`.
-    async fn report_counts(
+    /// Every distinct reporter of a problem (not "it works") per bank and channel, counted
+    /// and not deleted, with reports in `[from, to)`: the usual level weighs them.
+    async fn report_units(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<ReportCount>>;
+    ) -> StoreResult<Vec<ReportUnit>>;
+
+    /// A bank's counted reporters in `[since, until)`, per channel, by symptom and by city
+    /// (of those reporting a problem), and those it works for.
+    async fn report_facets(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<ReportFacet>>;
 
     /// Up to `limit` reports in id order: those after `after`, or without it, from the first
     /// report at or after `since`. Ids grow in commit order (reports are written one
@@ -126,7 +179,8 @@ pub trait ReportStore: Send + Sync {
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<TalliedReport>>;
 
-    /// Distinct counted reporters of one bank per channel and bucket in `[since, until)`.
+    /// Distinct counted reporters of a problem at one bank per channel and bucket in
+    /// `[since, until)`.
     async fn report_buckets(
         &self,
         bank: &str,

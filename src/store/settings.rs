@@ -16,4 +16,8 @@ pub trait SettingStore: Send + Sync {
 
     /// The value stored under `key`, storing `value` first if there was none.
     async fn setting_or_insert(&self, key: &str, value: &str) -> StoreResult<String>;
+
+    /// Deletes the settings whose key starts with `prefix` and sorts before `before`;
+    /// how many.
+    async fn forget_settings(&self, prefix: &str, before: &str) -> StoreResult<u64>;
 }

@@ -19,7 +19,8 @@ use crate::domain::{
     Channel, Confidence, ErrorClass, Hop, IncidentKind, IncidentState, Names, Source, Status,
 };
 use crate::i18n::Msg;
-use crate::signals::live::BankNow;
+use crate::record::voices::{voices, Voices};
+use crate::signals::live::{BankNow, CrowdNote};
 use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
 use crate::timezone::parse_input;
 
@@ -36,10 +37,23 @@ pub struct ChannelView {
     incident_id: Option<i64>,
     /// How sure the status is: confirmed, likely or announced; null when all is well.
     confidence: Option<Confidence>,
-    /// Distinct reporters over the surge window, and the usual level at this time of day.
+    /// Reporters over the surge window, weighed as the surge rules weigh them (browsers per
+    /// address and each network capped), and the usual level at this time of the week.
     reports: i64,
     reports_usual: f64,
     report_surge: bool,
+    /// The distinct networks those reporters come from.
+    report_networks: i64,
+    /// Weighed the same way, those who say it works for them.
+    reports_works: i64,
+    /// What customers report that the status does not show as an outage:
+    /// `checks_pass` (our checks of this channel pass), `unchecked` (nothing can check it
+    /// from outside), `waiting` (too many channels reported at once).
+    #[schema(value_type = Option<String>)]
+    crowd_note: Option<CrowdNote>,
+    /// What customers said over the last 24 hours (on `/api/v1/banks/{slug}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    voices: Option<Voices>,
     /// How the failing probes fail (e.g. `maintenance_page`), while they do.
     failing: Option<&'static str>,
     /// When the bank says it is back (its `Retry-After`), while the probes fail.
@@ -233,6 +247,10 @@ fn bank_view(
                 reports: c.map_or(0, |c| c.reports),
                 reports_usual: c.map_or(0.0, |c| c.baseline),
                 report_surge: c.is_some_and(|c| c.surge),
+                report_networks: c.map_or(0, |c| c.networks),
+                reports_works: c.map_or(0, |c| c.works),
+                crowd_note: c.and_then(|c| c.crowd_note),
+                voices: None,
                 failing: c.and_then(|c| c.failing).map(|f| f.as_str()),
                 retry_after: c.and_then(|c| c.retry_after).map(|t| rfc3339(t, tz)),
                 unstable: c.is_some_and(|c| c.unstable),
@@ -321,6 +339,22 @@ pub async fn bank(
     let snapshot = state.live.snapshot();
     let mut view = bank_view(&state, &slug, snapshot.bank(&slug), true)
         .ok_or_else(|| AppError::NotFound(Msg::new("err-no-bank").arg("slug", &slug)))?;
+    let now = state.clock.now();
+    let mut said = voices(
+        &state
+            .store
+            .report_facets(
+                &slug,
+                now - chrono::Duration::hours(24),
+                now + chrono::Duration::seconds(1),
+            )
+            .await?,
+    );
+    for c in &mut view.channels {
+        if let Some(i) = said.iter().position(|v| v.channel.as_str() == c.channel) {
+            c.voices = Some(said.swap_remove(i));
+        }
+    }
     let open = state
         .store
         .incidents(&IncidentFilter {
@@ -452,6 +486,7 @@ pub async fn list_incidents(
     let raw = bounded_query(q.as_deref())?;
     let mut filter = IncidentFilter {
         limit: PAGE,
+        include_withdrawn: true,
         ..Default::default()
     };
 

@@ -1,6 +1,7 @@
 //! Who is asking: the client's address (behind a trusted proxy, the one it appended), the
-//! keyed hash that stands for a reporter, and the form token every form of the site carries
-//! in one cookie and a hidden field.
+//! keyed hashes that stand for a reporter (its address, its network, and its browser when
+//! the site's pages vouched for one), and the form token every form of the site carries in
+//! one cookie and a hidden field.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -15,6 +16,14 @@ use crate::keys;
 
 /// The cookie that holds the form token, for every form of the site.
 pub const FORM_COOKIE: &str = "csrf";
+/// The cookie that tells browsers behind one address apart.
+pub const BROWSER_COOKIE: &str = "bid";
+/// How long a browser keeps its token.
+pub const BROWSER_TOKEN_SECS: i64 = 30 * 86_400;
+/// A browser counts as a reporter of its own only when at least this long passed between
+/// the page that issued its form and the report: a script posting at once counts as its
+/// address alone.
+pub const MIN_FORM_SECS: i64 = 3;
 /// How long a form token is taken: as long as its cookie lives.
 pub const FORM_TOKEN_SECS: i64 = 7200;
 
@@ -42,16 +51,43 @@ pub fn client_ip(trust_forwarded_for: bool, peer: SocketAddr, headers: &HeaderMa
     peer.ip()
 }
 
-/// A keyed hash of the address; IPv6 by its /64, which one subscriber usually holds whole.
-pub fn reporter_id(key: &[u8], ip: IpAddr) -> String {
-    let bytes = match ip {
+/// The bytes that stand for an address: IPv4 whole, IPv6 by its /64, which one subscriber
+/// usually holds whole.
+fn address_bytes(ip: IpAddr) -> Vec<u8> {
+    match ip {
         IpAddr::V4(v4) => v4.octets().to_vec(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
             Some(v4) => v4.octets().to_vec(),
             None => v6.octets()[..8].to_vec(),
         },
+    }
+}
+
+/// A keyed hash of the address; IPv6 by its /64.
+pub fn reporter_id(key: &[u8], ip: IpAddr) -> String {
+    keys::mac_hex(key, "reporter", &address_bytes(ip))
+}
+
+/// A keyed hash of the address's network: an IPv4 /24, an IPv6 /48 (a home or office
+/// prefix is a /48 to a /64, so all of one home's /64s fall in one network).
+pub fn network_id(key: &[u8], ip: IpAddr) -> String {
+    let bytes = match ip {
+        IpAddr::V4(v4) => v4.octets()[..3].to_vec(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.octets()[..3].to_vec(),
+            None => v6.octets()[..6].to_vec(),
+        },
     };
-    keys::mac_hex(key, "reporter", &bytes)
+    keys::mac_hex(key, "network", &bytes)
+}
+
+/// What a report is counted by: its reporter (the address, or the address and a browser),
+/// the address and the network, each a keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReporterIds {
+    pub reporter: String,
+    pub address: String,
+    pub network: String,
 }
 
 /// The client of a request, by its address.
@@ -68,9 +104,28 @@ impl Client {
         }
     }
 
-    /// The keyed hash that stands for this client among reporters and in the limits.
+    /// The keyed hash that stands for this client's address in the limits.
     pub fn reporter(&self, state: &AppState) -> String {
         reporter_id(&state.reporter_key, self.ip)
+    }
+
+    /// What this client's reports are counted by; `browser` is the nonce of a browser
+    /// token that counts (see [`browser_counts`]).
+    pub fn reporter_ids(&self, key: &[u8], browser: Option<&str>) -> ReporterIds {
+        let address = reporter_id(key, self.ip);
+        let reporter = match browser {
+            Some(nonce) => {
+                let mut data = address_bytes(self.ip);
+                data.extend_from_slice(nonce.as_bytes());
+                keys::mac_hex(key, "browser", &data)
+            }
+            None => address.clone(),
+        };
+        ReporterIds {
+            reporter,
+            address,
+            network: network_id(key, self.ip),
+        }
     }
 }
 
@@ -133,6 +188,76 @@ pub fn form_token_valid(key: &[u8], headers: &HeaderMap, field: &str, now: DateT
         )
 }
 
+/// A fresh browser token: when it was issued, a nonce, and their MAC.
+pub fn new_browser_token(key: &[u8], now: DateTime<Utc>) -> String {
+    let mut nonce = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut nonce);
+    let signed = format!("{}.{}", now.timestamp(), keys::hex(&nonce));
+    let tag = keys::mac_hex(key, "bid", signed.as_bytes());
+    format!("{signed}.{tag}")
+}
+
+/// The browser token of a request, if it is ours and not expired: its issue time and nonce.
+pub fn browser_token(key: &[u8], headers: &HeaderMap, now: DateTime<Utc>) -> Option<(i64, String)> {
+    let value = cookie(headers, BROWSER_COOKIE)?;
+    let (signed, tag) = value.rsplit_once('.')?;
+    let (issued, nonce) = signed.split_once('.')?;
+    let issued: i64 = issued.parse().ok()?;
+    let age = now.timestamp() - issued;
+    let ours = keys::same(
+        keys::mac_hex(key, "bid", signed.as_bytes()).as_bytes(),
+        tag.as_bytes(),
+    );
+    (ours && (-60..=BROWSER_TOKEN_SECS).contains(&age)).then(|| (issued, nonce.to_owned()))
+}
+
+/// The nonce of the request's browser token when it counts as a reporter of its own: the
+/// token is valid, and the page that issued it, or the form (`form_issued`, a form token's
+/// time), was loaded at least [`MIN_FORM_SECS`] before `now`.
+pub fn browser_counts(
+    key: &[u8],
+    headers: &HeaderMap,
+    form_issued: Option<i64>,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let (issued, nonce) = browser_token(key, headers, now)?;
+    let loaded = form_issued.unwrap_or(issued).max(issued);
+    (now.timestamp() - loaded >= MIN_FORM_SECS).then_some(nonce)
+}
+
+/// When a form token was issued, if it has the form token's shape.
+pub fn form_issued(token: &str) -> Option<i64> {
+    token.split_once('.').and_then(|(t, _)| t.parse().ok())
+}
+
+/// The `Set-Cookie` value that hands a browser token to the browser.
+pub fn browser_cookie(token: &str) -> Option<HeaderValue> {
+    HeaderValue::from_str(&format!(
+        "{BROWSER_COOKIE}={token}; Path=/; Max-Age={BROWSER_TOKEN_SECS}; HttpOnly; SameSite=Strict"
+    ))
+    .ok()
+}
+
+/// Whether a form post comes from a page of this site, by the browser's own headers:
+/// `Sec-Fetch-Site`, else `Origin` against the request's `Host` (or `public_url`). A post
+/// that says neither is not taken for one.
+pub fn same_origin(headers: &HeaderMap, public_url: Option<&str>) -> bool {
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "same-origin";
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let host = origin.split_once("://").map_or(origin, |(_, h)| h);
+    match public_url {
+        Some(url) => origin.trim_end_matches('/') == url.trim_end_matches('/'),
+        None => headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|h| h.eq_ignore_ascii_case(host)),
+    }
+}
+
 /// The `Set-Cookie` value that hands a form token to the browser.
 pub fn form_cookie(token: &str) -> Option<HeaderValue> {
     HeaderValue::from_str(&format!(
@@ -193,6 +318,74 @@ mod tests {
         assert_ne!(reporter_id(b"k", a), reporter_id(b"other", a));
         let v4: IpAddr = "192.0.2.7".parse().expect("ip");
         assert!(!reporter_id(b"k", v4).contains("192"));
+    }
+
+    #[test]
+    fn networks_are_v4_24_and_v6_48() {
+        let id = |s: &str| network_id(b"k", s.parse().expect("ip"));
+        assert_eq!(id("192.0.2.1"), id("192.0.2.254"));
+        assert_ne!(id("192.0.2.1"), id("192.0.3.1"));
+        assert_eq!(id("2001:db8:1:ff00::1"), id("2001:db8:1:1::1"));
+        assert_ne!(id("2001:db8:1::1"), id("2001:db8:2::1"));
+        assert_eq!(id("::ffff:192.0.2.9"), id("192.0.2.1"));
+    }
+
+    #[test]
+    fn a_browser_counts_once_its_page_is_old_enough() {
+        let t0 = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let token = new_browser_token(b"k", t0);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{BROWSER_COOKIE}={token}")).expect("cookie"),
+        );
+        let at = |s| t0 + chrono::Duration::seconds(s);
+        assert!(
+            browser_counts(b"k", &headers, None, at(1)).is_none(),
+            "too quick"
+        );
+        let nonce = browser_counts(b"k", &headers, None, at(MIN_FORM_SECS));
+        assert!(nonce.is_some());
+        // A form loaded just now counts from its own time.
+        let form = at(100).timestamp();
+        assert!(browser_counts(b"k", &headers, Some(form), at(101)).is_none());
+        assert_eq!(browser_counts(b"k", &headers, Some(form), at(104)), nonce);
+        assert!(browser_counts(b"other", &headers, None, at(10)).is_none());
+        assert!(browser_counts(b"k", &headers, None, at(BROWSER_TOKEN_SECS + 1)).is_none());
+        // Two browsers behind one address are two reporters, at one address.
+        let c = Client {
+            ip: "192.0.2.7".parse().expect("ip"),
+        };
+        let (a, b) = (
+            c.reporter_ids(b"k", Some("1")),
+            c.reporter_ids(b"k", Some("2")),
+        );
+        assert_ne!(a.reporter, b.reporter);
+        assert_eq!(a.address, b.address);
+        assert_eq!(c.reporter_ids(b"k", None).reporter, a.address);
+    }
+
+    #[test]
+    fn only_a_post_from_our_own_pages_is_same_origin() {
+        let mut h = HeaderMap::new();
+        assert!(!same_origin(&h, None), "nothing said");
+        h.insert(header::HOST, HeaderValue::from_static("status.example.ma"));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://status.example.ma"),
+        );
+        assert!(same_origin(&h, None));
+        assert!(same_origin(&h, Some("https://status.example.ma")));
+        assert!(!same_origin(&h, Some("https://other.example")));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(!same_origin(&h, None));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(same_origin(&h, None), "the browser's word first");
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_origin(&h, None));
     }
 
     #[test]

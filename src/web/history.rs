@@ -119,6 +119,8 @@ async fn render(state: &AppState, f: &Filters, lang: Lang) -> Result<String, App
             since,
             until: Some(until),
             before: f.before,
+            // The record lists false alarms too, as withdrawn, with the reason.
+            include_withdrawn: true,
             limit: PAGE + 1,
             ..Default::default()
         })

@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
         .route("/badge/{file}", get(badge::badge))
         .route("/static/{file}", get(assets::serve))
         .route("/accessibility", get(pages::accessibility))
+        .route("/methodology", get(pages::methodology::methodology))
         .route("/embed", get(pages::embed_all))
         .route("/embed/banks/{slug}", get(pages::embed_bank))
         .route("/og.png", get(icons::preview_all))

@@ -44,6 +44,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list_incidents, operator::create_incident))
         .routes(routes!(api::incident))
         .routes(routes!(operator::add_update))
+        .routes(routes!(operator::withdraw_incident))
         .routes(routes!(api::maintenance, operator::create_window))
         .routes(routes!(reports::post_report))
         .routes(routes!(operator::delete_report))

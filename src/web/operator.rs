@@ -113,6 +113,10 @@ fn time(
 
 fn state_for(kind: IncidentKind, raw: &str) -> Result<IncidentState, AppError> {
     let state: IncidentState = vocabulary("state", raw).map_err(AppError::Unprocessable)?;
+    if state == IncidentState::Withdrawn {
+        // A false alarm leaves the figures: that is its own action, with a reason.
+        return Err(AppError::Unprocessable(Msg::new("err-withdraw-by-action")));
+    }
     if state.is_maintenance() == (kind == IncidentKind::Maintenance) {
         Ok(state)
     } else {
@@ -248,6 +252,7 @@ pub async fn create_incident(
                 } else {
                     message.clone()
                 },
+                alert: true,
             },
             later: resolved_at
                 .map(|at| NewUpdate {
@@ -255,6 +260,7 @@ pub async fn create_incident(
                     state: IncidentState::Resolved,
                     source: Source::Operator,
                     message: Names::default(),
+                    alert: true,
                 })
                 .into_iter()
                 .collect(),
@@ -333,6 +339,7 @@ pub async fn add_update(
                     state: new_state,
                     source: Source::Operator,
                     message,
+                    alert: true,
                 },
                 title,
                 // Calendars see the change; completing a window before it ends cancels the rest.
@@ -454,4 +461,59 @@ pub async fn delete_report(
     }
     state.changed(Command::ReportsChanged);
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawBody {
+    /// Why it was a false alarm, in any of ar, fr, en: shown on the record.
+    reason: NamesBody,
+}
+
+/// `POST /api/v1/incidents/{id}/withdraw`: a false alarm. The incident becomes `withdrawn`:
+/// it leaves the live pages, the feeds' live entries (an entry says it was withdrawn), the
+/// Statuspage documents and the figures; the record lists it as withdrawn with the reason.
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/withdraw", tag = "operator", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The incident's id")),
+    request_body = WithdrawBody,
+    responses((status = 201, description = "The incident, withdrawn", body = IncidentView),
+              (status = 401, description = "Missing or wrong token", body = ErrorBody),
+              (status = 403, description = "No operator token configured", body = ErrorBody),
+              (status = 404, description = "No such incident", body = ErrorBody),
+              (status = 409, description = "A maintenance window, or withdrawn already", body = ErrorBody),
+              (status = 422, description = "No reason given", body = ErrorBody)))]
+pub async fn withdraw_incident(
+    State(state): State<AppState>,
+    op: Operator,
+    Path(id): Path<String>,
+    req: Request,
+) -> Result<Response, AppError> {
+    let not_found = || AppError::NotFound(Msg::new("err-no-incident").arg("id", &id));
+    let n: i64 = id.parse().map_err(|_| not_found())?;
+    let body: WithdrawBody = input::json(req).await?;
+    let reason = body.reason.into_names("reason", true)?;
+    let (incident, _) = state.store.incident(n).await?.ok_or_else(not_found)?;
+    if incident.kind == IncidentKind::Maintenance || incident.state == IncidentState::Withdrawn {
+        return Err(AppError::Conflict(
+            Msg::new("err-not-withdrawable").arg("id", n),
+        ));
+    }
+    let now = state.clock.now();
+    let entry = NewUpdate {
+        at: now,
+        state: IncidentState::Withdrawn,
+        source: Source::Operator,
+        message: crate::i18n::sentences(&[
+            Msg::new("withdrawn-entry").with("reason", crate::i18n::Arg::Names(reason.clone()))
+        ]),
+        alert: true,
+    };
+    let detail = Some(reason.get(crate::domain::Lang::En).to_owned());
+    let audit = audit(&op, "withdraw_incident", None, detail, now);
+    if !state.store.withdraw_incident(n, &entry, &audit).await? {
+        return Err(AppError::Conflict(
+            Msg::new("err-not-withdrawable").arg("id", n),
+        ));
+    }
+    done(&state, n).await
 }

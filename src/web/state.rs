@@ -50,8 +50,11 @@ pub struct AppParts {
     pub engine: mpsc::Sender<Command>,
     /// Stores crowd reports, many to a transaction.
     pub reports: ReportWriter,
-    /// Hashes client addresses into reporter ids; generated once, kept in the database.
+    /// Signs form and browser tokens and hashes clients for the limits kept in memory;
+    /// generated once, kept in the database.
     pub reporter_key: Arc<Vec<u8>>,
+    /// Hash the reporters of stored reports, a key a day.
+    pub day_keys: Arc<crate::keys::DayKeys>,
     pub tokens: Tokens,
     /// Where agents' results join the service's own; weak, as `write_queue`.
     pub results: mpsc::WeakSender<ProbeResult>,

@@ -258,19 +258,7 @@ impl Ctx<'_> {
                     channels: b
                         .probed_channels()
                         .into_iter()
-                        .map(|channel| ChannelNow {
-                            channel,
-                            status: Status::Unknown,
-                            since: None,
-                            incident: None,
-                            confidence: None,
-                            reports: 0,
-                            baseline: 0.0,
-                            surge: false,
-                            failing: None,
-                            retry_after: None,
-                            unstable: false,
-                        })
+                        .map(ChannelNow::unknown)
                         .collect(),
                 })
             })
@@ -452,6 +440,8 @@ fn sp_state(s: IncidentState) -> &'static str {
         IncidentState::Scheduled => "scheduled",
         IncidentState::InProgress => "in_progress",
         IncidentState::Completed => "completed",
+        // Statuspage has no word for it; withdrawn incidents are left out of its documents.
+        IncidentState::Withdrawn => "resolved",
     }
 }
 

@@ -65,6 +65,11 @@ pub struct LangLink {
 }
 
 impl Layout {
+    /// A message of the catalogue without arguments, in the page's language.
+    pub fn msg(&self, id: &str) -> &'static str {
+        crate::i18n::message(self.lang.parse().unwrap_or_default(), id)
+    }
+
     /// `path` is the page's own path; the switcher links to it with `?lang=`.
     pub fn new(
         lang: Lang,
@@ -196,8 +201,8 @@ pub struct BankCard {
 pub struct ChannelChip {
     pub name: &'static str,
     pub status: StatusBadge,
-    /// Customers report problems while the checks pass: said in words.
-    pub reports_only: bool,
+    /// What customers report that the status does not show, in words.
+    pub crowd_note: Option<&'static str>,
     pub until: Option<String>,
 }
 
@@ -213,8 +218,8 @@ pub struct ChannelRow {
     /// The incident behind the status: its id and title.
     pub incident_link: Option<(i64, String)>,
     pub confidence: Option<String>,
-    /// Reporters over the surge window and the usual level, when anyone reported.
-    pub reports_now: Option<(i64, String)>,
+    /// What customers report of it, when anyone did.
+    pub crowd: Option<CrowdRow>,
     pub reports_chart: String,
     pub probed: bool,
     pub bars: String,
@@ -225,6 +230,15 @@ pub struct ChannelRow {
     /// Sentences beside the status: a maintenance page, the bank's announced return, an
     /// unstable channel, a certificate about to lapse.
     pub notes: Vec<String>,
+}
+
+/// What customers report of a channel, in sentences: over the surge window now, and over
+/// the last 24 hours the top problems, the cities and how many say it works for them.
+pub struct CrowdRow {
+    pub now: Option<String>,
+    pub problems: Option<String>,
+    pub cities: Option<String>,
+    pub works: Option<String>,
 }
 
 pub struct ProbeRow {
@@ -409,6 +423,22 @@ pub struct AccessibilityPage {
     pub l: Layout,
 }
 
+/// A section of `/methodology`.
+pub struct MethodSection {
+    /// Its anchor.
+    pub id: &'static str,
+    pub title: String,
+    pub paragraphs: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "methodology.html")]
+pub struct MethodologyPage {
+    pub l: Layout,
+    pub title: String,
+    pub sections: Vec<MethodSection>,
+}
+
 #[derive(Template)]
 #[template(path = "history.html")]
 pub struct HistoryPage {
@@ -442,6 +472,18 @@ impl SelectOption {
             .collect()
     }
 
+    /// Every configured city, by name in `lang`.
+    pub fn cities(cities: &[crate::domain::City], lang: Lang, selected: Option<&str>) -> Vec<Self> {
+        cities
+            .iter()
+            .map(|c| SelectOption {
+                value: c.slug.clone(),
+                label: c.names.get(lang).to_owned(),
+                selected: selected == Some(c.slug.as_str()),
+            })
+            .collect()
+    }
+
     /// Every channel, by name in `lang`.
     pub fn channels(lang: Lang, selected: Option<crate::domain::Channel>) -> Vec<Self> {
         crate::domain::Channel::ALL
@@ -455,6 +497,12 @@ impl SelectOption {
     }
 }
 
+/// Options under a label, for a `<select>` with `<optgroup>`s.
+pub struct OptionGroup {
+    pub label: String,
+    pub options: Vec<SelectOption>,
+}
+
 #[derive(Template)]
 #[template(path = "report.html")]
 pub struct ReportPage {
@@ -463,6 +511,11 @@ pub struct ReportPage {
     pub follow: Option<String>,
     pub banks: Vec<SelectOption>,
     pub channels: Vec<SelectOption>,
+    /// What fails, by channel.
+    pub symptoms: Vec<OptionGroup>,
+    pub cities: Vec<SelectOption>,
+    /// The form says "it works for me" rather than a problem.
+    pub works: bool,
     pub comment: String,
     pub max_comment: usize,
     pub csrf: String,

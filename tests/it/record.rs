@@ -125,6 +125,7 @@ async fn seed_february(app: &TestApp) {
                 state: IncidentState::Investigating,
                 source: Source::Probe,
                 message: Names::new("", "", "Still down after the window."),
+                alert: true,
             },
             later: Vec::new(),
             audit: None,
@@ -141,6 +142,7 @@ async fn seed_february(app: &TestApp) {
                 state: IncidentState::Resolved,
                 source: Source::Probe,
                 message: Names::new("", "", "Back."),
+                alert: true,
             },
         )
         .await

@@ -205,7 +205,12 @@ async fn one_batch_judges_each_report_against_those_before_it() {
         channel,
         at,
         reporter: reporter.into(),
+        address: reporter.into(),
+        network: reporter.into(),
         comment: None,
+        symptom: None,
+        city: None,
+        works: false,
     };
     let mut batch = vec![report("a", Channel::Atm); 4];
     batch.insert(1, report("b", Channel::Atm));

@@ -16,6 +16,7 @@ use crate::domain::{
 };
 use crate::signals::effects::{Effect, Entry, Target};
 use crate::signals::ledger::{self, Ledger, Line};
+use crate::signals::live::CrowdNote;
 use crate::store::{
     IncidentRow, NewIncident, NewUpdate, Opened, ReportCount, SourceSeen, StoreError, StoreResult,
     WindowRow,
@@ -43,11 +44,11 @@ name = { fr = "Bank of Africa" }
   successes_before_recovery = 2
 "#;
 
-fn config() -> Config {
+pub(super) fn config() -> Config {
     config::parse(CONFIG, "test.toml").expect("test config")
 }
 
-fn start() -> DateTime<Utc> {
+pub(super) fn start() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 2, 10, 9, 0, 0)
         .single()
         .expect("time")
@@ -82,25 +83,34 @@ fn check(probe: &str, channel: Channel, at: DateTime<Utc>, down: bool) -> ProbeR
     }
 }
 
-fn reporters(n: i64) -> Vec<ReportCount> {
+/// `n` reporters of `channel`, each from a network of its own.
+pub(super) fn reporters_on(channel: Channel, n: i64) -> Vec<ReportCount> {
     vec![ReportCount {
         bank: "bmce".into(),
-        channel: Channel::Web,
+        channel,
         reporters: n,
+        networks: n,
+        works: 0,
     }]
+}
+
+fn reporters(n: i64) -> Vec<ReportCount> {
+    reporters_on(Channel::Web, n)
 }
 
 /// The record as the engine would leave it: every effect applied as the engine writes it,
 /// or refused while `failing` is set. It keeps the store's contract: it tells the same
 /// story as the store (`the_fake_ledger_keeps_the_store_contract`).
 #[derive(Default)]
-struct FakeLedger {
-    incidents: Vec<IncidentRow>,
+pub(super) struct FakeLedger {
+    pub(super) incidents: Vec<IncidentRow>,
     /// Each incident's timeline, as written.
     lines: HashMap<i64, Vec<Line>>,
     /// The catalogue id of each entry's first sentence, windows' entries included.
     words: HashMap<i64, Vec<String>>,
-    failing: bool,
+    pub(super) failing: bool,
+    /// Whether each entry was told to subscribers, by incident.
+    pub(super) alerts: HashMap<i64, Vec<bool>>,
 }
 
 impl FakeLedger {
@@ -186,6 +196,7 @@ impl FakeLedger {
             reopens: 0,
             scopes,
             sources: Vec::new(),
+            alerted: true,
         });
         self.line(id, first);
         for later in &new.later {
@@ -196,7 +207,7 @@ impl FakeLedger {
 
     /// As `IncidentStore::add_update`, for an incident the ledger holds: the entry's state,
     /// and a closing state frees the key.
-    fn update(&mut self, id: i64, update: &NewUpdate) {
+    pub(super) fn update(&mut self, id: i64, update: &NewUpdate) {
         if let Some(row) = self.incidents.iter_mut().find(|r| r.id == id) {
             let closed = update.state.is_closed();
             row.state = update.state;
@@ -233,6 +244,7 @@ impl FakeLedger {
             .entry(id)
             .or_default()
             .push(entry.message[0].id().to_owned());
+        self.alerts.entry(id).or_default().push(entry.alert);
     }
 
     fn holds(&self, id: i64) -> bool {
@@ -247,11 +259,11 @@ impl FakeLedger {
         rows
     }
 
-    fn still_open(&self) -> Vec<IncidentRow> {
+    pub(super) fn still_open(&self) -> Vec<IncidentRow> {
         self.newest_first(|r| r.resolved_at.is_none())
     }
 
-    fn words(&self, id: i64) -> Vec<&str> {
+    pub(super) fn words(&self, id: i64) -> Vec<&str> {
         self.words
             .get(&id)
             .map(|w| w.iter().map(String::as_str).collect())
@@ -303,14 +315,14 @@ async fn the_fake_ledger_keeps_the_store_contract() {
 }
 
 /// A core, a ledger and a clock, with the checks of both web probes at one time.
-struct World {
-    core: Core,
-    ledger: FakeLedger,
-    clock: ManualClock,
+pub(super) struct World {
+    pub(super) core: Core,
+    pub(super) ledger: FakeLedger,
+    pub(super) clock: ManualClock,
 }
 
 impl World {
-    fn new() -> World {
+    pub(super) fn new() -> World {
         let mut core = Core::new(&config());
         let clock = ManualClock::at(start());
         let effects = core.restore(&[], &[], Vec::new(), clock.now());
@@ -323,7 +335,7 @@ impl World {
     }
 
     /// One second on, a check of every probe, web failing or not; mobile answers.
-    fn second(&mut self, web_down: bool) {
+    pub(super) fn second(&mut self, web_down: bool) {
         let now = self.clock.advance(Duration::seconds(1));
         for r in [
             check("bmce/web/0", Channel::Web, now, web_down),
@@ -336,27 +348,45 @@ impl World {
         self.ledger.apply(&mut self.core, effects, now);
     }
 
-    fn reports(&mut self, n: i64) {
+    pub(super) fn reports(&mut self, n: i64) {
+        self.count(reporters(n));
+    }
+
+    /// A count of the surge window now, as the engine hands it over.
+    pub(super) fn count(&mut self, counts: Vec<ReportCount>) {
         let now = self.clock.now();
-        let effects = self.core.reports(&reporters(n), now);
+        let effects = self.core.reports(&counts, now);
         self.ledger.apply(&mut self.core, effects, now);
     }
 
-    fn web_now(&self) -> crate::signals::live::ChannelNow {
+    pub(super) fn web_now(&self) -> crate::signals::live::ChannelNow {
+        self.now_of(Channel::Web).expect("web shown")
+    }
+
+    /// A channel as the snapshot shows it, if it shows it.
+    pub(super) fn now_of(&self, channel: Channel) -> Option<crate::signals::live::ChannelNow> {
         self.core
             .snapshot(self.clock.now())
             .bank("bmce")
-            .and_then(|b| b.channels.iter().find(|c| c.channel == Channel::Web))
+            .and_then(|b| b.channels.iter().find(|c| c.channel == channel))
             .cloned()
-            .expect("web shown")
     }
 }
 
 fn window(id: i64, starts: DateTime<Utc>, ends: DateTime<Utc>) -> WindowRow {
+    window_on(id, Channel::Web, starts, ends)
+}
+
+pub(super) fn window_on(
+    id: i64,
+    channel: Channel,
+    starts: DateTime<Utc>,
+    ends: DateTime<Utc>,
+) -> WindowRow {
     WindowRow {
         incident_id: id,
         bank: "bmce".into(),
-        channels: vec![Channel::Web],
+        channels: vec![channel],
         starts,
         ends,
         title: Names::default(),
@@ -447,6 +477,7 @@ fn an_operator_outage_is_joined_not_duplicated() {
             source: Source::Operator,
             first_seen_at: start(),
         }],
+        alerted: true,
     };
     let effects = w.core.reload(&[declared], Vec::new(), w.clock.now());
     assert!(effects.is_empty());
@@ -456,7 +487,10 @@ fn an_operator_outage_is_joined_not_duplicated() {
     w.second(true);
     w.reports(5);
     assert!(w.ledger.incidents.is_empty(), "no second incident");
-    assert_eq!(w.ledger.words(40), ["probe-failing", "surge-message"]);
+    assert_eq!(
+        w.ledger.words(40),
+        ["probe-failing", "surge-message-networks"]
+    );
     assert_eq!(w.web_now().incident, Some(40));
 }
 
@@ -470,20 +504,25 @@ fn probes_and_a_surge_are_one_confirmed_incident() {
     assert_eq!(w.ledger.incidents.len(), 1, "the surge joins the outage");
     assert_eq!(w.web_now().confidence, Some(Confidence::Confirmed));
     assert!(w.web_now().surge);
-    // The probes recover first: the reports still hold it open.
+    // The probes recover first: reports against checks that pass hold nothing open.
     w.second(false);
     w.second(false);
-    assert!(w.ledger.incidents[0].resolved_at.is_none());
-    w.reports(0);
     assert!(w.ledger.incidents[0].resolved_at.is_some());
     assert_eq!(
         w.ledger.words(1),
         [
             "probe-failing",
-            "surge-message",
-            "probes-back-reports-high",
-            "channel-back"
+            "surge-message-networks",
+            "channel-back-reports-still"
         ]
+    );
+    assert_eq!(w.web_now().status, Status::Operational);
+    assert_eq!(w.web_now().crowd_note, Some(CrowdNote::ChecksPass));
+    w.reports(0);
+    assert_eq!(
+        w.ledger.words(1).len(),
+        3,
+        "the end of the surge adds nothing"
     );
 }
 
@@ -501,19 +540,19 @@ fn a_handful_of_reports_opens_nothing() {
 fn a_surge_inside_a_window_waits_for_its_end() {
     let mut w = World::new();
     let now = w.clock.now();
-    let effects = w
-        .core
-        .reload(&[], vec![window(7, now, now + Duration::seconds(10))], now);
+    let atm_window = window_on(7, Channel::Atm, now, now + Duration::seconds(10));
+    let effects = w.core.reload(&[], vec![atm_window], now);
     assert!(effects.is_empty());
     w.second(false);
     assert_eq!(w.ledger.words(7), ["window-started"]);
-    w.reports(6);
+    w.count(reporters_on(Channel::Atm, 6));
     assert!(
         w.ledger.incidents.is_empty(),
         "reports of an announced outage are expected"
     );
-    assert_eq!(w.web_now().status, Status::Maintenance);
-    assert_eq!(w.web_now().confidence, Some(Confidence::Announced));
+    let atm = w.now_of(Channel::Atm).expect("atm shown");
+    assert_eq!(atm.status, Status::Maintenance);
+    assert_eq!(atm.confidence, Some(Confidence::Announced));
     for _ in 0..10 {
         w.second(false);
     }
@@ -523,7 +562,7 @@ fn a_surge_inside_a_window_waits_for_its_end() {
         1,
         "the surge is taken up at the end"
     );
-    assert_eq!(w.ledger.words(1), ["surge-message"]);
+    assert_eq!(w.ledger.words(1), ["surge-message-networks"]);
 }
 
 #[test]
@@ -575,12 +614,12 @@ fn a_failed_write_is_decided_again_by_the_next_result() {
     w.ledger.failing = false;
     w.second(false);
     assert!(w.ledger.incidents[0].resolved_at.is_some());
-    // And for a surge.
+    // And for a surge (on ATMs, which nothing checks).
     w.ledger.failing = true;
-    w.reports(5);
+    w.count(reporters_on(Channel::Atm, 5));
     assert_eq!(w.ledger.incidents.len(), 1);
     w.ledger.failing = false;
-    w.reports(5);
+    w.count(reporters_on(Channel::Atm, 5));
     assert_eq!(
         w.ledger.incidents.len(),
         2,
@@ -604,12 +643,14 @@ fn a_restart_restores_the_same_open_incidents() {
     w.core = core;
     assert_eq!(w.web_now().incident, Some(1));
     assert_eq!(w.web_now().status, Status::MajorOutage);
-    // Its probes must recover and its reports calm down before it resolves, as before.
-    w.second(false);
+    assert_eq!(w.web_now().confidence, Some(Confidence::Confirmed));
+    // Its probes must recover before it resolves, as before; on a channel probes watch,
+    // the reports alone do not hold it.
     w.second(false);
     assert!(w.ledger.incidents[0].resolved_at.is_none());
-    w.reports(0);
+    w.second(false);
     assert!(w.ledger.incidents[0].resolved_at.is_some());
+    w.reports(0);
     assert_eq!(w.ledger.incidents.len(), 1);
 }
 
@@ -633,6 +674,7 @@ fn a_channel_no_longer_probed_is_released_at_start() {
             source: Source::Probe,
             first_seen_at: start(),
         }],
+        alerted: true,
     };
     let mut core = Core::new(&config());
     let effects = core.restore(std::slice::from_ref(&old), &[], Vec::new(), start());
@@ -726,6 +768,7 @@ fn an_incident_resolved_before_a_restart_is_reopened_after_it() {
         reopens: 0,
         scopes: vec![("bmce".into(), Channel::Web)],
         sources: Vec::new(),
+        alerted: true,
     };
     let mut core = Core::new(&config());
     assert!(core.restore(&[], &[row], Vec::new(), start()).is_empty());

@@ -11,8 +11,8 @@ use super::{
 use crate::domain::IncidentState;
 use crate::store::decode::{get, names, time, time_opt, word};
 use crate::store::{
-    to_ms, FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, Lock, NewIncident,
-    NewUpdate, Opened, OperatorUpdate, OutageSpan, StoreResult, UpdateRow,
+    to_ms, AuditEntry, FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, Lock,
+    NewIncident, NewUpdate, Opened, OperatorUpdate, OutageSpan, StoreResult, UpdateRow,
 };
 
 /// Moves the incident to the entry's state and appends it; see [`IncidentStore::add_update`].
@@ -55,7 +55,8 @@ impl IncidentStore for Backend {
             if let Some(id) = new.reopen {
                 let reopened = sqlx::query(
                     "UPDATE incidents SET open_key = $1, reopens = reopens + 1 \
-                     WHERE id = $2 AND open_key IS NULL AND resolved_at IS NOT NULL",
+                     WHERE id = $2 AND open_key IS NULL AND resolved_at IS NOT NULL \
+                     AND state <> 'withdrawn'",
                 )
                 .bind(key.to_string())
                 .bind(id)
@@ -71,8 +72,8 @@ impl IncidentStore for Backend {
         }
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO incidents (kind, state, title_ar, title_fr, title_en, started_at, \
-             created_at, updated_at, open_key, overrun_of, channel_key) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) RETURNING id",
+             created_at, updated_at, open_key, overrun_of, channel_key, alerted) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9, 0) RETURNING id",
         )
         .bind(new.kind.as_str())
         .bind(new.first_update.state.as_str())
@@ -150,6 +151,44 @@ impl IncidentStore for Backend {
         Ok(())
     }
 
+    async fn withdraw_incident(
+        &self,
+        incident_id: i64,
+        entry: &NewUpdate,
+        audit: &AuditEntry,
+    ) -> StoreResult<bool> {
+        let mut tx = self.begin_write(Lock::Incidents).await?;
+        let alerted: Option<i64> = sqlx::query_scalar(
+            "SELECT alerted FROM incidents WHERE id = $1 AND kind <> 'maintenance' \
+             AND state <> 'withdrawn'",
+        )
+        .bind(incident_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(alerted) = alerted else {
+            return Ok(false);
+        };
+        let at = to_ms(entry.at);
+        sqlx::query(
+            "UPDATE incidents SET state = 'withdrawn', open_key = NULL, \
+             resolved_at = COALESCE(resolved_at, $1), \
+             updated_at = CASE WHEN updated_at > $1 THEN updated_at ELSE $1 END WHERE id = $2",
+        )
+        .bind(at)
+        .bind(incident_id)
+        .execute(&mut *tx)
+        .await?;
+        let entry = NewUpdate {
+            state: IncidentState::Withdrawn,
+            alert: alerted == 1,
+            ..entry.clone()
+        };
+        insert_update(&mut tx, incident_id, &entry).await?;
+        insert_audit(&mut tx, audit, Some(format!("incident:{incident_id}"))).await?;
+        self.commit(tx).await?;
+        Ok(true)
+    }
+
     async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>> {
         let row = sqlx::query(&format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.id = $1"
@@ -162,7 +201,8 @@ impl IncidentStore for Backend {
         load_scopes_and_sources(&self.pool, &mut incident).await?;
         let updates = sqlx::query(
             "SELECT id, at, state, source, message_ar, message_fr, message_en, title_ar, \
-             title_fr, title_en FROM incident_updates WHERE incident_id = $1 ORDER BY at, id",
+             title_fr, title_en, alerted FROM incident_updates WHERE incident_id = $1 \
+             ORDER BY at, id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -176,6 +216,7 @@ impl IncidentStore for Backend {
                 source: word(r, "source")?,
                 message: names(r, "message")?,
                 title: names(r, "title")?,
+                alerted: get::<i64, _>(r, "alerted")? == 1,
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
@@ -202,6 +243,8 @@ impl IncidentStore for Backend {
         }
         if let Some(state) = filter.state {
             q.push(" AND i.state = ").push_bind(state.as_str());
+        } else if !filter.include_withdrawn {
+            q.push(" AND i.state <> 'withdrawn'");
         }
         if let Some(since) = filter.since {
             q.push(" AND (i.started_at >= ")
@@ -242,51 +285,14 @@ impl IncidentStore for Backend {
     }
 
     async fn feed_entries(&self, filter: &FeedFilter) -> StoreResult<Vec<FeedEntry>> {
-        let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
-            "SELECT {INCIDENT_COLUMNS}, u.id AS update_id, u.at AS update_at, \
-             u.state AS update_state, u.source AS update_source, u.message_ar AS message_ar, \
-             u.message_fr AS message_fr, u.message_en AS message_en, \
-             u.title_ar AS update_title_ar, u.title_fr AS update_title_fr, \
-             u.title_en AS update_title_en \
-             FROM incident_updates u JOIN incidents i ON i.id = u.incident_id WHERE 1 = 1"
-        ));
-        if filter.bank.is_some() || !filter.channels.is_empty() {
-            q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id");
-            if let Some(bank) = &filter.bank {
-                q.push(" AND s.bank = ").push_bind(bank);
-            }
-            if !filter.channels.is_empty() {
-                q.push(" AND s.channel IN (");
-                let mut sep = q.separated(", ");
-                for c in &filter.channels {
-                    sep.push_bind(c.as_str());
-                }
-                q.push(")");
-            }
-            q.push(")");
-        }
-        q.push(" ORDER BY u.at DESC, u.id DESC LIMIT ")
-            .push_bind(i64::from(filter.limit.max(1)));
-        let rows = q.build().fetch_all(&self.pool).await?;
-        let mut incidents = Vec::with_capacity(rows.len());
-        let mut updates = Vec::with_capacity(rows.len());
-        for r in &rows {
-            incidents.push(incident_from(r)?);
-            updates.push(UpdateRow {
-                id: get(r, "update_id")?,
-                at: time(r, "update_at")?,
-                state: word(r, "update_state")?,
-                source: word(r, "update_source")?,
-                message: names(r, "message")?,
-                title: names(r, "update_title")?,
-            });
-        }
-        load_scopes_and_sources(&self.pool, &mut incidents).await?;
-        Ok(incidents
-            .into_iter()
-            .zip(updates)
-            .map(|(incident, update)| FeedEntry { incident, update })
-            .collect())
+        // Incidents only customers report are read apart and held to a share of the feed,
+        // so a flood of them cannot push advisories and probe incidents out of it.
+        let limit = filter.limit.max(1);
+        let mut entries = feed_page(&self.pool, filter, false, limit).await?;
+        entries.extend(feed_page(&self.pool, filter, true, limit.min(CROWD_FEED_SHARE)).await?);
+        entries.sort_by_key(|e| std::cmp::Reverse((e.update.at, e.update.id)));
+        entries.truncate(limit as usize);
+        Ok(entries)
     }
 
     async fn outage_spans(
@@ -298,7 +304,7 @@ impl IncidentStore for Backend {
             "SELECT i.id AS id, s.bank AS bank, s.channel AS channel, i.started_at AS started_at, \
              i.resolved_at AS resolved_at, i.overrun_of AS overrun_of, i.reopens AS reopens \
              FROM incidents i JOIN incident_scopes s ON s.incident_id = i.id \
-             WHERE i.kind = 'outage' AND i.started_at < $1 \
+             WHERE i.kind = 'outage' AND i.state <> 'withdrawn' AND i.started_at < $1 \
              AND (i.resolved_at IS NULL OR i.resolved_at > $2) ORDER BY i.started_at, i.id",
         )
         .bind(to_ms(to))
@@ -365,6 +371,73 @@ fn split_at_gaps(
         });
     }
     out
+}
+
+/// The most entries of incidents only customers report that one feed carries.
+pub(crate) const CROWD_FEED_SHARE: u32 = 10;
+
+/// Backed by reports alone: no probe and no operator has spoken for it.
+const CROWD_ONLY: &str = "EXISTS (SELECT 1 FROM incident_sources cs WHERE cs.incident_id = i.id \
+     AND cs.source = 'reports') AND NOT EXISTS (SELECT 1 FROM incident_sources cs \
+     WHERE cs.incident_id = i.id AND cs.source <> 'reports')";
+
+/// The newest feed entries of incidents backed by reports alone (`crowd`) or not. A
+/// withdrawn incident keeps only the entry that withdrew it: what readers already have stays
+/// as it was, and they are told it was a false alarm.
+async fn feed_page(
+    pool: &sqlx::Pool<Db>,
+    filter: &FeedFilter,
+    crowd: bool,
+    limit: u32,
+) -> StoreResult<Vec<FeedEntry>> {
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
+        "SELECT {INCIDENT_COLUMNS}, u.id AS update_id, u.at AS update_at, \
+         u.state AS update_state, u.source AS update_source, u.message_ar AS message_ar, \
+         u.message_fr AS message_fr, u.message_en AS message_en, \
+         u.title_ar AS update_title_ar, u.title_fr AS update_title_fr, \
+         u.title_en AS update_title_en, u.alerted AS update_alerted \
+         FROM incident_updates u JOIN incidents i ON i.id = u.incident_id \
+         WHERE (i.state <> 'withdrawn' OR u.state = 'withdrawn') AND {}({CROWD_ONLY})",
+        if crowd { "" } else { "NOT " }
+    ));
+    if filter.bank.is_some() || !filter.channels.is_empty() {
+        q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id");
+        if let Some(bank) = &filter.bank {
+            q.push(" AND s.bank = ").push_bind(bank);
+        }
+        if !filter.channels.is_empty() {
+            q.push(" AND s.channel IN (");
+            let mut sep = q.separated(", ");
+            for c in &filter.channels {
+                sep.push_bind(c.as_str());
+            }
+            q.push(")");
+        }
+        q.push(")");
+    }
+    q.push(" ORDER BY u.at DESC, u.id DESC LIMIT ")
+        .push_bind(i64::from(limit));
+    let rows = q.build().fetch_all(pool).await?;
+    let mut incidents = Vec::with_capacity(rows.len());
+    let mut updates = Vec::with_capacity(rows.len());
+    for r in &rows {
+        incidents.push(incident_from(r)?);
+        updates.push(UpdateRow {
+            id: get(r, "update_id")?,
+            at: time(r, "update_at")?,
+            state: word(r, "update_state")?,
+            source: word(r, "update_source")?,
+            message: names(r, "message")?,
+            title: names(r, "update_title")?,
+            alerted: get::<i64, _>(r, "update_alerted")? == 1,
+        });
+    }
+    load_scopes_and_sources(pool, &mut incidents).await?;
+    Ok(incidents
+        .into_iter()
+        .zip(updates)
+        .map(|(incident, update)| FeedEntry { incident, update })
+        .collect())
 }
 
 #[cfg(test)]

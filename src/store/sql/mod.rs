@@ -46,7 +46,7 @@ const INCIDENT_COLUMNS: &str = "i.id AS id, i.kind AS kind, i.state AS state, \
      i.title_ar AS title_ar, i.title_fr AS title_fr, i.title_en AS title_en, \
      i.started_at AS started_at, i.resolved_at AS resolved_at, i.updated_at AS updated_at, \
      i.created_at AS created_at, i.open_key AS open_key, i.overrun_of AS overrun_of, \
-     i.channel_key AS channel_key, i.reopens AS reopens";
+     i.channel_key AS channel_key, i.reopens AS reopens, i.alerted AS alerted";
 
 /// An incident without its scopes and sources, which [`load_scopes_and_sources`] adds.
 fn incident_from(row: &DbRow) -> StoreResult<IncidentRow> {
@@ -63,6 +63,7 @@ fn incident_from(row: &DbRow) -> StoreResult<IncidentRow> {
         overrun_of: get(row, "overrun_of")?,
         channel_key: word_opt(row, "channel_key")?,
         reopens: get(row, "reopens")?,
+        alerted: get::<i64, _>(row, "alerted")? == 1,
         scopes: Vec::new(),
         sources: Vec::new(),
     })
@@ -124,9 +125,9 @@ async fn load_scopes_and_sources(
 async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreResult<()> {
     let update_id: i64 = sqlx::query_scalar(
         "INSERT INTO incident_updates (incident_id, at, state, source, message_ar, message_fr, \
-         message_en, title_ar, title_fr, title_en) \
-         SELECT $1, $2, $3, $4, $5, $6, $7, i.title_ar, i.title_fr, i.title_en \
-         FROM incidents i WHERE i.id = $8 RETURNING id",
+         message_en, title_ar, title_fr, title_en, alerted) \
+         SELECT $1, $2, $3, $4, $5, $6, $7, i.title_ar, i.title_fr, i.title_en, $8 \
+         FROM incidents i WHERE i.id = $9 RETURNING id",
     )
     .bind(incident_id)
     .bind(to_ms(u.at))
@@ -135,10 +136,17 @@ async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreRes
     .bind(&u.message.ar)
     .bind(&u.message.fr)
     .bind(&u.message.en)
+    .bind(i64::from(u.alert))
     .bind(incident_id)
     .fetch_one(&mut **tx)
     .await?;
-    alerts::insert_event(tx, incident_id, update_id, u.at).await?;
+    if u.alert {
+        alerts::insert_event(tx, incident_id, update_id, u.at).await?;
+        sqlx::query("UPDATE incidents SET alerted = 1 WHERE id = $1 AND alerted = 0")
+            .bind(incident_id)
+            .execute(&mut **tx)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO incident_sources (incident_id, source, first_seen_at) VALUES ($1, $2, $3) \
          ON CONFLICT (incident_id, source) DO NOTHING",

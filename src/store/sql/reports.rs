@@ -10,10 +10,10 @@ use super::super::{Backend, Db, DbRow};
 use super::{insert_audit, Tx, INSERT_CHUNK};
 use crate::domain::Channel;
 use crate::store::admission::{self, Admission, Sent};
-use crate::store::decode::{get, time, time_opt, word};
+use crate::store::decode::{get, time, time_opt, word, word_opt};
 use crate::store::{
-    to_ms, AuditEntry, Lock, NewReport, ReportBucket, ReportCount, ReportOutcome, ReportRow,
-    ReportStore, StoreError, StoreResult, TalliedReport,
+    to_ms, AuditEntry, Lock, NewReport, ReportBucket, ReportFacet, ReportOutcome, ReportRow,
+    ReportStore, ReportUnit, StoreError, StoreResult, TalliedReport,
 };
 
 #[async_trait]
@@ -69,8 +69,9 @@ impl ReportStore for Backend {
         limit: u32,
     ) -> StoreResult<Vec<ReportRow>> {
         let rows = sqlx::query(
-            "SELECT id, channel, at, comment FROM reports WHERE bank = $1 AND at >= $2 \
-             AND comment IS NOT NULL AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT $3",
+            "SELECT id, channel, at, comment, symptom, city FROM reports WHERE bank = $1 \
+             AND at >= $2 AND comment IS NOT NULL AND deleted_at IS NULL \
+             ORDER BY at DESC, id DESC LIMIT $3",
         )
         .bind(bank)
         .bind(to_ms(since))
@@ -84,6 +85,8 @@ impl ReportStore for Backend {
                     channel: word(r, "channel")?,
                     at: time(r, "at")?,
                     comment: get(r, "comment")?,
+                    symptom: word_opt(r, "symptom")?,
+                    city: get(r, "city")?,
                 })
             })
             .collect()
@@ -109,15 +112,14 @@ impl ReportStore for Backend {
         Ok(true)
     }
 
-    async fn report_counts(
+    async fn report_units(
         &self,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> StoreResult<Vec<ReportCount>> {
+    ) -> StoreResult<Vec<ReportUnit>> {
         let rows = sqlx::query(
-            "SELECT bank, channel, COUNT(DISTINCT reporter) AS reporters FROM reports \
-             WHERE at >= $1 AND at < $2 AND counted = 1 AND deleted_at IS NULL \
-             GROUP BY bank, channel",
+            "SELECT DISTINCT bank, channel, reporter, address, network FROM reports \
+             WHERE at >= $1 AND at < $2 AND counted = 1 AND deleted_at IS NULL AND works = 0",
         )
         .bind(to_ms(from))
         .bind(to_ms(to))
@@ -125,9 +127,49 @@ impl ReportStore for Backend {
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(ReportCount {
+                Ok(ReportUnit {
                     bank: get(r, "bank")?,
                     channel: word(r, "channel")?,
+                    reporter: get(r, "reporter")?,
+                    address: get(r, "address")?,
+                    network: get(r, "network")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn report_facets(
+        &self,
+        bank: &str,
+        since: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> StoreResult<Vec<ReportFacet>> {
+        // Each reporter once per thing it said: a symptom, a city, or that it works.
+        let rows = sqlx::query(
+            "SELECT channel, works, symptom, NULL AS city, COUNT(DISTINCT reporter) AS reporters \
+             FROM reports WHERE bank = $1 AND at >= $2 AND at < $3 AND counted = 1 \
+             AND deleted_at IS NULL GROUP BY channel, works, symptom \
+             UNION ALL \
+             SELECT channel, works, NULL AS symptom, city, COUNT(DISTINCT reporter) AS reporters \
+             FROM reports WHERE bank = $4 AND at >= $5 AND at < $6 AND counted = 1 \
+             AND deleted_at IS NULL AND works = 0 AND city IS NOT NULL \
+             GROUP BY channel, works, city",
+        )
+        .bind(bank)
+        .bind(to_ms(since))
+        .bind(to_ms(until))
+        .bind(bank)
+        .bind(to_ms(since))
+        .bind(to_ms(until))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ReportFacet {
+                    channel: word(r, "channel")?,
+                    works: get::<i64, _>(r, "works")? == 1,
+                    symptom: word_opt(r, "symptom")?,
+                    city: get(r, "city")?,
                     reporters: get(r, "reporters")?,
                 })
             })
@@ -185,7 +227,7 @@ impl ReportStore for Backend {
         let rows = sqlx::query(
             "SELECT channel, (at / $1) * $2 AS bucket, COUNT(DISTINCT reporter) AS reporters \
              FROM reports WHERE bank = $3 AND at >= $4 AND at < $5 AND counted = 1 \
-             AND deleted_at IS NULL GROUP BY channel, bucket ORDER BY bucket",
+             AND deleted_at IS NULL AND works = 0 GROUP BY channel, bucket ORDER BY bucket",
         )
         .bind(width)
         .bind(width)
@@ -208,17 +250,20 @@ impl ReportStore for Backend {
 
 /// The tally's reading on, by the primary key.
 pub(crate) const REPORTS_AFTER: &str =
-    "SELECT id, bank, channel, at, reporter, counted, deleted_at FROM reports \
+    "SELECT id, bank, channel, at, reporter, address, network, works, counted, deleted_at \
+     FROM reports \
      WHERE id > COALESCE($1, (SELECT MIN(id) - 1 FROM reports WHERE at >= $2)) \
      ORDER BY id LIMIT $3";
 /// The latest deletions, by `reports_deleted`; ordered by the index's own column, since
 /// `ORDER BY id` makes SQLite scan the table instead.
 pub(crate) const REPORTS_DELETED: &str =
-    "SELECT id, bank, channel, at, reporter, counted, deleted_at FROM reports \
+    "SELECT id, bank, channel, at, reporter, address, network, works, counted, deleted_at \
+     FROM reports \
      WHERE deleted_at >= $1 ORDER BY deleted_at";
 /// One reporter's reports of one channel, by `reports_reporter_at`.
 pub(crate) const REPORTER_REPORTS: &str =
-    "SELECT id, bank, channel, at, reporter, counted, deleted_at FROM reports \
+    "SELECT id, bank, channel, at, reporter, address, network, works, counted, deleted_at \
+     FROM reports \
      WHERE reporter = $1 AND bank = $2 AND channel = $3 AND at >= $4";
 
 fn tallied(r: &DbRow) -> StoreResult<TalliedReport> {
@@ -228,36 +273,41 @@ fn tallied(r: &DbRow) -> StoreResult<TalliedReport> {
         channel: word(r, "channel")?,
         at: time(r, "at")?,
         reporter: get(r, "reporter")?,
+        address: get(r, "address")?,
+        network: get(r, "network")?,
+        works: get::<i64, _>(r, "works")? == 1,
         counted: get::<i64, _>(r, "counted")? == 1,
         deleted_at: time_opt(r, "deleted_at")?,
     })
 }
 
-/// What the admission rules read, less the list of reporters (`$2`, `$3`, ...) and its
-/// closing parenthesis; by `reports_reporter_at`.
-pub(crate) const SENT_SINCE: &str = "SELECT reporter, bank, channel, at, counted, deleted_at \
-     FROM reports WHERE at > $1 AND reporter IN (";
+/// What the admission rules read, less the list of addresses (`$2`, `$3`, ...) and its
+/// closing parenthesis; by `reports_address_at`. An address's reports hold its reporters'.
+pub(crate) const SENT_SINCE: &str = "SELECT reporter, address, bank, channel, works, at, \
+     counted, deleted_at FROM reports WHERE at > $1 AND address IN (";
 
-/// Every report the batch's reporters sent since `from`, deleted or not.
+/// Every report the batch's addresses sent since `from`, deleted or not.
 async fn sent_since(
     tx: &mut Tx,
     batch: &[NewReport],
     from: DateTime<Utc>,
 ) -> StoreResult<Vec<Sent>> {
-    let reporters: BTreeSet<&str> = batch.iter().map(|r| r.reporter.as_str()).collect();
-    let list: Vec<String> = (2..reporters.len() + 2).map(|i| format!("${i}")).collect();
+    let addresses: BTreeSet<&str> = batch.iter().map(|r| r.address.as_str()).collect();
+    let list: Vec<String> = (2..addresses.len() + 2).map(|i| format!("${i}")).collect();
     let sql = format!("{SENT_SINCE}{})", list.join(", "));
     let mut q = sqlx::query(&sql).bind(to_ms(from));
-    for reporter in reporters {
-        q = q.bind(reporter);
+    for address in addresses {
+        q = q.bind(address);
     }
     let rows = q.fetch_all(&mut **tx).await?;
     rows.iter()
         .map(|r| {
             Ok(Sent {
                 reporter: get(r, "reporter")?,
+                address: get(r, "address")?,
                 bank: get(r, "bank")?,
                 channel: word(r, "channel")?,
+                works: get::<i64, _>(r, "works")? == 1,
                 at: time(r, "at")?,
                 counts: get::<i64, _>(r, "counted")? == 1 && time_opt(r, "deleted_at")?.is_none(),
             })
@@ -266,8 +316,9 @@ async fn sent_since(
 }
 
 /// What tells a stored row's report apart from the others of its batch: two reports with
-/// the same key are the same row, and either id serves either.
-type RowKey = (String, String, String, i64, bool, Option<String>);
+/// the same key are the same row, and either id serves either. Whatever else a row holds
+/// follows from its reporter (its address and network) or does not tell rows apart.
+type RowKey = (String, String, String, i64, bool, bool, Option<String>);
 
 fn row_key(r: &NewReport, counted: bool) -> RowKey {
     (
@@ -276,6 +327,7 @@ fn row_key(r: &NewReport, counted: bool) -> RowKey {
         r.channel.as_str().to_owned(),
         to_ms(r.at),
         counted,
+        r.works,
         r.comment.clone(),
     )
 }
@@ -289,17 +341,23 @@ async fn insert_reports(
     let mut ids: HashMap<RowKey, Vec<i64>> = HashMap::new();
     for chunk in stored.chunks(INSERT_CHUNK) {
         let mut q: QueryBuilder<Db> = QueryBuilder::new(
-            "INSERT INTO reports (bank, channel, at, reporter, counted, comment) ",
+            "INSERT INTO reports (bank, channel, at, reporter, address, network, counted, \
+             comment, symptom, city, works) ",
         );
         q.push_values(chunk, |mut b, (r, counted)| {
             b.push_bind(&r.bank)
                 .push_bind(r.channel.as_str())
                 .push_bind(to_ms(r.at))
                 .push_bind(&r.reporter)
+                .push_bind(&r.address)
+                .push_bind(&r.network)
                 .push_bind(i64::from(*counted))
-                .push_bind(&r.comment);
+                .push_bind(&r.comment)
+                .push_bind(r.symptom.map(|s| s.as_str()))
+                .push_bind(&r.city)
+                .push_bind(i64::from(r.works));
         });
-        q.push(" RETURNING id, bank, channel, at, reporter, counted, comment");
+        q.push(" RETURNING id, bank, channel, at, reporter, counted, works, comment");
         for row in q.build().fetch_all(&mut **tx).await? {
             let key = (
                 get(&row, "reporter")?,
@@ -307,6 +365,7 @@ async fn insert_reports(
                 get(&row, "channel")?,
                 get(&row, "at")?,
                 get::<i64, _>(&row, "counted")? == 1,
+                get::<i64, _>(&row, "works")? == 1,
                 get(&row, "comment")?,
             );
             ids.entry(key).or_default().push(get(&row, "id")?);

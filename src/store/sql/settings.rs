@@ -33,4 +33,18 @@ impl SettingStore for Backend {
         self.commit(tx).await?;
         Ok(stored)
     }
+
+    async fn forget_settings(&self, prefix: &str, before: &str) -> StoreResult<u64> {
+        let mut tx = self.begin_write(Lock::Rows).await?;
+        // A prefix match without LIKE, whose `_` and `%` a key could hold.
+        let gone = sqlx::query("DELETE FROM settings WHERE SUBSTR(key, 1, $1) = $2 AND key < $3")
+            .bind(prefix.chars().count() as i64)
+            .bind(prefix)
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        self.commit(tx).await?;
+        Ok(gone)
+    }
 }

@@ -105,6 +105,7 @@ impl WindowStore for Backend {
             state: IncidentState::Scheduled,
             source: Source::Operator,
             message: w.title.clone(),
+            alert: true,
         };
         insert_update(&mut tx, id, &announced).await?;
         if let Some(audit) = audit {

@@ -10,8 +10,10 @@ use crate::domain::{Bank, Channel, ErrorClass, IncidentKind, Lang, ProbeSpec, St
 use crate::i18n::{channel_name, duration, failure_words, local_time, term, text, Arg, Msg};
 use crate::record::scorecard::{channel_availability, Inputs};
 use crate::record::series::{channel_series, Span};
+use crate::record::voices::{voices, Voices};
 use crate::signals::core::UNSTABLE_WINDOW;
 use crate::signals::live::{BankNow, ChannelNow};
+use crate::signals::surge::USUAL_WEEKS;
 use crate::signals::Snapshot;
 use crate::store::{
     DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, MonitoredSpan, OutageSpan,
@@ -33,9 +35,11 @@ struct Records {
     span: Span,
     daily: Vec<DailyRollup>,
     hourly: Vec<HourlyRollup>,
-    /// Eight days of hourly report counts: today's chart and the same hours on the seven
-    /// days before.
+    /// Hourly report counts of the last day and of the same hours of the week on the weeks
+    /// before: the chart and its usual level.
     report_hours: Vec<ReportBucket>,
+    /// What customers said over the last 24 hours, per channel.
+    voices: Vec<Voices>,
     incidents: Vec<IncidentRow>,
     windows: Vec<WindowRow>,
     comments: Vec<ReportRow>,
@@ -88,11 +92,16 @@ async fn gather(state: &AppState, slug: &str, now: DateTime<Utc>) -> Result<Reco
         report_hours: store
             .report_buckets(
                 slug,
-                first_hour - Duration::days(7),
+                first_hour - Duration::weeks(USUAL_WEEKS as i64 + 1),
                 now + Duration::hours(1),
                 Duration::hours(1),
             )
             .await?,
+        voices: voices(
+            &store
+                .report_facets(slug, now - Duration::hours(24), now + Duration::seconds(1))
+                .await?,
+        ),
         incidents: store
             .incidents(&IncidentFilter {
                 bank: Some(slug.to_owned()),
@@ -133,10 +142,17 @@ fn page(
     let t = text(lang);
     let bank_now = snapshot.bank(&bank.slug);
     // The channels the snapshot shows: probed ones, and any other a signal speaks of.
-    let shown: Vec<Channel> = match bank_now {
+    let mut shown: Vec<Channel> = match bank_now {
         Some(b) => b.channels.iter().map(|c| c.channel).collect(),
         None => bank.probed_channels(),
     };
+    // And the channels customers spoke of over the last day.
+    for v in &records.voices {
+        if !shown.contains(&v.channel) {
+            shown.push(v.channel);
+        }
+    }
+    shown.sort();
     let channels = shown
         .into_iter()
         .map(|c| channel_row(state, bank, bank_now, c, records, lang, now))
@@ -250,9 +266,12 @@ fn channel_row(
         confidence: now_c
             .and_then(|c| c.confidence)
             .map(|c| term(c.as_str(), lang).to_owned()),
-        reports_now: now_c
-            .filter(|c| c.reports > 0)
-            .map(|c| (c.reports, format!("{:.1}", c.baseline))),
+        crowd: super::crowd::crowd_row(
+            &state.config,
+            now_c,
+            records.voices.iter().find(|v| v.channel == channel),
+            lang,
+        ),
         reports_chart: if reported {
             report_chart(
                 &series.reports,
@@ -328,8 +347,8 @@ fn channel_notes(
         if let Some(at) = c.retry_after.filter(|at| *at > now) {
             notes.push(Msg::new("note-retry-after").with("time", Arg::Time(at, tz)));
         }
-        if c.surge && c.failing.is_none() {
-            notes.push(Msg::new("reports_only_note"));
+        if let Some(note) = c.crowd_note {
+            notes.push(Msg::new(note.msg_id()));
         }
         if c.unstable {
             notes.push(Msg::new("note-unstable").arg("minutes", UNSTABLE_WINDOW.num_minutes()));

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use super::bank_namer;
 use crate::domain::{IncidentKind, IncidentState, Lang, Status};
 use crate::i18n::Msg;
-use crate::i18n::{channel_name, local_time, text};
+use crate::i18n::{channel_name, local_time, message, text};
 use crate::signals::Snapshot;
 use crate::store::{IncidentFilter, IncidentRow, WindowFilter, WindowRow};
 use crate::web::error::AppError;
@@ -149,7 +149,7 @@ pub fn cards(
                             .map(|c| ChannelChip {
                                 name: channel_name(c.channel, lang),
                                 status: StatusBadge::new(c.status, lang),
-                                reports_only: c.surge && c.failing.is_none(),
+                                crowd_note: c.crowd_note.map(|n| message(lang, n.msg_id())),
                                 until: super::until_words(c, windows, tz, lang, now),
                             })
                             .collect()

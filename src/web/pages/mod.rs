@@ -2,9 +2,11 @@
 //! Rendered on change and served from memory.
 
 mod bank;
+mod crowd;
 pub mod embed;
 mod home;
 mod incident;
+pub mod methodology;
 
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
@@ -110,7 +112,17 @@ pub async fn bank(
         })
         .await
         .map_err(|e| e.page(lang))?;
-    Ok(html(body, lang, set_cookie))
+    let mut res = html(body, lang, set_cookie);
+    // The page's report buttons count a browser of its own from when it was first shown;
+    // a shared cache must not hand one browser's token to others.
+    if let Some(v) = crate::web::reports::fresh_browser_cookie(&state, &headers) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+        res.headers_mut().insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, max-age=10"),
+        );
+    }
+    Ok(res)
 }
 
 /// `/accessibility`: the accessibility statement, in the reader's language.

@@ -186,6 +186,7 @@ async fn outage(db: &Fresh) -> i64 {
         state: IncidentState::Investigating,
         source: Source::Probe,
         message: names("down"),
+        alert: true,
     };
     let id = db
         .store
@@ -211,6 +212,7 @@ async fn outage(db: &Fresh) -> i64 {
             &NewUpdate {
                 at: t(30),
                 state: IncidentState::Identified,
+                alert: true,
                 ..first
             },
         )

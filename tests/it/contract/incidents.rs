@@ -21,6 +21,7 @@ fn update(at: DateTime<Utc>, state: IncidentState, source: Source) -> NewUpdate 
         state,
         source,
         message: names(&format!("{} at {}", state.as_str(), at.timestamp_millis())),
+        alert: true,
     }
 }
 

@@ -1,9 +1,10 @@
 //! `ReportStore`: batches admitted with each reporter's hourly allowance and dedup span
-//! (earlier batches and deletions included), comments, the operator's deletion, counts of
-//! distinct reporters, the tally's reading on by id, and the chart's buckets.
+//! (earlier batches and deletions included), comments, the operator's deletion, distinct
+//! reporters with their address and network, what they said (symptoms, cities, that it
+//! works), the tally's reading on by id, and the chart's buckets.
 
-use bankstatus::domain::Channel;
-use bankstatus::store::{NewReport, ReportOutcome, TalliedReport};
+use bankstatus::domain::{Channel, Symptom};
+use bankstatus::store::{NewReport, ReportFacet, ReportOutcome, TalliedReport};
 use chrono::{DateTime, Duration, Utc};
 
 use super::{audit, ms, t, Fresh};
@@ -26,7 +27,12 @@ fn report(
         channel,
         at: t(at),
         reporter: reporter.into(),
+        address: reporter.into(),
+        network: format!("net-{reporter}"),
         comment: comment.map(str::to_owned),
+        symptom: None,
+        city: None,
+        works: false,
     }
 }
 
@@ -70,7 +76,7 @@ async fn reports_are_admitted_counted_deleted_and_read_on() {
         .unwrap()
         .is_empty());
     assert!(store
-        .report_counts(t(-1), t(86_400))
+        .report_units(t(-1), t(86_400))
         .await
         .unwrap()
         .is_empty());
@@ -124,13 +130,20 @@ async fn reports_are_admitted_counted_deleted_and_read_on() {
     let counts = |from: i64, to: i64| {
         let store = db.store.clone();
         async move {
-            let mut counts: Vec<_> = store
-                .report_counts(t(from), t(to))
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|c| (c.bank, c.channel, c.reporters))
-                .collect();
+            let units = store.report_units(t(from), t(to)).await.unwrap();
+            assert!(units
+                .iter()
+                .all(|u| u.address == u.reporter && u.network == format!("net-{}", u.reporter)));
+            let mut counts: Vec<(String, Channel, i64)> = Vec::new();
+            for u in units {
+                match counts
+                    .iter_mut()
+                    .find(|c| c.0 == u.bank && c.1 == u.channel)
+                {
+                    Some(c) => c.2 += 1,
+                    None => counts.push((u.bank, u.channel, 1)),
+                }
+            }
             counts.sort_by(|x, y| (&x.0, x.1.as_str()).cmp(&(&y.0, y.1.as_str())));
             counts
         }
@@ -310,4 +323,82 @@ async fn report_buckets_count_distinct_reporters_per_channel() {
         ],
         "counted, not deleted, distinct, of the bank, until excluded"
     );
+}
+
+#[tokio::test]
+async fn what_reporters_said_is_counted_once_each() {
+    let db = Fresh::open().await;
+    let store = &db.store;
+    let said =
+        |reporter: &str, at: i64, symptom: Option<Symptom>, city: Option<&str>, works| NewReport {
+            symptom,
+            city: city.map(str::to_owned),
+            works,
+            ..report(reporter, "bmce", Channel::Atm, at, None)
+        };
+    let batch = [
+        said("a", 0, Some(Symptom::NoCash), Some("rabat"), false),
+        // A repeat within the dedup span is stored uncounted: it says nothing more.
+        said("a", 60, Some(Symptom::CardRetained), Some("fes"), false),
+        said("b", 0, Some(Symptom::NoCash), Some("rabat"), false),
+        said("c", 0, None, None, false),
+        said("d", 0, None, None, true),
+        // Saying it works is kept apart from a problem: not a repeat of a's.
+        said("a", 120, None, None, true),
+        said("e", 0, Some(Symptom::NoCash), Some("casablanca"), false),
+    ];
+    let outcomes = store.add_reports(&batch, 10, dedup()).await.unwrap();
+    let counted: Vec<bool> = outcomes.iter().map(|o| accepted(o).1).collect();
+    assert_eq!(counted, [true, false, true, true, true, true, true]);
+    let e = accepted(&outcomes[6]).0;
+    assert!(store
+        .delete_report(e, &audit(t(200), "delete_report"))
+        .await
+        .unwrap());
+    let mut facets = store.report_facets("bmce", t(0), t(3600)).await.unwrap();
+    facets.sort_by(|x, y| {
+        (x.works, x.city.clone(), x.symptom).cmp(&(y.works, y.city.clone(), y.symptom))
+    });
+    let facet = |works, symptom, city: Option<&str>, reporters| ReportFacet {
+        channel: Channel::Atm,
+        works,
+        symptom,
+        city: city.map(str::to_owned),
+        reporters,
+    };
+    assert_eq!(
+        facets,
+        [
+            facet(false, None, None, 1),
+            facet(false, Some(Symptom::NoCash), None, 2),
+            facet(false, None, Some("rabat"), 2),
+            facet(true, None, None, 2),
+        ],
+        "counted and not deleted, each reporter once per thing said"
+    );
+    assert!(store
+        .report_facets("cih", t(0), t(3600))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .report_facets("bmce", t(3600), t(7200))
+        .await
+        .unwrap()
+        .is_empty());
+    // Units are problems only, counted and not deleted.
+    let mut units: Vec<String> = store
+        .report_units(t(0), t(3600))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|u| u.reporter)
+        .collect();
+    units.sort();
+    assert_eq!(units, ["a", "b", "c"]);
+    let tallied = store.reports_after(None, t(0), 100).await.unwrap();
+    assert_eq!(tallied.iter().filter(|r| r.works).count(), 2);
+    assert!(tallied
+        .iter()
+        .all(|r| r.network == format!("net-{}", r.reporter)));
 }
