@@ -1,6 +1,7 @@
 //! Plays the operator and the customers of the demo through the service's own HTTP API:
 //! Crédit du Maroc's announced window each cycle, a surge of reports during the BMCE
-//! failure, and one phishing advisory.
+//! failure (what fails and where, a few saying it works for them) beside a forged burst from
+//! one network that opens nothing, and one phishing advisory.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -46,13 +47,76 @@ fn at(offset: Duration) -> String {
 
 /// Customers reporting the BMCE failure each cycle.
 pub const REPORTERS: u32 = 24;
+/// Forged reports each cycle, all from one home network.
+pub const FORGED: u32 = 12;
 
-/// The `n`th customer of a cycle: an address of the documentation prefix in a /64 of its
-/// own (a reporter is known by its /64) and new every cycle, since a reporter counts once
-/// per bank and channel per 10 minutes and a cycle is shorter; and the channel reported.
-pub fn reporter(cycle: u64, n: u32) -> (String, &'static str) {
+/// One simulated customer's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoReport {
+    pub ip: String,
+    pub channel: &'static str,
+    pub symptom: Option<&'static str>,
+    pub city: Option<&'static str>,
+    /// Says it works for them.
+    pub works: bool,
+}
+
+impl DemoReport {
+    fn body(&self) -> Value {
+        let mut body = json!({ "bank": "bmce", "channel": self.channel });
+        if let Some(s) = self.symptom {
+            body["symptom"] = json!(s);
+        }
+        if let Some(c) = self.city {
+            body["city"] = json!(c);
+        }
+        if self.works {
+            body["works"] = json!(true);
+        }
+        body
+    }
+}
+
+/// The `n`th customer of a cycle: an address of the documentation prefix in a /48 of its
+/// own (a network of its own) and new every cycle, since a reporter counts once per bank
+/// and channel per 10 minutes and a cycle is shorter; what they report, and where. Every
+/// eighth says the channel works for them.
+pub fn reporter(cycle: u64, n: u32) -> DemoReport {
+    const CITIES: [&str; 5] = ["casablanca", "rabat", "fes", "casablanca", "marrakech"];
     let channel = ["atm", "transfers", "web"][n as usize % 3];
-    (format!("2001:db8:{:x}:{n:x}::1", cycle % 0x1_0000), channel)
+    let works = n % 8 == 7;
+    let symptom = match channel {
+        "atm" if n.is_multiple_of(4) => "card_retained",
+        "atm" => "no_cash",
+        "transfers" => "not_received",
+        _ => "cannot_log_in",
+    };
+    let symptom = (!works).then_some(symptom);
+    DemoReport {
+        ip: format!(
+            "2001:db8:{:x}::1",
+            (cycle * u64::from(REPORTERS) + u64::from(n)) % 0x1_0000
+        ),
+        channel,
+        symptom,
+        city: Some(CITIES[n as usize % CITIES.len()]),
+        works,
+    }
+}
+
+/// The `n`th forged report of a cycle: many /64s of one home /48, all on the cards of the
+/// bank, which nothing checks. Weighed as one network, it opens nothing.
+pub fn forged(cycle: u64, n: u32) -> DemoReport {
+    DemoReport {
+        ip: format!(
+            "2001:db8:ffff:{:x}::1",
+            (cycle * 64 + u64::from(n)) % 0x1_0000
+        ),
+        channel: "cards",
+        symptom: Some("refused_in_store"),
+        city: Some("tangier"),
+        works: false,
+    }
 }
 
 /// Runs for ever; the caller aborts it when the demo stops.
@@ -108,13 +172,12 @@ pub async fn run(listen: SocketAddr, token: String, started: Instant) {
             .await;
         }
         if BMCE_REPORTS.contains(&t) && reported < REPORTERS {
-            let (ip, channel) = reporter(cycle, reported);
-            api.post(
-                "/api/v1/reports",
-                json!({ "bank": "bmce", "channel": channel }),
-                Some(&ip),
-            )
-            .await;
+            let r = reporter(cycle, reported);
+            api.post("/api/v1/reports", r.body(), Some(&r.ip)).await;
+            if reported < FORGED {
+                let f = forged(cycle, reported);
+                api.post("/api/v1/reports", f.body(), Some(&f.ip)).await;
+            }
             reported += 1;
         }
         tokio::time::sleep(Duration::from_millis(1000)).await;

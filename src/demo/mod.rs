@@ -66,6 +66,7 @@ pub fn demo_config(base: &str) -> Result<Config, Failure> {
     config.reports.window = Duration::from_secs(90);
     config.reports.surge_floor = 3;
     config.reports.trust_forwarded_for = true;
+    config.reports.confirm_after = Duration::from_secs(20);
     Ok(config)
 }
 

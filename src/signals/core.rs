@@ -570,4 +570,6 @@ impl Core {
 #[cfg(test)]
 mod crowd_tests;
 #[cfg(test)]
+mod fake_ledger;
+#[cfg(test)]
 mod tests;

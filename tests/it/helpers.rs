@@ -499,6 +499,24 @@ impl TestApp {
         )
     }
 
+    /// A crowd report of any shape through the JSON API, from the client address `ip`.
+    pub async fn report_with(&self, ip: &str, body: Value) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .post(self.url("/api/v1/reports"))
+            .header("content-type", "application/json")
+            .header("x-forwarded-for", ip)
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (
+            status,
+            serde_json::from_str(&r.text().await.unwrap()).unwrap_or(Value::Null),
+        )
+    }
+
     /// Runs one SQL query returning a single integer against the app's database.
     pub async fn count(&self, sql: &str) -> i64 {
         if self.db_url.starts_with("postgres") {
@@ -619,6 +637,14 @@ pub fn poll_blocking(limit: Duration, mut check: impl FnMut() -> bool) -> bool {
 pub const REPORTS: &str =
     "[reports]\nsurge_floor = 3\nper_reporter_per_hour = 20\ntrust_forwarded_for = true\n";
 
+/// The cities reporters of the tests may name.
+pub const CITIES: &str = "\n[[cities]]\nslug = \"casablanca\"\nname = { ar = \"الدار البيضاء\", fr = \"Casablanca\", en = \"Casablanca\" }\n\
+     [[cities]]\nslug = \"rabat\"\nname = { ar = \"الرباط\", fr = \"Rabat\", en = \"Rabat\" }\n\
+     [[cities]]\nslug = \"fes\"\nname = { ar = \"فاس\", fr = \"Fès\", en = \"Fez\" }\n\
+     [[cities]]\nslug = \"marrakech\"\nname = { ar = \"مراكش\", fr = \"Marrakech\", en = \"Marrakesh\" }\n\
+     [[cities]]\nslug = \"tangier\"\nname = { ar = \"طنجة\", fr = \"Tanger\", en = \"Tangier\" }\n\
+     [[cities]]\nslug = \"agadir\"\nname = { ar = \"أكادير\", fr = \"Agadir\", en = \"Agadir\" }\n";
+
 /// A one-bank config with the given probes (TOML of `[[banks.probes]]` tables) and controls.
 pub fn bank_config(slug: &str, probes: &[String], controls: &[String]) -> String {
     let mut text = format!(
@@ -634,6 +660,7 @@ pub fn bank_config(slug: &str, probes: &[String], controls: &[String]) -> String
             "\n[[controls]]\nurl = \"{c}\"\ninterval = \"200ms\"\ntimeout = \"1s\"\n"
         ));
     }
+    text.push_str(CITIES);
     text
 }
 

@@ -13,6 +13,7 @@ mod cli;
 mod cluster;
 mod contract;
 mod controls;
+mod crowd;
 mod feeds;
 mod figures;
 mod helpers;

@@ -237,7 +237,8 @@ async fn one_batch_judges_each_report_against_those_before_it() {
 async fn a_surge_opens_an_incident_and_moderation_resolves_it() {
     let (_fake, app) = app().await;
     let mut ids = Vec::new();
-    for ip in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+    // Three networks: the fewest a surge comes from.
+    for ip in ["192.0.2.1", "198.51.100.2", "203.0.113.3"] {
         let (status, v) = app.report("bmce", "atm", ip).await;
         assert_eq!(status, StatusCode::ACCEPTED);
         ids.push(v["id"].as_i64().unwrap());
@@ -248,8 +249,13 @@ async fn a_surge_opens_an_incident_and_moderation_resolves_it() {
     })
     .await;
     assert_eq!(atm["status"], "partial_outage");
-    assert_eq!(atm["confidence"], "likely");
+    assert_eq!(
+        atm["confidence"], "reported",
+        "customers alone, nothing checks ATMs"
+    );
+    assert_eq!(atm["crowd_note"], "unchecked");
     assert_eq!(atm["reports"], 3);
+    assert_eq!(atm["report_networks"], 3);
     let id = atm["incident_id"].as_i64().unwrap();
     let incident = app.json(&format!("/api/v1/incidents/{id}")).await;
     assert_eq!(incident["sources"], json!(["reports"]));

@@ -198,7 +198,8 @@ async fn probes_and_reports_make_one_incident() {
         "likely"
     );
     let mut report_ids = Vec::new();
-    for ip in ["192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14"] {
+    // Four networks: more than the fewest a surge comes from.
+    for ip in ["192.0.2.11", "198.51.100.12", "203.0.113.13", "100.64.0.14"] {
         let (_, v) = app.report("bmce", "web", ip).await;
         report_ids.push(v["id"].as_i64().unwrap());
     }
@@ -221,21 +222,31 @@ async fn probes_and_reports_make_one_incident() {
     );
 
     // Probes recover while reports are still high: still open.
+    // Probes recover while reports are still high: reports against checks that pass make
+    // no outage, so it resolves, and the channel says customers still report problems.
     fake.state.failing.store(false, Ordering::SeqCst);
-    eventually(Duration::from_secs(10), "the probes to recover", || async {
+    let resolved = eventually(Duration::from_secs(10), "the probes to recover", || async {
         let i = app.json(&format!("/api/v1/incidents/{id}")).await;
-        let last = i["updates"].as_array().unwrap().last().unwrap()["message"]["en"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        last.contains("reports are still high").then_some(())
+        (i["state"] == "resolved").then_some(i)
     })
     .await;
-    assert_eq!(
-        app.json(&format!("/api/v1/incidents/{id}")).await["state"],
-        "investigating"
+    let last = resolved["updates"].as_array().unwrap().last().unwrap()["message"]["en"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        last.contains("some customers still report problems"),
+        "{last}"
     );
-    // Reports back to their usual level (moderated away here): resolved.
+    let web = eventually(Duration::from_secs(10), "the note", || async {
+        let c = channel_status(&app, "bmce", "web").await;
+        (c["crowd_note"] == "checks_pass").then_some(c)
+    })
+    .await;
+    assert_eq!(web["status"], "operational");
+    assert!(web["incident_id"].is_null());
+    let (_, bank) = app.text("/banks/bmce").await;
+    assert!(bank.contains("our checks of this service pass"));
     for rid in report_ids {
         let r = app
             .client
@@ -246,8 +257,10 @@ async fn probes_and_reports_make_one_incident() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::NO_CONTENT);
     }
-    eventually(Duration::from_secs(10), "the resolution", || async {
-        (app.json(&format!("/api/v1/incidents/{id}")).await["state"] == "resolved").then_some(())
+    eventually(Duration::from_secs(10), "the note to go", || async {
+        channel_status(&app, "bmce", "web").await["crowd_note"]
+            .is_null()
+            .then_some(())
     })
     .await;
     let (_, page) = app.text(&format!("/incidents/{id}")).await;
@@ -295,9 +308,21 @@ async fn an_advisory_reaches_the_page() {
     );
 }
 
+/// A demo report as the director sends it.
+fn demo_body(r: &bankstatus::demo::director::DemoReport) -> serde_json::Value {
+    let mut body = json!({ "bank": "bmce", "channel": r.channel, "works": r.works });
+    if let Some(s) = r.symptom {
+        body["symptom"] = json!(s);
+    }
+    if let Some(c) = r.city {
+        body["city"] = json!(c);
+    }
+    body
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_report_story_counts_in_every_cycle() {
-    use bankstatus::demo::director::{reporter, REPORTERS};
+    use bankstatus::demo::director::{forged, reporter, FORGED, REPORTERS};
     let fake = FakeBank::start().await;
     let mut app = TestApp::spawn(&quiet_bank(&fake)).await;
     // Two cycles in compressed time: the second comes well within the 10 minutes in which
@@ -305,19 +330,32 @@ async fn the_demo_report_story_counts_in_every_cycle() {
     for cycle in 0..2 {
         let mut counted = 0;
         for n in 0..REPORTERS {
-            let (ip, channel) = reporter(cycle, n);
-            let (status, v) = app.report("bmce", channel, &ip).await;
+            let r = reporter(cycle, n);
+            let (status, v) = app.report_with(&r.ip, demo_body(&r)).await;
             assert_eq!(status, StatusCode::ACCEPTED, "{v}");
             counted += i32::from(v["counted"] == true);
         }
         assert_eq!(counted, REPORTERS as i32, "cycle {cycle}");
+        for n in 0..FORGED {
+            let f = forged(cycle, n);
+            let (status, v) = app.report_with(&f.ip, demo_body(&f)).await;
+            assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+        }
     }
-    // Both cycles' web reporters (8 each) count in the one surge.
+    // Both cycles' web reporters (8 each, one of them saying it works) count in the one
+    // surge, each from a network of its own.
     let web = eventually(Duration::from_secs(15), "both cycles counted", || async {
         let c = channel_status(&app, "bmce", "web").await;
-        (c["reports"] == 16).then_some(c)
+        (c["reports"] == 14).then_some(c)
     })
     .await;
     assert_eq!(web["report_surge"], true, "{web}");
+    assert_eq!(web["report_networks"], 14, "{web}");
+    assert_eq!(web["reports_works"], 2, "{web}");
+    // The forged burst: 24 reports from one network weigh as one network, and open nothing.
+    let cards = channel_status(&app, "bmce", "cards").await;
+    assert_eq!(cards["report_surge"], false, "{cards}");
+    assert!(cards["reports"].as_i64().unwrap() <= 4, "{cards}");
+    assert!(cards["incident_id"].is_null(), "{cards}");
     app.stop().await;
 }
