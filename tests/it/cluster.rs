@@ -236,12 +236,12 @@ async fn reports_are_counted_across_instances() {
     }
     assert_eq!(accepted, 20);
 
-    // Three people, two on one instance and one on the other: together they reach the
-    // floor of 3, and one incident opens.
+    // Three people of three networks, two on one instance and one on the other: together
+    // they reach the floor of 3, and one incident opens.
     for (app, ip) in [
         (&one, "192.0.2.1"),
-        (&two, "192.0.2.2"),
-        (&one, "192.0.2.3"),
+        (&two, "198.51.100.2"),
+        (&one, "203.0.113.3"),
     ] {
         let (status, _) = app.report("acme", "cards", ip).await;
         assert_eq!(status, StatusCode::ACCEPTED);

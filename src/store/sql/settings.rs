@@ -37,13 +37,15 @@ impl SettingStore for Backend {
     async fn forget_settings(&self, prefix: &str, before: &str) -> StoreResult<u64> {
         let mut tx = self.begin_write(Lock::Rows).await?;
         // A prefix match without LIKE, whose `_` and `%` a key could hold.
-        let gone = sqlx::query("DELETE FROM settings WHERE SUBSTR(key, 1, $1) = $2 AND key < $3")
-            .bind(prefix.chars().count() as i64)
-            .bind(prefix)
-            .bind(before)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+        let gone = sqlx::query(
+            "DELETE FROM settings WHERE SUBSTR(key, 1, CAST($1 AS INTEGER)) = $2 AND key < $3",
+        )
+        .bind(prefix.chars().count() as i64)
+        .bind(prefix)
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
         self.commit(tx).await?;
         Ok(gone)
     }
