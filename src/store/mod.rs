@@ -1,7 +1,8 @@
 //! Storage, grouped by what it stores: probe results and roll-ups ([`ResultStore`]),
 //! incidents and their timelines ([`IncidentStore`]), crowd reports ([`ReportStore`]),
-//! announced windows ([`WindowStore`]), what several instances share ([`ClusterStore`]) and
-//! the database's own settings ([`SettingStore`]). [`Store`] is their sum. One
+//! announced windows ([`WindowStore`]), the banks' statements ([`StatementStore`]), what
+//! several instances share ([`ClusterStore`]) and the database's own settings
+//! ([`SettingStore`]). [`Store`] is their sum. One
 //! implementation per backend, chosen by the URL scheme, both on the SQL under `sql/`.
 
 pub mod admission;
@@ -17,6 +18,7 @@ pub mod reports;
 pub mod results;
 pub mod settings;
 pub mod sqlite;
+pub mod statements;
 pub mod windows;
 pub mod writer;
 
@@ -41,6 +43,7 @@ pub use results::{
     StoredResult,
 };
 pub use settings::SettingStore;
+pub use statements::{NewStatement, StatementFilter, StatementStore};
 pub use windows::{NewWindow, WindowFilter, WindowRow, WindowStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +107,7 @@ pub trait Store:
     + ClusterStore
     + SettingStore
     + AlertStore
+    + StatementStore
     + 'static
 {
 }
@@ -116,6 +120,7 @@ impl<T> Store for T where
         + ClusterStore
         + SettingStore
         + AlertStore
+        + StatementStore
         + 'static
 {
 }
