@@ -1,10 +1,11 @@
-//! The record: calendar months, time spans and the monthly scorecard computed from stored
-//! incidents, windows and hourly roll-ups.
+//! The record: calendar months, time spans, the monthly scorecard computed from stored
+//! incidents, windows and hourly roll-ups, and the banks' word against their outages.
 
 pub mod evidence;
 pub mod month;
 pub mod scorecard;
 pub mod series;
 pub mod spans;
+pub mod word;
 
 pub use month::Month;
