@@ -16,6 +16,8 @@ pub enum Change {
     Announced,
     WindowStarted,
     WindowEnded,
+    /// The bank said something about it: a statement was published.
+    Statement,
 }
 
 impl Change {
@@ -28,6 +30,7 @@ impl Change {
             Change::Announced => "announced",
             Change::WindowStarted => "window_started",
             Change::WindowEnded => "window_ended",
+            Change::Statement => "statement",
         }
     }
 
@@ -40,6 +43,7 @@ impl Change {
             Change::Announced => "alert-announced",
             Change::WindowStarted => "alert-window-started",
             Change::WindowEnded => "alert-window-ended",
+            Change::Statement => "alert-statement",
         }
     }
 
