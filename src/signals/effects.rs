@@ -3,9 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{IncidentState, OpenKey, Source};
+use crate::domain::{IncidentKind, IncidentState, OpenKey, Source};
 use crate::i18n::{sentences, Msg};
-use crate::store::NewUpdate;
+use crate::store::{NewIncident, NewUpdate};
 
 /// One write the core asks for.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,5 +61,34 @@ impl Effect {
         match self {
             Effect::Open { entry, .. } | Effect::Add { entry, .. } => entry,
         }
+    }
+
+    /// The incident an [`Effect::Open`] writes, put on the record at `now`; `None` for an
+    /// entry. The engine and the core's test ledger both write through it.
+    pub fn incident(&self, now: DateTime<Utc>) -> Option<NewIncident> {
+        let Effect::Open {
+            key,
+            title,
+            started_at,
+            overrun_of,
+            entry,
+            reopen,
+        } = self
+        else {
+            return None;
+        };
+        Some(NewIncident {
+            kind: IncidentKind::Outage,
+            title: sentences(std::slice::from_ref(title)),
+            started_at: *started_at,
+            recorded_at: now,
+            open_key: Some(key.clone()),
+            overrun_of: *overrun_of,
+            scopes: vec![(key.bank.clone(), key.channel)],
+            first_update: entry.update(),
+            later: Vec::new(),
+            audit: None,
+            reopen: *reopen,
+        })
     }
 }

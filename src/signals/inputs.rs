@@ -4,12 +4,10 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use super::ledger;
 use super::surge::BASELINE_DAYS;
 use super::tally::Tally;
-use crate::domain::IncidentKind;
-use crate::store::{
-    DynStore, IncidentFilter, IncidentRow, ReportCount, StoreResult, WindowFilter, WindowRow,
-};
+use crate::store::{DynStore, IncidentRow, ReportCount, StoreResult, WindowFilter, WindowRow};
 
 /// Reports read per query when tallying.
 const TALLY_PAGE: u32 = 10_000;
@@ -21,13 +19,7 @@ pub(super) async fn followed(
     store: &DynStore,
     now: DateTime<Utc>,
 ) -> StoreResult<(Vec<IncidentRow>, Vec<WindowRow>)> {
-    let open = store
-        .incidents(&IncidentFilter {
-            open_only: true,
-            limit: 10_000,
-            ..Default::default()
-        })
-        .await?;
+    let open = ledger::open_incidents(&**store).await?;
     let mut windows = store
         .windows(&WindowFilter {
             open_only: true,
@@ -57,18 +49,7 @@ pub(super) async fn recently_resolved(
     within: Duration,
     now: DateTime<Utc>,
 ) -> StoreResult<Vec<IncidentRow>> {
-    let rows = store
-        .incidents(&IncidentFilter {
-            kind: Some(IncidentKind::Outage),
-            since: Some(now - within),
-            limit: 10_000,
-            ..Default::default()
-        })
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.resolved_at.is_some() && r.channel_key.is_some())
-        .collect())
+    ledger::resolved_since(&**store, now - within).await
 }
 
 /// Brings `tally` up to date for the window from `since`: the reports stored after the

@@ -1,9 +1,10 @@
 //! Storage, grouped by what it stores: probe results and roll-ups ([`ResultStore`]),
 //! incidents and their timelines ([`IncidentStore`]), crowd reports ([`ReportStore`]),
 //! announced windows ([`WindowStore`]), the banks' statements ([`StatementStore`]), what
-//! several instances share ([`ClusterStore`]) and the database's own settings
-//! ([`SettingStore`]). [`Store`] is their sum. One
-//! implementation per backend, chosen by the URL scheme, both on the SQL under `sql/`.
+//! several instances share ([`ClusterStore`]), the database's own settings
+//! ([`SettingStore`]) and alert subscriptions with their outbox ([`AlertStore`]). [`Store`]
+//! is their sum. One implementation per backend, chosen by the URL scheme, both on the SQL
+//! under `sql/`; `tests/it/contract/` holds each trait's story.
 
 pub mod admission;
 pub mod alerts;

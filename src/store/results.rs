@@ -77,7 +77,9 @@ pub struct HourlyRollup {
     pub counts: Counts,
 }
 
-/// A run of whole hours of one bank and channel, each with at least one counted check.
+/// A run of time one bank and channel was watched: each counted check covers its probe's
+/// interval from when it ran, and a check that follows on (late by at most a tenth of its
+/// interval, or a second) continues the run.
 #[derive(Debug, Clone)]
 pub struct MonitoredSpan {
     pub bank: String,
@@ -145,8 +147,8 @@ pub trait ResultStore: Send + Sync {
         since: DateTime<Utc>,
     ) -> StoreResult<Vec<HourlyRollup>>;
 
-    /// The checked hours (at least one counted check) of every bank and channel that touch
-    /// `[from, to)`, as runs of consecutive hours; runs may overlap or touch.
+    /// The runs of watched time (see [`MonitoredSpan`]) of every bank and channel that
+    /// overlap `[from, to)`, by bank, channel and start; runs may overlap or touch.
     async fn monitored_spans(
         &self,
         from: DateTime<Utc>,

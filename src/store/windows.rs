@@ -67,7 +67,8 @@ pub struct WindowFilter {
 pub trait WindowStore: Send + Sync {
     /// Announces a window as a `maintenance` incident, with the operator's audit entry (its
     /// target the new incident) when one is given. A config window already stored under its
-    /// key is updated instead (title, source) and keeps its id. Returns the incident id.
+    /// key is updated instead (title, source) and keeps its id; a change moves its
+    /// sequence and its last change to `now`, as calendars need. Returns the incident id.
     async fn upsert_window(
         &self,
         window: &NewWindow,

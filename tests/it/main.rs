@@ -11,6 +11,7 @@ mod alerts;
 mod browser;
 mod cli;
 mod cluster;
+mod contract;
 mod controls;
 mod feeds;
 mod figures;

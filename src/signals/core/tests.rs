@@ -1,8 +1,10 @@
 //! The core's rules driven by hand: results, counts and windows go in with a manual clock,
-//! and a small ledger stands in for the record, applying each effect as the engine would.
+//! and a small ledger stands in for the record, applying each effect as the engine would;
+//! it answers the store's incidents story (`signals::ledger::story`) as the SQL does.
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
 use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::Core;
@@ -12,8 +14,12 @@ use crate::domain::{
     Channel, Confidence, ErrorClass, IncidentKind, IncidentState, Names, OpenKey, Outcome,
     ProbeResult, ProbeTarget, Source, Status,
 };
-use crate::signals::effects::{Effect, Target};
-use crate::store::{IncidentRow, ReportCount, SourceSeen, WindowRow};
+use crate::signals::effects::{Effect, Entry, Target};
+use crate::signals::ledger::{self, Ledger, Line};
+use crate::store::{
+    IncidentRow, NewIncident, NewUpdate, Opened, ReportCount, SourceSeen, StoreError, StoreResult,
+    WindowRow,
+};
 
 const CONFIG: &str = r#"
 timezone = "Africa/Casablanca"
@@ -84,141 +90,222 @@ fn reporters(n: i64) -> Vec<ReportCount> {
     }]
 }
 
-/// The record as the engine would leave it: every effect applied, or refused while
-/// `failing` is set.
+/// The record as the engine would leave it: every effect applied as the engine writes it,
+/// or refused while `failing` is set. It keeps the store's contract: it tells the same
+/// story as the store (`the_fake_ledger_keeps_the_store_contract`).
 #[derive(Default)]
-struct Ledger {
+struct FakeLedger {
     incidents: Vec<IncidentRow>,
-    updates: HashMap<i64, Vec<(IncidentState, Source, String)>>,
+    /// Each incident's timeline, as written.
+    lines: HashMap<i64, Vec<Line>>,
+    /// The catalogue id of each entry's first sentence, windows' entries included.
+    words: HashMap<i64, Vec<String>>,
     failing: bool,
 }
 
-impl Ledger {
+impl FakeLedger {
     /// Applies effects in order as the engine does: on the first refusal the rest are
     /// dropped and the core takes the record's word again.
     fn apply(&mut self, core: &mut Core, effects: Vec<Effect>, now: DateTime<Utc>) {
         for effect in effects {
             if self.failing {
-                let open = self.open();
+                let open = self.still_open();
                 let windows = Vec::new();
                 let more = core.resync(&open, windows, now);
                 assert!(more.is_empty(), "{more:?}");
                 return;
             }
-            self.write(core, effect);
+            self.write(core, &effect, now);
         }
     }
 
-    fn write(&mut self, core: &mut Core, effect: Effect) {
+    fn write(&mut self, core: &mut Core, effect: &Effect, now: DateTime<Utc>) {
         match effect {
-            Effect::Open {
-                key,
-                started_at,
-                overrun_of,
-                entry,
-                reopen,
-                ..
-            } => {
-                if let Some(row) = self
-                    .incidents
-                    .iter()
-                    .find(|r| r.open_key.as_ref() == Some(&key))
-                {
-                    let id = row.id;
-                    core.opened(&key, id);
-                    self.add(id, &entry);
-                    return;
-                }
-                if let Some(row) = reopen
-                    .and_then(|id| self.incidents.iter_mut().find(|r| r.id == id))
-                    .filter(|r| r.resolved_at.is_some())
-                {
-                    row.open_key = Some(key.clone());
-                    row.resolved_at = None;
-                    row.reopens += 1;
-                    let id = row.id;
-                    core.opened(&key, id);
-                    self.add(id, &entry);
-                    return;
-                }
-                let id = self.incidents.len() as i64 + 1;
-                self.incidents.push(IncidentRow {
-                    id,
-                    kind: IncidentKind::Outage,
-                    state: entry.state,
-                    title: Names::default(),
-                    started_at,
-                    resolved_at: None,
-                    created_at: entry.at,
-                    updated_at: entry.at,
-                    open_key: Some(key.clone()),
-                    overrun_of,
-                    channel_key: Some(key.clone()),
-                    reopens: 0,
-                    scopes: vec![(key.bank.clone(), key.channel)],
-                    sources: Vec::new(),
-                });
-                core.opened(&key, id);
-                self.add(id, &entry);
+            Effect::Open { key, entry, .. } => {
+                let new = effect.incident(now).expect("an opening writes an incident");
+                let id = self.open_incident(&new).id();
+                core.opened(key, id);
+                self.said(id, entry);
             }
             Effect::Add { to, entry } => {
                 let id = match to {
-                    Target::Incident(id) => id,
-                    Target::Open(key) => core.incident_of(&key).expect("opened before"),
+                    Target::Incident(id) => *id,
+                    Target::Open(key) => core.incident_of(key).expect("opened before"),
                 };
-                self.add(id, &entry);
+                // A window's entries: the ledger holds no windows, only the words said.
+                if self.holds(id) {
+                    self.update(id, &entry.update());
+                }
+                self.said(id, entry);
             }
         }
     }
 
-    fn add(&mut self, id: i64, entry: &crate::signals::effects::Entry) {
-        let Some(row) = self.incidents.iter_mut().find(|r| r.id == id) else {
-            // A window's entries: the ledger keeps only their words.
-            self.updates.entry(id).or_default().push((
-                entry.state,
-                entry.source,
-                entry.message[0].id().to_owned(),
-            ));
-            return;
-        };
-        row.state = entry.state;
-        if !row.sources.iter().any(|s| s.source == entry.source) {
-            row.sources.push(SourceSeen {
-                source: entry.source,
-                first_seen_at: entry.at,
-            });
+    /// As `IncidentStore::open_incident`: joins the incident open under the key, reopens
+    /// the one named if it is resolved, or opens a new one.
+    fn open_incident(&mut self, new: &NewIncident) -> Opened {
+        let first = &new.first_update;
+        if let Some(key) = &new.open_key {
+            if let Some(id) = self
+                .incidents
+                .iter()
+                .find(|r| r.open_key.as_ref() == Some(key))
+                .map(|r| r.id)
+            {
+                self.update(id, first);
+                return Opened::Existing(id);
+            }
+            if let Some(row) = new
+                .reopen
+                .and_then(|id| self.incidents.iter_mut().find(|r| r.id == id))
+                .filter(|r| r.open_key.is_none() && r.resolved_at.is_some())
+            {
+                row.open_key = Some(key.clone());
+                row.reopens += 1;
+                let id = row.id;
+                self.update(id, first);
+                return Opened::Existing(id);
+            }
         }
-        if entry.state.is_closed() {
-            row.resolved_at = Some(entry.at);
-            row.open_key = None;
+        let id = self.incidents.len() as i64 + 1;
+        let mut scopes = new.scopes.clone();
+        scopes.sort_by(|x, y| (&x.0, x.1.as_str()).cmp(&(&y.0, y.1.as_str())));
+        scopes.dedup();
+        self.incidents.push(IncidentRow {
+            id,
+            kind: new.kind,
+            state: first.state,
+            title: new.title.clone(),
+            started_at: new.started_at,
+            resolved_at: None,
+            created_at: new.recorded_at,
+            updated_at: first.at,
+            open_key: new.open_key.clone(),
+            overrun_of: new.overrun_of,
+            channel_key: new.open_key.clone(),
+            reopens: 0,
+            scopes,
+            sources: Vec::new(),
+        });
+        self.line(id, first);
+        for later in &new.later {
+            self.update(id, later);
         }
-        self.updates.entry(id).or_default().push((
-            entry.state,
-            entry.source,
-            entry.message[0].id().to_owned(),
-        ));
+        Opened::New(id)
     }
 
-    fn open(&self) -> Vec<IncidentRow> {
-        self.incidents
-            .iter()
-            .filter(|r| r.resolved_at.is_none())
-            .cloned()
-            .collect()
+    /// As `IncidentStore::add_update`, for an incident the ledger holds: the entry's state,
+    /// and a closing state frees the key.
+    fn update(&mut self, id: i64, update: &NewUpdate) {
+        if let Some(row) = self.incidents.iter_mut().find(|r| r.id == id) {
+            let closed = update.state.is_closed();
+            row.state = update.state;
+            row.updated_at = row.updated_at.max(update.at);
+            row.resolved_at = closed.then_some(update.at);
+            if closed {
+                row.open_key = None;
+            }
+        }
+        self.line(id, update);
+    }
+
+    /// Appends an entry to the timeline and records its source as backing the incident.
+    fn line(&mut self, id: i64, update: &NewUpdate) {
+        self.lines
+            .entry(id)
+            .or_default()
+            .push((update.at, update.state, update.source));
+        let Some(row) = self.incidents.iter_mut().find(|r| r.id == id) else {
+            return;
+        };
+        if !row.sources.iter().any(|s| s.source == update.source) {
+            row.sources.push(SourceSeen {
+                source: update.source,
+                first_seen_at: update.at,
+            });
+            row.sources
+                .sort_by_key(|s| (s.first_seen_at, s.source.as_str()));
+        }
+    }
+
+    fn said(&mut self, id: i64, entry: &Entry) {
+        self.words
+            .entry(id)
+            .or_default()
+            .push(entry.message[0].id().to_owned());
+    }
+
+    fn holds(&self, id: i64) -> bool {
+        self.incidents.iter().any(|r| r.id == id)
+    }
+
+    /// Newest first, as the store lists them.
+    fn newest_first(&self, keep: impl Fn(&IncidentRow) -> bool) -> Vec<IncidentRow> {
+        let mut rows: Vec<IncidentRow> =
+            self.incidents.iter().filter(|r| keep(r)).cloned().collect();
+        rows.sort_by_key(|r| std::cmp::Reverse((r.started_at, r.id)));
+        rows
+    }
+
+    fn still_open(&self) -> Vec<IncidentRow> {
+        self.newest_first(|r| r.resolved_at.is_none())
     }
 
     fn words(&self, id: i64) -> Vec<&str> {
-        self.updates
+        self.words
             .get(&id)
-            .map(|u| u.iter().map(|(_, _, m)| m.as_str()).collect())
+            .map(|w| w.iter().map(String::as_str).collect())
             .unwrap_or_default()
     }
+}
+
+#[async_trait]
+impl Ledger for FakeLedger {
+    async fn open(&mut self, new: &NewIncident) -> StoreResult<Opened> {
+        Ok(self.open_incident(new))
+    }
+
+    async fn add(&mut self, id: i64, update: &NewUpdate) -> StoreResult<()> {
+        if !self.holds(id) {
+            return Err(StoreError::Malformed(format!("no incident {id}")));
+        }
+        self.update(id, update);
+        Ok(())
+    }
+
+    async fn open_incidents(&mut self) -> StoreResult<Vec<IncidentRow>> {
+        Ok(self.still_open())
+    }
+
+    async fn resolved_since(&mut self, since: DateTime<Utc>) -> StoreResult<Vec<IncidentRow>> {
+        // The engine's filter: outages started since, or not resolved before it; of those,
+        // the resolved ones with a channel.
+        Ok(self.newest_first(|r| {
+            r.kind == IncidentKind::Outage
+                && (r.started_at >= since || r.resolved_at.is_none_or(|at| at >= since))
+                && r.resolved_at.is_some()
+                && r.channel_key.is_some()
+        }))
+    }
+
+    async fn timeline(&mut self, id: i64) -> StoreResult<Vec<Line>> {
+        let mut lines = self.lines.get(&id).cloned().unwrap_or_default();
+        lines.sort_by_key(|(at, _, _)| *at);
+        Ok(lines)
+    }
+}
+
+#[tokio::test]
+async fn the_fake_ledger_keeps_the_store_contract() {
+    ledger::story(&mut FakeLedger::default())
+        .await
+        .expect("the fake refuses nothing the store accepts");
 }
 
 /// A core, a ledger and a clock, with the checks of both web probes at one time.
 struct World {
     core: Core,
-    ledger: Ledger,
+    ledger: FakeLedger,
     clock: ManualClock,
 }
 
@@ -230,7 +317,7 @@ impl World {
         assert!(effects.is_empty());
         World {
             core,
-            ledger: Ledger::default(),
+            ledger: FakeLedger::default(),
             clock,
         }
     }
@@ -313,9 +400,9 @@ fn an_outage_opens_at_the_threshold_and_resolves_after_the_successes() {
 fn a_quorum_not_met_opens_nothing() {
     let text = format!("{CONFIG}\n[probing]\nregion = \"rabat\"\nquorum = 2\n");
     let mut core = Core::new(&config::parse(&text, "q.toml").expect("config"));
-    let mut ledger = Ledger::default();
+    let mut ledger = FakeLedger::default();
     let clock = ManualClock::at(start());
-    let second = |core: &mut Core, ledger: &mut Ledger, fes_down: bool| {
+    let second = |core: &mut Core, ledger: &mut FakeLedger, fes_down: bool| {
         let now = clock.advance(Duration::seconds(1));
         // The service's own region sees the bank answer; casa sees it fail.
         for (region, down) in [(None, false), (Some("casa"), true), (Some("fes"), fes_down)] {
@@ -507,7 +594,7 @@ fn a_restart_restores_the_same_open_incidents() {
     w.second(true);
     w.second(true);
     w.reports(4);
-    let open = w.ledger.open();
+    let open = w.ledger.still_open();
     assert_eq!(open.len(), 1);
 
     // A new core on the same record: the same incident holds the channel.
@@ -666,7 +753,7 @@ fn an_outage_begun_before_the_window_overruns_it_from_its_end() {
     let now = w.clock.now();
     // Announced after the outage began, from now for five seconds.
     w.core.reload(
-        &w.ledger.open(),
+        &w.ledger.still_open(),
         vec![window(7, now, now + Duration::seconds(5))],
         now,
     );

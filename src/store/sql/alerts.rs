@@ -248,7 +248,7 @@ impl AlertStore for Backend {
         if let Some(d) = first {
             insert_deliveries(&mut tx, std::slice::from_ref(d), s.created_at).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -383,7 +383,7 @@ impl AlertStore for Backend {
             .bind(step.event_id)
             .execute(&mut *tx)
             .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -445,7 +445,7 @@ impl AlertStore for Backend {
         for (d, finish) in finished {
             finish_in(&mut tx, d, finish, now).await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -477,7 +477,7 @@ impl AlertStore for Backend {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(n)
     }
 

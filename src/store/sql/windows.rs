@@ -23,35 +23,42 @@ impl WindowStore for Backend {
     ) -> StoreResult<i64> {
         let mut tx = self.begin_write(Lock::Incidents).await?;
         if let Some(key) = &w.config_key {
-            let existing: Option<i64> = sqlx::query_scalar(
-                "SELECT incident_id FROM maintenance_windows WHERE config_key = $1",
+            let existing = sqlx::query(
+                "SELECT w.incident_id AS id, w.source_url AS source_url, i.title_ar AS title_ar, \
+                 i.title_fr AS title_fr, i.title_en AS title_en \
+                 FROM maintenance_windows w JOIN incidents i ON i.id = w.incident_id \
+                 WHERE w.config_key = $1",
             )
             .bind(key)
             .fetch_optional(&mut *tx)
             .await?;
-            if let Some(id) = existing {
-                let changed = sqlx::query(
-                    "UPDATE incidents SET title_ar = $1, title_fr = $2, title_en = $3 WHERE id = $4 \
-                     AND (title_ar IS DISTINCT FROM $1 OR title_fr IS DISTINCT FROM $2 \
-                     OR title_en IS DISTINCT FROM $3)",
-                )
-                .bind(&w.title.ar)
-                .bind(&w.title.fr)
-                .bind(&w.title.en)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected()
-                    > 0;
-                sqlx::query(
-                    "UPDATE maintenance_windows SET source_url = $1, sequence = sequence + $2 \
-                     WHERE incident_id = $3",
-                )
-                .bind(&w.source)
-                .bind(i64::from(changed))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+            if let Some(row) = existing {
+                let id: i64 = get(&row, "id")?;
+                let source: Option<String> = get(&row, "source_url")?;
+                // Calendars see the change: a new sequence and a new last change, so that a
+                // client asking whether it changed since its copy is told so.
+                if names(&row, "title")? != w.title || source != w.source {
+                    sqlx::query(
+                        "UPDATE incidents SET title_ar = $1, title_fr = $2, title_en = $3, \
+                         updated_at = CASE WHEN updated_at > $4 THEN updated_at ELSE $4 END \
+                         WHERE id = $5",
+                    )
+                    .bind(&w.title.ar)
+                    .bind(&w.title.fr)
+                    .bind(&w.title.en)
+                    .bind(to_ms(now))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "UPDATE maintenance_windows SET source_url = $1, sequence = sequence + 1 \
+                         WHERE incident_id = $2",
+                    )
+                    .bind(&w.source)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 self.commit(tx).await?;
                 return Ok(id);
             }
