@@ -18,9 +18,9 @@ use super::api::rfc3339;
 use super::error::AppError;
 use super::feeds::base_url;
 use super::input::{known_bank, query_param};
-use super::statements::panel::Said;
+use super::statements::panel::{plain_quote, Said};
 use super::AppState;
-use crate::domain::{Channel, Lang, Statement, Status};
+use crate::domain::{Channel, Lang, Status};
 use crate::i18n::Msg;
 use crate::signals::live::BankNow;
 use crate::store::{WindowFilter, WindowRow};
@@ -139,14 +139,6 @@ fn self_url(state: &AppState, headers: &HeaderMap, path: &str, q: Option<&str>) 
     }
 }
 
-/// The bank's words to a customer: in the reader's language, else as it said them.
-fn words_of(s: &Statement, lang: Lang) -> String {
-    s.in_reader_lang(lang)
-        .map(|q| q.text.to_owned())
-        .or_else(|| s.originals().first().map(|q| q.text.to_owned()))
-        .unwrap_or_default()
-}
-
 /// `GET /banks/{slug}/discovery/status`.
 #[utoipa::path(get, path = "/banks/{slug}/discovery/status", tag = "discovery",
     params(("slug" = String, Path, description = "The bank"),
@@ -197,12 +189,21 @@ pub async fn status(
                 explanation.push_str(
                     &Msg::new("discovery-bank-says")
                         .arg("bank", name)
-                        .with("words", crate::i18n::Arg::Text(words_of(s, lang)))
+                        .with("words", crate::i18n::Arg::Text(plain_quote(s, lang)))
                         .text(lang),
                 );
             }
             data["explanation"] = json!(explanation);
-            let detected = failing.iter().filter_map(|c| c.since).min().unwrap_or(now);
+            // Detected when its incident began (known from the press, it may be long
+            // before the status changed here), else when the status changed.
+            let detected = failing
+                .iter()
+                .filter_map(|c| {
+                    let incident = said.open.iter().find(|i| Some(i.id) == c.incident);
+                    incident.map(|i| i.started_at).or(c.since)
+                })
+                .min()
+                .unwrap_or(now);
             data["detectionTime"] = json!(rfc3339(detected, tz));
             let promises: Vec<_> = failing.iter().map(|c| said.promise(c.incident)).collect();
             if let Some(back) = expected_back(&promises, now) {

@@ -17,6 +17,7 @@ use super::api::rfc3339 as time;
 use super::error::AppError;
 use super::feeds::base_url;
 use super::input::{known_bank, query_param};
+use super::statements::panel::plain_quote;
 
 use super::AppState;
 use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Statement, Status};
@@ -340,11 +341,7 @@ impl Ctx<'_> {
             .max_by_key(|u| (u.at, u.id))
             .or_else(|| updates.first())
             .map_or(row.state, |u| u.state);
-        let words = s
-            .in_reader_lang(self.lang)
-            .or_else(|| s.originals().into_iter().next())
-            .map(|q| q.text.to_owned())
-            .unwrap_or_default();
+        let words = plain_quote(s, self.lang);
         let bank = self
             .state
             .config

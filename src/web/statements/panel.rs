@@ -175,6 +175,25 @@ pub fn words_label(lang: Lang) -> &'static str {
     }
 }
 
+/// The bank's words in one line of plain text for a reader of `lang`: as it said them in
+/// `lang`, else as it said them, followed by a translation made here, said to be one.
+pub fn plain_quote(s: &Statement, lang: Lang) -> String {
+    match s.in_reader_lang(lang) {
+        Some(q) if !q.translated => q.text.to_owned(),
+        reader => {
+            let mut out: Vec<String> = s.originals().iter().map(|q| q.text.to_owned()).collect();
+            if let Some(q) = reader {
+                out.push(format!(
+                    "({} {})",
+                    Msg::new("says-translation").text(lang),
+                    q.text
+                ));
+            }
+            out.join(" ")
+        }
+    }
+}
+
 /// Where the bank said it, in words: "Facebook", "SMS to customers".
 pub fn source_kind_words(s: &Statement, lang: Lang) -> String {
     crate::i18n::message(lang, &format!("source-kind-{}", s.source_kind.as_str())).to_owned()
