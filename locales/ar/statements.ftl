@@ -36,7 +36,6 @@ feed-statement-title = تصريح { $bank } — { $channels }
 alert-statement = تصريح البنك
 discovery-bank-says = يقول { $bank }: «{ $words }»
 discovery-window = صيانة معلنة: { $title }
-score-word-title = كلمة البنك
 score-word-outages = الأعطال التي بدأت هذا الشهر وأصدر البنك بشأنها تصريحا: { $with } من { $outages }.
 score-word-first = الوسيط الزمني بين بداية العطل وأول كلمة من البنك: { $median }.
 score-word-promises = مواعيد العودة التي وعد بها البنك: { $given }؛ وُفي منها: { $kept }؛ أُخلف منها: { $missed }؛ الوقت الذي تجاوز المواعيد: { $past }.

@@ -36,7 +36,6 @@ feed-statement-title = Statement from { $bank } — { $channels }
 alert-statement = statement from the bank
 discovery-bank-says = { $bank } says: “{ $words }”
 discovery-window = Announced maintenance: { $title }
-score-word-title = The bank's word
 score-word-outages = Outages begun this month with a statement from the bank: { $with } of { $outages }.
 score-word-first = Median time from the start of an outage to the bank's first word: { $median }.
 score-word-promises = Return times promised: { $given }; kept: { $kept }; missed: { $missed }; time past the promised times: { $past }.

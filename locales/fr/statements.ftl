@@ -36,7 +36,6 @@ feed-statement-title = Déclaration de { $bank } — { $channels }
 alert-statement = déclaration de la banque
 discovery-bank-says = { $bank } déclare : « { $words } »
 discovery-window = Maintenance annoncée : { $title }
-score-word-title = La parole de la banque
 score-word-outages = Pannes commencées ce mois avec une déclaration de la banque : { $with } sur { $outages }.
 score-word-first = Délai médian entre le début d’une panne et la première déclaration de la banque : { $median }.
 score-word-promises = Heures de retour promises : { $given } ; tenues : { $kept } ; manquées : { $missed } ; temps écoulé au-delà des heures promises : { $past }.

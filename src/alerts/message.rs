@@ -3,7 +3,7 @@
 
 use crate::config::Config;
 use crate::domain::{Channel, Lang, Statement};
-use crate::i18n::{channel_name, list, local_time, message, term, Arg, Msg};
+use crate::i18n::{channel_name, list, local_time, message, source_kind_name, term, Arg, Msg};
 use crate::store::{IncidentRow, UpdateRow};
 
 use super::rules::Change;
@@ -123,10 +123,7 @@ pub fn statement_notice(
         ),
     };
     let mut status = vec![Msg::new("says-source-url")
-        .arg(
-            "kind",
-            message(lang, &format!("source-kind-{}", s.source_kind)),
-        )
+        .arg("kind", source_kind_name(s.source_kind, lang))
         .arg("url", &s.source_url)
         .text(lang)];
     status.push(

@@ -203,3 +203,34 @@ fn bmce_promise(back_in: Duration) -> Value {
         "expected_back_at": at(back_in)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::statements::{check, StatementBody};
+
+    /// The demo's statements are what the API takes, and the BMCE promise falls when the
+    /// failure ends.
+    #[test]
+    fn the_demos_statements_are_taken_by_the_api() {
+        let tz = chrono_tz::Africa::Casablanca;
+        let now = SystemClock.now() + chrono::Duration::seconds(1);
+        let t = BMCE_PROMISE;
+        for body in [
+            cdm_announcement(7, CDM_WINDOW.start),
+            bmce_vague(),
+            bmce_promise(BMCE_FAILS.end.saturating_sub(t)),
+        ] {
+            let b: StatementBody = serde_json::from_value(body).expect("the API's shape");
+            check(b, &["bmce", "cdm"], tz, now).expect("taken");
+        }
+        let promise = bmce_promise(BMCE_FAILS.end.saturating_sub(t));
+        let b: StatementBody = serde_json::from_value(promise).expect("the API's shape");
+        let c = check(b, &["bmce"], tz, now).expect("taken");
+        // Each time is read to the second on its own: they may straddle a second.
+        let back = (c.expected_back_at.expect("a promise") - c.said_at).num_seconds();
+        let meant = (BMCE_FAILS.end - BMCE_PROMISE).as_secs() as i64;
+        assert!((back - meant).abs() <= 1, "{back} s, not {meant} s");
+        assert_eq!(c.channels, Some(vec![crate::domain::Channel::Mobile]));
+    }
+}

@@ -19,4 +19,4 @@ pub use api::{
     statement_view, StatementView,
 };
 pub use create::create;
-pub use request::{StatementBody, Texts};
+pub use request::{check, Checked, StatementBody, Texts};

@@ -195,8 +195,8 @@ pub fn plain_quote(s: &Statement, lang: Lang) -> String {
 }
 
 /// Where the bank said it, in words: "Facebook", "SMS to customers".
-pub fn source_kind_words(s: &Statement, lang: Lang) -> String {
-    crate::i18n::message(lang, &format!("source-kind-{}", s.source_kind.as_str())).to_owned()
+pub fn source_kind_words(s: &Statement, lang: Lang) -> &'static str {
+    crate::i18n::source_kind_name(s.source_kind, lang)
 }
 
 /// The outages open now and what the banks said of them: what `/`, the embed and the
