@@ -185,7 +185,8 @@ pub async fn status(
                 crate::record::word::bank_word(&bank.slug, &said.open, &said.statements)
                     .and_then(|w| w.latest)
             {
-                explanation.push(' ');
+                // The status in our words is one sentence, the bank's words another.
+                explanation.push_str(". ");
                 explanation.push_str(
                     &Msg::new("discovery-bank-says")
                         .arg("bank", name)
