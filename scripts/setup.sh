@@ -40,15 +40,16 @@ else
 fi
 
 # The independent checkers the alert tests run against: a real SMTP server (aiosmtpd), the
-# Standard Webhooks verifier, and a Web Push decryptor (http_ece, cryptography), in a venv
-# of their own under target/.
+# Standard Webhooks verifier, and a Web Push decryptor (http_ece, cryptography); and a JSON
+# Schema validator (jsonschema) for the CDR discovery answers; in a venv of their own under
+# target/.
 venv="$(dirname "$0")/../target/alerts-venv"
-if "$venv/bin/python" -c 'import aiosmtpd, standardwebhooks, http_ece, cryptography' >/dev/null 2>&1; then
-  say "the alert checkers (aiosmtpd, standardwebhooks, http_ece) found"
+if "$venv/bin/python" -c 'import aiosmtpd, standardwebhooks, http_ece, cryptography, jsonschema' >/dev/null 2>&1; then
+  say "the checkers (aiosmtpd, standardwebhooks, http_ece, jsonschema) found"
 else
   say "installing the alert checkers into target/alerts-venv (pip)"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q aiosmtpd standardwebhooks http_ece cryptography
+  "$venv/bin/pip" install -q aiosmtpd standardwebhooks http_ece cryptography jsonschema
 fi
 
 # Started when it is not running; the caller fails, rather than skips, when it still

@@ -6,7 +6,7 @@ use reqwest::header::{self, HeaderMap};
 use reqwest::StatusCode;
 
 use super::email::Mail;
-use super::events::EventData;
+use super::events::{Entry, EventData};
 use super::message::{self, Notice};
 use super::push::{self, BrowserKeys};
 use super::rules::Change;
@@ -123,26 +123,43 @@ impl Dispatcher {
 
     /// What a message says of this event, in the subscriber's language.
     fn notice(&self, sub: &Subscription, data: &EventData) -> Notice {
-        message::notice(
-            &self.alerts.config,
-            &data.incident,
-            &data.update,
-            data.change,
-            sub.lang,
-            &sub.base_url,
-        )
+        let config = &self.alerts.config;
+        match &data.entry {
+            Entry::Update(update) => message::notice(
+                config,
+                &data.incident,
+                update,
+                data.change,
+                sub.lang,
+                &sub.base_url,
+            ),
+            Entry::Statement { statement, .. } => message::statement_notice(
+                config,
+                statement,
+                data.incident.id,
+                sub.lang,
+                &sub.base_url,
+            ),
+        }
     }
 
     async fn send_webhook(&self, d: &Delivery, sub: &Subscription, data: &EventData) -> Attempt {
         let notice = self.notice(sub, data);
-        let body = webhook::event_body(
-            Format::of(&sub.target),
-            &data.incident,
-            &data.update,
-            data.change,
-            &sub.base_url,
-            &notice,
-        );
+        let format = Format::of(&sub.target);
+        let body = match &data.entry {
+            Entry::Update(update) => webhook::event_body(
+                format,
+                &data.incident,
+                update,
+                data.change,
+                &sub.base_url,
+                &notice,
+            ),
+            Entry::Statement {
+                statement,
+                incidents,
+            } => webhook::statement_body(format, statement, incidents, &sub.base_url, &notice),
+        };
         match self.post_json(sub, d, &body).await {
             Ok(_) => Attempt::Done,
             Err(a) => a,

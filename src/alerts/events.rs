@@ -1,11 +1,15 @@
 //! An alert event with what every message about it needs: its incident, its timeline entry
-//! and the change that entry makes. Read once from the store and kept for the fan-out and
+//! (or the bank's statement, with every incident it speaks of) and the change it makes. Read once from the store and kept for the fan-out and
 //! every delivery of the event, so a hundred thousand messages cost one read.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
+
 use super::rules::{self, Change};
+use crate::domain::Statement;
+use crate::store::alerts::Subscription;
 use crate::store::{DynStore, IncidentRow, StoreResult, UpdateRow};
 
 /// Events kept at most; past this the cache starts again empty, as the events of a burst
@@ -15,9 +19,39 @@ const KEPT: usize = 1_000;
 /// An event with what every message about it needs.
 #[derive(Debug)]
 pub(super) struct EventData {
+    /// The incident it is sent under: the entry's, or a statement's first.
     pub incident: IncidentRow,
-    pub update: UpdateRow,
+    pub entry: Entry,
     pub change: Change,
+}
+
+/// What was published: a timeline entry, or a bank's statement with every incident it
+/// speaks of.
+#[derive(Debug)]
+pub(super) enum Entry {
+    Update(UpdateRow),
+    Statement {
+        statement: Statement,
+        incidents: Vec<IncidentRow>,
+    },
+}
+
+impl EventData {
+    /// When what it tells happened: the entry's time, or when the bank spoke.
+    pub fn at(&self) -> DateTime<Utc> {
+        match &self.entry {
+            Entry::Update(u) => u.at,
+            Entry::Statement { statement, .. } => statement.said_at,
+        }
+    }
+
+    /// Whether `sub` covers it: its incident, or for a statement any incident it speaks of.
+    pub fn covered_by(&self, sub: &Subscription) -> bool {
+        match &self.entry {
+            Entry::Update(_) => rules::covers(sub, &self.incident),
+            Entry::Statement { incidents, .. } => incidents.iter().any(|i| rules::covers(sub, i)),
+        }
+    }
 }
 
 /// Events read so far, by id.
@@ -50,7 +84,11 @@ impl Events {
         let Some((incident, updates)) = self.store.incident(event.incident_id).await? else {
             return Ok(None);
         };
-        let Some(data) = event_data(incident, updates, event.update_id).map(Arc::new) else {
+        let data = match event.statement_id {
+            Some(id) => self.statement_data(incident, id).await?,
+            None => event_data(incident, updates, event.update_id),
+        };
+        let Some(data) = data.map(Arc::new) else {
             return Ok(None);
         };
         if let Ok(mut m) = self.kept.lock() {
@@ -60,6 +98,35 @@ impl Events {
             m.insert(event_id, data.clone());
         }
         Ok(Some(data))
+    }
+}
+
+impl Events {
+    /// A statement's event: the statement and every incident it speaks of, still there.
+    async fn statement_data(
+        &self,
+        incident: IncidentRow,
+        statement_id: i64,
+    ) -> StoreResult<Option<EventData>> {
+        let Some(statement) = self.store.statement(statement_id).await? else {
+            return Ok(None);
+        };
+        let mut incidents = Vec::with_capacity(statement.incidents.len());
+        for id in &statement.incidents {
+            if *id == incident.id {
+                incidents.push(incident.clone());
+            } else if let Some((row, _)) = self.store.incident(*id).await? {
+                incidents.push(row);
+            }
+        }
+        Ok(Some(EventData {
+            incident,
+            entry: Entry::Statement {
+                statement,
+                incidents,
+            },
+            change: Change::Statement,
+        }))
     }
 }
 
@@ -83,7 +150,7 @@ fn event_data(
     let change = rules::change(incident.kind, previous, update.state);
     Some(EventData {
         incident,
-        update,
+        entry: Entry::Update(update),
         change,
     })
 }
@@ -156,11 +223,11 @@ mod tests {
         let at = |id| event_data(incident(IncidentKind::Outage), timeline.clone(), id);
         let first = at(1).expect("first entry");
         assert_eq!(first.change, Change::Opened);
-        assert_eq!(first.update.id, 1);
+        assert!(matches!(first.entry, Entry::Update(ref u) if u.id == 1));
         assert_eq!(at(2).expect("second").change, Change::Updated);
         let last = at(3).expect("last");
         assert_eq!(last.change, Change::Resolved);
-        assert_eq!(last.update.state, Resolved);
+        assert!(matches!(last.entry, Entry::Update(ref u) if u.state == Resolved));
     }
 
     #[test]

@@ -43,7 +43,7 @@ impl Dispatcher {
         for event in store.pending_events(EVENTS_PER_LOOK).await? {
             let now = self.alerts.clock.now();
             let data = self.events.get(event.id).await?;
-            let Some(data) = data.filter(|d| !rules::is_stale(d.update.at, now)) else {
+            let Some(data) = data.filter(|d| !rules::is_stale(d.at(), now)) else {
                 // Gone, or recorded long after the fact: nothing to tell anyone.
                 store
                     .fan_out(&nothing_owed(event.id, event.cursor.clone()), now)
@@ -103,11 +103,9 @@ impl Dispatcher {
     }
 }
 
-/// The subscriptions of a page that the event's incident concerns.
+/// The subscriptions of a page that the event concerns.
 fn covered<'a>(page: &'a [Subscription], data: &EventData) -> Vec<&'a Subscription> {
-    page.iter()
-        .filter(|s| rules::covers(s, &data.incident))
-        .collect()
+    page.iter().filter(|s| data.covered_by(s)).collect()
 }
 
 /// The step that ends an event owed to nobody: gone, or recorded long after the fact.
@@ -161,6 +159,7 @@ fn page_step(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::alerts::events::Entry;
     use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Source};
     use crate::store::alerts::SubState;
     use crate::store::{IncidentRow, UpdateRow};
@@ -209,7 +208,7 @@ mod tests {
                 sources: Vec::new(),
                 alerted: true,
             },
-            update: UpdateRow {
+            entry: Entry::Update(UpdateRow {
                 id: 3,
                 at: now(),
                 state: IncidentState::Investigating,
@@ -217,7 +216,7 @@ mod tests {
                 message: Default::default(),
                 title: Default::default(),
                 alerted: true,
-            },
+            }),
             change,
         }
     }

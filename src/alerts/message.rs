@@ -2,8 +2,8 @@
 //! state and the time, and the link to the incident page.
 
 use crate::config::Config;
-use crate::domain::{Channel, Lang};
-use crate::i18n::{channel_name, list, local_time, term, Msg};
+use crate::domain::{Channel, Lang, Statement};
+use crate::i18n::{channel_name, list, local_time, message, source_kind_name, term, Arg, Msg};
 use crate::store::{IncidentRow, UpdateRow};
 
 use super::rules::Change;
@@ -87,6 +87,63 @@ pub fn notice(
         message: update.message.get(lang).to_owned(),
         status_line,
         url: incident_url(base_url, incident.id),
+        lang,
+    }
+}
+
+/// What an alert says of a bank's statement: the bank and the channels it spoke of, its
+/// words as it said them (or a translation made here, said to be one), when and where it
+/// said them, the return it promised, and the link to the quote under `incident`.
+pub fn statement_notice(
+    config: &Config,
+    s: &Statement,
+    incident: i64,
+    lang: Lang,
+    base_url: &str,
+) -> Notice {
+    let bank = config
+        .bank(&s.bank)
+        .map_or_else(|| s.bank.clone(), |b| b.names.get(lang).to_owned());
+    let channels: Vec<&str> = s.channels.iter().map(|c| channel_name(*c, lang)).collect();
+    let subject = Msg::new("alert-subject")
+        .arg("bank", &bank)
+        .arg("channels", list(&channels, lang))
+        .arg("change", Msg::new(Change::Statement.msg_id()).text(lang))
+        .text(lang);
+    let (title, message_words) = match s.in_reader_lang(lang) {
+        Some(q) if !q.translated => (q.text.to_owned(), String::new()),
+        reader => (
+            s.originals()
+                .first()
+                .map(|q| q.text.to_owned())
+                .unwrap_or_default(),
+            reader.map_or_else(String::new, |q| {
+                format!("{} {}", message(lang, "says-translation"), q.text)
+            }),
+        ),
+    };
+    let mut status = vec![Msg::new("says-source-url")
+        .arg("kind", source_kind_name(s.source_kind, lang))
+        .arg("url", &s.source_url)
+        .text(lang)];
+    status.push(
+        Msg::new("says-said")
+            .with("time", Arg::Time(s.said_at, config.timezone))
+            .text(lang),
+    );
+    if let Some(t) = s.expected_back_at {
+        status.push(
+            Msg::new("statement-promised")
+                .with("time", Arg::Time(t, config.timezone))
+                .text(lang),
+        );
+    }
+    Notice {
+        subject,
+        title,
+        message: message_words,
+        status_line: status.join(" · "),
+        url: format!("{}#statement-{}", incident_url(base_url, incident), s.id),
         lang,
     }
 }

@@ -18,6 +18,8 @@ pub enum Change {
     WindowEnded,
     /// The operator withdrew it as a false alarm.
     Withdrawn,
+    /// The bank said something about it: a statement was published.
+    Statement,
 }
 
 impl Change {
@@ -31,6 +33,7 @@ impl Change {
             Change::WindowStarted => "window_started",
             Change::WindowEnded => "window_ended",
             Change::Withdrawn => "withdrawn",
+            Change::Statement => "statement",
         }
     }
 
@@ -44,6 +47,7 @@ impl Change {
             Change::WindowStarted => "alert-window-started",
             Change::WindowEnded => "alert-window-ended",
             Change::Withdrawn => "alert-withdrawn",
+            Change::Statement => "alert-statement",
         }
     }
 

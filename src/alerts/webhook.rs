@@ -1,5 +1,6 @@
-//! Webhooks: the Standard Webhooks signature, the versioned JSON body, and the chat formats
-//! (Slack, Discord, Microsoft Teams) chosen from the URL.
+//! Webhooks: the Standard Webhooks signature, the versioned JSON bodies (`incident.updated`,
+//! `statement.published`), and the chat formats (Slack, Discord, Microsoft Teams) chosen
+//! from the URL.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -9,6 +10,7 @@ use sha2::Sha256;
 
 use super::message::{incident_url, Notice};
 use super::rules::Change;
+use crate::domain::Statement;
 use crate::store::{IncidentRow, UpdateRow};
 
 /// The version of the JSON body; a change that breaks readers gets a new one.
@@ -154,6 +156,58 @@ pub fn event_body(
                 "source": update.source.as_str(),
                 "message": names(&update.message),
             },
+        },
+    })
+}
+
+/// The body of a bank's statement: `statement.published`, with the statement as stored
+/// (its words verbatim, translations apart) and the incidents it speaks of.
+pub fn statement_body(
+    format: Format,
+    s: &Statement,
+    incidents: &[IncidentRow],
+    base_url: &str,
+    notice: &Notice,
+) -> Value {
+    if format != Format::Standard {
+        return chat(
+            format,
+            &format!("{}\n{}\n{}", notice.subject, notice.title, notice.url),
+        );
+    }
+    let incidents: Vec<Value> = incidents
+        .iter()
+        .map(|i| {
+            json!({
+                "id": i.id,
+                "kind": i.kind.as_str(),
+                "state": i.state.as_str(),
+                "title": names(&i.title),
+                "started_at": i.started_at.to_rfc3339(),
+                "resolved_at": i.resolved_at.map(|t| t.to_rfc3339()),
+                "url": incident_url(base_url, i.id),
+            })
+        })
+        .collect();
+    json!({
+        "type": "statement.published",
+        "version": BODY_VERSION,
+        "timestamp": s.recorded_at.to_rfc3339(),
+        "data": {
+            "statement": {
+                "id": s.id,
+                "bank": s.bank,
+                "channels": s.channels.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+                "text": names(&s.words),
+                "translations": names(&s.translations),
+                "source_url": s.source_url,
+                "source_kind": s.source_kind.as_str(),
+                "said_at": s.said_at.to_rfc3339(),
+                "expected_back_at": s.expected_back_at.map(|t| t.to_rfc3339()),
+                "recorded_at": s.recorded_at.to_rfc3339(),
+                "url": notice.url,
+            },
+            "incidents": incidents,
         },
     })
 }

@@ -16,6 +16,11 @@ pub const CYCLE: Duration = Duration::from_secs(180);
 pub const BMCE_FAILS: Range<Duration> = Duration::from_secs(6)..Duration::from_secs(76);
 /// ...and customers report trouble during this one.
 pub const BMCE_REPORTS: Range<Duration> = Duration::from_secs(10)..Duration::from_secs(40);
+/// The bank says, late and vaguely, that there is "a problem in the system"...
+pub const BMCE_VAGUE: Duration = Duration::from_secs(35);
+/// ...then promises its app back at the end of the failure, which the probes see a few
+/// seconds later: a promise missed by seconds.
+pub const BMCE_PROMISE: Duration = Duration::from_secs(50);
 /// Crédit du Maroc announces this maintenance window (13 to 15 February, compressed)...
 pub const CDM_WINDOW: Range<Duration> = Duration::from_secs(20)..Duration::from_secs(80);
 /// ...and its app and web banking stay down this long: half a minute past the end.

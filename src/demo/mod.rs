@@ -96,10 +96,13 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
             crate::keys::hex(&bytes)
         });
     tracing::info!(
-        "demo: open http://{addr}/ ; every {} s: Bank of Africa (BMCE) fails at {} s with a surge of reports and recovers at {} s; \
+        "demo: open http://{addr}/ ; every {} s: Bank of Africa (BMCE) fails at {} s with a surge of reports and recovers at {} s, \
+         says only \"a problem in the system\" at {} s and promises its app back at {} s, which it misses by seconds; \
          Crédit du Maroc's announced maintenance runs {}-{} s and overruns to {} s; CIH Bank stays slow; a phishing advisory is posted once",
         banks::CYCLE.as_secs(),
         banks::BMCE_FAILS.start.as_secs(),
+        banks::BMCE_FAILS.end.as_secs(),
+        banks::BMCE_VAGUE.as_secs(),
         banks::BMCE_FAILS.end.as_secs(),
         banks::CDM_WINDOW.start.as_secs(),
         banks::CDM_WINDOW.end.as_secs(),

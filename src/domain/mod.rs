@@ -1,5 +1,5 @@
-//! Pure types and rules of the tracker: banks, cities, channels, statuses, incidents. No IO
-//! here.
+//! Pure types and rules of the tracker: banks, cities, channels, statuses, incidents, the
+//! banks' own statements. No IO here.
 
 pub mod bank;
 pub mod channel;
@@ -8,6 +8,7 @@ pub mod expect;
 pub mod incident;
 pub mod lang;
 pub mod probe;
+pub mod statement;
 pub mod status;
 pub mod symptom;
 pub mod text;
@@ -21,6 +22,7 @@ pub use lang::Lang;
 pub use probe::{
     region_name_ok, CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, ProbeTarget,
 };
+pub use statement::{quote_fault, SourceKind, Statement};
 pub use status::{Confidence, Status};
 pub use symptom::Symptom;
 pub use text::invisible;

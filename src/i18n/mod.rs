@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
-use crate::domain::{Channel, ErrorClass, Lang, Names, Status};
+use crate::domain::{Channel, ErrorClass, Lang, Names, SourceKind, Status};
 
 mod catalogue;
 
@@ -304,6 +304,11 @@ pub fn text(lang: Lang) -> &'static Text {
 
 pub fn channel_name(c: Channel, lang: Lang) -> &'static str {
     message(lang, &format!("channel-{}", c.as_str()))
+}
+
+/// Where a bank said something, in words: "Facebook", "SMS to customers".
+pub fn source_kind_name(k: SourceKind, lang: Lang) -> &'static str {
+    message(lang, &format!("source-kind-{}", k.as_str()))
 }
 
 pub fn status_name(s: Status, lang: Lang) -> &'static str {

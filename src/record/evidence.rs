@@ -1,5 +1,5 @@
-//! An incident as evidence: what each source saw and when, the operator's words, the
-//! announced window against what happened. The incident page shows it; `?format=json`
+//! An incident as evidence: what each source saw and when, the operator's words, what the
+//! bank said, the announced window against what happened. The incident page shows it; `?format=json`
 //! gives it as data.
 
 use chrono::{DateTime, Duration, Utc};
@@ -10,11 +10,13 @@ use super::voices::{voices, Voices};
 use crate::config::Config;
 use crate::domain::{
     Channel, CheckEvidence, Confidence, ErrorClass, IncidentKind, IncidentState, Lang, Names,
-    Source,
+    Source, Statement,
 };
 use crate::signals::fusion::{confidence, Backing};
 use crate::signals::weight::{weigh, Who};
-use crate::store::{DynStore, IncidentFilter, IncidentRow, StoreResult, UpdateRow, WindowRow};
+use crate::store::{
+    DynStore, IncidentFilter, IncidentRow, StatementFilter, StoreResult, UpdateRow, WindowRow,
+};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Evidence {
@@ -43,6 +45,8 @@ pub struct Evidence {
     /// For an outage that continued an announced window: that window.
     pub overrun_of: Option<Overran>,
     pub updates: Vec<Entry>,
+    /// What the bank said about it, verbatim, in the order it said it.
+    pub statements: Vec<Statement>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -262,7 +266,15 @@ pub async fn gather(
         }),
         None => None,
     };
-    let evidence = assemble(
+    let mut statements = store
+        .statements(&StatementFilter {
+            incident: Some(id),
+            limit: 1_000,
+            ..Default::default()
+        })
+        .await?;
+    statements.reverse();
+    let mut evidence = assemble(
         row.clone(),
         updates,
         probes,
@@ -271,6 +283,7 @@ pub async fn gather(
         overrun_of,
         end,
     );
+    evidence.statements = statements;
     Ok(Some((row, evidence)))
 }
 
@@ -374,6 +387,7 @@ fn assemble(
             .cloned()
             .collect(),
         updates: entries,
+        statements: Vec::new(),
         probes,
         reports,
         window,

@@ -1,5 +1,5 @@
-//! The record: calendar months, time spans and the monthly scorecard computed from stored
-//! incidents, windows and hourly roll-ups.
+//! The record: calendar months, time spans, the monthly scorecard computed from stored
+//! incidents, windows and hourly roll-ups, and the banks' word against their outages.
 
 pub mod evidence;
 pub mod month;
@@ -7,5 +7,6 @@ pub mod scorecard;
 pub mod series;
 pub mod spans;
 pub mod voices;
+pub mod word;
 
 pub use month::Month;

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use super::month::Month;
 use super::spans::{minutes, Spans};
+use super::word::{self, WordFigures};
 use crate::config::Config;
 use crate::domain::{Bank, Channel, Names};
 use crate::store::{DynStore, MonitoredSpan, OutageSpan, StoreResult, WindowFilter, WindowRow};
@@ -77,6 +78,8 @@ pub struct BankScore {
     pub channels: Vec<ChannelScore>,
     /// The last 12 months, oldest first.
     pub months: Vec<MonthOutages>,
+    /// The bank's statements against its outages of the month.
+    pub word: WordFigures,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -160,7 +163,7 @@ pub async fn load(
         })
         .await?;
     let monitored = store.monitored_spans(from, to).await?;
-    Ok(compute(
+    let mut card = compute(
         &config.banks,
         month,
         tz,
@@ -170,7 +173,12 @@ pub async fn load(
             windows: &windows,
             monitored: &monitored,
         },
-    ))
+    );
+    let said = word::statements_from(store, from).await?;
+    for b in &mut card.banks {
+        b.word = word::month_figures(&b.slug, &outages, &said, from, to, now);
+    }
+    Ok(card)
 }
 
 pub fn compute(
@@ -320,6 +328,7 @@ pub fn compute(
                 totals,
                 channels,
                 months: chart,
+                word: WordFigures::default(),
             },
         ));
     }

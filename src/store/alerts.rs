@@ -133,6 +133,9 @@ pub struct AlertEvent {
     pub id: i64,
     pub incident_id: i64,
     pub update_id: i64,
+    /// Set for a statement's event: the statement, published under `incident_id` (then
+    /// `update_id` is 0).
+    pub statement_id: Option<i64>,
     /// The last subscription id already fanned out to.
     pub cursor: Option<String>,
 }

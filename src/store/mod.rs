@@ -1,9 +1,10 @@
 //! Storage, grouped by what it stores: probe results and roll-ups ([`ResultStore`]),
 //! incidents and their timelines ([`IncidentStore`]), crowd reports ([`ReportStore`]),
-//! announced windows ([`WindowStore`]), what several instances share ([`ClusterStore`]),
-//! the database's own settings ([`SettingStore`]) and alert subscriptions with their outbox
-//! ([`AlertStore`]). [`Store`] is their sum. One implementation per backend, chosen by the
-//! URL scheme, both on the SQL under `sql/`; `tests/it/contract/` holds each trait's story.
+//! announced windows ([`WindowStore`]), the banks' statements ([`StatementStore`]), what
+//! several instances share ([`ClusterStore`]), the database's own settings
+//! ([`SettingStore`]) and alert subscriptions with their outbox ([`AlertStore`]). [`Store`]
+//! is their sum. One implementation per backend, chosen by the URL scheme, both on the SQL
+//! under `sql/`; `tests/it/contract/` holds each trait's story.
 
 pub mod admission;
 pub mod alerts;
@@ -18,6 +19,7 @@ pub mod reports;
 pub mod results;
 pub mod settings;
 pub mod sqlite;
+pub mod statements;
 pub mod windows;
 pub mod writer;
 
@@ -43,6 +45,7 @@ pub use results::{
     StoredResult,
 };
 pub use settings::SettingStore;
+pub use statements::{NewStatement, StatementFilter, StatementStore};
 pub use windows::{NewWindow, WindowFilter, WindowRow, WindowStore};
 
 #[derive(Debug, thiserror::Error)]
@@ -106,6 +109,7 @@ pub trait Store:
     + ClusterStore
     + SettingStore
     + AlertStore
+    + StatementStore
     + 'static
 {
 }
@@ -118,6 +122,7 @@ impl<T> Store for T where
         + ClusterStore
         + SettingStore
         + AlertStore
+        + StatementStore
         + 'static
 {
 }

@@ -14,6 +14,7 @@ use super::input::{
     bounded_query, cursor_of, invalid_time, known_bank, parse_cursor, parse_value, query_param,
 };
 
+use super::statements::{statement_view, StatementView};
 use super::AppState;
 use crate::domain::{
     Channel, Confidence, ErrorClass, Hop, IncidentKind, IncidentState, Names, Source, Status,
@@ -21,7 +22,9 @@ use crate::domain::{
 use crate::i18n::Msg;
 use crate::record::voices::{voices, Voices};
 use crate::signals::live::{BankNow, CrowdNote};
-use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
+use crate::store::{
+    IncidentFilter, IncidentRow, StatementFilter, UpdateRow, WindowFilter, WindowRow,
+};
 use crate::timezone::parse_input;
 
 /// An instant in RFC 3339 with the zone's offset, as every JSON answer gives times.
@@ -140,6 +143,9 @@ pub struct IncidentView {
     window: Option<WindowView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     updates: Option<Vec<UpdateView>>,
+    /// What the bank said about it, newest said first (with its updates only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    statements: Option<Vec<StatementView>>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -218,6 +224,7 @@ fn incident_view(
                 })
                 .collect()
         }),
+        statements: None,
     }
 }
 
@@ -386,7 +393,8 @@ pub async fn incident(
     incident_response(&state, n, StatusCode::OK).await
 }
 
-/// One incident with its updates (and its window, for maintenance), as JSON.
+/// One incident with its updates and the bank's statements (and its window, for
+/// maintenance), as JSON.
 pub async fn incident_response(
     state: &AppState,
     id: i64,
@@ -403,7 +411,17 @@ pub async fn incident_response(
     } else {
         None
     };
-    let mut res = json(incident_view(row, Some(updates), window, tz));
+    let statements = state
+        .store
+        .statements(&StatementFilter {
+            incident: Some(id),
+            limit: 1_000,
+            ..Default::default()
+        })
+        .await?;
+    let mut view = incident_view(row, Some(updates), window, tz);
+    view.statements = Some(statements.iter().map(|s| statement_view(s, tz)).collect());
+    let mut res = json(view);
     *res.status_mut() = status;
     Ok(res)
 }

@@ -1,6 +1,7 @@
-//! RSS 2.0 and Atom 1.0 feeds of incident updates, maintenance and advisories: global and
-//! per bank, filtered by channel, in one language. Each update is an entry whose id never
-//! changes; a feed is generated once per change and answered 304 when the reader has it.
+//! RSS 2.0 and Atom 1.0 feeds of incident updates, maintenance, advisories and the banks'
+//! statements: global and per bank, filtered by channel, in one language. Each update and
+//! each statement is an entry whose id and words never change; a feed is generated once per
+//! change and answered 304 when the reader has it.
 
 use super::markup::escape;
 use atom_syndication as atom;
@@ -13,10 +14,12 @@ use chrono_tz::Tz;
 use super::cache::Rendered;
 use super::error::AppError;
 use super::input::{bounded_query, known_bank, parse_value};
+use super::statements::anchor;
+use super::statements::panel::{source_kind_words, words_label};
 use super::AppState;
-use crate::domain::{Channel, Lang};
-use crate::i18n::{channel_name, local_time, term, text};
-use crate::store::{FeedEntry, FeedFilter};
+use crate::domain::{Channel, Lang, Statement};
+use crate::i18n::{channel_name, local_time, term, text, Arg, Msg};
+use crate::store::{FeedEntry, FeedFilter, StatementFilter};
 
 /// Entries per feed, newest first.
 const ENTRIES: u32 = 50;
@@ -224,6 +227,89 @@ fn entry_text(
     }
 }
 
+/// A bank's statement as its own entry: its words as it said them (a translation made here
+/// marked as such), when and where it said them, and the return it promised. Everything in
+/// it is fixed when the statement is stored, so the entry never changes.
+fn statement_text(
+    state: &AppState,
+    s: &Statement,
+    lang: Lang,
+    base: &str,
+    format: Format,
+) -> EntryText {
+    let tz = state.config.timezone;
+    let bank = state
+        .config
+        .bank(&s.bank)
+        .map_or(s.bank.as_str(), |b| b.names.get(lang));
+    let channels: Vec<&str> = s.channels.iter().map(|c| channel_name(*c, lang)).collect();
+    let title = Msg::new("feed-statement-title")
+        .arg("bank", bank)
+        .arg("channels", crate::i18n::list(&channels, lang))
+        .text(lang);
+    let mut lines: Vec<String> = Vec::new();
+    match s.in_reader_lang(lang) {
+        Some(q) if !q.translated => lines.push(q.text.to_owned()),
+        reader => {
+            for q in s.originals() {
+                lines.push(Msg::new(words_label(q.lang)).text(lang));
+                lines.push(q.text.to_owned());
+            }
+            if let Some(q) = reader {
+                lines.push(Msg::new("says-translation").text(lang));
+                lines.push(q.text.to_owned());
+            }
+        }
+    }
+    lines.push(String::new());
+    lines.push(
+        Msg::new("says-said")
+            .with("time", Arg::Time(s.said_at, tz))
+            .text(lang),
+    );
+    lines.push(
+        Msg::new("says-source-url")
+            .arg("kind", source_kind_words(s, lang))
+            .arg("url", &s.source_url)
+            .text(lang),
+    );
+    if let Some(t) = s.expected_back_at {
+        lines.push(
+            Msg::new("statement-promised")
+                .with("time", Arg::Time(t, tz))
+                .text(lang),
+        );
+    }
+    lines.push(format!(
+        "{} {}",
+        text(lang).times_in,
+        crate::i18n::zone_name(tz, lang)
+    ));
+    let summary = lines.join("\n");
+    let html = summary
+        .split('\n')
+        .map(escape)
+        .collect::<Vec<_>>()
+        .join("<br>\n");
+    let (path, fragment) = anchor(s)
+        .split_once('#')
+        .map(|(p, f)| (p.to_owned(), f.to_owned()))
+        .unwrap_or_default();
+    EntryText {
+        id: format!(
+            "urn:bankstatus:statement:{}:{}:{}",
+            s.id,
+            lang.as_str(),
+            format.as_str()
+        ),
+        title,
+        summary,
+        html,
+        link: format!("{base}{path}?lang={}#{fragment}", lang.as_str()),
+        at: s.recorded_at,
+    }
+}
+
 async fn render(
     state: &AppState,
     format: Format,
@@ -257,10 +343,28 @@ async fn render(
         format!("{title} ({})", crate::i18n::list(&names, lang))
     };
     let self_url = format!("{base}{self_path}?{}", q.canonical());
-    let texts: Vec<EntryText> = entries
+    let statements = state
+        .store
+        .statements(&StatementFilter {
+            bank: bank.map(str::to_owned),
+            channels: q.channels.clone(),
+            by_recorded: true,
+            limit: ENTRIES,
+            ..Default::default()
+        })
+        .await?;
+    // Updates and statements, newest published first.
+    let mut texts: Vec<EntryText> = entries
         .iter()
         .map(|e| entry_text(state, e, lang, base, format))
+        .chain(
+            statements
+                .iter()
+                .map(|s| statement_text(state, s, lang, base, format)),
+        )
         .collect();
+    texts.sort_by_key(|e| std::cmp::Reverse(e.at));
+    texts.truncate(ENTRIES as usize);
     let newest = texts.iter().map(|e| e.at).max();
     let body = match format {
         Format::Rss => {

@@ -13,8 +13,10 @@ use utoipa_axum::routes;
 
 use super::statuspage as sp;
 use super::AppState;
-use super::{agents, api, operator, reports, subscriptions};
-use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Source, Status, Vocabulary};
+use super::{agents, api, discovery, operator, reports, statements, subscriptions};
+use crate::domain::{
+    Channel, IncidentKind, IncidentState, Lang, Source, SourceKind, Status, Vocabulary,
+};
 
 struct BearerToken;
 
@@ -46,6 +48,12 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(operator::add_update))
         .routes(routes!(operator::withdraw_incident))
         .routes(routes!(api::maintenance, operator::create_window))
+        .routes(routes!(
+            statements::list_statements,
+            statements::post_statement
+        ))
+        .routes(routes!(discovery::status))
+        .routes(routes!(discovery::outages))
         .routes(routes!(reports::post_report))
         .routes(routes!(operator::delete_report))
         .routes(routes!(openapi_json))
@@ -197,6 +205,7 @@ fn constrain(name: &str, schema: &mut Value) {
         ),
         "lang" => Some(Lang::NAMES.to_vec()),
         "source" | "sources" => Some(Source::NAMES.to_vec()),
+        "source_kind" => Some(SourceKind::NAMES.to_vec()),
         _ => None,
     };
     let is_array = obj.get("type") == Some(&json!("array"));
@@ -226,6 +235,7 @@ fn constrain(name: &str, schema: &mut Value) {
         }
         "since" | "at" | "starts" | "ends" | "started_at" | "resolved_at" | "updated_at"
         | "created_at" | "first_seen_at" | "checked_at" | "next_check_at" | "network_cut_since"
+        | "said_at" | "expected_back_at" | "recorded_at"
             if is_string =>
         {
             target.insert("format".into(), json!("date-time"));

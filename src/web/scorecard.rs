@@ -17,7 +17,8 @@ use crate::domain::Lang;
 use crate::i18n::Msg;
 use crate::i18n::{channel_name, duration_minutes, duration_seconds, month_name, text};
 use crate::record::scorecard::{chart_first_month, load, Outages, Scorecard};
-use crate::record::Month;
+use crate::record::{word, Month};
+use crate::web::statements::panel::score_lines;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -218,6 +219,7 @@ fn render(
                         )
                     })
                     .collect(),
+                word: score_lines(&b.word, lang),
                 chart: month_bars(
                     &b.months
                         .iter()
@@ -253,6 +255,7 @@ fn render(
         csv: format!("{path}?format=csv&lang={}", lang.as_str()),
         json: format!("{path}?format=json"),
         banks,
+        word_method: word::method().iter().map(|m| m.text(lang)).collect(),
     };
     Ok(page.render()?)
 }
@@ -280,7 +283,8 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
         "complete",
     ];
     let mut out = String::new();
-    push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
+    let header = HEADER.iter().chain(word::CSV_HEADER.iter());
+    push_record(&mut out, header.map(|h| (*h).to_owned()));
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     for b in &card.banks {
         for c in &b.channels {
@@ -308,7 +312,8 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
                     opt(o.worst_recovery_minutes),
                     card.complete.to_string(),
                 ]
-                .into_iter(),
+                .into_iter()
+                .chain(b.word.csv_fields()),
             );
         }
     }

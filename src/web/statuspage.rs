@@ -17,12 +17,15 @@ use super::api::rfc3339 as time;
 use super::error::AppError;
 use super::feeds::base_url;
 use super::input::{known_bank, query_param};
+use super::statements::panel::plain_quote;
 
 use super::AppState;
-use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Status};
-use crate::i18n::{channel_name, text};
+use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Statement, Status};
+use crate::i18n::{channel_name, text, Arg, Msg};
 use crate::signals::live::{BankNow, ChannelNow};
-use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
+use crate::store::{
+    IncidentFilter, IncidentRow, StatementFilter, UpdateRow, WindowFilter, WindowRow,
+};
 
 /// Incidents in `incidents.json`, newest first, as Statuspage gives them.
 const INCIDENTS: u32 = 50;
@@ -312,10 +315,48 @@ impl Ctx<'_> {
         }
     }
 
-    fn incident(
+    /// A bank's statement as an update of the incident: its words, attributed, with the
+    /// incident's state when it was said.
+    fn statement_update(
         &self,
         row: &IncidentRow,
         updates: &[UpdateRow],
+        s: &Statement,
+    ) -> SpUpdate {
+        let state = updates
+            .iter()
+            .filter(|u| u.at <= s.said_at)
+            .max_by_key(|u| (u.at, u.id))
+            .or_else(|| updates.first())
+            .map_or(row.state, |u| u.state);
+        let words = plain_quote(s, self.lang);
+        let bank = self
+            .state
+            .config
+            .bank(&s.bank)
+            .map_or(s.bank.as_str(), |b| b.names.get(self.lang));
+        SpUpdate {
+            id: format!("statement-{}", s.id),
+            status: sp_state(state),
+            body: Msg::new("discovery-bank-says")
+                .arg("bank", bank)
+                .with("words", Arg::Text(words))
+                .text(self.lang),
+            incident_id: row.id.to_string(),
+            created_at: time(s.recorded_at, self.tz),
+            updated_at: time(s.recorded_at, self.tz),
+            display_at: time(s.said_at, self.tz),
+            affected_components: None,
+            deliver_notifications: true,
+            custom_tweet: None,
+            tweet_id: None,
+        }
+    }
+
+    fn incident(
+        &self,
+        row: &IncidentRow,
+        (updates, statements): (&[UpdateRow], &[Statement]),
         window: Option<&WindowRow>,
         all: &[SpComponent],
     ) -> SpIncident {
@@ -344,28 +385,64 @@ impl Ctx<'_> {
             shortlink: format!("{}/incidents/{}", self.base, row.id),
             started_at: time(row.started_at, self.tz),
             page_id: self.page_id.clone(),
-            incident_updates: updates
-                .iter()
-                .rev()
-                .map(|u| SpUpdate {
-                    id: u.id.to_string(),
-                    status: sp_state(u.state),
-                    body: u.message.get(self.lang).to_owned(),
-                    incident_id: id.clone(),
-                    created_at: time(u.at, self.tz),
-                    updated_at: time(u.at, self.tz),
-                    display_at: time(u.at, self.tz),
-                    affected_components: None,
-                    deliver_notifications: true,
-                    custom_tweet: None,
-                    tweet_id: None,
-                })
-                .collect(),
+            incident_updates: self.timeline(row, updates, statements),
             components,
             scheduled_for: window.map(|w| time(w.starts, self.tz)),
             scheduled_until: window.map(|w| time(w.ends, self.tz)),
             id,
         }
+    }
+
+    /// The incident's updates and the bank's statements, newest first.
+    fn timeline(
+        &self,
+        row: &IncidentRow,
+        updates: &[UpdateRow],
+        statements: &[Statement],
+    ) -> Vec<SpUpdate> {
+        let id = row.id.to_string();
+        let mut out: Vec<(DateTime<Utc>, SpUpdate)> = updates
+            .iter()
+            .rev()
+            .map(|u| {
+                (
+                    u.at,
+                    SpUpdate {
+                        id: u.id.to_string(),
+                        status: sp_state(u.state),
+                        body: u.message.get(self.lang).to_owned(),
+                        incident_id: id.clone(),
+                        created_at: time(u.at, self.tz),
+                        updated_at: time(u.at, self.tz),
+                        display_at: time(u.at, self.tz),
+                        affected_components: None,
+                        deliver_notifications: true,
+                        custom_tweet: None,
+                        tweet_id: None,
+                    },
+                )
+            })
+            .collect();
+        out.extend(
+            statements
+                .iter()
+                .map(|s| (s.said_at, self.statement_update(row, updates, s))),
+        );
+        out.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
+        out.into_iter().map(|(_, u)| u).collect()
+    }
+
+    /// The statements about incident `id`.
+    async fn said(&self, id: i64) -> Result<Vec<Statement>, AppError> {
+        Ok(self
+            .state
+            .store
+            .statements(&StatementFilter {
+                incident: Some(id),
+                limit: 1_000,
+                ..Default::default()
+            })
+            .await?)
     }
 
     async fn incidents(
@@ -393,7 +470,8 @@ impl Ctx<'_> {
                 Some((_, updates)) => updates,
                 None => continue,
             };
-            out.push(self.incident(row, &updates, None, all));
+            let said = self.said(row.id).await?;
+            out.push(self.incident(row, (&updates, &said), None, all));
         }
         Ok(out)
     }
@@ -425,7 +503,8 @@ impl Ctx<'_> {
             let Some((row, updates)) = self.state.store.incident(w.incident_id).await? else {
                 continue;
             };
-            out.push(self.incident(&row, &updates, Some(w), all));
+            let said = self.said(row.id).await?;
+            out.push(self.incident(&row, (&updates, &said), Some(w), all));
         }
         Ok(out)
     }

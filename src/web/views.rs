@@ -196,6 +196,8 @@ pub struct BankCard {
     pub name: String,
     pub status: StatusBadge,
     pub channels: Vec<ChannelChip>,
+    /// For a bank with an outage open: since when, and whether the bank has spoken.
+    pub word: Option<(String, String)>,
 }
 
 pub struct ChannelChip {
@@ -252,6 +254,8 @@ pub struct UpdateView {
     pub state_label: String,
     pub source_label: String,
     pub message: String,
+    /// For a bank's statement: its id, and the language and direction of its words.
+    pub quote: Option<(i64, &'static str, &'static str)>,
 }
 
 /// An announced maintenance window in a list.
@@ -325,6 +329,8 @@ pub struct BankPage {
     pub embed_snippet: String,
     /// Recent comments from reports: (time, channel, text).
     pub comments: Vec<(String, &'static str, String)>,
+    /// What the bank says: its statements, or its silence since an outage began.
+    pub says: Option<crate::web::statements::panel::SaysPanel>,
 }
 
 #[derive(Template)]
@@ -349,6 +355,8 @@ pub struct IncidentPage {
     pub reports: Vec<ReportsView>,
     pub operator: Vec<UpdateView>,
     pub updates: Vec<UpdateView>,
+    /// What each bank of the incident said of it, or its silence.
+    pub says: Vec<crate::web::statements::panel::SaysPanel>,
     pub permalink: String,
     pub json: String,
 }
@@ -398,6 +406,8 @@ pub struct ScoreBankView {
     pub total: ScoreRowView,
     pub channels: Vec<ScoreRowView>,
     pub chart: String,
+    /// The bank's statements against its outages of the month, in sentences.
+    pub word: Vec<String>,
 }
 
 #[derive(Template)]
@@ -413,6 +423,8 @@ pub struct ScorecardPage {
     pub csv: String,
     pub json: String,
     pub banks: Vec<ScoreBankView>,
+    /// How the figures of the banks' word are computed.
+    pub word_method: Vec<String>,
 }
 
 /// `/accessibility`: what the service aims for, how it is checked, what is known not to

@@ -20,27 +20,27 @@ use crate::helpers::{bank_config, eventually, TestApp, ADMIN};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn python() -> PathBuf {
+pub fn python() -> PathBuf {
     std::env::var_os("BANKSTATUS_TEST_PYTHON").map_or_else(
         || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/alerts-venv/bin/python"),
         PathBuf::from,
     )
 }
 
-fn script(name: &str) -> PathBuf {
+pub fn script(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/it/py")
         .join(name)
 }
 
 /// A Python helper whose stdout is JSON lines, collected as they come.
-struct Helper {
+pub struct Helper {
     lines: Arc<Mutex<Vec<Value>>>,
     _child: tokio::process::Child,
 }
 
 impl Helper {
-    async fn start(name: &str, args: &[String]) -> Helper {
+    pub async fn start(name: &str, args: &[String]) -> Helper {
         let mut child = tokio::process::Command::new(python())
             .arg(script(name))
             .args(args)
@@ -74,18 +74,18 @@ impl Helper {
         self.lines.lock().unwrap().clone()
     }
 
-    fn first(&self) -> Value {
+    pub fn first(&self) -> Value {
         self.all()[0].clone()
     }
 
     /// The lines after the ready line that `keep` accepts.
-    fn matching(&self, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
+    pub fn matching(&self, keep: impl Fn(&Value) -> bool) -> Vec<Value> {
         self.all().into_iter().skip(1).filter(|v| keep(v)).collect()
     }
 }
 
 /// Verifies a delivery with the Standard Webhooks library; the payload, or the error.
-async fn verify(
+pub async fn verify(
     secret: &str,
     headers: &HashMap<String, String>,
     body: &str,
@@ -113,13 +113,13 @@ async fn verify(
 /// One request a receiver saw.
 #[derive(Clone, Debug)]
 pub struct Seen {
-    headers: HashMap<String, String>,
-    body: String,
+    pub headers: HashMap<String, String>,
+    pub body: String,
     at: Instant,
 }
 
 impl Seen {
-    fn json(&self) -> Value {
+    pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap()
     }
     pub fn id(&self) -> &str {
@@ -248,7 +248,7 @@ async fn update_incident(app: &TestApp, id: i64, state: &str) {
 }
 
 /// Waits until every alert event is fanned out.
-async fn fanned_out(app: &TestApp) {
+pub async fn fanned_out(app: &TestApp) {
     eventually(WAIT, "events fanned out", || async {
         (app.count("SELECT COUNT(*) FROM alert_events WHERE fanned_out = 0")
             .await
@@ -433,7 +433,7 @@ async fn private_targets_are_refused_without_the_switch() {
 const PUBLIC: &str = "https://status.example.ma";
 
 /// The link in a plain-text message that contains `part`.
-fn link(text: &str, part: &str) -> String {
+pub fn link(text: &str, part: &str) -> String {
     text.split_whitespace()
         .find(|w| w.starts_with("http") && w.contains(part))
         .unwrap_or_else(|| panic!("no {part} link in {text}"))

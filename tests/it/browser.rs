@@ -315,6 +315,23 @@ async fn pages_in_a_real_browser() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
+    // What BMCE says: of the outage now, in French with a translation made here and a
+    // promise; of the press outage, in both its languages.
+    let said = chrono::Utc::now();
+    for body in [
+        json!({"bank": "bmce", "channels": ["web"],
+               "text": {"fr": "Nous rencontrons un problème technique dans le système.\nNos équipes sont mobilisées."},
+               "translations": {"ar": "نواجه مشكلا تقنيا في النظام. فرقنا معبأة.", "en": "We are meeting a technical problem in the system. Our teams are at work."},
+               "source_url": "https://www.facebook.com/BankofAfrica.ma", "source_kind": "facebook",
+               "said_at": said.to_rfc3339(), "expected_back_at": (said + chrono::Duration::hours(2)).to_rfc3339()}),
+        json!({"bank": "bmce", "incident": incident,
+               "text": {"ar": "نعتذر عن هذا العطل.", "fr": "Nous nous excusons pour cette panne."},
+               "source_url": "https://lematin.ma/", "source_kind": "press",
+               "said_at": "2026-02-10T15:30", "expected_back_at": "2026-02-10T17:00"}),
+    ] {
+        let (status, v) = app.post("/api/v1/statements", &body, true).await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+    }
     crate::helpers::eventually(
         Duration::from_secs(10),
         "the window in progress",

@@ -30,6 +30,7 @@ mod reports;
 mod scenarios;
 mod shape;
 mod sharing;
+mod statements;
 mod statuspage;
 mod storage;
 mod truth;

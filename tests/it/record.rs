@@ -264,16 +264,22 @@ async fn february_2026_scorecard_to_the_minute() {
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "month,rank,bank,bank_name,channel,minutes_in_month,monitored_minutes,available_minutes,availability_percent,announced_minutes,unannounced_minutes,overrun_minutes,incidents,maintenance_windows,median_recovery_minutes,worst_recovery_minutes,complete"
+        "month,rank,bank,bank_name,channel,minutes_in_month,monitored_minutes,available_minutes,availability_percent,announced_minutes,unannounced_minutes,overrun_minutes,incidents,maintenance_windows,median_recovery_minutes,worst_recovery_minutes,complete,bank_outages_begun,bank_outages_with_statement,bank_outages_without_statement,bank_median_first_word_minutes,bank_promises,bank_promises_kept,bank_promises_missed,bank_minutes_past_promises"
     );
     assert_eq!(lines.len(), 1 + 2 + 2);
+    // The bank's word: no statement, so every outage begun in the month went without one.
+    let word = &a["word"];
+    assert_eq!(word["outages_with_statement"], 0);
+    assert_eq!(word["outages_without_statement"], word["outages"]);
+    assert_eq!(word["median_first_word_minutes"], Value::Null);
+    let said = format!(",{},0,{},,0,0,0,0", word["outages"], word["outages"]);
     assert_eq!(
         lines[1],
-        "2026-02,1,aaa,\"Bank, \"\"A\"\"\",web,40380,38940,38235,98.19,360,345,45,6,2,60,120,true"
+        format!("2026-02,1,aaa,\"Bank, \"\"A\"\"\",web,40380,38940,38235,98.19,360,345,45,6,2,60,120,true{said}")
     );
     assert_eq!(
         lines[2],
-        "2026-02,1,aaa,\"Bank, \"\"A\"\"\",mobile,40380,0,0,,0,0,0,0,0,,,true"
+        format!("2026-02,1,aaa,\"Bank, \"\"A\"\"\",mobile,40380,0,0,,0,0,0,0,0,,,true{said}")
     );
     assert!(
         lines[3].starts_with("2026-02,2,bbb,Bank B,web,40380,40380,40350,99.93,0,30,0,1,0,30,30,")

@@ -34,6 +34,26 @@ pub(super) async fn insert_event(
     Ok(())
 }
 
+/// Records that a statement was published under `incident_id`, the first incident it
+/// speaks of, for the dispatcher to fan out like a timeline entry.
+pub(super) async fn insert_statement_event(
+    tx: &mut Tx,
+    incident_id: i64,
+    statement_id: i64,
+    at: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO alert_events (incident_id, update_id, statement_id, created_at) \
+         VALUES ($1, 0, $2, $3)",
+    )
+    .bind(incident_id)
+    .bind(statement_id)
+    .bind(to_ms(at))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 fn list<T: std::str::FromStr>(raw: &str, col: &str) -> StoreResult<Vec<T>> {
     raw.split(',')
         .filter(|s| !s.is_empty())
@@ -77,6 +97,7 @@ fn event_from(r: &DbRow) -> StoreResult<AlertEvent> {
         id: get(r, "id")?,
         incident_id: get(r, "incident_id")?,
         update_id: get(r, "update_id")?,
+        statement_id: get(r, "statement_id")?,
         cursor: get(r, "fanout_cursor")?,
     })
 }
@@ -281,7 +302,7 @@ impl AlertStore for Backend {
 
     async fn alert_event(&self, id: i64) -> StoreResult<Option<AlertEvent>> {
         let row = sqlx::query(
-            "SELECT id, incident_id, update_id, fanout_cursor FROM alert_events WHERE id = $1",
+            "SELECT id, incident_id, update_id, statement_id, fanout_cursor FROM alert_events WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
@@ -291,7 +312,7 @@ impl AlertStore for Backend {
 
     async fn pending_events(&self, limit: i64) -> StoreResult<Vec<AlertEvent>> {
         let rows = sqlx::query(
-            "SELECT id, incident_id, update_id, fanout_cursor FROM alert_events \
+            "SELECT id, incident_id, update_id, statement_id, fanout_cursor FROM alert_events \
              WHERE fanned_out = 0 ORDER BY id LIMIT $1",
         )
         .bind(limit)

@@ -10,6 +10,7 @@ mod incidents;
 pub(super) mod reports;
 mod results;
 mod settings;
+mod statements;
 mod windows;
 
 use std::collections::HashMap;

@@ -1,26 +1,29 @@
 //! `/banks/{slug}`: each channel's status and since when, 90 daily uptime bars, 24 h
-//! response times and reports, last checks, incidents and windows. The records are read
-//! once ([`gather`]); the figures come from [`channel_series`]; the view is assembled last.
+//! response times and reports, last checks, incidents and windows, and what the bank says.
+//! The records are read once ([`gather`]); the figures come from [`channel_series`]; the
+//! view is assembled last.
 
 use askama::Template;
 use chrono::{DateTime, Duration, DurationRound, Utc};
 
 use super::bank_namer;
-use crate::domain::{Bank, Channel, ErrorClass, IncidentKind, Lang, ProbeSpec, Status};
+use crate::domain::{Bank, Channel, ErrorClass, IncidentKind, Lang, ProbeSpec, Statement, Status};
 use crate::i18n::{channel_name, duration, failure_words, local_time, term, text, Arg, Msg};
 use crate::record::scorecard::{channel_availability, Inputs};
 use crate::record::series::{channel_series, Span};
 use crate::record::voices::{voices, Voices};
+use crate::record::word::bank_word;
 use crate::signals::core::UNSTABLE_WINDOW;
 use crate::signals::live::{BankNow, ChannelNow};
 use crate::signals::surge::USUAL_WEEKS;
 use crate::signals::Snapshot;
 use crate::store::{
     DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, MonitoredSpan, OutageSpan,
-    ReportBucket, ReportRow, WindowFilter, WindowRow,
+    ReportBucket, ReportRow, StatementFilter, WindowFilter, WindowRow,
 };
 use crate::web::error::AppError;
 use crate::web::input::known_bank;
+use crate::web::statements::panel::{incidents_of, Said, Wording};
 use crate::web::svg::{report_chart, sparkline, uptime_bars};
 use crate::web::views::{
     BankPage, ChannelRow, FeedLink, IncidentCard, Layout, ProbeRow, StatusBadge, WindowCard,
@@ -29,6 +32,10 @@ use crate::web::AppState;
 
 /// Days shown by the uptime bars.
 const BAR_DAYS: i64 = 90;
+/// The bank's statements quoted on its page: at most this many, said within this many days
+/// (and every one about an outage still open).
+const QUOTED: u32 = 6;
+const QUOTED_DAYS: i64 = 30;
 
 /// What the bank page reads from the record.
 struct Records {
@@ -48,6 +55,11 @@ struct Records {
     outages: Vec<OutageSpan>,
     windows_90: Vec<WindowRow>,
     bars_from: DateTime<Utc>,
+    /// The open outages and what the bank said of them, for the silence and the promises.
+    said: Said,
+    /// The statements the panel quotes, newest said first, and the incidents they speak of.
+    quoted: Vec<Statement>,
+    quoted_incidents: Vec<IncidentRow>,
 }
 
 async fn gather(state: &AppState, slug: &str, now: DateTime<Utc>) -> Result<Records, AppError> {
@@ -81,7 +93,31 @@ async fn gather(state: &AppState, slug: &str, now: DateTime<Utc>) -> Result<Reco
             ..Default::default()
         })
         .await?;
+    let said = Said::load(state, Some(slug)).await?;
+    let mut quoted = store
+        .statements(&StatementFilter {
+            bank: Some(slug.to_owned()),
+            since: Some(now - Duration::days(QUOTED_DAYS)),
+            limit: QUOTED,
+            ..Default::default()
+        })
+        .await?;
+    quoted.extend(said.statements.iter().cloned());
+    quoted.sort_by_key(|s| std::cmp::Reverse((s.said_at, s.id)));
+    quoted.dedup_by_key(|s| s.id);
+    quoted.truncate(QUOTED as usize);
+    let incidents = store
+        .incidents(&IncidentFilter {
+            bank: Some(slug.to_owned()),
+            limit: 20,
+            ..Default::default()
+        })
+        .await?;
+    let quoted_incidents = incidents_of(state, &quoted, &incidents).await?;
     Ok(Records {
+        said,
+        quoted,
+        quoted_incidents,
         monitored,
         outages,
         windows_90,
@@ -102,13 +138,7 @@ async fn gather(state: &AppState, slug: &str, now: DateTime<Utc>) -> Result<Reco
                 .report_facets(slug, now - Duration::hours(24), now + Duration::seconds(1))
                 .await?,
         ),
-        incidents: store
-            .incidents(&IncidentFilter {
-                bank: Some(slug.to_owned()),
-                limit: 20,
-                ..Default::default()
-            })
-            .await?,
+        incidents,
         windows: store
             .windows(&WindowFilter {
                 bank: Some(slug.to_owned()),
@@ -175,7 +205,19 @@ fn page(
             &format!("/og/banks/{}.png", bank.slug),
             bank_now.map_or(Status::Unknown, |b| b.status),
         );
+    let wording = Wording {
+        tz,
+        lang,
+        slug: &bank.slug,
+        bank: &name,
+        now,
+    };
+    let silent_since = bank_word(&bank.slug, &records.said.open, &records.said.statements)
+        .filter(|w| w.latest.is_none())
+        .map(|w| w.since);
+    let says = wording.panel(&records.quoted, &records.quoted_incidents, silent_since);
     BankPage {
+        says,
         l: layout,
         slug: bank.slug.clone(),
         name,
@@ -245,7 +287,10 @@ fn channel_row(
         since: now_c
             .and_then(|c| c.since)
             .map(|s| (local_time(s, tz, lang), duration(s, now, lang))),
-        until: now_c.and_then(|c| super::until_words(c, &records.windows_90, tz, lang, now)),
+        until: now_c.and_then(|c| {
+            let promise = records.said.promise(c.incident);
+            super::until_words(c, &records.windows_90, promise, tz, lang, now)
+        }),
         incident_link: now_c.and_then(|c| c.incident).map(|id| {
             let title = records
                 .incidents

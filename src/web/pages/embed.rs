@@ -10,6 +10,7 @@ use crate::i18n::{local_time, text};
 use crate::store::WindowFilter;
 use crate::web::assets::STYLE_HREF;
 use crate::web::error::AppError;
+use crate::web::statements::panel::Said;
 use crate::web::views::BankCard;
 use crate::web::AppState;
 
@@ -46,6 +47,7 @@ pub async fn render(
             ..Default::default()
         })
         .await?;
+    let said = Said::load(state, only).await?;
     let snapshot = state.live.snapshot();
     let t = text(lang);
     let (title, full) = match only.and_then(|s| state.config.bank(s)) {
@@ -65,7 +67,7 @@ pub async fn render(
         css: STYLE_HREF.as_str(),
         full,
         base: base.to_owned(),
-        banks: cards(state, &snapshot, &windows, only, lang, now)
+        banks: cards(state, &snapshot, &windows, &said, only, lang, now)
             .into_iter()
             .map(|(_, c)| c)
             .collect(),

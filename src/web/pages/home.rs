@@ -11,6 +11,7 @@ use crate::i18n::{channel_name, local_time, message, text};
 use crate::signals::Snapshot;
 use crate::store::{IncidentFilter, IncidentRow, WindowFilter, WindowRow};
 use crate::web::error::AppError;
+use crate::web::statements::panel::Said;
 use crate::web::views::{
     BankCard, ChannelChip, HomePage, IncidentCard, Layout, RegionCard, StatusBadge, WindowCard,
 };
@@ -33,10 +34,14 @@ pub async fn render(state: &AppState, lang: Lang) -> Result<String, AppError> {
             ..Default::default()
         })
         .await?;
+    let said = Said {
+        statements: Said::statements(state, None).await?,
+        open: open.clone(),
+    };
     let page = page(
         state,
         &state.live.snapshot(),
-        &open,
+        (&open, &said),
         &windows,
         lang,
         state.clock.now(),
@@ -47,7 +52,7 @@ pub async fn render(state: &AppState, lang: Lang) -> Result<String, AppError> {
 fn page(
     state: &AppState,
     snapshot: &Snapshot,
-    open: &[IncidentRow],
+    (open, said): (&[IncidentRow], &Said),
     windows: &[WindowRow],
     lang: Lang,
     now: DateTime<Utc>,
@@ -62,7 +67,7 @@ fn page(
     let (now_w, upcoming): (Vec<_>, Vec<_>) = windows
         .iter()
         .partition(|w| w.state == IncidentState::InProgress);
-    let mut banks: Vec<(Status, BankCard)> = cards(state, snapshot, windows, None, lang, now);
+    let mut banks: Vec<(Status, BankCard)> = cards(state, snapshot, windows, said, None, lang, now);
     // Banks in trouble first (worst first); otherwise the config's order. Unknown and
     // operational rank alike: not knowing is no trouble to show first.
     banks.sort_by_key(|(status, _)| status.rank().min(Status::Operational.rank()));
@@ -119,12 +124,14 @@ fn page(
     }
 }
 
-/// Each bank (or the one asked for) as a card: its status, and each channel's with until
-/// when; `/` and the embed show them.
+/// Each bank (or the one asked for) as a card: its status, each channel's with until when
+/// (the bank's promise where it gave one), and for a bank in trouble since when and whether
+/// it has spoken; `/` and the embed show them.
 pub fn cards(
     state: &AppState,
     snapshot: &Snapshot,
     windows: &[WindowRow],
+    said: &Said,
     only: Option<&str>,
     lang: Lang,
     now: DateTime<Utc>,
@@ -150,11 +157,19 @@ pub fn cards(
                                 name: channel_name(c.channel, lang),
                                 status: StatusBadge::new(c.status, lang),
                                 crowd_note: c.crowd_note.map(|n| message(lang, n.msg_id())),
-                                until: super::until_words(c, windows, tz, lang, now),
+                                until: super::until_words(
+                                    c,
+                                    windows,
+                                    said.promise(c.incident),
+                                    tz,
+                                    lang,
+                                    now,
+                                ),
                             })
                             .collect()
                     })
                     .unwrap_or_default(),
+                word: said.card_lines(&b.slug, tz, lang, now),
             };
             (status, card)
         })

@@ -1,17 +1,19 @@
 //! `/incidents/{id}`: one incident as evidence (what each source saw and when, the
-//! operator's words, the announced window against what happened) and its timeline.
+//! operator's words, what the bank said, the announced window against what happened) and
+//! its timeline.
 
 use askama::Template;
 use chrono::{DateTime, Utc};
 
 use super::bank_namer;
-use crate::domain::{Channel, Lang};
+use crate::domain::{Channel, IncidentKind, Lang, Statement};
 use crate::i18n::{
     channel_name, duration_seconds, failure_words, local_time, term, text, Arg, Msg,
 };
 use crate::record::evidence::Evidence;
 use crate::store::IncidentRow;
 use crate::web::error::AppError;
+use crate::web::statements::panel::{SaysPanel, Wording};
 use crate::web::views::{
     IncidentCard, IncidentPage, Layout, ProbesView, ReportsView, UpdateView, WindowCard,
 };
@@ -46,7 +48,17 @@ pub fn render(
         state_label: term(e.state.as_str(), lang).to_owned(),
         source_label: term(e.source.as_str(), lang).to_owned(),
         message: e.message.get(lang).to_owned(),
+        quote: None,
     };
+    // The bank's statements join the timeline at the time they were said.
+    let mut timeline: Vec<(DateTime<Utc>, UpdateView)> =
+        ev.updates.iter().map(|e| (e.at, view(e))).collect();
+    timeline.extend(
+        ev.statements
+            .iter()
+            .map(|st| (st.said_at, said_entry(st, tz, lang))),
+    );
+    timeline.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     let permalink = match &state.config.public_url {
         Some(base) => format!("{}{}", base.trim_end_matches('/'), ev.permalink),
         None => ev.permalink.clone(),
@@ -132,12 +144,80 @@ pub fn render(
             })
             .collect(),
         operator: ev.operator.iter().map(view).collect(),
-        updates: ev.updates.iter().rev().map(view).collect(),
+        updates: timeline.into_iter().map(|(_, u)| u).collect(),
+        says: says(state, row, ev, lang, now),
         json: format!("{}?format=json", ev.permalink),
         permalink,
         inc,
     };
     Ok(page.render()?)
+}
+
+/// A statement as a timeline entry: the bank's words (or their marked translation) and a
+/// link to the quote in the panel.
+fn said_entry(s: &Statement, tz: chrono_tz::Tz, lang: Lang) -> UpdateView {
+    let (text, quoted_lang) = match s.in_reader_lang(lang) {
+        Some(q) => (q.text.to_owned(), q.lang),
+        None => s
+            .originals()
+            .first()
+            .map_or((String::new(), lang), |q| (q.text.to_owned(), q.lang)),
+    };
+    UpdateView {
+        at: local_time(s.said_at, tz, lang),
+        state_label: String::new(),
+        source_label: Msg::new("says-timeline").text(lang),
+        message: text,
+        quote: Some((
+            s.id,
+            quoted_lang.as_str(),
+            if quoted_lang.is_rtl() { "rtl" } else { "ltr" },
+        )),
+    }
+}
+
+/// A "What {bank} says" panel for each bank of the incident that spoke of it, and for an
+/// open outage's bank that did not, its silence since the incident began.
+fn says(
+    state: &AppState,
+    row: &IncidentRow,
+    ev: &Evidence,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Vec<SaysPanel> {
+    let mut banks: Vec<&str> = Vec::new();
+    for (b, _) in &row.scopes {
+        if !banks.contains(&b.as_str()) {
+            banks.push(b);
+        }
+    }
+    let open_outage = row.kind == IncidentKind::Outage && row.resolved_at.is_none();
+    let incidents = std::slice::from_ref(row);
+    banks
+        .into_iter()
+        .filter_map(|bank| {
+            let name = state
+                .config
+                .bank(bank)
+                .map_or_else(|| bank.to_owned(), |b| b.names.get(lang).to_owned());
+            let mut said: Vec<Statement> = ev
+                .statements
+                .iter()
+                .filter(|s| s.bank == bank)
+                .cloned()
+                .collect();
+            said.reverse();
+            let silent_since = (open_outage && said.is_empty()).then_some(row.started_at);
+            Wording {
+                tz: state.config.timezone,
+                lang,
+                slug: bank,
+                bank: &name,
+                now,
+            }
+            .panel(&said, incidents, silent_since)
+        })
+        .collect()
 }
 
 /// A check's evidence as sentences a reader can cite.

@@ -126,7 +126,15 @@ pub async fn methodology(
             state.live.snapshot().network_cut_since,
         ),
         title,
-        sections: crowd_sections(&state.config, lang),
+        sections: crowd_sections(&state.config, lang)
+            .into_iter()
+            .chain([section(
+                "word",
+                "method-word-title",
+                crate::record::word::method(),
+                lang,
+            )])
+            .collect(),
     };
     let body = page.render().map_err(|e| AppError::from(e).page(lang))?;
     Ok(html(Bytes::from(body), lang, set_cookie))

@@ -315,10 +315,12 @@ pub fn preview(
 }
 
 /// Until when a channel in trouble is expected back: the announced end of its window, the
-/// bank's own `Retry-After`, or plainly that there is no estimate yet.
+/// return the bank promised in a statement (`promise`, said as the bank's, and how late once
+/// past), the bank's own `Retry-After`, or plainly that there is no estimate yet.
 pub fn until_words(
     c: &crate::signals::live::ChannelNow,
     windows: &[crate::store::WindowRow],
+    promise: Option<chrono::DateTime<chrono::Utc>>,
     tz: chrono_tz::Tz,
     lang: Lang,
     now: chrono::DateTime<chrono::Utc>,
@@ -337,8 +339,11 @@ pub fn until_words(
                     .text(lang),
             )
         }
-        Status::MajorOutage | Status::PartialOutage => Some(match c.retry_after {
-            Some(t) if t > now => Msg::new("until-retry")
+        Status::MajorOutage | Status::PartialOutage => Some(match (promise, c.retry_after) {
+            (Some(promised), _) => {
+                super::statements::panel::until_promised(promised, tz, lang, now)
+            }
+            (None, Some(t)) if t > now => Msg::new("until-retry")
                 .with("time", Arg::Time(t, tz))
                 .text(lang),
             _ => Msg::new("until-unknown").text(lang),

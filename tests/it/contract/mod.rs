@@ -11,6 +11,7 @@ mod incidents;
 mod reports;
 mod results;
 mod settings;
+mod statements;
 mod windows;
 
 use bankstatus::domain::Names;
