@@ -60,6 +60,9 @@ pub struct WindowFilter {
     pub ended_after: Option<DateTime<Utc>>,
     /// Only windows that start before this.
     pub starts_before: Option<DateTime<Utc>>,
+    /// The latest start first (else the soonest first): the newest `limit`, whatever came
+    /// before them.
+    pub newest_first: bool,
     pub limit: u32,
 }
 

@@ -483,7 +483,7 @@ pub struct IncidentList {
 
 /// Incidents per page, by default and at most.
 const PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
+pub const MAX_PAGE: u32 = 200;
 
 /// `GET /api/v1/incidents`: newest first, filtered, a page at a time.
 #[utoipa::path(get, path = "/api/v1/incidents", tag = "incidents",

@@ -140,7 +140,7 @@ fn self_url(state: &AppState, headers: &HeaderMap, path: &str, q: Option<&str>) 
 }
 
 /// `GET /banks/{slug}/discovery/status`.
-#[utoipa::path(get, path = "/banks/{slug}/discovery/status", tag = "discovery",
+#[utoipa::path(get, path = "/banks/{slug}/discovery/status", tag = "discovery", operation_id = "discovery_status",
     params(("slug" = String, Path, description = "The bank"),
            ("lang" = Option<String>, Query, description = "ar, fr or en: the explanation's language; default: the config's")),
     responses((status = 200, description = "The bank's status in the CDR Common API's shape (ResponseCommonDiscoveryStatus)"),
@@ -261,7 +261,7 @@ async fn windows(state: &AppState, bank: &str) -> Result<Vec<WindowRow>, AppErro
 }
 
 /// `GET /banks/{slug}/discovery/outages`.
-#[utoipa::path(get, path = "/banks/{slug}/discovery/outages", tag = "discovery",
+#[utoipa::path(get, path = "/banks/{slug}/discovery/outages", tag = "discovery", operation_id = "discovery_outages",
     params(("slug" = String, Path, description = "The bank"),
            ("lang" = Option<String>, Query, description = "ar, fr or en: the explanations' language; default: the config's")),
     responses((status = 200, description = "The bank's announced windows still to come or in force, in the CDR Common API's shape (ResponseDiscoveryOutagesList)"),

@@ -113,10 +113,21 @@ fn complete(doc: &mut Value) {
     {
         // The Statuspage-compatible documents (`Sp...`) speak Statuspage's words, not ours:
         // their fields say which.
-        for (_, schema) in schemas
+        for (name, schema) in schemas
             .iter_mut()
             .filter(|(name, _)| !name.starts_with("Sp"))
         {
+            // A window's `source` is where the bank announced it, not a signal source.
+            if WINDOW_SCHEMAS.contains(&name.as_str()) {
+                if let Some(source) = schema.pointer_mut("/properties/source") {
+                    let nullable = source.get("type") == Some(&json!(["string", "null"]));
+                    *source = json!({
+                        "type": if nullable { json!(["string", "null"]) } else { json!("string") },
+                        "format": "uri",
+                        "description": "Where the bank announced it",
+                    });
+                }
+            }
             complete_properties(schema);
         }
     }
@@ -181,6 +192,9 @@ fn complete_operation(path: &str, method: &str, op: &mut Value) {
     }
 }
 
+/// The schemas whose `source` is the announcement's address rather than a signal source.
+const WINDOW_SCHEMAS: &[&str] = &["WindowView", "WindowBody"];
+
 /// Adds what a value named `name` may be to its schema.
 fn constrain(name: &str, schema: &mut Value) {
     let Some(obj) = schema.as_object_mut() else {
@@ -220,6 +234,10 @@ fn constrain(name: &str, schema: &mut Value) {
     if target.contains_key("$ref") || target.contains_key("allOf") {
         return;
     }
+    // Set by name already (a window's announcement address).
+    if target.get("format") == Some(&json!("uri")) {
+        return;
+    }
     let is_string = target
         .get("type")
         .is_some_and(|t| t == "string" || t == &json!(["string", "null"]));
@@ -239,6 +257,10 @@ fn constrain(name: &str, schema: &mut Value) {
             if is_string =>
         {
             target.insert("format".into(), json!("date-time"));
+        }
+        "limit" if !is_string => {
+            target.insert("minimum".into(), json!(1));
+            target.insert("maximum".into(), json!(super::api::MAX_PAGE));
         }
         "id" | "incident_id" if !is_string => {
             target.insert("format".into(), json!("int64"));

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use super::api::rfc3339 as time;
 use super::error::AppError;
 use super::feeds::base_url;
-use super::input::{known_bank, query_param};
+use super::input::{known_bank, parse_value, query_param};
 use super::statements::panel::plain_quote;
 
 use super::AppState;
@@ -155,7 +155,8 @@ pub fn component_status(s: Status) -> &'static str {
 }
 
 /// The page's indicator: `major` once a channel is down, `critical` when half the banks or
-/// more have one down; `minor` for a partial outage or slowness.
+/// more have one down; `minor` for a partial outage or slowness; `maintenance` when nothing
+/// is worse than a window in progress.
 fn indicator(banks: &[&BankNow]) -> (&'static str, &'static str) {
     let down = banks
         .iter()
@@ -172,6 +173,11 @@ fn indicator(banks: &[&BankNow]) -> (&'static str, &'static str) {
         ("major", "Partial System Outage")
     } else if minor {
         ("minor", "Minor Service Outage")
+    } else if banks
+        .iter()
+        .any(|b| b.channels.iter().any(|c| c.status == Status::Maintenance))
+    {
+        ("maintenance", "Service Under Maintenance")
     } else {
         ("none", "All Systems Operational")
     }
@@ -489,6 +495,9 @@ impl Ctx<'_> {
             .windows(&WindowFilter {
                 bank: self.bank.map(str::to_owned),
                 open_only: matches!(which, Doc::Upcoming | Doc::Active | Doc::Summary),
+                // Statuspage lists the newest first: past the limit, the oldest drop out,
+                // never the windows still to come.
+                newest_first: true,
                 limit: INCIDENTS,
                 ..Default::default()
             })
@@ -535,9 +544,11 @@ async fn answer(
         Some(slug) => Some(known_bank(&state.config, slug)?.slug.as_str()),
         None => None,
     };
-    let lang = query_param(raw, "lang")
-        .and_then(|l| l.parse::<Lang>().ok())
-        .unwrap_or(state.config.default_language);
+    // The same word list as the rest of the API: an unknown language is a 400, not ignored.
+    let lang = match query_param(raw, "lang") {
+        Some(l) => parse_value::<Lang>("lang", &l)?,
+        None => state.config.default_language,
+    };
     let ctx = Ctx {
         state,
         tz: state.config.timezone,

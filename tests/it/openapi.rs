@@ -123,6 +123,36 @@ struct Call {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_driven_requests_get_no_5xx_and_only_documented_answers() {
     let app = TestApp::spawn(&bank_config("acme", &[], &[])).await;
+    // Something of each kind on the record, so the lists answer with real objects.
+    for (path, body) in [
+        (
+            "/api/v1/maintenance",
+            json!({"bank": "acme", "channels": ["web"], "starts": "2026-02-13T16:00",
+                   "ends": "2026-02-15T18:00", "title": {"fr": "Arrêt"},
+                   "source": "https://bank.example/annonce"}),
+        ),
+        (
+            "/api/v1/incidents",
+            json!({"kind": "outage", "banks": ["acme"], "channels": ["atm"],
+                   "title": {"fr": "Panne"}, "message": {"fr": "Pas d'argent"}}),
+        ),
+        (
+            "/api/v1/statements",
+            json!({"bank": "acme", "text": {"fr": "Un problème dans le système."},
+                   "source_url": "https://bank.example/post", "source_kind": "facebook",
+                   "said_at": "2026-02-13T12:00"}),
+        ),
+    ] {
+        let (status, v) = app.post(path, &body, true).await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{path}: {v}");
+    }
+    let (status, v) = app
+        .report_with(
+            "192.0.2.7",
+            json!({"bank": "acme", "channel": "atm", "symptom": "no_cash"}),
+        )
+        .await;
+    assert_eq!(status, reqwest::StatusCode::ACCEPTED, "{v}");
     let doc = app.json("/api/v1/openapi.json").await;
     let mut rng = StdRng::seed_from_u64(15);
     let mut calls = Vec::new();
@@ -254,6 +284,7 @@ async fn schema_driven_requests_get_no_5xx_and_only_documented_answers() {
     }
     assert!(calls.len() > 1000, "only {} requests", calls.len());
     let mut failures = Vec::new();
+    let mut answers = Vec::new();
     for (i, call) in calls.iter().enumerate() {
         let url = app.url(&call.path);
         let method = reqwest::Method::from_bytes(call.method.to_uppercase().as_bytes()).unwrap();
@@ -279,6 +310,11 @@ async fn schema_driven_requests_get_no_5xx_and_only_documented_answers() {
             Err(_) => send(&reqwest::Client::new()).await.unwrap(),
         };
         let status = answer.status().as_u16();
+        let is_json = answer
+            .headers()
+            .get("content-type")
+            .is_some_and(|v| v.to_str().unwrap().starts_with("application/json"));
+        let body = answer.text().await.unwrap_or_default();
         let template = doc["paths"]
             .as_object()
             .unwrap()
@@ -296,7 +332,53 @@ async fn schema_driven_requests_get_no_5xx_and_only_documented_answers() {
                 call.body.as_deref().map(|b| &b[..b.len().min(120)])
             ));
         }
+        // What it answered, against what the document says it answers.
+        let schema = &doc["paths"][template][&call.method]["responses"][status.to_string()]
+            ["content"]["application/json"]["schema"];
+        if documented && is_json && !schema.is_null() {
+            let escape = |s: &str| s.replace('~', "~0").replace('/', "~1");
+            answers.push(json!({
+                "where": format!("{} {} -> {status}", call.method, call.path),
+                "pointer": format!(
+                    "/paths/{}/{}/responses/{status}/content/application~1json/schema",
+                    escape(template),
+                    call.method
+                ),
+                "instance": serde_json::from_str::<Value>(&body).unwrap_or(Value::Null),
+            }));
+        }
     }
+    // The document is valid OpenAPI 3.1, and every answer keeps to it.
+    assert!(
+        answers.len() > 500,
+        "only {} answers to check",
+        answers.len()
+    );
+    let request = json!({ "document": doc, "answers": answers }).to_string();
+    let mut child = std::process::Command::new(crate::alerts::python())
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/it/py/openapi_conformance.py"
+        ))
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write as _;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(request.as_bytes())
+            .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "answers outside their schemas:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
         failures.is_empty(),
         "{} of {} requests answered outside the document:\n{}",

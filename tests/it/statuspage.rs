@@ -215,3 +215,77 @@ async fn statuspage_documents_parse_and_agree_with_v1() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn maintenance_lists_the_newest_first_and_sets_the_indicator() {
+    let fake = FakeBank::start().await;
+    let app = TestApp::spawn(&bank_config(
+        "bmce",
+        &[probe("web", &fake.url("/up"), "")],
+        &[],
+    ))
+    .await;
+    let tz = chrono_tz::Africa::Casablanca;
+    let local = |t: chrono::DateTime<chrono::Utc>| {
+        t.with_timezone(&tz).format("%Y-%m-%dT%H:%M").to_string()
+    };
+    let now = chrono::Utc::now();
+    // 52 windows of the past, one to come, one in progress.
+    let post = |starts, ends, title: String| {
+        let app = &app;
+        async move {
+            let (status, v) = app
+                .post(
+                    "/api/v1/maintenance",
+                    &json!({"bank": "bmce", "channels": ["web"], "starts": starts,
+                            "ends": ends, "title": {"en": title}}),
+                    true,
+                )
+                .await;
+            assert_eq!(status, reqwest::StatusCode::CREATED, "{v}");
+            v["id"].as_i64().unwrap()
+        }
+    };
+    for d in 0..52 {
+        let start = now - chrono::Duration::days(60 - d);
+        post(
+            local(start),
+            local(start + chrono::Duration::hours(1)),
+            format!("past {d}"),
+        )
+        .await;
+    }
+    let upcoming = post(
+        local(now + chrono::Duration::days(3)),
+        local(now + chrono::Duration::days(3) + chrono::Duration::hours(2)),
+        "to come".into(),
+    )
+    .await;
+    let active = post(
+        local(now - chrono::Duration::minutes(5)),
+        local(now + chrono::Duration::hours(1)),
+        "in progress".into(),
+    )
+    .await;
+    let listed = app.json("/api/v2/scheduled-maintenances.json").await;
+    let ids: Vec<String> = listed["scheduled_maintenances"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 50);
+    assert_eq!(ids[0], upcoming.to_string(), "newest first: {ids:?}");
+    assert_eq!(ids[1], active.to_string());
+    let status = eventually(Duration::from_secs(10), "the window in force", || async {
+        let s = app.json("/api/v2/status.json").await;
+        (s["status"]["indicator"] == "maintenance").then_some(s)
+    })
+    .await;
+    assert_eq!(status["status"]["description"], "Service Under Maintenance");
+    let bank = app.json("/banks/bmce/api/v2/status.json").await;
+    assert_eq!(bank["status"]["indicator"], "maintenance");
+    // An unknown language is refused, as on /api/v1.
+    let r = app.get("/api/v2/status.json?lang=xx").await;
+    assert_eq!(r.status(), reqwest::StatusCode::BAD_REQUEST);
+}

@@ -145,8 +145,12 @@ impl WindowStore for Backend {
         if let Some(before) = filter.starts_before {
             q.push(" AND w.starts < ").push_bind(to_ms(before));
         }
-        q.push(" ORDER BY w.starts, i.id LIMIT ")
-            .push_bind(i64::from(filter.limit.max(1)));
+        q.push(if filter.newest_first {
+            " ORDER BY w.starts DESC, i.id DESC LIMIT "
+        } else {
+            " ORDER BY w.starts, i.id LIMIT "
+        })
+        .push_bind(i64::from(filter.limit.max(1)));
         let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
