@@ -44,12 +44,12 @@ fi
 # Schema validator (jsonschema) for the CDR discovery answers; in a venv of their own under
 # target/.
 venv="$(dirname "$0")/../target/alerts-venv"
-if "$venv/bin/python" -c 'import aiosmtpd, standardwebhooks, http_ece, cryptography, jsonschema, openapi_spec_validator' >/dev/null 2>&1; then
-  say "the checkers (aiosmtpd, standardwebhooks, http_ece, jsonschema, openapi-spec-validator) found"
+if "$venv/bin/python" -c 'import aiosmtpd, standardwebhooks, http_ece, cryptography, jsonschema, openapi_spec_validator, feedparser' >/dev/null 2>&1; then
+  say "the checkers (aiosmtpd, standardwebhooks, http_ece, jsonschema, openapi-spec-validator, feedparser) found"
 else
   say "installing the alert checkers into target/alerts-venv (pip)"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q aiosmtpd standardwebhooks http_ece cryptography jsonschema openapi-spec-validator
+  "$venv/bin/pip" install -q aiosmtpd standardwebhooks http_ece cryptography jsonschema openapi-spec-validator feedparser
 fi
 
 # Started when it is not running; the caller fails, rather than skips, when it still

@@ -370,3 +370,5 @@ err-sub-not-found = لا يوجد اشتراك { $id }؛ ربما انتهى.
 err-target-url = { $url } ليس رابط http أو https.
 err-target-dns = الاسم في { $url } لا يُحَلّ.
 err-target-private = { $url } يشير إلى عنوان خاص أو محلي، ولا تصله التنبيهات.
+times-in-zone = جميع الأوقات ب{ $zone }.
+times-in-tz = جميع الأوقات حسب المنطقة الزمنية { $tz }.

@@ -370,3 +370,5 @@ err-sub-not-found = There is no subscription { $id }; it may have ended already.
 err-target-url = { $url } is not an http or https URL.
 err-target-dns = The name in { $url } does not resolve.
 err-target-private = { $url } points to a private, loopback or link-local address, which alerts may not reach.
+times-in-zone = All times are { $zone }.
+times-in-tz = All times are in the { $tz } time zone.

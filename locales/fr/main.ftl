@@ -370,3 +370,5 @@ err-sub-not-found = Il n'y a pas d'abonnement { $id } ; il a peut-être déjà p
 err-target-url = { $url } n'est pas une URL http ou https.
 err-target-dns = Le nom de { $url } ne se résout pas.
 err-target-private = { $url } pointe vers une adresse privée, de bouclage ou de lien local, que les alertes ne peuvent pas joindre.
+times-in-zone = Toutes les heures sont à l’{ $zone }.
+times-in-tz = Toutes les heures sont données dans le fuseau { $tz }.

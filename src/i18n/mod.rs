@@ -102,6 +102,16 @@ pub fn zone_name(tz: Tz, lang: Lang) -> String {
     catalogue::lookup(lang, &id).map_or_else(|| tz.name().to_owned(), str::to_owned)
 }
 
+/// The sentence that says which zone times are in: "All times are Morocco time.", or by its
+/// tz id where the catalogue has no name for it.
+pub fn times_line(tz: Tz, lang: Lang) -> String {
+    let id = format!("zone-{}", tz.name().replace('/', "-"));
+    match catalogue::lookup(lang, &id) {
+        Some(zone) => Msg::new("times-in-zone").arg("zone", zone).text(lang),
+        None => Msg::new("times-in-tz").arg("tz", tz.name()).text(lang),
+    }
+}
+
 /// A failure class in the reader's language; `HTTP 503` stays as it is.
 pub fn failure_words(class: Option<ErrorClass>, detail: &str, lang: Lang) -> String {
     match class {

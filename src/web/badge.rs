@@ -10,6 +10,7 @@ use super::feeds::SubscriptionQuery;
 use super::input::known_bank;
 use super::markup::escape;
 use super::AppState;
+use crate::domain::Lang;
 use crate::domain::Status;
 use crate::i18n::Msg;
 use crate::i18n::{channel_name, status_name};
@@ -46,6 +47,7 @@ pub async fn badge(
             status_name(status, lang),
             colour(status),
             "public, max-age=30",
+            lang,
         ),
         Err(e) => svg_answer(
             e.status(),
@@ -53,6 +55,7 @@ pub async fn badge(
             &e.public_message(lang),
             "#57606a",
             "public, max-age=60",
+            lang,
         ),
     }
 }
@@ -97,27 +100,35 @@ fn what(
     }
 }
 
+/// The badge: the label then the value, in reading order. In Arabic the label stands on the
+/// right and the text runs right to left, so its punctuation lands where Arabic puts it.
 fn svg_answer(
     code: StatusCode,
     label: &str,
     value: &str,
     fill: &str,
     cache: &'static str,
+    lang: Lang,
 ) -> Response {
     let value: String = value.chars().take(60).collect();
     let (lw, vw) = (width(label), width(&value));
     let total = lw + vw;
+    let rtl = lang.is_rtl();
+    // Where each part starts.
+    let (lx, vx) = if rtl { (vw, 0) } else { (0, lw) };
     let svg = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total}\" height=\"20\" role=\"img\" aria-label=\"{l}: {v}\">\
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total}\" height=\"20\" role=\"img\" aria-label=\"{l}: {v}\" xml:lang=\"{code}\">\
 <title>{l}: {v}</title>\
-<rect width=\"{lw}\" height=\"20\" fill=\"#555\"/><rect x=\"{lw}\" width=\"{vw}\" height=\"20\" fill=\"{c}\"/>\
-<g fill=\"#fff\" font-family=\"Verdana,DejaVu Sans,sans-serif\" font-size=\"11\" text-anchor=\"middle\">\
-<text x=\"{lx}\" y=\"14\">{l}</text><text x=\"{vx}\" y=\"14\">{v}</text></g></svg>",
+<rect x=\"{lx}\" width=\"{lw}\" height=\"20\" fill=\"#555\"/><rect x=\"{vx}\" width=\"{vw}\" height=\"20\" fill=\"{c}\"/>\
+<g fill=\"#fff\" font-family=\"Verdana,DejaVu Sans,sans-serif\" font-size=\"11\" text-anchor=\"middle\" direction=\"{dir}\">\
+<text x=\"{lc}\" y=\"14\">{l}</text><text x=\"{vc}\" y=\"14\">{v}</text></g></svg>",
         l = escape(label),
         v = escape(&value),
         c = fill,
-        lx = lw / 2,
-        vx = lw + vw / 2,
+        code = lang.as_str(),
+        dir = if rtl { "rtl" } else { "ltr" },
+        lc = lx + lw / 2,
+        vc = vx + vw / 2,
     );
     (
         code,

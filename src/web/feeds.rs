@@ -66,6 +66,28 @@ impl SubscriptionQuery {
         Ok(SubscriptionQuery { lang, channels })
     }
 
+    /// The feed's id: a URN of the bank, the language and the channels, in the characters
+    /// RFC 2141 allows (no `&` or `=`), so feed validators take it.
+    pub fn urn(&self, bank: Option<&str>) -> String {
+        let mut urn = format!(
+            "urn:bankstatus:feed:{}:{}",
+            bank.unwrap_or("all"),
+            self.lang.as_str()
+        );
+        if !self.channels.is_empty() {
+            urn.push(':');
+            urn.push_str(
+                &self
+                    .channels
+                    .iter()
+                    .map(|c| c.as_str())
+                    .collect::<Vec<_>>()
+                    .join("+"),
+            );
+        }
+        urn
+    }
+
     /// The canonical query string, for cache keys and self links.
     pub fn canonical(&self) -> String {
         let mut parts = vec![format!("lang={}", self.lang.as_str())];
@@ -198,11 +220,7 @@ fn entry_text(
     } else {
         lines.push(format!("{}: {}", t.status, term(u.state.as_str(), lang)));
     }
-    lines.push(format!(
-        "{} {}",
-        t.times_in,
-        crate::i18n::zone_name(tz, lang)
-    ));
+    lines.push(crate::i18n::times_line(tz, lang));
     let summary = lines.join("\n");
     let html = summary
         .split('\n')
@@ -280,11 +298,7 @@ fn statement_text(
                 .text(lang),
         );
     }
-    lines.push(format!(
-        "{} {}",
-        text(lang).times_in,
-        crate::i18n::zone_name(tz, lang)
-    ));
+    lines.push(crate::i18n::times_line(tz, lang));
     let summary = lines.join("\n");
     let html = summary
         .split('\n')
@@ -317,6 +331,7 @@ async fn render(
     q: &SubscriptionQuery,
     base: &str,
     self_path: &str,
+    asked: Option<&str>,
 ) -> Result<Rendered, AppError> {
     let entries = state
         .store
@@ -342,7 +357,11 @@ async fn render(
         let names: Vec<&str> = q.channels.iter().map(|c| channel_name(*c, lang)).collect();
         format!("{title} ({})", crate::i18n::list(&names, lang))
     };
-    let self_url = format!("{base}{self_path}?{}", q.canonical());
+    // The feed's own address as it was asked for: validators and readers compare them.
+    let self_url = match asked.filter(|a| !a.is_empty()) {
+        Some(query) => format!("{base}{self_path}?{query}"),
+        None => format!("{base}{self_path}"),
+    };
     let statements = state
         .store
         .statements(&StatementFilter {
@@ -425,11 +444,7 @@ async fn render(
                 .collect();
             let mut feed = atom::Feed::default();
             feed.set_title(atom::Text::plain(title));
-            feed.set_id(format!(
-                "urn:bankstatus:feed:{}:{}",
-                bank.unwrap_or("all"),
-                q.canonical()
-            ));
+            feed.set_id(q.urn(bank));
             feed.set_updated(fixed(newest.unwrap_or(DateTime::<Utc>::UNIX_EPOCH), tz));
             feed.set_authors(vec![author]);
             feed.set_lang(Some(lang.as_str().to_owned()));
@@ -464,11 +479,21 @@ async fn serve(
         Some(b) => format!("/banks/{b}/feed.{ext}"),
         None => format!("/feed.{ext}"),
     };
-    let key = format!("{path}?{}|{base}", q.canonical());
+    // Its self link is the address as asked, so each spelling of the query is its own copy.
+    let asked = raw.as_deref().unwrap_or("");
+    let key = format!("{path}?{asked}|{}|{base}", q.canonical());
     let rendered = state
         .feeds
         .get_or_render(key, state.live.generation(), || {
-            render(&state, format, bank.as_deref(), &q, &base, &path)
+            render(
+                &state,
+                format,
+                bank.as_deref(),
+                &q,
+                &base,
+                &path,
+                Some(asked),
+            )
         })
         .await?;
     Ok(rendered.respond(&headers, content_type, 60))

@@ -212,7 +212,10 @@ pub async fn robots() -> Response {
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
-        "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /report\n",
+        // Disallows first: a parser that takes the first matching line (Python's among
+        // them) would otherwise let everything through. The manage pages' addresses hold
+        // their token; the desk is the operator's.
+        "User-agent: *\nDisallow: /api/\nDisallow: /report\nDisallow: /subscriptions/\nDisallow: /desk\nAllow: /\n",
     )
         .into_response()
 }

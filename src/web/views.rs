@@ -22,6 +22,7 @@ pub struct Layout {
     pub css: &'static str,
     pub network_cut: Option<String>,
     pub langs: Vec<LangLink>,
+    /// Which zone the page's times are in, as a sentence.
     pub tz: String,
     /// Feeds announced in `<head>` for readers to discover.
     pub feeds: Vec<FeedLink>,
@@ -95,7 +96,7 @@ impl Layout {
                     current: l == lang,
                 })
                 .collect(),
-            tz: crate::i18n::zone_name(tz, lang),
+            tz: crate::i18n::times_line(tz, lang),
             feeds: FeedLink::pair("", text(lang).site_title, lang),
             description: text(lang).tagline.to_owned(),
             og_locale: match lang {

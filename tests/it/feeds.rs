@@ -103,7 +103,7 @@ async fn feeds_carry_every_update_with_stable_ids() {
         .as_ref()
         .unwrap()
         .content
-        .contains("Times in Morocco time"));
+        .contains("All times are Morocco time."));
     assert!(first.id.ends_with(":en:rss"), "{}", first.id);
     assert!(
         atom.entries[0].id.ends_with(":en:atom"),
@@ -552,6 +552,18 @@ async fn badges_cors_and_discovery() {
     let (status, fr) = app.text("/badge/bmce.svg?lang=fr&channel=web").await;
     assert_eq!(status, StatusCode::OK);
     assert!(fr.contains("Banque en ligne"), "{fr}");
+    assert!(fr.contains("direction=\"ltr\""), "{fr}");
+    // In Arabic the text runs right to left, the label on the right.
+    let (_, ar) = app.text("/badge/bmce.svg?lang=ar").await;
+    assert!(
+        ar.contains("direction=\"rtl\"") && ar.contains("xml:lang=\"ar\""),
+        "{ar}"
+    );
+    let label_rect = ar.find("fill=\"#555\"").unwrap();
+    assert!(
+        ar[..label_rect].rfind("<rect x=\"0\"").is_none(),
+        "the label is not on the left: {ar}"
+    );
 
     let r = app
         .client
@@ -567,4 +579,67 @@ async fn badges_cors_and_discovery() {
     let (_, bank) = app.text("/banks/bmce").await;
     assert!(bank.contains("href=\"/banks/bmce/feed.rss?lang=en\""));
     assert!(bank.contains("href=\"/banks/bmce/maintenance.ics?lang=en\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_ids_are_urns_and_self_links_the_address_asked() {
+    let fake = FakeBank::start().await;
+    let app = TestApp::spawn(&two_banks(&fake)).await;
+    let (status, _) = app
+        .post(
+            "/api/v1/incidents",
+            &json!({"kind": "advisory", "banks": ["bmce"], "title": {"ar": "تصيد", "fr": "Hameçonnage"}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    // RFC 2141: `urn:` NID `:` NSS, the NSS without `&`, `=`'s company of query characters.
+    let urn = regex::Regex::new(r"^urn:[a-z0-9][a-z0-9-]{0,31}:[A-Za-z0-9()+,\-.:=@;$_!*'%/?#]+$")
+        .unwrap();
+    for asked in [
+        "/feed.atom",
+        "/banks/bmce/feed.atom?channel=web&lang=ar&channel=atm",
+        "/banks/bmce/feed.rss?lang=fr&channel=web",
+    ] {
+        let (status, body) = app.text(asked).await;
+        assert_eq!(status, StatusCode::OK, "{asked}");
+        let feed = feed_rs::parser::parse(body.as_bytes()).unwrap();
+        if asked.contains(".atom") {
+            assert!(urn.is_match(&feed.id), "{asked}: {}", feed.id);
+            assert!(
+                !feed.id.contains('&') && !feed.id.contains('='),
+                "{}",
+                feed.id
+            );
+        }
+        let self_link = feed
+            .links
+            .iter()
+            .find(|l| l.rel.as_deref() == Some("self"))
+            .map(|l| l.href.clone())
+            .unwrap();
+        assert_eq!(self_link, app.url(asked), "{asked}");
+        // feedparser, as readers use it, finds nothing wrong.
+        let out = std::process::Command::new(crate::alerts::python())
+            .args([
+                "-c",
+                "import sys, feedparser; d = feedparser.parse(sys.stdin.buffer.read()); \
+                 print(d.bozo, d.get('bozo_exception', ''))",
+            ])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .and_then(|mut c| {
+                use std::io::Write as _;
+                c.stdin.take().unwrap().write_all(body.as_bytes())?;
+                c.wait_with_output()
+            })
+            .unwrap();
+        assert!(
+            String::from_utf8_lossy(&out.stdout).starts_with("False")
+                || String::from_utf8_lossy(&out.stdout).starts_with('0'),
+            "{asked}: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
 }

@@ -89,6 +89,29 @@ async fn previews_and_the_favicon_follow_the_status() {
     assert!(png.bytes().await.unwrap().starts_with(b"\x89PNG\r\n\x1a\n"));
     let (status, robots) = app.text("/robots.txt").await;
     assert!(status.is_success() && robots.contains("User-agent: *"));
+    // Read by Python's parser, which takes the first line that matches a path.
+    let verdicts = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sys, urllib.robotparser as r\n\
+             p = r.RobotFileParser(); p.parse(sys.argv[1].splitlines())\n\
+             print(' '.join('1' if p.can_fetch('*', u) else '0' for u in sys.argv[2:]))",
+            &robots,
+            "/api/v1/status",
+            "/report",
+            "/subscriptions/sub_1?token=x",
+            "/desk",
+            "/desk/windows",
+            "/banks/bmce",
+            "/",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&verdicts.stdout).trim(),
+        "0 0 0 0 0 1 1",
+        "{robots}"
+    );
     app.stop().await;
 }
 
