@@ -18,7 +18,9 @@
     return Array.prototype.map.call(form.querySelectorAll("input[name=" + name + "]:checked"), function (e) { return e.value; });
   }
   document.getElementById("push-button").addEventListener("click", function () {
-    status.textContent = "…";
+    // Every sentence is the page's own, in its language: the browser's own error text
+    // (English, and meant for developers) is never shown.
+    status.textContent = status.dataset.working;
     Promise.all([
       fetch("/api/v1/push/vapid-public-key").then(function (r) { return r.json(); }),
       navigator.serviceWorker.register("/push-sw.js").then(function () { return navigator.serviceWorker.ready; })
@@ -34,8 +36,10 @@
         method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body)
       }).then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); });
     }).then(function (res) {
-      status.textContent = res.ok ? "✓" : (res.j.message || "✕");
+      status.textContent = res.ok ? status.dataset.done : (res.j.message || status.dataset.failed);
       if (res.ok) status.dataset.subscription = res.j.id;
-    }).catch(function (e) { status.textContent = "✕ " + e; });
+    }).catch(function (e) {
+      status.textContent = e && e.name === "NotAllowedError" ? status.dataset.denied : status.dataset.failed;
+    });
   });
 })();

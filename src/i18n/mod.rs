@@ -40,6 +40,26 @@ pub enum Arg {
     /// How a check failed, in words: an HTTP status as such, every other class by its
     /// catalogue entry (the library's own English text never reaches a message).
     Failure(Option<ErrorClass>, String),
+    /// A number with one decimal, written with the language's decimal sign.
+    Decimal(OneDecimal),
+}
+
+/// A number kept to one decimal, in tenths, so that messages compare equal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OneDecimal(pub i64);
+
+impl OneDecimal {
+    pub fn of(x: f64) -> OneDecimal {
+        OneDecimal((x * 10.0).round() as i64)
+    }
+}
+
+/// `x` with one decimal as `lang` writes it: "1.5" in English, "1,5" in French and Arabic.
+pub fn decimal(x: f64, lang: Lang) -> String {
+    let OneDecimal(tenths) = OneDecimal::of(x);
+    let sign = if tenths < 0 { "-" } else { "" };
+    let sep = if lang == Lang::En { "." } else { "," };
+    format!("{sign}{}{sep}{}", tenths.abs() / 10, tenths.abs() % 10)
 }
 
 impl Arg {
@@ -53,6 +73,7 @@ impl Arg {
             Arg::Time(t, tz) => local_time(*t, *tz, lang),
             Arg::List(items) => list(items, lang),
             Arg::Failure(class, detail) => failure_words(*class, detail, lang),
+            Arg::Decimal(d) => decimal(d.0 as f64 / 10.0, lang),
         }
     }
 }

@@ -12,7 +12,7 @@ use super::effects::{Effect, Entry, Target};
 use super::tracker::Why;
 use super::windows::WindowBook;
 use crate::domain::{IncidentKind, IncidentState, Names, OpenKey, Source, Status};
-use crate::i18n::{Arg, Msg};
+use crate::i18n::{Arg, Msg, OneDecimal};
 use crate::store::IncidentRow;
 
 /// The maintenance window an outage overran: its incident and announced end.
@@ -425,7 +425,7 @@ impl IncidentBook {
                 .arg("networks", s.networks)
                 .with("channel", Arg::Channel(key.channel))
                 .arg("minutes", s.window_minutes)
-                .arg("baseline", format!("{:.1}", s.baseline))],
+                .with("baseline", Arg::Decimal(OneDecimal::of(s.baseline)))],
             alert,
         };
         let effect = self.open_or_join(key, title, s.at, entry, None);

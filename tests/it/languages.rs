@@ -167,3 +167,20 @@ async fn home_with_the_shipped_banks_fits_forty_kilobytes() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_push_button_speaks_the_pages_language() {
+    let (_fake, app) = app().await;
+    let (status, fr) = app.text("/subscribe?lang=fr").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        fr.contains("data-denied=\"Les notifications sont bloquées"),
+        "{fr}"
+    );
+    let (_, ar) = app.text("/subscribe?lang=ar").await;
+    assert!(ar.contains("data-failed=\"تعذر تفعيل الإشعارات"), "{ar}");
+    // The script writes only the page's sentences, never the browser's error text.
+    let (_, js) = app.text("/push.js").await;
+    assert!(js.contains("status.dataset.denied") && js.contains("NotAllowedError"));
+    assert!(!js.contains("\"✕ \" + e") && !js.contains("+ e;"), "{js}");
+}

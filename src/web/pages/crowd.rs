@@ -5,7 +5,7 @@
 
 use crate::config::Config;
 use crate::domain::Lang;
-use crate::i18n::{message, Msg};
+use crate::i18n::{decimal, message, Msg};
 use crate::record::voices::Voices;
 use crate::signals::live::ChannelNow;
 use crate::web::views::CrowdRow;
@@ -81,16 +81,6 @@ pub fn crowd_row(
     )
 }
 
-/// A usual level as the language writes decimals: "1,5" in French.
-fn decimal(x: f64, lang: Lang) -> String {
-    let s = format!("{x:.1}");
-    if lang == Lang::Fr {
-        s.replace('.', ",")
-    } else {
-        s
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,6 +89,8 @@ mod tests {
     fn french_writes_a_decimal_comma() {
         assert_eq!(decimal(1.5, Lang::Fr), "1,5");
         assert_eq!(decimal(1.5, Lang::En), "1.5");
+        assert_eq!(decimal(0.04, Lang::Fr), "0,0");
+        assert_eq!(decimal(-2.25, Lang::En), "-2.3");
         assert_eq!(joined(vec!["a".into(), "b".into()], Lang::Ar), "a، b");
     }
 }
