@@ -77,6 +77,11 @@ impl Mailer {
             .raw_header(HeaderValue::new(
                 HeaderName::new_from_ascii_str("Content-Language"),
                 mail.lang.as_str().to_owned(),
+            ))
+            // RFC 3834: sent by a machine, so auto-responders do not answer it.
+            .raw_header(HeaderValue::new(
+                HeaderName::new_from_ascii_str("Auto-Submitted"),
+                "auto-generated".to_owned(),
             ));
         if let Some(url) = mail.unsubscribe {
             builder = builder

@@ -15,7 +15,8 @@ use crate::store::{IncidentRow, UpdateRow};
 
 /// The version of the JSON body; a change that breaks readers gets a new one.
 pub const BODY_VERSION: u32 = 1;
-const SECRET_PREFIX: &str = "whsec_";
+/// How a webhook's signing secret starts, as Standard Webhooks writes it.
+pub const SECRET_PREFIX: &str = "whsec_";
 
 /// What the receiver reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -98,7 +98,10 @@ pub fn router(state: AppState) -> Router {
             get(subscriptions::subscribe_form).post(subscriptions::submit_subscribe),
         )
         .route("/subscriptions/{id}", get(subscriptions::manage))
-        .route("/subscriptions/{id}/confirm", get(subscriptions::confirm))
+        .route(
+            "/subscriptions/{id}/confirm",
+            get(subscriptions::confirm_page).post(subscriptions::confirm),
+        )
         .route(
             "/subscriptions/{id}/unsubscribe",
             post(subscriptions::unsubscribe),

@@ -482,13 +482,24 @@ async fn email_is_double_opt_in_in_the_subscribers_language_with_one_click_unsub
     update_incident(&app, first, "resolved").await;
     fanned_out(&app).await;
     let url = link(confirm["text"].as_str().unwrap(), "/confirm?token=");
+    // Opening the link (as a mail scanner does) asks for one press and confirms nothing.
     let page = app.client.get(&url).send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("dir=\"rtl\"") && html.contains("method=\"post\""));
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM subscriptions WHERE state = 'active'")
+            .await,
+        0,
+        "a fetched link confirms nothing"
+    );
+    let page = app.client.post(&url).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("dir=\"rtl\""));
     // A confirmation link with another token does nothing.
     let forged = url.rsplit_once('=').unwrap().0.to_owned() + "=0000";
     assert_eq!(
-        app.client.get(&forged).send().await.unwrap().status(),
+        app.client.post(&forged).send().await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
 
@@ -510,6 +521,7 @@ async fn email_is_double_opt_in_in_the_subscribers_language_with_one_click_unsub
         opened["headers"]["List-Unsubscribe-Post"],
         "List-Unsubscribe=One-Click"
     );
+    assert_eq!(opened["headers"]["Auto-Submitted"], "auto-generated");
     let unsubscribe = local(
         opened["headers"]["List-Unsubscribe"]
             .as_str()
@@ -853,15 +865,40 @@ async fn the_subscribe_page_works_without_javascript_and_only_it_runs_a_script()
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED);
-    let shown = r.text().await.unwrap();
-    assert!(shown.contains("whsec_"), "{shown}");
-    let manage = shown
-        .split("href=\"")
-        .find(|p| p.contains("/subscriptions/"))
-        .and_then(|p| p.split('"').next())
+    // Post, redirect, get: the manage page shows the secret once, from a cookie of its own.
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let location = r.headers()["location"].to_str().unwrap().to_owned();
+    assert!(location.starts_with("/subscriptions/sub_"), "{location}");
+    let once = r.headers()["set-cookie"]
+        .to_str()
         .unwrap()
-        .replace("&amp;", "&");
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert!(once.starts_with("whsec_once=whsec_"), "{once}");
+    let shown = app
+        .client
+        .get(app.url(&location))
+        .header("cookie", &once)
+        .send()
+        .await
+        .unwrap();
+    let cleared = shown.headers()["set-cookie"].to_str().unwrap().to_owned();
+    assert!(cleared.contains("Max-Age=0"), "{cleared}");
+    let shown = shown.text().await.unwrap();
+    assert!(shown.contains("whsec_"), "{shown}");
+    let manage = app.url(location.trim_end_matches("&created=1"));
+    let again = app
+        .client
+        .get(&manage)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!again.contains("whsec_"), "once only");
     eventually(WAIT, "the webhook verified", || async {
         (!rx.verifications("ok").is_empty()).then_some(())
     })

@@ -182,7 +182,17 @@ fn page(
             shown.push(v.channel);
         }
     }
-    shown.sort();
+    // The channels in trouble first, worst first: the answer on a phone's first screen.
+    let status_of = |c: Channel| {
+        bank_now
+            .and_then(|b| b.channels.iter().find(|x| x.channel == c))
+            .map_or(Status::Unknown, |x| x.status)
+    };
+    shown.sort_by_key(|c| {
+        let s = status_of(*c);
+        let trouble = !matches!(s, Status::Operational | Status::Unknown);
+        (!trouble, s.rank(), *c)
+    });
     let channels = shown
         .into_iter()
         .map(|c| channel_row(state, bank, bank_now, c, records, lang, now))

@@ -110,7 +110,11 @@ fn render_subscribe(
             checked: chosen == l.as_str(),
         })
         .collect();
-    let words = Words::new(lang);
+    let mut words = Words::new(lang);
+    let email_offered = state.config.email.is_some();
+    if !email_offered {
+        words.intro = Msg::new("sub-intro-no-email").text(lang);
+    }
     let page = SubscribePage {
         l: layout(state, lang, words.title.clone(), "/subscribe"),
         words,
@@ -118,7 +122,7 @@ fn render_subscribe(
         channels,
         kinds,
         langs,
-        email_offered: state.config.email.is_some(),
+        email_offered,
         incident: prefill.incident,
         csrf: csrf.clone(),
         error,
@@ -144,6 +148,10 @@ pub async fn subscribe_form(
 ) -> Result<Response, PageError> {
     let q = uri.query();
     let (lang, _) = page_lang(&state, q, &headers)?;
+    // After an email subscription the browser lands here (post, redirect, get).
+    if query_param(q, "sent").as_deref() == Some("email") {
+        return created_page(&state, lang, Created::Email);
+    }
     let all = |name: &str| -> Vec<String> {
         form_urlencoded::parse(q.unwrap_or("").as_bytes())
             .filter(|(k, _)| k == name)
@@ -248,6 +256,16 @@ pub async fn submit_subscribe(
     }
     let base = base_url(&state, &headers);
     match create(&state, &client, body, base, lang).await {
+        // Post, redirect, get: a reload sends nothing again.
+        Ok(Created::Email) => Ok(see_other(format!(
+            "/subscribe?sent=email&lang={}",
+            lang.as_str()
+        ))),
+        Ok(Created::Webhook {
+            id,
+            secret,
+            manage_url,
+        }) => Ok(secret_once(&id, &secret, &manage_url)),
         Ok(created) => created_page(&state, lang, created),
         Err(AppError::Internal(m)) => Err(AppError::Internal(m).page(lang)),
         Err(e) => render_subscribe(
@@ -260,8 +278,31 @@ pub async fn submit_subscribe(
     }
 }
 
-/// What the form answers once the subscription is made: check your inbox (202), or the
-/// webhook's secret, shown this once, and its manage link (201).
+fn see_other(location: String) -> Response {
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+}
+
+/// The webhook made from the form: the browser goes to its manage page, which shows the
+/// secret this once, from a cookie of that page alone that it then clears.
+fn secret_once(id: &str, secret: &str, manage_url: &str) -> Response {
+    let path = manage_url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+        .unwrap_or(manage_url);
+    let mut res = see_other(format!("{path}&created=1"));
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SECRET_COOKIE}={secret}; Path=/subscriptions/{id}; Max-Age=300; HttpOnly; SameSite=Strict"
+    )) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The cookie that carries a new webhook's secret to its manage page, once.
+pub(super) const SECRET_COOKIE: &str = "whsec_once";
+
+/// What the form answers once the subscription is made: check your inbox (after the
+/// redirect), or a push subscription's manage link (201).
 fn created_page(state: &AppState, lang: Lang, created: Created) -> Result<Response, PageError> {
     match created {
         Created::Email => {
@@ -273,7 +314,7 @@ fn created_page(state: &AppState, lang: Lang, created: Created) -> Result<Respon
                     .arg("hours", CONFIRM_WITHIN.num_hours())
                     .text(lang)],
             );
-            message_page(lang, StatusCode::ACCEPTED, page)
+            message_page(lang, StatusCode::OK, page)
         }
         Created::Webhook {
             secret, manage_url, ..

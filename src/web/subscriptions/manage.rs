@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 
 use super::access::{given_token, managed, token_ok};
+use super::form::SECRET_COOKIE;
 use super::page::{message_page, simple_page, Words};
 use crate::alerts::manage_url;
 use crate::i18n::{channel_name, Msg};
@@ -15,7 +16,37 @@ use crate::web::error::{AppError, PageError};
 use crate::web::pages::page_lang;
 use crate::web::AppState;
 
-/// `GET /subscriptions/{id}/confirm?token=`: the double opt-in's second step.
+/// `GET /subscriptions/{id}/confirm?token=`: the double opt-in's second step asks for one
+/// press: mail scanners and link previews fetch links, and must not confirm for the person.
+pub async fn confirm_page(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Result<Response, PageError> {
+    let (lang, _) = page_lang(&state, uri.query(), &headers)?;
+    let token = given_token(&uri, &headers);
+    let sub = managed(&state, &id, token.as_deref())
+        .await
+        .map_err(|e| e.page(lang))?;
+    let lang = sub.lang;
+    if sub.state == SubState::Pending && sub.expires_at.is_some_and(|t| t < state.clock.now()) {
+        return Err(AppError::NotFound(Msg::new("err-sub-not-found").arg("id", &id)).page(lang));
+    }
+    let mut page = simple_page(
+        &state,
+        lang,
+        Msg::new("sub-confirm-title").text(lang),
+        vec![Msg::new("sub-confirm-body").text(lang)],
+    );
+    page.confirm_action = Some(format!(
+        "/subscriptions/{id}/confirm?token={}",
+        token.unwrap_or_default()
+    ));
+    message_page(lang, StatusCode::OK, page)
+}
+
+/// `POST /subscriptions/{id}/confirm?token=`: the press that confirms.
 pub async fn confirm(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -96,12 +127,31 @@ pub async fn manage(
         })
         .text(lang),
     );
-    let mut page = simple_page(&state, lang, Words::new(lang).manage, paragraphs);
+    // Just made from the form: its secret, this once.
+    let secret = crate::web::client::cookie(&headers, SECRET_COOKIE)
+        .filter(|s| s.starts_with(crate::alerts::webhook::SECRET_PREFIX))
+        .map(str::to_owned);
+    let heading = if secret.is_some() {
+        paragraphs.insert(0, Msg::new("sub-webhook-made-body").text(lang));
+        Msg::new("sub-webhook-made").text(lang)
+    } else {
+        Words::new(lang).manage
+    };
+    let mut page = simple_page(&state, lang, heading, paragraphs);
+    page.secret = secret.clone();
     page.unsubscribe_action = Some(format!(
         "/subscriptions/{id}/unsubscribe?token={}",
         token.unwrap_or_default()
     ));
-    message_page(lang, StatusCode::OK, page)
+    let mut res = message_page(lang, StatusCode::OK, page)?;
+    if secret.is_some() {
+        if let Ok(v) = axum::http::HeaderValue::from_str(&format!(
+            "{SECRET_COOKIE}=; Path=/subscriptions/{id}; Max-Age=0; HttpOnly; SameSite=Strict"
+        )) {
+            res.headers_mut().append(axum::http::header::SET_COOKIE, v);
+        }
+    }
+    Ok(res)
 }
 
 /// `POST /subscriptions/{id}/unsubscribe?token=`: one click, from the manage page or a mail

@@ -22,6 +22,6 @@ pub use api::{
     vapid_public_key,
 };
 pub use form::{push_script, push_worker, submit_subscribe, subscribe_form, Choice, SubscribePage};
-pub use manage::{confirm, manage, unsubscribe};
+pub use manage::{confirm, confirm_page, manage, unsubscribe};
 pub use page::{SubscriptionPage, Words};
 pub use request::SubscriptionBody;

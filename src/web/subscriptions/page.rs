@@ -25,6 +25,8 @@ pub struct SubscriptionPage {
     pub manage_url: Option<String>,
     /// The unsubscribe form's action, on the manage page.
     pub unsubscribe_action: Option<String>,
+    /// Where the confirmation's button posts, on the page a confirmation link opens.
+    pub confirm_action: Option<String>,
 }
 
 /// The fixed words of the alert pages, in one language.
@@ -54,6 +56,7 @@ pub struct Words {
     pub secret: String,
     pub manage: String,
     pub unsubscribe: String,
+    pub confirm: String,
 }
 
 impl Words {
@@ -84,6 +87,7 @@ impl Words {
             secret: t("sub-secret"),
             manage: t("sub-manage"),
             unsubscribe: t("sub-unsubscribe"),
+            confirm: t("sub-confirm-button"),
         }
     }
 }
@@ -122,6 +126,7 @@ pub(super) fn simple_page(
         secret: None,
         manage_url: None,
         unsubscribe_action: None,
+        confirm_action: None,
     }
 }
 
