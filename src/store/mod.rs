@@ -1,7 +1,8 @@
 //! Storage, grouped by what it stores: probe results and roll-ups ([`ResultStore`]),
 //! incidents and their timelines ([`IncidentStore`]), crowd reports ([`ReportStore`]),
 //! announced windows ([`WindowStore`]), what several instances share ([`ClusterStore`]) and
-//! the database's own settings ([`SettingStore`]). [`Store`] is their sum. One
+//! the database's own settings ([`SettingStore`]), and the log of published facts
+//! ([`LogStore`]). [`Store`] is their sum. One
 //! implementation per backend, chosen by the URL scheme, both on the SQL under `sql/`.
 
 pub mod admission;
@@ -11,6 +12,7 @@ pub mod cluster;
 mod decode;
 pub mod health;
 pub mod incidents;
+pub mod log;
 pub mod postgres;
 pub mod report_writer;
 pub mod reports;
@@ -33,6 +35,7 @@ pub use incidents::{
     FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, NewIncident, NewUpdate,
     Opened, OperatorUpdate, OutageSpan, SourceSeen, UpdateRow,
 };
+pub use log::{LogEntry, LogStore, LogTip, Sequenced, StoredCheckpoint};
 pub use reports::{
     NewReport, ReportBucket, ReportCount, ReportOutcome, ReportRow, ReportStore, TalliedReport,
 };
@@ -91,6 +94,8 @@ pub(crate) enum Lock {
     Reports,
     /// The shared probe schedule, when an instance registers its probes.
     Schedule,
+    /// The log's tree and checkpoints: one sequencer at a time across every instance.
+    Log,
     /// Nothing beyond the rows it touches: the database's own row locks suffice.
     Rows,
 }
@@ -104,6 +109,7 @@ pub trait Store:
     + ClusterStore
     + SettingStore
     + AlertStore
+    + LogStore
     + 'static
 {
 }
@@ -116,6 +122,7 @@ impl<T> Store for T where
         + ClusterStore
         + SettingStore
         + AlertStore
+        + LogStore
         + 'static
 {
 }

@@ -14,9 +14,9 @@ use super::svg::{month_bars, MonthBar};
 use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
 use super::AppState;
 use crate::domain::Lang;
-use crate::i18n::Msg;
 use crate::i18n::{channel_name, duration_minutes, duration_seconds, month_name, text};
-use crate::record::scorecard::{chart_first_month, load, Outages, Scorecard};
+use crate::i18n::{Arg, Msg};
+use crate::record::scorecard::{chart_first_month, load, reads, Outages, Scorecard};
 use crate::record::Month;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -127,8 +127,11 @@ async fn answer(
             Msg::new("err-month-not-begun").arg("month", month),
         ));
     }
+    let (from, to) = reads(month, tz, now);
+    let logged = state.log.counted(from, to);
+    let checkpoint = logged.checkpoint.as_ref().map_or(0, |c| c.size);
     let make = || async {
-        let card = load(&state.store, &state.config, month, now).await?;
+        let card = load(&state.store, &state.config, month, now, logged).await?;
         Ok(Bytes::from(match format {
             Format::Html => render(state, month, &card, lang)?,
             Format::Csv => csv(&card, lang),
@@ -141,8 +144,9 @@ async fn answer(
     if month < chart_first_month(current) {
         return make().await;
     }
+    // A new checkpoint is a new scorecard.
     let key = format!(
-        "scorecard|{month}|{}|{}",
+        "scorecard|{month}|{checkpoint}|{}|{}",
         lang.as_str(),
         match format {
             Format::Html => "html",
@@ -253,6 +257,13 @@ fn render(
         csv: format!("{path}?format=csv&lang={}", lang.as_str()),
         json: format!("{path}?format=json"),
         banks,
+        checkpoint: card.checkpoint.as_ref().map(|c| {
+            Msg::new("log-scorecard")
+                .with("at", Arg::Time(c.signed_at, tz))
+                .arg("size", c.size)
+                .arg("root", &c.root)
+                .text(lang)
+        }),
     };
     Ok(page.render()?)
 }
@@ -260,7 +271,7 @@ fn render(
 /// One row per bank and channel with a header row, RFC 4180: CRLF line ends, fields
 /// quoted when they hold a comma, a quote or a line break.
 fn csv(card: &Scorecard, lang: Lang) -> String {
-    const HEADER: [&str; 17] = [
+    const HEADER: [&str; 19] = [
         "month",
         "rank",
         "bank",
@@ -278,10 +289,18 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
         "median_recovery_minutes",
         "worst_recovery_minutes",
         "complete",
+        "log_tree_size",
+        "log_root_hash",
     ];
     let mut out = String::new();
     push_record(&mut out, HEADER.iter().map(|h| (*h).to_owned()));
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    // Every row names the checkpoint its outage and maintenance figures come from.
+    let (tree_size, root) = card
+        .checkpoint
+        .as_ref()
+        .map(|c| (c.size.to_string(), c.root.clone()))
+        .unwrap_or_default();
     for b in &card.banks {
         for c in &b.channels {
             let o = &c.outages;
@@ -307,6 +326,8 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
                     opt(o.median_recovery_minutes),
                     opt(o.worst_recovery_minutes),
                     card.complete.to_string(),
+                    tree_size.clone(),
+                    root.clone(),
                 ]
                 .into_iter(),
             );

@@ -19,6 +19,7 @@ mod history;
 mod incidents;
 mod languages;
 mod limits;
+mod log;
 mod openapi;
 mod operator;
 mod pages;
