@@ -23,4 +23,5 @@ pub mod store;
 pub mod throttle;
 pub mod timezone;
 pub mod tlog;
+pub mod verify;
 pub mod web;

@@ -514,6 +514,19 @@ impl TestApp {
         }
     }
 
+    /// Runs one SQL statement against the app's database, as someone with its password could.
+    pub async fn execute(&self, sql: &str) {
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&self.db_url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+
     /// Waits until the log's checkpoint holds every entry appended so far: what was written
     /// is then in the record the scorecard is computed from. The checkpoint's size.
     pub async fn logged(&self) -> u64 {

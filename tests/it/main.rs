@@ -32,3 +32,4 @@ mod sharing;
 mod statuspage;
 mod storage;
 mod truth;
+mod verify;

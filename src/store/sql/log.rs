@@ -11,7 +11,7 @@ use crate::domain::fact::{Affected, FactKind, IncidentFact, Step, WindowFact};
 use crate::domain::{IncidentKind, IncidentState, Names, Source};
 use crate::store::decode::{get, names, time, time_opt, word};
 use crate::store::log::{Decide, LogEntry, LogStore, LogTip, Sequenced, StoredCheckpoint};
-use crate::store::{to_ms, Lock, StoreError, StoreResult};
+use crate::store::{from_ms, to_ms, Lock, StoreError, StoreResult};
 use crate::tlog::bundle::MAX_ENTRY;
 use crate::tlog::tree::{edge, TileId, Tiles};
 use crate::tlog::{Hash, HASH_SIZE};
@@ -109,7 +109,8 @@ pub(super) async fn append_incident(
         update: w.update,
         kind,
         state: w.state,
-        at: w.at,
+        // As stored: to the millisecond.
+        at: from_ms(to_ms(w.at)),
         source: w.source,
         message: w.message.clone(),
         title: match w.title {
