@@ -20,6 +20,7 @@ mod incidents;
 mod languages;
 mod limits;
 mod log;
+mod log_store;
 mod openapi;
 mod operator;
 mod pages;
