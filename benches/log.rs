@@ -143,7 +143,11 @@ async fn tiles() {
                 while !stop.load(Ordering::Relaxed) {
                     let n = rng.gen_range(0..full);
                     let path = match kind {
-                        "tile" => TilePath::Hashes { level: 0, n, width: 256 },
+                        "tile" => TilePath::Hashes {
+                            level: 0,
+                            n,
+                            width: 256,
+                        },
                         _ => TilePath::Entries { n, width: 256 },
                     }
                     .path();
@@ -184,7 +188,10 @@ async fn tiles() {
 /// entries table in batches.
 async fn seed_entries(url: &str, n: u64) {
     let pool = sqlx::SqlitePool::connect(url).await.expect("pool");
-    let t0 = Utc.with_ymd_and_hms(2025, 3, 1, 0, 0, 0).single().expect("time");
+    let t0 = Utc
+        .with_ymd_and_hms(2025, 3, 1, 0, 0, 0)
+        .single()
+        .expect("time");
     let per = 1000;
     let mut tx = pool.begin().await.expect("tx");
     let mut batch: Vec<(i64, String, i64, i64, Vec<u8>)> = Vec::new();
@@ -221,7 +228,13 @@ async fn seed_entries(url: &str, n: u64) {
             window: None,
         }
         .to_entry();
-        batch.push((i as i64, fact.as_str().to_owned(), incident, i as i64 + 1, body));
+        batch.push((
+            i as i64,
+            fact.as_str().to_owned(),
+            incident,
+            i as i64 + 1,
+            body,
+        ));
         if batch.len() == 500 || i + 1 == n {
             let mut q: QueryBuilder<sqlx::Sqlite> = QueryBuilder::new(
                 "INSERT INTO log_entries (idx, kind, incident_id, update_id, body) ",
@@ -252,10 +265,14 @@ async fn seed_entries(url: &str, n: u64) {
 async fn verify() {
     let dir = tempfile::tempdir().expect("dir");
     let url = format!("sqlite://{}", dir.path().join("log.db").display());
-    let config = bankstatus::config::parse(bankstatus::config::SHIPPED, "banks.toml").expect("config");
+    let config =
+        bankstatus::config::parse(bankstatus::config::SHIPPED, "banks.toml").expect("config");
     let store = bankstatus::store::connect(&url).await.expect("database");
     let started = Instant::now();
-    let end = Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0).single().expect("time");
+    let end = Utc
+        .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+        .single()
+        .expect("time");
     let facts = seed_year(&store, &config, end).await;
     println!(
         "a year of facts ({facts} timeline entries) written through the store in {:.1} s",
@@ -270,7 +287,10 @@ async fn verify() {
         .filter(|part| !part.starts_with("banks.probes]]") && !part.starts_with("controls]]"))
         .collect::<Vec<_>>()
         .join("\n[[");
-    let (mut child, base) = serve(dir.path(), &format!("{quiet}\n[log]\ncheckpoint_every = \"1s\"\n"));
+    let (mut child, base) = serve(
+        dir.path(),
+        &format!("{quiet}\n[log]\ncheckpoint_every = \"1s\"\n"),
+    );
     let client = reqwest::Client::new();
     loop {
         match checkpoint_size(&client, &base).await {
@@ -288,7 +308,10 @@ async fn verify() {
     for line in text.lines() {
         println!("  {line}");
     }
-    println!("bankstatus verify of a year ({facts} entries): {took:.2} s, exit {:?}", out.status.code());
+    println!(
+        "bankstatus verify of a year ({facts} entries): {took:.2} s, exit {:?}",
+        out.status.code()
+    );
     let _ = child.kill();
     let _ = child.wait();
 }
@@ -315,7 +338,9 @@ async fn seed_year(
                 continue;
             }
             let channel = Channel::ALL[rng.gen_range(0..Channel::ALL.len())];
-            let at = start + chrono::Duration::days(day) + chrono::Duration::minutes(rng.gen_range(0..1400));
+            let at = start
+                + chrono::Duration::days(day)
+                + chrono::Duration::minutes(rng.gen_range(0..1400));
             let id = store
                 .open_incident(&NewIncident {
                     kind: IncidentKind::Outage,
@@ -327,8 +352,14 @@ async fn seed_year(
                     scopes: vec![(bank.slug.clone(), channel)],
                     first_update: update(at, IncidentState::Investigating),
                     later: vec![
-                        update(at + chrono::Duration::minutes(10), IncidentState::Identified),
-                        update(at + chrono::Duration::minutes(rng.gen_range(20..600)), IncidentState::Resolved),
+                        update(
+                            at + chrono::Duration::minutes(10),
+                            IncidentState::Identified,
+                        ),
+                        update(
+                            at + chrono::Duration::minutes(rng.gen_range(20..600)),
+                            IncidentState::Resolved,
+                        ),
                     ],
                     audit: None,
                     reopen: None,

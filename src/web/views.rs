@@ -344,8 +344,8 @@ pub struct IncidentPage {
 /// An incident's place in the log, in sentences.
 pub struct InLogView {
     pub heading: String,
-    /// Which entries the page rests on.
-    pub rests_on: String,
+    /// Which entries the page rests on, once a checkpoint holds some.
+    pub rests_on: Option<String>,
     /// The checkpoint they were checked against, and its root hash.
     pub checked: String,
     pub root: String,

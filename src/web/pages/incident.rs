@@ -150,9 +150,11 @@ fn in_log_view(g: &IncidentLog, permalink: &str, tz: chrono_tz::Tz, lang: Lang) 
     let indexes: Vec<String> = g.proven.iter().map(|p| p.entry.index.to_string()).collect();
     InLogView {
         heading: message(lang, "log-heading").to_owned(),
-        rests_on: Msg::new("log-rests-on")
-            .with("entries", Arg::List(indexes))
-            .text(lang),
+        rests_on: (!indexes.is_empty()).then(|| {
+            Msg::new("log-rests-on")
+                .with("entries", Arg::List(indexes))
+                .text(lang)
+        }),
         checked: Msg::new("log-checked")
             .arg("size", g.checkpoint.size)
             .with("at", Arg::Time(g.checkpoint.signed_at, tz))
