@@ -130,7 +130,7 @@ async fn tiles() {
         rss_mb(child.id())
     );
     let full = entries / 256;
-    for kind in ["tile", "entries"] {
+    for kind in ["tiles", "entry bundles"] {
         let stop = Arc::new(AtomicBool::new(false));
         let times = Arc::new(Mutex::new(Vec::new()));
         let mut tasks = Vec::new();
@@ -143,7 +143,7 @@ async fn tiles() {
                 while !stop.load(Ordering::Relaxed) {
                     let n = rng.gen_range(0..full);
                     let path = match kind {
-                        "tile" => TilePath::Hashes {
+                        "tiles" => TilePath::Hashes {
                             level: 0,
                             n,
                             width: 256,
@@ -172,7 +172,7 @@ async fn tiles() {
         all.sort_by(f64::total_cmp);
         let pick = |q: f64| all[((all.len() as f64 * q) as usize).min(all.len() - 1)];
         println!(
-            "random full {kind}s: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests, {clients} clients)",
+            "random full {kind}: {:.0} req/s, p50 {:.2} ms, p99 {:.2} ms ({} requests, {clients} clients)",
             all.len() as f64 / seconds as f64,
             pick(0.5),
             pick(0.99),

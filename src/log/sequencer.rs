@@ -7,9 +7,9 @@
 use chrono::{DateTime, Utc};
 
 use crate::store::log::{LogTip, Sequenced, StoredCheckpoint};
+use crate::tlog::hash_text;
 use crate::tlog::note::LogKey;
 use crate::tlog::tree::Growth;
-use crate::tlog::{hash_text, leaf_hash};
 
 /// The most entries one checkpoint takes in; a longer backlog takes several turns.
 pub const MAX_BATCH: u32 = 100_000;
@@ -33,7 +33,7 @@ pub fn decide(key: &LogKey, now: DateTime<Utc>, tip: LogTip) -> Sequenced {
                 ))
             }
         }
-        if tip.entries.is_empty() {
+        if tip.leaves.is_empty() {
             return Sequenced::Idle;
         }
     }
@@ -45,13 +45,13 @@ pub fn decide(key: &LogKey, now: DateTime<Utc>, tip: LogTip) -> Sequenced {
             ))
         }
     };
-    for (expected, (index, body)) in (size..).zip(&tip.entries) {
+    for (expected, (index, leaf)) in (size..).zip(&tip.leaves) {
         if *index != expected {
             return Sequenced::Refused(format!(
                 "entry {expected} is missing: the next stored entry is {index}"
             ));
         }
-        growth.push(leaf_hash(body));
+        growth.push(*leaf);
     }
     let signed = growth.root().map_err(|e| e.to_string()).and_then(|root| {
         key.sign(growth.size(), root)
@@ -103,7 +103,7 @@ mod tests {
             LogTip {
                 last: None,
                 edge: Tiles::default(),
-                entries: vec![],
+                leaves: vec![],
             },
         );
         let Sequenced::Signed {
@@ -124,14 +124,13 @@ mod tests {
             LogTip {
                 last: Some(empty.clone()),
                 edge: Tiles::default(),
-                entries: vec![],
+                leaves: vec![],
             },
         );
         assert_eq!(idle, Sequenced::Idle);
         // 300 entries, then 5 more from the stored edge.
-        let entries: Vec<(u64, Vec<u8>)> = (0..300)
-            .map(|i| (i, format!("e{i}").into_bytes()))
-            .collect();
+        let leaf = |i: u64| (i, crate::tlog::leaf_hash(format!("e{i}").as_bytes()));
+        let entries: Vec<_> = (0..300).map(leaf).collect();
         let Sequenced::Signed {
             tiles: t1,
             checkpoint: c1,
@@ -141,7 +140,7 @@ mod tests {
             LogTip {
                 last: Some(empty),
                 edge: Tiles::default(),
-                entries,
+                leaves: entries,
             },
         )
         else {
@@ -149,9 +148,7 @@ mod tests {
         };
         assert_eq!(c1.size, 300);
         stored(&t1, &mut tiles);
-        let more: Vec<(u64, Vec<u8>)> = (300..305)
-            .map(|i| (i, format!("e{i}").into_bytes()))
-            .collect();
+        let more: Vec<_> = (300..305).map(leaf).collect();
         let Sequenced::Signed {
             tiles: t2,
             checkpoint: c2,
@@ -161,7 +158,7 @@ mod tests {
             LogTip {
                 last: Some(c1.clone()),
                 edge: tiles.clone(),
-                entries: more.clone(),
+                leaves: more.clone(),
             },
         )
         else {
@@ -178,9 +175,9 @@ mod tests {
         )
         .expect("the new tree extends the old");
         // A gap in the entries is refused.
-        let gap = vec![(306u64, b"e306".to_vec())];
+        let gap = vec![leaf(306)];
         assert!(matches!(
-            decide(&key, now(), LogTip { last: Some(c2.clone()), edge: tiles.clone(), entries: gap }),
+            decide(&key, now(), LogTip { last: Some(c2.clone()), edge: tiles.clone(), leaves: gap }),
             Sequenced::Refused(why) if why.contains("entry 305 is missing")
         ));
         // A stored tile rewritten since: nothing is signed.
@@ -189,7 +186,7 @@ mod tests {
         edge[0] ^= 1;
         rewritten.insert((0, 1), edge).expect("whole");
         assert!(matches!(
-            decide(&key, now(), LogTip { last: Some(c2), edge: rewritten, entries: more }),
+            decide(&key, now(), LogTip { last: Some(c2), edge: rewritten, leaves: more }),
             Sequenced::Refused(why) if why.contains("stored tree of 305 entries has the root")
         ));
     }

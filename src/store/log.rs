@@ -40,8 +40,9 @@ pub struct LogTip {
     pub last: Option<StoredCheckpoint>,
     /// The stored tiles of the right edge of the last checkpoint's tree.
     pub edge: Tiles,
-    /// The entries appended after it, in order, from its size on: index and bytes.
-    pub entries: Vec<(u64, Vec<u8>)>,
+    /// The entries appended after it, in order, from its size on: each index with its leaf
+    /// hash (the bytes are hashed as they are read, so a long backlog costs little memory).
+    pub leaves: Vec<(u64, Hash)>,
 }
 
 /// What the sequencer decided, and the store did.

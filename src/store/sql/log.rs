@@ -14,7 +14,7 @@ use crate::store::log::{Decide, LogEntry, LogStore, LogTip, Sequenced, StoredChe
 use crate::store::{from_ms, to_ms, Lock, StoreError, StoreResult};
 use crate::tlog::bundle::MAX_ENTRY;
 use crate::tlog::tree::{edge, TileId, Tiles};
-use crate::tlog::{Hash, HASH_SIZE};
+use crate::tlog::{leaf_hash, Hash, HASH_SIZE};
 
 /// Appends one entry with the next number, inside the transaction that writes its fact.
 /// Numbers follow commit order with no gap: the head row stays locked until the commit.
@@ -186,6 +186,8 @@ where
 
 /// Rows read per query when tiles are asked for by the hundred.
 const TILE_CHUNK: usize = 100;
+/// Entries the sequencer reads per query, hashing each as it goes.
+const READ_CHUNK: usize = 5_000;
 
 #[async_trait]
 impl LogStore for Backend {
@@ -269,20 +271,28 @@ impl LogStore for Backend {
         }
         let size = last.as_ref().map_or(0, |c| c.size);
         let edge = tiles_in(&mut *tx, &edge(size)).await?;
-        let entries =
-            sqlx::query("SELECT idx, body FROM log_entries WHERE idx >= $1 ORDER BY idx LIMIT $2")
-                .bind(size as i64)
-                .bind(i64::from(max_entries))
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| Ok((get::<i64, _>(r, "idx")? as u64, get(r, "body")?)))
-                .collect::<StoreResult<Vec<(u64, Vec<u8>)>>>()?;
-        let decision = decide(LogTip {
-            last,
-            edge,
-            entries,
-        });
+        let mut leaves: Vec<(u64, Hash)> = Vec::new();
+        let mut from = size;
+        while leaves.len() < max_entries as usize {
+            let want = (max_entries as usize - leaves.len()).min(READ_CHUNK);
+            let rows = sqlx::query(
+                "SELECT idx, body FROM log_entries WHERE idx >= $1 ORDER BY idx LIMIT $2",
+            )
+            .bind(from as i64)
+            .bind(want as i64)
+            .fetch_all(&mut *tx)
+            .await?;
+            let Some(last) = rows.last() else { break };
+            from = get::<i64, _>(last, "idx")? as u64 + 1;
+            for r in &rows {
+                let body: Vec<u8> = get(r, "body")?;
+                leaves.push((get::<i64, _>(r, "idx")? as u64, leaf_hash(&body)));
+            }
+            if rows.len() < want {
+                break;
+            }
+        }
+        let decision = decide(LogTip { last, edge, leaves });
         let Sequenced::Signed { tiles, checkpoint } = &decision else {
             return Ok(decision);
         };
