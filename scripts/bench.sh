@@ -4,8 +4,9 @@
 # on SQLite and on PostgreSQL;
 # then the scorecard with a week and with a year of history; then the storm (a failing
 # bank, reports from thousands of addresses, readers on its page) and hostile connections
-# (idle and half-sent heads: memory and `/` latency).
-# Usage: scripts/bench.sh [home|probes|probes-pg|scorecard|storm|conns|all]   (default all)
+# (idle and half-sent heads: memory and `/` latency); then the log (a million entries served
+# as tiles, and `bankstatus verify` of a heavy year).
+# Usage: scripts/bench.sh [home|probes|probes-pg|scorecard|storm|conns|log|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -62,6 +63,11 @@ bench_conns() {
   cargo bench --bench storm -- conns
 }
 
+bench_log() {
+  cargo bench --bench log -- tiles
+  cargo bench --bench log -- verify
+}
+
 case "$what" in
   home) bench_http ;;
   probes) bench_probes ;;
@@ -69,6 +75,7 @@ case "$what" in
   scorecard) bench_scorecard ;;
   storm) bench_storm ;;
   conns) bench_conns ;;
-  all) bench_http; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns ;;
-  *) echo "usage: $0 [home|probes|probes-pg|scorecard|storm|conns|all]" >&2; exit 2 ;;
+  log) bench_log ;;
+  all) bench_http; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns; bench_log ;;
+  *) echo "usage: $0 [home|probes|probes-pg|scorecard|storm|conns|log|all]" >&2; exit 2 ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need on a fresh machine, installed or started only when missing:
-# cargo-nextest, Debian's Chromium (the browser tests) with fonts for Arabic, axe-core, and
-# PostgreSQL on 127.0.0.1:5432 (trust, user postgres) for the second pass.
+# cargo-nextest, Debian's Chromium (the browser tests) with fonts for Arabic, axe-core, Go with
+# golang.org/x/mod (the independent checker of the log), and PostgreSQL on 127.0.0.1:5432
+# (trust, user postgres) for the second pass.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +23,14 @@ else
   packages+=(chromium fonts-noto-core)
 fi
 command -v npm >/dev/null 2>&1 || packages+=(npm)
+# Go's own note and tlog packages check the log's signatures, tiles and proofs; built offline
+# in GOPATH mode from Debian's packages, never through a module proxy.
+gomod=/usr/share/gocode/src/golang.org/x/mod/sumdb
+if command -v go >/dev/null 2>&1 && [ -d "$gomod/tlog" ] && [ -d "$gomod/note" ]; then
+  say "Go and golang.org/x/mod found"
+else
+  packages+=(golang-go golang-golang-x-mod-dev)
+fi
 python3 -m venv --help >/dev/null 2>&1 || packages+=(python3-venv)
 if [ ${#packages[@]} -gt 0 ]; then
   say "installing ${packages[*]} (apt-get)"
@@ -30,6 +39,12 @@ if [ ${#packages[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq "${packages[@]}" >/dev/null
 fi
+
+# The independent log checker (tests/it/go/verify), built offline against Debian's x/mod.
+mkdir -p target
+GO111MODULE=off GOPATH=/usr/share/gocode GOPROXY=off GOFLAGS= GOCACHE="$PWD/target/go-cache" \
+  go build -o target/go-verify tests/it/go/verify/main.go
+say "built the Go log checker (target/go-verify)"
 
 # axe-core, which the browser tests inject into every page they check.
 if [ -f target/npm/node_modules/axe-core/axe.min.js ]; then

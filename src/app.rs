@@ -15,6 +15,7 @@ use crate::alerts::Alerts;
 use crate::clock::SystemClock;
 use crate::cluster::Member;
 use crate::config::Config;
+use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::probe::check::Reading;
 use crate::probe::maintenance::Phrases;
@@ -78,6 +79,9 @@ pub async fn run_with(
     let reporter_key = web::reports::reporter_key(&store)
         .await
         .context("loading the reporter key")?;
+    let (log, log_runner) = Log::start(&config.log, store.clone(), clock.clone(), shutdown.clone())
+        .await
+        .context("starting the log")?;
     let metrics = Arc::new(Metrics::default());
     let live = Arc::new(Live::default());
     let (alerts, dispatcher) = Alerts::start(
@@ -112,6 +116,7 @@ pub async fn run_with(
         tokens,
         results: result_tx.downgrade(),
         alerts: alerts.clone(),
+        log,
     });
     let probes = ProbeRuntime {
         client: build_client(config.probing.ca_pem.as_deref())
@@ -155,6 +160,7 @@ pub async fn run_with(
         spawn_probes(config.all_probes().cloned().collect(), probes, &mut tasks);
     }
     let dispatcher = tokio::spawn(dispatcher);
+    let log_runner = tokio::spawn(log_runner);
     let writer = tokio::spawn(run_writer(
         store.clone(),
         config.timezone,
@@ -187,6 +193,7 @@ pub async fn run_with(
     let _ = writer.await;
     let _ = retention.await;
     let _ = dispatcher.await;
+    let _ = log_runner.await;
     Ok(())
 }
 

@@ -1,4 +1,5 @@
-//! The command line: `serve` (the default), `demo`, `check-config`, `migrate`, `agent`.
+//! The command line: `serve` (the default), `demo`, `check-config`, `migrate`, `agent`,
+//! `verify`.
 //! Exit codes: 0 fine, 2 bad input (arguments, config), 1 anything else.
 
 use std::net::SocketAddr;
@@ -42,6 +43,29 @@ enum Command {
         /// This vantage point's name: 1 to 32 characters among a-z, 0-9 and -.
         #[arg(long, env = "BANKSTATUS_REGION")]
         region: String,
+    },
+    /// Check a log, a running instance's or a saved copy: its checkpoint's signature, every
+    /// tile and entry, an older checkpoint, the site's facts, an evidence pack, a month's
+    /// scorecard. One line per result; exit 0 when all hold, 1 when one does not.
+    Verify {
+        /// A running instance (https://status.example.ma) or a directory holding a copy.
+        place: Option<String>,
+        /// The log's verifier key (`name+id+key`), or a file holding it; else the one the
+        /// site publishes.
+        #[arg(long)]
+        key: Option<String>,
+        /// A checkpoint saved earlier: prove the current one extends it.
+        #[arg(long, value_name = "CHECKPOINT_FILE")]
+        since: Option<PathBuf>,
+        /// An evidence pack (`/incidents/{id}/evidence.json`) to check, offline with --key.
+        #[arg(long, value_name = "FILE")]
+        evidence: Option<PathBuf>,
+        /// Recompute this month's scorecard (YYYY-MM) from the log and compare.
+        #[arg(long, value_name = "YYYY-MM")]
+        month: Option<String>,
+        /// Keep a copy of everything read from the site in this directory.
+        #[arg(long, value_name = "DIR")]
+        save: Option<PathBuf>,
     },
     /// Create or update the database schema, then exit.
     Migrate {
@@ -97,6 +121,24 @@ pub fn main() -> ExitCode {
                     server,
                     token,
                     region,
+                })
+                .await
+            }
+            Command::Verify {
+                place,
+                key,
+                since,
+                evidence,
+                month,
+                save,
+            } => {
+                verify(crate::verify::VerifyArgs {
+                    place,
+                    key,
+                    since,
+                    evidence,
+                    month,
+                    save,
                 })
                 .await
             }
@@ -168,6 +210,25 @@ async fn agent(args: crate::agent::AgentArgs) -> Result<(), Failure> {
         Ok(done) => finished(done),
         Err(_) => Ok(()),
     }
+}
+
+/// Prints one line per result; fails (exit 1) when one does not hold.
+async fn verify(args: crate::verify::VerifyArgs) -> Result<(), Failure> {
+    let report = crate::verify::run(args).await.map_err(Failure::BadInput)?;
+    for line in &report.lines {
+        println!("{line}");
+    }
+    let failed = report
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("FAIL"))
+        .count();
+    if report.failed {
+        return Err(Failure::Other(format!(
+            "verify: {failed} results do not hold"
+        )));
+    }
+    Ok(())
 }
 
 fn check_config(path: &std::path::Path) -> Result<(), Failure> {

@@ -5,7 +5,7 @@
 //! shows a mistake on one line; `validator` collects mistakes and holds the checks several
 //! sections share; each section has its own file with its raw and typed structs, its
 //! checks, its defaults and its tests (`banks` with their probes, `controls`,
-//! `maintenance`, `cities`, `operators`, `reports`, `email`, `alerts`, `storage`, `server`, `probing`).
+//! `maintenance`, `cities`, `operators`, `reports`, `email`, `alerts`, `storage`, `server`, `probing`, `log`).
 
 mod alerts;
 mod banks;
@@ -13,6 +13,7 @@ mod cities;
 mod controls;
 mod email;
 mod errors;
+mod log;
 mod maintenance;
 mod operators;
 mod probing;
@@ -31,6 +32,7 @@ use toml::Spanned;
 pub use alerts::AlertsConfig;
 pub use email::EmailConfig;
 pub use errors::{ConfigError, ConfigErrors};
+pub use log::{origin_ok, LogConfig};
 pub use maintenance::MaintenanceDecl;
 pub use operators::{OperatorDecl, OperatorToken};
 pub use probing::ProbingConfig;
@@ -72,6 +74,8 @@ pub struct Config {
     /// SMTP for email alerts; without it, email is not offered.
     pub email: Option<EmailConfig>,
     pub alerts: AlertsConfig,
+    /// The log of published facts: origin, key, checkpoints.
+    pub log: LogConfig,
     /// What each probe id watches, for checking agents' results without a scan.
     targets: HashMap<String, ProbeTarget>,
     /// What is allowed but likely a mistake, with its place; `check-config` and `serve`
@@ -182,6 +186,7 @@ struct RawConfig {
     server: Option<server::RawServer>,
     email: Option<Spanned<email::RawEmail>>,
     alerts: Option<alerts::RawAlerts>,
+    log: Option<log::RawLog>,
 }
 
 impl Validator<'_> {
@@ -202,6 +207,7 @@ impl Validator<'_> {
             .public_url
             .and_then(|u| self.url(&u))
             .map(|u| u.trim_end_matches('/').to_owned());
+        let log = self.log(raw.log, public_url.as_deref());
         let storage = self.storage(raw.storage);
         let probing = self.probing(raw.probing);
         let targets = banks
@@ -226,6 +232,7 @@ impl Validator<'_> {
             server,
             email,
             alerts,
+            log,
             targets,
             warnings: Vec::new(),
         }

@@ -1,11 +1,11 @@
 //! A bank as the tracker knows it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{Channel, Lang, ProbeSpec};
 
 /// A text in the three languages; missing ones fall back (fr, en, ar in turn).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Names {
     pub ar: Option<String>,
     pub fr: Option<String>,

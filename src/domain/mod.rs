@@ -5,6 +5,7 @@ pub mod bank;
 pub mod channel;
 pub mod city;
 pub mod expect;
+pub mod fact;
 pub mod incident;
 pub mod lang;
 pub mod probe;
@@ -17,6 +18,7 @@ pub use bank::{Bank, Names};
 pub use channel::Channel;
 pub use city::City;
 pub use expect::{Expect, JsonCheck, Pattern, Redirects};
+pub use fact::{Affected, FactKind, IncidentFact, Logged, Step, WindowFact};
 pub use incident::{IncidentKind, IncidentState, OpenKey, Source};
 pub use lang::Lang;
 pub use probe::{

@@ -110,6 +110,8 @@ pub struct ReportsSaw {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Entry {
+    /// The timeline entry's id, as the log's entries name it.
+    pub id: i64,
     pub at: DateTime<Utc>,
     pub state: IncidentState,
     pub source: Source,
@@ -344,6 +346,7 @@ fn assemble(
     let entries: Vec<Entry> = updates
         .into_iter()
         .map(|u| Entry {
+            id: u.id,
             at: u.at,
             state: u.state,
             source: u.source,

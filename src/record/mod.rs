@@ -3,6 +3,7 @@
 
 pub mod evidence;
 pub mod month;
+pub mod replay;
 pub mod scorecard;
 pub mod series;
 pub mod spans;

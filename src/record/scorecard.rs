@@ -1,6 +1,7 @@
 //! The monthly scorecard: per bank and channel, how long it was down, announced or not,
-//! how often and how fast it recovered. Computed from incidents, windows and hourly
-//! roll-ups only, so a month costs the same whatever the length of the history.
+//! how often and how fast it recovered. The outages and windows come from the log's entries
+//! up to a signed checkpoint (`replay.rs`), which the scorecard names; the time monitored
+//! from the coverage runs. A month costs the same whatever the length of the history.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,11 +10,12 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::month::Month;
+use super::replay::CheckpointRef;
 use super::spans::{minutes, Spans};
 use super::word::{self, WordFigures};
 use crate::config::Config;
-use crate::domain::{Bank, Channel, Names};
-use crate::store::{DynStore, MonitoredSpan, OutageSpan, StoreResult, WindowFilter, WindowRow};
+use crate::domain::{Bank, Channel, Names, Statement};
+use crate::store::{DynStore, MonitoredSpan, OutageSpan, StoreResult, WindowRow};
 
 /// Below this share of the month monitored, availability is shown as partial.
 pub const COVERAGE_FLOOR: f64 = 0.5;
@@ -93,7 +95,23 @@ pub struct Scorecard {
     pub minutes: i64,
     /// False when nothing at all was checked or recorded in the month.
     pub has_data: bool,
+    /// The zone the month's bounds are in.
+    pub timezone: String,
+    /// The log's signed checkpoint whose entries the outage and maintenance figures are
+    /// computed from; none before the log signed one.
+    pub checkpoint: Option<CheckpointRef>,
     pub banks: Vec<BankScore>,
+}
+
+/// The outages and windows a scorecard counts, read from the log's entries up to
+/// `checkpoint` over [`reads`].
+#[derive(Debug, Clone, Default)]
+pub struct Logged {
+    pub outages: Vec<OutageSpan>,
+    pub windows: Vec<WindowRow>,
+    /// The banks' statements the month's word figures read (see [`word::SAID_BEFORE`]).
+    pub statements: Vec<Statement>,
+    pub checkpoint: Option<CheckpointRef>,
 }
 
 /// What the scorecard is computed from: outages and windows touching the chart's 12
@@ -102,6 +120,8 @@ pub struct Inputs<'a> {
     pub outages: &'a [OutageSpan],
     pub windows: &'a [WindowRow],
     pub monitored: &'a [MonitoredSpan],
+    /// The banks' statements; only the scorecard's word figures read them.
+    pub statements: &'a [Statement],
 }
 
 /// Everything known of one bank and channel.
@@ -139,29 +159,25 @@ pub fn chart_first_month(month: Month) -> Month {
     (1..CHART_MONTHS).fold(month, |m, _| m.prev())
 }
 
-/// Enough for every maintenance window of a year of a country's banks.
-const MAX_ROWS: u32 = 100_000;
+/// The time the scorecard of `month` reads outages and windows over: from the first
+/// charted month to the month's end, or `now` for the month in progress.
+pub fn reads(month: Month, tz: Tz, now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+    let (_, end) = month.bounds(tz);
+    (chart_start(month, tz), end.min(now))
+}
 
-/// Loads what the scorecard of `month` needs and computes it.
+/// Computes the scorecard of `month` from `logged` (outages and windows over [`reads`])
+/// and the month's coverage runs.
 pub async fn load(
     store: &DynStore,
     config: &Config,
     month: Month,
     now: DateTime<Utc>,
+    logged: Logged,
 ) -> StoreResult<Scorecard> {
     let tz = config.timezone;
     let (from, end) = month.bounds(tz);
     let to = end.min(now);
-    let chart_from = chart_start(month, tz);
-    let outages = store.outage_spans(chart_from, to).await?;
-    let windows = store
-        .windows(&WindowFilter {
-            ended_after: Some(chart_from),
-            starts_before: Some(to),
-            limit: MAX_ROWS,
-            ..Default::default()
-        })
-        .await?;
     let monitored = store.monitored_spans(from, to).await?;
     let mut card = compute(
         &config.banks,
@@ -169,15 +185,13 @@ pub async fn load(
         tz,
         now,
         &Inputs {
-            outages: &outages,
-            windows: &windows,
+            outages: &logged.outages,
+            windows: &logged.windows,
             monitored: &monitored,
+            statements: &logged.statements,
         },
     );
-    let said = word::statements_from(store, from).await?;
-    for b in &mut card.banks {
-        b.word = word::month_figures(&b.slug, &outages, &said, from, to, now);
-    }
+    card.checkpoint = logged.checkpoint;
     Ok(card)
 }
 
@@ -328,7 +342,14 @@ pub fn compute(
                 totals,
                 channels,
                 months: chart,
-                word: WordFigures::default(),
+                word: word::month_figures(
+                    &bank.slug,
+                    inputs.outages,
+                    inputs.statements,
+                    from,
+                    to,
+                    now,
+                ),
             },
         ));
     }
@@ -355,6 +376,8 @@ pub fn compute(
         complete: end <= now,
         minutes: minutes(to_ms - from_ms),
         has_data,
+        timezone: tz.name().to_owned(),
+        checkpoint: None,
         banks,
     }
 }
@@ -560,6 +583,7 @@ mod tests {
             outages: &outages,
             windows: &[],
             monitored: &[],
+            statements: &[],
         };
         let now = Utc
             .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)

@@ -5,8 +5,8 @@
 //!
 //! - [`verdict`]: a promise against the resolution (pending, overdue, kept, missed);
 //! - [`promise_for`], [`back_at`], [`bank_word`]: what the pages say now;
-//! - [`month_figures`]: the scorecard's figures of a bank's month, from the statements
-//!   [`statements_from`] reads;
+//! - [`month_figures`]: the scorecard's figures of a bank's month, from the logged
+//!   statements said since [`SAID_BEFORE`] before it;
 //! - [`method`]: how those figures are computed, in the catalogue's words.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::spans::{minutes, Spans};
 use crate::domain::Statement;
 use crate::i18n::Msg;
-use crate::store::{DynStore, IncidentRow, OutageSpan, StatementFilter, StoreResult};
+use crate::store::{IncidentRow, OutageSpan};
 
 /// A promised return time against what happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -319,18 +319,7 @@ fn median(v: &mut [i64]) -> Option<i64> {
 
 /// Statements said this long before a month began still count for its outages: the
 /// operator may tie a statement to an outage the bank warned of.
-const SAID_BEFORE: Duration = Duration::days(7);
-
-/// The statements that may speak of the outages that began from `from` on.
-pub async fn statements_from(store: &DynStore, from: DateTime<Utc>) -> StoreResult<Vec<Statement>> {
-    store
-        .statements(&StatementFilter {
-            since: Some(from - SAID_BEFORE),
-            limit: 100_000,
-            ..Default::default()
-        })
-        .await
-}
+pub const SAID_BEFORE: Duration = Duration::days(7);
 
 /// How the figures of this module are computed, as `/methodology` and the scorecard say it.
 pub fn method() -> Vec<Msg> {

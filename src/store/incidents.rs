@@ -170,6 +170,37 @@ pub struct OutageSpan {
     pub overrun_of: Option<i64>,
 }
 
+impl OutageSpan {
+    /// The stretches of a reopened incident between its (re)openings and resolutions,
+    /// from its timeline in order: it was not down in the gaps.
+    pub fn split_at_gaps(&self, timeline: &[(DateTime<Utc>, IncidentState)]) -> Vec<OutageSpan> {
+        let mut out = Vec::new();
+        let mut open_from = Some(self.started_at);
+        for (at, state) in timeline {
+            match (open_from, state.is_closed()) {
+                (Some(from), true) => {
+                    out.push(OutageSpan {
+                        started_at: from,
+                        resolved_at: Some(*at),
+                        ..self.clone()
+                    });
+                    open_from = None;
+                }
+                (None, false) => open_from = Some(*at),
+                _ => {}
+            }
+        }
+        if let Some(from) = open_from {
+            out.push(OutageSpan {
+                started_at: from,
+                resolved_at: None,
+                ..self.clone()
+            });
+        }
+        out
+    }
+}
+
 #[async_trait]
 pub trait IncidentStore: Send + Sync {
     /// Opens an incident, or, when one is already open under the same `open_key`, adds the
@@ -209,4 +240,51 @@ pub trait IncidentStore: Send + Sync {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> StoreResult<Vec<OutageSpan>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn a_reopened_incident_is_down_only_while_open() {
+        let t = |m: i64| {
+            Utc.with_ymd_and_hms(2026, 2, 10, 9, 0, 0)
+                .single()
+                .expect("time")
+                + chrono::Duration::minutes(m)
+        };
+        let span = OutageSpan {
+            incident_id: 4,
+            bank: "bmce".into(),
+            channel: Channel::Web,
+            started_at: t(0),
+            resolved_at: Some(t(30)),
+            overrun_of: None,
+        };
+        use IncidentState::{Investigating, Resolved};
+        let timeline = [
+            (t(0), Investigating),
+            (t(5), Resolved),
+            (t(12), Investigating),
+            (t(20), Resolved),
+            (t(25), Investigating),
+            (t(30), Resolved),
+        ];
+        let spans: Vec<_> = span
+            .split_at_gaps(&timeline)
+            .iter()
+            .map(|s| (s.started_at, s.resolved_at))
+            .collect();
+        assert_eq!(
+            spans,
+            [
+                (t(0), Some(t(5))),
+                (t(12), Some(t(20))),
+                (t(25), Some(t(30)))
+            ]
+        );
+    }
 }

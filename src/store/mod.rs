@@ -2,9 +2,10 @@
 //! incidents and their timelines ([`IncidentStore`]), crowd reports ([`ReportStore`]),
 //! announced windows ([`WindowStore`]), the banks' statements ([`StatementStore`]), what
 //! several instances share ([`ClusterStore`]), the database's own settings
-//! ([`SettingStore`]) and alert subscriptions with their outbox ([`AlertStore`]). [`Store`]
-//! is their sum. One implementation per backend, chosen by the URL scheme, both on the SQL
-//! under `sql/`; `tests/it/contract/` holds each trait's story.
+//! ([`SettingStore`]), alert subscriptions with their outbox ([`AlertStore`]) and the log
+//! of published facts ([`LogStore`]). [`Store`] is their sum. One implementation per
+//! backend, chosen by the URL scheme, both on the SQL under `sql/`; `tests/it/contract/`
+//! holds each trait's story.
 
 pub mod admission;
 pub mod alerts;
@@ -13,6 +14,7 @@ pub mod cluster;
 mod decode;
 pub mod health;
 pub mod incidents;
+pub mod log;
 pub mod postgres;
 pub mod report_writer;
 pub mod reports;
@@ -36,6 +38,7 @@ pub use incidents::{
     FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, NewIncident, NewUpdate,
     Opened, OperatorUpdate, OutageSpan, SourceSeen, UpdateRow,
 };
+pub use log::{LogEntry, LogStore, LogTip, Sequenced, StoredCheckpoint};
 pub use reports::{
     NewReport, ReportBucket, ReportCount, ReportFacet, ReportOutcome, ReportRow, ReportStore,
     ReportUnit, TalliedReport,
@@ -96,6 +99,8 @@ pub(crate) enum Lock {
     Reports,
     /// The shared probe schedule, when an instance registers its probes.
     Schedule,
+    /// The log's tree and checkpoints: one sequencer at a time across every instance.
+    Log,
     /// Nothing beyond the rows it touches: the database's own row locks suffice.
     Rows,
 }
@@ -110,6 +115,7 @@ pub trait Store:
     + SettingStore
     + AlertStore
     + StatementStore
+    + LogStore
     + 'static
 {
 }
@@ -123,6 +129,7 @@ impl<T> Store for T where
         + SettingStore
         + AlertStore
         + StatementStore
+        + LogStore
         + 'static
 {
 }

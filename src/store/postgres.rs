@@ -93,6 +93,7 @@ impl PgStore {
             Lock::Incidents => sqlx::query("SELECT pg_advisory_xact_lock($1, 2)").bind(LOCK_CLASS),
             Lock::Schedule => sqlx::query("SELECT pg_advisory_xact_lock($1, 3)").bind(LOCK_CLASS),
             Lock::Reports => sqlx::query("SELECT pg_advisory_xact_lock($1, 4)").bind(LOCK_CLASS),
+            Lock::Log => sqlx::query("SELECT pg_advisory_xact_lock($1, 5)").bind(LOCK_CLASS),
             Lock::Rows => return Ok(tx),
         };
         q.execute(&mut *tx).await?;

@@ -1,7 +1,9 @@
 //! RSS 2.0 and Atom 1.0 feeds of incident updates, maintenance, advisories and the banks'
 //! statements: global and per bank, filtered by channel, in one language. Each update and
 //! each statement is an entry whose id and words never change; a feed is generated once per
-//! change and answered 304 when the reader has it.
+//! change and answered 304 when the reader has it. Every feed also carries, once a day, the
+//! log's checkpoint as it stood at the day's start, so every reader that keeps its feeds
+//! keeps a copy of it: a witness, the simple way.
 
 use super::markup::escape;
 use atom_syndication as atom;
@@ -23,6 +25,8 @@ use crate::store::{FeedEntry, FeedFilter, StatementFilter};
 
 /// Entries per feed, newest first.
 const ENTRIES: u32 = 50;
+/// Days whose checkpoint a feed carries.
+const CHECKPOINT_DAYS: i64 = 7;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Format {
@@ -324,6 +328,65 @@ fn statement_text(
     }
 }
 
+/// The log's checkpoint as it stood at the start of each of the last days (the last one
+/// signed before local midnight), one entry each: the same checkpoint all day, a new one
+/// the next day if the log grew.
+async fn checkpoint_texts(
+    state: &AppState,
+    lang: Lang,
+    base: &str,
+    format: Format,
+) -> Result<Vec<EntryText>, AppError> {
+    let tz = state.config.timezone;
+    let today = state.clock.now().with_timezone(&tz).date_naive();
+    let mut out: Vec<EntryText> = Vec::new();
+    for days in 0..CHECKPOINT_DAYS {
+        let Some(midnight) = (today - chrono::Duration::days(days))
+            .and_hms_opt(0, 0, 0)
+            .and_then(|m| m.and_local_timezone(tz).earliest())
+        else {
+            continue;
+        };
+        let Some(c) = state
+            .store
+            .checkpoint_before(midnight.with_timezone(&Utc))
+            .await?
+        else {
+            break;
+        };
+        let id = format!(
+            "urn:bankstatus:log:checkpoint:{}:{}:{}",
+            c.size,
+            lang.as_str(),
+            format.as_str()
+        );
+        if out.iter().any(|e| e.id == id) {
+            continue;
+        }
+        let root = crate::tlog::hash_text(&c.root);
+        let sentence = crate::i18n::Msg::new("log-feed-body")
+            .with("at", crate::i18n::Arg::Time(c.signed_at, tz))
+            .arg("size", c.size)
+            .arg("root", &root)
+            .text(lang);
+        out.push(EntryText {
+            id,
+            title: crate::i18n::Msg::new("log-feed-title")
+                .arg("size", c.size)
+                .text(lang),
+            summary: format!("{sentence}\n\n{}", c.note),
+            html: format!(
+                "<p>{}</p>\n<pre>{}</pre>",
+                escape(&sentence),
+                escape(&c.note)
+            ),
+            link: format!("{base}/log/checkpoint"),
+            at: c.signed_at,
+        });
+    }
+    Ok(out)
+}
+
 async fn render(
     state: &AppState,
     format: Format,
@@ -384,6 +447,9 @@ async fn render(
         .collect();
     texts.sort_by_key(|e| std::cmp::Reverse(e.at));
     texts.truncate(ENTRIES as usize);
+    // The day's checkpoints stay whatever else is new: they are the witness.
+    texts.extend(checkpoint_texts(state, lang, base, format).await?);
+    texts.sort_by_key(|e| std::cmp::Reverse(e.at));
     let newest = texts.iter().map(|e| e.at).max();
     let body = match format {
         Format::Rss => {

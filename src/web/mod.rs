@@ -17,6 +17,7 @@ pub mod history;
 pub mod icons;
 pub mod input;
 pub mod lang;
+pub mod log;
 mod markup;
 pub mod openapi;
 pub mod operator;
@@ -126,6 +127,10 @@ pub fn router(state: AppState) -> Router {
         .route("/favicon.ico", get(icons::favicon_png))
         .route("/favicon.png", get(icons::favicon_png))
         .route("/robots.txt", get(icons::robots))
+        .route("/log/checkpoint", get(log::checkpoint))
+        .route("/log/key", get(log::key))
+        .route("/log/tile/{*path}", get(log::tile))
+        .route("/incidents/{id}/evidence.json", get(pages::evidence_pack))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .merge(api)

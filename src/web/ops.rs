@@ -11,12 +11,25 @@ use crate::domain::Lang;
 use crate::i18n::Msg;
 use crate::store::health::{verdict, Verdict, WriteCause};
 
-/// 200 while the database answers and takes writes; 503 when it does not answer, or once
-/// writes have failed for `[storage] unhealthy_after`, with the reason in the body.
+/// 200 while the database answers and takes writes; 503 when it does not answer, once
+/// writes have failed for `[storage] unhealthy_after`, or while the log refuses to sign (its
+/// stored tree no longer extends its last checkpoint), with the reason in the body.
 pub async fn healthz(State(state): State<AppState>) -> Response {
     if let Err(e) = state.store.ping().await {
         tracing::error!(error = %e, "health check: the database does not answer");
         return (StatusCode::SERVICE_UNAVAILABLE, "database unavailable\n").into_response();
+    }
+    if let Some(why) = state.log.trouble() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!(
+                "{}\n",
+                Msg::new("health-log-refused")
+                    .arg("why", why)
+                    .text(Lang::En)
+            ),
+        )
+            .into_response();
     }
     let now = state.clock.now();
     match write_verdict(&state) {
@@ -54,6 +67,7 @@ fn failing(since: DateTime<Utc>, cause: WriteCause, now: DateTime<Utc>) -> Strin
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let mut body = state.metrics.render(state.write_queue_depth());
     write_failures(&state, &mut body);
+    state.log.render_metrics(&mut body);
     certificate_gauges(&state, &mut body);
     alert_gauges(&state, &mut body).await;
     (

@@ -14,9 +14,9 @@ use super::svg::{month_bars, MonthBar};
 use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
 use super::AppState;
 use crate::domain::Lang;
-use crate::i18n::Msg;
 use crate::i18n::{channel_name, duration_minutes, duration_seconds, month_name, text};
-use crate::record::scorecard::{chart_first_month, load, Outages, Scorecard};
+use crate::i18n::{Arg, Msg};
+use crate::record::scorecard::{chart_first_month, load, reads, Outages, Scorecard};
 use crate::record::{word, Month};
 use crate::web::statements::panel::score_lines;
 
@@ -128,8 +128,11 @@ async fn answer(
             Msg::new("err-month-not-begun").arg("month", month),
         ));
     }
+    let (from, to) = reads(month, tz, now);
+    let logged = state.log.counted(from, to);
+    let checkpoint = logged.checkpoint.as_ref().map_or(0, |c| c.size);
     let make = || async {
-        let card = load(&state.store, &state.config, month, now).await?;
+        let card = load(&state.store, &state.config, month, now, logged).await?;
         Ok(Bytes::from(match format {
             Format::Html => render(state, month, &card, lang)?,
             Format::Csv => csv(&card, lang),
@@ -142,8 +145,9 @@ async fn answer(
     if month < chart_first_month(current) {
         return make().await;
     }
+    // A new checkpoint is a new scorecard.
     let key = format!(
-        "scorecard|{month}|{}|{}",
+        "scorecard|{month}|{checkpoint}|{}|{}",
         lang.as_str(),
         match format {
             Format::Html => "html",
@@ -256,6 +260,13 @@ fn render(
         json: format!("{path}?format=json"),
         banks,
         word_method: word::method().iter().map(|m| m.text(lang)).collect(),
+        checkpoint: card.checkpoint.as_ref().map(|c| {
+            Msg::new("log-scorecard")
+                .with("at", Arg::Time(c.signed_at, tz))
+                .arg("size", c.size)
+                .arg("root", &c.root)
+                .text(lang)
+        }),
     };
     Ok(page.render()?)
 }
@@ -282,10 +293,21 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
         "worst_recovery_minutes",
         "complete",
     ];
+    // The checkpoint columns come last: they name where the row's figures come from.
+    const LOG: [&str; 2] = ["log_tree_size", "log_root_hash"];
     let mut out = String::new();
-    let header = HEADER.iter().chain(word::CSV_HEADER.iter());
+    let header = HEADER
+        .iter()
+        .chain(word::CSV_HEADER.iter())
+        .chain(LOG.iter());
     push_record(&mut out, header.map(|h| (*h).to_owned()));
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
+    // Every row names the checkpoint its outage and maintenance figures come from.
+    let (tree_size, root) = card
+        .checkpoint
+        .as_ref()
+        .map(|c| (c.size.to_string(), c.root.clone()))
+        .unwrap_or_default();
     for b in &card.banks {
         for c in &b.channels {
             let o = &c.outages;
@@ -313,7 +335,8 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
                     card.complete.to_string(),
                 ]
                 .into_iter()
-                .chain(b.word.csv_fields()),
+                .chain(b.word.csv_fields())
+                .chain([tree_size.clone(), root.clone()]),
             );
         }
     }

@@ -12,6 +12,7 @@ use crate::alerts::Alerts;
 use crate::clock::DynClock;
 use crate::config::Config;
 use crate::domain::ProbeResult;
+use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::signals::engine::Command;
 use crate::signals::Live;
@@ -62,6 +63,8 @@ pub struct AppParts {
     pub write_queue: mpsc::WeakSender<ProbeResult>,
     /// Subscriptions and their delivery.
     pub alerts: Arc<Alerts>,
+    /// The log of published facts: its checkpoint and the record rebuilt from it.
+    pub log: Arc<Log>,
 }
 
 /// The bearer tokens the service accepts; without one, its API answers 403.

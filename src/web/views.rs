@@ -360,6 +360,27 @@ pub struct IncidentPage {
     pub says: Vec<crate::web::statements::panel::SaysPanel>,
     pub permalink: String,
     pub json: String,
+    /// The log entries the page rests on and the checkpoint they were checked against.
+    pub log: Option<InLogView>,
+}
+
+/// An incident's place in the log, in sentences.
+pub struct InLogView {
+    pub heading: String,
+    /// Which entries the page rests on, once a checkpoint holds some.
+    pub rests_on: Option<String>,
+    /// The checkpoint they were checked against, and its root hash.
+    pub checked: String,
+    pub root: String,
+    pub root_label: String,
+    /// Entries whose proof no longer holds, one sentence each.
+    pub failing: Vec<String>,
+    /// Entries not yet in a checkpoint.
+    pub pending: Option<String>,
+    pub pack: String,
+    pub pack_label: String,
+    pub checkpoint_label: String,
+    pub key_label: String,
 }
 
 /// What the probes of one bank and channel saw.
@@ -426,6 +447,8 @@ pub struct ScorecardPage {
     pub banks: Vec<ScoreBankView>,
     /// How the figures of the banks' word are computed.
     pub word_method: Vec<String>,
+    /// The log's checkpoint the figures were computed from, in a sentence.
+    pub checkpoint: Option<String>,
 }
 
 /// `/accessibility`: what the service aims for, how it is checked, what is known not to

@@ -345,3 +345,76 @@ async fn two_instances_send_each_alert_once() {
         assert_eq!(rx.events(&format!("once{i}")).len(), 1, "once{i}");
     }
 }
+
+/// Two instances take facts at once: one log, numbered without a gap, one tree, and every
+/// checkpoint either instance published a prefix of every later one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_instances_keep_one_log() {
+    let fake = FakeBank::start().await;
+    let config = format!(
+        "{}\n[log]\ncheckpoint_every = \"200ms\"\n",
+        crate::helpers::quiet_bank(&fake)
+    );
+    let first = TestApp::spawn_on(&config, TestDb::postgres()).await;
+    let second = first.spawn_beside(&config).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut saved = Vec::new();
+    // Both take facts at the same time.
+    let post = |app: std::sync::Arc<TestApp>, round: usize, n: usize| async move {
+        for i in 0..5 {
+            let (status, v) = app
+                .post(
+                    "/api/v1/incidents",
+                    &serde_json::json!({"kind": "outage", "banks": ["bmce"], "channels": ["web"],
+                        "title": {"fr": format!("Panne {round}.{n}.{i}")},
+                        "started_at": "2026-02-10T09:00", "resolved_at": "2026-02-10T10:00", "state": "resolved"}),
+                    true,
+                )
+                .await;
+            assert_eq!(status, StatusCode::CREATED, "{v}");
+        }
+        app.text("/log/checkpoint").await.1
+    };
+    let (first, second) = (std::sync::Arc::new(first), std::sync::Arc::new(second));
+    for round in 0..6 {
+        let (a, b) = tokio::join!(
+            post(first.clone(), round, 0),
+            post(second.clone(), round, 1)
+        );
+        for (n, note) in [a, b].into_iter().enumerate() {
+            let file = dir.path().join(format!("{round}-{n}.checkpoint"));
+            std::fs::write(&file, note).unwrap();
+            saved.push(file);
+        }
+    }
+    let size = first.logged().await;
+    assert_eq!(size, 6 * 2 * 5 * 2);
+    assert_eq!(
+        first.count("SELECT COUNT(*) FROM log_entries").await,
+        size as i64
+    );
+    assert_eq!(
+        first.count("SELECT MAX(idx) + 1 FROM log_entries").await,
+        size as i64
+    );
+    // Both instances serve the same tree.
+    eventually(Duration::from_secs(10), "the second to follow", || async {
+        let (_, a) = first.text("/log/checkpoint").await;
+        let (_, b) = second.text("/log/checkpoint").await;
+        (a.lines().take(3).eq(b.lines().take(3))).then_some(())
+    })
+    .await;
+    let path = format!("/log/tile/entries/000.p/{size}");
+    let a = first.get(&path).await.bytes().await.unwrap();
+    let b = second.get(&path).await.bytes().await.unwrap();
+    assert_eq!(a, b);
+    // Each checkpoint either published is a prefix of the latest, as both serve it.
+    for app in [first.as_ref(), second.as_ref()] {
+        for file in &saved {
+            let (code, out) =
+                crate::verify::verify(&[&app.url("/"), "--since", &file.display().to_string()]);
+            assert_eq!(code, 0, "{}: {out}", file.display());
+            assert!(out.contains("is a prefix of the current one"), "{out}");
+        }
+    }
+}

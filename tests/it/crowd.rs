@@ -417,6 +417,8 @@ async fn a_withdrawn_false_alarm_leaves_the_page_the_feeds_and_the_figures() {
             .unwrap()
             .clone()
     };
+    // The scorecard counts what the log's latest checkpoint holds.
+    app.logged().await;
     let before = bmce_of(app.json(&format!("/scorecard/{month}?format=json")).await);
     assert_eq!(
         before["incidents"], 1,
@@ -481,7 +483,8 @@ async fn a_withdrawn_false_alarm_leaves_the_page_the_feeds_and_the_figures() {
     );
     assert!(feed.contains("false alarm"));
     // Out of the month's figures; on the record as withdrawn, with the reason.
-    // Pages are rendered at most four times a second: the next rendering leaves it out.
+    // Counted from the log: the next checkpoint leaves it out.
+    app.logged().await;
     let bmce = eventually(Duration::from_secs(5), "the scorecard", || async {
         let b = bmce_of(app.json(&format!("/scorecard/{month}?format=json")).await);
         (b["incidents"] == 0).then_some(b)

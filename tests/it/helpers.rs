@@ -532,6 +532,35 @@ impl TestApp {
         }
     }
 
+    /// Runs one SQL statement against the app's database, as someone with its password could.
+    pub async fn execute(&self, sql: &str) {
+        if self.db_url.starts_with("postgres") {
+            let pool = sqlx::PgPool::connect(&self.db_url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        } else {
+            let pool = sqlx::SqlitePool::connect(&self.db_url).await.unwrap();
+            sqlx::query(sql).execute(&pool).await.unwrap();
+            pool.close().await;
+        }
+    }
+
+    /// Waits until the log's checkpoint holds every entry appended so far: what was written
+    /// is then in the record the scorecard is computed from. The checkpoint's size.
+    pub async fn logged(&self) -> u64 {
+        let appended = self.count("SELECT size FROM log_head").await as u64;
+        eventually(
+            Duration::from_secs(20),
+            "a checkpoint of every entry",
+            || async {
+                let (status, note) = self.text("/log/checkpoint").await;
+                let size: u64 = note.lines().nth(1)?.parse().ok()?;
+                (status == StatusCode::OK && size >= appended).then_some(size)
+            },
+        )
+        .await
+    }
+
     /// A counter or gauge from `/metrics`.
     pub async fn metric(&self, line_start: &str) -> f64 {
         let (_, text) = self.text("/metrics").await;

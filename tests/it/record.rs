@@ -12,13 +12,13 @@ use bankstatus::store::{NewIncident, NewUpdate};
 
 use crate::helpers::{eventually, FakeBank, TestApp, REPORTS};
 
-fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+pub(crate) fn utc(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).unwrap()
 }
 
 /// Two banks: `aaa` probed on web and mobile (its English name needs CSV quoting), `bbb`
 /// on web only.
-fn config(fake: &FakeBank) -> String {
+pub(crate) fn config(fake: &FakeBank) -> String {
     let url = fake.url("/up");
     format!(
         "timezone = \"Africa/Casablanca\"\ndefault_language = \"en\"\n{REPORTS}\n\
@@ -62,7 +62,13 @@ fn hourly_checks(
     out
 }
 
-async fn past_outage(app: &TestApp, bank: &str, channels: &[&str], from: &str, to: &str) -> i64 {
+pub(crate) async fn past_outage(
+    app: &TestApp,
+    bank: &str,
+    channels: &[&str],
+    from: &str,
+    to: &str,
+) -> i64 {
     let (status, v) = app
         .post(
             "/api/v1/incidents",
@@ -91,7 +97,7 @@ async fn window(app: &TestApp, bank: &str, starts: &str, ends: &str) -> i64 {
 
 /// February 2026 in Casablanca: 1 Feb 00:00 +01 (31 Jan 23:00 UTC) to 1 Mar 00:00 +00, with
 /// the Ramadan change on 15 Feb: 673 hours, 40,380 minutes.
-async fn seed_february(app: &TestApp) {
+pub(crate) async fn seed_february(app: &TestApp) {
     let tz = chrono_tz::Africa::Casablanca;
     let (from, to) = (utc(2026, 1, 31, 23, 0), utc(2026, 3, 1, 0, 0));
     let store = bankstatus::store::connect(&app.db_url).await.unwrap();
@@ -198,6 +204,8 @@ async fn february_2026_scorecard_to_the_minute() {
     seed_february(&app).await;
 
     // JSON
+    // The scorecard is computed from the log: once a checkpoint holds every fact.
+    app.logged().await;
     let card = app.json("/scorecard/2026-02?format=json").await;
 
     assert_eq!(card["month"], "2026-02");
@@ -264,7 +272,7 @@ async fn february_2026_scorecard_to_the_minute() {
     let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "month,rank,bank,bank_name,channel,minutes_in_month,monitored_minutes,available_minutes,availability_percent,announced_minutes,unannounced_minutes,overrun_minutes,incidents,maintenance_windows,median_recovery_minutes,worst_recovery_minutes,complete,bank_outages_begun,bank_outages_with_statement,bank_outages_without_statement,bank_median_first_word_minutes,bank_promises,bank_promises_kept,bank_promises_missed,bank_minutes_past_promises"
+        "month,rank,bank,bank_name,channel,minutes_in_month,monitored_minutes,available_minutes,availability_percent,announced_minutes,unannounced_minutes,overrun_minutes,incidents,maintenance_windows,median_recovery_minutes,worst_recovery_minutes,complete,bank_outages_begun,bank_outages_with_statement,bank_outages_without_statement,bank_median_first_word_minutes,bank_promises,bank_promises_kept,bank_promises_missed,bank_minutes_past_promises,log_tree_size,log_root_hash"
     );
     assert_eq!(lines.len(), 1 + 2 + 2);
     // The bank's word: no statement, so every outage begun in the month went without one.
@@ -273,13 +281,21 @@ async fn february_2026_scorecard_to_the_minute() {
     assert_eq!(word["outages_without_statement"], word["outages"]);
     assert_eq!(word["median_first_word_minutes"], Value::Null);
     let said = format!(",{},0,{},,0,0,0,0", word["outages"], word["outages"]);
+    // Each row ends with the log's checkpoint its figures were computed from.
+    let named = format!(
+        ",{},{}",
+        card["checkpoint"]["size"],
+        card["checkpoint"]["root"].as_str().unwrap()
+    );
     assert_eq!(
         lines[1],
-        format!("2026-02,1,aaa,\"Bank, \"\"A\"\"\",web,40380,38940,38235,98.19,360,345,45,6,2,60,120,true{said}")
+        format!("2026-02,1,aaa,\"Bank, \"\"A\"\"\",web,40380,38940,38235,98.19,360,345,45,6,2,60,120,true{said}{named}")
     );
     assert_eq!(
         lines[2],
-        format!("2026-02,1,aaa,\"Bank, \"\"A\"\"\",mobile,40380,0,0,,0,0,0,0,0,,,true{said}")
+        format!(
+            "2026-02,1,aaa,\"Bank, \"\"A\"\"\",mobile,40380,0,0,,0,0,0,0,0,,,true{said}{named}"
+        )
     );
     assert!(
         lines[3].starts_with("2026-02,2,bbb,Bank B,web,40380,40380,40350,99.93,0,30,0,1,0,30,30,")

@@ -272,15 +272,22 @@ fn dependencies_point_one_way() {
     // (layer, layers it must never import)
     let rules: &[(&str, &[&str])] = &[
         (
+            "tlog",
+            &[
+                "domain", "store", "signals", "probe", "record", "alerts", "web", "app", "cluster",
+                "log", "config",
+            ],
+        ),
+        (
             "domain",
             &[
-                "store", "signals", "probe", "record", "alerts", "web", "app", "cluster",
+                "store", "signals", "probe", "record", "alerts", "web", "app", "cluster", "log",
             ],
         ),
         (
             "store",
             &[
-                "signals", "probe", "record", "alerts", "web", "app", "cluster",
+                "signals", "probe", "record", "alerts", "web", "app", "cluster", "log",
             ],
         ),
         (
@@ -288,7 +295,11 @@ fn dependencies_point_one_way() {
             &["signals", "record", "alerts", "web", "app", "cluster"],
         ),
         ("signals", &["record", "alerts", "web", "app", "cluster"]),
-        ("record", &["alerts", "web", "app", "cluster"]),
+        ("record", &["alerts", "web", "app", "cluster", "log"]),
+        (
+            "log",
+            &["signals", "probe", "alerts", "web", "app", "cluster"],
+        ),
         ("alerts", &["web", "app", "cluster"]),
         ("keys", &["web", "alerts", "app"]),
         ("web", &["app", "cli", "demo"]),

@@ -815,6 +815,8 @@ async fn overruns_read_the_same_everywhere_and_start_at_the_announced_end() {
         .with_timezone(&chrono_tz::Africa::Casablanca)
         .format("%Y-%m")
         .to_string();
+    // The scorecard is computed from the log: once a checkpoint holds the overrun.
+    app.logged().await;
     let card = app.json(&format!("/scorecard/{month}?format=json")).await;
     let late = card["banks"]
         .as_array()

@@ -8,6 +8,7 @@ use super::super::{Backend, Db};
 use super::{
     incident_from, insert_audit, insert_update, load_scopes_and_sources, Tx, INCIDENT_COLUMNS,
 };
+use crate::domain::fact::Step;
 use crate::domain::IncidentState;
 use crate::store::decode::{get, names, time, time_opt, word};
 use crate::store::{
@@ -16,7 +17,12 @@ use crate::store::{
 };
 
 /// Moves the incident to the entry's state and appends it; see [`IncidentStore::add_update`].
-async fn update_in(tx: &mut Tx, incident_id: i64, update: &NewUpdate) -> StoreResult<()> {
+async fn update_in(
+    tx: &mut Tx,
+    incident_id: i64,
+    update: &NewUpdate,
+    step: Step,
+) -> StoreResult<()> {
     let at = to_ms(update.at);
     let closed = update.state.is_closed();
     sqlx::query(
@@ -33,7 +39,7 @@ async fn update_in(tx: &mut Tx, incident_id: i64, update: &NewUpdate) -> StoreRe
     .bind(incident_id)
     .execute(&mut **tx)
     .await?;
-    insert_update(tx, incident_id, update).await
+    insert_update(tx, incident_id, update, step).await
 }
 
 #[async_trait]
@@ -48,7 +54,7 @@ impl IncidentStore for Backend {
                     .await?;
             if let Some(id) = existing {
                 // Opened meanwhile by another instance: this signal joins it.
-                update_in(&mut tx, id, &new.first_update).await?;
+                update_in(&mut tx, id, &new.first_update, Step::Update).await?;
                 self.commit(tx).await?;
                 return Ok(Opened::Existing(id));
             }
@@ -64,7 +70,7 @@ impl IncidentStore for Backend {
                 .await?
                 .rows_affected();
                 if reopened == 1 {
-                    update_in(&mut tx, id, &new.first_update).await?;
+                    update_in(&mut tx, id, &new.first_update, Step::Reopened).await?;
                     self.commit(tx).await?;
                     return Ok(Opened::Existing(id));
                 }
@@ -98,9 +104,9 @@ impl IncidentStore for Backend {
             .execute(&mut *tx)
             .await?;
         }
-        insert_update(&mut tx, id, &new.first_update).await?;
+        insert_update(&mut tx, id, &new.first_update, Step::Opened).await?;
         for later in &new.later {
-            update_in(&mut tx, id, later).await?;
+            update_in(&mut tx, id, later, Step::Update).await?;
         }
         if let Some(audit) = &new.audit {
             insert_audit(&mut tx, audit, Some(format!("incident:{id}"))).await?;
@@ -111,7 +117,7 @@ impl IncidentStore for Backend {
 
     async fn add_update(&self, incident_id: i64, update: &NewUpdate) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Incidents).await?;
-        update_in(&mut tx, incident_id, update).await?;
+        update_in(&mut tx, incident_id, update, Step::Update).await?;
         self.commit(tx).await?;
         Ok(())
     }
@@ -132,7 +138,7 @@ impl IncidentStore for Backend {
             .execute(&mut *tx)
             .await?;
         }
-        update_in(&mut tx, incident_id, &change.update).await?;
+        let mut step = Step::Update;
         if let Some(closed_at) = change.window {
             // Calendars see the change; closing a window before its end cancels the rest.
             sqlx::query(
@@ -145,7 +151,20 @@ impl IncidentStore for Backend {
             .bind(incident_id)
             .execute(&mut *tx)
             .await?;
+            if let Some(at) = closed_at {
+                let cancelled: Option<i64> = sqlx::query_scalar(
+                    "SELECT cancelled_at FROM maintenance_windows WHERE incident_id = $1",
+                )
+                .bind(incident_id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .flatten();
+                if cancelled == Some(to_ms(at)) {
+                    step = Step::Cancelled;
+                }
+            }
         }
+        update_in(&mut tx, incident_id, &change.update, step).await?;
         insert_audit(&mut tx, &change.audit, None).await?;
         self.commit(tx).await?;
         Ok(())
@@ -183,7 +202,7 @@ impl IncidentStore for Backend {
             alert: alerted == 1,
             ..entry.clone()
         };
-        insert_update(&mut tx, incident_id, &entry).await?;
+        insert_update(&mut tx, incident_id, &entry, Step::Update).await?;
         insert_audit(&mut tx, audit, Some(format!("incident:{incident_id}"))).await?;
         self.commit(tx).await?;
         Ok(true)
@@ -336,41 +355,10 @@ impl IncidentStore for Backend {
             .iter()
             .map(|u| Ok((time(u, "at")?, word(u, "state")?)))
             .collect::<StoreResult<_>>()?;
-            spans.extend(split_at_gaps(&span, &timeline));
+            spans.extend(span.split_at_gaps(&timeline));
         }
         Ok(spans)
     }
-}
-
-/// The stretches of an incident between its (re)openings and resolutions.
-fn split_at_gaps(
-    span: &OutageSpan,
-    timeline: &[(DateTime<Utc>, IncidentState)],
-) -> Vec<OutageSpan> {
-    let mut out = Vec::new();
-    let mut open_from = Some(span.started_at);
-    for (at, state) in timeline {
-        match (open_from, state.is_closed()) {
-            (Some(from), true) => {
-                out.push(OutageSpan {
-                    started_at: from,
-                    resolved_at: Some(*at),
-                    ..span.clone()
-                });
-                open_from = None;
-            }
-            (None, false) => open_from = Some(*at),
-            _ => {}
-        }
-    }
-    if let Some(from) = open_from {
-        out.push(OutageSpan {
-            started_at: from,
-            resolved_at: None,
-            ..span.clone()
-        });
-    }
-    out
 }
 
 /// The most entries of incidents only customers report that one feed carries.
@@ -438,51 +426,4 @@ async fn feed_page(
         .zip(updates)
         .map(|(incident, update)| FeedEntry { incident, update })
         .collect())
-}
-
-#[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-    use crate::domain::Channel;
-
-    #[test]
-    fn a_reopened_incident_is_down_only_while_open() {
-        let t = |m: i64| {
-            Utc.with_ymd_and_hms(2026, 2, 10, 9, 0, 0)
-                .single()
-                .expect("time")
-                + chrono::Duration::minutes(m)
-        };
-        let span = OutageSpan {
-            incident_id: 4,
-            bank: "bmce".into(),
-            channel: Channel::Web,
-            started_at: t(0),
-            resolved_at: Some(t(30)),
-            overrun_of: None,
-        };
-        use IncidentState::{Investigating, Resolved};
-        let timeline = [
-            (t(0), Investigating),
-            (t(5), Resolved),
-            (t(12), Investigating),
-            (t(20), Resolved),
-            (t(25), Investigating),
-            (t(30), Resolved),
-        ];
-        let spans: Vec<_> = split_at_gaps(&span, &timeline)
-            .iter()
-            .map(|s| (s.started_at, s.resolved_at))
-            .collect();
-        assert_eq!(
-            spans,
-            [
-                (t(0), Some(t(5))),
-                (t(12), Some(t(20))),
-                (t(25), Some(t(30)))
-            ]
-        );
-    }
 }

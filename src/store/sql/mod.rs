@@ -7,6 +7,7 @@
 mod alerts;
 mod cluster;
 mod incidents;
+mod log;
 pub(super) mod reports;
 mod results;
 mod settings;
@@ -18,6 +19,7 @@ use std::collections::HashMap;
 use sqlx::QueryBuilder;
 
 use super::{Backend, Db, DbRow};
+use crate::domain::fact::Step;
 use crate::store::decode::{get, names, time, time_opt, word, word_opt};
 use crate::store::{to_ms, AuditEntry, IncidentRow, NewUpdate, SourceSeen, StoreResult};
 
@@ -122,8 +124,14 @@ async fn load_scopes_and_sources(
 }
 
 /// Appends a timeline entry and records its source as backing the incident. The entry's
-/// alert event is written in the same transaction, so no change escapes the subscribers.
-async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreResult<()> {
+/// alert event and its log entry are written in the same transaction, so no change escapes
+/// the subscribers or the log. `step` says how the entry came about, for the log.
+async fn insert_update(
+    tx: &mut Tx,
+    incident_id: i64,
+    u: &NewUpdate,
+    step: Step,
+) -> StoreResult<()> {
     let update_id: i64 = sqlx::query_scalar(
         "INSERT INTO incident_updates (incident_id, at, state, source, message_ar, message_fr, \
          message_en, title_ar, title_fr, title_en, alerted) \
@@ -148,6 +156,21 @@ async fn insert_update(tx: &mut Tx, incident_id: i64, u: &NewUpdate) -> StoreRes
             .execute(&mut **tx)
             .await?;
     }
+    // Told or not, every entry is a published fact.
+    log::append_incident(
+        tx,
+        incident_id,
+        step,
+        &log::Written {
+            update: Some(update_id),
+            at: u.at,
+            state: u.state,
+            source: u.source,
+            message: &u.message,
+            title: None,
+        },
+    )
+    .await?;
     sqlx::query(
         "INSERT INTO incident_sources (incident_id, source, first_seen_at) VALUES ($1, $2, $3) \
          ON CONFLICT (incident_id, source) DO NOTHING",

@@ -18,8 +18,8 @@ const COLUMNS: &str = "s.id AS id, s.bank AS bank, s.channels AS channels, \
      s.source_kind AS source_kind, s.said_at AS said_at, \
      s.expected_back_at AS expected_back_at, s.recorded_at AS recorded_at";
 
-/// Writes a statement, its incidents and its alert event inside `tx`: the one place a
-/// statement is put on the record.
+/// Writes a statement, its incidents, its alert event and its log entry inside `tx`: the
+/// one place a statement is put on the record.
 pub(super) async fn insert_statement(tx: &mut Tx, s: &NewStatement) -> StoreResult<i64> {
     let channels: Vec<&str> = s.channels.iter().map(|c| c.as_str()).collect();
     let id: i64 = sqlx::query_scalar(
@@ -56,6 +56,7 @@ pub(super) async fn insert_statement(tx: &mut Tx, s: &NewStatement) -> StoreResu
     if let Some(first) = incidents.first() {
         alerts::insert_statement_event(tx, *first, id, s.recorded_at).await?;
     }
+    super::log::append_statement(tx, id).await?;
     Ok(id)
 }
 

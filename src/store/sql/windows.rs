@@ -5,8 +5,9 @@ use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
 use super::super::{Backend, Db, CHANNEL_LIST};
-use super::{insert_audit, insert_update};
-use crate::domain::{Channel, IncidentKind, IncidentState, Source};
+use super::{insert_audit, insert_update, log};
+use crate::domain::fact::Step;
+use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
 use crate::store::decode::{get, names, parse, time, time_opt, word};
 use crate::store::{
     to_ms, AuditEntry, Lock, NewUpdate, NewWindow, StoreResult, WindowFilter, WindowRow,
@@ -58,6 +59,26 @@ impl WindowStore for Backend {
                     .bind(id)
                     .execute(&mut *tx)
                     .await?;
+                    // A new title or source is a new fact; the window's entries stay.
+                    let state: String =
+                        sqlx::query_scalar("SELECT state FROM incidents WHERE id = $1")
+                            .bind(id)
+                            .fetch_one(&mut *tx)
+                            .await?;
+                    log::append_incident(
+                        &mut tx,
+                        id,
+                        Step::Changed,
+                        &log::Written {
+                            update: None,
+                            at: now,
+                            state: crate::store::decode::parse(&state, "state")?,
+                            source: Source::Operator,
+                            message: &Names::default(),
+                            title: None,
+                        },
+                    )
+                    .await?;
                 }
                 self.commit(tx).await?;
                 return Ok(id);
@@ -107,7 +128,7 @@ impl WindowStore for Backend {
             message: w.title.clone(),
             alert: true,
         };
-        insert_update(&mut tx, id, &announced).await?;
+        insert_update(&mut tx, id, &announced, Step::Opened).await?;
         if let Some(audit) = audit {
             insert_audit(&mut tx, audit, Some(format!("incident:{id}"))).await?;
         }

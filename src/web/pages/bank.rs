@@ -352,6 +352,7 @@ fn channel_row(
                     outages: &records.outages,
                     windows: &records.windows_90,
                     monitored: &records.monitored,
+                    statements: &[],
                 },
                 records.bars_from,
                 now,

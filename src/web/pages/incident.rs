@@ -8,14 +8,16 @@ use chrono::{DateTime, Utc};
 use super::bank_namer;
 use crate::domain::{Channel, IncidentKind, Lang, Statement};
 use crate::i18n::{
-    channel_name, duration_seconds, failure_words, local_time, term, text, Arg, Msg,
+    channel_name, duration_seconds, failure_words, local_time, message, term, text, Arg, Msg,
 };
+use crate::log::proofs::IncidentLog;
 use crate::record::evidence::Evidence;
 use crate::store::IncidentRow;
+use crate::tlog::hash_text;
 use crate::web::error::AppError;
 use crate::web::statements::panel::{SaysPanel, Wording};
 use crate::web::views::{
-    IncidentCard, IncidentPage, Layout, ProbesView, ReportsView, UpdateView, WindowCard,
+    InLogView, IncidentCard, IncidentPage, Layout, ProbesView, ReportsView, UpdateView, WindowCard,
 };
 use crate::web::AppState;
 
@@ -23,6 +25,7 @@ pub fn render(
     state: &AppState,
     row: &IncidentRow,
     ev: &Evidence,
+    in_log: Option<&IncidentLog>,
     lang: Lang,
     now: DateTime<Utc>,
 ) -> Result<String, AppError> {
@@ -147,6 +150,7 @@ pub fn render(
         updates: timeline.into_iter().map(|(_, u)| u).collect(),
         says: says(state, row, ev, lang, now),
         json: format!("{}?format=json", ev.permalink),
+        log: in_log.map(|g| in_log_view(g, &ev.permalink, tz, lang)),
         permalink,
         inc,
     };
@@ -218,6 +222,45 @@ fn says(
             .panel(&said, incidents, silent_since)
         })
         .collect()
+}
+
+/// Which entries of the log the page rests on, and the checkpoint they were checked
+/// against.
+fn in_log_view(g: &IncidentLog, permalink: &str, tz: chrono_tz::Tz, lang: Lang) -> InLogView {
+    let indexes: Vec<String> = g.proven.iter().map(|p| p.entry.index.to_string()).collect();
+    InLogView {
+        heading: message(lang, "log-heading").to_owned(),
+        rests_on: (!indexes.is_empty()).then(|| {
+            Msg::new("log-rests-on")
+                .with("entries", Arg::List(indexes))
+                .text(lang)
+        }),
+        checked: Msg::new("log-checked")
+            .arg("size", g.checkpoint.size)
+            .with("at", Arg::Time(g.checkpoint.signed_at, tz))
+            .text(lang),
+        root: hash_text(&g.checkpoint.root),
+        root_label: message(lang, "log-root").to_owned(),
+        failing: g
+            .proven
+            .iter()
+            .filter(|p| !p.holds)
+            .map(|p| {
+                Msg::new("log-entry-fails")
+                    .arg("index", p.entry.index)
+                    .text(lang)
+            })
+            .collect(),
+        pending: (!g.pending.is_empty()).then(|| {
+            Msg::new("log-pending")
+                .arg("count", g.pending.len())
+                .text(lang)
+        }),
+        pack: format!("{permalink}/evidence.json"),
+        pack_label: message(lang, "log-evidence-pack").to_owned(),
+        checkpoint_label: message(lang, "log-checkpoint-link").to_owned(),
+        key_label: message(lang, "log-key-link").to_owned(),
+    }
 }
 
 /// A check's evidence as sentences a reader can cite.

@@ -218,9 +218,12 @@ pub async fn incident(
             .page(lang))
         }
     };
+    let checkpoint = state.log.checkpoint();
+    // A new checkpoint changes what the page says of its place in the log.
     let key = format!(
-        "incident|{id}|{}",
-        if as_json { "json" } else { lang.as_str() }
+        "incident|{id}|{}|{}",
+        if as_json { "json" } else { lang.as_str() },
+        checkpoint.as_ref().map_or(0, |c| c.size)
     );
     let body = state
         .pages
@@ -239,7 +242,11 @@ pub async fn incident(
                     })
                     .map_err(|e| AppError::Internal(format!("evidence JSON: {e}")));
             }
-            incident::render(&state, &row, &evidence, lang, now).map(Bytes::from)
+            let in_log = match checkpoint {
+                Some(c) => Some(crate::log::proofs::incident_log(&state.store, c, id).await?),
+                None => None,
+            };
+            incident::render(&state, &row, &evidence, in_log.as_ref(), lang, now).map(Bytes::from)
         })
         .await;
     match (body, as_json) {
@@ -257,9 +264,68 @@ pub async fn incident(
     }
 }
 
+/// `GET /incidents/{id}/evidence.json`: the evidence pack, to keep and check offline.
+pub async fn evidence_pack(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, AppError> {
+    let not_found = || AppError::NotFound(Msg::new("err-no-incident").arg("id", &id));
+    let n: i64 = id.parse().map_err(|_| not_found())?;
+    let checkpoint = state.log.checkpoint();
+    let key = format!("evidence|{n}|{}", checkpoint.as_ref().map_or(0, |c| c.size));
+    let body = state
+        .pages
+        .get_or_render(key, state.live.generation(), || async {
+            let now = state.clock.now();
+            let (_, evidence) = gather(&state.store, &state.config, n, now)
+                .await?
+                .ok_or_else(not_found)?;
+            let mut incident = serde_json::to_value(&evidence)
+                .map_err(|e| AppError::Internal(format!("evidence JSON: {e}")))?;
+            in_zone(&mut incident, state.config.timezone);
+            let log = match checkpoint {
+                Some(c) => {
+                    let log = crate::log::proofs::incident_log(&state.store, c, n).await?;
+                    Some(crate::log::pack::PackLog::new(
+                        state.log.origin(),
+                        state.log.verifier_key(),
+                        &log,
+                    ))
+                }
+                None => None,
+            };
+            let pack = crate::log::pack::EvidencePack {
+                format: crate::log::pack::FORMAT.to_owned(),
+                incident,
+                log,
+            };
+            serde_json::to_vec_pretty(&pack)
+                .map(Bytes::from)
+                .map_err(|e| AppError::Internal(format!("evidence pack: {e}")))
+        })
+        .await?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!(
+                    "inline; filename=\"bankstatus-incident-{n}-evidence.json\""
+                ))
+                .unwrap_or_else(|_| HeaderValue::from_static("inline")),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
 /// Writes every UTC instant of a JSON document with the zone's offset, as `/api/v1` does, so
 /// one incident reads the same in both. Only whole RFC 3339 values in UTC are touched.
-fn in_zone(v: &mut serde_json::Value, tz: chrono_tz::Tz) {
+pub(crate) fn in_zone(v: &mut serde_json::Value, tz: chrono_tz::Tz) {
     match v {
         serde_json::Value::String(s) if s.ends_with('Z') => {
             if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {

@@ -8,6 +8,7 @@
 mod alerts;
 mod cluster;
 mod incidents;
+mod log;
 mod reports;
 mod results;
 mod settings;

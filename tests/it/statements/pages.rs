@@ -154,6 +154,7 @@ async fn silence_runs_from_the_outage_start_until_the_first_word_which_the_score
     // The scorecard of the outage's month times the first word from the two times.
     let month = start.with_timezone(&chrono_tz::Africa::Casablanca);
     let month = format!("{}-{:02}", month.year(), month.month());
+    app.logged().await;
     let card = app.json(&format!("/scorecard/{month}?format=json")).await;
     let bmce: &Value = card["banks"]
         .as_array()

@@ -65,8 +65,9 @@ async fn a_statement_reaches_feeds_email_webhooks_and_statuspage_once() {
     })
     .await;
     let url = local(&link(confirm["text"].as_str().unwrap(), "/confirm?token="));
+    // The link's page asks for one press; the press confirms.
     assert_eq!(
-        app.client.get(&url).send().await.unwrap().status(),
+        app.client.post(&url).send().await.unwrap().status(),
         StatusCode::OK
     );
     eventually(WAIT, "both subscriptions active", || async {

@@ -1,0 +1,36 @@
+-- The log: every published fact as one entry (canonical JSON), numbered in commit order
+-- from 0, never changed or removed. Each fact's transaction appends its entry.
+CREATE TABLE log_entries (
+    idx         INTEGER PRIMARY KEY,
+    kind        TEXT    NOT NULL,   -- the entry's `type`, e.g. incident.opened
+    incident_id INTEGER,            -- the incident it is about, if any
+    update_id   INTEGER,            -- the timeline entry it records, if any
+    body        BLOB    NOT NULL
+);
+CREATE INDEX log_entries_incident ON log_entries (incident_id, idx) WHERE incident_id IS NOT NULL;
+
+-- How many entries the log holds: each append takes the next number here, so numbers
+-- follow commit order with no gap, whichever instance writes.
+CREATE TABLE log_head (
+    id   INTEGER PRIMARY KEY CHECK (id = 1),
+    size INTEGER NOT NULL
+);
+INSERT INTO log_head (id, size) VALUES (1, 0);
+
+-- The Merkle tree as C2SP tiles: `hashes` holds the tile's hashes (32 bytes each) at tree
+-- level 8 * level, from n * 256; a partial tile grows until it is full, then never changes.
+CREATE TABLE log_tiles (
+    level  INTEGER NOT NULL,
+    n      INTEGER NOT NULL,
+    hashes BLOB    NOT NULL,
+    PRIMARY KEY (level, n)
+);
+
+-- Every signed checkpoint: the tree of `size` entries, its root and the signed note.
+CREATE TABLE log_checkpoints (
+    size      INTEGER PRIMARY KEY,
+    root      BLOB    NOT NULL,
+    note      TEXT    NOT NULL,
+    signed_at INTEGER NOT NULL
+);
+CREATE INDEX log_checkpoints_signed ON log_checkpoints (signed_at);
