@@ -19,8 +19,8 @@ use super::feeds::base_url;
 use super::input::{known_bank, query_param};
 
 use super::AppState;
-use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Status};
-use crate::i18n::{channel_name, text};
+use crate::domain::{Channel, ErrorClass, IncidentKind, IncidentState, Lang, Status};
+use crate::i18n::{channel_name, message, text};
 use crate::signals::live::{BankNow, ChannelNow};
 use crate::store::{IncidentFilter, IncidentRow, UpdateRow, WindowFilter, WindowRow};
 
@@ -221,6 +221,9 @@ impl Ctx<'_> {
     fn component(&self, bank: &str, c: &ChannelNow, position: usize) -> SpComponent {
         let now = self.state.clock.now();
         let description = match c.status {
+            Status::Unknown if c.failing == Some(ErrorClass::Blocked) => {
+                Some(message(self.lang, "unknown-refused").to_owned())
+            }
             Status::Unknown => Some(
                 "Status unknown: not checked yet, or the tracker cannot see the banks.".to_owned(),
             ),

@@ -15,6 +15,9 @@ use crate::domain::{
 use crate::signals::effects::{Effect, Target};
 use crate::store::{IncidentRow, ReportCount, SourceSeen, WindowRow};
 
+/// Announced windows: what fails or surges inside one, and what overruns it.
+mod windows;
+
 const CONFIG: &str = r#"
 timezone = "Africa/Casablanca"
 [reports]
@@ -90,6 +93,8 @@ fn reporters(n: i64) -> Vec<ReportCount> {
 struct Ledger {
     incidents: Vec<IncidentRow>,
     updates: HashMap<i64, Vec<(IncidentState, Source, String)>>,
+    /// Each incident's entries as written in English.
+    english: HashMap<i64, Vec<String>>,
     failing: bool,
 }
 
@@ -181,6 +186,11 @@ impl Ledger {
             ));
             return;
         };
+        self.english.entry(id).or_default().push(
+            crate::i18n::sentences(&entry.message)
+                .en
+                .unwrap_or_default(),
+        );
         row.state = entry.state;
         if !row.sources.iter().any(|s| s.source == entry.source) {
             row.sources.push(SourceSeen {
@@ -411,66 +421,6 @@ fn a_handful_of_reports_opens_nothing() {
 }
 
 #[test]
-fn a_surge_inside_a_window_waits_for_its_end() {
-    let mut w = World::new();
-    let now = w.clock.now();
-    let effects = w
-        .core
-        .reload(&[], vec![window(7, now, now + Duration::seconds(10))], now);
-    assert!(effects.is_empty());
-    w.second(false);
-    assert_eq!(w.ledger.words(7), ["window-started"]);
-    w.reports(6);
-    assert!(
-        w.ledger.incidents.is_empty(),
-        "reports of an announced outage are expected"
-    );
-    assert_eq!(w.web_now().status, Status::Maintenance);
-    assert_eq!(w.web_now().confidence, Some(Confidence::Announced));
-    for _ in 0..10 {
-        w.second(false);
-    }
-    assert_eq!(w.ledger.words(7), ["window-started", "window-ended"]);
-    assert_eq!(
-        w.ledger.incidents.len(),
-        1,
-        "the surge is taken up at the end"
-    );
-    assert_eq!(w.ledger.words(1), ["surge-message"]);
-}
-
-#[test]
-fn an_overrun_opens_at_the_window_end() {
-    let mut w = World::new();
-    let now = w.clock.now();
-    w.core
-        .reload(&[], vec![window(7, now, now + Duration::seconds(5))], now);
-    for _ in 0..4 {
-        w.second(true);
-    }
-    assert!(
-        w.ledger.incidents.is_empty(),
-        "failures inside the window open nothing"
-    );
-    w.second(true);
-    assert_eq!(w.ledger.incidents.len(), 1);
-    let overrun = &w.ledger.incidents[0];
-    assert_eq!(overrun.overrun_of, Some(7));
-    assert_eq!(
-        overrun.started_at,
-        now + Duration::seconds(5),
-        "from the announced end"
-    );
-    assert_eq!(w.ledger.words(1), ["probe-failing-overrun"]);
-    w.second(false);
-    w.second(false);
-    assert_eq!(
-        w.ledger.words(1),
-        ["probe-failing-overrun", "channel-back-overran"]
-    );
-}
-
-#[test]
 fn a_failed_write_is_decided_again_by_the_next_result() {
     let mut w = World::new();
     w.second(true);
@@ -654,34 +604,4 @@ fn an_incident_resolved_before_a_restart_is_reopened_after_it() {
     };
     assert_eq!(*reopen, Some(7));
     assert_eq!(entry.message[0].id(), "failing-again");
-}
-
-#[test]
-fn an_outage_begun_before_the_window_overruns_it_from_its_end() {
-    let mut w = World::new();
-    // Down before the window starts: an ordinary outage first.
-    w.second(true);
-    w.second(true);
-    assert_eq!(w.ledger.incidents.len(), 1);
-    let now = w.clock.now();
-    // Announced after the outage began, from now for five seconds.
-    w.core.reload(
-        &w.ledger.open(),
-        vec![window(7, now, now + Duration::seconds(5))],
-        now,
-    );
-    for _ in 0..6 {
-        w.second(true);
-    }
-    assert_eq!(w.ledger.incidents.len(), 2, "{:?}", w.ledger.incidents);
-    let first = &w.ledger.incidents[0];
-    assert!(first.resolved_at.is_some());
-    assert_eq!(w.ledger.words(1).last(), Some(&"continues-as-overrun"));
-    let overrun = &w.ledger.incidents[1];
-    assert_eq!(overrun.overrun_of, Some(7));
-    assert_eq!(overrun.started_at, now + Duration::seconds(5));
-    w.second(false);
-    w.second(false);
-    assert!(w.ledger.incidents[1].resolved_at.is_some());
-    assert_eq!(w.ledger.words(2).last(), Some(&"channel-back-overran"));
 }

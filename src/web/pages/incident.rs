@@ -156,7 +156,14 @@ fn seen(e: &crate::domain::CheckEvidence, tz: chrono_tz::Tz, lang: Lang) -> Vec<
         out.push(Msg::new("seen-final").arg("url", url).text(lang));
     }
     if let Some(m) = &e.matched {
-        out.push(Msg::new("seen-maintenance").arg("phrase", m).text(lang));
+        // The detector keeps either a phrase or the words it found together.
+        let words: Vec<String> = m.split(" + ").map(str::to_owned).collect();
+        out.push(match &words[..] {
+            [_] => Msg::new("seen-maintenance").arg("phrase", m).text(lang),
+            _ => Msg::new("seen-maintenance-words")
+                .with("words", Arg::List(words))
+                .text(lang),
+        });
     }
     if let Some(t) = e.retry_after {
         out.push(
