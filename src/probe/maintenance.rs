@@ -9,9 +9,14 @@
 //!   ("momentanément", "حاليا", "later"...), so that a wording no phrase foresaw is caught
 //!   by what it says.
 //!
+//! A phrase or a word of trouble does not count inside a wording that means something else
+//! ("maintenance de votre carte", "update available", "dernière maintenance": the file's
+//! `[not]`).
+//!
 //! Both sides are folded the same way, and words are matched as words: a term's word of
-//! four letters or more matches the page's words it starts, Arabic words also after the
-//! article and the common proclitics.
+//! four letters or more matches the page's words it starts; Arabic words also after the
+//! article and the common proclitics, and a long Arabic word also behind up to two letters
+//! of a verb's prefix ("ستتوقف" holds "توقف", Moroccan "كيتجدد" holds "تجدد").
 
 use std::collections::HashMap;
 
@@ -25,7 +30,7 @@ pub fn builtin_phrases() -> Vec<String> {
         .collect()
 }
 
-/// The shipped words of trouble and words of time, as `(kind, word)`.
+/// The shipped words by section, as `(kind, word)`.
 fn builtin_words() -> Vec<(Kind, &'static str)> {
     let mut kind = Kind::Trouble;
     let mut words = Vec::new();
@@ -33,6 +38,7 @@ fn builtin_words() -> Vec<(Kind, &'static str)> {
         match line {
             "[trouble]" => kind = Kind::Trouble,
             "[time]" => kind = Kind::Time,
+            "[not]" => kind = Kind::Not,
             word => words.push((kind, word)),
         }
     }
@@ -59,6 +65,8 @@ enum Kind {
     Trouble,
     /// Now, for a while, soon, later, in progress, with apologies.
     Time,
+    /// A wording that holds a word of trouble but means something else.
+    Not,
 }
 
 /// One phrase or word, folded into words, with how it was written.
@@ -101,35 +109,59 @@ fn key(word: &str) -> &str {
     word.char_indices().nth(4).map_or(word, |(i, _)| &word[..i])
 }
 
-/// A term's word matches a page's word when it starts it (four letters or more) or is it.
+/// A term's word matches a page's word when it starts it (four letters or more) or is it;
+/// a long Arabic word also one or two letters into it, behind a verb's prefix.
 fn word_matches(page_word: &str, term_word: &str, long: bool) -> bool {
     bases(page_word).any(|b| {
-        if long {
-            b.starts_with(term_word)
-        } else {
+        if !long {
             b == term_word
+        } else {
+            b.starts_with(term_word)
+                || (arabic(b)
+                    && b.char_indices()
+                        .skip(1)
+                        .take(2)
+                        .any(|(i, _)| b[i..].starts_with(term_word)))
         }
     })
 }
 
+fn arabic(word: &str) -> bool {
+    word.starts_with(|c: char| ('\u{0600}'..='\u{06ff}').contains(&c))
+}
+
 /// A page's word as written, and, for Arabic, without the conjunction (و، ف) and the
-/// article with its prepositions (ال، بال، لل، كال), when at least three letters remain.
+/// article or a preposition (ال، بال، لل، كال، ب، ل، ك), when at least three letters
+/// remain.
 fn bases(word: &str) -> impl Iterator<Item = &str> {
     let strip = |w: &'static [&'static str], from: &str| -> Option<usize> {
         w.iter()
             .find(|p| from.starts_with(**p) && from[p.len()..].chars().count() >= 3)
             .map(|p| p.len())
     };
-    let arabic = word.starts_with(|c: char| ('\u{0600}'..='\u{06ff}').contains(&c));
     let (mut second, mut third) = (None, None);
-    if arabic {
+    if arabic(word) {
         let after_conjunction = strip(&["و", "ف"], word).map(|n| &word[n..]);
         let from = after_conjunction.unwrap_or(word);
-        let after_article = strip(&["بال", "كال", "ال", "لل"], from).map(|n| &from[n..]);
+        let after_article =
+            strip(&["بال", "كال", "ال", "لل", "ب", "ل", "ك"], from).map(|n| &from[n..]);
         second = after_conjunction;
         third = after_article;
     }
     std::iter::once(word).chain(second).chain(third)
+}
+
+/// The keys a page's word may be indexed under: each base's, and for Arabic the keys one
+/// and two letters in, where a long word may start behind a verb's prefix.
+fn keys(word: &str) -> Vec<&str> {
+    let mut out = Vec::with_capacity(3);
+    for b in bases(word) {
+        out.push(key(b));
+        if arabic(b) {
+            out.extend(b.char_indices().skip(1).take(2).map(|(i, _)| key(&b[i..])));
+        }
+    }
+    out
 }
 
 impl Detector {
@@ -172,16 +204,18 @@ impl Detector {
     /// Every term found in folded `words`, with the index of the word it starts at.
     fn scan<'t>(&'t self, words: &[&str]) -> Vec<(usize, &'t Term)> {
         let mut hits = Vec::new();
+        let mut seen: Vec<usize> = Vec::new();
         for (i, w) in words.iter().enumerate() {
-            let mut seen: Vec<usize> = Vec::new();
-            for base in bases(w) {
-                let Some(ids) = self.index.get(key(base)) else {
+            seen.clear();
+            for k in keys(w) {
+                let Some(ids) = self.index.get(k) else {
                     continue;
                 };
                 for &id in ids {
                     if seen.contains(&id) {
                         continue;
                     }
+                    seen.push(id);
                     let t = &self.terms[id];
                     let rest = &words[i..];
                     let found = t.words.len() <= rest.len()
@@ -190,12 +224,21 @@ impl Detector {
                             .zip(rest)
                             .all(|(tw, pw)| word_matches(pw, tw, tw.chars().count() >= 4));
                     if found {
-                        seen.push(id);
                         hits.push((i, t));
                     }
                 }
             }
         }
+        // A phrase or a word of trouble inside a wording that means something else does
+        // not count.
+        let other: Vec<std::ops::Range<usize>> = hits
+            .iter()
+            .filter(|(_, t)| t.kind == Kind::Not)
+            .map(|(at, t)| *at..at + t.words.len())
+            .collect();
+        hits.retain(|(at, t)| {
+            !matches!(t.kind, Kind::Phrase | Kind::Trouble) || !other.iter().any(|r| r.contains(at))
+        });
         hits
     }
 
@@ -369,6 +412,36 @@ mod tests {
             Some("mise à niveau + bientôt")
         );
         assert!(d.judge(&Page::read(&home), Some(&usual)).is_none());
+    }
+
+    #[test]
+    fn other_senses_and_finished_work_do_not_count() {
+        for page in [
+            "<p>Bientôt : la maintenance de vos terminaux incluse dans le pack.</p>",
+            "<p>Frais de maintenance : 120 dirhams, offerts bientôt.</p>",
+            "<p>Update available now: a new version of the app.</p>",
+            "<h1>التحديث متوفر الآن</h1>",
+            "<p>Dernière maintenance programmée : le 10 février, terminée.</p>",
+        ] {
+            assert!(found(page).is_none(), "{page}");
+        }
+        // The same words in their maintenance sense still count, an end to come too.
+        assert!(found("<p>Maintenance de nos serveurs en cours.</p>").is_some());
+        assert!(found("<p>Maintenance en cours. Elle sera terminée à 18h.</p>").is_some());
+    }
+
+    #[test]
+    fn arabic_verbs_are_matched_behind_their_prefixes() {
+        assert_eq!(
+            found("<p>ستتوقف الخدمة مؤقتا</p>").as_deref(),
+            Some("توقف + مؤقتا")
+        );
+        assert_eq!(
+            found("<p>التطبيق كيتجدد، غادي يرجع قريب</p>").as_deref(),
+            Some("تجدد + قريب")
+        );
+        // A short word of time is matched whole only: "قيد" is not in "تقييد".
+        assert!(found("<p>تقييد البطاقة والصيانة</p>").is_none());
     }
 
     #[test]
