@@ -329,4 +329,26 @@ mod tests {
         let up = feed(&mut t, "bmce/web/1", 11, false);
         assert!(matches!(&up[..], [Transition::Up { .. }]), "{up:?}");
     }
+
+    #[test]
+    fn a_refusal_read_back_as_not_counted_still_takes_the_vote() {
+        // With several instances, the one that ran the check stored it as not counted;
+        // the engine reading it back must still see the probe refused.
+        let mut t = tracker(false).judged_at_source();
+        feed(&mut t, "bmce/web/0", 0, false);
+        for s in 1..4 {
+            for id in ["bmce/web/0", "bmce/web/1"] {
+                let r = ProbeResult {
+                    counted: false,
+                    ..refused(id, s)
+                };
+                assert!(t.apply(r).transitions.is_empty());
+            }
+        }
+        let p = t.probe_status("bmce", Channel::Web).expect("probed");
+        assert_eq!(
+            (p.status, p.class),
+            (Status::Unknown, Some(ErrorClass::Blocked))
+        );
+    }
 }
