@@ -6,4 +6,5 @@ preview-refused = { $bank }: ترفض أنظمة حماية البنك فحوص�
 unknown-refused = الحالة غير معروفة: ترفض أنظمة حماية البنك فحوصاتنا.
 seen-maintenance-words = كلمات صفحة صيانة: { $words }
 probe-failing-overrun-at-end = الصيانة تجاوزت موعدها: فحوصات { $channel } لا تزال تفشل عند النهاية المعلنة ({ $end }): { $detail }
-channel-back-overran-at-end = عودة { $channel } إلى العمل بشكل عادي عند النهاية المعلنة للصيانة.
+channel-back-overran-briefly = عودة { $channel } إلى العمل بشكل عادي. تجاوزت الصيانة موعدها المعلن بأقل من ثانية.
+under-a-second = أقل من ثانية

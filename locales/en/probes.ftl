@@ -8,6 +8,7 @@ preview-refused = { $bank }: our checks are being refused by the bank's protecti
 unknown-refused = Status unknown: our checks are being refused by the bank's protection.
 # A maintenance page recognised by its words rather than a whole phrase.
 seen-maintenance-words = Words of a maintenance page: { $words }
-# An overrun found at the very second the announced window ended.
+# An overrun found within a second of the announced end, and one over within a second of it.
 probe-failing-overrun-at-end = The maintenance overran: checks of { $channel } still fail at its announced end ({ $end }): { $detail }
-channel-back-overran-at-end = { $channel } works normally again, at the announced end of the maintenance.
+channel-back-overran-briefly = { $channel } works normally again. The maintenance overran its announced end by less than a second.
+under-a-second = less than a second

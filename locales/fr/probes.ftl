@@ -6,4 +6,5 @@ preview-refused = { $bank } : nos vérifications sont refusées par la protectio
 unknown-refused = Statut inconnu : nos vérifications sont refusées par la protection de la banque.
 seen-maintenance-words = Mots d'une page de maintenance : { $words }
 probe-failing-overrun-at-end = La maintenance déborde : les vérifications de « { $channel } » échouent encore à la fin annoncée ({ $end }) : { $detail }
-channel-back-overran-at-end = « { $channel } » fonctionne de nouveau normalement, à la fin annoncée de la maintenance.
+channel-back-overran-briefly = « { $channel } » fonctionne de nouveau normalement. La maintenance a débordé de moins d'une seconde sur sa fin annoncée.
+under-a-second = moins d'une seconde

@@ -437,7 +437,7 @@ impl IncidentBook {
             }
             (_, true, _) => Msg::new("reports-back-probes-failing"),
             (_, false, Some(o)) if !late(o, at) => {
-                Msg::new("channel-back-overran-at-end").with("channel", channel)
+                Msg::new("channel-back-overran-briefly").with("channel", channel)
             }
             (_, false, Some(o)) => Msg::new("channel-back-overran")
                 .with("channel", channel)

@@ -77,13 +77,13 @@ pub fn render(
             .window
             .iter()
             .flat_map(|w| &w.overruns)
-            .map(|o| (o.incident_id, duration_seconds(o.seconds, lang)))
+            .map(|o| (o.incident_id, overrun_words(o.seconds, lang)))
             .collect(),
         overrun: ev.overrun_of.as_ref().map(|o| {
             (
                 o.incident_id,
                 at(o.announced_ends),
-                duration_seconds(o.seconds, lang),
+                overrun_words(o.seconds, lang),
             )
         }),
         recorded_later: ev.recorded_later_by.as_ref().map(|_| at(ev.recorded_at)),
@@ -138,6 +138,16 @@ pub fn render(
         inc,
     };
     Ok(page.render()?)
+}
+
+/// How long an overrun lasted: under a whole second it is "less than a second", never
+/// "0 s" (it did fail past the announced end).
+fn overrun_words(seconds: i64, lang: Lang) -> String {
+    if seconds < 1 {
+        crate::i18n::message(lang, "under-a-second").to_owned()
+    } else {
+        duration_seconds(seconds, lang)
+    }
 }
 
 /// A check's evidence as sentences a reader can cite.

@@ -3,9 +3,10 @@
 
 use chrono::Duration;
 
+use super::check;
 use super::{window, World};
 use crate::clock::Clock;
-use crate::domain::{Confidence, Status};
+use crate::domain::{Channel, Confidence, Status};
 
 #[test]
 fn a_surge_inside_a_window_waits_for_its_end() {
@@ -122,4 +123,31 @@ fn an_outage_begun_before_the_window_overruns_it_from_its_end() {
     w.second(false);
     assert!(w.ledger.incidents[1].resolved_at.is_some());
     assert_eq!(w.ledger.words(2).last(), Some(&"channel-back-overran"));
+}
+
+#[test]
+fn an_overrun_over_within_a_second_says_less_than_a_second() {
+    let mut w = World::new();
+    let now = w.clock.now();
+    let ends = now + Duration::milliseconds(2500);
+    w.core.reload(&[], vec![window(7, now, ends)], now);
+    for _ in 0..3 {
+        w.second(true);
+    }
+    assert_eq!(w.ledger.words(1), ["probe-failing-overrun-at-end"]);
+    // Back twice before a whole second has passed since the announced end.
+    for ms in [3100, 3300] {
+        let at = now + Duration::milliseconds(ms);
+        let (effects, _) = w.core.result(check("bmce/web/0", Channel::Web, at, false));
+        w.ledger.apply(&mut w.core, effects, at);
+    }
+    assert_eq!(
+        w.ledger.words(1),
+        [
+            "probe-failing-overrun-at-end",
+            "channel-back-overran-briefly"
+        ]
+    );
+    let last = &w.ledger.english[&1][1];
+    assert!(last.contains("by less than a second"), "{last}");
 }
