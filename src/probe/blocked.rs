@@ -157,6 +157,9 @@ const SHAPES: &[(Vendor, &str, &[&str])] = &[
     ),
 ];
 
+/// The largest page read for a vendor's refusal when no header names one, in bytes.
+const MAX_REFUSAL_PAGE: usize = 16 * 1024;
+
 /// Vendors whose page alone, with no header, is enough: their pages are theirs alone.
 const PAGE_ALONE: [Vendor; 3] = [Vendor::Akamai, Vendor::Imperva, Vendor::F5];
 
@@ -191,6 +194,17 @@ pub fn refusal(status: u16, sig: Option<&Signature>, body: &str) -> Option<Refus
             vendor: s.vendor,
             evidence: s.header.clone(),
         });
+    }
+    // Refusal pages are small: a large answer with no vendor's header is the bank's page.
+    // An ordinary answer is only read for the pages served with any status, by their
+    // vendors' own words as they write them, before anything is lowered or decoded.
+    if sig.is_none()
+        && (body.len() > MAX_REFUSAL_PAGE
+            || !(matches!(status, 403 | 429)
+                || body.contains("Incapsula")
+                || body.contains("requested URL was rejected")))
+    {
+        return None;
     }
     let page = shape(body);
     if let (Some(s), Some((vendor, words))) = (sig, page) {

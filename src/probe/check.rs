@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::blocked::{refusal, signature};
 use super::cert;
 use super::maintenance::{maintenance_target, Detector};
-use super::page::{Page, UsualPages};
+use super::page::{decode, Page, UsualPages};
 use crate::domain::{CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, Redirects};
 
 /// The one client every probe shares, so connections and TLS sessions are reused. It
@@ -289,7 +289,7 @@ async fn judge(
         return (Some(status), down(ErrorClass::Blocked, detail));
     }
     let html = html.unwrap_or_else(|| text.trim_start().starts_with('<'));
-    let page = (expect.detect_maintenance_page && html).then(|| Page::read(&text));
+    let page = (expect.detect_maintenance_page && html).then(|| Page::read(&decode(&body)));
     if let Some(page) = &page {
         let usual = reading.usual.get(&spec.id);
         if let Some(found) = reading.detector.judge(page, usual.as_ref()) {

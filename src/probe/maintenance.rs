@@ -19,6 +19,7 @@
 //! of a verb's prefix ("ستتوقف" holds "توقف", Moroccan "كيتجدد" holds "تجدد").
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::normalise::fold;
 use super::page::{Page, Usual};
@@ -73,6 +74,8 @@ enum Kind {
 #[derive(Debug, Clone)]
 struct Term {
     words: Vec<String>,
+    /// Whether each word is long enough to match the words it starts.
+    long: Vec<bool>,
     kind: Kind,
     written: String,
 }
@@ -94,7 +97,26 @@ const NOTICE_MAX_WORDS: u32 = 400;
 pub struct Detector {
     terms: Vec<Term>,
     /// [`key`] of a term's first word to the terms that start with it.
-    index: HashMap<String, Vec<usize>>,
+    index: HashMap<String, Vec<usize>, BuildHasherDefault<KeyHasher>>,
+}
+
+/// A hasher for the index's keys, a few letters each, looked up several times per word of
+/// every page read: a multiply-rotate over their bytes (as rustc's `FxHasher` does), far
+/// cheaper than the default SipHash. The keys are the service's own words, so no one can
+/// choose them to collide.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 /// Why a page was judged a maintenance page: a phrase, or the words found together.
@@ -151,17 +173,17 @@ fn bases(word: &str) -> impl Iterator<Item = &str> {
     std::iter::once(word).chain(second).chain(third)
 }
 
-/// The keys a page's word may be indexed under: each base's, and for Arabic the keys one
-/// and two letters in, where a long word may start behind a verb's prefix.
-fn keys(word: &str) -> Vec<&str> {
-    let mut out = Vec::with_capacity(3);
+/// Calls `f` with each key a page's word may be indexed under: each base's, and for Arabic
+/// the keys one and two letters in, where a long word may start behind a verb's prefix.
+fn each_key<'w>(word: &'w str, mut f: impl FnMut(&'w str)) {
     for b in bases(word) {
-        out.push(key(b));
+        f(key(b));
         if arabic(b) {
-            out.extend(b.char_indices().skip(1).take(2).map(|(i, _)| key(&b[i..])));
+            for (i, _) in b.char_indices().skip(1).take(2) {
+                f(key(&b[i..]));
+            }
         }
     }
-    out
 }
 
 impl Detector {
@@ -195,6 +217,7 @@ impl Detector {
             .or_default()
             .push(self.terms.len());
         self.terms.push(Term {
+            long: words.iter().map(|w| w.chars().count() >= 4).collect(),
             words,
             kind,
             written: written.to_owned(),
@@ -204,28 +227,30 @@ impl Detector {
     /// Every term found in folded `words`, with the index of the word it starts at.
     fn scan<'t>(&'t self, words: &[&str]) -> Vec<(usize, &'t Term)> {
         let mut hits = Vec::new();
-        let mut seen: Vec<usize> = Vec::new();
+        let mut candidates: Vec<usize> = Vec::new();
         for (i, w) in words.iter().enumerate() {
-            seen.clear();
-            for k in keys(w) {
-                let Some(ids) = self.index.get(k) else {
-                    continue;
-                };
-                for &id in ids {
-                    if seen.contains(&id) {
-                        continue;
-                    }
-                    seen.push(id);
-                    let t = &self.terms[id];
-                    let rest = &words[i..];
-                    let found = t.words.len() <= rest.len()
-                        && t.words
-                            .iter()
-                            .zip(rest)
-                            .all(|(tw, pw)| word_matches(pw, tw, tw.chars().count() >= 4));
-                    if found {
-                        hits.push((i, t));
-                    }
+            candidates.clear();
+            each_key(w, |k| {
+                if let Some(ids) = self.index.get(k) {
+                    candidates.extend_from_slice(ids);
+                }
+            });
+            if candidates.is_empty() {
+                continue;
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            let rest = &words[i..];
+            for &id in &candidates {
+                let t = &self.terms[id];
+                let found = t.words.len() <= rest.len()
+                    && t.words
+                        .iter()
+                        .zip(&t.long)
+                        .zip(rest)
+                        .all(|((tw, long), pw)| word_matches(pw, tw, *long));
+                if found {
+                    hits.push((i, t));
                 }
             }
         }

@@ -20,7 +20,7 @@
 
 use std::borrow::Cow;
 
-use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::decompose_compatible;
 
 /// Elements whose content a visitor does not read as text. `<noscript>` is left out too:
 /// its content shows only to a browser without script (the bank's customers run its script),
@@ -218,22 +218,28 @@ pub fn fold(text: &str) -> String {
             space = false;
         }
     };
-    if text.is_ascii() {
-        for c in text.chars() {
-            put(ascii(c), &mut out);
+    let mut emit = |l: Letter, out: &mut String| match l {
+        Letter::Drop => {}
+        Letter::One(c) => put(c, out),
+        Letter::Two(a, b) => {
+            put(a, out);
+            put(b, out);
         }
-    } else {
-        for c in text.nfkd() {
-            for lower in c.to_lowercase() {
-                match letter(lower) {
-                    Letter::Drop => {}
-                    Letter::One(c) => put(c, &mut out),
-                    Letter::Two(a, b) => {
-                        put(a, &mut out);
-                        put(b, &mut out);
-                    }
+    };
+    // Character by character: the marks NFKD takes apart are dropped anyway, so their
+    // canonical order does not matter. ASCII has nothing to decompose, and Arabic letters
+    // have no case and only their hamza seats to take apart, which `arabic` does itself.
+    for c in text.chars() {
+        if c.is_ascii() {
+            emit(Letter::One(ascii(c)), &mut out);
+        } else if let Some(l) = arabic(c) {
+            emit(l, &mut out);
+        } else {
+            decompose_compatible(c, |d| {
+                for lower in d.to_lowercase() {
+                    emit(letter(lower), &mut out);
                 }
-            }
+            });
         }
     }
     if out.ends_with(' ') {
@@ -247,6 +253,26 @@ fn ascii(c: char) -> char {
         c.to_ascii_lowercase()
     } else {
         ' '
+    }
+}
+
+/// An Arabic-block character folded directly, without going through NFKD; `None` for the
+/// few compatibility forms of that block (high hamza, Persian and Urdu letters) that NFKD
+/// must take apart.
+fn arabic(c: char) -> Option<Letter> {
+    match c {
+        'آ' | 'أ' | 'إ' => Some(Letter::One('ا')),
+        'ؤ' => Some(Letter::One('و')),
+        'ئ' => Some(Letter::One('ي')),
+        '\u{0675}'..='\u{0678}' | '\u{06c0}' | '\u{06c2}' | '\u{06d3}' => None,
+        // The plain letters, the most frequent by far: kept as they are.
+        '\u{0621}'..='\u{063a}' | '\u{0641}'..='\u{064a}' => Some(match c {
+            'ى' => Letter::One('ي'),
+            'ة' => Letter::One('ه'),
+            c => Letter::One(c),
+        }),
+        '\u{0600}'..='\u{06ff}' => Some(letter(c)),
+        _ => None,
     }
 }
 

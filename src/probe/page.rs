@@ -7,6 +7,7 @@
 //! memory ([`UsualPages`]): after a restart three healthy checks teach it again, and until
 //! then the detector falls back to absolute sizes.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -57,6 +58,21 @@ impl Page {
             words: u32::try_from(words).unwrap_or(u32::MAX),
             landmarks,
         }
+    }
+}
+
+/// A body as text: UTF-8 (a sequence cut by the read cap at the end is dropped), or, for a
+/// body whose first byte past ASCII is not UTF-8, ISO-8859-1 as older French pages are
+/// written, so that their accents fold like any other instead of turning into replacement
+/// characters. A UTF-8 page with a stray bad byte further on stays UTF-8.
+pub fn decode(body: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(body) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(e) if e.error_len().is_none() => String::from_utf8_lossy(&body[..e.valid_up_to()]),
+        Err(e) if body[..e.valid_up_to()].is_ascii() => {
+            Cow::Owned(body.iter().map(|&b| char::from(b)).collect())
+        }
+        Err(_) => String::from_utf8_lossy(body),
     }
 }
 
@@ -199,6 +215,19 @@ mod tests {
         assert!(!n.landmarks.password);
         assert!(!is_password("type=\"text\" name=password"));
         assert!(is_password(" type = password"));
+    }
+
+    #[test]
+    fn bodies_are_read_as_utf8_or_latin1() {
+        assert_eq!(decode("Indisponible é".as_bytes()), "Indisponible é");
+        let cut = &"مؤقتا".as_bytes()[..5];
+        assert_eq!(decode(cut), "مؤ");
+        assert_eq!(
+            decode(b"Momentan\xe9ment indisponible"),
+            "Momentanément indisponible"
+        );
+        let stray = ["صيانة ".as_bytes(), b"\xff"].concat();
+        assert_eq!(decode(&stray), "صيانة \u{fffd}");
     }
 
     #[test]

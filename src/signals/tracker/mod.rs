@@ -371,7 +371,8 @@ impl Tracker {
         match result.target.clone() {
             ProbeTarget::Control => {
                 if self.control_ids.contains(&result.probe_id) && !(home && self.judged_at_source) {
-                    let up = !result.outcome.is_down();
+                    // A control behind bot protection that refuses us still answered.
+                    let up = !result.outcome.is_down() || result.outcome.is_blocked();
                     self.region(&region, result.at)
                         .controls
                         .heard(&result.probe_id, result.at, up);

@@ -351,4 +351,21 @@ mod tests {
             (Status::Unknown, Some(ErrorClass::Blocked))
         );
     }
+
+    #[test]
+    fn a_refused_control_still_answered() {
+        let mut t = tracker(true);
+        let mut opened = Vec::new();
+        for s in 0..4 {
+            t.apply(refused("control/0", s));
+            opened.extend(feed(&mut t, "bmce/web/0", s, true));
+            opened.extend(feed(&mut t, "bmce/web/1", s, true));
+        }
+        // The bank's failures count: its outage opens as if the control had answered.
+        assert!(t.network_cut_since().is_none());
+        assert!(
+            matches!(opened.first(), Some(Transition::Down { .. })),
+            "{opened:?}"
+        );
+    }
 }
