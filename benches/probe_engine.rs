@@ -4,6 +4,11 @@
 //! the shared schedule and results read back). Prints CPU share, resident memory and
 //! schedule lag p99.
 //!
+//! The target answers an HTML page in Arabic and French shaped like a bank's notice (no
+//! login form, few links), so every check runs the whole maintenance detector on it:
+//! visible text, normalisation, the phrases and words. `BENCH_PAGE=plain` answers the
+//! small plain-text page of earlier runs instead.
+//!
 //! `cargo bench --bench probe_engine` (or `scripts/bench.sh`).
 
 use std::io::{BufRead, BufReader};
@@ -42,6 +47,7 @@ fn main() {
         .expect("target port");
     let base = format!("http://{}", line.trim());
 
+    detector_cost();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -51,7 +57,21 @@ fn main() {
     let _ = target.wait();
 }
 
-/// The target: answers every path with a small page, in its own process so its work does
+/// What the target answers by default: a bank's short page with nothing to find (1.5 KB),
+/// which the detector reads on every check and folds and matches whole until the probe
+/// knows it as its usual page.
+const PAGE: &str = r#"<!DOCTYPE html><html lang="fr"><head><meta charset="utf-8"><title>Banque du Banc d'Essai</title>
+<link rel="stylesheet" href="/assets/site.css"><script src="/assets/app.js" defer></script></head>
+<body><header><img src="/assets/logo.svg" alt="Banque du Banc d'Essai"><a href="/ar">العربية</a> <a href="/fr">Français</a></header>
+<main><h1>Bienvenue dans votre espace</h1><p>Consultez vos comptes, vos cartes et vos virements où que vous soyez. Le virement instantané vers toutes les banques du Maroc est désormais disponible, à toute heure, même le dimanche.</p>
+<p>Téléchargez l'application pour suivre vos dépenses, bloquer une carte perdue et recevoir une alerte à chaque paiement.</p>
+<div dir="rtl" lang="ar"><h2>مرحبا بكم في فضائكم</h2><p>اطّلعوا على حساباتكم وبطاقاتكم وتحويلاتكم أينما كنتم. التحويل الفوري نحو جميع البنوك المغربية متاح الآن في كل ساعة، حتى يوم الأحد.</p>
+<p>حمّلوا التطبيق لتتبّع مصاريفكم، وإيقاف بطاقة ضائعة، والتوصّل بتنبيه عند كل أداء.</p></div>
+<p>Service client : 05 22 00 00 00, du lundi au samedi de 8h à 20h.</p></main>
+<footer><a href="/mentions">Mentions légales</a> <a href="/tarifs">Tarifs</a> <a href="/contact">Contact</a> &copy; 2026</footer>
+<script>window.dataLayer=window.dataLayer||[];</script></body></html>"#;
+
+/// The target: answers every path with the same page, in its own process so its work does
 /// not count against the engine.
 fn run_target() {
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -63,9 +83,58 @@ fn run_target() {
             .await
             .expect("bind");
         println!("{}", listener.local_addr().expect("addr"));
-        let app = axum::Router::new().fallback(|| async { "<html>bank home</html>" });
+        let app = if std::env::var("BENCH_PAGE").as_deref() == Ok("plain") {
+            axum::Router::new().fallback(|| async { "<html>bank home</html>" })
+        } else {
+            axum::Router::new().fallback(|| async { axum::response::Html(PAGE) })
+        };
         axum::serve(listener, app).await.expect("serve");
     });
+}
+
+/// The detector alone on the target's page, as on a probe's first checks (no usual page
+/// yet: the page is folded and matched whole) and once the usual page is known (a page that
+/// looks like it is not folded at all). The best of five rounds, so that other work on the
+/// machine counts as little as possible.
+fn detector_cost() {
+    use bankstatus::probe::maintenance::{builtin_phrases, Detector};
+    use bankstatus::probe::normalise::fold;
+    use bankstatus::probe::page::{Page, Usual};
+    let detector = Detector::new(&builtin_phrases());
+    let mut usual = Usual::default();
+    for _ in 0..3 {
+        usual.learn(&Page::read(PAGE));
+    }
+    let page = Page::read(PAGE);
+    // Each measured closure returns how many maintenance pages it found: none.
+    let best = |f: &mut dyn FnMut() -> usize| {
+        const N: u32 = 4_000;
+        (0..5)
+            .map(|_| {
+                let t = Instant::now();
+                let mut found = 0;
+                for _ in 0..N {
+                    found += f();
+                }
+                assert_eq!(found, 0, "the target's page is no maintenance page");
+                t.elapsed().as_secs_f64() * 1e6 / f64::from(N)
+            })
+            .fold(f64::INFINITY, f64::min)
+    };
+    let read = best(&mut || usize::from(Page::read(std::hint::black_box(PAGE)).words == 0));
+    let folded = best(&mut || usize::from(fold(std::hint::black_box(&page.text)).is_empty()));
+    let cold = best(&mut || {
+        let page = Page::read(std::hint::black_box(PAGE));
+        usize::from(detector.judge(&page, None).is_some())
+    });
+    let known = best(&mut || {
+        let page = Page::read(std::hint::black_box(PAGE));
+        usize::from(detector.judge(&page, Some(&usual)).is_some())
+    });
+    println!(
+        "detector on the {} byte page: read {read:.1} µs, fold {folded:.1} µs; whole check {cold:.1} µs before the usual page is known, {known:.1} µs after",
+        PAGE.len()
+    );
 }
 
 fn config_text(base: &str, probes: usize) -> String {

@@ -17,7 +17,6 @@ use tokio_util::sync::CancellationToken;
 use crate::domain::{ProbeResult, ProbeSpec};
 use crate::metrics::Metrics;
 use crate::probe::check::{build_client_for, Reading};
-use crate::probe::maintenance::Phrases;
 use crate::probe::scheduler::{ControlCall, ProbeRuntime};
 use crate::probe::spawn_probes;
 use crate::signals::tracker::Tracker;
@@ -219,7 +218,8 @@ impl Agent {
     ) -> (JoinSet<()>, CancellationToken) {
         let stop = shutdown.child_token();
         let mut tasks = JoinSet::new();
-        let client = match build_client_for(Some(&self.args.region), None) {
+        let site = self.args.server.trim_end_matches('/');
+        let client = match build_client_for(Some(site), Some(&self.args.region), None) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "cannot build the HTTP client; probing nothing");
@@ -229,10 +229,7 @@ impl Agent {
         let rt = ProbeRuntime {
             client,
             permits: Arc::new(Semaphore::new(assignment.max_concurrent.max(1))),
-            reading: Reading {
-                max_body_bytes: assignment.max_body_bytes,
-                phrases: Arc::new(Phrases::new(&assignment.maintenance_phrases)),
-            },
+            reading: Reading::new(assignment.max_body_bytes, &assignment.maintenance_phrases),
             sink,
             metrics: Arc::new(Metrics::default()),
             clock: crate::clock::SystemClock::shared(),

@@ -18,7 +18,6 @@ use crate::config::Config;
 use crate::log::Log;
 use crate::metrics::Metrics;
 use crate::probe::check::Reading;
-use crate::probe::maintenance::Phrases;
 use crate::probe::scheduler::{ControlCall, ProbeRuntime};
 use crate::probe::{build_client, spawn_probes};
 use crate::signals::engine::Engine;
@@ -119,13 +118,16 @@ pub async fn run_with(
         log,
     });
     let probes = ProbeRuntime {
-        client: build_client(config.probing.ca_pem.as_deref())
-            .context("building the HTTP client")?,
+        client: build_client(
+            config.public_url.as_deref(),
+            config.probing.ca_pem.as_deref(),
+        )
+        .context("building the HTTP client")?,
         permits: Arc::new(Semaphore::new(config.probing.max_concurrent)),
-        reading: Reading {
-            max_body_bytes: config.probing.max_body_bytes,
-            phrases: Arc::new(Phrases::new(&config.probing.maintenance_phrases)),
-        },
+        reading: Reading::new(
+            config.probing.max_body_bytes,
+            &config.probing.maintenance_phrases,
+        ),
         sink: result_tx,
         metrics: metrics.clone(),
         clock: clock.clone(),

@@ -1,7 +1,9 @@
 //! Counters and gauges for `/metrics`, in the Prometheus text format.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use crate::domain::{ErrorClass, Outcome};
@@ -84,6 +86,9 @@ pub struct Metrics {
     runs_degraded: AtomicU64,
     runs_down: AtomicU64,
     failures: [AtomicU64; ErrorClass::ALL.len()],
+    /// Checks refused by the bank's protection, by probe: the operator's cue to ask the
+    /// bank to let the probe through. Only probes refused at least once have an entry.
+    blocked: Mutex<BTreeMap<String, u64>>,
     /// How late checks start against their schedule (waiting for a permit included).
     pub schedule_lag: Histogram,
     /// How long the engine's counts of the reports took.
@@ -115,7 +120,12 @@ pub struct Metrics {
 }
 
 impl Metrics {
-    pub fn record_probe(&self, outcome: &Outcome) {
+    pub fn record_probe(&self, probe: &str, outcome: &Outcome) {
+        if outcome.is_blocked() {
+            if let Ok(mut blocked) = self.blocked.lock() {
+                *blocked.entry(probe.to_owned()).or_default() += 1;
+            }
+        }
         match outcome {
             Outcome::Up => &self.runs_up,
             Outcome::Degraded => &self.runs_degraded,
@@ -151,6 +161,16 @@ impl Metrics {
                 class.as_str(),
                 c.load(Ordering::Relaxed)
             );
+        }
+        out.push_str("# HELP bankstatus_probe_blocked_total Checks refused by the bank's bot protection (a CDN or firewall), by probe.\n# TYPE bankstatus_probe_blocked_total counter\n");
+        if let Ok(blocked) = self.blocked.lock() {
+            for (probe, n) in blocked.iter() {
+                let probe = probe.replace('\\', "\\\\").replace('"', "\\\"");
+                let _ = writeln!(
+                    out,
+                    "bankstatus_probe_blocked_total{{probe=\"{probe}\"}} {n}"
+                );
+            }
         }
         out.push_str("# HELP bankstatus_schedule_lag_seconds Delay between a check's scheduled and actual start.\n# TYPE bankstatus_schedule_lag_seconds histogram\n");
         self.schedule_lag
@@ -269,6 +289,28 @@ impl Metrics {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn blocked_checks_are_counted_by_probe() {
+        let m = Metrics::default();
+        let blocked = Outcome::Down {
+            class: ErrorClass::Blocked,
+            detail: "HTTP 403".into(),
+        };
+        m.record_probe("bmce/web/0", &blocked);
+        m.record_probe("bmce/web/0", &blocked);
+        m.record_probe("bmce/web/1", &Outcome::Up);
+        let text = m.render(0);
+        assert!(
+            text.contains("bankstatus_probe_blocked_total{probe=\"bmce/web/0\"} 2\n"),
+            "{text}"
+        );
+        assert!(!text.contains("probe=\"bmce/web/1\""), "{text}");
+        assert!(
+            text.contains("bankstatus_probe_failures_total{class=\"blocked\"} 2\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn quantile_reports_bucket_bound() {

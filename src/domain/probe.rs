@@ -80,12 +80,15 @@ pub enum ErrorClass {
     Status,
     Body,
     Redirect,
-    /// The bank shows a maintenance page: by a phrase in the page or a redirect to one.
+    /// The bank shows a maintenance page: by its words in the page or a redirect to one.
     MaintenancePage,
+    /// The bank's bot protection (a CDN or firewall) refused the check: a signal about
+    /// bankstatus, not about the bank, so it never counts as the bank failing.
+    Blocked,
 }
 
 impl ErrorClass {
-    pub const ALL: [ErrorClass; 8] = [
+    pub const ALL: [ErrorClass; 9] = [
         ErrorClass::Dns,
         ErrorClass::Connect,
         ErrorClass::Tls,
@@ -94,6 +97,7 @@ impl ErrorClass {
         ErrorClass::Body,
         ErrorClass::Redirect,
         ErrorClass::MaintenancePage,
+        ErrorClass::Blocked,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +110,7 @@ impl ErrorClass {
             ErrorClass::Body => "body",
             ErrorClass::Redirect => "redirect",
             ErrorClass::MaintenancePage => "maintenance_page",
+            ErrorClass::Blocked => "blocked",
         }
     }
 
@@ -152,6 +157,11 @@ impl Outcome {
             Outcome::Down { class, .. } => Some(*class),
             _ => None,
         }
+    }
+
+    /// The bank's protection refused the check: it says nothing about the bank.
+    pub fn is_blocked(&self) -> bool {
+        self.class() == Some(ErrorClass::Blocked)
     }
 }
 
@@ -221,9 +231,14 @@ pub struct CheckEvidence {
     pub tls_expires_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls_issuer: Option<String>,
-    /// The phrase, or the redirect target, that showed a maintenance page.
+    /// The phrase, the words found together, or the redirect target, that showed a
+    /// maintenance page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub matched: Option<String>,
+    /// Whose protection refused a `blocked` check, and the header or page words that
+    /// showed it, e.g. `Akamai: Server: AkamaiGHost`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused_by: Option<String>,
 }
 
 impl CheckEvidence {

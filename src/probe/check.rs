@@ -7,37 +7,46 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use super::blocked::{refusal, signature};
 use super::cert;
-use super::maintenance::{maintenance_target, Phrases};
+use super::maintenance::{maintenance_target, Detector};
+use super::page::{decode, Page, UsualPages};
 use crate::domain::{CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, Redirects};
 
 /// The one client every probe shares, so connections and TLS sessions are reused. It
 /// follows no redirect itself: each check follows them by its probe's rules and keeps
-/// every hop.
-pub fn build_client(ca_pem: Option<&[u8]>) -> reqwest::Result<reqwest::Client> {
-    build_client_for(None, ca_pem)
+/// every hop. `public_url` is the status page's address, named in the User-Agent.
+pub fn build_client(
+    public_url: Option<&str>,
+    ca_pem: Option<&[u8]>,
+) -> reqwest::Result<reqwest::Client> {
+    build_client_for(public_url, None, ca_pem)
 }
 
-/// The client of an agent names its region to the sites it checks, so that their operators
-/// can tell the vantage points apart. `ca_pem` is an extra CA to trust.
+/// The User-Agent every check sends, the same on every check, so that a bank's team can
+/// recognise bankstatus and let it through its bot protection: the service, its version
+/// and the status page's address (`site`), and for an agent its region, so that their
+/// operators can tell the vantage points apart.
+pub fn user_agent(site: Option<&str>, region: Option<&str>) -> String {
+    let mut about = match site {
+        Some(url) => format!("+{url}; public status page"),
+        None => "public status page".to_owned(),
+    };
+    if let Some(r) = region {
+        about.push_str(&format!("; region {r}"));
+    }
+    format!("bankstatus/{} ({about})", env!("CARGO_PKG_VERSION"))
+}
+
+/// The client of the service (`region` none) or of an agent; `site` is the status page's
+/// address, `ca_pem` an extra CA to trust.
 pub fn build_client_for(
+    site: Option<&str>,
     region: Option<&str>,
     ca_pem: Option<&[u8]>,
 ) -> reqwest::Result<reqwest::Client> {
-    let agent = match region {
-        None => concat!(
-            "bankstatus/",
-            env!("CARGO_PKG_VERSION"),
-            " (public status page)"
-        )
-        .to_owned(),
-        Some(r) => format!(
-            "bankstatus/{} (public status page; region {r})",
-            env!("CARGO_PKG_VERSION")
-        ),
-    };
     let mut builder = reqwest::Client::builder()
-        .user_agent(agent)
+        .user_agent(user_agent(site, region))
         .redirect(reqwest::redirect::Policy::none())
         .tls_info(true)
         .connect_timeout(Duration::from_secs(10))
@@ -55,7 +64,21 @@ pub fn build_client_for(
 pub struct Reading {
     /// Bodies are read up to this many bytes, then the connection is dropped.
     pub max_body_bytes: usize,
-    pub phrases: Arc<Phrases>,
+    pub detector: Arc<Detector>,
+    /// Each probe's usual page, learned from its healthy checks.
+    pub usual: Arc<UsualPages>,
+}
+
+impl Reading {
+    /// Bodies read up to `max_body_bytes`; maintenance pages found by `phrases` (the shipped
+    /// ones and the config's) and the shipped words.
+    pub fn new(max_body_bytes: usize, phrases: &[String]) -> Reading {
+        Reading {
+            max_body_bytes,
+            detector: Arc::new(Detector::new(phrases)),
+            usual: Arc::new(UsualPages::default()),
+        }
+    }
 }
 
 /// Runs one check of `spec`, started `at`. Never fails: a broken target is an
@@ -217,7 +240,9 @@ async fn attempt(
     judge(response, spec, reading, at, evidence).await
 }
 
-/// The final answer against the probe's expectations.
+/// The final answer against the probe's expectations: refused by the bank's protection,
+/// a maintenance page, a status or body failure, or fine (and then a lesson in what the
+/// bank's page usually looks like).
 async fn judge(
     response: reqwest::Response,
     spec: &ProbeSpec,
@@ -239,10 +264,13 @@ async fn judge(
         .get(reqwest::header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .map(|v| v.to_ascii_lowercase().contains("html"));
+    let guard = signature(response.headers());
     let accepted = spec.accepts_status(status);
-    // A failing answer is read only to tell a maintenance page from any other failure.
+    // A failing answer is read only to tell a maintenance page or a refusal by the bank's
+    // protection from any other failure.
     let may_be_page = expect.detect_maintenance_page && html != Some(false);
-    if !accepted && !may_be_page {
+    let may_be_refusal = guard.is_some() || matches!(status, 403 | 429);
+    if !accepted && !may_be_page && !may_be_refusal {
         return (
             Some(status),
             down(ErrorClass::Status, format!("HTTP {status}")),
@@ -254,17 +282,20 @@ async fn judge(
         Err(_) => Vec::new(),
     };
     let text = String::from_utf8_lossy(&body);
+    if let Some(r) = refusal(status, guard.as_ref(), &text) {
+        let by = format!("{}: {}", r.vendor.name(), r.evidence);
+        let detail = format!("HTTP {status}: refused by {by}");
+        evidence.refused_by = Some(by);
+        return (Some(status), down(ErrorClass::Blocked, detail));
+    }
     let html = html.unwrap_or_else(|| text.trim_start().starts_with('<'));
-    if expect.detect_maintenance_page && html {
-        if let Some(phrase) = reading.phrases.find(&text) {
-            evidence.matched = Some(phrase.to_owned());
-            return (
-                Some(status),
-                down(
-                    ErrorClass::MaintenancePage,
-                    format!("HTTP {status}: the page says \"{phrase}\""),
-                ),
-            );
+    let page = (expect.detect_maintenance_page && html).then(|| Page::read(&decode(&body)));
+    if let Some(page) = &page {
+        let usual = reading.usual.get(&spec.id);
+        if let Some(found) = reading.detector.judge(page, usual.as_ref()) {
+            let detail = format!("HTTP {status}: the page says \"{}\"", found.evidence);
+            evidence.matched = Some(found.evidence);
+            return (Some(status), down(ErrorClass::MaintenancePage, detail));
         }
     }
     if !accepted {
@@ -273,10 +304,11 @@ async fn judge(
             down(ErrorClass::Status, format!("HTTP {status}")),
         );
     }
-    (
-        Some(status),
-        body_outcome(expect, &text, reading.max_body_bytes),
-    )
+    let outcome = body_outcome(expect, &text, reading.max_body_bytes);
+    if let (Outcome::Up, Some(page)) = (&outcome, &page) {
+        reading.usual.learn(&spec.id, page);
+    }
+    (Some(status), outcome)
 }
 
 /// The body checks, in the order a reader expects them: words that must not be there,

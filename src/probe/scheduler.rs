@@ -161,10 +161,14 @@ async fn check_once(spec: &ProbeSpec, rt: &ProbeRuntime, scheduled: Instant) -> 
         r = check => r,
     };
     drop(permit);
-    if result.outcome.is_down() && result.target != ProbeTarget::Control {
+    // A refusal by the bank's protection is an answer: the network works.
+    if result.outcome.is_down()
+        && !result.outcome.is_blocked()
+        && result.target != ProbeTarget::Control
+    {
         rt.controls.ask();
     }
-    rt.metrics.record_probe(&result.outcome);
+    rt.metrics.record_probe(&result.probe_id, &result.outcome);
     rt.sink.send(result).await.is_ok()
 }
 

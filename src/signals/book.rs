@@ -306,6 +306,12 @@ impl IncidentBook {
                 .with("channel", Arg::Channel(key.channel))
                 .with("status", Arg::Status(failing.status))
                 .with("detail", what),
+            // Found at the very end (the window's last tick), there is no "0 s after" to
+            // tell: it still fails at the announced end.
+            Some(o) if !late(o, failing.at) => Msg::new("probe-failing-overrun-at-end")
+                .with("channel", Arg::Channel(key.channel))
+                .with("end", Arg::Time(o.ends, self.tz))
+                .with("detail", what),
             Some(o) => Msg::new("probe-failing-overrun")
                 .with("channel", Arg::Channel(key.channel))
                 .with("late", Arg::Elapsed(o.ends, failing.at))
@@ -551,6 +557,9 @@ impl IncidentBook {
             (Source::Probe, false, None) if reports_high => {
                 Msg::new("channel-back-reports-still").with("channel", channel)
             }
+            (_, false, Some(o)) if !late(o, at) => {
+                Msg::new("channel-back-overran-briefly").with("channel", channel)
+            }
             (_, false, Some(o)) => Msg::new("channel-back-overran")
                 .with("channel", channel)
                 .with("late", Arg::Elapsed(o.ends, at)),
@@ -581,6 +590,12 @@ impl IncidentBook {
             },
         })
     }
+}
+
+/// Whether `at` is a whole second or more past the window's announced end: durations are
+/// written in whole seconds, and "0 s after the end" says nothing.
+fn late(o: Overran, at: DateTime<Utc>) -> bool {
+    at - o.ends >= chrono::Duration::seconds(1)
 }
 
 /// Where an entry for a held incident goes: its id once known.

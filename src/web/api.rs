@@ -57,8 +57,9 @@ pub struct ChannelView {
     /// What customers said over the last 24 hours (on `/api/v1/banks/{slug}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     voices: Option<Voices>,
-    /// How the failing probes fail (e.g. `maintenance_page`), while they do.
-    failing: Option<&'static str>,
+    /// How the failing probes fail (e.g. `maintenance_page`), while they do; `blocked` on an
+    /// `unknown` channel: the bank's protection refuses every check that could see it.
+    failing: Option<ErrorClass>,
     /// When the bank says it is back (its `Retry-After`), while the probes fail.
     retry_after: Option<String>,
     /// It went down and came back several times lately.
@@ -81,7 +82,7 @@ pub struct CheckView {
     outcome: &'static str,
     latency_ms: u32,
     http_status: Option<u16>,
-    error_class: Option<&'static str>,
+    error_class: Option<ErrorClass>,
     detail: Option<String>,
     /// Every redirect, in order, with its status and `Location`.
     hops: Vec<Hop>,
@@ -92,8 +93,11 @@ pub struct CheckView {
     /// The server certificate's expiry (not-after) and issuer, for HTTPS.
     tls_expires_at: Option<String>,
     tls_issuer: Option<String>,
-    /// The maintenance phrase or redirect target that was found, if any.
+    /// The maintenance phrase, the words found together (`word + word`) or the redirect
+    /// target that showed a maintenance page, if any.
     maintenance_match: Option<String>,
+    /// For a `blocked` check: whose protection refused it and what showed it.
+    refused_by: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -258,7 +262,7 @@ fn bank_view(
                 reports_works: c.map_or(0, |c| c.works),
                 crowd_note: c.and_then(|c| c.crowd_note),
                 voices: None,
-                failing: c.and_then(|c| c.failing).map(|f| f.as_str()),
+                failing: c.and_then(|c| c.failing),
                 retry_after: c.and_then(|c| c.retry_after).map(|t| rfc3339(t, tz)),
                 unstable: c.is_some_and(|c| c.unstable),
                 probes: with_probes.then(|| {
@@ -274,7 +278,7 @@ fn bank_view(
                                 outcome: c.outcome.as_str(),
                                 latency_ms: c.latency_ms,
                                 http_status: c.http_status,
-                                error_class: c.outcome.class().map(ErrorClass::as_str),
+                                error_class: c.outcome.class(),
                                 detail: c.detail().map(str::to_owned),
                                 hops: c.evidence.hops,
                                 final_url: c.evidence.final_url,
@@ -282,6 +286,7 @@ fn bank_view(
                                 tls_expires_at: c.evidence.tls_expires_at.map(|t| rfc3339(t, tz)),
                                 tls_issuer: c.evidence.tls_issuer,
                                 maintenance_match: c.evidence.matched,
+                                refused_by: c.evidence.refused_by,
                             }),
                         })
                         .collect()

@@ -20,8 +20,8 @@ use super::input::{known_bank, parse_value, query_param};
 use super::statements::panel::plain_quote;
 
 use super::AppState;
-use crate::domain::{Channel, IncidentKind, IncidentState, Lang, Statement, Status};
-use crate::i18n::{channel_name, text, Arg, Msg};
+use crate::domain::{Channel, ErrorClass, IncidentKind, IncidentState, Lang, Statement, Status};
+use crate::i18n::{channel_name, message, text, Arg, Msg};
 use crate::signals::live::{BankNow, ChannelNow};
 use crate::store::{
     IncidentFilter, IncidentRow, StatementFilter, UpdateRow, WindowFilter, WindowRow,
@@ -230,6 +230,9 @@ impl Ctx<'_> {
     fn component(&self, bank: &str, c: &ChannelNow, position: usize) -> SpComponent {
         let now = self.state.clock.now();
         let description = match c.status {
+            Status::Unknown if c.failing == Some(ErrorClass::Blocked) => {
+                Some(message(self.lang, "unknown-refused").to_owned())
+            }
             Status::Unknown => Some(
                 "Status unknown: not checked yet, or the tracker cannot see the banks.".to_owned(),
             ),

@@ -25,6 +25,8 @@ pub(in crate::signals::core) struct FakeLedger {
     lines: HashMap<i64, Vec<Line>>,
     /// The catalogue id of each entry's first sentence, windows' entries included.
     words: HashMap<i64, Vec<String>>,
+    /// Each entry as written in English, by incident.
+    pub(in crate::signals::core) english: HashMap<i64, Vec<String>>,
     pub(in crate::signals::core) failing: bool,
     /// Whether each entry was told to subscribers, by incident.
     pub(in crate::signals::core) alerts: HashMap<i64, Vec<bool>>,
@@ -166,6 +168,11 @@ impl FakeLedger {
             .entry(id)
             .or_default()
             .push(entry.message[0].id().to_owned());
+        self.english.entry(id).or_default().push(
+            crate::i18n::sentences(&entry.message)
+                .en
+                .unwrap_or_default(),
+        );
         self.alerts.entry(id).or_default().push(entry.alert);
     }
 

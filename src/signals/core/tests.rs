@@ -16,6 +16,9 @@ use crate::signals::effects::{Effect, Target};
 use crate::signals::live::CrowdNote;
 use crate::store::{IncidentRow, ReportCount, SourceSeen, WindowRow};
 
+/// Announced windows: what fails or surges inside one, and what overruns it.
+mod windows;
+
 const CONFIG: &str = r#"
 timezone = "Africa/Casablanca"
 [reports]
@@ -315,66 +318,6 @@ fn a_handful_of_reports_opens_nothing() {
 }
 
 #[test]
-fn a_surge_inside_a_window_waits_for_its_end() {
-    let mut w = World::new();
-    let now = w.clock.now();
-    let atm_window = window_on(7, Channel::Atm, now, now + Duration::seconds(10));
-    let effects = w.core.reload(&[], vec![atm_window], now);
-    assert!(effects.is_empty());
-    w.second(false);
-    assert_eq!(w.ledger.words(7), ["window-started"]);
-    w.count(reporters_on(Channel::Atm, 6));
-    assert!(
-        w.ledger.incidents.is_empty(),
-        "reports of an announced outage are expected"
-    );
-    let atm = w.now_of(Channel::Atm).expect("atm shown");
-    assert_eq!(atm.status, Status::Maintenance);
-    assert_eq!(atm.confidence, Some(Confidence::Announced));
-    for _ in 0..10 {
-        w.second(false);
-    }
-    assert_eq!(w.ledger.words(7), ["window-started", "window-ended"]);
-    assert_eq!(
-        w.ledger.incidents.len(),
-        1,
-        "the surge is taken up at the end"
-    );
-    assert_eq!(w.ledger.words(1), ["surge-message-networks"]);
-}
-
-#[test]
-fn an_overrun_opens_at_the_window_end() {
-    let mut w = World::new();
-    let now = w.clock.now();
-    w.core
-        .reload(&[], vec![window(7, now, now + Duration::seconds(5))], now);
-    for _ in 0..4 {
-        w.second(true);
-    }
-    assert!(
-        w.ledger.incidents.is_empty(),
-        "failures inside the window open nothing"
-    );
-    w.second(true);
-    assert_eq!(w.ledger.incidents.len(), 1);
-    let overrun = &w.ledger.incidents[0];
-    assert_eq!(overrun.overrun_of, Some(7));
-    assert_eq!(
-        overrun.started_at,
-        now + Duration::seconds(5),
-        "from the announced end"
-    );
-    assert_eq!(w.ledger.words(1), ["probe-failing-overrun"]);
-    w.second(false);
-    w.second(false);
-    assert_eq!(
-        w.ledger.words(1),
-        ["probe-failing-overrun", "channel-back-overran"]
-    );
-}
-
-#[test]
 fn a_failed_write_is_decided_again_by_the_next_result() {
     let mut w = World::new();
     w.second(true);
@@ -562,34 +505,4 @@ fn an_incident_resolved_before_a_restart_is_reopened_after_it() {
     };
     assert_eq!(*reopen, Some(7));
     assert_eq!(entry.message[0].id(), "failing-again");
-}
-
-#[test]
-fn an_outage_begun_before_the_window_overruns_it_from_its_end() {
-    let mut w = World::new();
-    // Down before the window starts: an ordinary outage first.
-    w.second(true);
-    w.second(true);
-    assert_eq!(w.ledger.incidents.len(), 1);
-    let now = w.clock.now();
-    // Announced after the outage began, from now for five seconds.
-    w.core.reload(
-        &w.ledger.still_open(),
-        vec![window(7, now, now + Duration::seconds(5))],
-        now,
-    );
-    for _ in 0..6 {
-        w.second(true);
-    }
-    assert_eq!(w.ledger.incidents.len(), 2, "{:?}", w.ledger.incidents);
-    let first = &w.ledger.incidents[0];
-    assert!(first.resolved_at.is_some());
-    assert_eq!(w.ledger.words(1).last(), Some(&"continues-as-overrun"));
-    let overrun = &w.ledger.incidents[1];
-    assert_eq!(overrun.overrun_of, Some(7));
-    assert_eq!(overrun.started_at, now + Duration::seconds(5));
-    w.second(false);
-    w.second(false);
-    assert!(w.ledger.incidents[1].resolved_at.is_some());
-    assert_eq!(w.ledger.words(2).last(), Some(&"channel-back-overran"));
 }

@@ -94,6 +94,18 @@ pub(super) fn result(id: &str, secs: i64, down: bool) -> ProbeResult {
     }
 }
 
+/// A check of `id` at `secs` refused by the bank's protection.
+pub(super) fn refused(id: &str, secs: i64) -> ProbeResult {
+    ProbeResult {
+        http_status: Some(403),
+        outcome: Outcome::Down {
+            class: ErrorClass::Blocked,
+            detail: "HTTP 403: refused by Akamai: Server: AkamaiGHost".into(),
+        },
+        ..result(id, secs, true)
+    }
+}
+
 /// The same check, run from an agent's `region`.
 pub(super) fn from(region: &str, id: &str, secs: i64, down: bool) -> ProbeResult {
     ProbeResult {

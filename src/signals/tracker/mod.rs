@@ -6,6 +6,11 @@
 //! network's (`controls.rs`), which regions judge a channel and the quorum an outage needs
 //! (`regions.rs`), and when a channel's status makes a [`Transition`] (`channels.rs`).
 //! Here they meet: a result is counted against its probe, and its channel judged again.
+//!
+//! A check refused by the bank's protection (class `blocked`) is, like a cut network, a
+//! signal about bankstatus itself: it proves the network works, takes its probe's vote away
+//! (a channel no probe can see is `unknown`, which opens and resolves nothing) and is stored
+//! as not counted.
 
 mod channels;
 mod controls;
@@ -279,7 +284,7 @@ impl Tracker {
     pub fn failure(&self, bank: &str, channel: Channel) -> Option<(DateTime<Utc>, Why)> {
         let failing = || {
             self.channel_probes(bank, channel)
-                .filter(|(region, p)| p.down && self.judges(region))
+                .filter(|(region, p)| p.down && !p.blocked && self.judges(region))
                 .map(|(_, p)| p)
         };
         let first = failing().filter_map(|p| p.first_failure_at).min()?;
@@ -366,13 +371,28 @@ impl Tracker {
         match result.target.clone() {
             ProbeTarget::Control => {
                 if self.control_ids.contains(&result.probe_id) && !(home && self.judged_at_source) {
-                    let up = !result.outcome.is_down();
+                    // A control behind bot protection that refuses us still answered.
+                    let up = !result.outcome.is_down() || result.outcome.is_blocked();
                     self.region(&region, result.at)
                         .controls
                         .heard(&result.probe_id, result.at, up);
                     self.settle(&region, result.at, &mut out);
                 }
                 out.judged.push(result);
+            }
+            ProbeTarget::Bank { .. } if result.outcome.is_blocked() => {
+                if judged {
+                    self.region(&region, result.at);
+                } else {
+                    // The bank's protection answered: the network works.
+                    self.region(&region, result.at).controls.answered(result.at);
+                    self.settle(&region, result.at, &mut out);
+                }
+                self.block(&result, &region, &mut out.transitions);
+                out.judged.push(ProbeResult {
+                    counted: false,
+                    ..result
+                });
             }
             ProbeTarget::Bank { .. } if !result.counted => out.judged.push(result),
             ProbeTarget::Bank { .. } if judged => {
@@ -459,6 +479,21 @@ impl Tracker {
         self.refresh(&bank, channel, result.at, out);
     }
 
+    /// A check of a bank refused by its protection: the probe has no vote until a check
+    /// gets through, and its channel is judged again without it.
+    fn block(&mut self, result: &ProbeResult, region: &str, out: &mut Vec<Transition>) {
+        let ProbeTarget::Bank { bank, channel } = &result.target else {
+            return;
+        };
+        let Some(p) = self.probe(&result.probe_id, region, None) else {
+            return;
+        };
+        // The channel's note changes even when its status does not.
+        self.changed |= p.block();
+        let (bank, channel) = (bank.clone(), *channel);
+        self.refresh(&bank, channel, result.at, out);
+    }
+
     /// Records whether a region is cut off (`since` the given time); when that changes,
     /// every channel is judged again.
     fn set_cut(
@@ -522,7 +557,7 @@ impl Tracker {
     fn votes(&self, bank: &str, channel: Channel) -> Vec<(&str, Status)> {
         let mut per_region: BTreeMap<&str, (usize, usize, bool)> = BTreeMap::new();
         for (region, p) in self.channel_probes(bank, channel) {
-            if !p.seen || !self.judges(region) {
+            if !p.seen || p.blocked || !self.judges(region) {
                 continue;
             }
             let e = per_region.entry(region).or_default();
@@ -569,18 +604,25 @@ impl Tracker {
         out.extend(transition);
     }
 
-    /// What a channel's probes say now; `None` for a channel no probe watches.
+    /// What a channel's probes say now; `None` for a channel no probe watches. A channel
+    /// that is unknown because the bank's protection refuses every check that could judge
+    /// it says so (class `blocked`).
     pub fn probe_status(&self, bank: &str, channel: Channel) -> Option<ProbeStatus> {
         let ch = self.channels.get(&(bank.to_owned(), channel))?;
-        let failing = || {
+        let judged = || {
             self.channel_probes(bank, channel)
-                .filter(|(region, p)| p.last_class.is_some() && self.judges(region))
+                .filter(|(region, _)| self.judges(region))
                 .map(|(_, p)| p)
         };
+        let failing = || judged().filter(|p| p.last_class.is_some() && !p.blocked);
+        let status = ch.status.unwrap_or(Status::Unknown);
+        let refused = status == Status::Unknown && judged().any(|p| p.blocked);
         Some(ProbeStatus {
-            status: ch.status.unwrap_or(Status::Unknown),
+            status,
             since: ch.since,
-            class: failing().find_map(|p| p.last_class),
+            class: failing()
+                .find_map(|p| p.last_class)
+                .or(refused.then_some(ErrorClass::Blocked)),
             retry_after: failing().filter_map(|p| p.retry_after).max(),
         })
     }

@@ -1,6 +1,8 @@
 //! A probe's failure and recovery thresholds: how many failures in a row put it down, how
 //! many successes in a row bring it back, and what it last said of how it fails. One
-//! [`ProbeState`] per probe and region; the tracker fuses them into a channel's status.
+//! [`ProbeState`] per probe and region; the tracker fuses them into a channel's status. A
+//! check refused by the bank's protection is neither: it leaves both streaks as they were
+//! and takes the probe's vote away until it gets through again.
 
 use chrono::{DateTime, Utc};
 
@@ -33,6 +35,9 @@ pub(super) struct ProbeState {
     /// It has a result of its own (or was restored down): it has a vote.
     pub(super) seen: bool,
     pub(super) degraded: bool,
+    /// Its last check was refused by the bank's protection: it cannot see the bank, so it
+    /// has no vote until a check gets through.
+    pub(super) blocked: bool,
 }
 
 impl ProbeState {
@@ -49,7 +54,15 @@ impl ProbeState {
             retry_after: None,
             seen: false,
             degraded: false,
+            blocked: false,
         }
+    }
+
+    /// A check refused by the bank's protection: says nothing of the bank, so neither
+    /// streak moves, and nothing it said of the bank before is taken back.
+    /// Returns whether it was seeing the bank until now.
+    pub(super) fn block(&mut self) -> bool {
+        !std::mem::replace(&mut self.blocked, true)
     }
 
     /// As after its failure threshold: it must see the channel recover like the others.
@@ -64,6 +77,7 @@ impl ProbeState {
     /// the success streak, and the other way round; crossing a threshold flips `down`.
     pub(super) fn count(&mut self, result: &ProbeResult) {
         self.seen = true;
+        self.blocked = false;
         match &result.outcome {
             Outcome::Down { detail, class } => {
                 self.successes = 0;
@@ -101,7 +115,7 @@ impl ProbeState {
 mod tests {
     use chrono::TimeZone;
 
-    use super::super::fixtures::{feed, result, time, tracker};
+    use super::super::fixtures::{feed, refused, result, time, tracker};
     use super::super::Transition;
     use super::*;
     use crate::domain::Status;
@@ -169,6 +183,24 @@ mod tests {
         assert!(p.degraded && !p.down);
         p.count(&result("bmce/web/0", 1, false));
         assert!(!p.degraded);
+    }
+
+    #[test]
+    fn a_refused_check_moves_neither_streak() {
+        let mut p = state();
+        p.count(&result("bmce/web/0", 0, true));
+        p.count(&result("bmce/web/0", 1, true));
+        p.block();
+        assert!(p.blocked && !p.down);
+        // The streak goes on from where it was: the third failure puts it down.
+        p.count(&result("bmce/web/0", 2, true));
+        assert!(p.down && !p.blocked);
+        p.block();
+        p.count(&result("bmce/web/0", 3, false));
+        p.block();
+        assert!(p.down, "one success, then nothing seen: still down");
+        p.count(&result("bmce/web/0", 4, false));
+        assert!(!p.down);
     }
 
     #[test]
@@ -242,5 +274,98 @@ mod tests {
             last = feed(&mut t, id, 20 + i as i64, false);
         }
         assert!(matches!(&last[..], [Transition::Up { .. }]), "{last:?}");
+    }
+
+    #[test]
+    fn a_refused_channel_is_unknown_and_opens_nothing() {
+        let mut t = tracker(true);
+        let mut transitions = Vec::new();
+        for s in 0..6 {
+            for id in ["bmce/web/0", "bmce/web/1"] {
+                let applied = t.apply(refused(id, s));
+                // Stored as not counted, judged at once: the refusal proves the network.
+                assert!(
+                    matches!(&applied.judged[..], [r] if !r.counted),
+                    "{:?}",
+                    applied.judged
+                );
+                transitions.extend(applied.transitions);
+            }
+        }
+        assert!(transitions.is_empty(), "{transitions:?}");
+        assert_eq!(t.waiting(), 0);
+        let p = t.probe_status("bmce", Channel::Web).expect("probed");
+        assert_eq!(p.status, Status::Unknown);
+        assert_eq!(p.class, Some(ErrorClass::Blocked));
+        // One probe gets through: it alone judges the channel.
+        t.apply(result("control/0", 6, false));
+        feed(&mut t, "bmce/web/0", 7, false);
+        let p = t.probe_status("bmce", Channel::Web).expect("probed");
+        assert_eq!((p.status, p.class), (Status::Operational, None));
+    }
+
+    #[test]
+    fn a_refused_check_neither_resolves_nor_deepens_an_outage() {
+        let mut t = tracker(false);
+        for s in 0..3 {
+            feed(&mut t, "bmce/web/0", s, true);
+            feed(&mut t, "bmce/web/1", s, true);
+        }
+        assert!(t.is_down("bmce", Channel::Web));
+        for s in 3..10 {
+            for id in ["bmce/web/0", "bmce/web/1"] {
+                assert!(t.apply(refused(id, s)).transitions.is_empty());
+            }
+        }
+        assert!(t.is_down("bmce", Channel::Web), "the incident stays open");
+        assert_eq!(
+            t.probe_status("bmce", Channel::Web).map(|p| p.status),
+            Some(Status::Unknown)
+        );
+        // Through again and answering: the usual recovery.
+        feed(&mut t, "bmce/web/0", 10, false);
+        feed(&mut t, "bmce/web/1", 10, false);
+        feed(&mut t, "bmce/web/0", 11, false);
+        let up = feed(&mut t, "bmce/web/1", 11, false);
+        assert!(matches!(&up[..], [Transition::Up { .. }]), "{up:?}");
+    }
+
+    #[test]
+    fn a_refusal_read_back_as_not_counted_still_takes_the_vote() {
+        // With several instances, the one that ran the check stored it as not counted;
+        // the engine reading it back must still see the probe refused.
+        let mut t = tracker(false).judged_at_source();
+        feed(&mut t, "bmce/web/0", 0, false);
+        for s in 1..4 {
+            for id in ["bmce/web/0", "bmce/web/1"] {
+                let r = ProbeResult {
+                    counted: false,
+                    ..refused(id, s)
+                };
+                assert!(t.apply(r).transitions.is_empty());
+            }
+        }
+        let p = t.probe_status("bmce", Channel::Web).expect("probed");
+        assert_eq!(
+            (p.status, p.class),
+            (Status::Unknown, Some(ErrorClass::Blocked))
+        );
+    }
+
+    #[test]
+    fn a_refused_control_still_answered() {
+        let mut t = tracker(true);
+        let mut opened = Vec::new();
+        for s in 0..4 {
+            t.apply(refused("control/0", s));
+            opened.extend(feed(&mut t, "bmce/web/0", s, true));
+            opened.extend(feed(&mut t, "bmce/web/1", s, true));
+        }
+        // The bank's failures count: its outage opens as if the control had answered.
+        assert!(t.network_cut_since().is_none());
+        assert!(
+            matches!(opened.first(), Some(Transition::Down { .. })),
+            "{opened:?}"
+        );
     }
 }

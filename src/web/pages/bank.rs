@@ -397,8 +397,10 @@ fn channel_notes(
     let tz = state.config.timezone;
     let mut notes = Vec::new();
     if let Some(c) = now_c {
-        if c.failing == Some(ErrorClass::MaintenancePage) {
-            notes.push(Msg::new("note-maintenance-page"));
+        match c.failing {
+            Some(ErrorClass::MaintenancePage) => notes.push(Msg::new("note-maintenance-page")),
+            Some(ErrorClass::Blocked) => notes.push(Msg::new("note-blocked")),
+            _ => {}
         }
         if let Some(at) = c.retry_after.filter(|at| *at > now) {
             notes.push(Msg::new("note-retry-after").with("time", Arg::Time(at, tz)));

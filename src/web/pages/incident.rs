@@ -92,13 +92,13 @@ pub fn render(
             .window
             .iter()
             .flat_map(|w| &w.overruns)
-            .map(|o| (o.incident_id, duration_seconds(o.seconds, lang)))
+            .map(|o| (o.incident_id, overrun_words(o.seconds, lang)))
             .collect(),
         overrun: ev.overrun_of.as_ref().map(|o| {
             (
                 o.incident_id,
                 at(o.announced_ends),
-                duration_seconds(o.seconds, lang),
+                overrun_words(o.seconds, lang),
             )
         }),
         recorded_later: ev.recorded_later_by.as_ref().map(|_| at(ev.recorded_at)),
@@ -263,6 +263,16 @@ fn in_log_view(g: &IncidentLog, permalink: &str, tz: chrono_tz::Tz, lang: Lang) 
     }
 }
 
+/// How long an overrun lasted: under a whole second it is "less than a second", never
+/// "0 s" (it did fail past the announced end).
+fn overrun_words(seconds: i64, lang: Lang) -> String {
+    if seconds < 1 {
+        crate::i18n::message(lang, "under-a-second").to_owned()
+    } else {
+        duration_seconds(seconds, lang)
+    }
+}
+
 /// A check's evidence as sentences a reader can cite.
 fn seen(e: &crate::domain::CheckEvidence, tz: chrono_tz::Tz, lang: Lang) -> Vec<String> {
     let mut out: Vec<String> = e
@@ -279,7 +289,14 @@ fn seen(e: &crate::domain::CheckEvidence, tz: chrono_tz::Tz, lang: Lang) -> Vec<
         out.push(Msg::new("seen-final").arg("url", url).text(lang));
     }
     if let Some(m) = &e.matched {
-        out.push(Msg::new("seen-maintenance").arg("phrase", m).text(lang));
+        // The detector keeps either a phrase or the words it found together.
+        let words: Vec<String> = m.split(" + ").map(str::to_owned).collect();
+        out.push(match &words[..] {
+            [_] => Msg::new("seen-maintenance").arg("phrase", m).text(lang),
+            _ => Msg::new("seen-maintenance-words")
+                .with("words", Arg::List(words))
+                .text(lang),
+        });
     }
     if let Some(t) = e.retry_after {
         out.push(

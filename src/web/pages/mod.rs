@@ -372,10 +372,14 @@ pub fn preview(
     if !trouble.is_empty() {
         return format!("{name}: {}", crate::i18n::list(&trouble, lang));
     }
-    let id = if b.status == Status::Unknown {
-        "preview-unknown"
-    } else {
-        "preview-all-ok"
+    let refused = b
+        .channels
+        .iter()
+        .any(|c| c.failing == Some(crate::domain::ErrorClass::Blocked));
+    let id = match b.status {
+        Status::Unknown if refused => "preview-refused",
+        Status::Unknown => "preview-unknown",
+        _ => "preview-all-ok",
     };
     Msg::new(id).arg("bank", name).text(lang)
 }
