@@ -2,7 +2,8 @@
 //! incidents and their timelines ([`IncidentStore`]), crowd reports ([`ReportStore`]),
 //! announced windows ([`WindowStore`]), the banks' statements ([`StatementStore`]), what
 //! several instances share ([`ClusterStore`]), the database's own settings
-//! ([`SettingStore`]) and alert subscriptions with their outbox ([`AlertStore`]). [`Store`]
+//! ([`SettingStore`]), alert subscriptions with their outbox ([`AlertStore`]) and the
+//! operator desk's sessions with the audit trail read back ([`DeskStore`]). [`Store`]
 //! is their sum. One implementation per backend, chosen by the URL scheme, both on the SQL
 //! under `sql/`; `tests/it/contract/` holds each trait's story.
 
@@ -11,6 +12,7 @@ pub mod alerts;
 pub mod audit;
 pub mod cluster;
 mod decode;
+pub mod desk;
 pub mod health;
 pub mod incidents;
 pub mod postgres;
@@ -30,15 +32,17 @@ use chrono::{DateTime, TimeZone, Utc};
 use self::health::WriteCause;
 
 pub use alerts::AlertStore;
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditRow};
 pub use cluster::{ClusterStore, ScheduledProbe};
+pub use desk::{DeskStore, SessionRow};
 pub use incidents::{
-    FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, NewIncident, NewUpdate,
-    Opened, OperatorUpdate, OutageSpan, SourceSeen, UpdateRow,
+    CorrectionEntry, FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore,
+    NewCorrection, NewIncident, NewUpdate, Opened, OperatorUpdate, OutageSpan, SourceSeen,
+    UpdateRow,
 };
 pub use reports::{
-    NewReport, ReportBucket, ReportCount, ReportFacet, ReportOutcome, ReportRow, ReportStore,
-    ReportUnit, TalliedReport,
+    ChannelActivity, ModeratedReport, Moderation, NetworkActivity, NewReport, ReportBucket,
+    ReportCount, ReportFacet, ReportOutcome, ReportRow, ReportStore, ReportUnit, TalliedReport,
 };
 pub use results::{
     Counts, DailyRollup, FailedCheck, HourlyRollup, MonitoredSpan, ProbeEvidence, ResultStore,
@@ -46,7 +50,7 @@ pub use results::{
 };
 pub use settings::SettingStore;
 pub use statements::{NewStatement, StatementFilter, StatementStore};
-pub use windows::{NewWindow, WindowFilter, WindowRow, WindowStore};
+pub use windows::{NewWindow, WindowChange, WindowChanged, WindowFilter, WindowRow, WindowStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -58,6 +62,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is malformed: {0}")]
     Malformed(String),
+    /// An action asked for under a request key that already carried one out: nothing of
+    /// it was written.
+    #[error("request `{0}` was already carried out")]
+    Repeated(String),
     /// A failed write that several requests shared (a batch), as each of them sees it.
     #[error("{message}")]
     Shared { cause: WriteCause, message: String },
@@ -110,6 +118,7 @@ pub trait Store:
     + SettingStore
     + AlertStore
     + StatementStore
+    + DeskStore
     + 'static
 {
 }
@@ -123,6 +132,7 @@ impl<T> Store for T where
         + SettingStore
         + AlertStore
         + StatementStore
+        + DeskStore
         + 'static
 {
 }

@@ -4,6 +4,7 @@ mod agents;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod auth_throttle;
 pub mod badge;
 pub mod banner;
 pub mod cache;

@@ -79,5 +79,6 @@ pub fn audit(at: DateTime<Utc>, action: &str) -> AuditEntry {
         action: action.into(),
         target: None,
         detail: Some("from the contract story".into()),
+        request: None,
     }
 }
