@@ -7,6 +7,7 @@
 
 mod alerts;
 mod cluster;
+mod desk;
 mod incidents;
 mod reports;
 mod results;
