@@ -19,7 +19,7 @@ desk-back = العودة إلى اللوحة
 desk-none = لا شيء.
 
 desk-attention = ما يستدعي الانتباه
-desk-storage = السجل
+desk-storage = السجل:
 desk-storage-ok = يُكتب بشكل عادي.
 desk-storage-failing = لا يُكتب منذ { $since } ({ $minutes } د، { $cause })؛ والصفحات تشير إلى ذلك.
 desk-failing-probes = فحوصات فاشلة حاليا
@@ -47,6 +47,8 @@ desk-action-sign_in = دخول
 desk-action-sign_out = خروج
 desk-done-title = تمّ
 
+desk-bank-is = البنك:
+desk-time-format = الصيغة:
 desk-bank = البنك
 desk-banks = الأبناك
 desk-all-banks = جميع الأبناك
@@ -58,7 +60,7 @@ desk-message = الرسالة
 desk-source = المصدر (رابط الإعلان)
 desk-starts = البداية
 desk-ends = النهاية
-desk-zone-hint = الأوقات كما تعرضها الساعات في { $zone } ({ $tz })، بصيغة 2026-02-13 16:00. تغيير الساعة في رمضان محسوب: اكتب الوقت الذي يقرؤه الناس على ساعاتهم في ذلك اليوم.
+desk-zone-hint = الأوقات كما تعرضها الساعات في { $zone } ({ $tz }). تغيير الساعة في رمضان محسوب: اكتب الوقت الذي يقرؤه الناس على ساعاتهم في ذلك اليوم.
 desk-publish = نشر
 desk-show = عرض
 

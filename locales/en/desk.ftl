@@ -19,7 +19,7 @@ desk-back = Back to the desk
 desk-none = None.
 
 desk-attention = Needs attention
-desk-storage = Record
+desk-storage = Record:
 desk-storage-ok = written normally.
 desk-storage-failing = not written since { $since } ({ $minutes } min, { $cause }); pages say so.
 desk-failing-probes = Checks failing now
@@ -47,6 +47,8 @@ desk-action-sign_in = Signed in
 desk-action-sign_out = Signed out
 desk-done-title = Done
 
+desk-bank-is = Bank:
+desk-time-format = Written as:
 desk-bank = Bank
 desk-banks = Banks
 desk-all-banks = All banks
@@ -58,7 +60,7 @@ desk-message = Message
 desk-source = Source (link to the announcement)
 desk-starts = Starts
 desk-ends = Ends
-desk-zone-hint = Times as clocks show them in { $zone } ({ $tz }), written 2026-02-13 16:00. The Ramadan clock change is taken into account: write the time people read on their clocks that day.
+desk-zone-hint = Times as clocks show them in { $zone } ({ $tz }). The Ramadan clock change is taken into account: write the time people read on their clocks that day.
 desk-publish = Publish
 desk-show = Show
 

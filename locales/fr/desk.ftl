@@ -19,7 +19,7 @@ desk-back = Retour au pupitre
 desk-none = Aucun.
 
 desk-attention = À surveiller
-desk-storage = Registre
+desk-storage = Registre :
 desk-storage-ok = écrit normalement.
 desk-storage-failing = non écrit depuis { $since } ({ $minutes } min, { $cause }) ; les pages le disent.
 desk-failing-probes = Vérifications en échec
@@ -47,6 +47,8 @@ desk-action-sign_in = Connexion
 desk-action-sign_out = Déconnexion
 desk-done-title = C’est fait
 
+desk-bank-is = Banque :
+desk-time-format = Format :
 desk-bank = Banque
 desk-banks = Banques
 desk-all-banks = Toutes les banques
@@ -58,7 +60,7 @@ desk-message = Message
 desk-source = Source (lien vers l’annonce)
 desk-starts = Début
 desk-ends = Fin
-desk-zone-hint = Heures telles que les horloges les affichent en { $zone } ({ $tz }), écrites 2026-02-13 16:00. Le changement d’heure du ramadan est pris en compte : écrivez l’heure que l’on lit ce jour-là.
+desk-zone-hint = Heures telles que les horloges les affichent en { $zone } ({ $tz }). Le changement d’heure du ramadan est pris en compte : écrivez l’heure que l’on lit ce jour-là.
 desk-publish = Publier
 desk-show = Afficher
 

@@ -212,7 +212,7 @@ pub async fn robots() -> Response {
             (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=86400"),
         ],
-        "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /report\n",
+        "User-agent: *\nAllow: /\nDisallow: /api/\nDisallow: /report\nDisallow: /desk\n",
     )
         .into_response()
 }

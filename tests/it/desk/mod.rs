@@ -7,11 +7,13 @@
 //! - `actions.rs`: every form's action seen where the public sees it.
 //! - `api.rs`: the API's side of the same actions: corrections, windows announced anew,
 //!   a reporter's reports, `Idempotency-Key`.
+//! - `weight.rs`: the desk's pages against the public pages' weight.
 
 mod actions;
 mod api;
 mod guard;
 mod session;
+mod weight;
 
 use std::collections::HashMap;
 
