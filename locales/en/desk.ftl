@@ -93,6 +93,7 @@ desk-public-page = Public page
 desk-correct = Correct this entry
 desk-withdraw = Withdraw as a false alarm
 desk-withdraw-note = The incident leaves the live pages and the figures; the record keeps it as withdrawn, with your reason. Subscribers who heard of it are told.
+desk-withdrawn-note = Withdrawn as a false alarm: no more updates. Its entries can still be corrected.
 desk-withdraw-reason = Reason
 
 desk-ready-investigating = Customers of { $bank } report problems with { $channels }. We are checking what is happening.
@@ -160,6 +161,7 @@ err-no-window = No maintenance window has the id `{ $id }`.
 err-window-bank = A window's bank cannot change (it is { $bank }): call this one off and announce another.
 err-window-begun = Window { $id } has begun, ended or been called off: what was announced stays on the record. Post an update, or end it.
 err-window-from-config = Window { $id } comes from the config file: change it there.
+err-incident-withdrawn = Incident { $id } was withdrawn as a false alarm: it takes no more updates; a correction of its entries is still possible.
 err-no-update = Incident { $id } has no entry `{ $update }`.
 err-correct-operator-only = Only the operator's own entries are corrected here; the tracker's entries state what it saw.
 err-correction-unchanged = The corrected text is the same as the text now: nothing to correct.

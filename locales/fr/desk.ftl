@@ -93,6 +93,7 @@ desk-public-page = Page publique
 desk-correct = Corriger cette entrée
 desk-withdraw = Retirer comme fausse alerte
 desk-withdraw-note = L’incident quitte les pages en direct et les chiffres ; le registre le garde comme retiré, avec votre raison. Les abonnés qui en ont été avertis sont prévenus.
+desk-withdrawn-note = Retiré comme fausse alerte : plus de mise à jour. Ses entrées peuvent encore être corrigées.
 desk-withdraw-reason = Raison
 
 desk-ready-investigating = Des clients de { $bank } signalent des problèmes : { $channels }. Nous vérifions ce qui se passe.
@@ -160,6 +161,7 @@ err-no-window = Aucune maintenance n’a l’identifiant « { $id } ».
 err-window-bank = La banque d’une maintenance ne change pas (c’est { $bank }) : annulez celle-ci et annoncez-en une autre.
 err-window-begun = La maintenance { $id } a commencé, est terminée ou a été annulée : ce qui a été annoncé reste au registre. Publiez une mise à jour, ou terminez-la.
 err-window-from-config = La maintenance { $id } vient du fichier de configuration : modifiez-la là.
+err-incident-withdrawn = L’incident { $id } a été retiré comme fausse alerte : il ne prend plus de mise à jour ; ses entrées peuvent encore être corrigées.
 err-no-update = L’incident { $id } n’a pas d’entrée « { $update } ».
 err-correct-operator-only = Seules les entrées de l’opérateur se corrigent ici ; celles du suivi disent ce qu’il a vu.
 err-correction-unchanged = Le texte corrigé est le même que le texte actuel : rien à corriger.

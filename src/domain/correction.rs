@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Lang, Names};
+use super::Names;
 
 /// One correction of a timeline entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -65,18 +65,12 @@ pub fn merge(current: &Names, given: &Names) -> Option<Names> {
     (merged != *current).then_some(merged)
 }
 
-impl Step {
-    /// The earlier text in `lang`, as the reader's fallback order gives it.
-    pub fn earlier_in(&self, lang: Lang) -> &str {
-        self.earlier.get(lang)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
 
     use super::*;
+    use crate::domain::Lang;
 
     fn fr(text: &str) -> Names {
         Names {
@@ -112,7 +106,7 @@ mod tests {
         assert_eq!(c.steps.len(), 2);
         assert_eq!(c.steps[0].earlier, original);
         assert_eq!(c.steps[0].at, at(5));
-        assert_eq!(c.steps[1].earlier_in(Lang::Ar), "Retour prévu à 19 h");
+        assert_eq!(c.steps[1].earlier.get(Lang::Ar), "Retour prévu à 19 h");
         assert_eq!(c.steps[1].text, fr("Retour prévu à 19 h 30"));
         let none = corrected(&original, &[]);
         assert_eq!((none.now, none.steps.len()), (original, 0));

@@ -262,6 +262,54 @@ mod tests {
     use super::*;
 
     #[test]
+    fn operators_are_known_by_name_whatever_holds_their_token() {
+        let decl = |name: &str, token: OperatorToken| OperatorDecl {
+            name: name.into(),
+            token,
+        };
+        let declared = [
+            decl(
+                "desk-1",
+                OperatorToken::Sha256(keys::sha256(b"token-of-desk-1")),
+            ),
+            decl("desk-2", OperatorToken::Env("DESK_2".into())),
+            decl("desk-3", OperatorToken::Env("UNSET".into())),
+        ];
+        let env = |var: &str| (var == "DESK_2").then(|| " token-of-desk-2\n".to_owned());
+        let ops = Operators::new(Some(&BearerToken::new("the-admin-token")), &declared, &env);
+        assert_eq!(ops.who("the-admin-token"), Some(ADMIN_NAME));
+        assert_eq!(ops.who("token-of-desk-1"), Some("desk-1"));
+        assert_eq!(
+            ops.who("token-of-desk-2"),
+            Some("desk-2"),
+            "trimmed as read"
+        );
+        assert_eq!(ops.who("token-of-desk-3"), None);
+        assert_eq!(ops.who(""), None);
+        assert!(
+            ops.knows("desk-2") && !ops.knows("desk-3"),
+            "unset: cannot act"
+        );
+        assert!(!format!("{ops:?}").contains("token-of"));
+        assert!(Operators::new(None, &[], &env).is_empty());
+    }
+
+    #[test]
+    fn an_idempotency_key_is_printable_and_scoped_to_its_operator() {
+        let mut h = HeaderMap::new();
+        assert_eq!(idempotency_key(&h, "admin").ok(), Some(None));
+        h.insert("idempotency-key", "retry-7".parse().expect("value"));
+        assert_eq!(
+            idempotency_key(&h, "desk-1").ok().flatten().as_deref(),
+            Some("api:desk-1:retry-7")
+        );
+        h.insert("idempotency-key", "two words".parse().expect("value"));
+        assert!(idempotency_key(&h, "admin").is_err());
+        h.insert("idempotency-key", "k".repeat(129).parse().expect("value"));
+        assert!(idempotency_key(&h, "admin").is_err());
+    }
+
+    #[test]
     fn debug_never_shows_the_token() {
         let t = BearerToken::new("s3cret-value");
         assert!(!format!("{t:?}").contains("s3cret"));

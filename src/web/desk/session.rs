@@ -95,12 +95,18 @@ pub async fn current(
         return Ok(None);
     };
     let now = state.clock.now();
+    // Writes here are housekeeping: when the record cannot be written, the desk still shows
+    // what needs attention, storage first.
     if !alive(row.created_at, row.seen_at, now) || !state.operators.knows(&row.operator) {
-        state.store.close_session(&id_hash, None).await?;
+        if let Err(e) = state.store.close_session(&id_hash, None).await {
+            tracing::warn!(error = %e, "could not delete an ended desk session");
+        }
         return Ok(None);
     }
     if now - row.seen_at >= TOUCH_EVERY {
-        state.store.touch_session(&id_hash, now).await?;
+        if let Err(e) = state.store.touch_session(&id_hash, now).await {
+            tracing::warn!(error = %e, "could not note a desk session's use");
+        }
     }
     Ok(Some(DeskSession {
         operator: row.operator,

@@ -96,6 +96,8 @@ struct IncidentDeskPage {
     what: String,
     affected: String,
     withdrawable: bool,
+    /// Withdrawn: no more updates, only corrections.
+    withdrawn: bool,
     maintenance: bool,
     /// The bank a statement would be about (the first of the incident's).
     bank: String,
@@ -215,6 +217,7 @@ fn render(
         affected: list(&affected, lang),
         withdrawable: row.kind != IncidentKind::Maintenance
             && row.state != IncidentState::Withdrawn,
+        withdrawn: row.state == IncidentState::Withdrawn,
         maintenance: row.kind == IncidentKind::Maintenance,
         bank: row
             .scopes

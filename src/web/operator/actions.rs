@@ -281,6 +281,12 @@ pub async fn add_update(
         .await?
         .ok_or_else(|| AppError::NotFound(Msg::new("err-no-incident").arg("id", id)))?;
     let new_state = state_for(incident.kind, &body.state)?;
+    // A note on a false alarm would put it back in the figures under its new state.
+    if incident.state == IncidentState::Withdrawn {
+        return Err(AppError::Conflict(
+            Msg::new("err-incident-withdrawn").arg("id", id),
+        ));
+    }
     if incident.resolved_at.is_some() && !new_state.is_closed() {
         return Err(AppError::Conflict(
             Msg::new("err-incident-over").arg("id", id),

@@ -350,6 +350,21 @@ async fn a_false_alarm_withdrawn_and_the_bank_s_word_recorded() {
     assert_eq!(a.status, StatusCode::SEE_OTHER, "{}", a.body);
     let v = app.json(&format!("/api/v1/incidents/{id}")).await;
     assert_eq!(v["state"], "withdrawn");
+    // A false alarm takes no more updates: one would put it back in the figures.
+    let page = desk.get(&format!("/desk/incidents/{id}?lang=fr")).await;
+    assert!(!page.body.contains("name=\"preview\""), "{}", page.body);
+    let (status, _) = app
+        .post(
+            &format!("/api/v1/incidents/{id}/updates"),
+            &json!({"state": "resolved", "message": {"fr": "Rétabli"}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(
+        app.json(&format!("/api/v1/incidents/{id}")).await["state"],
+        "withdrawn"
+    );
 
     let a = desk
         .submit(
