@@ -112,6 +112,10 @@ pub async fn run_with(
         reports,
         reporter_key: Arc::new(reporter_key),
         day_keys: Arc::new(crate::keys::DayKeys::new(store.clone())),
+        operators: web::auth::Operators::new(tokens.admin.as_ref(), &config.operators, &|var| {
+            std::env::var(var).ok()
+        }),
+        sign_ins: web::auth_throttle::AuthThrottle::default(),
         tokens,
         results: result_tx.downgrade(),
         alerts: alerts.clone(),

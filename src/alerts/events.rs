@@ -191,6 +191,7 @@ mod tests {
             message: Default::default(),
             title: Default::default(),
             alerted: true,
+            corrections: Vec::new(),
         }
     }
 

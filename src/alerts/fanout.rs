@@ -216,6 +216,7 @@ mod tests {
                 message: Default::default(),
                 title: Default::default(),
                 alerted: true,
+                corrections: Vec::new(),
             }),
             change,
         }

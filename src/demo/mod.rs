@@ -87,14 +87,23 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
         .map_err(|e| Failure::Other(format!("cannot listen on {listen}: {e}")))?;
     let addr = listener.local_addr().unwrap_or(listen);
     // The operator API works in the demo too: with BANKSTATUS_ADMIN_TOKEN, or a fresh token.
-    let token = std::env::var(crate::web::auth::ENV)
+    let given = std::env::var(crate::web::auth::ENV)
         .ok()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| {
-            let mut bytes = [0u8; 16];
-            rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
-            crate::keys::hex(&bytes)
-        });
+        .filter(|t| !t.trim().is_empty());
+    let token = given.clone().unwrap_or_else(|| {
+        let mut bytes = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut bytes);
+        crate::keys::hex(&bytes)
+    });
+    // A token made here is for this throwaway run alone: said, so the desk can be tried.
+    match given {
+        Some(_) => tracing::info!(
+            "demo: the operator's desk is http://{addr}/desk, with BANKSTATUS_ADMIN_TOKEN"
+        ),
+        None => tracing::info!(
+            "demo: the operator's desk is http://{addr}/desk, token {token} (this run only)"
+        ),
+    }
     tracing::info!(
         "demo: open http://{addr}/ ; every {} s: Bank of Africa (BMCE) fails at {} s with a surge of reports and recovers at {} s, \
          says only \"a problem in the system\" at {} s and promises its app back at {} s, which it misses by seconds; \

@@ -7,7 +7,8 @@
 //! a correction is a new entry naming what it corrects.
 //!
 //! A bank's statement is an entry of its own (`statement.recorded`), with everything it
-//! says, so the bank's word figures can be rebuilt from the log too.
+//! says, so the bank's word figures can be rebuilt from the log too; so is a correction of
+//! a timeline entry (`update.corrected`), which leaves the corrected entry as it was.
 //!
 //! A new kind of fact is a [`FactKind`] variant with its word, and one call that appends its
 //! entry in the transaction that writes the fact (`store::sql::log`).
@@ -249,11 +250,39 @@ impl StatementFact {
     }
 }
 
+/// The type of a correction's entry.
+pub const UPDATE_CORRECTED: &str = "update.corrected";
+
+/// A correction of a timeline entry as the log records it: the entry it corrects and the
+/// whole text from then on. The corrected entry's own log entry never changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorrectionFact {
+    /// Always [`UPDATE_CORRECTED`].
+    #[serde(rename = "type")]
+    pub fact: String,
+    pub correction: i64,
+    pub incident: i64,
+    /// The timeline entry it corrects.
+    pub update: i64,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    #[serde(default, with = "texts", skip_serializing_if = "Names::is_empty")]
+    pub message: Names,
+}
+
+impl CorrectionFact {
+    /// The entry's bytes: canonical JSON.
+    pub fn to_entry(&self) -> Vec<u8> {
+        canonical(&serde_json::to_value(self).unwrap_or(Value::Null))
+    }
+}
+
 /// What an entry holds, as far as this version reads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Logged {
     Incident(Box<IncidentFact>),
     Statement(Box<StatementFact>),
+    Correction(Box<CorrectionFact>),
     /// A kind of fact that names no incident this version follows.
     Other(String),
 }
@@ -281,6 +310,11 @@ pub fn read_entry(bytes: &[u8]) -> Result<Logged, EntryError> {
     if word == STATEMENT_RECORDED {
         return serde_json::from_value(value)
             .map(|f| Logged::Statement(Box::new(f)))
+            .map_err(|e| EntryError(e.to_string()));
+    }
+    if word == UPDATE_CORRECTED {
+        return serde_json::from_value(value)
+            .map(|f| Logged::Correction(Box::new(f)))
             .map_err(|e| EntryError(e.to_string()));
     }
     if FactKind::parse(word).is_none() {

@@ -1,9 +1,10 @@
 //! Pure types and rules of the tracker: banks, cities, channels, statuses, incidents, the
-//! banks' own statements. No IO here.
+//! banks' own statements, corrections of published entries. No IO here.
 
 pub mod bank;
 pub mod channel;
 pub mod city;
+pub mod correction;
 pub mod expect;
 pub mod fact;
 pub mod incident;
@@ -17,6 +18,7 @@ pub mod text;
 pub use bank::{Bank, Names};
 pub use channel::Channel;
 pub use city::City;
+pub use correction::{corrected, Corrected, Correction};
 pub use expect::{Expect, JsonCheck, Pattern, Redirects};
 pub use fact::{Affected, FactKind, IncidentFact, Logged, Step, WindowFact};
 pub use incident::{IncidentKind, IncidentState, OpenKey, Source};

@@ -9,8 +9,8 @@ use super::spans::minutes;
 use super::voices::{voices, Voices};
 use crate::config::Config;
 use crate::domain::{
-    Channel, CheckEvidence, Confidence, ErrorClass, IncidentKind, IncidentState, Lang, Names,
-    Source, Statement,
+    Channel, CheckEvidence, Confidence, Correction, ErrorClass, IncidentKind, IncidentState, Lang,
+    Names, Source, Statement,
 };
 use crate::signals::fusion::{confidence, Backing};
 use crate::signals::weight::{weigh, Who};
@@ -115,7 +115,11 @@ pub struct Entry {
     pub at: DateTime<Utc>,
     pub state: IncidentState,
     pub source: Source,
+    /// As published; corrections follow, never edits.
     pub message: Names,
+    /// Its corrections, oldest first (`domain::correction`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub corrections: Vec<Correction>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -351,6 +355,7 @@ fn assemble(
             state: u.state,
             source: u.source,
             message: u.message,
+            corrections: u.corrections,
         })
         .collect();
     // Put on the record well after it started (known from the press, not seen live): only

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::domain::fact::{
-    ended_after, read_entry, Affected, FactKind, IncidentFact, Logged, WindowFact,
+    ended_after, read_entry, Affected, CorrectionFact, FactKind, IncidentFact, Logged, WindowFact,
 };
 use crate::domain::{IncidentKind, IncidentState, Names, Statement};
 use crate::store::{OutageSpan, WindowRow};
@@ -31,6 +31,8 @@ pub struct Followed {
     pub reopens: u32,
     /// Its timeline entries: time, entry id, state, in the order they were logged.
     pub timeline: Vec<(DateTime<Utc>, i64, IncidentState)>,
+    /// Corrections of its timeline entries, in the order they were logged.
+    pub corrections: Vec<CorrectionFact>,
     /// The log entries about it, by index.
     pub entries: Vec<u64>,
 }
@@ -76,6 +78,14 @@ impl Replay {
         match read_entry(entry).map_err(|e| ReplayError::Unreadable { index, why: e.0 })? {
             Logged::Incident(fact) => self.follow(index, *fact)?,
             Logged::Statement(fact) => self.statements.push(fact.statement()),
+            Logged::Correction(fact) => {
+                let incident = fact.incident;
+                let Some(i) = self.incidents.get_mut(&incident) else {
+                    return Err(ReplayError::NotOpened { index, incident });
+                };
+                i.corrections.push(*fact);
+                i.entries.push(index);
+            }
             Logged::Other(kind) => *self.others.entry(kind).or_default() += 1,
         }
         self.size += 1;
@@ -106,6 +116,7 @@ impl Replay {
                     window: None,
                     reopens: 0,
                     timeline: Vec::new(),
+                    corrections: Vec::new(),
                     entries: Vec::new(),
                 },
             );
@@ -123,8 +134,12 @@ impl Replay {
             i.state = f.state;
             i.resolved_at = ended_after(i.resolved_at, f.state, f.at);
         }
+        // Each entry carries the incident as it stands after it: a window announced anew
+        // moves its start and may change its channels.
         i.title = f.title;
         i.window = f.window;
+        i.affected = f.affected;
+        i.started_at = f.started_at;
         i.entries.push(index);
         Ok(())
     }

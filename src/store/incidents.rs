@@ -5,7 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{AuditEntry, StoreResult};
-use crate::domain::{Channel, IncidentKind, IncidentState, Names, OpenKey, Source};
+use crate::domain::{Channel, Correction, IncidentKind, IncidentState, Names, OpenKey, Source};
 
 /// A new incident with its first timeline entry.
 #[derive(Debug, Clone)]
@@ -119,6 +119,28 @@ pub struct UpdateRow {
     pub title: Names,
     /// Whether subscribers were told of it.
     pub alerted: bool,
+    /// Its corrections, in the order they were made. Filled by
+    /// [`IncidentStore::incident`]; a feed entry carries none, as it never changes.
+    pub corrections: Vec<Correction>,
+}
+
+/// A correction to append to a published timeline entry: the entry's whole text from `at`
+/// on, and the operator's audit entry.
+#[derive(Debug, Clone)]
+pub struct NewCorrection {
+    pub incident_id: i64,
+    pub update_id: i64,
+    pub at: DateTime<Utc>,
+    pub message: Names,
+    pub audit: AuditEntry,
+}
+
+/// A correction as a feed entry of its own: its incident, and the entry it corrects with
+/// that entry's corrections up to and including this one (the last).
+#[derive(Debug, Clone)]
+pub struct CorrectionEntry {
+    pub incident: IncidentRow,
+    pub update: UpdateRow,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -226,6 +248,16 @@ pub trait IncidentStore: Send + Sync {
         audit: &AuditEntry,
     ) -> StoreResult<bool>;
 
+    /// Appends a correction of one timeline entry, with its audit entry, in one
+    /// transaction; the entry and earlier corrections are never changed. Its id, or `None`
+    /// when the incident has no such entry.
+    async fn correct_update(&self, correction: &NewCorrection) -> StoreResult<Option<i64>>;
+
+    /// Corrections as feed entries, newest first, filtered as [`Self::feed_entries`] is
+    /// (a withdrawn incident's are left out, as its entries are).
+    async fn correction_entries(&self, filter: &FeedFilter) -> StoreResult<Vec<CorrectionEntry>>;
+
+    /// An incident with its timeline, each entry with its corrections.
     async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>>;
 
     /// Newest first.

@@ -2,16 +2,18 @@
 //! incidents and their timelines ([`IncidentStore`]), crowd reports ([`ReportStore`]),
 //! announced windows ([`WindowStore`]), the banks' statements ([`StatementStore`]), what
 //! several instances share ([`ClusterStore`]), the database's own settings
-//! ([`SettingStore`]), alert subscriptions with their outbox ([`AlertStore`]) and the log
-//! of published facts ([`LogStore`]). [`Store`] is their sum. One implementation per
-//! backend, chosen by the URL scheme, both on the SQL under `sql/`; `tests/it/contract/`
-//! holds each trait's story.
+//! ([`SettingStore`]), alert subscriptions with their outbox ([`AlertStore`]), the log
+//! of published facts ([`LogStore`]) and the operator desk's sessions with the audit trail
+//! read back ([`DeskStore`]). [`Store`] is their sum. One implementation per backend, chosen
+//! by the URL scheme, both on the SQL under `sql/`; `tests/it/contract/` holds each trait's
+//! story.
 
 pub mod admission;
 pub mod alerts;
 pub mod audit;
 pub mod cluster;
 mod decode;
+pub mod desk;
 pub mod health;
 pub mod incidents;
 pub mod log;
@@ -32,16 +34,18 @@ use chrono::{DateTime, TimeZone, Utc};
 use self::health::WriteCause;
 
 pub use alerts::AlertStore;
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditRow};
 pub use cluster::{ClusterStore, ScheduledProbe};
+pub use desk::{DeskStore, SessionRow};
 pub use incidents::{
-    FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, NewIncident, NewUpdate,
-    Opened, OperatorUpdate, OutageSpan, SourceSeen, UpdateRow,
+    CorrectionEntry, FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore,
+    NewCorrection, NewIncident, NewUpdate, Opened, OperatorUpdate, OutageSpan, SourceSeen,
+    UpdateRow,
 };
 pub use log::{LogEntry, LogStore, LogTip, Sequenced, StoredCheckpoint};
 pub use reports::{
-    NewReport, ReportBucket, ReportCount, ReportFacet, ReportOutcome, ReportRow, ReportStore,
-    ReportUnit, TalliedReport,
+    ChannelActivity, ModeratedReport, Moderation, NetworkActivity, NewReport, ReportBucket,
+    ReportCount, ReportFacet, ReportOutcome, ReportRow, ReportStore, ReportUnit, TalliedReport,
 };
 pub use results::{
     Counts, DailyRollup, FailedCheck, HourlyRollup, MonitoredSpan, ProbeEvidence, ResultStore,
@@ -49,7 +53,7 @@ pub use results::{
 };
 pub use settings::SettingStore;
 pub use statements::{NewStatement, StatementFilter, StatementStore};
-pub use windows::{NewWindow, WindowFilter, WindowRow, WindowStore};
+pub use windows::{NewWindow, WindowChange, WindowChanged, WindowFilter, WindowRow, WindowStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -61,6 +65,10 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is malformed: {0}")]
     Malformed(String),
+    /// An action asked for under a request key that already carried one out: nothing of
+    /// it was written.
+    #[error("request `{0}` was already carried out")]
+    Repeated(String),
     /// A failed write that several requests shared (a batch), as each of them sees it.
     #[error("{message}")]
     Shared { cause: WriteCause, message: String },
@@ -116,6 +124,7 @@ pub trait Store:
     + AlertStore
     + StatementStore
     + LogStore
+    + DeskStore
     + 'static
 {
 }
@@ -130,6 +139,7 @@ impl<T> Store for T where
         + AlertStore
         + StatementStore
         + LogStore
+        + DeskStore
         + 'static
 {
 }

@@ -115,6 +115,53 @@ pub struct ReportBucket {
     pub reporters: i64,
 }
 
+/// A report as the operator moderates it: what it says and, by keyed hash, who sent it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeratedReport {
+    pub id: i64,
+    pub bank: String,
+    pub channel: Channel,
+    pub at: DateTime<Utc>,
+    pub comment: Option<String>,
+    pub symptom: Option<Symptom>,
+    pub city: Option<String>,
+    pub works: bool,
+    pub counted: bool,
+    /// The counting unit's keyed hash (an address, or an address and a browser).
+    pub reporter: String,
+    pub network: String,
+    /// The reports its reporter sent in the same span, deleted ones left out.
+    pub reporter_reports: i64,
+}
+
+/// Reports of one bank channel over a span: how many, from how many reporters and networks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelActivity {
+    pub bank: String,
+    pub channel: Channel,
+    pub reports: i64,
+    pub reporters: i64,
+    pub networks: i64,
+}
+
+/// Reports from one network over a span: a flood shows as one network sending many.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkActivity {
+    pub network: String,
+    pub reports: i64,
+    pub reporters: i64,
+    pub last_at: DateTime<Utc>,
+}
+
+/// What the operator sees to moderate reports made since a time: the latest reports, and
+/// where they come from, busiest first. Deleted reports are left out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Moderation {
+    pub reports: Vec<ModeratedReport>,
+    pub channels: Vec<ChannelActivity>,
+    pub networks: Vec<NetworkActivity>,
+}
+
 #[async_trait]
 pub trait ReportStore: Send + Sync {
     /// Stores reports in one transaction, in order, each unless its reporter sent
@@ -139,6 +186,24 @@ pub trait ReportStore: Send + Sync {
     /// Marks a report deleted, with the operator's audit entry, in one transaction; false
     /// when there is no such report.
     async fn delete_report(&self, id: i64, audit: &AuditEntry) -> StoreResult<bool>;
+
+    /// The reports made at or after `since` (of `bank`, or all), newest first, at most
+    /// `limit`, with the channels and networks they come from, busiest first.
+    async fn moderation(
+        &self,
+        bank: Option<&str>,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Moderation>;
+
+    /// Marks deleted every report of the reporter who sent report `id`, whenever sent, with
+    /// the operator's audit entry, in one transaction; how many were deleted now, or `None`
+    /// when there is no such report.
+    async fn delete_reporter_reports(
+        &self,
+        id: i64,
+        audit: &AuditEntry,
+    ) -> StoreResult<Option<u64>>;
 
     /// Every distinct reporter of a problem (not "it works") per bank and channel, counted
     /// and not deleted, with reports in `[from, to)`: the usual level weighs them.

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use super::{AuditEntry, StoreResult};
+use super::{AuditEntry, NewUpdate, StoreResult};
 use crate::domain::{Channel, IncidentState, Names};
 
 /// A maintenance window to announce (from the config file or the operator API).
@@ -49,6 +49,30 @@ impl WindowRow {
     }
 }
 
+/// A new announcement of a window that has not begun: its channels, times, title and
+/// source, and the timeline entry that says what changed.
+#[derive(Debug, Clone)]
+pub struct WindowChange {
+    pub channels: Vec<Channel>,
+    pub starts: DateTime<Utc>,
+    pub ends: DateTime<Utc>,
+    pub title: Names,
+    pub source: Option<String>,
+    pub entry: NewUpdate,
+}
+
+/// What became of a [`WindowChange`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WindowChanged {
+    Changed,
+    /// No window has this id.
+    Missing,
+    /// It has begun, ended or been called off: what was announced stays on the record.
+    Begun,
+    /// It comes from the config file, which says what it is at every start.
+    FromConfig,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct WindowFilter {
     /// One window by its incident id.
@@ -78,6 +102,15 @@ pub trait WindowStore: Send + Sync {
         now: DateTime<Utc>,
         audit: Option<&AuditEntry>,
     ) -> StoreResult<i64>;
+
+    /// Announces a window that has not begun anew (channels, times, title, source), with
+    /// its timeline entry and audit entry, in one transaction; calendars see a new sequence.
+    async fn change_window(
+        &self,
+        incident_id: i64,
+        change: &WindowChange,
+        audit: &AuditEntry,
+    ) -> StoreResult<WindowChanged>;
 
     async fn windows(&self, filter: &WindowFilter) -> StoreResult<Vec<WindowRow>>;
 

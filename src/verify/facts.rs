@@ -6,7 +6,7 @@
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::domain::fact::{ended_after, Affected, IncidentFact};
+use crate::domain::fact::{ended_after, Affected, CorrectionFact, IncidentFact};
 use crate::domain::{IncidentKind, IncidentState, Names, Source};
 
 /// An incident as the site shows it: `/api/v1/incidents/{id}` or an evidence pack's.
@@ -33,6 +33,16 @@ pub struct SiteUpdate {
     pub at: DateTime<chrono::FixedOffset>,
     pub state: IncidentState,
     pub source: Source,
+    #[serde(default)]
+    pub message: Names,
+    #[serde(default)]
+    pub corrections: Vec<SiteCorrection>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SiteCorrection {
+    pub id: i64,
+    pub at: DateTime<chrono::FixedOffset>,
     #[serde(default)]
     pub message: Names,
 }
@@ -64,8 +74,6 @@ pub fn differences(
             "is on the site but not in the log".to_owned(),
         )];
     };
-    let utc = |t: &DateTime<chrono::FixedOffset>| t.with_timezone(&Utc);
-    let time = |t: DateTime<Utc>| crate::domain::fact::time_text(t);
     if site.kind != first.kind {
         out.push(differ(
             format!("incident {id} kind"),
@@ -192,11 +200,91 @@ pub fn differences(
     out
 }
 
+fn utc(t: &DateTime<chrono::FixedOffset>) -> DateTime<Utc> {
+    t.with_timezone(&Utc)
+}
+
+fn time(t: DateTime<Utc>) -> String {
+    crate::domain::fact::time_text(t)
+}
+
 fn quoted(text: Option<&str>) -> String {
     match text {
         Some(t) => format!("«{t}»"),
         None => "nothing".to_owned(),
     }
+}
+
+/// Where the site and the log differ about the corrections of one incident's entries:
+/// each correction on the site must be logged with its time and words, and each logged
+/// one must be on the site. Corrections newer than `newest` (made after the checkpoint) are
+/// not compared.
+pub fn correction_differences(
+    site: &SiteIncident,
+    logged: &[(u64, CorrectionFact)],
+    newest: i64,
+) -> Vec<(String, String)> {
+    let id = site.id;
+    let mut out = Vec::new();
+    let on_site: Vec<(i64, &SiteCorrection)> = site
+        .updates
+        .iter()
+        .flat_map(|u| u.corrections.iter().map(move |c| (u.id, c)))
+        .collect();
+    for (update, c) in on_site.iter().filter(|(_, c)| c.id <= newest) {
+        let what = format!("incident {id} update {update} correction {}", c.id);
+        let Some((index, f)) = logged.iter().find(|(_, f)| f.correction == c.id) else {
+            out.push((what, "is on the site but not in the log".to_owned()));
+            continue;
+        };
+        if f.update != *update {
+            out.push((
+                format!("{what} (entry {index})"),
+                format!(
+                    "the site puts it on update {update}, the log on {}",
+                    f.update
+                ),
+            ));
+        }
+        if utc(&c.at) != f.at {
+            out.push((
+                format!("{what} (entry {index}) time"),
+                format!(
+                    "the site says {}, the log says {}",
+                    time(utc(&c.at)),
+                    time(f.at)
+                ),
+            ));
+        }
+        for (lang, s, l) in [
+            ("ar", &c.message.ar, &f.message.ar),
+            ("fr", &c.message.fr, &f.message.fr),
+            ("en", &c.message.en, &f.message.en),
+        ] {
+            if s != l {
+                out.push((
+                    format!("{what} (entry {index}) words ({lang})"),
+                    format!(
+                        "the site says {}, the log says {}",
+                        quoted(s.as_deref()),
+                        quoted(l.as_deref())
+                    ),
+                ));
+            }
+        }
+    }
+    for (index, f) in logged {
+        if !on_site.iter().any(|(_, c)| c.id == f.correction) {
+            out.push((
+                format!(
+                    "incident {id} update {} correction {} (entry {index})",
+                    f.update, f.correction
+                ),
+                "is in the log but not on the site".to_owned(),
+            ));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub mod tree;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::domain::fact::{read_entry, IncidentFact, Logged};
+use crate::domain::fact::{read_entry, CorrectionFact, IncidentFact, Logged};
 use crate::log::pack::EvidencePack;
 use crate::record::replay::Replay;
 use crate::record::Month;
@@ -155,8 +155,8 @@ pub async fn run(args: VerifyArgs) -> Result<Report, String> {
             if let Some(t) = &tree {
                 let facts = grouped(t, &mut report);
                 if source.is_site() {
-                    if let Some((replay, facts)) = &facts {
-                        check_site(source, replay, facts, &mut report).await;
+                    if let Some((replay, facts, corrections)) = &facts {
+                        check_site(source, replay, facts, corrections, &mut report).await;
                     }
                 } else {
                     report.note(
@@ -276,25 +276,41 @@ fn since(saved: &[u8], key: &str, tree: &Verified, report: &mut Report) {
 /// Every incident's entries, in log order.
 type Facts = BTreeMap<i64, Vec<(u64, IncidentFact)>>;
 
-/// The record rebuilt from the tree's entries, and each incident's entries.
-fn grouped(tree: &Verified, report: &mut Report) -> Option<(Replay, Facts)> {
+/// Every incident's corrections, in log order.
+type Corrections = BTreeMap<i64, Vec<(u64, CorrectionFact)>>;
+
+/// The record rebuilt from the tree's entries, with each incident's entries and
+/// corrections.
+fn grouped(tree: &Verified, report: &mut Report) -> Option<(Replay, Facts, Corrections)> {
     let mut replay = Replay::default();
     let mut facts: Facts = BTreeMap::new();
+    let mut corrections: Corrections = BTreeMap::new();
     for (i, e) in tree.entries.iter().enumerate() {
         if let Err(why) = replay.apply(i as u64, e) {
             report.fail("record", why.to_string());
             return None;
         }
-        if let Ok(Logged::Incident(f)) = read_entry(e) {
-            facts.entry(f.incident).or_default().push((i as u64, *f));
+        match read_entry(e) {
+            Ok(Logged::Incident(f)) => facts.entry(f.incident).or_default().push((i as u64, *f)),
+            Ok(Logged::Correction(f)) => corrections
+                .entry(f.incident)
+                .or_default()
+                .push((i as u64, *f)),
+            _ => {}
         }
     }
-    Some((replay, facts))
+    Some((replay, facts, corrections))
 }
 
 /// The site's incidents against the log's: each incident in the log as the site serves it,
 /// and no incident on the site the log does not hold.
-async fn check_site(source: &Source, replay: &Replay, facts: &Facts, report: &mut Report) {
+async fn check_site(
+    source: &Source,
+    replay: &Replay,
+    facts: &Facts,
+    corrections: &Corrections,
+    report: &mut Report,
+) {
     let what = "facts";
     let newest_update = facts
         .values()
@@ -303,6 +319,12 @@ async fn check_site(source: &Source, replay: &Replay, facts: &Facts, report: &mu
         .max()
         .unwrap_or(0);
     let newest_incident = facts.keys().max().copied().unwrap_or(0);
+    let newest_correction = corrections
+        .values()
+        .flatten()
+        .map(|(_, c)| c.correction)
+        .max()
+        .unwrap_or(0);
     let paths: Vec<String> = facts
         .keys()
         .map(|id| format!("api/v1/incidents/{id}"))
@@ -320,6 +342,12 @@ async fn check_site(source: &Source, replay: &Replay, facts: &Facts, report: &mu
                 Ok(site) => {
                     updates += site.updates.len();
                     differ.extend(facts::differences(&site, logged, newest_update));
+                    let logged_corrections = corrections.get(id).map_or(&[][..], Vec::as_slice);
+                    differ.extend(facts::correction_differences(
+                        &site,
+                        logged_corrections,
+                        newest_correction,
+                    ));
                 }
                 Err(e) => differ.push((
                     format!("incident {id}"),

@@ -191,6 +191,18 @@ pub struct UpdateView {
     at: String,
     state: IncidentState,
     source: Source,
+    /// The text as it was published; a correction never changes it.
+    message: Names,
+    /// Its corrections, oldest first: each the whole text from its time on. The text that
+    /// reads now is the last one's, else `message`.
+    corrections: Vec<CorrectionView>,
+}
+
+/// A correction of a timeline entry.
+#[derive(Serialize, ToSchema)]
+pub struct CorrectionView {
+    id: i64,
+    at: String,
     message: Names,
 }
 
@@ -225,6 +237,15 @@ fn incident_view(
                     state: u.state,
                     source: u.source,
                     message: u.message,
+                    corrections: u
+                        .corrections
+                        .into_iter()
+                        .map(|c| CorrectionView {
+                            id: c.id,
+                            at: rfc3339(c.at, tz),
+                            message: c.message,
+                        })
+                        .collect(),
                 })
                 .collect()
         }),

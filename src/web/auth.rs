@@ -1,5 +1,6 @@
-//! The bearer tokens of the operator API and of agents: checked in constant time, never
-//! printed, and known in the audit table only by a short id derived from it.
+//! The bearer tokens of the operator API and of agents, checked by digest and never
+//! printed; the operators who may act (`BANKSTATUS_ADMIN_TOKEN`, named `admin`, and each of
+//! `[[operators]]`), known in the audit table by their names.
 
 use std::fmt;
 use std::net::SocketAddr;
@@ -12,8 +13,10 @@ use axum::http::{header, HeaderMap};
 
 use super::error::AppError;
 use super::AppState;
+use crate::config::{OperatorDecl, OperatorToken};
 use crate::i18n::Msg;
 use crate::keys;
+use crate::store::AuditEntry;
 use crate::throttle::Throttle;
 
 /// The operator API's token; without it the operator API answers 403.
@@ -54,9 +57,122 @@ impl BearerToken {
     }
 }
 
-/// An authenticated operator; `actor` is the token's id for the audit table.
+/// The name `BANKSTATUS_ADMIN_TOKEN` acts under.
+pub const ADMIN_NAME: &str = "admin";
+/// The longest `Idempotency-Key` taken.
+const MAX_KEY: usize = 128;
+
+/// Who may act as operator: each with a name for the audit log and the SHA-256 of its token.
+#[derive(Default)]
+pub struct Operators {
+    known: Vec<(String, [u8; 32])>,
+}
+
+impl fmt::Debug for Operators {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.known.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
+
+impl Operators {
+    /// `admin` (`BANKSTATUS_ADMIN_TOKEN`) when set, then each declared operator whose token
+    /// is known: by its digest, or from the variable `env` reads now (one not set here
+    /// cannot sign in; the config check said so).
+    pub fn new(
+        admin: Option<&BearerToken>,
+        declared: &[OperatorDecl],
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Self {
+        let mut known = Vec::new();
+        if let Some(t) = admin {
+            known.push((ADMIN_NAME.to_owned(), t.digest));
+        }
+        for op in declared {
+            let digest = match &op.token {
+                OperatorToken::Sha256(d) => Some(*d),
+                OperatorToken::Env(var) => env(var)
+                    .map(|t| t.trim().to_owned())
+                    .filter(|t| !t.is_empty())
+                    .map(|t| keys::sha256(t.as_bytes())),
+            };
+            if let Some(digest) = digest {
+                known.push((op.name.clone(), digest));
+            }
+        }
+        Operators { known }
+    }
+
+    /// No operator can act: the operator API answers 403, the desk says how to set one.
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
+    /// The name of the operator whose token is `given`. Every digest is compared, so the
+    /// time taken does not tell which one matched.
+    pub fn who(&self, given: &str) -> Option<&str> {
+        let digest = keys::sha256(given.trim().as_bytes());
+        let mut found = None;
+        for (name, d) in &self.known {
+            if keys::same(&digest, d) && found.is_none() {
+                found = Some(name.as_str());
+            }
+        }
+        found
+    }
+
+    /// Whether `name` may still act (a session outlives nothing removed from the config).
+    pub fn knows(&self, name: &str) -> bool {
+        self.known.iter().any(|(n, _)| n == name)
+    }
+}
+
+/// An operator acting: its name for the audit table, and the request key that makes the
+/// action happen once (a form's idempotency key, an API client's `Idempotency-Key`).
+#[derive(Debug, Clone)]
 pub struct Operator {
-    pub actor: String,
+    pub name: String,
+    pub request: Option<String>,
+}
+
+impl Operator {
+    /// The audit entry of an action on `target` (`None` for what the action makes: the
+    /// store names it).
+    pub fn audit(
+        &self,
+        action: &str,
+        target: Option<String>,
+        detail: Option<String>,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> AuditEntry {
+        AuditEntry {
+            at,
+            actor: self.name.clone(),
+            action: action.to_owned(),
+            target,
+            detail,
+            request: self.request.clone(),
+        }
+    }
+}
+
+/// An API client's `Idempotency-Key`, scoped to the operator so two clients never share
+/// one; printable ASCII, at most 128 characters.
+fn idempotency_key(headers: &HeaderMap, operator: &str) -> Result<Option<String>, AppError> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key =
+        raw.to_str().ok().map(str::trim).filter(|k| {
+            !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic())
+        });
+    match key {
+        Some(k) => Ok(Some(format!("api:{operator}:{k}"))),
+        None => Err(AppError::BadRequest(
+            Msg::new("err-idempotency-key").arg("max", MAX_KEY),
+        )),
+    }
 }
 
 impl FromRequestParts<AppState> for Operator {
@@ -66,16 +182,17 @@ impl FromRequestParts<AppState> for Operator {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let Some(token) = &state.tokens.admin else {
+        if state.operators.is_empty() {
             return Err(AppError::Forbidden(
                 Msg::new("err-operator-disabled").arg("env", ENV),
             ));
-        };
-        match bearer(&parts.headers) {
-            Some(g) if token.matches(g) => Ok(Operator {
-                actor: token.id.clone(),
+        }
+        match bearer(&parts.headers).map(|g| state.operators.who(g)) {
+            Some(Some(name)) => Ok(Operator {
+                request: idempotency_key(&parts.headers, name)?,
+                name: name.to_owned(),
             }),
-            Some(_) => Err(refused(state, parts, "operator", "err-token-wrong")),
+            Some(None) => Err(refused(state, parts, "operator", "err-token-wrong")),
             None => Err(refused(state, parts, "operator", "err-token-missing")),
         }
     }
@@ -143,6 +260,54 @@ impl FromRequestParts<AppState> for AgentAuth {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn operators_are_known_by_name_whatever_holds_their_token() {
+        let decl = |name: &str, token: OperatorToken| OperatorDecl {
+            name: name.into(),
+            token,
+        };
+        let declared = [
+            decl(
+                "desk-1",
+                OperatorToken::Sha256(keys::sha256(b"token-of-desk-1")),
+            ),
+            decl("desk-2", OperatorToken::Env("DESK_2".into())),
+            decl("desk-3", OperatorToken::Env("UNSET".into())),
+        ];
+        let env = |var: &str| (var == "DESK_2").then(|| " token-of-desk-2\n".to_owned());
+        let ops = Operators::new(Some(&BearerToken::new("the-admin-token")), &declared, &env);
+        assert_eq!(ops.who("the-admin-token"), Some(ADMIN_NAME));
+        assert_eq!(ops.who("token-of-desk-1"), Some("desk-1"));
+        assert_eq!(
+            ops.who("token-of-desk-2"),
+            Some("desk-2"),
+            "trimmed as read"
+        );
+        assert_eq!(ops.who("token-of-desk-3"), None);
+        assert_eq!(ops.who(""), None);
+        assert!(
+            ops.knows("desk-2") && !ops.knows("desk-3"),
+            "unset: cannot act"
+        );
+        assert!(!format!("{ops:?}").contains("token-of"));
+        assert!(Operators::new(None, &[], &env).is_empty());
+    }
+
+    #[test]
+    fn an_idempotency_key_is_printable_and_scoped_to_its_operator() {
+        let mut h = HeaderMap::new();
+        assert_eq!(idempotency_key(&h, "admin").ok(), Some(None));
+        h.insert("idempotency-key", "retry-7".parse().expect("value"));
+        assert_eq!(
+            idempotency_key(&h, "desk-1").ok().flatten().as_deref(),
+            Some("api:desk-1:retry-7")
+        );
+        h.insert("idempotency-key", "two words".parse().expect("value"));
+        assert!(idempotency_key(&h, "admin").is_err());
+        h.insert("idempotency-key", "k".repeat(129).parse().expect("value"));
+        assert!(idempotency_key(&h, "admin").is_err());
+    }
 
     #[test]
     fn debug_never_shows_the_token() {

@@ -155,6 +155,21 @@ pub fn new_form_token(key: &[u8], now: DateTime<Utc>) -> String {
     format!("{signed}.{tag}")
 }
 
+/// The request's form token when it is still good for a while (younger than half of
+/// [`FORM_TOKEN_SECS`]), else a fresh one; `true` when fresh, so its cookie must be set.
+/// Pages that stay open side by side (the desk's tabs) then share one token, and a page
+/// loaded in one tab does not void the forms of another.
+pub fn reuse_form_token(key: &[u8], headers: &HeaderMap, now: DateTime<Utc>) -> (String, bool) {
+    let reusable = cookie(headers, FORM_COOKIE).filter(|t| {
+        form_token_valid(key, headers, t, now)
+            && form_issued(t).is_some_and(|issued| now.timestamp() - issued < FORM_TOKEN_SECS / 2)
+    });
+    match reusable {
+        Some(t) => (t.to_owned(), false),
+        None => (new_form_token(key, now), true),
+    }
+}
+
 /// The value of cookie `name` in a request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
@@ -308,6 +323,29 @@ mod tests {
             &moved,
             later(FORM_TOKEN_SECS + 10)
         ));
+    }
+
+    #[test]
+    fn a_young_form_token_is_shared_and_an_old_one_replaced() {
+        let issued = DateTime::<Utc>::UNIX_EPOCH + chrono::Duration::days(20_000);
+        let token = new_form_token(b"k", issued);
+        let mut headers = HeaderMap::new();
+        assert!(
+            reuse_form_token(b"k", &headers, issued).1,
+            "none yet: fresh"
+        );
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&format!("{FORM_COOKIE}={token}")).expect("cookie"),
+        );
+        let later = |s| issued + chrono::Duration::seconds(s);
+        assert_eq!(
+            reuse_form_token(b"k", &headers, later(60)),
+            (token.clone(), false)
+        );
+        let (other, fresh) = reuse_form_token(b"k", &headers, later(FORM_TOKEN_SECS / 2));
+        assert!(fresh && other != token);
+        assert!(reuse_form_token(b"other", &headers, later(1)).1, "not ours");
     }
 
     #[test]

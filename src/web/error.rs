@@ -46,6 +46,9 @@ pub const RETRY_AFTER_SECS: &str = "5";
 
 impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::Repeated(key) = &e {
+            return AppError::Conflict(Msg::new("err-request-repeated").arg("key", key));
+        }
         if e.cause() == WriteCause::Other {
             AppError::Internal(e.to_string())
         } else {

@@ -19,9 +19,9 @@ use super::input::{bounded_query, known_bank, parse_value};
 use super::statements::anchor;
 use super::statements::panel::{source_kind_words, words_label};
 use super::AppState;
-use crate::domain::{Channel, Lang, Statement};
+use crate::domain::{corrected, Channel, Lang, Statement};
 use crate::i18n::{channel_name, local_time, term, text, Arg, Msg};
-use crate::store::{FeedEntry, FeedFilter, StatementFilter};
+use crate::store::{CorrectionEntry, FeedEntry, FeedFilter, StatementFilter};
 
 /// Entries per feed, newest first.
 const ENTRIES: u32 = 50;
@@ -249,6 +249,70 @@ fn entry_text(
     }
 }
 
+/// A correction as its own entry, dated when it was made: the entry's text now and what it
+/// said before. The corrected entry keeps its own text and id; nothing already published
+/// changes.
+fn correction_text(
+    state: &AppState,
+    e: &CorrectionEntry,
+    lang: Lang,
+    base: &str,
+    format: Format,
+) -> Option<EntryText> {
+    let tz = state.config.timezone;
+    let (i, u) = (&e.incident, &e.update);
+    let c = corrected(&u.message, &u.corrections);
+    let step = c.steps.last()?;
+    let headline = if u.title.is_empty() {
+        &i.title
+    } else {
+        &u.title
+    };
+    let title = format!(
+        "{} · {} — {}",
+        Msg::new("correction-title").text(lang),
+        headline.get(lang),
+        affected(state, &i.scopes, lang)
+    );
+    let summary = [
+        step.text.get(lang).to_owned(),
+        String::new(),
+        format!(
+            "{} {}. {} «{}»",
+            Msg::new("correction-at").text(lang),
+            local_time(step.at, tz, lang),
+            Msg::new("correction-earlier").text(lang),
+            step.earlier.get(lang)
+        ),
+        format!(
+            "{} {}",
+            text(lang).times_in,
+            crate::i18n::zone_name(tz, lang)
+        ),
+    ]
+    .join("\n");
+    let html = summary
+        .split('\n')
+        .map(escape)
+        .collect::<Vec<_>>()
+        .join("<br>\n");
+    Some(EntryText {
+        id: format!(
+            "urn:bankstatus:incident:{}:update:{}:correction:{}:{}:{}",
+            i.id,
+            u.id,
+            step.id,
+            lang.as_str(),
+            format.as_str()
+        ),
+        title,
+        summary,
+        html,
+        link: format!("{base}/incidents/{}?lang={}", i.id, lang.as_str()),
+        at: step.at,
+    })
+}
+
 /// A bank's statement as its own entry: its words as it said them (a translation made here
 /// marked as such), when and where it said them, and the return it promised. Everything in
 /// it is fixed when the statement is stored, so the entry never changes.
@@ -435,10 +499,23 @@ async fn render(
             ..Default::default()
         })
         .await?;
-    // Updates and statements, newest published first.
+    let corrections = state
+        .store
+        .correction_entries(&FeedFilter {
+            bank: bank.map(str::to_owned),
+            channels: q.channels.clone(),
+            limit: ENTRIES,
+        })
+        .await?;
+    // Updates, corrections and statements, newest published first.
     let mut texts: Vec<EntryText> = entries
         .iter()
         .map(|e| entry_text(state, e, lang, base, format))
+        .chain(
+            corrections
+                .iter()
+                .filter_map(|c| correction_text(state, c, lang, base, format)),
+        )
         .chain(
             statements
                 .iter()

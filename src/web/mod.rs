@@ -4,11 +4,13 @@ mod agents;
 pub mod api;
 pub mod assets;
 pub mod auth;
+pub mod auth_throttle;
 pub mod badge;
 pub mod banner;
 pub mod cache;
 pub mod calendar;
 pub mod client;
+pub mod desk;
 pub mod discovery;
 pub mod error;
 pub mod error_page;
@@ -34,7 +36,7 @@ pub mod svg;
 pub mod views;
 
 use axum::http::Method;
-use axum::http::{header, HeaderValue};
+use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
@@ -79,6 +81,54 @@ async fn vary_host(
             .append(header::VARY, HeaderValue::from_static("host"));
     }
     res
+}
+
+/// The desk's routes: never cached, never indexed, whatever they answer.
+fn desk_routes() -> Router<AppState> {
+    use desk::{
+        corrections, home, incidents, moderation, session, statements, updates, windows,
+        withdrawals,
+    };
+    Router::new()
+        .route("/desk", get(home::home))
+        .route("/desk/sign-in", post(session::sign_in))
+        .route("/desk/sign-out", post(session::sign_out))
+        .route("/desk/done/{key}", get(home::done))
+        .route("/desk/windows", post(windows::create_window))
+        .route("/desk/windows/new", get(windows::new_window))
+        .route(
+            "/desk/windows/{id}",
+            get(windows::edit_window).post(windows::change_window),
+        )
+        .route("/desk/windows/{id}/cancel", post(windows::cancel_window))
+        .route("/desk/incidents", post(incidents::create_incident))
+        .route("/desk/incidents/new", get(incidents::new_incident))
+        .route("/desk/incidents/{id}", get(updates::incident))
+        .route("/desk/incidents/{id}/updates", post(updates::post_update))
+        .route(
+            "/desk/incidents/{id}/updates/{update}/correct",
+            get(corrections::correct_form).post(corrections::post_correction),
+        )
+        .route(
+            "/desk/incidents/{id}/withdraw",
+            get(withdrawals::withdraw_form).post(withdrawals::post_withdrawal),
+        )
+        .route("/desk/statements", post(statements::create_statement))
+        .route("/desk/statements/new", get(statements::new_statement))
+        .route("/desk/reports", get(moderation::reports))
+        .route("/desk/reports/{id}/delete", post(moderation::delete_one))
+        .route(
+            "/desk/reports/{id}/delete-reporter",
+            post(moderation::delete_reporter),
+        )
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-robots-tag"),
+            HeaderValue::from_static("noindex, nofollow"),
+        ))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -134,6 +184,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .merge(api)
+        .merge(desk_routes())
         .fallback(error_page::fallback)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

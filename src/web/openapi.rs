@@ -46,8 +46,10 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(api::list_incidents, operator::create_incident))
         .routes(routes!(api::incident))
         .routes(routes!(operator::add_update))
+        .routes(routes!(operator::correct_update))
         .routes(routes!(operator::withdraw_incident))
         .routes(routes!(api::maintenance, operator::create_window))
+        .routes(routes!(operator::change_window))
         .routes(routes!(
             statements::list_statements,
             statements::post_statement
@@ -56,6 +58,7 @@ pub fn api_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(discovery::outages))
         .routes(routes!(reports::post_report))
         .routes(routes!(operator::delete_report))
+        .routes(routes!(operator::delete_reporter_reports))
         .routes(routes!(openapi_json))
         .routes(routes!(agents::assignment))
         .routes(routes!(agents::results))

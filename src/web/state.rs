@@ -6,7 +6,8 @@ use std::sync::Arc;
 use axum::extract::FromRef;
 use tokio::sync::mpsc;
 
-use super::auth::BearerToken;
+use super::auth::{BearerToken, Operators};
+use super::auth_throttle::AuthThrottle;
 use super::cache::{PageCache, Rendered};
 use crate::alerts::Alerts;
 use crate::clock::DynClock;
@@ -57,6 +58,10 @@ pub struct AppParts {
     /// Hash the reporters of stored reports, a key a day.
     pub day_keys: Arc<crate::keys::DayKeys>,
     pub tokens: Tokens,
+    /// Who may act as operator, by name: `admin` and `[[operators]]`.
+    pub operators: Operators,
+    /// Wrong tokens at the desk's sign-in, per client address (in memory, per instance).
+    pub sign_ins: AuthThrottle,
     /// Where agents' results join the service's own; weak, as `write_queue`.
     pub results: mpsc::WeakSender<ProbeResult>,
     /// Weak, so the writer still ends when the engine drops its sender.

@@ -414,15 +414,19 @@ impl Ctx<'_> {
             .iter()
             .rev()
             .map(|u| {
+                // Statuspage edits an update in place: its body reads as corrected, and
+                // `updated_at` says when.
+                let now = crate::domain::corrected(&u.message, &u.corrections);
+                let changed = now.steps.last().map_or(u.at, |s| s.at);
                 (
                     u.at,
                     SpUpdate {
                         id: u.id.to_string(),
                         status: sp_state(u.state),
-                        body: u.message.get(self.lang).to_owned(),
+                        body: now.now.get(self.lang).to_owned(),
                         incident_id: id.clone(),
                         created_at: time(u.at, self.tz),
-                        updated_at: time(u.at, self.tz),
+                        updated_at: time(changed, self.tz),
                         display_at: time(u.at, self.tz),
                         affected_components: None,
                         deliver_notifications: true,

@@ -257,6 +257,9 @@ pub struct UpdateView {
     pub message: String,
     /// For a bank's statement: its id, and the language and direction of its words.
     pub quote: Option<(i64, &'static str, &'static str)>,
+    /// For a corrected entry (whose `message` is the text now): each correction's time and
+    /// the text it replaced, oldest first.
+    pub corrections: Vec<(String, String)>,
 }
 
 /// An announced maintenance window in a list.

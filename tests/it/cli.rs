@@ -164,6 +164,14 @@ fn operator_tokens_are_checked_in_the_environment() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("1 operators"), "{stdout}");
     assert!(stderr.is_empty(), "{stderr}");
+    // An operator without a name is refused with its place, whatever its token.
+    let nameless = format!("[[operators]]\ntoken_env = \"{VAR}\"\n");
+    let (code, _, stderr) = check_config_with(&nameless, &[(VAR, Some(strong))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.starts_with("F:1:1: an operator needs a `name`, shown in the audit log"),
+        "{stderr}"
+    );
     let (code, _, stderr) = check_config_with(&text, &[(VAR, None)]);
     assert_eq!(code, 0, "{stderr}");
     assert!(

@@ -14,6 +14,7 @@ mod cluster;
 mod contract;
 mod controls;
 mod crowd;
+mod desk;
 mod detect;
 mod feeds;
 mod figures;

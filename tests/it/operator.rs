@@ -99,10 +99,8 @@ async fn operator_confirms_and_resolves_an_automatic_incident() {
     app.engine_takes(6).await;
     assert!(channel_status(&app, "bmce", "web").await["incident_id"].is_null());
     assert_eq!(
-        app.count(
-            "SELECT COUNT(*) FROM audit_log WHERE actor LIKE 'token:%' AND action = 'add_update'"
-        )
-        .await,
+        app.count("SELECT COUNT(*) FROM audit_log WHERE actor = 'admin' AND action = 'add_update'")
+            .await,
         2
     );
 }

@@ -153,6 +153,35 @@ async fn a_month_recomputed_from_the_log_equals_the_scorecard() {
         .unwrap_or_else(|| panic!("{out}"));
     assert!(line.contains("figures of 2 banks recomputed"), "{line}");
     assert!(out.contains("ok   facts: the site's"), "{out}");
+
+    // A correction is logged beside the entry it corrects, which stays as it was...
+    let update = app.json(&format!("/api/v1/incidents/{corrected}")).await["updates"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (status, v) = app
+        .post(
+            &format!("/api/v1/incidents/{corrected}/updates/{update}/corrections"),
+            &json!({"message": {"en": "Known from the bank's own notice."}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{v}");
+    app.logged().await;
+    let (code, out) = verify(&[&app.url("/"), "--month", "2026-02"]);
+    assert_eq!(code, 0, "{out}");
+    // ...and a correction rewritten in the database is caught.
+    app.execute("UPDATE update_corrections SET message_en = 'Nothing happened.'")
+        .await;
+    let (code, out) = verify(&[&app.url("/")]);
+    assert_eq!(code, 1, "{out}");
+    let failed = fails(&out);
+    assert_eq!(failed.len(), 1, "{out}");
+    assert!(
+        failed[0].starts_with(&format!(
+            "FAIL incident {corrected} update {update} correction "
+        )) && failed[0].contains("words (en): the site says «Nothing happened.»"),
+        "{out}"
+    );
 }
 
 /// An app with two incidents logged, and the checkpoint saved in `dir`.

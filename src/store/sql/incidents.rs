@@ -6,14 +6,16 @@ use sqlx::QueryBuilder;
 
 use super::super::{Backend, Db};
 use super::{
-    incident_from, insert_audit, insert_update, load_scopes_and_sources, Tx, INCIDENT_COLUMNS,
+    corrections, incident_from, insert_audit, insert_update, load_scopes_and_sources, scope_filter,
+    Tx, INCIDENT_COLUMNS,
 };
 use crate::domain::fact::Step;
 use crate::domain::IncidentState;
 use crate::store::decode::{get, names, time, time_opt, word};
 use crate::store::{
-    to_ms, AuditEntry, FeedEntry, FeedFilter, IncidentFilter, IncidentRow, IncidentStore, Lock,
-    NewIncident, NewUpdate, Opened, OperatorUpdate, OutageSpan, StoreResult, UpdateRow,
+    to_ms, AuditEntry, CorrectionEntry, FeedEntry, FeedFilter, IncidentFilter, IncidentRow,
+    IncidentStore, Lock, NewCorrection, NewIncident, NewUpdate, Opened, OperatorUpdate, OutageSpan,
+    StoreResult, UpdateRow,
 };
 
 /// Moves the incident to the entry's state and appends it; see [`IncidentStore::add_update`].
@@ -208,6 +210,26 @@ impl IncidentStore for Backend {
         Ok(true)
     }
 
+    async fn correct_update(&self, c: &NewCorrection) -> StoreResult<Option<i64>> {
+        let mut tx = self.begin_write(Lock::Incidents).await?;
+        let Some(id) = corrections::insert(&mut tx, c).await? else {
+            return Ok(None);
+        };
+        super::log::append_correction(&mut tx, id).await?;
+        insert_audit(
+            &mut tx,
+            &c.audit,
+            Some(format!("incident:{}", c.incident_id)),
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(Some(id))
+    }
+
+    async fn correction_entries(&self, filter: &FeedFilter) -> StoreResult<Vec<CorrectionEntry>> {
+        corrections::entries(&self.pool, filter).await
+    }
+
     async fn incident(&self, id: i64) -> StoreResult<Option<(IncidentRow, Vec<UpdateRow>)>> {
         let row = sqlx::query(&format!(
             "SELECT {INCIDENT_COLUMNS} FROM incidents i WHERE i.id = $1"
@@ -236,9 +258,12 @@ impl IncidentStore for Backend {
                 message: names(r, "message")?,
                 title: names(r, "title")?,
                 alerted: get::<i64, _>(r, "alerted")? == 1,
+                corrections: Vec::new(),
             })
         })
         .collect::<StoreResult<Vec<_>>>()?;
+        let mut updates = updates;
+        corrections::attach(&self.pool, &mut updates, None).await?;
         let [incident] = incident;
         Ok(Some((incident, updates)))
     }
@@ -388,21 +413,7 @@ async fn feed_page(
          WHERE (i.state <> 'withdrawn' OR u.state = 'withdrawn') AND {}({CROWD_ONLY})",
         if crowd { "" } else { "NOT " }
     ));
-    if filter.bank.is_some() || !filter.channels.is_empty() {
-        q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id");
-        if let Some(bank) = &filter.bank {
-            q.push(" AND s.bank = ").push_bind(bank);
-        }
-        if !filter.channels.is_empty() {
-            q.push(" AND s.channel IN (");
-            let mut sep = q.separated(", ");
-            for c in &filter.channels {
-                sep.push_bind(c.as_str());
-            }
-            q.push(")");
-        }
-        q.push(")");
-    }
+    scope_filter(&mut q, filter);
     q.push(" ORDER BY u.at DESC, u.id DESC LIMIT ")
         .push_bind(i64::from(limit));
     let rows = q.build().fetch_all(pool).await?;
@@ -418,6 +429,7 @@ async fn feed_page(
             message: names(r, "message")?,
             title: names(r, "update_title")?,
             alerted: get::<i64, _>(r, "update_alerted")? == 1,
+            corrections: Vec::new(),
         });
     }
     load_scopes_and_sources(pool, &mut incidents).await?;

@@ -8,7 +8,8 @@ use sqlx::QueryBuilder;
 use super::super::{Backend, Db, DbRow};
 use super::Tx;
 use crate::domain::fact::{
-    Affected, FactKind, IncidentFact, StatementFact, Step, WindowFact, STATEMENT_RECORDED,
+    Affected, CorrectionFact, FactKind, IncidentFact, StatementFact, Step, WindowFact,
+    STATEMENT_RECORDED, UPDATE_CORRECTED,
 };
 use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
 use crate::store::decode::{get, names, parse, time, time_opt, word};
@@ -128,6 +129,33 @@ pub(super) async fn append_incident(
         window,
     };
     append(tx, fact.fact.as_str(), Some(id), w.update, &fact.to_entry()).await
+}
+
+/// Appends the entry of correction `id`, read back as it stands in `tx`.
+pub(super) async fn append_correction(tx: &mut Tx, id: i64) -> StoreResult<u64> {
+    let row = sqlx::query(
+        "SELECT incident_id, update_id, at, message_ar, message_fr, message_en \
+         FROM update_corrections WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(&mut **tx)
+    .await?;
+    let fact = CorrectionFact {
+        fact: UPDATE_CORRECTED.to_owned(),
+        correction: id,
+        incident: get(&row, "incident_id")?,
+        update: get(&row, "update_id")?,
+        at: time(&row, "at")?,
+        message: names(&row, "message")?,
+    };
+    append(
+        tx,
+        UPDATE_CORRECTED,
+        Some(fact.incident),
+        Some(fact.update),
+        &fact.to_entry(),
+    )
+    .await
 }
 
 /// Appends the entry of statement `id`, read back as it stands in `tx`.
@@ -296,6 +324,14 @@ impl LogStore for Backend {
             .await?;
         for id in statements {
             append_statement(&mut tx, id).await?;
+            appended += 1;
+        }
+        let corrections: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM update_corrections ORDER BY id")
+                .fetch_all(&mut *tx)
+                .await?;
+        for id in corrections {
+            append_correction(&mut tx, id).await?;
             appended += 1;
         }
         self.commit(tx).await?;

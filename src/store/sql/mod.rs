@@ -6,8 +6,11 @@
 
 mod alerts;
 mod cluster;
+mod corrections;
+mod desk;
 mod incidents;
 mod log;
+mod moderation;
 pub(super) mod reports;
 mod results;
 mod settings;
@@ -21,7 +24,9 @@ use sqlx::QueryBuilder;
 use super::{Backend, Db, DbRow};
 use crate::domain::fact::Step;
 use crate::store::decode::{get, names, time, time_opt, word, word_opt};
-use crate::store::{to_ms, AuditEntry, IncidentRow, NewUpdate, SourceSeen, StoreResult};
+use crate::store::{
+    to_ms, AuditEntry, FeedFilter, IncidentRow, NewUpdate, SourceSeen, StoreError, StoreResult,
+};
 
 type Tx = sqlx::Transaction<'static, Db>;
 
@@ -123,6 +128,26 @@ async fn load_scopes_and_sources(
     Ok(())
 }
 
+/// Keeps the incidents `i` of a feed's bank and channels.
+pub(super) fn scope_filter<'a>(q: &mut QueryBuilder<'a, Db>, filter: &'a FeedFilter) {
+    if filter.bank.is_none() && filter.channels.is_empty() {
+        return;
+    }
+    q.push(" AND EXISTS (SELECT 1 FROM incident_scopes s WHERE s.incident_id = i.id");
+    if let Some(bank) = &filter.bank {
+        q.push(" AND s.bank = ").push_bind(bank);
+    }
+    if !filter.channels.is_empty() {
+        q.push(" AND s.channel IN (");
+        let mut sep = q.separated(", ");
+        for c in &filter.channels {
+            sep.push_bind(c.as_str());
+        }
+        q.push(")");
+    }
+    q.push(")");
+}
+
 /// Appends a timeline entry and records its source as backing the incident. The entry's
 /// alert event and its log entry are written in the same transaction, so no change escapes
 /// the subscribers or the log. `step` says how the entry came about, for the log.
@@ -183,17 +208,26 @@ async fn insert_update(
     Ok(())
 }
 
-/// Records an operator action; `target` overrides the entry's own when given.
+/// Records an operator action; `target` overrides the entry's own when given. A request
+/// key seen before is [`StoreError::Repeated`]: the caller's transaction then ends unwritten.
 async fn insert_audit(tx: &mut Tx, e: &AuditEntry, target: Option<String>) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, target, detail) VALUES ($1, $2, $3, $4, $5)",
+    let written = sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, target, detail, request_key) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
     )
     .bind(to_ms(e.at))
     .bind(&e.actor)
     .bind(&e.action)
     .bind(target.or_else(|| e.target.clone()))
     .bind(&e.detail)
+    .bind(&e.request)
     .execute(&mut **tx)
-    .await?;
-    Ok(())
+    .await;
+    match (written, &e.request) {
+        (Ok(_), _) => Ok(()),
+        (Err(sqlx::Error::Database(db)), Some(key)) if db.is_unique_violation() => {
+            Err(StoreError::Repeated(key.clone()))
+        }
+        (Err(err), _) => Err(err.into()),
+    }
 }

@@ -7,13 +7,13 @@ use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
 use super::super::{Backend, Db, DbRow};
-use super::{insert_audit, Tx, INSERT_CHUNK};
+use super::{insert_audit, moderation, Tx, INSERT_CHUNK};
 use crate::domain::Channel;
 use crate::store::admission::{self, Admission, Sent};
 use crate::store::decode::{get, time, time_opt, word, word_opt};
 use crate::store::{
-    to_ms, AuditEntry, Lock, NewReport, ReportBucket, ReportFacet, ReportOutcome, ReportRow,
-    ReportStore, ReportUnit, StoreError, StoreResult, TalliedReport,
+    to_ms, AuditEntry, Lock, Moderation, NewReport, ReportBucket, ReportFacet, ReportOutcome,
+    ReportRow, ReportStore, ReportUnit, StoreError, StoreResult, TalliedReport,
 };
 
 #[async_trait]
@@ -110,6 +110,29 @@ impl ReportStore for Backend {
         insert_audit(&mut tx, audit, Some(format!("report:{id}"))).await?;
         self.commit(tx).await?;
         Ok(true)
+    }
+
+    async fn moderation(
+        &self,
+        bank: Option<&str>,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Moderation> {
+        moderation::read(&self.pool, bank, since, limit).await
+    }
+
+    async fn delete_reporter_reports(
+        &self,
+        id: i64,
+        audit: &AuditEntry,
+    ) -> StoreResult<Option<u64>> {
+        let mut tx = self.begin_write(Lock::Rows).await?;
+        let Some(n) = moderation::delete_reporter(&mut tx, id, audit.at).await? else {
+            return Ok(None);
+        };
+        insert_audit(&mut tx, audit, Some(format!("report:{id}"))).await?;
+        self.commit(tx).await?;
+        Ok(Some(n))
     }
 
     async fn report_units(

@@ -10,8 +10,8 @@ use crate::domain::fact::Step;
 use crate::domain::{Channel, IncidentKind, IncidentState, Names, Source};
 use crate::store::decode::{get, names, parse, time, time_opt, word};
 use crate::store::{
-    to_ms, AuditEntry, Lock, NewUpdate, NewWindow, StoreResult, WindowFilter, WindowRow,
-    WindowStore,
+    to_ms, AuditEntry, Lock, NewUpdate, NewWindow, StoreResult, WindowChange, WindowChanged,
+    WindowFilter, WindowRow, WindowStore,
 };
 
 #[async_trait]
@@ -134,6 +134,77 @@ impl WindowStore for Backend {
         }
         self.commit(tx).await?;
         Ok(id)
+    }
+
+    async fn change_window(
+        &self,
+        id: i64,
+        change: &WindowChange,
+        audit: &AuditEntry,
+    ) -> StoreResult<WindowChanged> {
+        let mut tx = self.begin_write(Lock::Incidents).await?;
+        let row = sqlx::query(
+            "SELECT i.state AS state, w.config_key AS config_key, w.cancelled_at AS cancelled_at, \
+             (SELECT s.bank FROM incident_scopes s WHERE s.incident_id = i.id LIMIT 1) AS bank \
+             FROM maintenance_windows w JOIN incidents i ON i.id = w.incident_id \
+             WHERE w.incident_id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(WindowChanged::Missing);
+        };
+        if get::<Option<String>, _>(&row, "config_key")?.is_some() {
+            return Ok(WindowChanged::FromConfig);
+        }
+        let state: IncidentState = word(&row, "state")?;
+        if state != IncidentState::Scheduled || time_opt(&row, "cancelled_at")?.is_some() {
+            return Ok(WindowChanged::Begun);
+        }
+        let bank: String = get::<Option<String>, _>(&row, "bank")?.unwrap_or_default();
+        let at = to_ms(change.entry.at);
+        sqlx::query(
+            "UPDATE incidents SET title_ar = $1, title_fr = $2, title_en = $3, started_at = $4, \
+             updated_at = CASE WHEN updated_at > $5 THEN updated_at ELSE $5 END WHERE id = $6",
+        )
+        .bind(&change.title.ar)
+        .bind(&change.title.fr)
+        .bind(&change.title.en)
+        .bind(to_ms(change.starts))
+        .bind(at)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE maintenance_windows SET starts = $1, ends = $2, source_url = $3, \
+             sequence = sequence + 1 WHERE incident_id = $4",
+        )
+        .bind(to_ms(change.starts))
+        .bind(to_ms(change.ends))
+        .bind(&change.source)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM incident_scopes WHERE incident_id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for channel in &change.channels {
+            sqlx::query(
+                "INSERT INTO incident_scopes (incident_id, bank, channel) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(&bank)
+            .bind(channel.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Announced anew: the log's entry carries the new times and channels.
+        insert_update(&mut tx, id, &change.entry, Step::Update).await?;
+        insert_audit(&mut tx, audit, Some(format!("incident:{id}"))).await?;
+        self.commit(tx).await?;
+        Ok(WindowChanged::Changed)
     }
 
     async fn windows(&self, filter: &WindowFilter) -> StoreResult<Vec<WindowRow>> {

@@ -6,7 +6,7 @@ use askama::Template;
 use chrono::{DateTime, Utc};
 
 use super::bank_namer;
-use crate::domain::{Channel, IncidentKind, Lang, Statement};
+use crate::domain::{corrected, Channel, IncidentKind, Lang, Statement};
 use crate::i18n::{
     channel_name, duration_seconds, failure_words, local_time, message, term, text, Arg, Msg,
 };
@@ -46,12 +46,20 @@ pub fn render(
         state_label: String::new(),
         source: w.source.clone(),
     });
-    let view = |e: &crate::record::evidence::Entry| UpdateView {
-        at: at(e.at),
-        state_label: term(e.state.as_str(), lang).to_owned(),
-        source_label: term(e.source.as_str(), lang).to_owned(),
-        message: e.message.get(lang).to_owned(),
-        quote: None,
+    let view = |e: &crate::record::evidence::Entry| {
+        let c = corrected(&e.message, &e.corrections);
+        UpdateView {
+            at: at(e.at),
+            state_label: term(e.state.as_str(), lang).to_owned(),
+            source_label: term(e.source.as_str(), lang).to_owned(),
+            message: c.now.get(lang).to_owned(),
+            quote: None,
+            corrections: c
+                .steps
+                .iter()
+                .map(|s| (at(s.at), s.earlier.get(lang).to_owned()))
+                .collect(),
+        }
     };
     // The bank's statements join the timeline at the time they were said.
     let mut timeline: Vec<(DateTime<Utc>, UpdateView)> =
@@ -177,6 +185,7 @@ fn said_entry(s: &Statement, tz: chrono_tz::Tz, lang: Lang) -> UpdateView {
             quoted_lang.as_str(),
             if quoted_lang.is_rtl() { "rtl" } else { "ltr" },
         )),
+        corrections: Vec::new(),
     }
 }
 

@@ -90,7 +90,7 @@ pub async fn post_statement(
     req: Request,
 ) -> Result<Response, AppError> {
     let body: StatementBody = input::json(req).await?;
-    let s = create(&state, &op.actor, body).await?;
+    let s = create(&state, &op, body).await?;
     Ok((
         StatusCode::CREATED,
         Json(statement_view(&s, state.config.timezone)),

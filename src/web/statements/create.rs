@@ -8,14 +8,16 @@ use super::request::{self, StatementBody};
 use crate::domain::{Channel, IncidentKind, Statement};
 use crate::i18n::Msg;
 use crate::signals::engine::Command;
-use crate::store::{AuditEntry, IncidentFilter, IncidentRow, NewStatement};
+use crate::store::{IncidentFilter, IncidentRow, NewStatement};
+use crate::web::auth::Operator;
 use crate::web::error::AppError;
 use crate::web::AppState;
 
-/// Checks `body` and records the statement as `actor` said it; returns it as stored.
+/// Checks `body` and records the statement as the operator `op` gave it; returns it as
+/// stored.
 pub async fn create(
     state: &AppState,
-    actor: &str,
+    op: &Operator,
     body: StatementBody,
 ) -> Result<Statement, AppError> {
     let known: Vec<&str> = state.config.banks.iter().map(|b| b.slug.as_str()).collect();
@@ -78,13 +80,7 @@ pub async fn create(
             expected_back_at: asked.expected_back_at,
             recorded_at: now,
             incidents: incidents.iter().map(|i| i.id).collect(),
-            audit: AuditEntry {
-                at: now,
-                actor: actor.to_owned(),
-                action: "create_statement".to_owned(),
-                target: None,
-                detail: Some(asked.bank),
-            },
+            audit: op.audit("create_statement", None, Some(asked.bank), now),
         })
         .await?;
     state.changed(Command::Reload);

@@ -1,12 +1,13 @@
 //! `IncidentStore`: opening under a key and joining it, updates and the operator's changes,
-//! one incident with its timeline, the lists pages and feeds read, outage spans; and the
-//! incidents story the core's test ledger tells too.
+//! one incident with its timeline, the lists pages and feeds read, outage spans,
+//! corrections appended and listed; and the incidents story the core's test ledger tells
+//! too.
 
 use bankstatus::domain::{Channel, IncidentKind, IncidentState, Names, OpenKey, Source};
 use bankstatus::signals::ledger::{self, StoreLedger};
 use bankstatus::store::{
-    AuditEntry, FeedFilter, IncidentFilter, IncidentRow, NewIncident, NewUpdate, Opened,
-    OperatorUpdate,
+    AuditEntry, FeedFilter, IncidentFilter, IncidentRow, NewCorrection, NewIncident, NewUpdate,
+    Opened, OperatorUpdate,
 };
 use chrono::{DateTime, Utc};
 
@@ -594,4 +595,173 @@ async fn outage_spans_are_one_per_scope_and_split_where_reopened() {
         .map(|s| s.0)
         .collect();
     assert_eq!(touching, [p, p, m, o, f, f]);
+}
+
+#[tokio::test]
+async fn corrections_are_appended_read_back_and_listed() {
+    let db = Fresh::open().await;
+    let store = &db.store;
+    let all = FeedFilter {
+        limit: 100,
+        ..Default::default()
+    };
+    assert!(store.correction_entries(&all).await.unwrap().is_empty());
+    let open = |bank: &'static str, at: i64| {
+        let store = db.store.clone();
+        async move {
+            store
+                .open_incident(&incident(
+                    IncidentKind::Outage,
+                    &[(bank, Channel::Atm)],
+                    None,
+                    t(at),
+                    update(t(at), Investigating, Operator),
+                ))
+                .await
+                .unwrap()
+                .id()
+        }
+    };
+    let (x, y) = (open("bmce", 0).await, open("cih", 10).await);
+    let entry = |id: i64| {
+        let store = db.store.clone();
+        async move { store.incident(id).await.unwrap().unwrap().1[0].clone() }
+    };
+    let (ex, ey) = (entry(x).await, entry(y).await);
+    assert!(ex.corrections.is_empty());
+    let correct = |incident: i64, update: i64, at, text: &str, key: Option<&str>| NewCorrection {
+        incident_id: incident,
+        update_id: update,
+        at,
+        message: names(text),
+        audit: AuditEntry {
+            request: key.map(str::to_owned),
+            ..audit(at, "correct_update")
+        },
+    };
+    let c1 = store
+        .correct_update(&correct(
+            x,
+            ex.id,
+            t(100) + ms(3),
+            "first fix",
+            Some("desk:a"),
+        ))
+        .await
+        .unwrap()
+        .unwrap();
+    let c2 = store
+        .correct_update(&correct(x, ex.id, t(200), "second fix", None))
+        .await
+        .unwrap()
+        .unwrap();
+    let c3 = store
+        .correct_update(&correct(y, ey.id, t(150), "cih fix", None))
+        .await
+        .unwrap()
+        .unwrap();
+    // An entry of another incident, or none at all: nothing written.
+    assert_eq!(
+        store
+            .correct_update(&correct(y, ex.id, t(300), "wrong", None))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .correct_update(&correct(x, 999_999, t(300), "none", None))
+            .await
+            .unwrap(),
+        None
+    );
+    // The same request key again: refused, nothing written.
+    assert!(matches!(
+        store
+            .correct_update(&correct(x, ex.id, t(400), "again", Some("desk:a")))
+            .await,
+        Err(bankstatus::store::StoreError::Repeated(_))
+    ));
+    // Read back with its entry, oldest first, the entry as published.
+    let read = entry(x).await;
+    assert_eq!(read.message, ex.message, "never edited in place");
+    let fixes: Vec<(i64, DateTime<Utc>, Names)> = read
+        .corrections
+        .iter()
+        .map(|c| (c.id, c.at, c.message.clone()))
+        .collect();
+    assert_eq!(
+        fixes,
+        [
+            (c1, t(100) + ms(3), names("first fix")),
+            (c2, t(200), names("second fix"))
+        ]
+    );
+    assert!(read.corrections.iter().all(|c| c.update_id == ex.id));
+    // As feed entries: newest first, each with the corrections up to its own.
+    let listed = store.correction_entries(&all).await.unwrap();
+    let brief: Vec<(i64, i64, usize)> = listed
+        .iter()
+        .map(|e| {
+            (
+                e.incident.id,
+                e.update.corrections.last().unwrap().id,
+                e.update.corrections.len(),
+            )
+        })
+        .collect();
+    assert_eq!(brief, [(x, c2, 2), (y, c3, 1), (x, c1, 1)]);
+    assert_eq!(listed[0].update.message, ex.message);
+    assert_eq!(
+        listed[0].incident.scopes,
+        [("bmce".to_owned(), Channel::Atm)]
+    );
+    let bank = |b: &str| FeedFilter {
+        bank: Some(b.into()),
+        ..all.clone()
+    };
+    assert_eq!(
+        store.correction_entries(&bank("cih")).await.unwrap().len(),
+        1
+    );
+    assert!(store
+        .correction_entries(&FeedFilter {
+            channels: vec![Channel::Web],
+            ..all.clone()
+        })
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .correction_entries(&FeedFilter {
+                limit: 1,
+                ..all.clone()
+            })
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    // A withdrawn incident's corrections leave the feeds with its entries.
+    let withdrawn = NewUpdate {
+        at: t(500),
+        state: IncidentState::Withdrawn,
+        source: Operator,
+        message: names("false alarm"),
+        alert: true,
+    };
+    assert!(store
+        .withdraw_incident(y, &withdrawn, &audit(t(500), "withdraw_incident"))
+        .await
+        .unwrap());
+    assert_eq!(
+        store.correction_entries(&bank("cih")).await.unwrap().len(),
+        0
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'correct_update'")
+            .await,
+        3
+    );
 }

@@ -173,6 +173,7 @@ async fn the_log_store_story() {
                     action: "add_update".into(),
                     target: None,
                     detail: None,
+                    request: None,
                 },
             },
         )
@@ -204,6 +205,7 @@ async fn the_log_store_story() {
         action: "test".into(),
         target: None,
         detail: None,
+        request: None,
     };
     let said = store
         .add_statement(&NewStatement {

@@ -7,6 +7,7 @@
 
 mod alerts;
 mod cluster;
+mod desk;
 mod incidents;
 mod log;
 mod reports;
@@ -80,5 +81,6 @@ pub fn audit(at: DateTime<Utc>, action: &str) -> AuditEntry {
         action: action.into(),
         target: None,
         detail: Some("from the contract story".into()),
+        request: None,
     }
 }

@@ -402,3 +402,111 @@ async fn what_reporters_said_is_counted_once_each() {
         .iter()
         .all(|r| r.network == format!("net-{}", r.reporter)));
 }
+
+#[tokio::test]
+async fn moderation_shows_where_reports_come_from_and_deletes_a_reporter_s() {
+    let db = Fresh::open().await;
+    let store = &db.store;
+    assert_eq!(
+        store.moderation(None, t(0), 10).await.unwrap(),
+        bankstatus::store::Moderation::default()
+    );
+    assert_eq!(
+        store
+            .delete_reporter_reports(1, &audit(t(0), "delete_reporter_reports"))
+            .await
+            .unwrap(),
+        None
+    );
+    let batch = [
+        report("flood", "bmce", Channel::Atm, 0, Some("spam 1")),
+        report("flood", "bmce", Channel::Atm, 10, Some("spam 2")),
+        report("flood", "bmce", Channel::Transfers, 20, None),
+        report("amina", "bmce", Channel::Atm, 30, Some("pas d'argent")),
+        report("omar", "cih", Channel::Web, 40, None),
+    ];
+    let ids: Vec<i64> = store
+        .add_reports(&batch, 20, dedup())
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| accepted(o).0)
+        .collect();
+    let m = store.moderation(Some("bmce"), t(0), 10).await.unwrap();
+    let listed: Vec<(i64, &str, i64, bool)> = m
+        .reports
+        .iter()
+        .map(|r| (r.id, r.reporter.as_str(), r.reporter_reports, r.counted))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (ids[3], "amina", 1, true),
+            (ids[2], "flood", 3, true),
+            (ids[1], "flood", 3, false),
+            (ids[0], "flood", 3, true)
+        ],
+        "newest first, the repeat within the dedup span uncounted"
+    );
+    assert_eq!(m.reports[0].comment.as_deref(), Some("pas d'argent"));
+    assert_eq!(m.reports[0].network, "net-amina");
+    let channels: Vec<(&str, Channel, i64, i64, i64)> = m
+        .channels
+        .iter()
+        .map(|c| {
+            (
+                c.bank.as_str(),
+                c.channel,
+                c.reports,
+                c.reporters,
+                c.networks,
+            )
+        })
+        .collect();
+    assert_eq!(
+        channels,
+        [
+            ("bmce", Channel::Atm, 3, 2, 2),
+            ("bmce", Channel::Transfers, 1, 1, 1)
+        ]
+    );
+    let networks: Vec<(&str, i64, DateTime<Utc>)> = m
+        .networks
+        .iter()
+        .map(|n| (n.network.as_str(), n.reports, n.last_at))
+        .collect();
+    assert_eq!(networks, [("net-flood", 3, t(20)), ("net-amina", 1, t(30))]);
+    // Since a time, and at most so many.
+    let late = store.moderation(None, t(25), 1).await.unwrap();
+    assert_eq!(
+        late.reports.iter().map(|r| r.id).collect::<Vec<_>>(),
+        [ids[4]]
+    );
+    assert_eq!(late.channels.len(), 2);
+    // Every report of the flood's reporter, by one of them.
+    let entry = audit(t(50), "delete_reporter_reports");
+    assert_eq!(
+        store.delete_reporter_reports(ids[1], &entry).await.unwrap(),
+        Some(3)
+    );
+    assert_eq!(
+        store.delete_reporter_reports(ids[0], &entry).await.unwrap(),
+        Some(0),
+        "nothing left to delete, still recorded as asked"
+    );
+    let m = store.moderation(Some("bmce"), t(0), 10).await.unwrap();
+    assert_eq!(m.reports.iter().map(|r| r.id).collect::<Vec<_>>(), [ids[3]]);
+    let deleted: Vec<i64> = store
+        .reports_deleted(t(50))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    assert_eq!(deleted, ids[..3]);
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'delete_reporter_reports'")
+            .await,
+        2
+    );
+}

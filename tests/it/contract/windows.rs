@@ -1,10 +1,11 @@
 //! `WindowStore`: windows announced by the operator and by the config file (once, whatever
-//! the restarts), read back by filter, and changed or cancelled through the operator's
-//! update of their incident.
+//! the restarts), read back by filter, changed or cancelled through the operator's
+//! update of their incident, and announced anew before they begin.
 
 use bankstatus::domain::{Channel, IncidentKind, IncidentState, Names, Source};
 use bankstatus::store::{
-    AuditEntry, NewIncident, NewUpdate, NewWindow, OperatorUpdate, WindowFilter, WindowRow,
+    AuditEntry, NewIncident, NewUpdate, NewWindow, OperatorUpdate, WindowChange, WindowChanged,
+    WindowFilter, WindowRow,
 };
 use chrono::{DateTime, Utc};
 
@@ -266,4 +267,140 @@ async fn windows_are_announced_once_filtered_and_cancelled() {
         .unwrap()
         .id();
     assert!(store.window(advisory).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn windows_are_announced_anew_only_before_they_begin() {
+    let db = Fresh::open().await;
+    let store = &db.store;
+    let anew = |at: i64, starts: i64, ends: i64| WindowChange {
+        channels: vec![Channel::Mobile, Channel::Transfers],
+        starts: t(starts),
+        ends: t(ends),
+        title: names("cdm: new plan"),
+        source: None,
+        entry: NewUpdate {
+            at: t(at),
+            state: IncidentState::Scheduled,
+            source: Source::Operator,
+            message: names("announced anew"),
+            alert: true,
+        },
+    };
+    let audit_of = |at: i64| audit(t(at), "change_maintenance");
+    assert_eq!(
+        store
+            .change_window(1, &anew(0, 10, 20), &audit_of(0))
+            .await
+            .unwrap(),
+        WindowChanged::Missing
+    );
+    let id = store
+        .upsert_window(&window("cdm", &[Channel::Web], 3600, 7200), t(0), None)
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .change_window(id, &anew(100, 4000, 9000), &audit_of(100))
+            .await
+            .unwrap(),
+        WindowChanged::Changed
+    );
+    let w = store.window(id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            w.bank.as_str(),
+            w.channels.clone(),
+            w.starts,
+            w.ends,
+            w.sequence
+        ),
+        (
+            "cdm",
+            vec![Channel::Mobile, Channel::Transfers],
+            t(4000),
+            t(9000),
+            1
+        )
+    );
+    assert_eq!(
+        (w.title, w.source, w.state),
+        (names("cdm: new plan"), None, IncidentState::Scheduled)
+    );
+    assert_eq!(w.updated_at, t(100));
+    let (incident, timeline) = store.incident(id).await.unwrap().unwrap();
+    assert_eq!(
+        incident.started_at,
+        t(4000),
+        "the incident starts with its window"
+    );
+    let last = timeline.last().unwrap();
+    assert_eq!(
+        (last.at, last.message.clone()),
+        (t(100), names("announced anew"))
+    );
+    assert_eq!(
+        last.title,
+        names("cdm: new plan"),
+        "the entry carries the new title"
+    );
+    // Begun (its first step on the clock), it stays as announced.
+    store
+        .operator_update(id, &change(id, t(4000), IncidentState::InProgress, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .change_window(id, &anew(4100, 4000, 9500), &audit_of(4100))
+            .await
+            .unwrap(),
+        WindowChanged::Begun
+    );
+    // Called off before it began: the same.
+    let off = store
+        .upsert_window(&window("cdm", &[Channel::Web], 20_000, 30_000), t(0), None)
+        .await
+        .unwrap();
+    store
+        .operator_update(
+            off,
+            &change(off, t(500), IncidentState::Completed, Some(t(500))),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .change_window(off, &anew(600, 20_000, 40_000), &audit_of(600))
+            .await
+            .unwrap(),
+        WindowChanged::Begun
+    );
+    // A window of the config file is what the file says.
+    let from_file = store
+        .upsert_window(
+            &NewWindow {
+                config_key: Some("cdm-weekend".into()),
+                ..window("cdm", &[Channel::Web], 50_000, 60_000)
+            },
+            t(0),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .change_window(from_file, &anew(700, 50_000, 70_000), &audit_of(700))
+            .await
+            .unwrap(),
+        WindowChanged::FromConfig
+    );
+    assert_eq!(
+        store.window(from_file).await.unwrap().unwrap().ends,
+        t(60_000)
+    );
+    assert_eq!(
+        db.count("SELECT COUNT(*) FROM audit_log WHERE action = 'change_maintenance'")
+            .await,
+        1
+    );
 }
