@@ -120,6 +120,7 @@ pub async fn run_with(
         results: result_tx.downgrade(),
         alerts: alerts.clone(),
         log,
+        started_at: clock.now(),
     });
     let probes = ProbeRuntime {
         client: build_client(

@@ -139,8 +139,30 @@ pub fn failure_words(class: Option<ErrorClass>, detail: &str, lang: Lang) -> Str
         Some(ErrorClass::Status) if detail.starts_with("HTTP ") && detail.len() <= 12 => {
             detail.to_owned()
         }
+        Some(ErrorClass::Tls) => message(lang, tls_words(detail)).to_owned(),
         Some(c) => message(lang, &format!("class-{}", c.as_str())).to_owned(),
         None => message(lang, "class-unknown").to_owned(),
+    }
+}
+
+/// Which secure-connection failure `detail` tells of: a server speaking plain HTTP where
+/// HTTPS was asked, a certificate refused, or another handshake failure.
+fn tls_words(detail: &str) -> &'static str {
+    let lower = detail.to_ascii_lowercase();
+    if [
+        "invalidcontenttype",
+        "corrupt message",
+        "wrong version number",
+        "http request",
+    ]
+    .iter()
+    .any(|w| lower.contains(w))
+    {
+        "class-tls-plain"
+    } else if lower.contains("certificate") || lower.contains("unknownissuer") {
+        "class-tls"
+    } else {
+        "class-tls-handshake"
     }
 }
 
@@ -454,6 +476,19 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    #[test]
+    fn a_secure_connection_failure_says_which() {
+        let plain = "error sending request: received corrupt message of type InvalidContentType";
+        assert!(
+            failure_words(Some(ErrorClass::Tls), plain, Lang::En).contains("without encryption")
+        );
+        let cert = "invalid peer certificate: UnknownIssuer";
+        assert!(failure_words(Some(ErrorClass::Tls), cert, Lang::En).contains("certificate"));
+        let other = "handshake failure";
+        let said = failure_words(Some(ErrorClass::Tls), other, Lang::Fr);
+        assert!(!said.contains("certificat"), "{said}");
+    }
 
     #[test]
     fn duration_across_the_ramadan_clock_change_counts_real_minutes() {

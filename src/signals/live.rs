@@ -186,6 +186,11 @@ impl Live {
         }
     }
 
+    /// When the probe was last checked here.
+    pub fn last_check_at(&self, probe_id: &str) -> Option<DateTime<Utc>> {
+        self.checks.read().ok()?.get(probe_id).map(|c| c.at)
+    }
+
     pub fn last_check(&self, probe_id: &str) -> Option<LastCheck> {
         self.checks.read().ok()?.get(probe_id).cloned()
     }

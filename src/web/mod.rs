@@ -15,6 +15,7 @@ pub mod discovery;
 pub mod error;
 pub mod error_page;
 pub mod feeds;
+pub mod freshness;
 pub mod history;
 pub mod icons;
 pub mod input;
@@ -192,7 +193,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            banner::storage_banner,
+            banner::page_notices,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

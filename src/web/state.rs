@@ -70,6 +70,9 @@ pub struct AppParts {
     pub alerts: Arc<Alerts>,
     /// The log of published facts: its checkpoint and the record rebuilt from it.
     pub log: Arc<Log>,
+    /// When this instance started: pages are not called out of date before their probes
+    /// had the time to be checked.
+    pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// The bearer tokens the service accepts; without one, its API answers 403.

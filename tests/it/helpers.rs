@@ -39,6 +39,8 @@ pub struct FakeState {
     pub failing_regions: Mutex<Vec<String>>,
     /// `/regional-control` answers 503 to agents of these regions.
     pub cut_regions: Mutex<Vec<String>>,
+    /// `/stall` holds every answer back while set, as a target that stops answering.
+    pub stalled: AtomicBool,
 }
 
 /// 503 when the request's User-Agent names one of `regions`.
@@ -98,6 +100,15 @@ impl FakeBank {
                 get(|| async {
                     tokio::time::sleep(Duration::from_secs(3600)).await;
                     "late"
+                }),
+            )
+            .route(
+                "/stall",
+                get(|State(s): State<Arc<FakeState>>| async move {
+                    if s.stalled.load(Ordering::SeqCst) {
+                        tokio::time::sleep(Duration::from_secs(3600)).await;
+                    }
+                    "<html>welcome to the bank</html>"
                 }),
             )
             .route(

@@ -18,6 +18,7 @@ mod desk;
 mod detect;
 mod feeds;
 mod figures;
+mod freshness;
 mod helpers;
 mod history;
 mod incidents;

@@ -6,7 +6,7 @@ use askama::Template;
 
 use super::home::cards;
 use crate::domain::Lang;
-use crate::i18n::{local_time, text};
+use crate::i18n::text;
 use crate::store::WindowFilter;
 use crate::web::assets::STYLE_HREF;
 use crate::web::error::AppError;
@@ -27,8 +27,6 @@ struct EmbedPage {
     full: String,
     base: String,
     banks: Vec<BankCard>,
-    updated_label: &'static str,
-    updated: String,
 }
 
 pub async fn render(
@@ -71,8 +69,6 @@ pub async fn render(
             .into_iter()
             .map(|(_, c)| c)
             .collect(),
-        updated_label: t.last_check,
-        updated: local_time(now, state.config.timezone, lang),
     };
     Ok(page.render()?)
 }

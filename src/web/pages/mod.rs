@@ -351,6 +351,15 @@ pub fn preview(
     let Some(b) = now else {
         return Msg::new("preview-unknown").arg("bank", name).text(lang);
     };
+    // Mid-sentence, a status reads in lower case where the language has case.
+    let status_words = |status: Status| {
+        let name = crate::i18n::status_name(status, lang);
+        let mut chars = name.chars();
+        match chars.next() {
+            Some(first) if !lang.is_rtl() => first.to_lowercase().chain(chars).collect(),
+            _ => name.to_owned(),
+        }
+    };
     let trouble: Vec<String> = b
         .channels
         .iter()
@@ -358,11 +367,11 @@ pub fn preview(
         .map(|c| {
             let words = Msg::new("preview-channel")
                 .with("channel", Arg::Channel(c.channel))
-                .with("status", Arg::Status(c.status));
+                .arg("status", status_words(c.status));
             match c.since {
                 Some(t) => Msg::new("preview-channel-since")
                     .with("channel", Arg::Channel(c.channel))
-                    .with("status", Arg::Status(c.status))
+                    .arg("status", status_words(c.status))
                     .arg("time", t.with_timezone(&tz).format("%H:%M"))
                     .text(lang),
                 None => words.text(lang),
@@ -370,7 +379,10 @@ pub fn preview(
         })
         .collect();
     if !trouble.is_empty() {
-        return format!("{name}: {}", crate::i18n::list(&trouble, lang));
+        return Msg::new("preview-bank-trouble")
+            .arg("bank", name)
+            .arg("channels", crate::i18n::list(&trouble, lang))
+            .text(lang);
     }
     let refused = b
         .channels
