@@ -192,7 +192,25 @@ name = { ar = "بنك أفريقيا", fr = "Bank of Africa", en = "Bank of Afri
 [[banks]]
 slug = "cih"
 name = { ar = "سي آي إتش", fr = "CIH Bank", en = "CIH Bank" }
+
+[[cities]]
+slug = "casablanca"
+name = { ar = "الدار البيضاء", fr = "Casablanca", en = "Casablanca" }
+[[cities]]
+slug = "rabat"
+name = { ar = "الرباط", fr = "Rabat", en = "Rabat" }
+[[cities]]
+slug = "fes"
+name = { ar = "فاس", fr = "Fès", en = "Fez" }
 "#;
+
+/// What the storm's reporters say, each client one of these: every report carries a
+/// symptom and a city, as the form sends them.
+const REPORT_BODIES: [&str; 3] = [
+    r#"{"bank":"bmce","channel":"atm","symptom":"no_cash","city":"casablanca","comment":"pas de billets"}"#,
+    r#"{"bank":"bmce","channel":"atm","symptom":"out_of_service","city":"rabat","comment":"hors service"}"#,
+    r#"{"bank":"bmce","channel":"atm","symptom":"card_retained","city":"fes","comment":"carte avalée"}"#,
+];
 
 async fn storm() {
     let reporters = env_u64("BENCH_REPORTERS", 48);
@@ -221,7 +239,7 @@ async fn storm() {
             report_times.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let body = r#"{"bank":"bmce","channel":"atm","comment":"pas de billets"}"#;
+            let body = REPORT_BODIES[k as usize % REPORT_BODIES.len()];
             let req = format!(
                 "POST /api/v1/reports HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
                 body.len()

@@ -84,6 +84,16 @@ async fn vary_host(
     res
 }
 
+/// `303 See Other` to `location`: every form answers so, so a reload never posts again.
+pub(crate) fn see_other(location: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    (
+        axum::http::StatusCode::SEE_OTHER,
+        [(header::LOCATION, location.to_owned())],
+    )
+        .into_response()
+}
+
 /// The desk's routes: never cached, never indexed, whatever they answer.
 fn desk_routes() -> Router<AppState> {
     use desk::{

@@ -5,8 +5,8 @@
 //! the browser is sent on to the action's result (post, redirect, get).
 
 use axum::extract::Request;
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use rand::RngCore;
 
 use crate::i18n::Msg;
@@ -119,13 +119,9 @@ pub fn key(fields: &Fields) -> Result<String, AppError> {
 }
 
 /// `303 See Other` to `path`.
-pub fn see_other(path: &str) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, path.to_owned())]).into_response()
-}
-
 /// Where the browser sees what the action under `key` did.
 pub fn done(key: &str) -> Response {
-    see_other(&format!("/desk/done/{key}"))
+    crate::web::see_other(&format!("/desk/done/{key}"))
 }
 
 /// The result page, when an action was already carried out under `key` (the form sent
@@ -193,7 +189,7 @@ mod tests {
         assert!(repeated(&again) && !repeated(&other));
         assert_eq!(
             finish::<()>(Err(again), "desk:k").expect("done").status(),
-            StatusCode::SEE_OTHER
+            axum::http::StatusCode::SEE_OTHER
         );
         assert!(finish::<()>(Err(other), "desk:k").is_err());
     }

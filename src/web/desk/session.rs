@@ -123,9 +123,10 @@ impl FromRequestParts<AppState> for DeskSession {
             .unwrap_or(state.config.default_language);
         match current(state, &parts.headers).await {
             Ok(Some(s)) => Ok(s),
-            Ok(None) if parts.method == Method::GET => {
-                Err(form::see_other(&format!("/desk?lang={}", lang.as_str())))
-            }
+            Ok(None) if parts.method == Method::GET => Err(crate::web::see_other(&format!(
+                "/desk?lang={}",
+                lang.as_str()
+            ))),
             Ok(None) => Err(AppError::Forbidden(Msg::new("desk-err-signed-out"))
                 .page(lang)
                 .into_response()),
@@ -218,7 +219,7 @@ pub async fn sign_in(
     if let Err(e) = state.store.purge_sessions(now - IDLE, now - MAX_AGE).await {
         tracing::warn!(error = %e, "could not purge ended desk sessions");
     }
-    let mut res = form::see_other(&format!("/desk?lang={}", lang.as_str()));
+    let mut res = crate::web::see_other(&format!("/desk?lang={}", lang.as_str()));
     if let Some(v) = session_cookie(Some(&id), secure(&state)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -259,7 +260,7 @@ pub async fn sign_out(
                 .map_err(|e| AppError::from(e).page(lang))?;
         }
     }
-    let mut res = form::see_other(&format!("/desk?lang={}", lang.as_str()));
+    let mut res = crate::web::see_other(&format!("/desk?lang={}", lang.as_str()));
     if let Some(v) = session_cookie(None, secure(&state)) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }

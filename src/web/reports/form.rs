@@ -214,11 +214,7 @@ fn thanks(lang: Lang, bank: Option<&str>, channel: Option<&str>, counted: bool) 
     if let Some(c) = channel {
         url.append_pair("channel", c);
     }
-    see_other(url.finish())
-}
-
-fn see_other(location: String) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
+    crate::web::see_other(&url.finish())
 }
 
 /// `POST /report`: from the form, or one tap on the bank page.
@@ -329,5 +325,5 @@ fn confirm(lang: Lang, fill: &Prefill<'_>) -> Response {
         url.append_pair("works", "1");
     }
     url.append_pair("confirm", "1");
-    see_other(url.finish())
+    crate::web::see_other(&url.finish())
 }

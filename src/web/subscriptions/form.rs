@@ -257,7 +257,7 @@ pub async fn submit_subscribe(
     let base = base_url(&state, &headers);
     match create(&state, &client, body, base, lang).await {
         // Post, redirect, get: a reload sends nothing again.
-        Ok(Created::Email) => Ok(see_other(format!(
+        Ok(Created::Email) => Ok(crate::web::see_other(&format!(
             "/subscribe?sent=email&lang={}",
             lang.as_str()
         ))),
@@ -278,10 +278,6 @@ pub async fn submit_subscribe(
     }
 }
 
-fn see_other(location: String) -> Response {
-    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
-}
-
 /// The webhook made from the form: the browser goes to its manage page, which shows the
 /// secret this once, from a cookie of that page alone that it then clears.
 fn secret_once(id: &str, secret: &str, manage_url: &str) -> Response {
@@ -289,7 +285,7 @@ fn secret_once(id: &str, secret: &str, manage_url: &str) -> Response {
         .split_once("://")
         .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
         .unwrap_or(manage_url);
-    let mut res = see_other(format!("{path}&created=1"));
+    let mut res = crate::web::see_other(&format!("{path}&created=1"));
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{SECRET_COOKIE}={secret}; Path=/subscriptions/{id}; Max-Age=300; HttpOnly; SameSite=Strict"
     )) {
