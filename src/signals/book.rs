@@ -145,6 +145,12 @@ impl IncidentBook {
         self.operator.get(key).copied()
     }
 
+    /// Whether a channel failing again soon after its resolution goes on as the same
+    /// outage (`reopen_within` above zero): only then is a flapping channel held open.
+    pub fn joins_flaps(&self) -> bool {
+        self.reopen_within > Duration::zero()
+    }
+
     /// The open incidents the book knows: automatic and the operator's.
     pub fn open_count(&self) -> usize {
         self.held.len() + self.operator.len()

@@ -312,9 +312,11 @@ impl Core {
 
     /// Every probe of the channel passes again. A channel shown unstable (the rule pages
     /// show) keeps its incident open, said once to be intermittent, until it is steady:
-    /// one open span rather than a resolution and a reopening at every flip.
+    /// one open span rather than a resolution and a reopening at every flip. Where every
+    /// outage is its own incident (`reopen_within` zero), each one resolves.
     fn probe_up(&mut self, key: &OpenKey, at: DateTime<Utc>) -> Option<Effect> {
-        if self.unstable(key, at) && self.book.held(key).is_some_and(|h| h.probe) {
+        let held = self.book.held(key).is_some_and(|h| h.probe);
+        if held && self.book.joins_flaps() && self.unstable(key, at) {
             self.settling.insert(key.clone(), at);
             return self.book.probe_intermittent(key, at);
         }

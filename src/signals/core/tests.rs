@@ -486,6 +486,18 @@ fn a_flapping_channel_is_one_open_span_until_it_is_steady() {
 }
 
 #[test]
+fn where_every_outage_is_its_own_a_flapping_channel_resolves_each() {
+    let text = format!("{CONFIG}\n[probing]\nreopen_within = \"0s\"\n");
+    let mut w = World::new();
+    w.core = Core::new(&config::parse(&text, "r.toml").expect("config"));
+    flap(&mut w, 4);
+    assert!(w.web_now().unstable);
+    assert_eq!(w.ledger.incidents.len(), 4);
+    assert!(w.ledger.incidents.iter().all(|i| i.resolved_at.is_some()));
+    assert!(!w.ledger.words(4).contains(&"channel-intermittent"));
+}
+
+#[test]
 fn failing_again_before_it_is_steady_resolves_nothing() {
     let mut w = World::new();
     flap(&mut w, 3);
