@@ -45,7 +45,10 @@ crowd-note-waiting = يبلغ زبناء عن مشاكل هنا وفي خدما�
 
 surge-message-networks = أبلغ { $count } أشخاص عن مشكلة في { $channel } خلال { $minutes } دقيقة، من { $networks } شبكات (المستوى المعتاد: { $baseline }).
 reports-lasting = تتواصل بلاغات الزبناء عن مشاكل في { $channel } منذ { $lasted }: يُخبَر المشتركون الآن.
-channel-back-reports-still = عودة { $channel } إلى العمل بشكل عادي حسب فحوصاتنا، مع استمرار بعض البلاغات عن مشاكل.
+channel-back-reports-still = { $channel-agree ->
+        [f] عادت
+       *[m] عاد
+    } { $channel } إلى العمل بشكل عادي حسب فحوصاتنا، مع استمرار بعض البلاغات عن مشاكل.
 withdrawn-entry = سُحب: كان إنذارا كاذبا. { $reason }
 alert-withdrawn = سُحب لأنه إنذار كاذب
 term-reported = أبلغ عنه الزبناء، دون تأكيد

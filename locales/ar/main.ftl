@@ -133,6 +133,13 @@ channel-atm = الشبابيك الأوتوماتيكية
 channel-cards = الأداء بالبطاقة
 channel-transfers = التحويلات
 channel-branches = الوكالات والشيكات
+# تطابق الجمل مع كل قناة: مذكر (m) أو مؤنث (f)، وجمع غير العاقل مؤنث.
+channel-web-agree = f
+channel-mobile-agree = m
+channel-atm-agree = f
+channel-cards-agree = m
+channel-transfers-agree = f
+channel-branches-agree = f
 status-major_outage = عطب كبير
 status-partial_outage = عطب جزئي
 status-degraded = بطء
@@ -199,8 +206,14 @@ probes-all-failing = كل فحوصات { $channel } تفشل الآن.
 probes-some-answer = بعض فحوصات { $channel } تنجح من جديد.
 probes-back-reports-high = فحوصات { $channel } تنجح من جديد، لكن البلاغات لا تزال مرتفعة.
 reports-back-probes-failing = عادت البلاغات إلى مستواها المعتاد، لكن الفحوصات لا تزال تفشل.
-channel-back = عودة { $channel } إلى العمل بشكل عادي.
-channel-back-overran = عودة { $channel } إلى العمل بشكل عادي. تجاوزت الصيانة موعدها المعلن بـ { $late }.
+channel-back = { $channel-agree ->
+        [f] عادت
+       *[m] عاد
+    } { $channel } إلى العمل بشكل عادي.
+channel-back-overran = { $channel-agree ->
+        [f] عادت
+       *[m] عاد
+    } { $channel } إلى العمل بشكل عادي. تجاوزت الصيانة موعدها المعلن بـ { $late }.
 continues-as-overrun = ما زال العطل قائما في { $channel } عند النهاية المعلنة للصيانة ({ $end }): يستمر العطل كتجاوز للصيانة.
 failing-again = عاد العطل إلى { $channel } بعد { $after } من استئناف العمل: العطل نفسه مستمر.
 peak-minute = { $count } مبلّغين بين { $from } و{ $to }

@@ -6,5 +6,12 @@ preview-refused = { $bank }: ترفض أنظمة حماية البنك فحوص�
 unknown-refused = الحالة غير معروفة: ترفض أنظمة حماية البنك فحوصاتنا.
 seen-maintenance-words = كلمات صفحة صيانة: { $words }
 probe-failing-overrun-at-end = الصيانة تجاوزت موعدها: فحوصات { $channel } لا تزال تفشل عند النهاية المعلنة ({ $end }): { $detail }
-channel-back-overran-briefly = عودة { $channel } إلى العمل بشكل عادي. تجاوزت الصيانة موعدها المعلن بأقل من ثانية.
+channel-back-overran-briefly = { $channel-agree ->
+        [f] عادت
+       *[m] عاد
+    } { $channel } إلى العمل بشكل عادي. تجاوزت الصيانة موعدها المعلن بأقل من ثانية.
 under-a-second = أقل من ثانية
+channel-intermittent = { $channel-agree ->
+        [f] تعمل
+       *[m] يعمل
+    } { $channel } بشكل متقطع: يبقى العطل مفتوحا إلى أن يستقر العمل من جديد.

@@ -45,7 +45,10 @@ crowd-note-waiting = Customers report problems here and on several other service
 
 surge-message-networks = { $count } people reported a problem with { $channel } in { $minutes } min, from { $networks } networks (usual level: { $baseline }).
 reports-lasting = Customers have been reporting problems with { $channel } for { $lasted }: subscribers are told now.
-channel-back-reports-still = { $channel } works normally again by our checks, though some customers still report problems.
+channel-back-reports-still = { $channel } { $channel-agree ->
+        [many] work
+       *[one] works
+    } normally again by our checks, though some customers still report problems.
 withdrawn-entry = Withdrawn: this was a false alarm. { $reason }
 alert-withdrawn = withdrawn as a false alarm
 term-reported = Reported by customers, not confirmed

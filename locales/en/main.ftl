@@ -133,6 +133,13 @@ channel-atm = ATMs
 channel-cards = Card payments
 channel-transfers = Transfers
 channel-branches = Branches and cheques
+# How sentences agree with each channel: "one" (works) or "many" (work).
+channel-web-agree = one
+channel-mobile-agree = one
+channel-atm-agree = many
+channel-cards-agree = many
+channel-transfers-agree = many
+channel-branches-agree = many
 status-major_outage = Major outage
 status-partial_outage = Partial outage
 status-degraded = Degraded
@@ -199,10 +206,22 @@ probes-all-failing = Every check of { $channel } fails now.
 probes-some-answer = Some checks of { $channel } answer again.
 probes-back-reports-high = Checks of { $channel } answer again, but reports are still high.
 reports-back-probes-failing = Reports are back to their usual level, but checks still fail.
-channel-back = { $channel } works normally again.
-channel-back-overran = { $channel } works normally again. The maintenance overran its announced end by { $late }.
-continues-as-overrun = { $channel } still fails at the announced end of the maintenance ({ $end }): it goes on as the maintenance overrun.
-failing-again = { $channel } fails again, { $after } after it came back: the same outage goes on.
+channel-back = { $channel } { $channel-agree ->
+        [many] work
+       *[one] works
+    } normally again.
+channel-back-overran = { $channel } { $channel-agree ->
+        [many] work
+       *[one] works
+    } normally again. The maintenance overran its announced end by { $late }.
+continues-as-overrun = { $channel } still { $channel-agree ->
+        [many] fail
+       *[one] fails
+    } at the announced end of the maintenance ({ $end }): it goes on as the maintenance overrun.
+failing-again = { $channel } { $channel-agree ->
+        [many] fail
+       *[one] fails
+    } again, { $after } after it came back: the same outage goes on.
 surge-title = { $bank }: problems reported with { $channel }
 surge-message = { $count } people reported a problem with { $channel } in { $minutes } min (usually { $baseline }).
 window-started = The announced maintenance has started.

@@ -10,5 +10,15 @@ unknown-refused = Status unknown: our checks are being refused by the bank's pro
 seen-maintenance-words = Words of a maintenance page: { $words }
 # An overrun found within a second of the announced end, and one over within a second of it.
 probe-failing-overrun-at-end = The maintenance overran: checks of { $channel } still fail at its announced end ({ $end }): { $detail }
-channel-back-overran-briefly = { $channel } works normally again. The maintenance overran its announced end by less than a second.
+channel-back-overran-briefly = { $channel } { $channel-agree ->
+        [many] work
+       *[one] works
+    } normally again. The maintenance overran its announced end by less than a second.
 under-a-second = less than a second
+channel-intermittent = { $channel } { $channel-agree ->
+        [many] work
+       *[one] works
+    } only now and then: the outage stays open until { $channel-agree ->
+        [many] they work
+       *[one] it works
+    } steadily again.

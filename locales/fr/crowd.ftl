@@ -45,7 +45,11 @@ crowd-note-waiting = Des clients signalent des problèmes ici et sur plusieurs a
 
 surge-message-networks = { $count } personnes ont signalé un problème sur « { $channel } » en { $minutes } min, depuis { $networks } réseaux (niveau habituel : { $baseline }).
 reports-lasting = Des clients signalent des problèmes sur « { $channel } » depuis { $lasted } : les abonnés sont prévenus maintenant.
-channel-back-reports-still = « { $channel } » fonctionne de nouveau selon nos vérifications, même si des clients signalent encore des problèmes.
+channel-back-reports-still = « { $channel } » { $channel-agree ->
+        [many-m] fonctionnent
+        [many-f] fonctionnent
+       *[one] fonctionne
+    } de nouveau selon nos vérifications, même si des clients signalent encore des problèmes.
 withdrawn-entry = Retiré : il s’agissait d’une fausse alerte. { $reason }
 alert-withdrawn = retiré, fausse alerte
 term-reported = Signalé par des clients, non confirmé

@@ -133,6 +133,13 @@ channel-atm = Guichets automatiques
 channel-cards = Paiements par carte
 channel-transfers = Virements
 channel-branches = Agences et chèques
+# L’accord des phrases avec chaque canal : nombre (one, many) et genre (m, f).
+channel-web-agree = one-f
+channel-mobile-agree = one-f
+channel-atm-agree = many-m
+channel-cards-agree = many-m
+channel-transfers-agree = many-m
+channel-branches-agree = many-m
 status-major_outage = Panne majeure
 status-partial_outage = Panne partielle
 status-degraded = Lenteurs
@@ -199,10 +206,26 @@ probes-all-failing = Toutes les vérifications de « { $channel } » échouent d
 probes-some-answer = Une partie des vérifications de « { $channel } » répond de nouveau.
 probes-back-reports-high = Les vérifications de « { $channel } » répondent de nouveau, mais les signalements restent élevés.
 reports-back-probes-failing = Les signalements sont revenus à leur niveau habituel, mais les vérifications échouent encore.
-channel-back = « { $channel } » fonctionne de nouveau normalement.
-channel-back-overran = « { $channel } » fonctionne de nouveau normalement. La maintenance a débordé de { $late } sur sa fin annoncée.
-continues-as-overrun = « { $channel } » échoue encore à la fin annoncée de la maintenance ({ $end }) : la suite est le débordement de la maintenance.
-failing-again = « { $channel } » échoue de nouveau, { $after } après son retour : la même panne continue.
+channel-back = « { $channel } » { $channel-agree ->
+        [many-m] fonctionnent
+        [many-f] fonctionnent
+       *[one] fonctionne
+    } de nouveau normalement.
+channel-back-overran = « { $channel } » { $channel-agree ->
+        [many-m] fonctionnent
+        [many-f] fonctionnent
+       *[one] fonctionne
+    } de nouveau normalement. La maintenance a débordé de { $late } sur sa fin annoncée.
+continues-as-overrun = « { $channel } » { $channel-agree ->
+        [many-m] échouent
+        [many-f] échouent
+       *[one] échoue
+    } encore à la fin annoncée de la maintenance ({ $end }) : la suite est le débordement de la maintenance.
+failing-again = « { $channel } » { $channel-agree ->
+        [many-m] échouent
+        [many-f] échouent
+       *[one] échoue
+    } de nouveau, { $after } après la reprise : la même panne continue.
 peak-minute = { $count } personnes entre { $from } et { $to }
 surge-title = { $bank } : problèmes signalés sur « { $channel } »
 surge-message = { $count } personnes ont signalé un problème sur « { $channel } » en { $minutes } min (d’habitude : { $baseline }).

@@ -6,5 +6,14 @@ preview-refused = { $bank } : nos vérifications sont refusées par la protectio
 unknown-refused = Statut inconnu : nos vérifications sont refusées par la protection de la banque.
 seen-maintenance-words = Mots d'une page de maintenance : { $words }
 probe-failing-overrun-at-end = La maintenance déborde : les vérifications de « { $channel } » échouent encore à la fin annoncée ({ $end }) : { $detail }
-channel-back-overran-briefly = « { $channel } » fonctionne de nouveau normalement. La maintenance a débordé de moins d'une seconde sur sa fin annoncée.
+channel-back-overran-briefly = « { $channel } » { $channel-agree ->
+        [many-m] fonctionnent
+        [many-f] fonctionnent
+       *[one] fonctionne
+    } de nouveau normalement. La maintenance a débordé de moins d'une seconde sur sa fin annoncée.
 under-a-second = moins d'une seconde
+channel-intermittent = « { $channel } » ne { $channel-agree ->
+        [many-m] fonctionnent
+        [many-f] fonctionnent
+       *[one] fonctionne
+    } que par intermittence : la panne reste ouverte jusqu’au retour d’un fonctionnement stable.

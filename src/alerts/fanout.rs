@@ -79,8 +79,8 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// When each covered email subscription was last sent an update of this incident, for
-    /// the email throttle; the other channels are not throttled.
+    /// When each covered email subscription was last emailed about this incident, for the
+    /// email throttle; the other channels are not throttled.
     async fn last_updates(
         &self,
         covered: &[&Subscription],
@@ -120,7 +120,7 @@ fn nothing_owed(event_id: i64, cursor: Option<String>) -> FanOut {
 }
 
 /// The deliveries a page of covered subscriptions is owed, given when each email one was
-/// last sent an update of the incident (`last`). An email held back by the throttle is
+/// last emailed about the incident (`last`). An email held back by the throttle is
 /// dropped, not delayed; one sent is remembered (`throttled`) for the next. The cursor and
 /// `done` are the caller's: they depend on the page, not on who was covered.
 fn page_step(
@@ -271,27 +271,25 @@ mod tests {
     }
 
     #[test]
-    fn an_email_update_within_the_gap_is_dropped_but_an_ending_is_not() {
+    fn an_email_within_the_gap_is_dropped_whatever_changed_but_not_the_rest() {
         let mail = sub("sub_3", Via::Email, &[]);
         let hook = sub("sub_2", Via::Webhook, &[]);
+        let push = sub("sub_1", Via::Push, &[]);
         let recent = HashMap::from([("sub_3".to_owned(), now() - chrono::Duration::minutes(5))]);
-        let update = page_step(41, &event(Change::Updated), &[&mail, &hook], &recent, now());
-        assert_eq!(ids(&update), ["sub_2"]);
-        assert!(update.throttled.is_empty());
-
-        let resolved = page_step(
-            42,
-            &event(Change::Resolved),
-            &[&mail, &hook],
-            &recent,
-            now(),
-        );
-        assert_eq!(ids(&resolved), ["sub_3", "sub_2"]);
-        assert_eq!(resolved.throttled, [("sub_3".to_owned(), 7)]);
+        for (id, change) in [
+            (41, Change::Updated),
+            (42, Change::Resolved),
+            (43, Change::Opened),
+        ] {
+            let step = page_step(id, &event(change), &[&mail, &hook, &push], &recent, now());
+            assert_eq!(ids(&step), ["sub_2", "sub_1"], "{change:?}");
+            assert!(step.throttled.is_empty());
+        }
 
         let long_ago = HashMap::from([("sub_3".to_owned(), now() - chrono::Duration::minutes(15))]);
-        let later = page_step(43, &event(Change::Updated), &[&mail], &long_ago, now());
+        let later = page_step(44, &event(Change::Resolved), &[&mail], &long_ago, now());
         assert_eq!(ids(&later), ["sub_3"]);
+        assert_eq!(later.throttled, [("sub_3".to_owned(), 7)]);
     }
 
     #[test]

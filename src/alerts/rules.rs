@@ -111,17 +111,19 @@ pub fn covers(sub: &Subscription, incident: &IncidentRow) -> bool {
     })
 }
 
-/// Email updates between the opening and the end: at most one per incident this often.
-pub const EMAIL_UPDATE_GAP: Duration = Duration::minutes(15);
+/// Emails of one incident: at most one this often to each subscriber, whatever changed.
+pub const EMAIL_GAP: Duration = Duration::minutes(15);
 
-/// Whether an email goes out for `change`, given when this subscriber was last sent an
-/// update of the incident. Openings, ends and windows always go.
-pub fn email_wanted(
-    change: Change,
-    last_update: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> bool {
-    change != Change::Updated || last_update.is_none_or(|t| now - t >= EMAIL_UPDATE_GAP)
+/// Whether an email goes out for `change`, given when this subscriber was last emailed
+/// about the incident. Within [`EMAIL_GAP`] nothing goes, a resolution or a reopening
+/// included, so a flapping channel does not fill inboxes (push and webhooks still hear of
+/// every change). What people said always goes: a maintenance window's announcement,
+/// start and end, set by the operator hours apart, and a statement of the bank.
+pub fn email_wanted(change: Change, last_email: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
+    matches!(
+        change,
+        Change::Announced | Change::WindowStarted | Change::WindowEnded | Change::Statement
+    ) || last_email.is_none_or(|t| now - t >= EMAIL_GAP)
 }
 
 /// Retries stop after this long; the subscription is then quarantined.
@@ -286,16 +288,30 @@ mod tests {
     }
 
     #[test]
-    fn email_updates_wait_fifteen_minutes() {
+    fn one_email_per_incident_per_fifteen_minutes_whatever_changed() {
         let clock = ManualClock::at(start());
         let t0 = clock.now();
-        assert!(email_wanted(Change::Updated, None, t0));
-        clock.advance(Duration::seconds(14 * 60));
-        assert!(!email_wanted(Change::Updated, Some(t0), clock.now()));
-        assert!(email_wanted(Change::Resolved, Some(t0), clock.now()));
+        assert!(email_wanted(Change::Opened, None, t0));
+        // A flapping channel: resolved, reopened, resolved again within the gap.
+        for change in [
+            Change::Resolved,
+            Change::Opened,
+            Change::Updated,
+            Change::Withdrawn,
+        ] {
+            clock.advance(Duration::seconds(3 * 60));
+            assert!(!email_wanted(change, Some(t0), clock.now()), "{change:?}");
+        }
+        // The operator's windows and the bank's statements are never held back.
+        assert!(email_wanted(Change::Statement, Some(t0), clock.now()));
         assert!(email_wanted(Change::WindowStarted, Some(t0), clock.now()));
-        clock.advance(Duration::seconds(60));
-        assert!(email_wanted(Change::Updated, Some(t0), clock.now()));
+        assert!(email_wanted(Change::WindowEnded, Some(t0), clock.now()));
+        assert!(email_wanted(Change::Announced, Some(t0), clock.now()));
+        clock.advance(Duration::seconds(2 * 60 + 59));
+        assert!(!email_wanted(Change::Resolved, Some(t0), clock.now()));
+        clock.advance(Duration::seconds(1));
+        assert!(email_wanted(Change::Resolved, Some(t0), clock.now()));
+        assert!(email_wanted(Change::Opened, Some(t0), clock.now()));
     }
 
     #[test]

@@ -192,6 +192,12 @@ pub struct ProbeResult {
 }
 
 impl ProbeResult {
+    /// When the check ended, and what it showed was known: `at` is when it began, up to
+    /// a timeout earlier.
+    pub fn finished_at(&self) -> DateTime<Utc> {
+        self.at + chrono::Duration::milliseconds(i64::from(self.latency_ms))
+    }
+
     /// The span this check covers, in milliseconds since the epoch.
     pub fn covers(&self) -> (i64, i64) {
         let at = self.at.timestamp_millis();

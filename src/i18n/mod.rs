@@ -108,10 +108,24 @@ impl Msg {
         self
     }
 
+    /// The sentence in `lang`. A channel argument `$x` brings `$x-agree` with it, the
+    /// channel's number and gender in that language ([`channel_agreement`]), for the
+    /// sentence's selectors.
     pub fn text(&self, lang: Lang) -> String {
-        let values: Vec<(&str, String)> =
-            self.args.iter().map(|(k, v)| (*k, v.text(lang))).collect();
-        let args: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let mut values: Vec<(String, String)> = self
+            .args
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.text(lang)))
+            .collect();
+        for (k, v) in &self.args {
+            if let Arg::Channel(c) = v {
+                values.push((format!("{k}-agree"), channel_agreement(*c, lang).to_owned()));
+            }
+        }
+        let args: Vec<(&str, &str)> = values
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         message_with(lang, self.id, &args)
     }
 }
@@ -359,6 +373,13 @@ pub fn channel_name(c: Channel, lang: Lang) -> &'static str {
     message(lang, &format!("channel-{}", c.as_str()))
 }
 
+/// How a sentence agrees with the channel's name in `lang`, as its catalogue says: "one"
+/// or "many" in English, number and gender ("many-m") in French, gender in Arabic, where
+/// a plural of things takes the feminine.
+pub fn channel_agreement(c: Channel, lang: Lang) -> &'static str {
+    message(lang, &format!("channel-{}-agree", c.as_str()))
+}
+
 /// Where a bank said something, in words: "Facebook", "SMS to customers".
 pub fn source_kind_name(k: SourceKind, lang: Lang) -> &'static str {
     message(lang, &format!("source-kind-{}", k.as_str()))
@@ -476,6 +497,86 @@ mod tests {
     use chrono::TimeZone;
 
     use super::*;
+
+    /// A sentence about `channel` as each language writes it.
+    fn said(id: &'static str, channel: Channel, lang: Lang) -> String {
+        Msg::new(id)
+            .with("channel", Arg::Channel(channel))
+            .with("late", Arg::Text("2 min".into()))
+            .with("after", Arg::Text("1 min".into()))
+            .with("end", Arg::Text("14:00".into()))
+            .text(lang)
+    }
+
+    #[test]
+    fn sentences_agree_with_each_channel_in_every_language() {
+        let plural_en = [
+            Channel::Atm,
+            Channel::Cards,
+            Channel::Transfers,
+            Channel::Branches,
+        ];
+        for c in Channel::ALL {
+            let many = plural_en.contains(&c);
+            let name = channel_name(c, Lang::En);
+            let (works, fails) = if many {
+                ("work", "fail")
+            } else {
+                ("works", "fails")
+            };
+            for id in [
+                "channel-back",
+                "channel-back-overran",
+                "channel-back-overran-briefly",
+                "channel-back-reports-still",
+                "channel-intermittent",
+            ] {
+                let en = said(id, c, Lang::En);
+                assert!(en.starts_with(&format!("{name} {works} ")), "{en}");
+            }
+            for id in ["failing-again", "continues-as-overrun"] {
+                let en = said(id, c, Lang::En);
+                assert!(en.contains(&format!(" {fails} ")), "{en}");
+            }
+            // French: the verb after the quoted name agrees in number.
+            let fr = said("channel-back", c, Lang::Fr);
+            let verb = if channel_agreement(c, Lang::Fr).starts_with("many") {
+                "fonctionnent"
+            } else {
+                "fonctionne "
+            };
+            assert!(fr.contains(&format!("» {verb}")), "{fr}");
+            // Arabic: a verb before its subject takes its gender; a plural of things is
+            // feminine.
+            let ar = said("channel-back", c, Lang::Ar);
+            let verb = match channel_agreement(c, Lang::Ar) {
+                "f" => "عادت ",
+                "m" => "عاد ",
+                other => panic!("{c:?}: {other}"),
+            };
+            assert!(ar.starts_with(verb), "{ar}");
+            for lang in Lang::ALL {
+                for id in ["channel-back", "channel-intermittent", "failing-again"] {
+                    let text = said(id, c, lang);
+                    assert!(!text.contains('{') && !text.contains("agree"), "{text}");
+                }
+            }
+        }
+        assert_eq!(
+            said("channel-back", Channel::Atm, Lang::En),
+            "ATMs work normally again."
+        );
+        assert_eq!(
+            said("channel-back", Channel::Mobile, Lang::Ar),
+            "عاد تطبيق الهاتف إلى العمل بشكل عادي."
+        );
+        assert_eq!(
+            said("channel-intermittent", Channel::Atm, Lang::Ar)
+                .split(' ')
+                .next(),
+            Some("تعمل")
+        );
+    }
 
     #[test]
     fn a_secure_connection_failure_says_which() {

@@ -36,6 +36,8 @@ pub struct Held {
     pub alerted: bool,
     /// The operator spoke for it.
     pub confirmed: bool,
+    /// Its timeline says the channel works only now and then: said once per incident.
+    pub intermittent: bool,
 }
 
 impl Held {
@@ -143,6 +145,12 @@ impl IncidentBook {
         self.operator.get(key).copied()
     }
 
+    /// Whether a channel failing again soon after its resolution goes on as the same
+    /// outage (`reopen_within` above zero): only then is a flapping channel held open.
+    pub fn joins_flaps(&self) -> bool {
+        self.reopen_within > Duration::zero()
+    }
+
     /// The open incidents the book knows: automatic and the operator's.
     pub fn open_count(&self) -> usize {
         self.held.len() + self.operator.len()
@@ -205,6 +213,7 @@ impl IncidentBook {
                     since: row.started_at,
                     alerted: row.alerted,
                     confirmed: row.has_source(Source::Operator),
+                    intermittent: false,
                 },
             );
         }
@@ -401,6 +410,28 @@ impl IncidentBook {
         self.release(key, Source::Probe, at)
     }
 
+    /// The probes of a channel shown unstable pass again: the incident stays open until the
+    /// channel is steady, and its timeline says once, not at every flip, that it works only
+    /// now and then.
+    pub fn probe_intermittent(&mut self, key: &OpenKey, at: DateTime<Utc>) -> Option<Effect> {
+        let held = self.held.get_mut(key).filter(|h| h.probe)?;
+        if std::mem::replace(&mut held.intermittent, true) {
+            return None;
+        }
+        Some(Effect::Add {
+            to: target(key, held),
+            entry: Entry {
+                at,
+                state: IncidentState::Investigating,
+                source: Source::Probe,
+                message: vec![
+                    Msg::new("channel-intermittent").with("channel", Arg::Channel(key.channel))
+                ],
+                alert: held.alerted,
+            },
+        })
+    }
+
     /// Customers' reports of a channel surged outside any window. On a channel whose probes
     /// pass they open nothing (reports against a passing probe never make an outage); they
     /// join an incident the probes or the operator hold; otherwise they open one only
@@ -521,6 +552,7 @@ impl IncidentBook {
                 since: started_at,
                 alerted: entry.alert,
                 confirmed: false,
+                intermittent: false,
             },
         );
         Effect::Open {

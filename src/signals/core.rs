@@ -45,6 +45,9 @@ pub struct Core {
     changes: HashMap<OpenKey, VecDeque<DateTime<Utc>>>,
     /// The channels last shown unstable, to publish again when one settles.
     unstable_shown: BTreeSet<OpenKey>,
+    /// Channels whose probes pass again while they are unstable, and since when: their
+    /// incident is resolved then, once they are steady (see [`Core::tick`]).
+    settling: HashMap<OpenKey, DateTime<Utc>>,
     /// Set when something shown changed since the last [`Core::take_changed`].
     changed: bool,
 }
@@ -87,6 +90,7 @@ impl Core {
             unheld: HashMap::new(),
             changes: HashMap::new(),
             unstable_shown: BTreeSet::new(),
+            settling: HashMap::new(),
             changed: true,
         }
     }
@@ -158,10 +162,21 @@ impl Core {
             let excused = self.windows.active(&key.bank, key.channel, now).is_some()
                 || self.book.operator_outage(key).is_some();
             let down = self.tracker.is_down(&key.bank, key.channel);
-            if down && !held && !excused {
+            let undone = if down && !held && !excused {
                 self.tracker.set_down(&key.bank, key.channel, false);
-            } else if !down && held {
+                true
+            } else if !down && held && !self.settling.contains_key(key) {
                 self.tracker.set_down(&key.bank, key.channel, true);
+                true
+            } else {
+                false
+            };
+            if undone {
+                // The change the record refused is made again by the next input: counted
+                // once, not as a flip back and forth.
+                if let Some(changes) = self.changes.get_mut(key) {
+                    changes.pop_back();
+                }
             }
         }
         let surging: Vec<OpenKey> = self.crowd.keys().cloned().collect();
@@ -250,6 +265,8 @@ impl Core {
                     };
                     let key = OpenKey::new(&bank, channel);
                     self.changed_state(&key, at);
+                    // Failing again before it settled: the same incident, still open.
+                    self.settling.remove(&key);
                     effects.extend(self.probe_down(&key, failing).into_iter().flatten());
                 }
                 Transition::Severity {
@@ -265,7 +282,7 @@ impl Core {
                 Transition::Up { bank, channel, at } => {
                     let key = OpenKey::new(&bank, channel);
                     self.changed_state(&key, at);
-                    effects.extend(self.book.probe_up(&key, at));
+                    effects.extend(self.probe_up(&key, at));
                 }
                 Transition::NetworkCut { at } => {
                     tracing::warn!(%at, "control sites fail too: bank failures are put down to the tracker's network");
@@ -291,6 +308,37 @@ impl Core {
         self.changes.get(key).is_some_and(|c| {
             c.iter().filter(|t| now - **t <= UNSTABLE_WINDOW).count() > UNSTABLE_CHANGES
         })
+    }
+
+    /// Every probe of the channel passes again. A channel shown unstable (the rule pages
+    /// show) keeps its incident open, said once to be intermittent, until it is steady:
+    /// one open span rather than a resolution and a reopening at every flip. Where every
+    /// outage is its own incident (`reopen_within` zero), each one resolves.
+    fn probe_up(&mut self, key: &OpenKey, at: DateTime<Utc>) -> Option<Effect> {
+        let held = self.book.held(key).is_some_and(|h| h.probe);
+        if held && self.book.joins_flaps() && self.unstable(key, at) {
+            self.settling.insert(key.clone(), at);
+            return self.book.probe_intermittent(key, at);
+        }
+        self.settling.remove(key);
+        self.book.probe_up(key, at)
+    }
+
+    /// The channels that came back while unstable and are steady at `now`: their incident
+    /// is resolved, dated when the channel came back for good.
+    fn settled(&mut self, now: DateTime<Utc>) -> Vec<Effect> {
+        let steady: Vec<(OpenKey, DateTime<Utc>)> = self
+            .settling
+            .iter()
+            .filter(|(k, _)| !self.unstable(k, now))
+            .map(|(k, at)| (k.clone(), *at))
+            .collect();
+        let mut effects = Vec::new();
+        for (key, back) in steady {
+            self.settling.remove(&key);
+            effects.extend(self.book.probe_up(&key, back));
+        }
+        effects
     }
 
     fn probe_down(&mut self, key: &OpenKey, failing: Failing) -> Option<Vec<Effect>> {
@@ -400,6 +448,11 @@ impl Core {
         if unstable != self.unstable_shown {
             self.unstable_shown = unstable;
             self.changed = true;
+        }
+        let settled = self.settled(now);
+        if !settled.is_empty() {
+            self.changed = true;
+            effects.extend(settled);
         }
         for w in &completed {
             effects.extend(self.window_ended(w, now));

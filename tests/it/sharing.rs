@@ -148,3 +148,52 @@ async fn feeds_in_two_languages_are_two_sets_of_entries() {
     assert!(html.contains("Line one.<br>"), "{html}");
     app.stop().await;
 }
+
+/// The address in the bank page's embed snippet, its HTML escapes undone.
+fn embed_src(html: &str) -> String {
+    let snippet = &html[html.find("embed-snippet").expect("an embed snippet")..];
+    let code = &snippet[snippet.find("<code").unwrap()..snippet.find("</code>").unwrap()];
+    let code = code
+        .replace("&#34;", "\"")
+        .replace("&quot;", "\"")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">");
+    let from = code.find("src=\"").expect("a src") + 5;
+    code[from..].split('"').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_public_url_the_embed_snippet_is_absolute_and_works() {
+    let fake = FakeBank::start().await;
+    let mut app = TestApp::spawn(&quiet_bank(&fake)).await;
+    let (status, html) = app.text("/banks/bmce?lang=en").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let src = embed_src(&html);
+    let own = format!("http://{}/embed/banks/bmce?lang=en", app.addr);
+    assert_eq!(
+        src, own,
+        "pasted elsewhere, the address must still lead here"
+    );
+    let embed = app.client.get(&src).send().await.unwrap();
+    assert_eq!(embed.status(), reqwest::StatusCode::OK);
+    assert!(embed.text().await.unwrap().contains("<html"));
+
+    // Asked under another name, the page names that one: each host its own rendering.
+    let other = app
+        .client
+        .get(app.url("/banks/bmce?lang=en"))
+        .header("host", "status.example.org")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        embed_src(&other),
+        "http://status.example.org/embed/banks/bmce?lang=en"
+    );
+    app.stop().await;
+}

@@ -649,18 +649,47 @@ async fn a_flapping_channel_is_one_incident_and_shows_unstable() {
     assert_eq!(incidents.len(), 1, "{list}");
     let id = incidents[0]["id"].as_i64().unwrap();
     let incident = app.json(&format!("/api/v1/incidents/{id}")).await;
-    let again = incident["updates"]
-        .as_array()
-        .unwrap()
+    let updates = incident["updates"].as_array().unwrap();
+    let saying = |words: &str| {
+        updates
+            .iter()
+            .filter(|u| {
+                u["message"]["en"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains(words)
+            })
+            .count()
+    };
+    // Resolved and reopened until the channel is shown unstable, then one open span that
+    // says once that it is intermittent: not a resolution at every flip.
+    assert!(saying("fails again") <= 1, "{incident}");
+    assert!(saying("works normally again") <= 1, "{incident}");
+    assert_eq!(saying("only now and then"), 1, "{incident}");
+    assert!(updates.len() <= 4, "{incident}");
+    assert!(
+        incident["resolved_at"].is_null(),
+        "held open until it is steady: {incident}"
+    );
+    // The feed tells the same story: one entry per update, no more.
+    let feed = app
+        .get("/banks/flap/feed.atom?lang=en")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let feed = feed_rs::parser::parse(&feed[..]).unwrap();
+    let back = feed
+        .entries
         .iter()
-        .filter(|u| {
-            u["message"]["en"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("fails again")
+        .filter(|e| {
+            e.summary
+                .as_ref()
+                .is_some_and(|t| t.content.contains("works normally again"))
         })
         .count();
-    assert!(again >= 1, "{incident}");
+    assert!(back <= 1, "{:?}", feed.entries);
+    assert!(feed.entries.len() <= updates.len(), "{:?}", feed.entries);
     app.stop().await;
 }
 

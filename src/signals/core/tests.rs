@@ -429,32 +429,121 @@ fn an_outage_closed_by_the_operator_is_not_reopened_while_probes_still_fail() {
     );
 }
 
-#[test]
-fn flapping_reopens_one_incident_and_shows_unstable_until_it_settles() {
-    let mut w = World::new();
-    // Two failures, two successes, over and over: down and up every two seconds.
-    for _ in 0..6 {
+/// Two failures, two successes, `cycles` times: down and up every two seconds.
+fn flap(w: &mut World, cycles: usize) {
+    for _ in 0..cycles {
         w.second(true);
         w.second(true);
         w.second(false);
         w.second(false);
     }
+}
+
+fn count(words: &[&str], id: &str) -> usize {
+    words.iter().filter(|m| **m == id).count()
+}
+
+#[test]
+fn a_flapping_channel_is_one_open_span_until_it_is_steady() {
+    let mut w = World::new();
+    flap(&mut w, 6);
     assert_eq!(w.ledger.incidents.len(), 1, "{:?}", w.ledger.incidents);
     let incident = &w.ledger.incidents[0];
-    assert_eq!(incident.reopens, 5);
     assert_eq!(incident.started_at, start() + Duration::seconds(1));
+    // Resolved and reopened once, before the flips made it unstable; then held open.
+    assert_eq!(incident.reopens, 1);
+    assert!(incident.resolved_at.is_none(), "held while unstable");
     let words = w.ledger.words(1);
+    assert_eq!(count(&words, "failing-again"), 1, "{words:?}");
+    assert_eq!(count(&words, "channel-back"), 1, "{words:?}");
     assert_eq!(
-        words.iter().filter(|m| **m == "failing-again").count(),
-        5,
-        "{words:?}"
+        count(&words, "channel-intermittent"),
+        1,
+        "one entry while it flaps, not one per flip: {words:?}"
     );
     assert!(w.web_now().unstable);
-    // Ten quiet minutes: it has settled.
-    w.clock.advance(super::UNSTABLE_WINDOW);
+    assert_eq!(w.web_now().incident, Some(1));
+
+    // Up since the last flip: resolved once it is steady (the fourth latest flip, 6 s
+    // before the last, has left the window), dated when it came back.
+    let back = w.clock.now() + Duration::milliseconds(12);
+    w.clock
+        .advance(super::UNSTABLE_WINDOW - Duration::seconds(8));
     w.second(false);
+    assert!(
+        w.ledger.incidents[0].resolved_at.is_none(),
+        "not steady yet"
+    );
+    w.clock.advance(Duration::seconds(1));
+    w.second(false);
+    assert_eq!(w.ledger.incidents[0].resolved_at, Some(back));
+    let words = w.ledger.words(1);
+    assert_eq!(words.last().copied(), Some("channel-back"));
+    assert_eq!(count(&words, "channel-back"), 2, "{words:?}");
     assert!(!w.web_now().unstable);
+    assert_eq!(w.web_now().incident, None);
     assert!(w.core.take_changed(), "settling is published");
+}
+
+#[test]
+fn where_every_outage_is_its_own_a_flapping_channel_resolves_each() {
+    let text = format!("{CONFIG}\n[probing]\nreopen_within = \"0s\"\n");
+    let mut w = World::new();
+    w.core = Core::new(&config::parse(&text, "r.toml").expect("config"));
+    flap(&mut w, 4);
+    assert!(w.web_now().unstable);
+    assert_eq!(w.ledger.incidents.len(), 4);
+    assert!(w.ledger.incidents.iter().all(|i| i.resolved_at.is_some()));
+    assert!(!w.ledger.words(4).contains(&"channel-intermittent"));
+}
+
+#[test]
+fn failing_again_before_it_is_steady_resolves_nothing() {
+    let mut w = World::new();
+    flap(&mut w, 3);
+    let before = w.ledger.words(1).len();
+    // Up, then down again, for good this time: nothing is resolved, nothing more is said.
+    w.clock.advance(Duration::minutes(3));
+    w.second(true);
+    w.second(true);
+    for _ in 0..5 {
+        w.clock.advance(Duration::minutes(3));
+        w.second(true);
+    }
+    assert!(w.ledger.incidents[0].resolved_at.is_none());
+    assert_eq!(w.ledger.words(1).len(), before, "{:?}", w.ledger.words(1));
+    assert_eq!(w.web_now().status, Status::MajorOutage);
+}
+
+#[test]
+fn an_outage_is_dated_when_its_confirming_check_ended() {
+    let mut core = Core::new(&config());
+    let clock = ManualClock::at(start());
+    let mut opened = Vec::new();
+    let mut began = Vec::new();
+    for _ in 0..2 {
+        let now = clock.advance(Duration::seconds(10));
+        began.push(now);
+        // A check that times out after 8 s.
+        let mut r = check("bmce/web/0", Channel::Web, now, true);
+        r.latency_ms = 8_000;
+        opened.extend(core.result(r).0);
+    }
+    let [Effect::Open {
+        started_at, entry, ..
+    }] = opened.as_slice()
+    else {
+        panic!("{opened:?}");
+    };
+    assert_eq!(
+        *started_at, began[0],
+        "the outage began with the first failure"
+    );
+    assert_eq!(
+        entry.at,
+        began[1] + Duration::seconds(8),
+        "its opening is dated when the second failure was known"
+    );
 }
 
 #[test]

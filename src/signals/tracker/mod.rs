@@ -476,7 +476,8 @@ impl Tracker {
         };
         p.count(result);
         let (bank, channel) = (bank.clone(), *channel);
-        self.refresh(&bank, channel, result.at, out);
+        // A verdict is dated when it was reached, not when its check began.
+        self.refresh(&bank, channel, result.finished_at(), out);
     }
 
     /// A check of a bank refused by its protection: the probe has no vote until a check

@@ -153,11 +153,27 @@ async fn gather(state: &AppState, slug: &str, now: DateTime<Utc>) -> Result<Reco
     })
 }
 
-pub async fn render(state: &AppState, slug: &str, lang: Lang) -> Result<String, AppError> {
+/// The page; `base` is the service's own address (see [`crate::web::feeds::base_url`]),
+/// so the embed snippet works wherever it is pasted.
+pub async fn render(
+    state: &AppState,
+    slug: &str,
+    lang: Lang,
+    base: &str,
+) -> Result<String, AppError> {
     let bank = known_bank(&state.config, slug)?;
     let now = state.clock.now();
     let records = gather(state, slug, now).await?;
-    Ok(page(state, bank, &state.live.snapshot(), &records, lang, now).render()?)
+    Ok(page(
+        state,
+        bank,
+        &state.live.snapshot(),
+        &records,
+        lang,
+        now,
+        base,
+    )
+    .render()?)
 }
 
 fn page(
@@ -167,6 +183,7 @@ fn page(
     records: &Records,
     lang: Lang,
     now: DateTime<Utc>,
+    base: &str,
 ) -> BankPage {
     let tz = state.config.timezone;
     let t = text(lang);
@@ -249,7 +266,7 @@ fn page(
         window_minutes: state.config.reports.window.as_secs() / 60,
         embed_snippet: format!(
             "<iframe src=\"{}/embed/banks/{}?lang={}\" title=\"{}\" width=\"100%\" height=\"260\" style=\"border:0\"></iframe>",
-            state.config.public_url.as_deref().unwrap_or(""),
+            base.trim_end_matches('/'),
             bank.slug,
             lang.as_str(),
             bank.names.get(lang).replace('"', "&quot;"),

@@ -104,11 +104,15 @@ pub async fn bank(
 ) -> Result<Response, PageError> {
     let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
     known_bank(&state.config, &slug).map_err(|e| e.page(lang))?;
-    let key = format!("bank|{slug}|{}", lang.as_str());
+    // The embed snippet names the address the page was asked at: one rendering per host.
+    let base = crate::web::feeds::base_url(&state, &headers);
+    let key = format!("bank|{slug}|{}|{base}", lang.as_str());
     let body = state
         .pages
         .get_or_render(key, state.live.generation(), || async {
-            bank::render(&state, &slug, lang).await.map(Bytes::from)
+            bank::render(&state, &slug, lang, &base)
+                .await
+                .map(Bytes::from)
         })
         .await
         .map_err(|e| e.page(lang))?;
