@@ -120,9 +120,10 @@ fn nothing_owed(event_id: i64, cursor: Option<String>) -> FanOut {
 }
 
 /// The deliveries a page of covered subscriptions is owed, given when each email one was
-/// last emailed about the incident (`last`). An email held back by the throttle is
-/// dropped, not delayed; one sent is remembered (`throttled`) for the next. The cursor and
-/// `done` are the caller's: they depend on the page, not on who was covered.
+/// last emailed, or is due to be, about the incident (`last`). An email held back by the
+/// throttle is due at the gap's end and takes the place of one held before it; each email
+/// is remembered with when it goes (`throttled`) for the next. The cursor and `done` are
+/// the caller's: they depend on the page, not on who was covered.
 fn page_step(
     event_id: i64,
     data: &EventData,
@@ -138,11 +139,11 @@ fn page_step(
         done: false,
     };
     for s in covered {
+        let mut due_at = now;
         if s.via == Via::Email {
-            if !rules::email_wanted(data.change, last.get(&s.id).copied(), now) {
-                continue;
-            }
-            step.throttled.push((s.id.clone(), data.incident.id));
+            due_at = rules::email_due(data.change, last.get(&s.id).copied(), now);
+            step.throttled
+                .push((s.id.clone(), data.incident.id, due_at));
         }
         step.deliveries.push(NewDelivery {
             id: rules::event_delivery_id(event_id, &s.id),
@@ -150,7 +151,7 @@ fn page_step(
             purpose: Purpose::Event,
             event_id: Some(event_id),
             ends_it: s.incident_id == Some(data.incident.id) && data.change.ends_incident(),
-            due_at: now,
+            due_at,
         });
     }
     step
@@ -263,7 +264,7 @@ mod tests {
             assert!(!d.ends_it);
         }
         // Only the email one is remembered by the throttle.
-        assert_eq!(step.throttled, [("sub_3".to_owned(), 7)]);
+        assert_eq!(step.throttled, [("sub_3".to_owned(), 7, now())]);
         // Where the page stopped is the caller's to say.
         assert_eq!((step.cursor, step.done), (None, false));
         let again = page_step(41, &data, &[&a, &b, &c], &HashMap::new(), now());
@@ -271,25 +272,29 @@ mod tests {
     }
 
     #[test]
-    fn an_email_within_the_gap_is_dropped_whatever_changed_but_not_the_rest() {
+    fn an_email_within_the_gap_is_held_to_its_end_but_not_the_rest() {
         let mail = sub("sub_3", Via::Email, &[]);
         let hook = sub("sub_2", Via::Webhook, &[]);
         let push = sub("sub_1", Via::Push, &[]);
-        let recent = HashMap::from([("sub_3".to_owned(), now() - chrono::Duration::minutes(5))]);
+        let sent = now() - chrono::Duration::minutes(5);
+        let slot = sent + rules::EMAIL_GAP;
+        let recent = HashMap::from([("sub_3".to_owned(), sent)]);
         for (id, change) in [
             (41, Change::Updated),
             (42, Change::Resolved),
             (43, Change::Opened),
         ] {
             let step = page_step(id, &event(change), &[&mail, &hook, &push], &recent, now());
-            assert_eq!(ids(&step), ["sub_2", "sub_1"], "{change:?}");
-            assert!(step.throttled.is_empty());
+            assert_eq!(ids(&step), ["sub_3", "sub_2", "sub_1"], "{change:?}");
+            let due: Vec<_> = step.deliveries.iter().map(|d| d.due_at).collect();
+            assert_eq!(due, [slot, now(), now()], "{change:?}");
+            assert_eq!(step.throttled, [("sub_3".to_owned(), 7, slot)]);
         }
 
         let long_ago = HashMap::from([("sub_3".to_owned(), now() - chrono::Duration::minutes(15))]);
         let later = page_step(44, &event(Change::Resolved), &[&mail], &long_ago, now());
-        assert_eq!(ids(&later), ["sub_3"]);
-        assert_eq!(later.throttled, [("sub_3".to_owned(), 7)]);
+        assert_eq!(later.deliveries[0].due_at, now());
+        assert_eq!(later.throttled, [("sub_3".to_owned(), 7, now())]);
     }
 
     #[test]

@@ -114,16 +114,31 @@ pub fn covers(sub: &Subscription, incident: &IncidentRow) -> bool {
 /// Emails of one incident: at most one this often to each subscriber, whatever changed.
 pub const EMAIL_GAP: Duration = Duration::minutes(15);
 
-/// Whether an email goes out for `change`, given when this subscriber was last emailed
-/// about the incident. Within [`EMAIL_GAP`] nothing goes, a resolution or a reopening
-/// included, so a flapping channel does not fill inboxes (push and webhooks still hear of
-/// every change). What people said always goes: a maintenance window's announcement,
-/// start and end, set by the operator hours apart, and a statement of the bank.
-pub fn email_wanted(change: Change, last_email: Option<DateTime<Utc>>, now: DateTime<Utc>) -> bool {
-    matches!(
+/// When an email about `change` goes, given when this subscriber was last emailed about
+/// the incident, or is due to be (`last`): at once, or at the end of the [`EMAIL_GAP`]
+/// since that email, so a flapping channel sends one email a gap and a resolution within
+/// it is held back, never lost (the held email carries the latest change: a later one in
+/// the same gap takes its place, see [`email_held`]). What people said always goes at
+/// once: a maintenance window's announcement, start and end, set by the operator hours
+/// apart, and a statement of the bank.
+pub fn email_due(change: Change, last: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+    if matches!(
         change,
         Change::Announced | Change::WindowStarted | Change::WindowEnded | Change::Statement
-    ) || last_email.is_none_or(|t| now - t >= EMAIL_GAP)
+    ) {
+        return now;
+    }
+    match last {
+        Some(due) if due > now => due,
+        Some(sent) if now - sent < EMAIL_GAP => sent + EMAIL_GAP,
+        _ => now,
+    }
+}
+
+/// Whether an email due at `due` is held back by the gap: the incident's next held email
+/// replaces it, so only the latest news goes when the gap ends.
+pub fn email_held(due: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    due > now
 }
 
 /// Retries stop after this long; the subscription is then quarantined.
@@ -291,27 +306,41 @@ mod tests {
     fn one_email_per_incident_per_fifteen_minutes_whatever_changed() {
         let clock = ManualClock::at(start());
         let t0 = clock.now();
-        assert!(email_wanted(Change::Opened, None, t0));
-        // A flapping channel: resolved, reopened, resolved again within the gap.
-        for change in [
-            Change::Resolved,
-            Change::Opened,
-            Change::Updated,
-            Change::Withdrawn,
-        ] {
+        assert_eq!(email_due(Change::Opened, None, t0), t0);
+        // A flapping channel: resolved, reopened, resolved again within the gap. Each is
+        // held to the gap's end; the subscriber's last email is then that slot.
+        let slot = t0 + EMAIL_GAP;
+        for change in [Change::Resolved, Change::Opened, Change::Updated] {
             clock.advance(Duration::seconds(3 * 60));
-            assert!(!email_wanted(change, Some(t0), clock.now()), "{change:?}");
+            assert_eq!(email_due(change, Some(t0), clock.now()), slot, "{change:?}");
+            assert_eq!(
+                email_due(change, Some(slot), clock.now()),
+                slot,
+                "{change:?}"
+            );
+            assert!(email_held(slot, clock.now()));
         }
         // The operator's windows and the bank's statements are never held back.
-        assert!(email_wanted(Change::Statement, Some(t0), clock.now()));
-        assert!(email_wanted(Change::WindowStarted, Some(t0), clock.now()));
-        assert!(email_wanted(Change::WindowEnded, Some(t0), clock.now()));
-        assert!(email_wanted(Change::Announced, Some(t0), clock.now()));
-        clock.advance(Duration::seconds(2 * 60 + 59));
-        assert!(!email_wanted(Change::Resolved, Some(t0), clock.now()));
+        for change in [
+            Change::Statement,
+            Change::WindowStarted,
+            Change::WindowEnded,
+            Change::Announced,
+        ] {
+            assert_eq!(email_due(change, Some(slot), clock.now()), clock.now());
+        }
+        clock.advance(Duration::seconds(5 * 60 + 59));
+        assert_eq!(email_due(Change::Resolved, Some(t0), clock.now()), slot);
         clock.advance(Duration::seconds(1));
-        assert!(email_wanted(Change::Resolved, Some(t0), clock.now()));
-        assert!(email_wanted(Change::Opened, Some(t0), clock.now()));
+        assert_eq!(clock.now(), slot);
+        assert!(!email_held(slot, clock.now()));
+        assert_eq!(email_due(Change::Resolved, Some(t0), clock.now()), slot);
+        // Once the held email went at the slot, the next change waits for the next gap.
+        clock.advance(Duration::seconds(60));
+        assert_eq!(
+            email_due(Change::Opened, Some(slot), clock.now()),
+            slot + EMAIL_GAP
+        );
     }
 
     #[test]

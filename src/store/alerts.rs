@@ -188,8 +188,9 @@ pub enum Finish {
 pub struct FanOut {
     pub event_id: i64,
     pub deliveries: Vec<NewDelivery>,
-    /// (subscription, incident) pairs sent an update now, for the email throttle.
-    pub throttled: Vec<(String, i64)>,
+    /// (subscription, incident, when) of each email owed, for the email throttle; one due
+    /// later is held back by it, and takes the place of the incident's email held before.
+    pub throttled: Vec<(String, i64, DateTime<Utc>)>,
     pub cursor: Option<String>,
     pub done: bool,
 }
@@ -204,6 +205,8 @@ pub struct AlertStats {
     pub quarantined: Vec<Subscription>,
     /// Deliveries not yet done.
     pub queue_depth: i64,
+    /// When the longest-owed delivery was first owed: when written, or for an email held
+    /// back by the gap, when it falls due.
     pub oldest_undelivered: Option<DateTime<Utc>>,
 }
 

@@ -364,16 +364,36 @@ impl AlertStore for Backend {
 
     async fn fan_out(&self, step: &FanOut, now: DateTime<Utc>) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Rows).await?;
+        for (subscription, incident, due) in &step.throttled {
+            if *due > now {
+                // The email held before for this incident is replaced: one goes at the
+                // gap's end, with the latest news.
+                sqlx::query(
+                    "UPDATE deliveries SET done_at = $1, outcome = 'superseded' \
+                     WHERE subscription_id = $2 AND purpose = 'event' AND done_at IS NULL \
+                     AND attempts = 0 AND due_at > $1 AND event_id IN \
+                     (SELECT id FROM alert_events WHERE incident_id = $3)",
+                )
+                .bind(to_ms(now))
+                .bind(subscription)
+                .bind(incident)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
         insert_deliveries(&mut tx, &step.deliveries, now).await?;
-        for (subscription, incident) in &step.throttled {
+        for (subscription, incident, due) in &step.throttled {
+            // Never earlier than an email already due: a statement sent at once leaves a
+            // held email's slot as it was.
             sqlx::query(
                 "INSERT INTO alert_throttle (subscription_id, incident_id, last_at) \
                  VALUES ($1, $2, $3) ON CONFLICT (subscription_id, incident_id) \
-                 DO UPDATE SET last_at = excluded.last_at",
+                 DO UPDATE SET last_at = CASE WHEN excluded.last_at > alert_throttle.last_at \
+                 THEN excluded.last_at ELSE alert_throttle.last_at END",
             )
             .bind(subscription)
             .bind(incident)
-            .bind(to_ms(now))
+            .bind(to_ms(*due))
             .execute(&mut *tx)
             .await?;
         }
@@ -521,8 +541,11 @@ impl AlertStore for Backend {
         for r in sqlx::query(&sql).fetch_all(&self.pool).await? {
             stats.quarantined.push(subscription_from(&r)?);
         }
+        // An email held back by the gap is owed from when it falls due, not from when it
+        // was written, so a flapping bank's held email does not read as a stuck outbox.
         let r = sqlx::query(
-            "SELECT COUNT(*) AS n, MIN(created_at) AS oldest FROM deliveries WHERE done_at IS NULL",
+            "SELECT COUNT(*) AS n, MIN(CASE WHEN attempts = 0 THEN due_at ELSE created_at END) \
+             AS oldest FROM deliveries WHERE done_at IS NULL",
         )
         .fetch_one(&self.pool)
         .await?;

@@ -295,7 +295,7 @@ async fn events_fan_out_once_and_deliveries_are_claimed_finished_and_swept() {
             delivery("ev_b", "sub_b", Purpose::Event, Some(e1), 10),
             ends,
         ],
-        throttled: vec![("sub_b".into(), incident)],
+        throttled: vec![("sub_b".into(), incident, t(10))],
         cursor: Some("sub_b".into()),
         done: false,
     };
@@ -318,6 +318,7 @@ async fn events_fan_out_once_and_deliveries_are_claimed_finished_and_swept() {
         .is_empty());
     let again = FanOut {
         deliveries: vec![delivery("ev_b", "sub_b", Purpose::Event, Some(e1), 999)],
+        throttled: vec![("sub_b".into(), incident, t(20))],
         cursor: Some("sub_c".into()),
         done: true,
         ..first_page.clone()
@@ -437,4 +438,62 @@ async fn events_fan_out_once_and_deliveries_are_claimed_finished_and_swept() {
         stats.by_kind,
         [("webhook".to_owned(), "quarantined".to_owned(), 1)]
     );
+}
+
+#[tokio::test]
+async fn an_email_held_by_the_gap_gives_way_to_the_next_one_held() {
+    let db = Fresh::open().await;
+    let store = &db.store;
+    let [_, mut mail, _] = three();
+    mail.state = SubState::Active;
+    mail.expires_at = None;
+    store.add_subscription(&mail, None).await.unwrap();
+    let incident = outage(&db).await;
+    let events = store.pending_events(10).await.unwrap();
+    let (e1, e2) = (events[0].id, events[1].id);
+    let step = |event: i64, id: &str, due: i64| FanOut {
+        event_id: event,
+        deliveries: vec![delivery(id, "sub_b", Purpose::Event, Some(event), due)],
+        throttled: vec![("sub_b".into(), incident, t(due))],
+        cursor: Some("sub_b".into()),
+        done: true,
+    };
+
+    // Both changes came within the gap: the second takes the first one's place.
+    store.fan_out(&step(e1, "ev_1", 900), t(10)).await.unwrap();
+    store.fan_out(&step(e2, "ev_2", 900), t(20)).await.unwrap();
+    assert!(
+        claim(&db, t(899), 10).await.is_empty(),
+        "held to the gap's end"
+    );
+    assert_eq!(brief(&claim(&db, t(900), 10).await), [("ev_2", 1)]);
+    assert_eq!(
+        store
+            .last_updates(&["sub_b".into()], incident)
+            .await
+            .unwrap(),
+        [("sub_b".to_owned(), t(900))]
+    );
+
+    // An email sent at once meanwhile (a statement) leaves the held one's slot, and one
+    // already due is never replaced.
+    let statement = FanOut {
+        throttled: vec![("sub_b".into(), incident, t(30))],
+        deliveries: Vec::new(),
+        ..step(e2, "unused", 30)
+    };
+    store.fan_out(&statement, t(30)).await.unwrap();
+    assert_eq!(
+        store
+            .last_updates(&["sub_b".into()], incident)
+            .await
+            .unwrap(),
+        [("sub_b".to_owned(), t(900))]
+    );
+    store
+        .fan_out(&step(e1, "ev_3", 1_800), t(950))
+        .await
+        .unwrap();
+    let due = claim(&db, t(1_800), 10).await;
+    assert_eq!(brief(&due), [("ev_2", 2), ("ev_3", 1)]);
 }
