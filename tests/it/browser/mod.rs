@@ -415,7 +415,9 @@ async fn pages_in_a_real_browser() {
                 }
             }
             let overflow = tab
-                .eval("document.documentElement.scrollWidth - window.innerWidth")
+                .eval(&format!(
+                    "document.documentElement.scrollWidth - Math.min(window.innerWidth, {width})"
+                ))
                 .await;
             assert!(
                 overflow.as_i64().unwrap() <= 0,

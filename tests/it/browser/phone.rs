@@ -56,7 +56,7 @@ fn config(fake: &FakeBank) -> String {
 /// What the page measures of itself: how much wider than the screen it is, each checkbox or
 /// radio whose words start on another line, where each bank card in trouble says since when,
 /// and where the first "until when" is.
-const MEASURE: &str = r#"(() => {
+const MEASURE: &str = r#"((width) => {
   const apart = [];
   const overlaps = (a, b) => Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top) > 0;
   for (const box of document.querySelectorAll('input[type=checkbox], input[type=radio]')) {
@@ -84,12 +84,21 @@ const MEASURE: &str = r#"(() => {
     };
   });
   return {
-    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    // A phone's browser zooms out to fit a page that overflows, widening `innerWidth` with
+    // it: the page is measured against the screen's own width too.
+    overflow: document.documentElement.scrollWidth - Math.min(window.innerWidth, width),
     apart,
+    // The innermost elements that stick out of the screen, to name in a failure.
+    wide: (() => {
+      const out = e => { const r = e.getBoundingClientRect(); return r.width > 0 && (r.right > width || r.left < 0); };
+      const all = [...document.body.querySelectorAll('*')].filter(out);
+      return all.filter(e => ![...e.children].some(out)).slice(0, 3)
+        .map(e => `${e.tagName.toLowerCase()}.${e.className} "${(e.textContent || '').trim().slice(0, 60)}"`);
+    })(),
     cards,
     until: (() => { const e = document.querySelector('.until'); return e ? e.getBoundingClientRect().top : null; })(),
   };
-})()"#;
+})"#;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_fits_a_phone_in_three_languages() {
@@ -282,9 +291,12 @@ async fn every_page_fits_a_phone_in_three_languages() {
                 json!(lang),
                 "{url}"
             );
-            let m = tab.eval(MEASURE).await;
+            let m = tab.eval(&format!("{MEASURE}(360)")).await;
             if m["overflow"].as_f64().unwrap() > 0.0 {
-                found.push(format!("{url}: {} px wider than 360 px", m["overflow"]));
+                found.push(format!(
+                    "{url}: {} px wider than 360 px, by {}",
+                    m["overflow"], m["wide"]
+                ));
             }
             for apart in m["apart"].as_array().unwrap() {
                 found.push(format!("{url}: a checkbox apart from its words: {apart}"));
