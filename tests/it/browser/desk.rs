@@ -132,7 +132,9 @@ impl Tab {
         let violations = self.axe(axe).await;
         assert!(violations.is_empty(), "axe on {name}: {violations:?}");
         let overflow = self
-            .eval("document.documentElement.scrollWidth - window.innerWidth")
+            .eval(&format!(
+                "document.documentElement.scrollWidth - Math.min(window.innerWidth, {width})"
+            ))
             .await;
         assert!(
             overflow.as_i64().unwrap() <= 0,
