@@ -322,3 +322,23 @@ async fn every_form_of_a_private_address_is_refused_alike_and_never_reached() {
     assert_eq!(app.count("SELECT COUNT(*) FROM deliveries").await, 0);
     assert_eq!(reached.load(Ordering::SeqCst), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bank_name_that_does_not_exist_fails_as_dns() {
+    let (dns, _) = name_server().await;
+    let config = format!(
+        "{}\n[dns]\nnameservers = [\"{dns}\"]\n",
+        bank_config(
+            "bmce",
+            &[probe(
+                "web",
+                "http://nowhere.test:9/up",
+                "  interval = \"250ms\"\n  timeout = \"1s\"\n"
+            )],
+            &[],
+        )
+    );
+    let app = TestApp::spawn(&config).await;
+    app.counter_reaches("bankstatus_probe_failures_total{class=\"dns\"}", 1.0)
+        .await;
+}
