@@ -36,8 +36,15 @@ impl Resolver {
     /// ends after `config`'s tries or after `deadline`, whichever comes first.
     pub fn new(config: &DnsConfig, deadline: Duration) -> Result<Resolver, LookupError> {
         let (servers, mut opts) = if config.nameservers.is_empty() {
-            hickory_resolver::system_conf::read_system_conf()
-                .map_err(|e| LookupError::Failed("resolv.conf".into(), e.to_string()))?
+            // Without a readable resolv.conf the service still starts: checks of addresses
+            // work, and each name fails as a dns error that says so.
+            hickory_resolver::system_conf::read_system_conf().unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "no name servers from the system; set [dns] nameservers");
+                (
+                    ResolverConfig::from_parts(None, Vec::new(), NameServerConfigGroup::new()),
+                    ResolverOpts::default(),
+                )
+            })
         } else {
             let mut group = NameServerConfigGroup::new();
             for addr in &config.nameservers {
