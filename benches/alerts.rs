@@ -17,7 +17,7 @@ use base64::Engine as _;
 use tokio_util::sync::CancellationToken;
 
 const ROLE: &str = "BANKSTATUS_BENCH_ROLE";
-const TOKEN: &str = "bench-admin-token";
+const TOKEN: &str = "bench-admin-token-0123456789abcdefghij";
 
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name)

@@ -219,7 +219,12 @@ impl Agent {
         let stop = shutdown.child_token();
         let mut tasks = JoinSet::new();
         let site = self.args.server.trim_end_matches('/');
-        let client = match build_client_for(Some(site), Some(&self.args.region), None) {
+        let client = match build_client_for(
+            Some(site),
+            Some(&self.args.region),
+            None,
+            &crate::config::DnsConfig::default(),
+        ) {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "cannot build the HTTP client; probing nothing");

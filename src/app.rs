@@ -126,6 +126,7 @@ pub async fn run_with(
         client: build_client(
             config.public_url.as_deref(),
             config.probing.ca_pem.as_deref(),
+            &config.dns,
         )
         .context("building the HTTP client")?,
         permits: Arc::new(Semaphore::new(config.probing.max_concurrent)),

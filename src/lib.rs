@@ -10,6 +10,7 @@ pub mod clock;
 pub mod cluster;
 pub mod config;
 pub mod demo;
+pub mod dns;
 pub mod domain;
 pub mod fdlimit;
 pub mod i18n;

@@ -116,7 +116,7 @@ impl Dispatcher {
         let body = webhook::verify_body(format, &challenge, &text);
         match self.post_json(sub, d, &body).await {
             Ok(answer) if webhook::answers(format, &answer, &challenge) => Attempt::Done,
-            Ok(_) => Attempt::failed("the answer does not echo the challenge".into()),
+            Ok(_) => Attempt::failed("the answer is not the challenge alone".into()),
             Err(a) => a,
         }
     }

@@ -112,6 +112,12 @@ impl Mailer {
     }
 }
 
+/// Whether the mailer can address a message to `address`: checked when someone subscribes,
+/// so an address it cannot build a message for is refused then, not retried until it expires.
+pub fn sendable(address: &str) -> bool {
+    address.parse::<lettre::Address>().is_ok() && address.parse::<Mailbox>().is_ok()
+}
+
 fn plain(mail: &Mail<'_>) -> String {
     let mut out: Vec<String> = mail.paragraphs.to_vec();
     if let Some((url, words)) = mail.link {

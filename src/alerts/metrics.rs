@@ -13,6 +13,8 @@ const OUTCOMES: [&str; 4] = ["delivered", "retry", "failed", "gone"];
 pub struct AlertMetrics {
     /// Rows in [`Via::ALL`]'s order, columns in [`OUTCOMES`]'s.
     counts: [[AtomicU64; 4]; 3],
+    /// New subscriptions refused because their client had used its hourly allowance.
+    pub throttled: AtomicU64,
 }
 
 impl AlertMetrics {
@@ -43,6 +45,7 @@ impl AlertMetrics {
                 );
             }
         }
+        let _ = writeln!(out, "# HELP bankstatus_subscriptions_throttled_total New subscriptions refused for their client's hourly allowance.\n# TYPE bankstatus_subscriptions_throttled_total counter\nbankstatus_subscriptions_throttled_total {}", self.throttled.load(Ordering::Relaxed));
         let _ = writeln!(out, "# HELP bankstatus_alert_queue_depth Alert deliveries not yet done.\n# TYPE bankstatus_alert_queue_depth gauge\nbankstatus_alert_queue_depth {depth}");
         let _ = writeln!(out, "# HELP bankstatus_alert_oldest_undelivered_seconds Age of the oldest delivery not yet done.\n# TYPE bankstatus_alert_oldest_undelivered_seconds gauge\nbankstatus_alert_oldest_undelivered_seconds {oldest_secs}");
     }

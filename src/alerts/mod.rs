@@ -61,6 +61,10 @@ pub struct Alerts {
     pub metrics: AlertMetrics,
     /// Woken when a delivery is written, so a challenge or confirmation goes out at once.
     pub wake: Notify,
+    /// The bounded check of new webhook and push targets.
+    pub targets: guard::TargetCheck,
+    /// Held while a new email subscription is counted against the mail limits and stored.
+    pub mail_gate: tokio::sync::Mutex<()>,
     /// When each client (by keyed hash) subscribed within the hour.
     recent: Mutex<HashMap<String, Vec<DateTime<Utc>>>>,
 }
@@ -81,8 +85,9 @@ impl Alerts {
             None => None,
         };
         let vapid = Vapid::load(&store, vapid_contact(&config)).await?;
-        let client =
-            guard::alert_client(config.alerts.allow_private_targets, send::ATTEMPT_TIMEOUT)?;
+        let allow_private = config.alerts.allow_private_targets;
+        let client = guard::alert_client(&config.dns, allow_private, send::ATTEMPT_TIMEOUT)?;
+        let targets = guard::TargetCheck::new(&config.dns, allow_private)?;
         let alerts = Arc::new(Alerts {
             store: store.clone(),
             config,
@@ -91,6 +96,8 @@ impl Alerts {
             key,
             metrics: AlertMetrics::default(),
             wake: Notify::new(),
+            targets,
+            mail_gate: tokio::sync::Mutex::new(()),
             recent: Mutex::new(HashMap::new()),
         });
         let (finished, finished_rx) = mpsc::channel(4 * send::IN_FLIGHT);
@@ -117,7 +124,13 @@ impl Alerts {
                     .is_some_and(|t| now - *t < chrono::Duration::hours(1))
             });
         }
-        rules::admit(recent.entry(client.to_owned()).or_default(), now, per_hour)
+        let admitted = rules::admit(recent.entry(client.to_owned()).or_default(), now, per_hour);
+        if !admitted {
+            self.metrics
+                .throttled
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        admitted
     }
 
     /// Stores a subscription with its first delivery and wakes the dispatcher.

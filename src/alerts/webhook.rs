@@ -213,9 +213,24 @@ pub fn statement_body(
     })
 }
 
-/// Whether a verification answer echoes the challenge.
+/// Whether a verification answer gives the challenge back on its own: as the whole body, or
+/// as `{"challenge": "..."}` and nothing else. An endpoint that only echoes what it is sent
+/// gives back the whole verification event, which does not answer: the endpoint must have
+/// read the challenge out of it, so it was built to receive these alerts.
 pub fn answers(format: Format, body: &str, challenge: &str) -> bool {
-    format != Format::Standard || body.contains(challenge)
+    if format != Format::Standard {
+        return true;
+    }
+    let body = body.trim();
+    if body == challenge {
+        return true;
+    }
+    match serde_json::from_str::<Value>(body) {
+        Ok(Value::Object(answer)) => {
+            answer.len() == 1 && answer.get("challenge").and_then(Value::as_str) == Some(challenge)
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
@@ -232,6 +247,28 @@ mod tests {
             br#"{"test": 2432232314}"#,
         );
         assert_eq!(sig, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
+    }
+
+    #[test]
+    fn an_echo_of_the_verification_does_not_answer_it() {
+        let c = challenge("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "sub_1");
+        let sent = verify_body(Format::Standard, &c, "ready").to_string();
+        assert!(!answers(Format::Standard, &sent, &c), "the body echoed");
+        let wrapped = json!({ "json": serde_json::from_str::<Value>(&sent).expect("json") });
+        assert!(!answers(Format::Standard, &wrapped.to_string(), &c));
+        let extra = json!({ "challenge": c, "type": "webhook.verify" }).to_string();
+        assert!(!answers(Format::Standard, &extra, &c));
+        assert!(!answers(Format::Standard, &format!("ok {c}"), &c));
+        assert!(answers(
+            Format::Standard,
+            &json!({ "challenge": c }).to_string(),
+            &c
+        ));
+        assert!(answers(Format::Standard, &format!("{c}\n"), &c));
+        assert!(
+            answers(Format::Slack, "ok", &c),
+            "chat formats need no answer"
+        );
     }
 
     #[test]

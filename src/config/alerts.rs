@@ -10,6 +10,10 @@ use super::validator::Validator;
 
 /// New subscriptions one client address may make in an hour, when the file does not say.
 const DEFAULT_SUBSCRIPTIONS_PER_HOUR: u32 = 10;
+/// Confirmations one mailbox may be sent in a day, when the file does not say.
+const DEFAULT_CONFIRMATIONS_PER_MAILBOX: u32 = 3;
+/// Confirmations the mailboxes of one domain may be sent in a day, when the file does not say.
+const DEFAULT_CONFIRMATIONS_PER_DOMAIN: u32 = 1000;
 /// The wait before a failed delivery's first retry, when the file does not say.
 const DEFAULT_FIRST_RETRY: Duration = Duration::from_secs(30);
 
@@ -23,6 +27,11 @@ pub struct AlertsConfig {
     pub subscriptions_per_hour: u32,
     /// The wait before the first retry of a failed delivery; each retry doubles it.
     pub first_retry: Duration,
+    /// Confirmation mails one mailbox (case and `+tag` folded) may be sent in a day; never
+    /// more than one an hour.
+    pub confirmations_per_mailbox: u32,
+    /// Confirmation mails the mailboxes of one domain may be sent in a day.
+    pub confirmations_per_domain: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -31,6 +40,8 @@ pub(super) struct RawAlerts {
     allow_private_targets: Option<bool>,
     subscriptions_per_hour: Option<Spanned<i64>>,
     first_retry: Option<Spanned<String>>,
+    confirmations_per_mailbox: Option<Spanned<i64>>,
+    confirmations_per_domain: Option<Spanned<i64>>,
 }
 
 impl Validator<'_> {
@@ -46,6 +57,20 @@ impl Validator<'_> {
                 )
                 .map_or(DEFAULT_SUBSCRIPTIONS_PER_HOUR, |n| n as u32),
             first_retry: self.duration(raw.first_retry, DEFAULT_FIRST_RETRY),
+            confirmations_per_mailbox: self
+                .int_in(
+                    raw.confirmations_per_mailbox,
+                    1..=24,
+                    "confirmations_per_mailbox",
+                )
+                .map_or(DEFAULT_CONFIRMATIONS_PER_MAILBOX, |n| n as u32),
+            confirmations_per_domain: self
+                .int_in(
+                    raw.confirmations_per_domain,
+                    1..=1_000_000,
+                    "confirmations_per_domain",
+                )
+                .map_or(DEFAULT_CONFIRMATIONS_PER_DOMAIN, |n| n as u32),
         }
     }
 }

@@ -5,12 +5,13 @@
 //! shows a mistake on one line; `validator` collects mistakes and holds the checks several
 //! sections share; each section has its own file with its raw and typed structs, its
 //! checks, its defaults and its tests (`banks` with their probes, `controls`,
-//! `maintenance`, `cities`, `operators`, `reports`, `email`, `alerts`, `storage`, `server`, `probing`, `log`).
+//! `maintenance`, `cities`, `operators`, `reports`, `email`, `alerts`, `storage`, `server`, `probing`, `dns`, `log`).
 
 mod alerts;
 mod banks;
 mod cities;
 mod controls;
+mod dns;
 mod email;
 mod errors;
 mod log;
@@ -30,6 +31,7 @@ use serde::Deserialize;
 use toml::Spanned;
 
 pub use alerts::AlertsConfig;
+pub use dns::DnsConfig;
 pub use email::EmailConfig;
 pub use errors::{ConfigError, ConfigErrors};
 pub use log::{origin_ok, LogConfig};
@@ -74,6 +76,8 @@ pub struct Config {
     /// SMTP for email alerts; without it, email is not offered.
     pub email: Option<EmailConfig>,
     pub alerts: AlertsConfig,
+    /// The name servers probes and alerts resolve through, and the target check's bounds.
+    pub dns: DnsConfig,
     /// The log of published facts: origin, key, checkpoints.
     pub log: LogConfig,
     /// What each probe id watches, for checking agents' results without a scan.
@@ -186,6 +190,7 @@ struct RawConfig {
     server: Option<server::RawServer>,
     email: Option<Spanned<email::RawEmail>>,
     alerts: Option<alerts::RawAlerts>,
+    dns: Option<dns::RawDns>,
     log: Option<log::RawLog>,
 }
 
@@ -200,9 +205,11 @@ impl Validator<'_> {
         let maintenance = self.maintenance(raw.maintenance, &slugs, timezone);
         let cities = self.cities(raw.cities);
         let operators = self.operators(raw.operators);
+        self.env_tokens();
         let reports = self.reports(raw.reports);
         let email = self.email(raw.email, raw.public_url.is_some());
         let alerts = self.alerts(raw.alerts);
+        let dns = self.dns(raw.dns);
         let public_url = raw
             .public_url
             .and_then(|u| self.url(&u))
@@ -232,6 +239,7 @@ impl Validator<'_> {
             server,
             email,
             alerts,
+            dns,
             log,
             targets,
             warnings: Vec::new(),

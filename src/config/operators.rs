@@ -210,6 +210,32 @@ impl Validator<'_> {
     }
 }
 
+/// The bearer tokens read from the environment at start, besides `[[operators]]`' own.
+const ENV_TOKENS: [&str; 2] = ["BANKSTATUS_ADMIN_TOKEN", "BANKSTATUS_AGENT_TOKEN"];
+
+impl Validator<'_> {
+    /// `BANKSTATUS_ADMIN_TOKEN` and `BANKSTATUS_AGENT_TOKEN`, when set, must be as strong as
+    /// an operator's: a short token is guessed online. The environment has no line of its
+    /// own, so a weak one is placed at the file's start.
+    pub(super) fn env_tokens(&mut self) {
+        for var in ENV_TOKENS {
+            let Some(value) = (self.env)(var) else {
+                continue;
+            };
+            let why = match value.to_str() {
+                None => Some(format!(
+                    "the token in {var} is not UTF-8 text; {HOW_TO_MAKE}"
+                )),
+                Some(token) if token.trim().is_empty() => None,
+                Some(token) => weakness(var, token.trim()),
+            };
+            if let Some(why) = why {
+                self.error(0..0, why);
+            }
+        }
+    }
+}
+
 /// What makes `token` (held in the variable `var`) too weak to guard the operator API, or
 /// `None` when it is strong enough. The message never shows the token.
 fn weakness(var: &str, token: &str) -> Option<String> {
@@ -368,6 +394,30 @@ mod tests {
             warned,
             vec!["t.toml:3:13: warning: BANKSTATUS_DESK_1 is not set here: operator `desk-1` cannot sign in until it is"]
         );
+    }
+
+    #[test]
+    fn weak_admin_and_agent_tokens_stop_the_start() {
+        let e = errors("", &[("BANKSTATUS_ADMIN_TOKEN", "1234".into())]);
+        assert_eq!(
+            e,
+            vec!["t.toml:1:1: the token in BANKSTATUS_ADMIN_TOKEN has 4 characters; use at least 32 (`openssl rand -hex 32` makes one)"]
+        );
+        let e = errors("", &[("BANKSTATUS_AGENT_TOKEN", "a".into())]);
+        assert!(
+            e[0].starts_with("t.toml:1:1: the token in BANKSTATUS_AGENT_TOKEN has 1 characters"),
+            "{e:?}"
+        );
+        // Set empty is unset, as the service reads it.
+        assert!(read("", &[("BANKSTATUS_ADMIN_TOKEN", " ".into())]).is_ok());
+        assert!(read(
+            "",
+            &[
+                ("BANKSTATUS_ADMIN_TOKEN", STRONG.into()),
+                ("BANKSTATUS_AGENT_TOKEN", STRONG.into())
+            ]
+        )
+        .is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod expect;
 pub mod fact;
 pub mod incident;
 pub mod lang;
+pub mod mailbox;
 pub mod probe;
 pub mod statement;
 pub mod status;
@@ -23,6 +24,7 @@ pub use expect::{Expect, JsonCheck, Pattern, Redirects};
 pub use fact::{Affected, FactKind, IncidentFact, Logged, Step, WindowFact};
 pub use incident::{IncidentKind, IncidentState, OpenKey, Source};
 pub use lang::Lang;
+pub use mailbox::{mail_address, MailAddress};
 pub use probe::{
     region_name_ok, CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, ProbeTarget,
 };

@@ -11,16 +11,20 @@ use super::blocked::{refusal, signature};
 use super::cert;
 use super::maintenance::{maintenance_target, Detector};
 use super::page::{decode, Page, UsualPages};
+use crate::config::DnsConfig;
+use crate::dns::{full_deadline, Resolver};
 use crate::domain::{CheckEvidence, ErrorClass, Hop, Outcome, ProbeResult, ProbeSpec, Redirects};
 
 /// The one client every probe shares, so connections and TLS sessions are reused. It
 /// follows no redirect itself: each check follows them by its probe's rules and keeps
-/// every hop. `public_url` is the status page's address, named in the User-Agent.
+/// every hop. `public_url` is the status page's address, named in the User-Agent; names
+/// resolve through `dns`'s servers on a resolver no other part of the service uses.
 pub fn build_client(
     public_url: Option<&str>,
     ca_pem: Option<&[u8]>,
-) -> reqwest::Result<reqwest::Client> {
-    build_client_for(public_url, None, ca_pem)
+    dns: &DnsConfig,
+) -> anyhow::Result<reqwest::Client> {
+    build_client_for(public_url, None, ca_pem, dns)
 }
 
 /// The User-Agent every check sends, the same on every check, so that a bank's team can
@@ -39,13 +43,16 @@ pub fn user_agent(site: Option<&str>, region: Option<&str>) -> String {
 }
 
 /// The client of the service (`region` none) or of an agent; `site` is the status page's
-/// address, `ca_pem` an extra CA to trust.
+/// address, `ca_pem` an extra CA to trust, `dns` the name servers to ask.
 pub fn build_client_for(
     site: Option<&str>,
     region: Option<&str>,
     ca_pem: Option<&[u8]>,
-) -> reqwest::Result<reqwest::Client> {
+    dns: &DnsConfig,
+) -> anyhow::Result<reqwest::Client> {
+    let resolver = Resolver::new(dns, full_deadline(dns))?;
     let mut builder = reqwest::Client::builder()
+        .dns_resolver(Arc::new(resolver))
         .user_agent(user_agent(site, region))
         .redirect(reqwest::redirect::Policy::none())
         .tls_info(true)
@@ -56,7 +63,7 @@ pub fn build_client_for(
             builder = builder.add_root_certificate(cert);
         }
     }
-    builder.build()
+    Ok(builder.build()?)
 }
 
 /// What every check reads its answer with.

@@ -7,7 +7,18 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::StoreResult;
-use crate::domain::{Channel, IncidentKind, Lang};
+use crate::domain::{Channel, IncidentKind, Lang, MailAddress};
+
+/// Email subscriptions counted for the limits on confirmation mail.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MailCounts {
+    /// To the mailbox within the hour.
+    pub mailbox_hour: i64,
+    /// To the mailbox within the day.
+    pub mailbox_day: i64,
+    /// To any mailbox of the domain within the day.
+    pub domain_day: i64,
+}
 
 /// How a subscriber is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -220,13 +231,14 @@ pub trait AlertStore: Send + Sync {
         first: Option<&NewDelivery>,
     ) -> StoreResult<()>;
 
-    /// Whether a subscription of `via` to `target` was made since `since`.
-    async fn subscribed_since(
+    /// Email subscriptions made to `mail`'s mailbox since `hour` and since `day`, and to its
+    /// domain since `day`: what the limits on confirmation mail count.
+    async fn mail_counts(
         &self,
-        via: Via,
-        target: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<bool>;
+        mail: &MailAddress,
+        hour: DateTime<Utc>,
+        day: DateTime<Utc>,
+    ) -> StoreResult<MailCounts>;
 
     async fn subscription(&self, id: &str) -> StoreResult<Option<Subscription>>;
 

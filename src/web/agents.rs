@@ -25,6 +25,7 @@ const MAX_DETAIL: usize = 500;
     params(("region" = String, Query, description = "The agent's region, 1 to 32 characters among a-z, 0-9 and -")),
     responses((status = 200, description = "The probes and controls to run, as the server runs them"),
               (status = 401, description = "Missing or wrong agent token"),
+              (status = 429, description = "Too many wrong tokens from this address; see Retry-After"),
               (status = 403, description = "No agent token configured (BANKSTATUS_AGENT_TOKEN)"),
               (status = 422, description = "Bad region")))]
 pub async fn assignment(
@@ -56,6 +57,7 @@ pub async fn assignment(
         description = "{agent, region, seq, results}: a numbered batch of one agent process"),
     responses((status = 200, description = "Stored, or a duplicate of a batch stored before"),
               (status = 401, description = "Missing or wrong agent token"),
+              (status = 429, description = "Too many wrong tokens from this address; see Retry-After"),
               (status = 403, description = "No agent token configured (BANKSTATUS_AGENT_TOKEN)"),
               (status = 413, description = "Body over 2 MiB"),
               (status = 422, description = "Bad region, agent, seq, or too many results")))]

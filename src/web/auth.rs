@@ -11,6 +11,7 @@ use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
 
+use super::auth_throttle::Verdict;
 use super::error::AppError;
 use super::AppState;
 use crate::config::{OperatorDecl, OperatorToken};
@@ -187,12 +188,19 @@ impl FromRequestParts<AppState> for Operator {
                 Msg::new("err-operator-disabled").arg("env", ENV),
             ));
         }
+        let tries = Tries::start(state, parts)?;
         match bearer(&parts.headers).map(|g| state.operators.who(g)) {
-            Some(Some(name)) => Ok(Operator {
-                request: idempotency_key(&parts.headers, name)?,
-                name: name.to_owned(),
-            }),
-            Some(None) => Err(refused(state, parts, "operator", "err-token-wrong")),
+            Some(Some(name)) => {
+                tries.succeeded(state);
+                Ok(Operator {
+                    request: idempotency_key(&parts.headers, name)?,
+                    name: name.to_owned(),
+                })
+            }
+            Some(None) => {
+                tries.failed(state);
+                Err(refused(state, parts, "operator", "err-token-wrong"))
+            }
             None => Err(refused(state, parts, "operator", "err-token-missing")),
         }
     }
@@ -206,6 +214,55 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme
         .eq_ignore_ascii_case("bearer")
         .then_some(token.trim())
+}
+
+/// A token presented by one client address, under the same back-off as the desk's sign-in:
+/// a few wrong tokens are free, then the address waits longer after each.
+struct Tries {
+    /// None when the connection's address is unknown (a router driven without a socket).
+    ip: Option<std::net::IpAddr>,
+}
+
+impl Tries {
+    /// 429 with `Retry-After` while the client's address must wait; its token is not even
+    /// compared then, and the try counts as one more failure.
+    fn start(state: &AppState, parts: &Parts) -> Result<Tries, AppError> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|peer| super::client::Client::of(state, peer.0, &parts.headers).ip);
+        if let Some(ip) = ip {
+            let now = state.clock.now();
+            if let Verdict::Wait(wait) = state.sign_ins.check(ip, now) {
+                // A client that keeps trying while told to wait waits longer: a script that
+                // ignores `Retry-After` stays shut out.
+                state.sign_ins.failed(ip, now);
+                let wait = match state.sign_ins.check(ip, now) {
+                    Verdict::Wait(longer) => longer,
+                    Verdict::Allowed => wait,
+                };
+                state.metrics.unauthorized.fetch_add(1, Ordering::Relaxed);
+                let secs = wait.num_seconds().max(1).unsigned_abs();
+                return Err(AppError::TooManyTries(
+                    Msg::new("err-token-throttled").arg("seconds", secs),
+                    secs,
+                ));
+            }
+        }
+        Ok(Tries { ip })
+    }
+
+    fn failed(&self, state: &AppState) {
+        if let Some(ip) = self.ip {
+            state.sign_ins.failed(ip, state.clock.now());
+        }
+    }
+
+    fn succeeded(&self, state: &AppState) {
+        if let Some(ip) = self.ip {
+            state.sign_ins.succeeded(ip);
+        }
+    }
 }
 
 /// Someone tried a token-guarded API without the right token: counted, and logged at most
@@ -249,9 +306,16 @@ impl FromRequestParts<AppState> for AgentAuth {
                 Msg::new("err-agents-disabled").arg("env", AGENT_ENV),
             ));
         };
+        let tries = Tries::start(state, parts)?;
         match bearer(&parts.headers) {
-            Some(g) if token.matches(g) => Ok(AgentAuth),
-            Some(_) => Err(refused(state, parts, "agent", "err-agent-token-wrong")),
+            Some(g) if token.matches(g) => {
+                tries.succeeded(state);
+                Ok(AgentAuth)
+            }
+            Some(_) => {
+                tries.failed(state);
+                Err(refused(state, parts, "agent", "err-agent-token-wrong"))
+            }
             None => Err(refused(state, parts, "agent", "err-agent-token-missing")),
         }
     }

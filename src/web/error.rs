@@ -33,6 +33,9 @@ pub enum AppError {
     Unprocessable(Msg),
     #[error("{0}")]
     TooManyRequests(Msg),
+    /// Too many wrong tokens from one address: 429 with `Retry-After` of this many seconds.
+    #[error("{0}")]
+    TooManyTries(Msg, u64),
     /// The database cannot take the request now (full disk, lost connection): a 503 with
     /// `Retry-After`, so clients and proxies try again.
     #[error("storage unavailable: {0}")]
@@ -75,7 +78,9 @@ impl AppError {
             AppError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
+            AppError::TooManyRequests(_) | AppError::TooManyTries(..) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -92,7 +97,7 @@ impl AppError {
             AppError::PayloadTooLarge(_) => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Unprocessable(_) => "unprocessable",
-            AppError::TooManyRequests(_) => "too_many_requests",
+            AppError::TooManyRequests(_) | AppError::TooManyTries(..) => "too_many_requests",
             AppError::Unavailable(_) => "unavailable",
             AppError::Internal(_) => "internal",
         }
@@ -112,7 +117,8 @@ impl AppError {
             | AppError::PayloadTooLarge(m)
             | AppError::UnsupportedMediaType(m)
             | AppError::Unprocessable(m)
-            | AppError::TooManyRequests(m) => m.clone(),
+            | AppError::TooManyRequests(m)
+            | AppError::TooManyTries(m, _) => m.clone(),
         }
     }
 
@@ -156,6 +162,10 @@ pub struct ErrorText {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            AppError::TooManyTries(_, secs) => HeaderValue::from_str(&secs.to_string()).ok(),
+            _ => None,
+        };
         let body =
             serde_json::json!({ "error": self.code(), "message": self.public_message(Lang::En) });
         let mut res = (status, Json(body)).into_response();
@@ -172,6 +182,9 @@ impl IntoResponse for AppError {
                 header::RETRY_AFTER,
                 HeaderValue::from_static(RETRY_AFTER_SECS),
             );
+        }
+        if let Some(v) = retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         res
     }

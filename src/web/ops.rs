@@ -137,4 +137,5 @@ async fn alert_gauges(state: &AppState, out: &mut String) {
         (state.clock.now() - t).num_milliseconds().max(0) as f64 / 1000.0
     });
     state.alerts.metrics.render(out, depth, age);
+    state.alerts.targets.render(out);
 }

@@ -133,7 +133,8 @@ pub struct Receivers {
 }
 
 /// Webhook receivers on one server, by path: `ok` answers, `flaky` fails the first event
-/// with 503, `hang` never answers an event, `slow...` answers after 300 ms. All echo their verification challenge.
+/// with 503, `hang` never answers an event, `slow...` answers after 300 ms, `echo` sends back
+/// whatever it is sent. All but `echo` answer their verification challenge.
 pub async fn receivers() -> (String, Arc<Receivers>) {
     async fn hook(
         State(r): State<Arc<Receivers>>,
@@ -160,6 +161,9 @@ pub async fn receivers() -> (String, Arc<Receivers>) {
             });
             n
         };
+        if name == "echo" {
+            return (StatusCode::OK, body);
+        }
         if v["type"] == "webhook.verify" {
             let challenge = v["data"]["challenge"].as_str().unwrap_or("").to_owned();
             return (
@@ -363,6 +367,39 @@ async fn webhooks_are_verified_signed_retried_with_one_id_and_never_held_up() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_endpoint_that_echoes_its_request_never_passes_the_challenge() {
+    let (base, rx) = receivers().await;
+    let app = TestApp::spawn(&config("")).await;
+    for name in ["echo", "ok"] {
+        let (status, v) = app
+            .post(
+                "/api/v1/subscriptions",
+                &json!({"kind": "webhook", "url": format!("{base}/hook/{name}")}),
+                false,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+    }
+    eventually(WAIT, "the echo asked twice", || async {
+        (rx.verifications("echo").len() >= 2).then_some(())
+    })
+    .await;
+    eventually(WAIT, "the answering webhook active", || async {
+        (app.count("SELECT COUNT(*) FROM subscriptions WHERE state = 'active'")
+            .await
+            == 1)
+            .then_some(())
+    })
+    .await;
+    let echo_active = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM subscriptions WHERE state = 'active' AND target = '{base}/hook/echo'"
+        ))
+        .await;
+    assert_eq!(echo_active, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn private_targets_are_refused_without_the_switch() {
     let (base, _rx) = receivers().await;
     let app = TestApp::spawn(&bank_config("bmce", &[], &[])).await;
@@ -380,7 +417,10 @@ async fn private_targets_are_refused_without_the_switch() {
             )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {v}");
-        assert!(v["message"].as_str().unwrap().contains("private"), "{v}");
+        assert!(
+            v["message"].as_str().unwrap().contains("public address"),
+            "{v}"
+        );
     }
     let (status, v) = app
         .post(
@@ -1099,4 +1139,93 @@ async fn a_flapping_bank_sends_one_email_in_fifteen_minutes_and_every_webhook() 
         2,
         "the confirmation and the opening, nothing more within 15 minutes: {mails:?}"
     );
+}
+
+/// A client whose connections come from `ip`, one of loopback's many addresses.
+fn client_from(ip: &str) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(ip.parse::<std::net::IpAddr>().unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn confirmations_aimed_at_one_mailbox_send_one_and_a_domain_has_its_cap() {
+    let smtp = Helper::start("smtp_sink.py", &[]).await;
+    let port = smtp.first()["port"].as_i64().unwrap();
+    // Clients known by their own address, each with its own allowance.
+    let text = format!(
+        "public_url = \"{PUBLIC}\"\n{}\n[alerts]\nconfirmations_per_domain = 5\n\n[email]\nsmtp_url = \"smtp://127.0.0.1:{port}\"\nfrom = \"bankstatus <alerts@example.org>\"\n",
+        bank_config("bmce", &[], &[]).replace("trust_forwarded_for = true", "trust_forwarded_for = false")
+    );
+    let app = TestApp::spawn(&text).await;
+    let subscribe = |ip: String, email: String| {
+        let url = app.url("/api/v1/subscriptions");
+        async move {
+            client_from(&ip)
+                .post(url)
+                .header("content-type", "application/json")
+                .body(json!({"kind": "email", "email": email}).to_string())
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // 50 spellings of one mailbox, at once, from 50 addresses.
+    let aimed: Vec<_> = (0..50)
+        .map(|i| {
+            let email = match i % 3 {
+                0 => format!("victim+{i}@example.org"),
+                1 => format!("VICTIM+{i}@Example.ORG"),
+                _ => "Victim@example.org".to_owned(),
+            };
+            tokio::spawn(subscribe(format!("127.0.61.{}", i + 1), email))
+        })
+        .collect();
+    for a in aimed {
+        assert_eq!(a.await.unwrap(), StatusCode::ACCEPTED);
+    }
+    // Quoted and hidden spellings are refused outright.
+    for email in ["\"victim\"@example.org", "victim\u{202e}@example.org"] {
+        let status = subscribe("127.0.61.99".into(), email.into()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{email:?}");
+    }
+    // Other mailboxes of the domain: the first four fill its cap of five for the day.
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        statuses.push(
+            subscribe(
+                format!("127.0.62.{}", i + 1),
+                format!("user{i}@example.org"),
+            )
+            .await,
+        );
+    }
+    assert_eq!(statuses[..4], [StatusCode::ACCEPTED; 4]);
+    assert_eq!(statuses[4..], [StatusCode::TOO_MANY_REQUESTS; 4]);
+    // Another domain is not held up by it.
+    let status = subscribe("127.0.62.99".into(), "someone@example.net".into()).await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+
+    // Every confirmation owed is one stored subscription; once all are delivered, the
+    // victim got one and the domain five.
+    let owed = app
+        .count("SELECT COUNT(*) FROM subscriptions WHERE kind = 'email'")
+        .await;
+    assert_eq!(owed, 6);
+    let mails = eventually(WAIT, "every confirmation delivered", || async {
+        let all = smtp.matching(|m| m["to"].is_array());
+        (all.len() as i64 >= owed).then_some(all)
+    })
+    .await;
+    let to = |m: &Value| m["to"][0].as_str().unwrap().to_lowercase();
+    let victim = mails.iter().filter(|m| to(m).starts_with("victim")).count();
+    assert_eq!(victim, 1, "{mails:?}");
+    let domain = mails
+        .iter()
+        .filter(|m| to(m).ends_with("@example.org"))
+        .count();
+    assert_eq!(domain, 5);
+    assert_eq!(mails.len(), 6);
 }

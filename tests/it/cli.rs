@@ -181,6 +181,40 @@ fn operator_tokens_are_checked_in_the_environment() {
 }
 
 #[test]
+fn a_four_character_token_stops_serve_and_check_config() {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(BANK.as_bytes()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("t.db").display());
+    for var in ["BANKSTATUS_ADMIN_TOKEN", "BANKSTATUS_AGENT_TOKEN"] {
+        let out = Command::new(BIN)
+            .arg("serve")
+            .arg("--config")
+            .arg(file.path())
+            .args(["--database", &db, "--listen", "127.0.0.1:0"])
+            .env_remove("BANKSTATUS_ADMIN_TOKEN")
+            .env_remove("BANKSTATUS_AGENT_TOKEN")
+            .env(var, "1234")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{var}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(
+            stderr.starts_with(&format!(
+                "{}:1:1: the token in {var} has 4 characters; use at least 32",
+                file.path().display()
+            )),
+            "{stderr}"
+        );
+        assert!(!stderr.contains("1234"), "{stderr}");
+        let (code, _, stderr) = check_config_with(BANK, &[(var, Some("1234"))]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.starts_with("F:1:1: the token in"), "{stderr}");
+    }
+}
+
+#[test]
 fn bad_arguments_exit_2_and_missing_files_are_placed() {
     let out = Command::new(BIN)
         .args(["check-config", "/no/such/file.toml"])

@@ -21,9 +21,9 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 /// The operator token the test apps accept.
-pub const ADMIN: &str = "test-admin-token";
+pub const ADMIN: &str = "test-admin-token-0123456789abcdefghij";
 /// The agent token the test apps accept.
-pub const AGENT: &str = "test-agent-token";
+pub const AGENT: &str = "test-agent-token-0123456789abcdefghij";
 
 /// What the fake banks saw and how they behave now.
 #[derive(Default)]

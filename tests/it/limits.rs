@@ -270,7 +270,7 @@ async fn without_public_url_feeds_vary_by_host() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn bearer_is_case_insensitive_and_refusals_are_counted() {
+async fn bearer_is_case_insensitive_and_wrong_tokens_back_off() {
     let app = TestApp::spawn(&bank_config("acme", &[], &[])).await;
     let incident = serde_json::json!({
         "kind": "advisory", "banks": ["acme"], "title": {"en": "Phishing"},
@@ -289,10 +289,25 @@ async fn bearer_is_case_insensitive_and_refusals_are_counted() {
     let r = post(format!("BEARER  {ADMIN}")).await.unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
     let before = app.metric("bankstatus_unauthorized_total ").await;
+    // A few wrong tokens are answered 401; then the address waits, told how long, and not
+    // even the right token is compared until it has.
+    let mut statuses = Vec::new();
     for i in 0..20 {
         let r = post(format!("Bearer wrong-{i}")).await.unwrap();
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            let wait: u64 = r.headers()["retry-after"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((1..=900).contains(&wait), "{wait}");
+        }
+        statuses.push(r.status());
     }
+    assert_eq!(statuses[..5], [StatusCode::UNAUTHORIZED; 5]);
+    assert_eq!(statuses[5..], [StatusCode::TOO_MANY_REQUESTS; 15]);
+    let r = post(format!("Bearer {ADMIN}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
     assert!(app.metric("bankstatus_unauthorized_total ").await >= before + 20.0);
 }
 

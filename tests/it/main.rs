@@ -16,6 +16,7 @@ mod controls;
 mod crowd;
 mod desk;
 mod detect;
+mod dns;
 mod feeds;
 mod figures;
 mod freshness;

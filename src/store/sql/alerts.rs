@@ -6,8 +6,9 @@ use sqlx::QueryBuilder;
 
 use super::super::{Backend, Db, DbRow, SKIP_LOCKED};
 use super::{Tx, INSERT_CHUNK};
+use crate::domain::MailAddress;
 use crate::store::alerts::{
-    AlertEvent, AlertStats, AlertStore, Delivery, FanOut, Finish, NewDelivery, Purpose,
+    AlertEvent, AlertStats, AlertStore, Delivery, FanOut, Finish, MailCounts, NewDelivery, Purpose,
     Subscription, Via,
 };
 use crate::store::decode::{get, time, time_opt, word};
@@ -223,11 +224,15 @@ impl AlertStore for Backend {
         s: &Subscription,
         first: Option<&NewDelivery>,
     ) -> StoreResult<()> {
+        let mail = (s.via == Via::Email)
+            .then(|| crate::domain::mail_address(&s.target))
+            .flatten();
         let mut tx = self.begin_write(Lock::Rows).await?;
         sqlx::query(
             "INSERT INTO subscriptions (id, kind, target, secret, manage_hash, banks, channels, \
-             incident_kinds, incident_id, lang, base_url, state, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+             incident_kinds, incident_id, lang, base_url, state, created_at, expires_at, \
+             mailbox, mail_domain) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&s.id)
         .bind(s.via.as_str())
@@ -243,6 +248,8 @@ impl AlertStore for Backend {
         .bind(s.state.as_str())
         .bind(to_ms(s.created_at))
         .bind(s.expires_at.map(to_ms))
+        .bind(mail.as_ref().map(|m| m.mailbox.as_str()))
+        .bind(mail.as_ref().map(|m| m.domain.as_str()))
         .execute(&mut *tx)
         .await?;
         if let Some(d) = first {
@@ -252,22 +259,30 @@ impl AlertStore for Backend {
         Ok(())
     }
 
-    async fn subscribed_since(
+    async fn mail_counts(
         &self,
-        via: Via,
-        target: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM subscriptions WHERE kind = $1 AND target = $2 \
-             AND created_at >= $3",
+        mail: &MailAddress,
+        hour: DateTime<Utc>,
+        day: DateTime<Utc>,
+    ) -> StoreResult<MailCounts> {
+        let row = sqlx::query(
+            "SELECT \
+               COUNT(CASE WHEN mailbox = $1 AND created_at >= $3 THEN 1 END) AS mailbox_hour, \
+               COUNT(CASE WHEN mailbox = $1 THEN 1 END) AS mailbox_day, \
+               COUNT(*) AS domain_day \
+             FROM subscriptions WHERE kind = 'email' AND mail_domain = $2 AND created_at >= $4",
         )
-        .bind(via.as_str())
-        .bind(target)
-        .bind(to_ms(since))
+        .bind(&mail.mailbox)
+        .bind(&mail.domain)
+        .bind(to_ms(hour))
+        .bind(to_ms(day))
         .fetch_one(&self.pool)
         .await?;
-        Ok(n > 0)
+        Ok(MailCounts {
+            mailbox_hour: get(&row, "mailbox_hour")?,
+            mailbox_day: get(&row, "mailbox_day")?,
+            domain_day: get(&row, "domain_day")?,
+        })
     }
 
     async fn subscription(&self, id: &str) -> StoreResult<Option<Subscription>> {

@@ -82,6 +82,7 @@ const LIST_LIMIT: u32 = 500;
     request_body = StatementBody,
     responses((status = 201, description = "The statement as recorded", body = StatementView),
               (status = 401, description = "Missing or wrong token", body = ErrorBody),
+              (status = 429, description = "Too many wrong tokens from this address; see Retry-After", body = ErrorBody),
               (status = 403, description = "No operator token configured", body = ErrorBody),
               (status = 422, description = "Unknown bank, a source that is not http(s), a promise before the words, a control character or bidi override in the text; nothing is stored", body = ErrorBody)))]
 pub async fn post_statement(

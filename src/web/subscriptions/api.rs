@@ -110,6 +110,7 @@ pub async fn delete_subscription(
     security(("bearer" = [])),
     responses((status = 200, description = "Counts and quarantined subscriptions"),
               (status = 401, description = "No or wrong token", body = crate::web::error::ErrorBody),
+              (status = 429, description = "Too many wrong tokens from this address; see Retry-After", body = crate::web::error::ErrorBody),
               (status = 403, description = "No operator token configured", body = crate::web::error::ErrorBody)))]
 pub async fn subscription_stats(
     State(state): State<AppState>,

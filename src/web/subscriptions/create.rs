@@ -5,7 +5,7 @@
 
 use super::access::new_id;
 use super::request::{self, refused, SubscriptionBody, Target};
-use crate::alerts::guard::check_url;
+use crate::alerts::guard::Refusal;
 use crate::alerts::{manage_token, manage_url, token_hash, webhook, CONFIRM_WITHIN};
 use crate::domain::Lang;
 use crate::i18n::Msg;
@@ -13,7 +13,7 @@ use crate::store::alerts::{NewDelivery, Purpose, SubState, Subscription, Via};
 use crate::web::error::AppError;
 use crate::web::AppState;
 
-/// A confirmation goes to one address at most this often.
+/// A confirmation goes to one mailbox at most this often.
 const CONFIRM_EVERY: chrono::Duration = chrono::Duration::hours(1);
 
 /// What a new subscription hands back.
@@ -55,39 +55,62 @@ pub(super) async fn create(
             ));
         }
     }
-    let allow_private = state.config.alerts.allow_private_targets;
-    let via = asked.target.via();
-    let (target, secret) = match asked.target {
-        Target::Webhook { url } => {
-            check_url(&url, allow_private)
-                .await
-                .map_err(|why| AppError::Unprocessable(refused(&url, why)))?;
-            (url, Some(webhook::new_secret()))
-        }
-        Target::Email { address } => (address, None),
-        Target::Push { endpoint, keys } => {
-            check_url(&endpoint, allow_private)
-                .await
-                .map_err(|why| AppError::Unprocessable(refused(&endpoint, why)))?;
-            let keys =
-                serde_json::to_string(&keys).map_err(|e| AppError::Internal(e.to_string()))?;
-            (endpoint, Some(keys))
-        }
-    };
+    // Counted before any lookup, refusals included: a client naming a silent domain uses
+    // up its allowance like any other.
     if !state.alerts.admit(client) {
         return Err(AppError::TooManyRequests(
             Msg::new("err-sub-too-many").arg("max", state.config.alerts.subscriptions_per_hour),
         ));
     }
+    let via = asked.target.via();
+    let targets = &state.alerts.targets;
+    let mut mail = None;
+    let (target, secret) = match asked.target {
+        Target::Webhook { url } => {
+            targets
+                .check(client, &url)
+                .await
+                .map_err(|why| refused_target(&url, why))?;
+            (url, Some(webhook::new_secret()))
+        }
+        Target::Email { address } => {
+            let target = address.address.clone();
+            mail = Some(address);
+            (target, None)
+        }
+        Target::Push { endpoint, keys } => {
+            targets
+                .check(client, &endpoint)
+                .await
+                .map_err(|why| refused_target(&endpoint, why))?;
+            let keys =
+                serde_json::to_string(&keys).map_err(|e| AppError::Internal(e.to_string()))?;
+            (endpoint, Some(keys))
+        }
+    };
+    // Held from the count to the insert, so simultaneous requests for one mailbox see
+    // each other.
+    let _counting = match &mail {
+        Some(_) => Some(state.alerts.mail_gate.lock().await),
+        None => None,
+    };
     let now = state.clock.now();
-    if via == Via::Email
-        && state
+    if let Some(mail) = &mail {
+        let limits = &state.config.alerts;
+        let sent = state
             .store
-            .subscribed_since(Via::Email, &target, now - CONFIRM_EVERY)
-            .await?
-    {
-        // Said the same way as a fresh one: nobody learns whether an address is known.
-        return Ok(Created::Email);
+            .mail_counts(mail, now - CONFIRM_EVERY, now - chrono::Duration::days(1))
+            .await?;
+        if sent.mailbox_hour > 0 || sent.mailbox_day >= i64::from(limits.confirmations_per_mailbox)
+        {
+            // Said the same way as a fresh one: nobody learns whether an address is known.
+            return Ok(Created::Email);
+        }
+        if sent.domain_day >= i64::from(limits.confirmations_per_domain) {
+            return Err(AppError::TooManyRequests(
+                Msg::new("err-sub-mail-domain").arg("domain", mail.domain.as_str()),
+            ));
+        }
     }
     let id = new_id();
     let token = manage_token(&state.alerts.key, &id);
@@ -132,4 +155,13 @@ pub(super) async fn create(
         Via::Email => Created::Email,
         Via::Push => Created::Push { id, manage_url },
     })
+}
+
+/// A target the guard refused: 429 when only its slots were full, else 422.
+fn refused_target(url: &str, why: Refusal) -> AppError {
+    if why == Refusal::Busy {
+        AppError::TooManyRequests(refused(url, why))
+    } else {
+        AppError::Unprocessable(refused(url, why))
+    }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use crate::alerts::guard::Refusal;
 use crate::alerts::push::BrowserKeys;
-use crate::domain::{Channel, IncidentKind, Lang};
+use crate::domain::{mail_address, Channel, IncidentKind, Lang, MailAddress};
 use crate::i18n::Msg;
 use crate::store::alerts::Via;
 use crate::web::input::vocabulary;
@@ -59,8 +59,9 @@ pub(super) struct Checked {
 pub(super) enum Target {
     /// Its address is yet to be checked against the guard.
     Webhook { url: String },
-    /// Trimmed and lower-cased, so one address is one subscriber.
-    Email { address: String },
+    /// Trimmed and lower-cased, so one address is one subscriber; with the mailbox its
+    /// limits count by.
+    Email { address: MailAddress },
     /// Its address is yet to be checked against the guard; the keys are valid.
     Push { endpoint: String, keys: BrowserKeys },
 }
@@ -120,11 +121,12 @@ pub(super) fn check(
             }
             let email = body.email.ok_or_else(|| missing("email", "email"))?;
             let email = email.trim();
-            if email.len() > MAX_EMAIL || email.parse::<lettre::Address>().is_err() {
-                return Err(Msg::new("err-sub-email").arg("value", email));
+            let refused = || Msg::new("err-sub-email").arg("value", email);
+            if email.len() > MAX_EMAIL || !crate::alerts::email::sendable(email) {
+                return Err(refused());
             }
             Target::Email {
-                address: email.to_lowercase(),
+                address: mail_address(email).ok_or_else(refused)?,
             }
         }
         Via::Push => {
@@ -182,12 +184,13 @@ fn missing(field: &str, kind: &str) -> Msg {
         .arg("kind", kind)
 }
 
-/// Why the guard refuses `url`, in words.
+/// Why the guard refuses `url`, in words: one sentence for every target alerts may not
+/// reach, whether it does not resolve, resolves too slowly or leads somewhere private.
 pub(super) fn refused(url: &str, why: Refusal) -> Msg {
     let why = match why {
         Refusal::BadUrl => "err-target-url",
-        Refusal::Unresolvable => "err-target-dns",
-        Refusal::Private => "err-target-private",
+        Refusal::Unreachable => "err-target-unreachable",
+        Refusal::Busy => "err-target-busy",
     };
     Msg::new(why).arg("url", url)
 }
@@ -252,7 +255,9 @@ mod tests {
     fn an_email_address_is_trimmed_and_lower_cased() {
         let c = checked(serde_json::json!({"kind": "email", "email": "  Salma@Example.MA "}));
         assert_eq!(c.target.via(), Via::Email);
-        assert!(matches!(&c.target, Target::Email { address } if address == "salma@example.ma"));
+        assert!(
+            matches!(&c.target, Target::Email { address } if address.address == "salma@example.ma")
+        );
     }
 
     #[test]
@@ -357,7 +362,16 @@ mod tests {
     #[test]
     fn what_is_not_an_email_address_is_refused() {
         let long = format!("{}@example.ma", "a".repeat(MAX_EMAIL));
-        for email in ["salma", "salma@", "@example.ma", long.as_str()] {
+        for email in [
+            "salma",
+            "salma@",
+            "@example.ma",
+            long.as_str(),
+            "\"salma\"@example.ma",
+            "\"sal ma\"@example.ma",
+            "salma\u{202e}am@example.ma",
+            "sal,ma@example.ma",
+        ] {
             let (id, _) = refusal(serde_json::json!({"kind": "email", "email": email}));
             assert_eq!(id, "err-sub-email", "{email}");
         }
@@ -375,9 +389,13 @@ mod tests {
     fn a_guard_refusal_names_the_target_and_why() {
         let url = "http://10.0.0.1/h";
         assert_eq!(refused(url, Refusal::BadUrl).id(), "err-target-url");
-        assert_eq!(refused(url, Refusal::Unresolvable).id(), "err-target-dns");
-        let private = refused(url, Refusal::Private);
-        assert_eq!(private.id(), "err-target-private");
-        assert!(private.text(Lang::En).contains(url));
+        assert_eq!(refused(url, Refusal::Busy).id(), "err-target-busy");
+        let unreachable = refused(url, Refusal::Unreachable);
+        assert_eq!(unreachable.id(), "err-target-unreachable");
+        assert!(
+            unreachable.text(Lang::En).contains(url),
+            "{:?}",
+            unreachable.text(Lang::En)
+        );
     }
 }

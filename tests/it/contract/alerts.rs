@@ -2,7 +2,7 @@
 //! entry leaves; fan-out steps that write a delivery once; deliveries claimed under a
 //! lease, finished each way, and swept; the operator's figures.
 
-use bankstatus::domain::{Channel, IncidentKind, IncidentState, Lang, Source};
+use bankstatus::domain::{mail_address, Channel, IncidentKind, IncidentState, Lang, Source};
 use bankstatus::store::alerts::{
     AlertStats, Delivery, FanOut, Finish, NewDelivery, Purpose, SubState, Subscription, Via,
 };
@@ -52,6 +52,7 @@ fn three() -> [Subscription; 3] {
     hook.incident_kinds = vec![IncidentKind::Outage];
     hook.lang = Lang::En;
     let mut mail = subscription("sub_b", Via::Email, SubState::Pending, 5);
+    mail.target = "salma+alerts@example.ma".into();
     mail.lang = Lang::Ar;
     mail.expires_at = Some(t(5) + ms(3_600_000));
     let mut push = subscription("sub_c", Via::Push, SubState::Active, 10);
@@ -86,6 +87,7 @@ async fn subscriptions_are_stored_confirmed_listed_and_deleted() {
 
     let [hook, mail, push] = three();
     let mut old = subscription("sub_d", Via::Email, SubState::Pending, -7200);
+    old.target = "salma@example.ma".into();
     old.expires_at = Some(t(-3600));
     let challenge = delivery("d_verify", "sub_a", Purpose::Verify, None, 0);
     let confirm = delivery("d_confirm", "sub_b", Purpose::Confirm, None, 5);
@@ -108,15 +110,35 @@ async fn subscriptions_are_stored_confirmed_listed_and_deleted() {
         "one subscription per id"
     );
 
-    let since = |via: Via, target: &str, at: DateTime<Utc>| {
+    // Confirmation mail is counted by mailbox (case and `+tag` folded) and by domain.
+    let counts = |address: &str, hour: DateTime<Utc>, day: DateTime<Utc>| {
         let store = db.store.clone();
-        let target = target.to_owned();
-        async move { store.subscribed_since(via, &target, at).await.unwrap() }
+        let mail = mail_address(address).unwrap();
+        async move {
+            let c = store.mail_counts(&mail, hour, day).await.unwrap();
+            (c.mailbox_hour, c.mailbox_day, c.domain_day)
+        }
     };
-    assert!(since(Via::Email, &mail.target, t(5)).await);
-    assert!(!since(Via::Email, &mail.target, t(5) + ms(1)).await);
-    assert!(!since(Via::Webhook, &mail.target, t(0)).await, "by kind");
-    assert!(!since(Via::Email, "email:someone-else", t(-9999)).await);
+    assert_eq!(
+        counts("SALMA+2@example.ma", t(5), t(-9999)).await,
+        (1, 2, 2)
+    );
+    assert_eq!(
+        counts("salma@example.ma", t(5) + ms(1), t(-7200)).await,
+        (0, 2, 2)
+    );
+    assert_eq!(
+        counts("salma@example.ma", t(5) + ms(1), t(-7199)).await,
+        (0, 1, 1)
+    );
+    assert_eq!(
+        counts("karim@example.ma", t(-9999), t(-9999)).await,
+        (0, 0, 2)
+    );
+    assert_eq!(
+        counts("salma@example.org", t(-9999), t(-9999)).await,
+        (0, 0, 0)
+    );
 
     assert_eq!(
         store.alert_stats().await.unwrap(),
