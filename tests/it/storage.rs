@@ -450,7 +450,10 @@ impl PrivatePostgres {
         .spawn()
         .unwrap();
         let ready = crate::helpers::poll_blocking(Duration::from_secs(30), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            std::process::Command::new(bin.join("pg_isready"))
+                .args(["-q", "-h", "127.0.0.1", "-p", &port_s])
+                .status()
+                .is_ok_and(|s| s.success())
                 && data.join("postmaster.pid").exists()
         });
         assert!(ready, "the private PostgreSQL did not start");
@@ -497,14 +500,15 @@ impl PrivatePostgres {
 impl Drop for PrivatePostgres {
     fn drop(&mut self) {
         let pids = self.processes();
-        let _ = std::process::Command::new("kill")
-            .arg("-CONT")
-            .args(pids.iter().map(u32::to_string))
-            .status();
-        let _ = std::process::Command::new("kill")
-            .arg("-QUIT")
-            .arg(self.postmaster().to_string())
-            .status();
+        let kill = |sig: &str| {
+            let _ = std::process::Command::new("kill")
+                .arg(format!("-{sig}"))
+                .args(pids.iter().map(u32::to_string))
+                .status();
+        };
+        kill("CONT");
+        kill("KILL");
+        let _ = self.child.kill();
         let _ = self.child.wait();
     }
 }
