@@ -26,6 +26,10 @@ pub struct ServerConfig {
     /// Open connections at most; past it, the connection idle the longest is closed (nginx
     /// `worker_connections`). Lowered at start to fit the open-file limit.
     pub max_connections: usize,
+    /// Open connections from one address at most (nginx `limit_conn`); past it, that
+    /// address's own stalled connection makes room, or the new one is refused. Generous,
+    /// since many people may share one address behind a carrier's NAT.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for ServerConfig {
@@ -36,6 +40,7 @@ impl Default for ServerConfig {
             body_timeout: Duration::from_secs(5),
             keepalive_timeout: Duration::from_secs(5),
             max_connections: 4096,
+            max_connections_per_address: 256,
         }
     }
 }
@@ -47,6 +52,7 @@ pub(super) struct RawServer {
     body_timeout: Option<Spanned<String>>,
     keepalive_timeout: Option<Spanned<String>>,
     max_connections: Option<Spanned<i64>>,
+    max_connections_per_address: Option<Spanned<i64>>,
 }
 
 impl Validator<'_> {
@@ -79,6 +85,13 @@ impl Validator<'_> {
             max_connections: self
                 .int_in(raw.max_connections, 1..=1_000_000, "max_connections")
                 .map_or(default.max_connections, |n| n as usize),
+            max_connections_per_address: self
+                .int_in(
+                    raw.max_connections_per_address,
+                    1..=1_000_000,
+                    "max_connections_per_address",
+                )
+                .map_or(default.max_connections_per_address, |n| n as usize),
         }
     }
 }

@@ -101,21 +101,24 @@ impl Validator<'_> {
     /// An http or https URL with a host.
     pub(super) fn url(&mut self, raw: &Spanned<String>) -> Option<String> {
         match reqwest::Url::parse(raw.get_ref()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {
-                Some(raw.get_ref().clone())
-            }
-            Ok(_) => {
+            Ok(_) => match crate::domain::web_url(raw.get_ref()) {
+                Some(u) => Some(u),
+                None => {
+                    self.error(
+                        raw.span(),
+                        format!(
+                            "bad URL `{}`: only http and https URLs with a host",
+                            raw.get_ref().escape_debug()
+                        ),
+                    );
+                    None
+                }
+            },
+            Err(e) => {
                 self.error(
                     raw.span(),
-                    format!(
-                        "bad URL `{}`: only http and https URLs with a host",
-                        raw.get_ref()
-                    ),
+                    format!("bad URL `{}`: {e}", raw.get_ref().escape_debug()),
                 );
-                None
-            }
-            Err(e) => {
-                self.error(raw.span(), format!("bad URL `{}`: {e}", raw.get_ref()));
                 None
             }
         }

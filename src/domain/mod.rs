@@ -31,7 +31,7 @@ pub use probe::{
 pub use statement::{quote_fault, SourceKind, Statement};
 pub use status::{Confidence, Status};
 pub use symptom::Symptom;
-pub use text::invisible;
+pub use text::{invisible, one_kind_of_break, web_url};
 
 /// A closed set of words of the public contract, parsed from queries and bodies.
 pub trait Vocabulary: std::str::FromStr {

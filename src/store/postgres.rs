@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: the same queries as SQLite, for several instances on one database.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::migrate::MigrateDatabase;
@@ -33,15 +34,26 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres
 
 /// The longest any statement may run, lock waits included: a server stuck behind a lock
 /// gives an error the caller can answer with, rather than holding the request and its
-/// connection.
-const STATEMENT_TIMEOUT: &str = "30s";
+/// connection. Shorter than the client's own deadline ([`sql::write::STATEMENT_DEADLINE`]),
+/// which holds when the server cannot answer at all.
+const STATEMENT_TIMEOUT: &str = "10s";
+/// TCP keepalive on the server's side of each connection (seconds idle, between probes,
+/// probes): a client host that vanished frees its backends, locks and advisory locks in
+/// about 11 s rather than the kernel's two hours. sqlx cannot set it on the client's
+/// socket; a frozen server with a live kernel answers keepalives anyway, which is what the
+/// client's deadline is for.
+const KEEPALIVE: [(&str, &str); 3] = [
+    ("tcp_keepalives_idle", "5"),
+    ("tcp_keepalives_interval", "2"),
+    ("tcp_keepalives_count", "3"),
+];
 
 /// The first key of every advisory lock the service takes, so it keeps clear of others'.
 const LOCK_CLASS: i32 = 0x6273;
 
 pub struct PgStore {
     pool: PgPool,
-    health: WriteHealth,
+    health: Arc<WriteHealth>,
 }
 
 impl PgStore {
@@ -66,24 +78,22 @@ impl PgStore {
             .max_connections(16)
             // A lost server answers 503 within seconds rather than holding the request.
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.options([("statement_timeout", STATEMENT_TIMEOUT)]))
+            .connect_with(
+                options
+                    .options([("statement_timeout", STATEMENT_TIMEOUT)])
+                    .options(KEEPALIVE),
+            )
             .await?;
         Ok(PgStore {
             pool,
-            health: WriteHealth::default(),
+            health: Arc::new(WriteHealth::default()),
         })
     }
 
     /// A transaction that first waits for its advisory lock, held until it ends: writes of
     /// one kind happen one at a time across every instance, as they do in SQLite.
-    async fn begin_write(&self, lock: Lock) -> StoreResult<sqlx::Transaction<'static, Db>> {
-        match self.begin_locked(lock).await {
-            Ok(tx) => Ok(tx),
-            Err(e) => {
-                self.health.failed_now(&e);
-                Err(e.into())
-            }
-        }
+    async fn begin_write(&self, lock: Lock) -> StoreResult<sql::write::WriteTx> {
+        Ok(sql::write::WriteTx::begin(&self.health, self.begin_locked(lock)).await?)
     }
 
     async fn begin_locked(&self, lock: Lock) -> sqlx::Result<sqlx::Transaction<'static, Db>> {

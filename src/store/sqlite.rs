@@ -1,6 +1,7 @@
 //! The SQLite backend: one file, WAL, migrations compiled in.
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -37,7 +38,7 @@ pub struct SqliteStore {
     /// queue, in order, rather than in SQLite's busy handler, which sleeps in steps of up to
     /// 100 ms and let a storm of reports wait that long for each other.
     writer: SqlitePool,
-    health: WriteHealth,
+    health: Arc<WriteHealth>,
     /// The background checkpoint, stopped with the store.
     checkpoints: tokio::task::AbortHandle,
 }
@@ -71,7 +72,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             writer,
-            health: WriteHealth::default(),
+            health: Arc::new(WriteHealth::default()),
             checkpoints,
         })
     }
@@ -79,14 +80,9 @@ impl SqliteStore {
     /// One writer at a time for the whole file, whatever the lock asks for. BEGIN IMMEDIATE:
     /// a deferred transaction that reads first and then writes fails at once with "database
     /// is locked" when another writer committed meanwhile, instead of waiting its turn.
-    async fn begin_write(&self, _lock: Lock) -> StoreResult<sqlx::Transaction<'static, Db>> {
-        match self.writer.begin_with("BEGIN IMMEDIATE").await {
-            Ok(tx) => Ok(tx),
-            Err(e) => {
-                self.health.failed_now(&e);
-                Err(e.into())
-            }
-        }
+    async fn begin_write(&self, _lock: Lock) -> StoreResult<sql::write::WriteTx> {
+        let begin = self.writer.begin_with("BEGIN IMMEDIATE");
+        Ok(sql::write::WriteTx::begin(&self.health, begin).await?)
     }
 }
 

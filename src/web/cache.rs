@@ -4,6 +4,12 @@
 //! (a storm of reports), requests get its last rendering, and only a page never rendered
 //! makes them wait. When the database cannot be read (a lost PostgreSQL connection), the
 //! last rendering is served rather than an error.
+//!
+//! Feeds and calendars carry absolute links, so without `public_url` each `Host` asked for
+//! is a variant with copies of its own. At most [`MAX_VARIANTS`] hosts are kept, and a
+//! kept host gives its place only once it has gone unasked for [`VARIANT_IDLE`]: a client
+//! naming a new host on every request has its answers rendered for it alone, and cannot
+//! push everyone else's out.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -21,8 +27,16 @@ use crate::throttle::Throttle;
 pub const PAGE_TTL: Duration = Duration::from_secs(10);
 /// A page is rendered at most this often, whatever the rate of change.
 pub const MIN_RENDER_GAP: Duration = Duration::from_millis(250);
+/// A render that has not finished in this long counts as a database that cannot be read:
+/// the last rendering is served (a frozen server holds a query without an error).
+pub const RENDER_DEADLINE: Duration = Duration::from_secs(10);
 /// Past this many entries the cache starts afresh (incident pages are many, each small).
 const MAX_ENTRIES: usize = 2048;
+
+/// Hosts whose feeds and calendars are kept at once.
+pub const MAX_VARIANTS: usize = 8;
+/// A kept host unasked for this long makes room for a new one.
+pub const VARIANT_IDLE: Duration = Duration::from_secs(60);
 
 static STALE_LOG: Throttle = Throttle::new(Duration::from_secs(10));
 
@@ -39,6 +53,8 @@ pub struct PageCache<T = Bytes> {
     renders: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// A changed page is rendered again at most this often; zero renders every change.
     gap: Duration,
+    /// Kept variants and when each was last asked for.
+    variants: Mutex<HashMap<String, Instant>>,
 }
 
 /// Renders every change: feeds and calendars, whose readers poll, and which an operator
@@ -49,6 +65,7 @@ impl<T> Default for PageCache<T> {
             entries: Mutex::new(HashMap::new()),
             renders: Mutex::new(HashMap::new()),
             gap: Duration::ZERO,
+            variants: Mutex::new(HashMap::new()),
         }
     }
 }
@@ -120,6 +137,56 @@ impl<T: Clone> PageCache<T> {
         }
     }
 
+    /// [`Self::get_or_render`] for the copy of `key` made for `variant` (the base URL its
+    /// links are built on); a variant the cache has no room for is rendered and not kept.
+    pub async fn get_or_render_for<F, Fut>(
+        &self,
+        variant: &str,
+        key: &str,
+        generation: u64,
+        render: F,
+    ) -> Result<T, AppError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, AppError>>,
+    {
+        if self.admit(variant, Instant::now()) {
+            self.get_or_render(format!("{variant}\u{0}{key}"), generation, render)
+                .await
+        } else {
+            render().await
+        }
+    }
+
+    /// Whether `variant` has a place at `now`, taking the place of one unasked for
+    /// [`VARIANT_IDLE`] (whose copies go) when all are taken.
+    fn admit(&self, variant: &str, now: Instant) -> bool {
+        let Ok(mut variants) = self.variants.lock() else {
+            return false;
+        };
+        if let Some(seen) = variants.get_mut(variant) {
+            *seen = now;
+            return true;
+        }
+        if variants.len() >= MAX_VARIANTS {
+            let idle = variants
+                .iter()
+                .min_by_key(|(_, seen)| **seen)
+                .filter(|(_, seen)| now.saturating_duration_since(**seen) >= VARIANT_IDLE)
+                .map(|(v, _)| v.clone());
+            let Some(idle) = idle else {
+                return false;
+            };
+            variants.remove(&idle);
+            let prefix = format!("{idle}\u{0}");
+            if let Ok(mut entries) = self.entries.lock() {
+                entries.retain(|k, _| !k.starts_with(&prefix));
+            }
+        }
+        variants.insert(variant.to_owned(), now);
+        true
+    }
+
     /// The cached answer for `key`, or what `render` makes of it now.
     pub async fn get_or_render<F, Fut>(
         &self,
@@ -161,7 +228,15 @@ impl<T: Clone> PageCache<T> {
         if let Some(body) = self.fresh(&key, generation) {
             return Ok(body);
         }
-        let body = match (render().await, stale) {
+        let rendered = tokio::time::timeout(RENDER_DEADLINE, render())
+            .await
+            .unwrap_or_else(|_| {
+                Err(AppError::Unavailable(format!(
+                    "no answer from the database within {} s",
+                    RENDER_DEADLINE.as_secs()
+                )))
+            });
+        let body = match (rendered, stale) {
             (Ok(body), _) => body,
             (Err(e @ AppError::Unavailable(_)), Some(last)) => {
                 if let Some(held_back) = STALE_LOG.admit(Instant::now()) {
@@ -293,6 +368,38 @@ mod tests {
             })
             .await;
         assert!(matches!(broken, Err(AppError::Internal(_))));
+    }
+
+    #[tokio::test]
+    async fn hosts_past_the_cap_do_not_push_out_the_kept_ones() {
+        let cache = PageCache::<u64>::default();
+        let renders = AtomicU64::new(0);
+        let get = |host: String| {
+            let renders = &renders;
+            let cache = &cache;
+            async move {
+                cache
+                    .get_or_render_for(&host, "/feed.rss", 1, || async {
+                        renders.fetch_add(1, Ordering::SeqCst);
+                        Ok(1)
+                    })
+                    .await
+                    .expect("render")
+            }
+        };
+        get("http://status.example.ma".to_owned()).await;
+        for i in 0..100 {
+            get(format!("http://x{i}.example")).await;
+        }
+        assert_eq!(renders.load(Ordering::SeqCst), 101);
+        // Every new host past the cap was rendered for itself; the first is still kept.
+        get("http://status.example.ma".to_owned()).await;
+        assert_eq!(renders.load(Ordering::SeqCst), 101);
+        assert!(cache.entries.lock().expect("lock").len() <= MAX_VARIANTS);
+        // Once a kept host has gone unasked for long enough, a new one takes its place.
+        let later = Instant::now() + VARIANT_IDLE;
+        assert!(cache.admit("http://new.example", later));
+        assert!(cache.entries.lock().expect("lock").len() < MAX_VARIANTS);
     }
 
     #[test]

@@ -1,5 +1,8 @@
 //! Announced maintenance as iCalendar (RFC 5545): one VEVENT per window, times in UTC, a
-//! stable UID, and SEQUENCE and STATUS that follow changes and cancellations.
+//! stable UID, and SEQUENCE and STATUS that follow changes and cancellations. Text
+//! values are escaped and folded by the writer; line breaks in them are first made one
+//! kind and other control characters spaces, and the URL is written as serialised, so
+//! nothing an operator types can start a property of its own.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
@@ -10,6 +13,7 @@ use super::cache::Rendered;
 use super::error::AppError;
 use super::feeds::{subscription, SubscriptionQuery};
 use super::AppState;
+use crate::domain::{one_kind_of_break, web_url};
 use crate::i18n::{channel_name, local_time, text};
 use crate::store::WindowFilter;
 
@@ -37,7 +41,7 @@ async fn render(
         Some(b) => format!("{} · {}", b.names.get(lang), t.maintenance_title),
         None => format!("{} · {}", t.site_title, t.maintenance_title),
     };
-    cal.name(&name);
+    cal.name(&one_kind_of_break(&name));
     // Calendar apps poll as often as they are told; windows change rarely.
     cal.ttl(&chrono::Duration::hours(1));
     let mut newest = None;
@@ -49,6 +53,8 @@ async fn render(
             .config
             .bank(&w.bank)
             .map_or(w.bank.as_str(), |b| b.names.get(lang));
+        let source = w.source.as_deref().and_then(web_url);
+        let title = one_kind_of_break(&format!("{bank_name}: {}", w.title.get(lang)));
         let channels: Vec<&str> = w.channels.iter().map(|c| channel_name(*c, lang)).collect();
         let mut description = format!(
             "{}\n{}: {}\n{} {} {} {} ({})",
@@ -61,15 +67,15 @@ async fn render(
             local_time(w.ends, tz, lang),
             crate::i18n::zone_name(tz, lang)
         );
-        if let Some(src) = &w.source {
+        if let Some(src) = &source {
             description.push_str(&format!("\n{}: {src}", t.announcement));
         }
         description.push_str(&format!("\n{base}/incidents/{}", w.incident_id));
         let mut event = Event::new();
         event
             .uid(&format!("maintenance-{}@bankstatus", w.incident_id))
-            .summary(&format!("{bank_name}: {}", w.title.get(lang)))
-            .description(&description)
+            .summary(&title)
+            .description(&one_kind_of_break(&description))
             .starts(w.starts)
             .ends(w.ends)
             .timestamp(w.updated_at)
@@ -80,15 +86,12 @@ async fn render(
             } else {
                 EventStatus::Confirmed
             });
-        if let Some(src) = &w.source {
+        if let Some(src) = &source {
             event.url(src);
         }
         if w.cancelled_at.is_none() {
             // An hour's notice before the bank stops.
-            event.alarm(Alarm::display(
-                &format!("{bank_name}: {}", w.title.get(lang)),
-                -chrono::Duration::hours(1),
-            ));
+            event.alarm(Alarm::display(&title, -chrono::Duration::hours(1)));
         }
         cal.push(event.done());
         newest = newest.max(Some(w.updated_at));
@@ -103,14 +106,10 @@ async fn serve(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let (q, base) = subscription(&state, bank.as_deref(), raw.as_deref(), &headers)?;
-    let key = format!(
-        "ics|{}|{}|{base}",
-        bank.as_deref().unwrap_or(""),
-        q.canonical()
-    );
+    let key = format!("ics|{}|{}", bank.as_deref().unwrap_or(""), q.canonical());
     let rendered = state
         .feeds
-        .get_or_render(key, state.live.generation(), || {
+        .get_or_render_for(&base, &key, state.live.generation(), || {
             render(&state, bank.as_deref(), &q, &base)
         })
         .await?;

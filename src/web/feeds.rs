@@ -539,7 +539,8 @@ async fn render(
                     guid.set_permalink(false);
                     item.set_guid(Some(guid));
                     item.set_title(Some(e.title));
-                    item.set_description(Some(e.summary));
+                    // Readers take a description as HTML: operator text must read as text.
+                    item.set_description(Some(escape(&e.summary)));
                     item.set_content(Some(e.html));
                     item.set_link(Some(e.link));
                     item.set_pub_date(Some(e.at.to_rfc2822()));
@@ -624,10 +625,10 @@ async fn serve(
     };
     // Its self link is the address as asked, so each spelling of the query is its own copy.
     let asked = raw.as_deref().unwrap_or("");
-    let key = format!("{path}?{asked}|{}|{base}", q.canonical());
+    let key = format!("{path}?{asked}|{}", q.canonical());
     let rendered = state
         .feeds
-        .get_or_render(key, state.live.generation(), || {
+        .get_or_render_for(&base, &key, state.live.generation(), || {
             render(
                 &state,
                 format,

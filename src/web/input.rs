@@ -141,15 +141,57 @@ async fn read(req: Request, expected: &str, limit: usize) -> Result<Bytes, AppEr
         .copied()
         .unwrap_or_default()
         .0;
-    let body = axum::body::to_bytes(req.into_body(), limit);
-    match tokio::time::timeout(within, body).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(AppError::PayloadTooLarge(
-            Msg::new("err-body-too-large").arg("max", limit / 1024),
-        )),
+    let first_byte = (limit <= SMALL_BODY).then_some(FIRST_BYTE.min(within));
+    match tokio::time::timeout(within, collect(req.into_body(), limit, first_byte)).await {
+        Ok(read) => read,
         Err(_) => Err(AppError::RequestTimeout(
             Msg::new("err-body-timeout").arg("seconds", within.as_secs_f64()),
         )),
+    }
+}
+
+/// Bodies up to this size (reports, subscriptions, the desk's forms) must start within
+/// [`FIRST_BYTE`]: a person's browser sends them with the head.
+const SMALL_BODY: usize = 64 * 1024;
+/// How long a small body may take to start arriving, however long it may take to finish:
+/// a client that sends a head and then waits holds its connection this long, not the
+/// whole body timeout.
+pub const FIRST_BYTE: Duration = Duration::from_secs(3);
+
+/// The body's bytes, at most `limit`, its first within `first_byte` when given.
+async fn collect(
+    mut body: axum::body::Body,
+    limit: usize,
+    first_byte: Option<Duration>,
+) -> Result<Bytes, AppError> {
+    use hyper::body::Body as _;
+    let mut out = Vec::new();
+    let mut waiting_first = first_byte.filter(|_| !body.is_end_stream());
+    loop {
+        let next = std::future::poll_fn(|cx| std::pin::Pin::new(&mut body).poll_frame(cx));
+        let frame = match waiting_first {
+            Some(d) => tokio::time::timeout(d, next).await.map_err(|_| {
+                AppError::RequestTimeout(
+                    Msg::new("err-body-first-byte").arg("seconds", d.as_secs_f64()),
+                )
+            })?,
+            None => next.await,
+        };
+        let Some(frame) = frame else {
+            return Ok(Bytes::from(out));
+        };
+        let frame = frame.map_err(|_| AppError::BadRequest(Msg::new("err-body-broken")))?;
+        if let Ok(data) = frame.into_data() {
+            if out.len() + data.len() > limit {
+                return Err(AppError::PayloadTooLarge(
+                    Msg::new("err-body-too-large").arg("max", limit / 1024),
+                ));
+            }
+            if !data.is_empty() {
+                waiting_first = None;
+            }
+            out.extend_from_slice(&data);
+        }
     }
 }
 

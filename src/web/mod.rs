@@ -10,6 +10,7 @@ pub mod banner;
 pub mod cache;
 pub mod calendar;
 pub mod client;
+mod csv;
 pub mod desk;
 pub mod discovery;
 pub mod error;
@@ -92,6 +93,19 @@ pub(crate) fn see_other(location: &str) -> axum::response::Response {
         [(header::LOCATION, location.to_owned())],
     )
         .into_response()
+}
+
+/// RFC 9112 §3.2: a request with more than one `Host` is answered 400, not read by its
+/// first (a proxy may have read another).
+async fn single_host(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
+        let refused = error::AppError::BadRequest(crate::i18n::Msg::new("err-host-repeated"));
+        return axum::response::IntoResponse::into_response(refused);
+    }
+    next.run(req).await
 }
 
 /// The desk's routes: never cached, never indexed, whatever they answer.
@@ -197,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(desk_routes())
         .fallback(error_page::fallback)
+        .layer(axum::middleware::from_fn(single_host))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             error_page::localize_errors,

@@ -7,6 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
+use super::csv::push_record;
 use super::error::AppError;
 use super::input::query_param;
 use super::pages::{html, page_lang};
@@ -271,8 +272,7 @@ fn render(
     Ok(page.render()?)
 }
 
-/// One row per bank and channel with a header row, RFC 4180: CRLF line ends, fields
-/// quoted when they hold a comma, a quote or a line break.
+/// One row per bank and channel with a header row, written by [`super::csv`].
 fn csv(card: &Scorecard, lang: Lang) -> String {
     const HEADER: [&str; 17] = [
         "month",
@@ -341,22 +341,6 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
         }
     }
     out
-}
-
-fn push_record(out: &mut String, fields: impl Iterator<Item = String>) {
-    for (i, f) in fields.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        if f.contains([',', '"', '\r', '\n']) {
-            out.push('"');
-            out.push_str(&f.replace('"', "\"\""));
-            out.push('"');
-        } else {
-            out.push_str(&f);
-        }
-    }
-    out.push_str("\r\n");
 }
 
 /// A whole number with thousands grouped as each language writes them: 40,380 · 40 380.

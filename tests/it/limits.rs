@@ -393,3 +393,97 @@ fn serve_warns_when_open_beyond_loopback_without_public_url() {
     );
     assert!(!serve_logs(&with_url, needle));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_does_not_start_is_answered_408_at_the_first_byte_deadline() {
+    let app = TestApp::spawn(&bank_config("acme", &[], &[])).await;
+    let mut s = TcpStream::connect(app.addr).await.unwrap();
+    s.write_all(
+        b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 60\r\nConnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    let started = Instant::now();
+    let (after, got) = closed_within(&mut s, Duration::from_secs(10))
+        .await
+        .expect("an answer before the body timeout's end");
+    let got = String::from_utf8_lossy(&got);
+    assert!(got.starts_with("HTTP/1.1 408"), "{got}");
+    assert!(got.contains("did not start within 3 seconds"), "{got}");
+    // Sooner than the body timeout (5 s by default), not before the deadline.
+    assert!(after >= Duration::from_millis(2900), "{after:?}");
+    assert!(started.elapsed() < Duration::from_millis(4900), "{after:?}");
+}
+
+/// Opens a connection from `from` and sends a report's head and the first byte of a body
+/// that never comes; `None` when the server refused it.
+async fn slow_body(from: std::net::IpAddr, to: std::net::SocketAddr) -> Option<TcpStream> {
+    let socket = tokio::net::TcpSocket::new_v4().ok()?;
+    socket.bind(std::net::SocketAddr::new(from, 0)).ok()?;
+    let mut s = socket.connect(to).await.ok()?;
+    s.write_all(
+        b"POST /api/v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{",
+    )
+    .await
+    .ok()?;
+    Some(s)
+}
+
+/// Slow bodies from one address, thousands of them, take at most that address's share of
+/// the connections: everyone else is answered. The count is what the open-file limit of a
+/// test process affords (each connection is two descriptors here: client and server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thousands_of_slow_bodies_from_one_address_leave_the_others_answered() {
+    const ATTACK: usize = 3000;
+    let files = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    let room = files.current.unwrap_or(u64::MAX);
+    assert!(
+        room > (ATTACK as u64) * 2 + 1024,
+        "the open-file limit ({room}) is below what this test needs"
+    );
+    let app = TestApp::spawn(&bank_config("acme", &[], &[])).await;
+    let attacker: std::net::IpAddr = "127.0.0.9".parse().unwrap();
+    let addr = app.addr;
+    let attack = tokio::spawn(async move {
+        let mut held = Vec::new();
+        for _ in 0..ATTACK {
+            if let Some(s) = slow_body(attacker, addr).await {
+                held.push(s);
+            }
+        }
+        held
+    });
+    // Each visit opens a connection of its own, as a new visitor does.
+    let mut answered = 0;
+    const VISITS: usize = 200;
+    // Visits paced over the attack, not all at its start.
+    let mut pace = tokio::time::interval(Duration::from_millis(20));
+    for _ in 0..VISITS {
+        pace.tick().await;
+        let client = reqwest::Client::builder()
+            .pool_max_idle_per_host(0)
+            .timeout(Duration::from_secs(5))
+            .build()
+            .unwrap();
+        if client
+            .get(app.url("/api/v1/status"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK)
+        {
+            answered += 1;
+        }
+    }
+    let held = attack.await.unwrap();
+    assert!(
+        answered * 100 >= VISITS * 99,
+        "{answered} of {VISITS} answered"
+    );
+    // The attacker never held more than its share (256 by default): the rest were refused
+    // or shed.
+    let turned_away = app.metric("bankstatus_connections_refused_total ").await
+        + app.metric("bankstatus_connections_shed_total ").await;
+    assert!(turned_away > 0.0, "{} held", held.len());
+    assert!(app.metric("bankstatus_connections_open ").await <= 256.0 + 8.0);
+    drop(held);
+}

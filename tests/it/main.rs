@@ -23,6 +23,7 @@ mod freshness;
 mod helpers;
 mod history;
 mod incidents;
+mod injections;
 mod languages;
 mod limits;
 mod log;

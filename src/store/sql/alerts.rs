@@ -30,7 +30,7 @@ pub(super) async fn insert_event(
     .bind(incident_id)
     .bind(update_id)
     .bind(to_ms(at))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -50,7 +50,7 @@ pub(super) async fn insert_statement_event(
     .bind(incident_id)
     .bind(statement_id)
     .bind(to_ms(at))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -135,7 +135,7 @@ async fn insert_deliveries(
                 .push_bind(to_ms(d.due_at));
         });
         q.push(" ON CONFLICT (id) DO NOTHING");
-        q.build().execute(&mut **tx).await?;
+        q.build().execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -163,7 +163,7 @@ async fn finish_in(
             .bind(outcome)
             .bind(error)
             .bind(&d.id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         None => {
@@ -175,7 +175,7 @@ async fn finish_in(
             .bind(outcome)
             .bind(error)
             .bind(&d.id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
     }
@@ -187,19 +187,19 @@ async fn finish_in(
             )
             .bind(to_ms(now))
             .bind(&d.subscription_id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         Finish::Gone => {
             sqlx::query("DELETE FROM subscriptions WHERE id = $1")
                 .bind(&d.subscription_id)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
         }
         Finish::Delivered if d.ends_it => {
             sqlx::query("DELETE FROM subscriptions WHERE id = $1")
                 .bind(&d.subscription_id)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
         }
         // A webhook that answered its challenge is live.
@@ -209,7 +209,7 @@ async fn finish_in(
                  WHERE id = $1 AND state = 'pending'",
             )
             .bind(&d.subscription_id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         _ => {}
@@ -250,7 +250,7 @@ impl AlertStore for Backend {
         .bind(s.expires_at.map(to_ms))
         .bind(mail.as_ref().map(|m| m.mailbox.as_str()))
         .bind(mail.as_ref().map(|m| m.domain.as_str()))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         if let Some(d) = first {
             insert_deliveries(&mut tx, std::slice::from_ref(d), s.created_at).await?;
@@ -295,23 +295,29 @@ impl AlertStore for Backend {
     }
 
     async fn activate(&self, id: &str) -> StoreResult<bool> {
-        let n = sqlx::query(
-            "UPDATE subscriptions SET state = 'active', expires_at = NULL \
+        let n = super::write::watch(
+            &self.health,
+            sqlx::query(
+                "UPDATE subscriptions SET state = 'active', expires_at = NULL \
              WHERE id = $1 AND state = 'pending'",
+            )
+            .bind(id)
+            .execute(&self.pool),
         )
-        .bind(id)
-        .execute(&self.pool)
         .await?
         .rows_affected();
         Ok(n == 1)
     }
 
     async fn delete_subscription(&self, id: &str) -> StoreResult<bool> {
-        let n = sqlx::query("DELETE FROM subscriptions WHERE id = $1")
-            .bind(id)
-            .execute(&self.pool)
-            .await?
-            .rows_affected();
+        let n = super::write::watch(
+            &self.health,
+            sqlx::query("DELETE FROM subscriptions WHERE id = $1")
+                .bind(id)
+                .execute(&self.pool),
+        )
+        .await?
+        .rows_affected();
         Ok(n == 1)
     }
 
@@ -392,7 +398,7 @@ impl AlertStore for Backend {
                 .bind(to_ms(now))
                 .bind(subscription)
                 .bind(incident)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
             }
         }
@@ -409,14 +415,14 @@ impl AlertStore for Backend {
             .bind(subscription)
             .bind(incident)
             .bind(to_ms(*due))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         sqlx::query("UPDATE alert_events SET fanout_cursor = $1, fanned_out = $2 WHERE id = $3")
             .bind(&step.cursor)
             .bind(i64::from(step.done))
             .bind(step.event_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         self.commit(tx).await?;
         Ok(())
@@ -495,13 +501,13 @@ impl AlertStore for Backend {
              AND expires_at < $1",
         )
         .bind(to_ms(now))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected();
         let before = to_ms(now - keep_done);
         n += sqlx::query("DELETE FROM deliveries WHERE done_at IS NOT NULL AND done_at < $1")
             .bind(before)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected();
         n += sqlx::query(
@@ -509,7 +515,7 @@ impl AlertStore for Backend {
              AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = alert_events.id)",
         )
         .bind(before)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected();
         self.commit(tx).await?;

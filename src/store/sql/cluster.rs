@@ -20,13 +20,13 @@ impl ClusterStore for Backend {
     async fn register_probes(&self, probes: &[ScheduledProbe]) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Schedule).await?;
         let known: Vec<String> = sqlx::query_scalar("SELECT probe_id FROM probe_schedule")
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut tx)
             .await?;
         let wanted: HashSet<&str> = probes.iter().map(|p| p.id.as_str()).collect();
         for gone in known.iter().filter(|k| !wanted.contains(k.as_str())) {
             sqlx::query("DELETE FROM probe_schedule WHERE probe_id = $1")
                 .bind(gone)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?;
         }
         for chunk in probes.chunks(INSERT_CHUNK) {
@@ -38,7 +38,7 @@ impl ClusterStore for Backend {
                     .push_bind(to_ms(p.first_at));
             });
             q.push(" ON CONFLICT (probe_id) DO UPDATE SET interval_ms = excluded.interval_ms");
-            q.build().execute(&mut *tx).await?;
+            q.build().execute(&mut tx).await?;
         }
         self.commit(tx).await?;
         Ok(())
@@ -79,39 +79,48 @@ impl ClusterStore for Backend {
         now: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let held: Option<String> = sqlx::query_scalar(
-            "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
+        let held: Option<String> = super::write::watch(
+            &self.health,
+            sqlx::query_scalar(
+                "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, \
              expires_at = excluded.expires_at \
              WHERE leases.holder = excluded.holder OR leases.expires_at < $4 RETURNING holder",
+            )
+            .bind(name)
+            .bind(holder)
+            .bind(to_ms(until))
+            .bind(to_ms(now))
+            .fetch_optional(&self.pool),
         )
-        .bind(name)
-        .bind(holder)
-        .bind(to_ms(until))
-        .bind(to_ms(now))
-        .fetch_optional(&self.pool)
         .await?;
         Ok(held.is_some())
     }
 
     async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
-            .bind(name)
-            .bind(holder)
-            .execute(&self.pool)
-            .await?;
+        super::write::watch(
+            &self.health,
+            sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")
+                .bind(name)
+                .bind(holder)
+                .execute(&self.pool),
+        )
+        .await?;
         Ok(())
     }
 
     async fn put_shared(&self, key: &str, value: &str) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO shared_state (key, version, value) VALUES ($1, 1, $2) \
+        super::write::watch(
+            &self.health,
+            sqlx::query(
+                "INSERT INTO shared_state (key, version, value) VALUES ($1, 1, $2) \
              ON CONFLICT (key) DO UPDATE SET version = shared_state.version + 1, \
              value = excluded.value",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(&self.pool),
         )
-        .bind(key)
-        .bind(value)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -129,10 +138,13 @@ impl ClusterStore for Backend {
     }
 
     async fn delete_shared(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM shared_state WHERE key = $1")
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+        super::write::watch(
+            &self.health,
+            sqlx::query("DELETE FROM shared_state WHERE key = $1")
+                .bind(key)
+                .execute(&self.pool),
+        )
+        .await?;
         Ok(())
     }
 

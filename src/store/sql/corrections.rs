@@ -33,7 +33,7 @@ pub(super) async fn insert(tx: &mut Tx, c: &NewCorrection) -> StoreResult<Option
     .bind(&c.message.en)
     .bind(c.update_id)
     .bind(c.incident_id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await
     .map_err(Into::into)
 }

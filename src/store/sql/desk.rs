@@ -35,7 +35,7 @@ impl DeskStore for Backend {
         .bind(&s.operator)
         .bind(to_ms(s.created_at))
         .bind(to_ms(s.seen_at))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         insert_audit(&mut tx, audit, None).await?;
         self.commit(tx).await
@@ -67,7 +67,7 @@ impl DeskStore for Backend {
         )
         .bind(to_ms(at))
         .bind(id_hash)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected();
         self.commit(tx).await?;
@@ -78,7 +78,7 @@ impl DeskStore for Backend {
         let mut tx = self.begin_write(Lock::Rows).await?;
         let n = sqlx::query("DELETE FROM desk_sessions WHERE id_hash = $1")
             .bind(id_hash)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected();
         if let (1, Some(audit)) = (n, audit) {
@@ -97,7 +97,7 @@ impl DeskStore for Backend {
         let n = sqlx::query("DELETE FROM desk_sessions WHERE seen_at < $1 OR created_at < $2")
             .bind(to_ms(idle_before))
             .bind(to_ms(opened_before))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?
             .rows_affected();
         self.commit(tx).await?;

@@ -39,7 +39,7 @@ async fn update_in(
     .bind(at)
     .bind(closed)
     .bind(incident_id)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     insert_update(tx, incident_id, update, step).await
 }
@@ -52,7 +52,7 @@ impl IncidentStore for Backend {
             let existing: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM incidents WHERE open_key = $1")
                     .bind(key.to_string())
-                    .fetch_optional(&mut *tx)
+                    .fetch_optional(&mut tx)
                     .await?;
             if let Some(id) = existing {
                 // Opened meanwhile by another instance: this signal joins it.
@@ -68,7 +68,7 @@ impl IncidentStore for Backend {
                 )
                 .bind(key.to_string())
                 .bind(id)
-                .execute(&mut *tx)
+                .execute(&mut tx)
                 .await?
                 .rows_affected();
                 if reopened == 1 {
@@ -93,7 +93,7 @@ impl IncidentStore for Backend {
         .bind(to_ms(new.first_update.at))
         .bind(new.open_key.as_ref().map(ToString::to_string))
         .bind(new.overrun_of)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         for (bank, channel) in &new.scopes {
             sqlx::query(
@@ -103,7 +103,7 @@ impl IncidentStore for Backend {
             .bind(id)
             .bind(bank)
             .bind(channel.as_str())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         insert_update(&mut tx, id, &new.first_update, Step::Opened).await?;
@@ -137,7 +137,7 @@ impl IncidentStore for Backend {
             .bind(&title.en)
             .bind(to_ms(change.update.at))
             .bind(incident_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         let mut step = Step::Update;
@@ -151,14 +151,14 @@ impl IncidentStore for Backend {
             .bind(closed_at.map(to_ms))
             .bind(closed_at.map(to_ms))
             .bind(incident_id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
             if let Some(at) = closed_at {
                 let cancelled: Option<i64> = sqlx::query_scalar(
                     "SELECT cancelled_at FROM maintenance_windows WHERE incident_id = $1",
                 )
                 .bind(incident_id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut tx)
                 .await?
                 .flatten();
                 if cancelled == Some(to_ms(at)) {
@@ -184,7 +184,7 @@ impl IncidentStore for Backend {
              AND state <> 'withdrawn'",
         )
         .bind(incident_id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         let Some(alerted) = alerted else {
             return Ok(false);
@@ -197,7 +197,7 @@ impl IncidentStore for Backend {
         )
         .bind(at)
         .bind(incident_id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         let entry = NewUpdate {
             state: IncidentState::Withdrawn,

@@ -35,7 +35,7 @@ pub(super) async fn append(
         )));
     }
     let index: i64 = sqlx::query_scalar("UPDATE log_head SET size = size + 1 RETURNING size - 1")
-        .fetch_one(&mut **tx)
+        .fetch_one(&mut *tx)
         .await?;
     sqlx::query(
         "INSERT INTO log_entries (idx, kind, incident_id, update_id, body) \
@@ -46,7 +46,7 @@ pub(super) async fn append(
     .bind(incident)
     .bind(update)
     .bind(body)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(index as u64)
 }
@@ -74,7 +74,7 @@ pub(super) async fn append_incident(
          FROM incidents WHERE id = $1",
     )
     .bind(id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let kind: IncidentKind = word(&row, "kind")?;
     let mut affected = Vec::new();
@@ -82,7 +82,7 @@ pub(super) async fn append_incident(
         "SELECT bank, channel FROM incident_scopes WHERE incident_id = $1 ORDER BY bank, channel",
     )
     .bind(id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?
     {
         affected.push(Affected {
@@ -95,7 +95,7 @@ pub(super) async fn append_incident(
          WHERE incident_id = $1",
     )
     .bind(id)
-    .fetch_optional(&mut **tx)
+    .fetch_optional(&mut *tx)
     .await?
     {
         Some(w) => Some(WindowFact {
@@ -138,7 +138,7 @@ pub(super) async fn append_correction(tx: &mut Tx, id: i64) -> StoreResult<u64> 
          FROM update_corrections WHERE id = $1",
     )
     .bind(id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let fact = CorrectionFact {
         fact: UPDATE_CORRECTED.to_owned(),
@@ -166,7 +166,7 @@ pub(super) async fn append_statement(tx: &mut Tx, id: i64) -> StoreResult<u64> {
          FROM statements WHERE id = $1",
     )
     .bind(id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let listed: String = get(&row, "channels")?;
     let mut channels = listed
@@ -180,7 +180,7 @@ pub(super) async fn append_statement(tx: &mut Tx, id: i64) -> StoreResult<u64> {
         "SELECT incident_id FROM statement_incidents WHERE statement_id = $1 ORDER BY incident_id",
     )
     .bind(id)
-    .fetch_all(&mut **tx)
+    .fetch_all(&mut *tx)
     .await?;
     let fact = StatementFact {
         fact: STATEMENT_RECORDED.to_owned(),
@@ -265,7 +265,7 @@ impl LogStore for Backend {
     async fn backfill_log(&self) -> StoreResult<u64> {
         let mut tx = self.begin_write(Lock::Incidents).await?;
         let size: i64 = sqlx::query_scalar("SELECT size FROM log_head WHERE id = 1")
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut tx)
             .await?;
         if size > 0 {
             return Ok(0);
@@ -278,7 +278,7 @@ impl LogStore for Backend {
              FROM incident_updates u JOIN incidents i ON i.id = u.incident_id \
              LEFT JOIN maintenance_windows w ON w.incident_id = u.incident_id ORDER BY u.id",
         )
-        .fetch_all(&mut *tx)
+        .fetch_all(&mut tx)
         .await?;
         // The state each incident was left in by its entries so far.
         let mut last: std::collections::HashMap<i64, IncidentState> = Default::default();
@@ -320,7 +320,7 @@ impl LogStore for Backend {
             appended += 1;
         }
         let statements: Vec<i64> = sqlx::query_scalar("SELECT id FROM statements ORDER BY id")
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut tx)
             .await?;
         for id in statements {
             append_statement(&mut tx, id).await?;
@@ -328,7 +328,7 @@ impl LogStore for Backend {
         }
         let corrections: Vec<i64> =
             sqlx::query_scalar("SELECT id FROM update_corrections ORDER BY id")
-                .fetch_all(&mut *tx)
+                .fetch_all(&mut tx)
                 .await?;
         for id in corrections {
             append_correction(&mut tx, id).await?;
@@ -348,7 +348,7 @@ impl LogStore for Backend {
         let last = sqlx::query(&format!(
             "SELECT {CHECKPOINT_COLUMNS} FROM log_checkpoints ORDER BY size DESC LIMIT 1"
         ))
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?
         .map(|r| checkpoint_from(&r))
         .transpose()?;
@@ -356,7 +356,7 @@ impl LogStore for Backend {
             return Ok(Sequenced::Idle);
         }
         let size = last.as_ref().map_or(0, |c| c.size);
-        let edge = tiles_in(&mut *tx, &edge(size)).await?;
+        let edge = tiles_in(&mut tx, &edge(size)).await?;
         let mut leaves: Vec<(u64, Hash)> = Vec::new();
         let mut from = size;
         while leaves.len() < max_entries as usize {
@@ -366,7 +366,7 @@ impl LogStore for Backend {
             )
             .bind(from as i64)
             .bind(want as i64)
-            .fetch_all(&mut *tx)
+            .fetch_all(&mut tx)
             .await?;
             let Some(last) = rows.last() else { break };
             from = get::<i64, _>(last, "idx")? as u64 + 1;
@@ -390,7 +390,7 @@ impl LogStore for Backend {
             .bind(i64::from(*level))
             .bind(*n as i64)
             .bind(hashes)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         sqlx::query(
@@ -400,7 +400,7 @@ impl LogStore for Backend {
         .bind(&checkpoint.root.0[..])
         .bind(&checkpoint.note)
         .bind(to_ms(checkpoint.signed_at))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         self.commit(tx).await?;
         Ok(decision)

@@ -16,6 +16,7 @@ mod results;
 mod settings;
 mod statements;
 mod windows;
+pub(super) mod write;
 
 use std::collections::HashMap;
 
@@ -28,13 +29,14 @@ use crate::store::{
     to_ms, AuditEntry, FeedFilter, IncidentRow, NewUpdate, SourceSeen, StoreError, StoreResult,
 };
 
-type Tx = sqlx::Transaction<'static, Db>;
+type Tx = write::WriteTx;
 
 /// Rows per multi-row INSERT, well under either backend's bound-parameter limit.
 const INSERT_CHUNK: usize = 200;
 
 impl Backend {
-    /// Commits `tx`, recording whether writes work.
+    /// Commits `tx`, recording whether writes work. The statements before it recorded
+    /// their own failures as they ran.
     async fn commit(&self, tx: Tx) -> StoreResult<()> {
         match tx.commit().await {
             Ok(()) => {
@@ -172,13 +174,13 @@ async fn insert_update(
     .bind(&u.message.en)
     .bind(i64::from(u.alert))
     .bind(incident_id)
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     if u.alert {
         alerts::insert_event(tx, incident_id, update_id, u.at).await?;
         sqlx::query("UPDATE incidents SET alerted = 1 WHERE id = $1 AND alerted = 0")
             .bind(incident_id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     // Told or not, every entry is a published fact.
@@ -203,7 +205,7 @@ async fn insert_update(
     .bind(incident_id)
     .bind(u.source.as_str())
     .bind(to_ms(u.at))
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
@@ -221,7 +223,7 @@ async fn insert_audit(tx: &mut Tx, e: &AuditEntry, target: Option<String>) -> St
     .bind(target.or_else(|| e.target.clone()))
     .bind(&e.detail)
     .bind(&e.request)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await;
     match (written, &e.request) {
         (Ok(_), _) => Ok(()),

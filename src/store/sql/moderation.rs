@@ -127,7 +127,7 @@ pub(super) async fn delete_reporter(
 ) -> StoreResult<Option<u64>> {
     let reporter: Option<String> = sqlx::query_scalar("SELECT reporter FROM reports WHERE id = $1")
         .bind(id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await?;
     let Some(reporter) = reporter else {
         return Ok(None);
@@ -137,7 +137,7 @@ pub(super) async fn delete_reporter(
     )
     .bind(to_ms(at))
     .bind(&reporter)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     Ok(Some(n))

@@ -96,7 +96,7 @@ impl ReportStore for Backend {
         let mut tx = self.begin_write(Lock::Rows).await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE id = $1")
             .bind(id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await?;
         if exists.is_none() {
             return Ok(false);
@@ -105,7 +105,7 @@ impl ReportStore for Backend {
         sqlx::query("UPDATE reports SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL")
             .bind(to_ms(audit.at))
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         insert_audit(&mut tx, audit, Some(format!("report:{id}"))).await?;
         self.commit(tx).await?;
@@ -322,7 +322,7 @@ async fn sent_since(
     for address in addresses {
         q = q.bind(address);
     }
-    let rows = q.fetch_all(&mut **tx).await?;
+    let rows = q.fetch_all(&mut *tx).await?;
     rows.iter()
         .map(|r| {
             Ok(Sent {
@@ -381,7 +381,7 @@ async fn insert_reports(
                 .push_bind(i64::from(r.works));
         });
         q.push(" RETURNING id, bank, channel, at, reporter, counted, works, comment");
-        for row in q.build().fetch_all(&mut **tx).await? {
+        for row in q.build().fetch_all(&mut *tx).await? {
             let key = (
                 get(&row, "reporter")?,
                 get(&row, "bank")?,

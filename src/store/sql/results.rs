@@ -54,7 +54,7 @@ impl ResultStore for Backend {
         .bind(agent)
         .bind(seq)
         .bind(to_ms(now))
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected()
             == 1;
@@ -69,12 +69,12 @@ impl ResultStore for Backend {
         let mut tx = self.begin_write(Lock::Results).await?;
         let done = sqlx::query("DELETE FROM probe_results WHERE at < $1")
             .bind(to_ms(before))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         // An agent resends a batch within minutes, never after the raw results are gone.
         sqlx::query("DELETE FROM agent_batches WHERE at < $1")
             .bind(to_ms(before))
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         self.commit(tx).await?;
         Ok(done.rows_affected())
@@ -283,7 +283,7 @@ async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResul
                         .flatten(),
                 );
         });
-        q.build().execute(&mut **tx).await?;
+        q.build().execute(&mut *tx).await?;
     }
     for ((bank, channel, hour), c) in &hourly {
         upsert_rollup(tx, Rollup::Hourly(*hour), bank, *channel, c).await?;
@@ -336,7 +336,7 @@ async fn upsert_rollup(
         .bind(c.uncounted)
         .bind(c.latency_sum_ms)
         .bind(c.latency_count)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
@@ -379,7 +379,7 @@ async fn cover(
     .bind(channel.as_str())
     .bind(start)
     .bind(start - slack)
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     if extended.rows_affected() == 0 {
         sqlx::query(
@@ -391,7 +391,7 @@ async fn cover(
         .bind(channel.as_str())
         .bind(start)
         .bind(end)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     }
     Ok(())

@@ -24,11 +24,11 @@ impl SettingStore for Backend {
         )
         .bind(key)
         .bind(value)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         let stored = sqlx::query_scalar("SELECT value FROM settings WHERE key = $1")
             .bind(key)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut tx)
             .await?;
         self.commit(tx).await?;
         Ok(stored)
@@ -43,7 +43,7 @@ impl SettingStore for Backend {
         .bind(prefix.chars().count() as i64)
         .bind(prefix)
         .bind(before)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?
         .rows_affected();
         self.commit(tx).await?;

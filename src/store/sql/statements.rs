@@ -41,7 +41,7 @@ pub(super) async fn insert_statement(tx: &mut Tx, s: &NewStatement) -> StoreResu
     .bind(to_ms(s.said_at))
     .bind(s.expected_back_at.map(to_ms))
     .bind(to_ms(s.recorded_at))
-    .fetch_one(&mut **tx)
+    .fetch_one(&mut *tx)
     .await?;
     let mut incidents = s.incidents.clone();
     incidents.sort_unstable();
@@ -50,7 +50,7 @@ pub(super) async fn insert_statement(tx: &mut Tx, s: &NewStatement) -> StoreResu
         sqlx::query("INSERT INTO statement_incidents (statement_id, incident_id) VALUES ($1, $2)")
             .bind(id)
             .bind(incident)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
     }
     if let Some(first) = incidents.first() {

@@ -31,7 +31,7 @@ impl WindowStore for Backend {
                  WHERE w.config_key = $1",
             )
             .bind(key)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut tx)
             .await?;
             if let Some(row) = existing {
                 let id: i64 = get(&row, "id")?;
@@ -49,7 +49,7 @@ impl WindowStore for Backend {
                     .bind(&w.title.en)
                     .bind(to_ms(now))
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
                     sqlx::query(
                         "UPDATE maintenance_windows SET source_url = $1, sequence = sequence + 1 \
@@ -57,13 +57,13 @@ impl WindowStore for Backend {
                     )
                     .bind(&w.source)
                     .bind(id)
-                    .execute(&mut *tx)
+                    .execute(&mut tx)
                     .await?;
                     // A new title or source is a new fact; the window's entries stay.
                     let state: String =
                         sqlx::query_scalar("SELECT state FROM incidents WHERE id = $1")
                             .bind(id)
-                            .fetch_one(&mut *tx)
+                            .fetch_one(&mut tx)
                             .await?;
                     log::append_incident(
                         &mut tx,
@@ -96,7 +96,7 @@ impl WindowStore for Backend {
         .bind(to_ms(w.starts))
         .bind(to_ms(now))
         .bind(to_ms(now))
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut tx)
         .await?;
         for channel in &w.channels {
             sqlx::query(
@@ -106,7 +106,7 @@ impl WindowStore for Backend {
             .bind(id)
             .bind(&w.bank)
             .bind(channel.as_str())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         sqlx::query(
@@ -118,7 +118,7 @@ impl WindowStore for Backend {
         .bind(to_ms(w.ends))
         .bind(&w.source)
         .bind(&w.config_key)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         // A window recorded after it began is put on the timeline as announced at its start.
         let announced = NewUpdate {
@@ -150,7 +150,7 @@ impl WindowStore for Backend {
              WHERE w.incident_id = $1",
         )
         .bind(id)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut tx)
         .await?;
         let Some(row) = row else {
             return Ok(WindowChanged::Missing);
@@ -174,7 +174,7 @@ impl WindowStore for Backend {
         .bind(to_ms(change.starts))
         .bind(at)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         sqlx::query(
             "UPDATE maintenance_windows SET starts = $1, ends = $2, source_url = $3, \
@@ -184,11 +184,11 @@ impl WindowStore for Backend {
         .bind(to_ms(change.ends))
         .bind(&change.source)
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut tx)
         .await?;
         sqlx::query("DELETE FROM incident_scopes WHERE incident_id = $1")
             .bind(id)
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         for channel in &change.channels {
             sqlx::query(
@@ -197,7 +197,7 @@ impl WindowStore for Backend {
             .bind(id)
             .bind(&bank)
             .bind(channel.as_str())
-            .execute(&mut *tx)
+            .execute(&mut tx)
             .await?;
         }
         // Announced anew: the log's entry carries the new times and channels.

@@ -92,15 +92,15 @@ fn state_for(kind: IncidentKind, raw: &str) -> Result<IncidentState, AppError> {
     }
 }
 
-/// An http(s) address, trimmed; none when blank.
+/// An http(s) address as the URL standard writes it; none when blank.
 fn source_url(raw: Option<String>) -> Result<Option<String>, AppError> {
     let Some(s) = raw.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
-    match reqwest::Url::parse(&s) {
-        Ok(u) if matches!(u.scheme(), "http" | "https") && s.len() <= 2048 => Ok(Some(s)),
-        _ => Err(AppError::Unprocessable(
-            Msg::new("err-source-url").arg("value", s),
+    match crate::domain::web_url(&s).filter(|u| u.len() <= 2048) {
+        Some(u) => Ok(Some(u)),
+        None => Err(AppError::Unprocessable(
+            Msg::new("err-source-url").arg("value", s.escape_debug().to_string()),
         )),
     }
 }

@@ -111,12 +111,11 @@ pub fn check(
             return Err(Msg::new("err-statement-translated-original").arg("lang", lang.as_str()));
         }
     }
-    let source_url = body.source_url.trim().to_owned();
-    let web = reqwest::Url::parse(&source_url)
-        .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
-    if !web || source_url.len() > MAX_URL {
-        return Err(Msg::new("err-statement-source-url").arg("value", &source_url));
-    }
+    let Some(source_url) = crate::domain::web_url(&body.source_url).filter(|u| u.len() <= MAX_URL)
+    else {
+        return Err(Msg::new("err-statement-source-url")
+            .arg("value", body.source_url.trim().escape_debug().to_string()));
+    };
     let source_kind: SourceKind = vocabulary("source_kind", &body.source_kind)?;
     let said_at =
         parse_input(&body.said_at, tz).map_err(|_| invalid_time("said_at", &body.said_at))?;
