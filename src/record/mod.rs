@@ -3,6 +3,7 @@
 
 pub mod evidence;
 pub mod month;
+pub mod period;
 pub mod replay;
 pub mod scorecard;
 pub mod series;
@@ -11,3 +12,4 @@ pub mod voices;
 pub mod word;
 
 pub use month::Month;
+pub use period::Period;

@@ -10,6 +10,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::month::Month;
+use super::period::Period;
 use super::replay::CheckpointRef;
 use super::spans::{minutes, Spans};
 use super::word::{self, WordFigures};
@@ -26,11 +27,19 @@ pub const CHART_MONTHS: usize = 12;
 /// Outage figures of a channel, or of a bank over all its channels.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Outages {
-    /// Minutes inside announced maintenance windows.
+    /// Minutes inside announced maintenance windows. A bank's total is the union of its
+    /// channels' minutes: two channels down together count once.
     pub announced_minutes: i64,
     /// Outage minutes outside any announced window (overruns included).
     pub unannounced_minutes: i64,
-    /// Outage minutes that continued a window past its announced end.
+    /// `announced_minutes` to the second, from which longer periods are added up.
+    pub announced_seconds: i64,
+    /// `unannounced_minutes` to the second.
+    pub unannounced_seconds: i64,
+    /// For a bank, its channels' unannounced minutes added up (two channels down together
+    /// count twice); for a channel, its own minutes.
+    pub unannounced_channel_minutes: i64,
+    /// Minutes past a window's end until the first recovery.
     pub overrun_minutes: i64,
     /// The same to the second, as the incident pages give it.
     pub overrun_seconds: i64,
@@ -67,6 +76,9 @@ pub struct MonthOutages {
     pub month: String,
     pub announced_minutes: i64,
     pub unannounced_minutes: i64,
+    pub announced_seconds: i64,
+    pub unannounced_seconds: i64,
+    pub overrun_seconds: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -86,7 +98,10 @@ pub struct BankScore {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Scorecard {
+    /// The period: `YYYY-MM`, `YYYY-Qn` or `YYYY`.
     pub month: String,
+    /// "month", "quarter" or "year".
+    pub period: &'static str,
     pub from: DateTime<Utc>,
     /// The month's end, or now for the month in progress.
     pub to: DateTime<Utc>,
@@ -140,12 +155,24 @@ impl Track<'_> {
     fn merge(&mut self) {
         self.window_set = Spans::of(self.windows.iter().map(|w| w.1));
         self.outage_set = Spans::of(self.outages.iter().map(|o| o.1));
-        self.overrun_set = Spans::of(
-            self.outages
+        // Only the first span of an overrun, from the window's end, is overrun: a later
+        // failure of the same incident is an ordinary outage.
+        let mut firsts: BTreeMap<i64, (i64, (i64, i64))> = BTreeMap::new();
+        for (o, span) in &self.outages {
+            let Some(window) = o.overrun_of else { continue };
+            let first = firsts.entry(o.incident_id).or_insert((window, *span));
+            if span.0 < first.1 .0 {
+                *first = (window, *span);
+            }
+        }
+        self.overrun_set = Spans::of(firsts.values().map(|&(window, (s, e))| {
+            let end = self
+                .windows
                 .iter()
-                .filter(|o| o.0.overrun_of.is_some())
-                .map(|o| o.1),
-        );
+                .find(|w| w.0 == window)
+                .map_or(s, |w| w.1 .1);
+            (s.max(end), e)
+        }));
     }
 }
 
@@ -175,13 +202,24 @@ pub async fn load(
     now: DateTime<Utc>,
     logged: Logged,
 ) -> StoreResult<Scorecard> {
+    load_period(store, config, Period::Month(month), now, logged).await
+}
+
+/// As [`load`], for a month, a quarter or a year.
+pub async fn load_period(
+    store: &DynStore,
+    config: &Config,
+    period: Period,
+    now: DateTime<Utc>,
+    logged: Logged,
+) -> StoreResult<Scorecard> {
     let tz = config.timezone;
-    let (from, end) = month.bounds(tz);
+    let (from, end) = period.bounds(tz);
     let to = end.min(now);
     let monitored = store.monitored_spans(from, to).await?;
-    let mut card = compute(
+    let mut card = compute_period(
         &config.banks,
-        month,
+        period,
         tz,
         now,
         &Inputs {
@@ -202,8 +240,21 @@ pub fn compute(
     now: DateTime<Utc>,
     inputs: &Inputs<'_>,
 ) -> Scorecard {
+    compute_period(banks, Period::Month(month), tz, now, inputs)
+}
+
+/// The scorecard of a month, a quarter or a year. Every time figure of a longer period is
+/// the sum of its months' own, each computed as the month's scorecard computes it, so a
+/// year adds up to its months and to its quarters to the second.
+pub fn compute_period(
+    banks: &[Bank],
+    period: Period,
+    tz: Tz,
+    now: DateTime<Utc>,
+    inputs: &Inputs<'_>,
+) -> Scorecard {
     let now_ms = now.timestamp_millis();
-    let (from, end) = month.bounds(tz);
+    let (from, end) = period.bounds(tz);
     let to = end.min(now);
     let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
 
@@ -244,14 +295,29 @@ pub fn compute(
         track.merge();
     }
 
-    let mut months = Vec::with_capacity(CHART_MONTHS);
-    let mut m = month;
-    for _ in 0..CHART_MONTHS {
+    // A month charts the year up to it; a quarter or a year charts its own months.
+    let charted: Vec<Month> = match period {
+        Period::Month(month) => {
+            let mut v: Vec<Month> = std::iter::successors(Some(month), |m| Some(m.prev()))
+                .take(CHART_MONTHS)
+                .collect();
+            v.reverse();
+            v
+        }
+        _ => period.months(),
+    };
+    let bounds_of = |m: Month| {
         let (s, e) = m.bounds(tz);
-        months.push((m, s.timestamp_millis(), e.min(now).timestamp_millis()));
-        m = m.prev();
-    }
-    months.reverse();
+        (m, s.timestamp_millis(), e.min(now).timestamp_millis())
+    };
+    let months: Vec<(Month, i64, i64)> = charted.into_iter().map(bounds_of).collect();
+    let parts: Vec<(i64, i64)> = period
+        .months()
+        .into_iter()
+        .map(bounds_of)
+        .filter(|p| p.1 < p.2)
+        .map(|p| (p.1, p.2))
+        .collect();
 
     let mut has_data = false;
     let mut scores: Vec<(usize, BankScore)> = Vec::with_capacity(banks.len());
@@ -261,6 +327,7 @@ pub fn compute(
         let mut bank_outages: BTreeMap<i64, &OutageSpan> = BTreeMap::new();
         let mut bank_windows = BTreeSet::new();
         let mut totals = Outages::default();
+        let mut union = Track::default();
         for c in Channel::ALL {
             let Some(track) = tracks.get(&(bank.slug.as_str(), c)) else {
                 if probed.contains(&c) {
@@ -268,7 +335,7 @@ pub fn compute(
                 }
                 continue;
             };
-            let (outages, in_month) = outages_of(track, from_ms, to_ms);
+            let (outages, in_month) = outages_over(track, &parts, from_ms, to_ms);
             if !probed.contains(&c)
                 && outages.incidents == 0
                 && outages.maintenance_windows == 0
@@ -276,18 +343,19 @@ pub fn compute(
             {
                 continue;
             }
-            let down = track
-                .window_set
-                .union(&track.outage_set)
-                .clip(from_ms, to_ms);
-            let monitored = Spans::of(track.monitored.iter().copied()).clip(from_ms, to_ms);
-            let available = monitored.minus(&down);
-            let month_ms = to_ms - from_ms;
-            has_data |= !monitored.is_empty() || !down.is_empty();
-            totals.announced_minutes += outages.announced_minutes;
-            totals.unannounced_minutes += outages.unannounced_minutes;
-            totals.overrun_minutes += outages.overrun_minutes;
-            totals.overrun_seconds += outages.overrun_seconds;
+            let down = track.window_set.union(&track.outage_set);
+            let watched = Spans::of(track.monitored.iter().copied());
+            // Monitored and available time of each month, added up.
+            let (mut monitored_ms, mut available_ms) = (0, 0);
+            for &(s, e) in &parts {
+                let monitored = watched.clip(s, e);
+                monitored_ms += monitored.total();
+                available_ms += monitored.minus(&down.clip(s, e)).total();
+                has_data |= !monitored.is_empty() || !down.clip(s, e).is_empty();
+            }
+            totals.unannounced_channel_minutes += outages.unannounced_minutes;
+            union.windows.extend(track.windows.iter().copied());
+            union.outages.extend(track.outages.iter().copied());
             for o in in_month {
                 bank_outages.insert(o.incident_id, o);
             }
@@ -298,17 +366,25 @@ pub fn compute(
                     .filter(|w| w.1 .0 < to_ms && w.1 .1 > from_ms && w.1 .0 < w.1 .1)
                     .map(|w| w.0),
             );
-            let a = Availability::of(&monitored, &available, month_ms);
+            let a = Availability::from_totals(monitored_ms, available_ms, to_ms - from_ms);
             channels.push(ChannelScore {
                 channel: c,
-                monitored_minutes: minutes(monitored.total()),
-                available_minutes: minutes(available.total()),
+                monitored_minutes: minutes(monitored_ms),
+                available_minutes: minutes(available_ms),
                 availability_percent: a.percent,
                 coverage_percent: a.coverage_percent,
                 partial: a.partial,
                 outages,
             });
         }
+        union.merge();
+        let (together, _) = outages_over(&union, &parts, from_ms, to_ms);
+        totals.announced_minutes = together.announced_minutes;
+        totals.unannounced_minutes = together.unannounced_minutes;
+        totals.announced_seconds = together.announced_seconds;
+        totals.unannounced_seconds = together.unannounced_seconds;
+        totals.overrun_minutes = together.overrun_minutes;
+        totals.overrun_seconds = together.overrun_seconds;
         totals.incidents = bank_outages.len();
         totals.maintenance_windows = bank_windows.len();
         (
@@ -318,19 +394,15 @@ pub fn compute(
         let chart = months
             .iter()
             .map(|&(m, s, e)| {
-                let mut row = MonthOutages {
+                let (o, _) = outages_of(&union, s, e);
+                MonthOutages {
                     month: m.to_string(),
-                    announced_minutes: 0,
-                    unannounced_minutes: 0,
-                };
-                for c in Channel::ALL {
-                    if let Some(track) = tracks.get(&(bank.slug.as_str(), c)) {
-                        let (o, _) = outages_of(track, s, e);
-                        row.announced_minutes += o.announced_minutes;
-                        row.unannounced_minutes += o.unannounced_minutes;
-                    }
+                    announced_minutes: o.announced_minutes,
+                    unannounced_minutes: o.unannounced_minutes,
+                    announced_seconds: o.announced_seconds,
+                    unannounced_seconds: o.unannounced_seconds,
+                    overrun_seconds: o.overrun_seconds,
                 }
-                row
             })
             .collect();
         scores.push((
@@ -370,7 +442,8 @@ pub fn compute(
         })
         .collect();
     Scorecard {
-        month: month.to_string(),
+        month: period.to_string(),
+        period: period.kind(),
         from,
         to,
         complete: end <= now,
@@ -395,8 +468,14 @@ pub struct Availability {
 impl Availability {
     /// `available` must lie within `monitored`; `period_ms` is the time they belong to.
     pub fn of(monitored: &Spans, available: &Spans, period_ms: i64) -> Availability {
-        let watched = monitored.total();
-        let hundredths = |a: i64, b: i64| (a as f64 * 10_000.0 / b as f64).round() / 100.0;
+        Availability::from_totals(monitored.total(), available.total(), period_ms)
+    }
+
+    /// The one computation of availability: the day bar, 90 days, a month and a year all
+    /// come here with milliseconds watched and available.
+    pub fn from_totals(watched: i64, available: i64, period_ms: i64) -> Availability {
+        // Truncated, never rounded up: a channel with any downtime never reads 100.00 %.
+        let hundredths = |a: i64, b: i64| (i128::from(a) * 10_000 / i128::from(b)) as f64 / 100.0;
         if watched == 0 || period_ms <= 0 {
             return Availability {
                 percent: None,
@@ -405,7 +484,7 @@ impl Availability {
             };
         }
         Availability {
-            percent: Some(hundredths(available.total(), watched)),
+            percent: Some(hundredths(available, watched)),
             coverage_percent: Some(hundredths(watched, period_ms)),
             partial: (watched as f64) < COVERAGE_FLOOR * period_ms as f64,
         }
@@ -485,9 +564,13 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a Ou
     let mut ids: Vec<i64> = touching.iter().map(|o| o.incident_id).collect();
     ids.sort_unstable();
     ids.dedup();
+    let unannounced = outages.minus(&windows).total();
     let figures = Outages {
         announced_minutes: minutes(windows.total()),
-        unannounced_minutes: minutes(outages.minus(&windows).total()),
+        unannounced_minutes: minutes(unannounced),
+        announced_seconds: windows.total() / 1000,
+        unannounced_seconds: unannounced / 1000,
+        unannounced_channel_minutes: minutes(unannounced),
         overrun_minutes: minutes(overruns.minus(&windows).total()),
         overrun_seconds: overruns.minus(&windows).total() / 1000,
         incidents: ids.len(),
@@ -499,6 +582,38 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a Ou
         median_recovery_minutes: median,
         worst_recovery_minutes: worst,
     };
+    (figures, touching)
+}
+
+/// The outage figures of one track over the months `parts` of `[from, to)`: every time
+/// figure is the sum of the months' own; counts and recovery are over the whole period.
+fn outages_over<'a>(
+    track: &Track<'a>,
+    parts: &[(i64, i64)],
+    from: i64,
+    to: i64,
+) -> (Outages, Vec<&'a OutageSpan>) {
+    let (mut figures, touching) = outages_of(track, from, to);
+    if parts.len() > 1 {
+        let mut sum = Outages::default();
+        for &(s, e) in parts {
+            let (o, _) = outages_of(track, s, e);
+            sum.announced_minutes += o.announced_minutes;
+            sum.unannounced_minutes += o.unannounced_minutes;
+            sum.announced_seconds += o.announced_seconds;
+            sum.unannounced_seconds += o.unannounced_seconds;
+            sum.unannounced_channel_minutes += o.unannounced_channel_minutes;
+            sum.overrun_minutes += o.overrun_minutes;
+            sum.overrun_seconds += o.overrun_seconds;
+        }
+        figures = Outages {
+            incidents: figures.incidents,
+            maintenance_windows: figures.maintenance_windows,
+            median_recovery_minutes: figures.median_recovery_minutes,
+            worst_recovery_minutes: figures.worst_recovery_minutes,
+            ..sum
+        };
+    }
     (figures, touching)
 }
 
@@ -609,5 +724,85 @@ mod tests {
         );
         assert!(mar.banks[0].channels.is_empty(), "nothing of it in March");
         assert_eq!(mar.banks[0].totals.median_recovery_minutes, None);
+    }
+
+    #[test]
+    fn a_bank_counts_its_channels_once_and_an_overrun_ends_at_the_first_recovery() {
+        let tz = chrono_tz::Africa::Casablanca;
+        let banks = [Bank {
+            slug: "aaa".into(),
+            names: Names::default(),
+            website: None,
+            probes: Vec::new(),
+        }];
+        let m = |min: i64| utc(10, 9) + chrono::Duration::minutes(min);
+        let span = |id, channel, from, to, overrun_of| OutageSpan {
+            incident_id: id,
+            bank: "aaa".into(),
+            channel,
+            started_at: m(from),
+            resolved_at: Some(m(to)),
+            overrun_of,
+        };
+        // Web and mobile down together for an hour; the window on web ended at 120 and the
+        // outage that overran it recovered at 131, then failed again 156 to 186.
+        let outages = [
+            span(1, Channel::Web, 0, 60, None),
+            span(2, Channel::Mobile, 0, 60, None),
+            span(3, Channel::Web, 100, 131, Some(9)),
+            span(3, Channel::Web, 156, 186, Some(9)),
+        ];
+        let windows = [WindowRow {
+            incident_id: 9,
+            bank: "aaa".into(),
+            channels: vec![Channel::Web],
+            starts: m(90),
+            ends: m(120),
+            title: Names::default(),
+            source: None,
+            state: crate::domain::IncidentState::Completed,
+            sequence: 0,
+            cancelled_at: None,
+            updated_at: m(90),
+        }];
+        let inputs = Inputs {
+            outages: &outages,
+            windows: &windows,
+            monitored: &[],
+            statements: &[],
+        };
+        let card = compute(
+            &banks,
+            Month::parse("2026-02").expect("month"),
+            tz,
+            utc(20, 0),
+            &inputs,
+        );
+        let b = &card.banks[0];
+        let web = b
+            .channels
+            .iter()
+            .find(|c| c.channel == Channel::Web)
+            .expect("web");
+        assert_eq!(web.outages.overrun_seconds, 11 * 60, "120 to 131 only");
+        assert_eq!(web.outages.unannounced_minutes, 60 + 11 + 30);
+        assert_eq!(
+            b.totals.unannounced_minutes,
+            60 + 11 + 30,
+            "the hour counts once"
+        );
+        assert_eq!(b.totals.unannounced_channel_minutes, 120 + 11 + 30);
+        assert_eq!(b.totals.announced_minutes, 30);
+        assert_eq!(b.totals.overrun_seconds, 11 * 60);
+        let sum: i64 = b.months.iter().map(|x| x.unannounced_minutes).sum();
+        assert_eq!(sum, b.totals.unannounced_minutes);
+    }
+
+    #[test]
+    fn any_downtime_keeps_availability_below_100() {
+        let month = 40_380 * 60_000;
+        let all = Spans::of([(0, month)]);
+        let up = all.minus(&Spans::of([(0, 1_000)]));
+        assert_eq!(Availability::of(&all, &up, month).percent, Some(99.99));
     }
 }

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::assets::STYLE_HREF;
 use crate::domain::{Lang, Status};
-use crate::i18n::{duration, local_time};
+use crate::i18n::{duration_seconds, local_time};
 use crate::i18n::{status_icon, status_name, term, text, Text};
 use crate::store::IncidentRow;
 
@@ -164,7 +164,7 @@ impl IncidentCard {
         now: DateTime<Utc>,
         bank_name: impl Fn(&str) -> String,
     ) -> Self {
-        let end = row.resolved_at.unwrap_or(now);
+        let account = row.account();
         let affected: Vec<String> = row
             .scopes
             .iter()
@@ -185,7 +185,7 @@ impl IncidentCard {
             open: row.resolved_at.is_none(),
             started: local_time(row.started_at, tz, lang),
             resolved: row.resolved_at.map(|t| local_time(t, tz, lang)),
-            duration: duration(row.started_at, end, lang),
+            duration: duration_seconds(account.down(now).num_seconds(), lang),
             affected: crate::i18n::list(&affected, lang),
         }
     }
@@ -433,6 +433,10 @@ pub struct ScoreBankView {
     pub chart: String,
     /// The bank's statements against its outages of the month, in sentences.
     pub word: Vec<String>,
+    /// Its channels' unannounced minutes added up, labelled apart from the bank's total.
+    pub channel_minutes: String,
+    /// The bank's totals to the second, as the longer periods add them up.
+    pub seconds: String,
 }
 
 #[derive(Template)]
@@ -445,6 +449,9 @@ pub struct ScorecardPage {
     pub has_data: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// A month, rather than a quarter or a year: the pager and chart say "month".
+    pub is_month: bool,
+    pub chart_caption: String,
     pub csv: String,
     pub json: String,
     pub banks: Vec<ScoreBankView>,

@@ -1,0 +1,9 @@
+err-invalid-period = «{ $value }» ليست فترة؛ اكتب السنة على شكل YYYY ‏(2026)، والربع على شكل YYYY-Qn ‏(2026-Q1)، والشهر على شكل YYYY-MM ‏(2026-02)، بين 1970 و9999.
+period-quarter = الربع { $quarter } من { $year }
+period-minutes = دقائق الفترة
+prev-period = السابق
+next-period = التالي
+score-chart-period = دقائق الانقطاع في كل شهر من الفترة
+score-channel-minutes = دقائق-القنوات من الانقطاع غير المعلن (كل قناة تُحسب على حدة، وقناتان متوقفتان معا تُحسبان مرتين): { $minutes }. مجموع البنك أعلاه يحسب كل دقيقة مرة واحدة.
+score-by-month = شهرا بشهر
+score-seconds = { $unannounced } ث غير معلنة، { $announced } ث معلنة، { $overrun } ث تجاوز

@@ -1,0 +1,9 @@
+err-invalid-period = `{ $value }` is not a period; write a year as YYYY (2026), a quarter as YYYY-Qn (2026-Q1) or a month as YYYY-MM (2026-02), between 1970 and 9999.
+period-quarter = Q{ $quarter } { $year }
+period-minutes = Minutes in the period
+prev-period = Previous
+next-period = Next
+score-chart-period = Outage minutes in each month of the period
+score-channel-minutes = Channel-minutes of unannounced downtime (each channel counted apart, two channels down together count twice): { $minutes }. The bank’s total above counts each minute once.
+score-by-month = Month by month
+score-seconds = { $unannounced } s unannounced, { $announced } s announced, { $overrun } s overrun

@@ -1,0 +1,9 @@
+err-invalid-period = « { $value } » n’est pas une période ; écrivez une année AAAA (2026), un trimestre AAAA-Qn (2026-Q1) ou un mois AAAA-MM (2026-02), entre 1970 et 9999.
+period-quarter = { $quarter }e trimestre { $year }
+period-minutes = Minutes dans la période
+prev-period = Précédent
+next-period = Suivant
+score-chart-period = Minutes de panne de chaque mois de la période
+score-channel-minutes = Minutes-canal de panne non annoncée (chaque canal compté à part, deux canaux en panne ensemble comptent deux fois) : { $minutes }. Le total de la banque ci-dessus compte chaque minute une fois.
+score-by-month = Mois par mois
+score-seconds = { $unannounced } s non annoncées, { $announced } s annoncées, { $overrun } s de dépassement
