@@ -7,6 +7,7 @@ pub mod period;
 pub mod replay;
 pub mod scorecard;
 pub mod series;
+pub mod shared;
 pub mod spans;
 pub mod voices;
 pub mod word;

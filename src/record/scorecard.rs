@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::month::Month;
 use super::period::Period;
 use super::replay::CheckpointRef;
+use super::shared::{shared_failures, SharedFailure};
 use super::spans::{minutes, Spans};
 use super::word::{self, WordFigures};
 use crate::config::Config;
@@ -94,6 +95,9 @@ pub struct BankScore {
     pub months: Vec<MonthOutages>,
     /// The bank's statements against its outages of the month.
     pub word: WordFigures,
+    /// Its outages begun in the period that were part of a shared failure, counted here
+    /// and listed apart in [`Scorecard::shared`].
+    pub shared_outages: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -116,6 +120,8 @@ pub struct Scorecard {
     /// computed from; none before the log signed one.
     pub checkpoint: Option<CheckpointRef>,
     pub banks: Vec<BankScore>,
+    /// Failures of one channel at several banks at once, begun in the period.
+    pub shared: Vec<SharedFailure>,
 }
 
 /// The outages and windows a scorecard counts, read from the log's entries up to
@@ -319,6 +325,10 @@ pub fn compute_period(
         .map(|p| (p.1, p.2))
         .collect();
 
+    let shared: Vec<SharedFailure> = shared_failures(inputs.outages, shared_within(banks))
+        .into_iter()
+        .filter(|s| s.started_at >= from && s.started_at < to)
+        .collect();
     let mut has_data = false;
     let mut scores: Vec<(usize, BankScore)> = Vec::with_capacity(banks.len());
     for (order, bank) in banks.iter().enumerate() {
@@ -414,6 +424,10 @@ pub fn compute_period(
                 totals,
                 channels,
                 months: chart,
+                shared_outages: shared
+                    .iter()
+                    .filter(|s| s.banks.contains(&bank.slug))
+                    .count(),
                 word: word::month_figures(
                     &bank.slug,
                     inputs.outages,
@@ -452,7 +466,20 @@ pub fn compute_period(
         timezone: tz.name().to_owned(),
         checkpoint: None,
         banks,
+        shared,
     }
+}
+
+/// How close in time outages at several banks must begin to be one shared failure: two
+/// of the longest probe interval configured, so every bank has been checked twice.
+pub fn shared_within(banks: &[Bank]) -> i64 {
+    let longest = banks
+        .iter()
+        .flat_map(|b| &b.probes)
+        .map(|p| p.interval.as_millis())
+        .max()
+        .unwrap_or(60_000);
+    2 * i64::try_from(longest).unwrap_or(i64::MAX / 2)
 }
 
 /// Availability over the time watched, and how much of the period that was.

@@ -15,9 +15,12 @@ use super::svg::{month_bars, MonthBar};
 use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
 use super::AppState;
 use crate::domain::Lang;
-use crate::i18n::{channel_name, duration_minutes, duration_seconds, month_name, text};
+use crate::i18n::{channel_name, duration_minutes, duration_seconds, local_time, month_name, text};
 use crate::i18n::{Arg, Msg};
-use crate::record::scorecard::{chart_first_month, load_period, reads, Outages, Scorecard};
+use crate::record::scorecard::{
+    chart_first_month, load_period, reads, shared_within, Outages, Scorecard,
+};
+use crate::record::shared::SHARED_BANKS;
 use crate::record::{word, Month, Period};
 use crate::web::statements::panel::score_lines;
 
@@ -270,6 +273,11 @@ fn render(
                     .arg("announced", group(b.totals.announced_seconds, lang))
                     .arg("overrun", group(b.totals.overrun_seconds, lang))
                     .text(lang),
+                shared: (b.shared_outages > 0).then(|| {
+                    Msg::new("shared-count")
+                        .arg("count", b.shared_outages)
+                        .text(lang)
+                }),
                 name,
             }
         })
@@ -291,6 +299,31 @@ fn render(
         next: (month.last() < current).then(|| format!("/scorecard/{}", month.next())),
         is_month,
         chart_caption,
+        shared: card
+            .shared
+            .iter()
+            .map(|f| {
+                let banks: Vec<String> = f
+                    .banks
+                    .iter()
+                    .map(|slug| {
+                        state
+                            .config
+                            .bank(slug)
+                            .map_or_else(|| slug.clone(), |b| b.names.get(lang).to_owned())
+                    })
+                    .collect();
+                Msg::new("shared-item")
+                    .arg("at", local_time(f.started_at, tz, lang))
+                    .arg("channel", channel_name(f.channel, lang))
+                    .arg("banks", crate::i18n::list(&banks, lang))
+                    .text(lang)
+            })
+            .collect(),
+        shared_method: Msg::new("shared-method")
+            .arg("banks", SHARED_BANKS)
+            .arg("minutes", shared_within(&state.config.banks) / 60_000)
+            .text(lang),
         csv: format!("{path}?format=csv&lang={}", lang.as_str()),
         json: format!("{path}?format=json"),
         banks,

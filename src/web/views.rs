@@ -437,6 +437,8 @@ pub struct ScoreBankView {
     pub channel_minutes: String,
     /// The bank's totals to the second, as the longer periods add them up.
     pub seconds: String,
+    /// How many of its outages were part of a failure at several banks at once.
+    pub shared: Option<String>,
 }
 
 #[derive(Template)]
@@ -451,6 +453,9 @@ pub struct ScorecardPage {
     pub next: Option<String>,
     /// A month, rather than a quarter or a year: the pager and chart say "month".
     pub is_month: bool,
+    /// Failures at several banks at once, one sentence each, and how they are found.
+    pub shared: Vec<String>,
+    pub shared_method: String,
     pub chart_caption: String,
     pub csv: String,
     pub json: String,
