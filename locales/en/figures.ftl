@@ -12,3 +12,4 @@ shared-heading = Several banks at once
 shared-item = { $at } – { $channel }: { $banks }
 shared-count = Outages part of a failure at several banks at once: { $count } (listed apart below the banks).
 shared-method = An outage is labelled as shared when the same channel failed at { $banks } banks or more, each beginning within { $minutes } min of the first (two probe intervals). Each bank still counts its own minutes; the failures are also listed apart, as the Reserve Bank of Australia reports failures of shared infrastructure apart.
+score-preview = { $bank }: { $duration } of unannounced downtime in { $period }

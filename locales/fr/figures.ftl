@@ -12,3 +12,4 @@ shared-heading = Plusieurs banques à la fois
 shared-item = { $at } – { $channel } : { $banks }
 shared-count = Pannes faisant partie d’une panne de plusieurs banques à la fois : { $count } (listées à part sous les banques).
 shared-method = Une panne est marquée comme partagée quand le même canal est tombé chez { $banks } banques ou plus, chacune dans les { $minutes } min suivant la première (deux intervalles de vérification). Chaque banque compte toujours ses propres minutes ; ces pannes sont aussi listées à part, comme la Reserve Bank of Australia le fait pour les infrastructures partagées.
+score-preview = { $bank } : { $duration } de panne non annoncée en { $period }

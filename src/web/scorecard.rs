@@ -283,6 +283,20 @@ fn render(
         })
         .collect();
     let path = format!("/scorecard/{month}");
+    // The preview states the figure of the bank ranked first.
+    let preview = card.banks.first().map_or_else(
+        || label.clone(),
+        |b| {
+            Msg::new("score-preview")
+                .arg("bank", b.name.get(lang))
+                .arg(
+                    "duration",
+                    duration_minutes(b.totals.unannounced_minutes, lang),
+                )
+                .arg("period", &label)
+                .text(lang)
+        },
+    );
     let page = ScorecardPage {
         l: Layout::new(
             lang,
@@ -290,7 +304,9 @@ fn render(
             &path,
             tz,
             state.live.snapshot().network_cut_since,
-        ),
+        )
+        .permalink(state.config.public_url.as_deref(), &path)
+        .describe(preview),
         label,
         so_far: !card.complete,
         minutes: card.minutes,

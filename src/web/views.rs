@@ -32,6 +32,9 @@ pub struct Layout {
     /// The preview picture, absolute; only with `public_url`, since a crawler needs an
     /// absolute address and one built from `Host` could be forged.
     pub og_image: Option<String>,
+    /// The page's stable address, absolute under `public_url`: `og:url` and the canonical
+    /// link, so a citation names one page whatever the query it was reached by.
+    pub canonical: Option<String>,
 }
 
 pub struct FeedLink {
@@ -105,7 +108,14 @@ impl Layout {
                 Lang::En => "en_GB",
             },
             og_image: None,
+            canonical: None,
         }
+    }
+
+    /// Its permalink `path` under `public_url`, when there is one.
+    pub fn permalink(mut self, public_url: Option<&str>, path: &str) -> Self {
+        self.canonical = public_url.map(|base| format!("{}{path}", base.trim_end_matches('/')));
+        self
     }
 
     /// The preview picture at `path` under `public_url`, when there is one; `status` in the

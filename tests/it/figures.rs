@@ -338,3 +338,52 @@ fn group(n: i64) -> String {
     }
     out
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_channel_failing_at_three_banks_is_said_to_be_shared() {
+    use crate::record::past_outage;
+    let fake = FakeBank::start().await;
+    let url = fake.url("/up");
+    let mut text = String::from("timezone = \"Africa/Casablanca\"\ndefault_language = \"en\"\n");
+    for slug in ["aaa", "bbb", "ccc", "ddd"] {
+        text.push_str(&format!(
+            "[[banks]]\nslug = \"{slug}\"\nname = {{ fr = \"Banque {slug}\", en = \"Bank {slug}\" }}\n\
+             [[banks.probes]]\nchannel = \"web\"\nurl = \"{url}\"\ninterval = \"1m\"\n"
+        ));
+    }
+    let mut app = TestApp::spawn(&text).await;
+    // ATMs of three banks within two minutes (two probe intervals)...
+    for (slug, at) in [("aaa", "10:00"), ("bbb", "10:01"), ("ccc", "10:02")] {
+        let from = format!("2025-03-04T{at}");
+        past_outage(&app, slug, &["atm"], &from, "2025-03-04T10:40").await;
+    }
+    // ...and a bank alone, on another day.
+    past_outage(
+        &app,
+        "ddd",
+        &["atm"],
+        "2025-03-05T10:00",
+        "2025-03-05T10:40",
+    )
+    .await;
+    app.logged().await;
+    let card = app.json("/scorecard/2025-03?format=json").await;
+    let shared = card["shared"].as_array().unwrap();
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    assert_eq!(shared[0]["banks"], serde_json::json!(["aaa", "bbb", "ccc"]));
+    assert_eq!(shared[0]["channel"], "atm");
+    for b in card["banks"].as_array().unwrap() {
+        let want = i64::from(b["slug"] != "ddd");
+        assert_eq!(b["shared_outages"], want, "{}", b["slug"]);
+    }
+    let (_, html) = app.text("/scorecard/2025-03?lang=en").await;
+    assert!(html.contains(
+        "Several banks at once: possibly a shared system (interbank switch, card network, telecom)"
+    ));
+    let listed = html.split("id=\"shared\"").nth(1).unwrap_or_default();
+    for name in ["Bank aaa", "Bank bbb", "Bank ccc"] {
+        assert!(listed.contains(name), "{name} not listed apart");
+    }
+    assert!(!listed.contains("Bank ddd"), "a bank alone is not shared");
+    app.stop().await;
+}
