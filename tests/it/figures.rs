@@ -229,7 +229,7 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
         "2025-01-01T00:30:07",
     )
     .await;
-    past_outage(
+    let both = past_outage(
         &app,
         "aaa",
         &["web", "mobile"],
@@ -271,6 +271,13 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
     )
     .await;
     app.logged().await;
+
+    // The incident's time in the API is its time in the month's figures, to the second.
+    let api = app.json(&format!("/api/v1/incidents/{both}")).await;
+    let feb = app.json("/scorecard/2025-02?format=json").await;
+    assert_eq!(api["down_seconds"], 5446, "{api}");
+    assert_eq!(seconds_of(&feb)["aaa/web"][0], 5446);
+    assert_eq!(api["since"], api["started_at"], "never reopened");
 
     let year = app.json("/scorecard/2025?format=json").await;
     assert_eq!(year["month"], "2025");
