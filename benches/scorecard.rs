@@ -5,6 +5,9 @@
 //! follows them (the record rebuilt in memory at the latest checkpoint), the time monitored
 //! from the roll-ups, so the ratio stays near 1.
 //!
+//! With the year of history, the year's scorecard too (every month computed as the month's,
+//! added up), against the month's: it should cost at most three times as much.
+//!
 //! `cargo bench --bench scorecard` (or `scripts/bench.sh scorecard`).
 
 use std::time::Instant;
@@ -15,8 +18,8 @@ use rand::{Rng, SeedableRng};
 use bankstatus::config::{self, Config};
 use bankstatus::domain::{Channel, IncidentKind, IncidentState, Names, Source};
 use bankstatus::log::Log;
-use bankstatus::record::scorecard::{load, reads};
-use bankstatus::record::Month;
+use bankstatus::record::scorecard::{load, load_period, reads};
+use bankstatus::record::{Month, Period};
 use bankstatus::store::{DynStore, NewIncident, NewUpdate, NewWindow};
 
 const RUNS: usize = 60;
@@ -65,6 +68,28 @@ fn main() {
                 times[RUNS * 9 / 10]
             );
             medians.push(median);
+            if days == 365 {
+                let year = Period::Year(chrono::Datelike::year(&now.with_timezone(&config.timezone)));
+                let (from, end) = year.bounds(config.timezone);
+                let to = end.min(now);
+                let mut times = Vec::with_capacity(RUNS);
+                for _ in 0..RUNS {
+                    let t = Instant::now();
+                    let logged = log.counted(from, to);
+                    let card = load_period(&store, &config, year, now, logged)
+                        .await
+                        .expect("year's scorecard");
+                    times.push(t.elapsed().as_secs_f64() * 1000.0);
+                    assert_eq!(card.banks.len(), config.banks.len());
+                }
+                times.sort_by(f64::total_cmp);
+                let year_median = times[RUNS / 2];
+                println!(
+                    "the year's scorecard ({year}) with {label} of history: median {year_median:.2} ms, p90 {:.2} ms over {RUNS} runs; year / month: {:.2}x",
+                    times[RUNS * 9 / 10],
+                    year_median / median
+                );
+            }
         }
         println!("year / week: {:.2}x", medians[1] / medians[0]);
     });

@@ -176,6 +176,7 @@ mod tests {
             overrun_of: None,
             channel_key: None,
             reopens: 0,
+            gaps: Vec::new(),
             scopes: Vec::new(),
             sources: Vec::new(),
             alerted: true,

@@ -205,6 +205,7 @@ mod tests {
                 overrun_of: None,
                 channel_key: None,
                 reopens: 0,
+                gaps: Vec::new(),
                 scopes: vec![("bmce".to_owned(), Channel::Atm)],
                 sources: Vec::new(),
                 alerted: true,

@@ -233,6 +233,7 @@ mod tests {
             overrun_of: None,
             channel_key: None,
             reopens: 0,
+            gaps: Vec::new(),
             scopes: scopes.iter().map(|(b, c)| ((*b).to_owned(), *c)).collect(),
             sources: Vec::new(),
             alerted: true,

@@ -1,6 +1,7 @@
 //! Pure types and rules of the tracker: banks, cities, channels, statuses, incidents, the
 //! banks' own statements, corrections of published entries. No IO here.
 
+pub mod account;
 pub mod bank;
 pub mod channel;
 pub mod city;
@@ -16,6 +17,7 @@ pub mod status;
 pub mod symptom;
 pub mod text;
 
+pub use account::OpenSpans;
 pub use bank::{Bank, Names};
 pub use channel::Channel;
 pub use city::City;

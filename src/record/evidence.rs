@@ -264,11 +264,14 @@ pub async fn gather(
         None
     };
     let overrun_of = match row.overrun_of {
-        Some(mid) => store.window(mid).await?.map(|w| Overran {
-            incident_id: mid,
-            announced_ends: w.ends,
-            minutes: minutes((end - w.ends).num_milliseconds().max(0)),
-            seconds: (end - w.ends).num_seconds().max(0),
+        Some(mid) => store.window(mid).await?.map(|w| {
+            let over = row.account().overrun(w.ends, now);
+            Overran {
+                incident_id: mid,
+                announced_ends: w.ends,
+                minutes: minutes(over.num_milliseconds()),
+                seconds: over.num_seconds(),
+            }
         }),
         None => None,
     };
@@ -314,17 +317,14 @@ async fn against(
         overruns: overruns
             .iter()
             .rev()
-            .map(|o| Overrun {
-                incident_id: o.id,
-                resolved_at: o.resolved_at,
-                minutes: minutes(
-                    (o.resolved_at.unwrap_or(now) - w.ends.max(o.started_at))
-                        .num_milliseconds()
-                        .max(0),
-                ),
-                seconds: (o.resolved_at.unwrap_or(now) - w.ends.max(o.started_at))
-                    .num_seconds()
-                    .max(0),
+            .map(|o| {
+                let over = o.account().overrun(w.ends, now);
+                Overrun {
+                    incident_id: o.id,
+                    resolved_at: o.resolved_at,
+                    minutes: minutes(over.num_milliseconds()),
+                    seconds: over.num_seconds(),
+                }
             })
             .collect(),
     })
@@ -369,7 +369,7 @@ fn assemble(
     Evidence {
         id: row.id,
         permalink: format!("/incidents/{}", row.id),
-        duration_minutes: minutes((end - row.started_at).num_milliseconds().max(0)),
+        duration_minutes: minutes(row.account().down(end).num_milliseconds()),
         recorded_later_by: recorded_later.then(|| "operator".to_owned()),
         recorded_at: row.created_at,
         confidence,

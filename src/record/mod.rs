@@ -3,11 +3,14 @@
 
 pub mod evidence;
 pub mod month;
+pub mod period;
 pub mod replay;
 pub mod scorecard;
 pub mod series;
+pub mod shared;
 pub mod spans;
 pub mod voices;
 pub mod word;
 
 pub use month::Month;
+pub use period::Period;

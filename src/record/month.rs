@@ -15,6 +15,12 @@ pub struct Month {
 }
 
 impl Month {
+    /// January 1970, the first month the record knows.
+    pub const EPOCH: Month = Month {
+        year: 1970,
+        month: 1,
+    };
+
     /// Parses `YYYY-MM`, from 1970 to 9999.
     pub fn parse(s: &str) -> Result<Month, Msg> {
         let bad = || Msg::new("err-invalid-month").arg("value", s);

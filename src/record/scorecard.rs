@@ -10,7 +10,9 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::month::Month;
+use super::period::Period;
 use super::replay::CheckpointRef;
+use super::shared::{shared_failures, SharedFailure};
 use super::spans::{minutes, Spans};
 use super::word::{self, WordFigures};
 use crate::config::Config;
@@ -26,11 +28,19 @@ pub const CHART_MONTHS: usize = 12;
 /// Outage figures of a channel, or of a bank over all its channels.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Outages {
-    /// Minutes inside announced maintenance windows.
+    /// Minutes inside announced maintenance windows. A bank's total is the union of its
+    /// channels' minutes: two channels down together count once.
     pub announced_minutes: i64,
     /// Outage minutes outside any announced window (overruns included).
     pub unannounced_minutes: i64,
-    /// Outage minutes that continued a window past its announced end.
+    /// `announced_minutes` to the second, from which longer periods are added up.
+    pub announced_seconds: i64,
+    /// `unannounced_minutes` to the second.
+    pub unannounced_seconds: i64,
+    /// For a bank, its channels' unannounced minutes added up (two channels down together
+    /// count twice); for a channel, its own minutes.
+    pub unannounced_channel_minutes: i64,
+    /// Minutes past a window's end until the first recovery.
     pub overrun_minutes: i64,
     /// The same to the second, as the incident pages give it.
     pub overrun_seconds: i64,
@@ -67,6 +77,9 @@ pub struct MonthOutages {
     pub month: String,
     pub announced_minutes: i64,
     pub unannounced_minutes: i64,
+    pub announced_seconds: i64,
+    pub unannounced_seconds: i64,
+    pub overrun_seconds: i64,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -82,11 +95,17 @@ pub struct BankScore {
     pub months: Vec<MonthOutages>,
     /// The bank's statements against its outages of the month.
     pub word: WordFigures,
+    /// Its outages begun in the period that were part of a shared failure, counted here
+    /// and listed apart in [`Scorecard::shared`].
+    pub shared_outages: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Scorecard {
+    /// The period: `YYYY-MM`, `YYYY-Qn` or `YYYY`.
     pub month: String,
+    /// "month", "quarter" or "year".
+    pub period: &'static str,
     pub from: DateTime<Utc>,
     /// The month's end, or now for the month in progress.
     pub to: DateTime<Utc>,
@@ -101,6 +120,8 @@ pub struct Scorecard {
     /// computed from; none before the log signed one.
     pub checkpoint: Option<CheckpointRef>,
     pub banks: Vec<BankScore>,
+    /// Failures of one channel at several banks at once, begun in the period.
+    pub shared: Vec<SharedFailure>,
 }
 
 /// The outages and windows a scorecard counts, read from the log's entries up to
@@ -140,12 +161,24 @@ impl Track<'_> {
     fn merge(&mut self) {
         self.window_set = Spans::of(self.windows.iter().map(|w| w.1));
         self.outage_set = Spans::of(self.outages.iter().map(|o| o.1));
-        self.overrun_set = Spans::of(
-            self.outages
+        // Only the first span of an overrun, from the window's end, is overrun: a later
+        // failure of the same incident is an ordinary outage.
+        let mut firsts: BTreeMap<i64, (i64, (i64, i64))> = BTreeMap::new();
+        for (o, span) in &self.outages {
+            let Some(window) = o.overrun_of else { continue };
+            let first = firsts.entry(o.incident_id).or_insert((window, *span));
+            if span.0 < first.1 .0 {
+                *first = (window, *span);
+            }
+        }
+        self.overrun_set = Spans::of(firsts.values().map(|&(window, (s, e))| {
+            let end = self
+                .windows
                 .iter()
-                .filter(|o| o.0.overrun_of.is_some())
-                .map(|o| o.1),
-        );
+                .find(|w| w.0 == window)
+                .map_or(s, |w| w.1 .1);
+            (s.max(end), e)
+        }));
     }
 }
 
@@ -175,13 +208,24 @@ pub async fn load(
     now: DateTime<Utc>,
     logged: Logged,
 ) -> StoreResult<Scorecard> {
+    load_period(store, config, Period::Month(month), now, logged).await
+}
+
+/// As [`load`], for a month, a quarter or a year.
+pub async fn load_period(
+    store: &DynStore,
+    config: &Config,
+    period: Period,
+    now: DateTime<Utc>,
+    logged: Logged,
+) -> StoreResult<Scorecard> {
     let tz = config.timezone;
-    let (from, end) = month.bounds(tz);
+    let (from, end) = period.bounds(tz);
     let to = end.min(now);
     let monitored = store.monitored_spans(from, to).await?;
-    let mut card = compute(
+    let mut card = compute_period(
         &config.banks,
-        month,
+        period,
         tz,
         now,
         &Inputs {
@@ -202,8 +246,21 @@ pub fn compute(
     now: DateTime<Utc>,
     inputs: &Inputs<'_>,
 ) -> Scorecard {
+    compute_period(banks, Period::Month(month), tz, now, inputs)
+}
+
+/// The scorecard of a month, a quarter or a year. Every time figure of a longer period is
+/// the sum of its months' own, each computed as the month's scorecard computes it, so a
+/// year adds up to its months and to its quarters to the second.
+pub fn compute_period(
+    banks: &[Bank],
+    period: Period,
+    tz: Tz,
+    now: DateTime<Utc>,
+    inputs: &Inputs<'_>,
+) -> Scorecard {
     let now_ms = now.timestamp_millis();
-    let (from, end) = month.bounds(tz);
+    let (from, end) = period.bounds(tz);
     let to = end.min(now);
     let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
 
@@ -244,15 +301,34 @@ pub fn compute(
         track.merge();
     }
 
-    let mut months = Vec::with_capacity(CHART_MONTHS);
-    let mut m = month;
-    for _ in 0..CHART_MONTHS {
+    // A month charts the year up to it; a quarter or a year charts its own months.
+    let charted: Vec<Month> = match period {
+        Period::Month(month) => {
+            let mut v: Vec<Month> = std::iter::successors(Some(month), |m| Some(m.prev()))
+                .take(CHART_MONTHS)
+                .collect();
+            v.reverse();
+            v
+        }
+        _ => period.months(),
+    };
+    let bounds_of = |m: Month| {
         let (s, e) = m.bounds(tz);
-        months.push((m, s.timestamp_millis(), e.min(now).timestamp_millis()));
-        m = m.prev();
-    }
-    months.reverse();
+        (m, s.timestamp_millis(), e.min(now).timestamp_millis())
+    };
+    let months: Vec<(Month, i64, i64)> = charted.into_iter().map(bounds_of).collect();
+    let parts: Vec<(i64, i64)> = period
+        .months()
+        .into_iter()
+        .map(bounds_of)
+        .filter(|p| p.1 < p.2)
+        .map(|p| (p.1, p.2))
+        .collect();
 
+    let shared: Vec<SharedFailure> = shared_failures(inputs.outages, shared_within(banks))
+        .into_iter()
+        .filter(|s| s.started_at >= from && s.started_at < to)
+        .collect();
     let mut has_data = false;
     let mut scores: Vec<(usize, BankScore)> = Vec::with_capacity(banks.len());
     for (order, bank) in banks.iter().enumerate() {
@@ -261,6 +337,7 @@ pub fn compute(
         let mut bank_outages: BTreeMap<i64, &OutageSpan> = BTreeMap::new();
         let mut bank_windows = BTreeSet::new();
         let mut totals = Outages::default();
+        let mut union = Track::default();
         for c in Channel::ALL {
             let Some(track) = tracks.get(&(bank.slug.as_str(), c)) else {
                 if probed.contains(&c) {
@@ -268,7 +345,7 @@ pub fn compute(
                 }
                 continue;
             };
-            let (outages, in_month) = outages_of(track, from_ms, to_ms);
+            let (outages, in_month) = outages_over(track, &parts, from_ms, to_ms);
             if !probed.contains(&c)
                 && outages.incidents == 0
                 && outages.maintenance_windows == 0
@@ -276,18 +353,19 @@ pub fn compute(
             {
                 continue;
             }
-            let down = track
-                .window_set
-                .union(&track.outage_set)
-                .clip(from_ms, to_ms);
-            let monitored = Spans::of(track.monitored.iter().copied()).clip(from_ms, to_ms);
-            let available = monitored.minus(&down);
-            let month_ms = to_ms - from_ms;
-            has_data |= !monitored.is_empty() || !down.is_empty();
-            totals.announced_minutes += outages.announced_minutes;
-            totals.unannounced_minutes += outages.unannounced_minutes;
-            totals.overrun_minutes += outages.overrun_minutes;
-            totals.overrun_seconds += outages.overrun_seconds;
+            let down = track.window_set.union(&track.outage_set);
+            let watched = Spans::of(track.monitored.iter().copied());
+            // Monitored and available time of each month, added up.
+            let (mut monitored_ms, mut available_ms) = (0, 0);
+            for &(s, e) in &parts {
+                let monitored = watched.clip(s, e);
+                monitored_ms += monitored.total();
+                available_ms += monitored.minus(&down.clip(s, e)).total();
+                has_data |= !monitored.is_empty() || !down.clip(s, e).is_empty();
+            }
+            totals.unannounced_channel_minutes += outages.unannounced_minutes;
+            union.windows.extend(track.windows.iter().copied());
+            union.outages.extend(track.outages.iter().copied());
             for o in in_month {
                 bank_outages.insert(o.incident_id, o);
             }
@@ -298,17 +376,25 @@ pub fn compute(
                     .filter(|w| w.1 .0 < to_ms && w.1 .1 > from_ms && w.1 .0 < w.1 .1)
                     .map(|w| w.0),
             );
-            let a = Availability::of(&monitored, &available, month_ms);
+            let a = Availability::from_totals(monitored_ms, available_ms, to_ms - from_ms);
             channels.push(ChannelScore {
                 channel: c,
-                monitored_minutes: minutes(monitored.total()),
-                available_minutes: minutes(available.total()),
+                monitored_minutes: minutes(monitored_ms),
+                available_minutes: minutes(available_ms),
                 availability_percent: a.percent,
                 coverage_percent: a.coverage_percent,
                 partial: a.partial,
                 outages,
             });
         }
+        union.merge();
+        let (together, _) = outages_over(&union, &parts, from_ms, to_ms);
+        totals.announced_minutes = together.announced_minutes;
+        totals.unannounced_minutes = together.unannounced_minutes;
+        totals.announced_seconds = together.announced_seconds;
+        totals.unannounced_seconds = together.unannounced_seconds;
+        totals.overrun_minutes = together.overrun_minutes;
+        totals.overrun_seconds = together.overrun_seconds;
         totals.incidents = bank_outages.len();
         totals.maintenance_windows = bank_windows.len();
         (
@@ -318,19 +404,15 @@ pub fn compute(
         let chart = months
             .iter()
             .map(|&(m, s, e)| {
-                let mut row = MonthOutages {
+                let (o, _) = outages_of(&union, s, e);
+                MonthOutages {
                     month: m.to_string(),
-                    announced_minutes: 0,
-                    unannounced_minutes: 0,
-                };
-                for c in Channel::ALL {
-                    if let Some(track) = tracks.get(&(bank.slug.as_str(), c)) {
-                        let (o, _) = outages_of(track, s, e);
-                        row.announced_minutes += o.announced_minutes;
-                        row.unannounced_minutes += o.unannounced_minutes;
-                    }
+                    announced_minutes: o.announced_minutes,
+                    unannounced_minutes: o.unannounced_minutes,
+                    announced_seconds: o.announced_seconds,
+                    unannounced_seconds: o.unannounced_seconds,
+                    overrun_seconds: o.overrun_seconds,
                 }
-                row
             })
             .collect();
         scores.push((
@@ -342,6 +424,10 @@ pub fn compute(
                 totals,
                 channels,
                 months: chart,
+                shared_outages: shared
+                    .iter()
+                    .filter(|s| s.banks.contains(&bank.slug))
+                    .count(),
                 word: word::month_figures(
                     &bank.slug,
                     inputs.outages,
@@ -370,7 +456,8 @@ pub fn compute(
         })
         .collect();
     Scorecard {
-        month: month.to_string(),
+        month: period.to_string(),
+        period: period.kind(),
         from,
         to,
         complete: end <= now,
@@ -379,7 +466,20 @@ pub fn compute(
         timezone: tz.name().to_owned(),
         checkpoint: None,
         banks,
+        shared,
     }
+}
+
+/// How close in time outages at several banks must begin to be one shared failure: two
+/// of the longest probe interval configured, so every bank has been checked twice.
+pub fn shared_within(banks: &[Bank]) -> i64 {
+    let longest = banks
+        .iter()
+        .flat_map(|b| &b.probes)
+        .map(|p| p.interval.as_millis())
+        .max()
+        .unwrap_or(60_000);
+    2 * i64::try_from(longest).unwrap_or(i64::MAX / 2)
 }
 
 /// Availability over the time watched, and how much of the period that was.
@@ -395,8 +495,14 @@ pub struct Availability {
 impl Availability {
     /// `available` must lie within `monitored`; `period_ms` is the time they belong to.
     pub fn of(monitored: &Spans, available: &Spans, period_ms: i64) -> Availability {
-        let watched = monitored.total();
-        let hundredths = |a: i64, b: i64| (a as f64 * 10_000.0 / b as f64).round() / 100.0;
+        Availability::from_totals(monitored.total(), available.total(), period_ms)
+    }
+
+    /// The one computation of availability: the day bar, 90 days, a month and a year all
+    /// come here with milliseconds watched and available.
+    pub fn from_totals(watched: i64, available: i64, period_ms: i64) -> Availability {
+        // Truncated, never rounded up: a channel with any downtime never reads 100.00 %.
+        let hundredths = |a: i64, b: i64| (i128::from(a) * 10_000 / i128::from(b)) as f64 / 100.0;
         if watched == 0 || period_ms <= 0 {
             return Availability {
                 percent: None,
@@ -405,7 +511,7 @@ impl Availability {
             };
         }
         Availability {
-            percent: Some(hundredths(available.total(), watched)),
+            percent: Some(hundredths(available, watched)),
             coverage_percent: Some(hundredths(watched, period_ms)),
             partial: (watched as f64) < COVERAGE_FLOOR * period_ms as f64,
         }
@@ -485,9 +591,13 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a Ou
     let mut ids: Vec<i64> = touching.iter().map(|o| o.incident_id).collect();
     ids.sort_unstable();
     ids.dedup();
+    let unannounced = outages.minus(&windows).total();
     let figures = Outages {
         announced_minutes: minutes(windows.total()),
-        unannounced_minutes: minutes(outages.minus(&windows).total()),
+        unannounced_minutes: minutes(unannounced),
+        announced_seconds: windows.total() / 1000,
+        unannounced_seconds: unannounced / 1000,
+        unannounced_channel_minutes: minutes(unannounced),
         overrun_minutes: minutes(overruns.minus(&windows).total()),
         overrun_seconds: overruns.minus(&windows).total() / 1000,
         incidents: ids.len(),
@@ -499,6 +609,38 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a Ou
         median_recovery_minutes: median,
         worst_recovery_minutes: worst,
     };
+    (figures, touching)
+}
+
+/// The outage figures of one track over the months `parts` of `[from, to)`: every time
+/// figure is the sum of the months' own; counts and recovery are over the whole period.
+fn outages_over<'a>(
+    track: &Track<'a>,
+    parts: &[(i64, i64)],
+    from: i64,
+    to: i64,
+) -> (Outages, Vec<&'a OutageSpan>) {
+    let (mut figures, touching) = outages_of(track, from, to);
+    if parts.len() > 1 {
+        let mut sum = Outages::default();
+        for &(s, e) in parts {
+            let (o, _) = outages_of(track, s, e);
+            sum.announced_minutes += o.announced_minutes;
+            sum.unannounced_minutes += o.unannounced_minutes;
+            sum.announced_seconds += o.announced_seconds;
+            sum.unannounced_seconds += o.unannounced_seconds;
+            sum.unannounced_channel_minutes += o.unannounced_channel_minutes;
+            sum.overrun_minutes += o.overrun_minutes;
+            sum.overrun_seconds += o.overrun_seconds;
+        }
+        figures = Outages {
+            incidents: figures.incidents,
+            maintenance_windows: figures.maintenance_windows,
+            median_recovery_minutes: figures.median_recovery_minutes,
+            worst_recovery_minutes: figures.worst_recovery_minutes,
+            ..sum
+        };
+    }
     (figures, touching)
 }
 
@@ -529,85 +671,4 @@ fn recovery<'a>(
 }
 
 #[cfg(test)]
-mod tests {
-    use chrono::TimeZone;
-
-    use super::*;
-
-    #[test]
-    fn availability_is_over_the_time_watched_and_partial_below_half() {
-        let month = 40_380 * 60_000;
-        let all = Spans::of([(0, month)]);
-        let up = all.minus(&Spans::of([(0, 60 * 60_000)]));
-        let a = Availability::of(&all, &up, month);
-        assert_eq!(a.percent, Some(99.85), "60 outage minutes in February 2026");
-        assert!(!a.partial);
-        let nine = Spans::of([(0, 9 * 60_000)]);
-        let a = Availability::of(&nine, &nine, month);
-        assert_eq!(a.percent, Some(100.0));
-        assert_eq!(a.coverage_percent, Some(0.02));
-        assert!(a.partial, "9 minutes of a month is no figure to quote bare");
-        let none = Availability::of(&Spans::default(), &Spans::default(), month);
-        assert_eq!(none.percent, None);
-    }
-
-    fn utc(d: u32, h: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(2026, 2, d, h, 0, 0)
-            .single()
-            .expect("time")
-    }
-
-    #[test]
-    fn an_outage_ending_at_midnight_recovered_in_the_month_before() {
-        let tz = chrono_tz::Africa::Casablanca;
-        let banks = [Bank {
-            slug: "aaa".into(),
-            names: Names::default(),
-            website: None,
-            probes: Vec::new(),
-        }];
-        // 1 March 00:00 in Casablanca (+00 during Ramadan) is 1 March 00:00 UTC.
-        let end = Utc
-            .with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
-            .single()
-            .expect("time");
-        let outages = [OutageSpan {
-            incident_id: 1,
-            bank: "aaa".into(),
-            channel: Channel::Atm,
-            started_at: utc(28, 23),
-            resolved_at: Some(end),
-            overrun_of: None,
-        }];
-        let inputs = Inputs {
-            outages: &outages,
-            windows: &[],
-            monitored: &[],
-            statements: &[],
-        };
-        let now = Utc
-            .with_ymd_and_hms(2026, 11, 1, 0, 0, 0)
-            .single()
-            .expect("time");
-        let feb = compute(
-            &banks,
-            Month::parse("2026-02").expect("month"),
-            tz,
-            now,
-            &inputs,
-        );
-        let atm = &feb.banks[0].channels[0];
-        assert_eq!(atm.outages.unannounced_minutes, 60);
-        assert_eq!(atm.outages.median_recovery_minutes, Some(60));
-        assert_eq!(atm.availability_percent, None);
-        let mar = compute(
-            &banks,
-            Month::parse("2026-03").expect("month"),
-            tz,
-            now,
-            &inputs,
-        );
-        assert!(mar.banks[0].channels.is_empty(), "nothing of it in March");
-        assert_eq!(mar.banks[0].totals.median_recovery_minutes, None);
-    }
-}
+mod tests;

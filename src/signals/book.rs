@@ -528,10 +528,12 @@ impl IncidentBook {
             };
         }
         let mut entry = entry;
+        // An overrun ends at its first recovery: a failure after it is an outage of its
+        // own, never more of the window's overrun.
         let reopen = self
             .recent
             .remove(key)
-            .filter(|r| entry.at - r.at <= self.reopen_within);
+            .filter(|r| r.overrun.is_none() && entry.at - r.at <= self.reopen_within);
         if let Some(r) = reopen {
             // Flapping: the same outage, failing again; it keeps its first start.
             entry.message.insert(
@@ -541,7 +543,6 @@ impl IncidentBook {
                     .with("after", Arg::Elapsed(r.at, entry.at)),
             );
         }
-        let overrun = overrun.or(reopen.and_then(|r| r.overrun));
         self.held.insert(
             key.clone(),
             Held {

@@ -5,7 +5,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{AuditEntry, StoreResult};
-use crate::domain::{Channel, Correction, IncidentKind, IncidentState, Names, OpenKey, Source};
+use crate::domain::{
+    Channel, Correction, IncidentKind, IncidentState, Names, OpenKey, OpenSpans, Source,
+};
 
 /// A new incident with its first timeline entry.
 #[derive(Debug, Clone)]
@@ -88,6 +90,8 @@ pub struct IncidentRow {
     pub channel_key: Option<OpenKey>,
     /// How often it failed again after it had resolved.
     pub reopens: i64,
+    /// The stretches it was closed between a resolution and a reopening, in order.
+    pub gaps: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// Whether subscribers were told of any of its entries.
     pub alerted: bool,
     pub scopes: Vec<(String, Channel)>,
@@ -96,6 +100,11 @@ pub struct IncidentRow {
 }
 
 impl IncidentRow {
+    /// Its open spans: the one account of its duration, "since" and overrun.
+    pub fn account(&self) -> OpenSpans {
+        OpenSpans::with_gaps(self.started_at, self.resolved_at, &self.gaps)
+    }
+
     pub fn has_source(&self, source: Source) -> bool {
         self.sources.iter().any(|s| s.source == source)
     }
@@ -196,30 +205,15 @@ impl OutageSpan {
     /// The stretches of a reopened incident between its (re)openings and resolutions,
     /// from its timeline in order: it was not down in the gaps.
     pub fn split_at_gaps(&self, timeline: &[(DateTime<Utc>, IncidentState)]) -> Vec<OutageSpan> {
-        let mut out = Vec::new();
-        let mut open_from = Some(self.started_at);
-        for (at, state) in timeline {
-            match (open_from, state.is_closed()) {
-                (Some(from), true) => {
-                    out.push(OutageSpan {
-                        started_at: from,
-                        resolved_at: Some(*at),
-                        ..self.clone()
-                    });
-                    open_from = None;
-                }
-                (None, false) => open_from = Some(*at),
-                _ => {}
-            }
-        }
-        if let Some(from) = open_from {
-            out.push(OutageSpan {
-                started_at: from,
-                resolved_at: None,
+        OpenSpans::from_timeline(self.started_at, timeline)
+            .spans()
+            .iter()
+            .map(|&(started_at, resolved_at)| OutageSpan {
+                started_at,
+                resolved_at,
                 ..self.clone()
-            });
-        }
-        out
+            })
+            .collect()
     }
 }
 

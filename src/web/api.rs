@@ -136,6 +136,12 @@ pub struct IncidentView {
     title: Names,
     started_at: String,
     resolved_at: Option<String>,
+    /// When its current (or last) open span began: later than `started_at` once it failed
+    /// again after resolving.
+    since: String,
+    /// Time down in seconds, the sum of its open spans, as every page and the scorecard
+    /// count it; null while it is open.
+    down_seconds: Option<i64>,
     updated_at: String,
     affected: Vec<AffectedView>,
     sources: Vec<Source>,
@@ -212,6 +218,7 @@ fn incident_view(
     window: Option<WindowView>,
     tz: Tz,
 ) -> IncidentView {
+    let account = row.account();
     IncidentView {
         overrun_of: row.overrun_of,
         window,
@@ -222,6 +229,8 @@ fn incident_view(
         title: row.title,
         started_at: rfc3339(row.started_at, tz),
         resolved_at: row.resolved_at.map(|t| rfc3339(t, tz)),
+        since: rfc3339(account.since(), tz),
+        down_seconds: row.resolved_at.map(|r| account.down(r).num_seconds()),
         updated_at: rfc3339(row.updated_at, tz),
         affected: row
             .scopes

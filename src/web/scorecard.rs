@@ -1,5 +1,6 @@
-//! `/scorecard` and `/scorecard/{YYYY-MM}`: the monthly record of every bank, as a page,
-//! CSV (RFC 4180) or JSON.
+//! `/scorecard`, `/scorecard/{YYYY-MM}`, `/scorecard/{YYYY}-Q{n}` and `/scorecard/{YYYY}`:
+//! the record of every bank over a month, a quarter or a year, as a page, CSV (RFC 4180)
+//! or JSON. One route and one computation serve all three.
 
 use askama::Template;
 use axum::body::Bytes;
@@ -15,10 +16,13 @@ use super::svg::{month_bars, MonthBar};
 use super::views::{Layout, ScoreBankView, ScoreRowView, ScorecardPage};
 use super::AppState;
 use crate::domain::Lang;
-use crate::i18n::{channel_name, duration_minutes, duration_seconds, month_name, text};
+use crate::i18n::{channel_name, duration_minutes, duration_seconds, local_time, month_name, text};
 use crate::i18n::{Arg, Msg};
-use crate::record::scorecard::{chart_first_month, load, reads, Outages, Scorecard};
-use crate::record::{word, Month};
+use crate::record::scorecard::{
+    chart_first_month, load_period, reads, shared_within, Outages, Scorecard,
+};
+use crate::record::shared::SHARED_BANKS;
+use crate::record::{word, Month, Period};
 use crate::web::statements::panel::score_lines;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -51,23 +55,23 @@ pub async fn current(
     headers: HeaderMap,
 ) -> Response {
     let month = Month::containing(state.clock.now(), state.config.timezone);
-    serve(&state, Ok(month), q.as_deref(), &headers).await
+    serve(&state, Ok(Period::Month(month)), q.as_deref(), &headers).await
 }
 
-/// `GET /scorecard/{YYYY-MM}`.
+/// `GET /scorecard/{YYYY-MM}`, `/scorecard/{YYYY}-Q{n}` or `/scorecard/{YYYY}`.
 pub async fn month(
     State(state): State<AppState>,
     Path(raw): Path<String>,
     RawQuery(q): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let month = Month::parse(&raw).map_err(AppError::BadRequest);
-    serve(&state, month, q.as_deref(), &headers).await
+    let period = Period::parse(&raw).map_err(AppError::BadRequest);
+    serve(&state, period, q.as_deref(), &headers).await
 }
 
 async fn serve(
     state: &AppState,
-    month: Result<Month, AppError>,
+    month: Result<Period, AppError>,
     q: Option<&str>,
     headers: &HeaderMap,
 ) -> Response {
@@ -117,23 +121,29 @@ fn data(body: Bytes, mime: &'static str, lang: Lang) -> Response {
 
 async fn answer(
     state: &AppState,
-    month: Month,
+    month: Period,
     format: Format,
     lang: Lang,
 ) -> Result<Bytes, AppError> {
     let now = state.clock.now();
     let tz = state.config.timezone;
     let current = Month::containing(now, tz);
-    if month > current {
+    if month.first() > current {
         return Err(AppError::NotFound(
             Msg::new("err-month-not-begun").arg("month", month),
         ));
     }
-    let (from, to) = reads(month, tz, now);
+    let (from, to) = match month {
+        Period::Month(m) => reads(m, tz, now),
+        _ => {
+            let (from, end) = month.bounds(tz);
+            (from, end.min(now))
+        }
+    };
     let logged = state.log.counted(from, to);
     let checkpoint = logged.checkpoint.as_ref().map_or(0, |c| c.size);
     let make = || async {
-        let card = load(&state.store, &state.config, month, now, logged).await?;
+        let card = load_period(&state.store, &state.config, month, now, logged).await?;
         Ok(Bytes::from(match format {
             Format::Html => render(state, month, &card, lang)?,
             Format::Csv => csv(&card, lang),
@@ -143,7 +153,7 @@ async fn answer(
     };
     // The charted year is what people read; older months are computed on request, so a
     // crawler walking every month since 1970 cannot push the pages out of the cache.
-    if month < chart_first_month(current) {
+    if month.last() < chart_first_month(current) {
         return make().await;
     }
     // A new checkpoint is a new scorecard.
@@ -162,16 +172,29 @@ async fn answer(
         .await
 }
 
+/// The period as people say it: `février 2026`, `Q1 2026`, `2026`.
+pub fn period_label(period: Period, lang: Lang) -> String {
+    match period {
+        Period::Month(m) => month_name(m.year(), m.number(), lang),
+        Period::Quarter(y, q) => Msg::new("period-quarter")
+            .arg("quarter", q)
+            .arg("year", y.to_string())
+            .text(lang),
+        Period::Year(y) => y.to_string(),
+    }
+}
+
 fn render(
     state: &AppState,
-    month: Month,
+    month: Period,
     card: &Scorecard,
     lang: Lang,
 ) -> Result<String, AppError> {
     let t = text(lang);
     let tz = state.config.timezone;
     let current = Month::containing(state.clock.now(), tz);
-    let label = month_name(month.year(), month.number(), lang);
+    let label = period_label(month, lang);
+    let is_month = matches!(month, Period::Month(_));
     let minutes = |m: Option<i64>| m.map_or_else(|| "–".to_owned(), |m| duration_minutes(m, lang));
     let row = |name: String, o: &Outages, checked: String, availability: String| ScoreRowView {
         name,
@@ -188,6 +211,11 @@ fn render(
         windows: o.maintenance_windows,
         median: minutes(o.median_recovery_minutes),
         worst: minutes(o.worst_recovery_minutes),
+    };
+    let chart_caption = if is_month {
+        t.chart_12_months.to_owned()
+    } else {
+        Msg::new("score-chart-period").text(lang)
     };
     let banks = card
         .banks
@@ -235,14 +263,41 @@ fn render(
                         })
                         .collect::<Vec<_>>(),
                     lang.is_rtl(),
-                    &format!("{name}: {}", t.chart_12_months),
+                    &format!("{name}: {}", chart_caption),
                     t.minutes,
                 ),
+                channel_minutes: Msg::new("score-channel-minutes")
+                    .arg("minutes", group(b.totals.unannounced_channel_minutes, lang))
+                    .text(lang),
+                seconds: Msg::new("score-seconds")
+                    .arg("unannounced", group(b.totals.unannounced_seconds, lang))
+                    .arg("announced", group(b.totals.announced_seconds, lang))
+                    .arg("overrun", group(b.totals.overrun_seconds, lang))
+                    .text(lang),
+                shared: (b.shared_outages > 0).then(|| {
+                    Msg::new("shared-count")
+                        .arg("count", b.shared_outages)
+                        .text(lang)
+                }),
                 name,
             }
         })
         .collect();
     let path = format!("/scorecard/{month}");
+    // The preview states the figure of the bank ranked first.
+    let preview = card.banks.first().map_or_else(
+        || label.clone(),
+        |b| {
+            Msg::new("score-preview")
+                .arg("bank", b.name.get(lang))
+                .arg(
+                    "duration",
+                    duration_minutes(b.totals.unannounced_minutes, lang),
+                )
+                .arg("period", &label)
+                .text(lang)
+        },
+    );
     let page = ScorecardPage {
         l: Layout::new(
             lang,
@@ -250,13 +305,42 @@ fn render(
             &path,
             tz,
             state.live.snapshot().network_cut_since,
-        ),
+        )
+        .permalink(state.config.public_url.as_deref(), &path)
+        .describe(preview),
         label,
         so_far: !card.complete,
         minutes: card.minutes,
         has_data: card.has_data,
-        prev: (month.prev().year() >= 1970).then(|| format!("/scorecard/{}", month.prev())),
-        next: (month < current).then(|| format!("/scorecard/{}", month.next())),
+        prev: (month.prev().first().year() >= 1970).then(|| format!("/scorecard/{}", month.prev())),
+        next: (month.last() < current).then(|| format!("/scorecard/{}", month.next())),
+        is_month,
+        chart_caption,
+        shared: card
+            .shared
+            .iter()
+            .map(|f| {
+                let banks: Vec<String> = f
+                    .banks
+                    .iter()
+                    .map(|slug| {
+                        state
+                            .config
+                            .bank(slug)
+                            .map_or_else(|| slug.clone(), |b| b.names.get(lang).to_owned())
+                    })
+                    .collect();
+                Msg::new("shared-item")
+                    .arg("at", local_time(f.started_at, tz, lang))
+                    .arg("channel", channel_name(f.channel, lang))
+                    .arg("banks", crate::i18n::list(&banks, lang))
+                    .text(lang)
+            })
+            .collect(),
+        shared_method: Msg::new("shared-method")
+            .arg("banks", SHARED_BANKS)
+            .arg("minutes", shared_within(&state.config.banks) / 60_000)
+            .text(lang),
         csv: format!("{path}?format=csv&lang={}", lang.as_str()),
         json: format!("{path}?format=json"),
         banks,
@@ -295,11 +379,19 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
     ];
     // The checkpoint columns come last: they name where the row's figures come from.
     const LOG: [&str; 2] = ["log_tree_size", "log_root_hash"];
+    // To the second, so a year's rows add up to its months' exactly; and the period's kind.
+    const SECONDS: [&str; 4] = [
+        "announced_seconds",
+        "unannounced_seconds",
+        "overrun_seconds",
+        "period",
+    ];
     let mut out = String::new();
     let header = HEADER
         .iter()
         .chain(word::CSV_HEADER.iter())
-        .chain(LOG.iter());
+        .chain(LOG.iter())
+        .chain(SECONDS.iter());
     push_record(&mut out, header.map(|h| (*h).to_owned()));
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     // Every row names the checkpoint its outage and maintenance figures come from.
@@ -336,7 +428,13 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
                 ]
                 .into_iter()
                 .chain(b.word.csv_fields())
-                .chain([tree_size.clone(), root.clone()]),
+                .chain([tree_size.clone(), root.clone()])
+                .chain([
+                    o.announced_seconds.to_string(),
+                    o.unannounced_seconds.to_string(),
+                    o.overrun_seconds.to_string(),
+                    card.period.to_owned(),
+                ]),
             );
         }
     }

@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use super::assets::STYLE_HREF;
 use crate::domain::{Lang, Status};
-use crate::i18n::{duration, local_time};
+use crate::i18n::{duration_seconds, local_time};
 use crate::i18n::{status_icon, status_name, term, text, Text};
 use crate::store::IncidentRow;
 
@@ -32,6 +32,9 @@ pub struct Layout {
     /// The preview picture, absolute; only with `public_url`, since a crawler needs an
     /// absolute address and one built from `Host` could be forged.
     pub og_image: Option<String>,
+    /// The page's stable address, absolute under `public_url`: `og:url` and the canonical
+    /// link, so a citation names one page whatever the query it was reached by.
+    pub canonical: Option<String>,
 }
 
 pub struct FeedLink {
@@ -105,7 +108,14 @@ impl Layout {
                 Lang::En => "en_GB",
             },
             og_image: None,
+            canonical: None,
         }
+    }
+
+    /// Its permalink `path` under `public_url`, when there is one.
+    pub fn permalink(mut self, public_url: Option<&str>, path: &str) -> Self {
+        self.canonical = public_url.map(|base| format!("{}{path}", base.trim_end_matches('/')));
+        self
     }
 
     /// The preview picture at `path` under `public_url`, when there is one; `status` in the
@@ -164,7 +174,7 @@ impl IncidentCard {
         now: DateTime<Utc>,
         bank_name: impl Fn(&str) -> String,
     ) -> Self {
-        let end = row.resolved_at.unwrap_or(now);
+        let account = row.account();
         let affected: Vec<String> = row
             .scopes
             .iter()
@@ -185,7 +195,7 @@ impl IncidentCard {
             open: row.resolved_at.is_none(),
             started: local_time(row.started_at, tz, lang),
             resolved: row.resolved_at.map(|t| local_time(t, tz, lang)),
-            duration: duration(row.started_at, end, lang),
+            duration: duration_seconds(account.down(now).num_seconds(), lang),
             affected: crate::i18n::list(&affected, lang),
         }
     }
@@ -435,6 +445,12 @@ pub struct ScoreBankView {
     pub chart: String,
     /// The bank's statements against its outages of the month, in sentences.
     pub word: Vec<String>,
+    /// Its channels' unannounced minutes added up, labelled apart from the bank's total.
+    pub channel_minutes: String,
+    /// The bank's totals to the second, as the longer periods add them up.
+    pub seconds: String,
+    /// How many of its outages were part of a failure at several banks at once.
+    pub shared: Option<String>,
 }
 
 #[derive(Template)]
@@ -447,6 +463,12 @@ pub struct ScorecardPage {
     pub has_data: bool,
     pub prev: Option<String>,
     pub next: Option<String>,
+    /// A month, rather than a quarter or a year: the pager and chart say "month".
+    pub is_month: bool,
+    /// Failures at several banks at once, one sentence each, and how they are found.
+    pub shared: Vec<String>,
+    pub shared_method: String,
+    pub chart_caption: String,
     pub csv: String,
     pub json: String,
     pub banks: Vec<ScoreBankView>,

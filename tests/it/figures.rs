@@ -152,3 +152,245 @@ async fn no_french_or_arabic_message_carries_a_library_error() {
     );
     app.stop().await;
 }
+
+/// Per bank and channel, the time figures of a scorecard JSON: seconds unannounced,
+/// announced and overrun.
+fn seconds_of(card: &serde_json::Value) -> std::collections::BTreeMap<String, [i64; 3]> {
+    let mut out = std::collections::BTreeMap::new();
+    let figures = |v: &serde_json::Value| {
+        [
+            "unannounced_seconds",
+            "announced_seconds",
+            "overrun_seconds",
+        ]
+        .map(|k| v[k].as_i64().unwrap_or_else(|| panic!("no {k} in {v}")))
+    };
+    for b in card["banks"].as_array().unwrap() {
+        let slug = b["slug"].as_str().unwrap();
+        out.insert(slug.to_owned(), figures(b));
+        for c in b["channels"].as_array().unwrap() {
+            out.insert(
+                format!("{slug}/{}", c["channel"].as_str().unwrap()),
+                figures(c),
+            );
+        }
+    }
+    out
+}
+
+fn add(
+    into: &mut std::collections::BTreeMap<String, [i64; 3]>,
+    more: std::collections::BTreeMap<String, [i64; 3]>,
+) {
+    for (k, v) in more {
+        let e = into.entry(k).or_default();
+        for i in 0..3 {
+            e[i] += v[i];
+        }
+    }
+}
+
+/// The CSV's per-row seconds, keyed by bank/channel.
+fn csv_seconds(csv: &str) -> std::collections::BTreeMap<String, [i64; 3]> {
+    let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (bank, channel) = (col("bank"), col("channel"));
+    let cols = [
+        col("unannounced_seconds"),
+        col("announced_seconds"),
+        col("overrun_seconds"),
+    ];
+    lines
+        .map(|l| {
+            // A quoted bank name may hold commas: columns after it are counted from the end.
+            let f: Vec<&str> = l.split(',').collect();
+            let back = |c: usize| f[f.len() - (header.len() - c)];
+            (
+                format!("{}/{}", f[bank], back(channel)),
+                cols.map(|c| back(c).parse::<i64>().unwrap()),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
+    use crate::record::{config, past_outage, window};
+    let fake = FakeBank::start().await;
+    let mut app = TestApp::spawn(&config(&fake)).await;
+    // Across the year's start, a month's end, a quarter's end, both channels at once, odd
+    // seconds, and a window with an outage inside it.
+    past_outage(
+        &app,
+        "aaa",
+        &["web"],
+        "2024-12-31T23:30",
+        "2025-01-01T00:30:07",
+    )
+    .await;
+    let both = past_outage(
+        &app,
+        "aaa",
+        &["web", "mobile"],
+        "2025-02-10T09:00:13",
+        "2025-02-10T10:30:59",
+    )
+    .await;
+    past_outage(
+        &app,
+        "aaa",
+        &["mobile"],
+        "2025-03-31T23:10:01",
+        "2025-04-01T01:00:02",
+    )
+    .await;
+    past_outage(
+        &app,
+        "bbb",
+        &["web"],
+        "2025-06-30T23:59:30",
+        "2025-07-01T00:00:31",
+    )
+    .await;
+    window(&app, "aaa", "2025-08-09T22:00", "2025-08-10T02:00").await;
+    past_outage(
+        &app,
+        "aaa",
+        &["web"],
+        "2025-08-09T23:00",
+        "2025-08-10T00:00:09",
+    )
+    .await;
+    past_outage(
+        &app,
+        "bbb",
+        &["web"],
+        "2025-11-30T22:00:05",
+        "2025-12-01T03:00:00",
+    )
+    .await;
+    app.logged().await;
+
+    // The incident's time in the API is its time in the month's figures, to the second.
+    let api = app.json(&format!("/api/v1/incidents/{both}")).await;
+    let feb = app.json("/scorecard/2025-02?format=json").await;
+    assert_eq!(api["down_seconds"], 5446, "{api}");
+    assert_eq!(seconds_of(&feb)["aaa/web"][0], 5446);
+    assert_eq!(api["since"], api["started_at"], "never reopened");
+
+    let year = app.json("/scorecard/2025?format=json").await;
+    assert_eq!(year["month"], "2025");
+    assert_eq!(year["period"], "year");
+    let year_seconds = seconds_of(&year);
+    let mut months = std::collections::BTreeMap::new();
+    let mut quarters = std::collections::BTreeMap::new();
+    for m in 1..=12 {
+        let card = app
+            .json(&format!("/scorecard/2025-{m:02}?format=json"))
+            .await;
+        assert_eq!(card["period"], "month");
+        add(&mut months, seconds_of(&card));
+    }
+    for q in 1..=4 {
+        let card = app.json(&format!("/scorecard/2025-Q{q}?format=json")).await;
+        assert_eq!(card["period"], "quarter");
+        add(&mut quarters, seconds_of(&card));
+    }
+    assert_eq!(year_seconds, months, "the year against its months");
+    assert_eq!(year_seconds, quarters, "the year against its quarters");
+    // Something to add up: the Feb outage on both channels counts once for the bank.
+    let aaa = year_seconds["aaa"];
+    assert!(aaa[0] > 0 && aaa[1] > 0, "{aaa:?}");
+    assert!(aaa[0] < year_seconds["aaa/web"][0] + year_seconds["aaa/mobile"][0]);
+    assert_eq!(year_seconds["bbb"][0], year_seconds["bbb/web"][0]);
+
+    // CSV: the same seconds, row by row.
+    let (_, csv) = app.text("/scorecard/2025?format=csv").await;
+    let mut csv_months = std::collections::BTreeMap::new();
+    for m in 1..=12 {
+        let (_, c) = app
+            .text(&format!("/scorecard/2025-{m:02}?format=csv"))
+            .await;
+        add(&mut csv_months, csv_seconds(&c));
+    }
+    let year_rows = csv_seconds(&csv);
+    assert_eq!(year_rows, csv_months);
+    assert_eq!(year_rows["aaa/web"], year_seconds["aaa/web"]);
+
+    // HTML: each bank's totals to the second, as the JSON gives them.
+    let (status, html) = app.text("/scorecard/2025?lang=en").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    let said = format!("{} s unannounced", group(aaa[0]));
+    assert!(html.contains(&said), "{said} not in the year's page");
+    let (status, html) = app.text("/scorecard/2025-Q1?lang=fr").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert!(html.contains("1e trimestre 2025"));
+    for bad in ["/scorecard/2025-Q5", "/scorecard/19999"] {
+        let (status, _) = app.text(bad).await;
+        assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{bad}");
+    }
+    app.stop().await;
+}
+
+/// Thousands grouped as the English page writes them.
+fn group(n: i64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_channel_failing_at_three_banks_is_said_to_be_shared() {
+    use crate::record::past_outage;
+    let fake = FakeBank::start().await;
+    let url = fake.url("/up");
+    let mut text = String::from("timezone = \"Africa/Casablanca\"\ndefault_language = \"en\"\n");
+    for slug in ["aaa", "bbb", "ccc", "ddd"] {
+        text.push_str(&format!(
+            "[[banks]]\nslug = \"{slug}\"\nname = {{ fr = \"Banque {slug}\", en = \"Bank {slug}\" }}\n\
+             [[banks.probes]]\nchannel = \"web\"\nurl = \"{url}\"\ninterval = \"1m\"\n"
+        ));
+    }
+    let mut app = TestApp::spawn(&text).await;
+    // ATMs of three banks within two minutes (two probe intervals)...
+    for (slug, at) in [("aaa", "10:00"), ("bbb", "10:01"), ("ccc", "10:02")] {
+        let from = format!("2025-03-04T{at}");
+        past_outage(&app, slug, &["atm"], &from, "2025-03-04T10:40").await;
+    }
+    // ...and a bank alone, on another day.
+    past_outage(
+        &app,
+        "ddd",
+        &["atm"],
+        "2025-03-05T10:00",
+        "2025-03-05T10:40",
+    )
+    .await;
+    app.logged().await;
+    let card = app.json("/scorecard/2025-03?format=json").await;
+    let shared = card["shared"].as_array().unwrap();
+    assert_eq!(shared.len(), 1, "{shared:?}");
+    assert_eq!(shared[0]["banks"], serde_json::json!(["aaa", "bbb", "ccc"]));
+    assert_eq!(shared[0]["channel"], "atm");
+    for b in card["banks"].as_array().unwrap() {
+        let want = i64::from(b["slug"] != "ddd");
+        assert_eq!(b["shared_outages"], want, "{}", b["slug"]);
+    }
+    let (_, html) = app.text("/scorecard/2025-03?lang=en").await;
+    assert!(html.contains(
+        "Several banks at once: possibly a shared system (interbank switch, card network, telecom)"
+    ));
+    let listed = html.split("id=\"shared\"").nth(1).unwrap_or_default();
+    for name in ["Bank aaa", "Bank bbb", "Bank ccc"] {
+        assert!(listed.contains(name), "{name} not listed apart");
+    }
+    assert!(!listed.contains("Bank ddd"), "a bank alone is not shared");
+    app.stop().await;
+}

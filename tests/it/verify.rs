@@ -138,9 +138,15 @@ async fn a_month_recomputed_from_the_log_equals_the_scorecard() {
         .iter()
         .find(|b| b["slug"] == "bbb")
         .unwrap();
-    // A bank's minutes sum its channels: 30 on web and 30 on ATM, then on web 20 + 30 (the
-    // reopened outage, not its gap) and 40 (corrected from 120).
-    assert_eq!(bbb["unannounced_minutes"], 30 + 30 + 20 + 30 + 40, "{bbb}");
+    // A bank's minutes are the union of its channels': 30 on web and ATM together count
+    // once, then on web 20 + 30 (the reopened outage, not its gap) and 40 (corrected from
+    // 120). The channel-minutes count the ATM's 30 apart.
+    assert_eq!(bbb["unannounced_minutes"], 30 + 20 + 30 + 40, "{bbb}");
+    assert_eq!(
+        bbb["unannounced_channel_minutes"],
+        30 + 30 + 20 + 30 + 40,
+        "{bbb}"
+    );
     assert_eq!(bbb["word"]["outages_with_statement"], 1, "{bbb}");
     assert_eq!(bbb["word"]["promises_kept"], 1, "{bbb}");
 

@@ -51,6 +51,7 @@ fn incident(id: i64, bank: &str, start: i64, end: Option<i64>) -> IncidentRow {
         overrun_of: None,
         channel_key: None,
         reopens: 0,
+        gaps: Vec::new(),
         scopes: vec![(bank.to_owned(), Channel::Atm)],
         sources: Vec::new(),
         alerted: true,

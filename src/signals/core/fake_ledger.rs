@@ -118,6 +118,7 @@ impl FakeLedger {
             overrun_of: new.overrun_of,
             channel_key: new.open_key.clone(),
             reopens: 0,
+            gaps: Vec::new(),
             scopes,
             sources: Vec::new(),
             alerted: true,

@@ -253,6 +253,7 @@ fn an_operator_outage_is_joined_not_duplicated() {
         overrun_of: None,
         channel_key: None,
         reopens: 0,
+        gaps: Vec::new(),
         scopes: vec![("bmce".into(), Channel::Web)],
         sources: vec![SourceSeen {
             source: Source::Operator,
@@ -390,6 +391,7 @@ fn a_channel_no_longer_probed_is_released_at_start() {
         overrun_of: None,
         channel_key: None,
         reopens: 0,
+        gaps: Vec::new(),
         scopes: vec![("bmce".into(), Channel::Transfers)],
         sources: vec![SourceSeen {
             source: Source::Probe,
@@ -576,6 +578,7 @@ fn an_incident_resolved_before_a_restart_is_reopened_after_it() {
         overrun_of: None,
         channel_key: Some(web()),
         reopens: 0,
+        gaps: Vec::new(),
         scopes: vec![("bmce".into(), Channel::Web)],
         sources: Vec::new(),
         alerted: true,

@@ -20,10 +20,12 @@ pub(super) mod write;
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
 use super::{Backend, Db, DbRow};
 use crate::domain::fact::Step;
+use crate::domain::{IncidentState, OpenSpans};
 use crate::store::decode::{get, names, time, time_opt, word, word_opt};
 use crate::store::{
     to_ms, AuditEntry, FeedFilter, IncidentRow, NewUpdate, SourceSeen, StoreError, StoreResult,
@@ -73,6 +75,7 @@ fn incident_from(row: &DbRow) -> StoreResult<IncidentRow> {
         overrun_of: get(row, "overrun_of")?,
         channel_key: word_opt(row, "channel_key")?,
         reopens: get(row, "reopens")?,
+        gaps: Vec::new(),
         alerted: get::<i64, _>(row, "alerted")? == 1,
         scopes: Vec::new(),
         sources: Vec::new(),
@@ -126,6 +129,27 @@ async fn load_scopes_and_sources(
         for &i in index.get(&id).into_iter().flatten() {
             rows[i].sources.push(seen.clone());
         }
+    }
+    // A reopened incident's gaps come from its timeline, so its time is its open spans.
+    let reopened: Vec<IncidentRow> = rows.iter().filter(|r| r.reopens > 0).cloned().collect();
+    if reopened.is_empty() {
+        return Ok(());
+    }
+    let mut q: QueryBuilder<Db> = QueryBuilder::new(
+        "SELECT incident_id, at, state FROM incident_updates WHERE incident_id IN (",
+    );
+    ids(&mut q, &reopened);
+    q.push(") ORDER BY incident_id, at, id");
+    let mut timelines: HashMap<i64, Vec<(DateTime<Utc>, IncidentState)>> = HashMap::new();
+    for u in &q.build().fetch_all(pool).await? {
+        timelines
+            .entry(get(u, "incident_id")?)
+            .or_default()
+            .push((time(u, "at")?, word(u, "state")?));
+    }
+    for r in rows.iter_mut().filter(|r| r.reopens > 0) {
+        let timeline = timelines.get(&r.id).map_or(&[][..], Vec::as_slice);
+        r.gaps = OpenSpans::from_timeline(r.started_at, timeline).gaps();
     }
     Ok(())
 }

@@ -394,6 +394,7 @@ mod tests {
             overrun_of: None,
             channel_key: None,
             reopens: 0,
+            gaps: Vec::new(),
             alerted: true,
             scopes: vec![("bmce".into(), Channel::Atm)],
             sources: Vec::new(),

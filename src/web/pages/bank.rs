@@ -311,8 +311,18 @@ fn channel_row(
         slug: channel.as_str(),
         name,
         status: StatusBadge::new(now_c.map_or(Status::Unknown, |c| c.status), lang),
+        // An incident's own account gives its "since", as on every other page.
         since: now_c
-            .and_then(|c| c.since)
+            .and_then(|c| {
+                let of_incident = c.incident.and_then(|id| {
+                    records
+                        .incidents
+                        .iter()
+                        .find(|r| r.id == id)
+                        .map(|r| r.account().since())
+                });
+                of_incident.or(c.since)
+            })
             .map(|s| (local_time(s, tz, lang), duration(s, now, lang))),
         until: now_c.and_then(|c| {
             let promise = records.said.promise(c.incident);

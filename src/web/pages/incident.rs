@@ -74,6 +74,11 @@ pub fn render(
         Some(base) => format!("{}{}", base.trim_end_matches('/'), ev.permalink),
         None => ev.permalink.clone(),
     };
+    // The preview states the figure: who, which channels, how long, as the page says it.
+    let preview = format!(
+        "{}: {} · {} {}",
+        inc.affected, inc.title, t.duration, inc.duration
+    );
     let page = IncidentPage {
         l: Layout::new(
             lang,
@@ -81,7 +86,9 @@ pub fn render(
             &ev.permalink,
             tz,
             state.live.snapshot().network_cut_since,
-        ),
+        )
+        .permalink(state.config.public_url.as_deref(), &ev.permalink)
+        .describe(preview),
         sources: ev
             .sources
             .iter()

@@ -12,6 +12,8 @@ use super::{html, page_lang};
 use crate::config::Config;
 use crate::domain::Lang;
 use crate::i18n::{text, Msg};
+use crate::record::scorecard::shared_within;
+use crate::record::shared::SHARED_BANKS;
 use crate::signals::book::MAX_REPORTED_ONLY;
 use crate::signals::surge::{GROWTH, GROWTH_SLACK, USUAL_WEEKS};
 use crate::signals::weight::{
@@ -128,12 +130,29 @@ pub async fn methodology(
         title,
         sections: crowd_sections(&state.config, lang)
             .into_iter()
-            .chain([section(
-                "word",
-                "method-word-title",
-                crate::record::word::method(),
-                lang,
-            )])
+            .chain([
+                section(
+                    "figures",
+                    "method-figures-title",
+                    vec![
+                        Msg::new("method-figures-time"),
+                        Msg::new("method-figures-bank"),
+                        Msg::new("method-figures-availability"),
+                        Msg::new("method-figures-periods"),
+                        Msg::new("shared-method")
+                            .arg("banks", SHARED_BANKS)
+                            .arg("minutes", shared_within(&state.config.banks) / 60_000),
+                        Msg::new("method-figures-compare"),
+                    ],
+                    lang,
+                ),
+                section(
+                    "word",
+                    "method-word-title",
+                    crate::record::word::method(),
+                    lang,
+                ),
+            ])
             .collect(),
     };
     let body = page.render().map_err(|e| AppError::from(e).page(lang))?;

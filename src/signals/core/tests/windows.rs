@@ -151,3 +151,27 @@ fn an_overrun_over_within_a_second_says_less_than_a_second() {
     let last = &w.ledger.english[&1][1];
     assert!(last.contains("by less than a second"), "{last}");
 }
+
+#[test]
+fn a_failure_after_an_overrun_recovered_is_an_outage_of_its_own() {
+    let mut w = World::new();
+    let now = w.clock.now();
+    w.core
+        .reload(&[], vec![window(7, now, now + Duration::seconds(5))], now);
+    for _ in 0..5 {
+        w.second(true);
+    }
+    w.second(false);
+    w.second(false);
+    assert_eq!(w.ledger.incidents.len(), 1);
+    for _ in 0..3 {
+        w.second(true);
+    }
+    assert_eq!(
+        w.ledger.incidents.len(),
+        2,
+        "not a reopening of the overrun"
+    );
+    assert_eq!(w.ledger.incidents[0].reopens, 0);
+    assert_eq!(w.ledger.incidents[1].overrun_of, None);
+}
