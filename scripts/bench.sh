@@ -6,7 +6,7 @@
 # bank, reports from thousands of addresses, readers on its page) and hostile connections
 # (idle and half-sent heads: memory and `/` latency); then the log (a million entries served
 # as tiles, and `bankstatus verify` of a heavy year).
-# Usage: scripts/bench.sh [home|probes|probes-pg|scorecard|storm|conns|log|all]   (default all)
+# Usage: scripts/bench.sh [home|nginx|probes|probes-pg|scorecard|storm|conns|log|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -35,6 +35,64 @@ bench_http() {
     size=$(curl -s -o /dev/null -w '%{size_download}' "http://127.0.0.1:$port$path")
     gz=$(curl -s -o /dev/null -H 'Accept-Encoding: gzip' -w '%{size_download}' "http://127.0.0.1:$port$path")
     printf 'GET %-12s %10s req/s   p50 %8s   p99 %8s   %6s bytes (%s gzip)\n' "$path" "$rps" "$p50" "$p99" "$size" "$gz"
+  done
+}
+
+# `/` against nginx serving the very same bytes from a file, same wrk load, same run,
+# alternating three times. nginx's workers must be able to read the folder, or they answer
+# 403 pages and the ratio means nothing: the bytes nginx serves are compared first.
+bench_nginx() {
+  if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq nginx-light wrk >/dev/null
+  fi
+  local dir
+  dir=$(mktemp -d /tmp/bankstatus-nginx.XXXXXX)
+  chmod 755 "$dir"
+  target/release/bankstatus demo --listen "127.0.0.1:$port" >/tmp/bankstatus-bench-demo.log 2>&1 &
+  local demo=$!
+  for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  curl -fs "http://127.0.0.1:$port/" -o "$dir/index.html"
+  chmod 644 "$dir/index.html"
+  local nport=$((port + 1))
+  cat >"$dir/nginx.conf" <<CONF
+worker_processes auto;
+pid $dir/nginx.pid;
+error_log $dir/error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$nport;
+    root $dir;
+    location = / { default_type "text/html; charset=utf-8"; try_files /index.html =404; }
+  }
+}
+CONF
+  nginx -c "$dir/nginx.conf" -p "$dir" -g 'daemon off;' &
+  local web=$!
+  trap 'kill $demo $web 2>/dev/null || true' RETURN
+  for _ in $(seq 1 50); do
+    curl -fs "http://127.0.0.1:$nport/" -o "$dir/served.html" && break
+    sleep 0.1
+  done
+  if ! cmp -s "$dir/index.html" "$dir/served.html"; then
+    echo "nginx does not serve the same bytes as /: see $dir/error.log" >&2
+    return 1
+  fi
+  printf '%s bytes each\n' "$(wc -c <"$dir/index.html")"
+  for round in 1 2 3; do
+    for who in bankstatus nginx; do
+      local p=$port
+      [ "$who" = nginx ] && p=$nport
+      wrk -t2 -c64 -d5s "http://127.0.0.1:$p/" >/dev/null # warm-up
+      out=$(wrk -t2 -c64 -d"${duration}s" --latency "http://127.0.0.1:$p/")
+      printf 'round %s %-10s %10s req/s   p50 %8s   p99 %8s\n' "$round" "$who" \
+        "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+        "$(awk '$1 == "50%" {print $2}' <<<"$out")" "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    done
   done
 }
 
@@ -70,12 +128,13 @@ bench_log() {
 
 case "$what" in
   home) bench_http ;;
+  nginx) bench_nginx ;;
   probes) bench_probes ;;
   probes-pg) bench_probes_pg ;;
   scorecard) bench_scorecard ;;
   storm) bench_storm ;;
   conns) bench_conns ;;
   log) bench_log ;;
-  all) bench_http; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns; bench_log ;;
-  *) echo "usage: $0 [home|probes|probes-pg|scorecard|storm|conns|log|all]" >&2; exit 2 ;;
+  all) bench_http; bench_nginx; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns; bench_log ;;
+  *) echo "usage: $0 [home|nginx|probes|probes-pg|scorecard|storm|conns|log|all]" >&2; exit 2 ;;
 esac
