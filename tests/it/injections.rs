@@ -198,4 +198,26 @@ async fn a_new_host_per_request_gets_its_own_links_and_leaves_the_others() {
     let (tag, again) = get("status.example.ma".to_owned()).await;
     assert_eq!(tag, first_tag);
     assert_eq!(again, first);
+
+    // A bank page's embed snippet is a variant by host too: each host sees its own.
+    for i in 0..20 {
+        let host = format!("p{i}.example");
+        let r = app
+            .client
+            .get(app.url("/banks/acme?lang=en"))
+            .header("host", &host)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{host}");
+        let body = r.text().await.unwrap();
+        assert!(
+            body.contains(&format!("http://{host}/embed/banks/acme")),
+            "{host}"
+        );
+        assert!(
+            !body.contains("p0.example/embed") || i == 0,
+            "{host} got p0's page"
+        );
+    }
 }

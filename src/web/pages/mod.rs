@@ -104,12 +104,14 @@ pub async fn bank(
 ) -> Result<Response, PageError> {
     let (lang, set_cookie) = page_lang(&state, q.as_deref(), &headers)?;
     known_bank(&state.config, &slug).map_err(|e| e.page(lang))?;
-    // The embed snippet names the address the page was asked at: one rendering per host.
+    // The embed snippet names the address the page was asked at: one rendering per host,
+    // as a bounded variant, so a client naming a new host on every request cannot empty
+    // the cache for everyone.
     let base = crate::web::feeds::base_url(&state, &headers);
-    let key = format!("bank|{slug}|{}|{base}", lang.as_str());
+    let key = format!("bank|{slug}|{}", lang.as_str());
     let body = state
         .pages
-        .get_or_render(key, state.live.generation(), || async {
+        .get_or_render_for(&base, &key, state.live.generation(), || async {
             bank::render(&state, &slug, lang, &base)
                 .await
                 .map(Bytes::from)
