@@ -273,6 +273,8 @@ async fn every_page_fits_a_phone_in_three_languages() {
         "/subscribe",
         "/scorecard",
         "/scorecard/2026-02",
+        "/scorecard/2026",
+        "/scorecard/2026-Q1",
         "/methodology",
         "/history",
         "/accessibility",
