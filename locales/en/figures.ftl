@@ -19,3 +19,10 @@ method-figures-bank = A bank’s minutes are the union of the minutes when any o
 method-figures-availability = Availability is the time available over the time monitored, truncated to the hundredth and never rounded up: a channel with any downtime never reads 100.00 %.
 method-figures-periods = A quarter and a year are computed as their months are, by the same function: each of their time figures is the sum of their months’ own, to the second, so a year adds up to its months and to its quarters in the page, the CSV and the JSON. Counts of incidents and the time to recover are taken over the whole period.
 method-figures-compare = Compared with others: unannounced minutes correspond to the unplanned outage time of the Reserve Bank of Australia’s retail payment service reliability disclosures, announced minutes to its planned outages; the quarter page gives incidents per channel as the FCA asks banks to publish each quarter (BCOBS 7.6); the year gives hours per bank as the UK Treasury Committee counted them. Unlike theirs, bankstatus measures from outside the banks with its own checks and the banks’ announcements, not from the banks’ own reports, so an outage it could not see is not counted.
+
+score-heading-quarter = Quarterly scorecard
+score-heading-year = Yearly scorecard
+score-intro-quarter = Every bank’s record over the quarter, month by month: outage minutes announced and unannounced, incidents and time to recover.
+score-intro-year = Every bank’s record over the year, month by month: outage minutes announced and unannounced, incidents and time to recover.
+score-empty-quarter = Nothing was checked or recorded in this quarter: there are no figures, rather than 100 %.
+score-empty-year = Nothing was checked or recorded in this year: there are no figures, rather than 100 %.

@@ -19,3 +19,10 @@ method-figures-bank = Les minutes d’une banque sont l’union des minutes où 
 method-figures-availability = La disponibilité est le temps disponible sur le temps surveillé, tronquée au centième et jamais arrondie vers le haut : un canal qui a connu une panne n’affiche jamais 100,00 %.
 method-figures-periods = Un trimestre et une année sont calculés comme leurs mois, par la même fonction : chacun de leurs chiffres de durée est la somme de ceux de leurs mois, à la seconde près, si bien qu’une année s’additionne à ses mois et à ses trimestres dans la page, le CSV et le JSON. Le nombre d’incidents et le temps de rétablissement portent sur toute la période.
 method-figures-compare = Par rapport aux autres : les minutes non annoncées correspondent au temps de panne non planifiée des publications de fiabilité de la Reserve Bank of Australia, les minutes annoncées à ses pannes planifiées ; la page du trimestre donne les incidents par canal comme la FCA demande aux banques de les publier chaque trimestre (BCOBS 7.6) ; l’année donne les heures par banque comme les a comptées la commission du Trésor britannique. À la différence des leurs, bankstatus mesure depuis l’extérieur des banques, par ses propres vérifications et les annonces des banques, non par les déclarations des banques : une panne qu’il n’a pas pu voir n’est pas comptée.
+
+score-heading-quarter = Bilan trimestriel
+score-heading-year = Bilan annuel
+score-intro-quarter = Le bilan de chaque banque sur le trimestre, mois par mois : minutes de panne annoncées et non annoncées, incidents et temps de rétablissement.
+score-intro-year = Le bilan de chaque banque sur l’année, mois par mois : minutes de panne annoncées et non annoncées, incidents et temps de rétablissement.
+score-empty-quarter = Rien n’a été vérifié ni enregistré ce trimestre : il n’y a pas de chiffres, plutôt que 100 %.
+score-empty-year = Rien n’a été vérifié ni enregistré cette année : il n’y a pas de chiffres, plutôt que 100 %.

@@ -298,16 +298,36 @@ fn render(
                 .text(lang)
         },
     );
+    let (heading, intro, no_data) = match month {
+        Period::Month(_) => (
+            t.nav_scorecard.to_owned(),
+            t.scorecard_intro.to_owned(),
+            t.no_data_month.to_owned(),
+        ),
+        Period::Quarter(..) => (
+            Msg::new("score-heading-quarter").text(lang),
+            Msg::new("score-intro-quarter").text(lang),
+            Msg::new("score-empty-quarter").text(lang),
+        ),
+        Period::Year(_) => (
+            Msg::new("score-heading-year").text(lang),
+            Msg::new("score-intro-year").text(lang),
+            Msg::new("score-empty-year").text(lang),
+        ),
+    };
     let page = ScorecardPage {
         l: Layout::new(
             lang,
-            format!("{} · {label} · {}", t.nav_scorecard, t.site_title),
+            format!("{heading} · {label} · {}", t.site_title),
             &path,
             tz,
             state.live.snapshot().network_cut_since,
         )
         .permalink(state.config.public_url.as_deref(), &path)
         .describe(preview),
+        heading,
+        intro,
+        no_data,
         label,
         so_far: !card.complete,
         minutes: card.minutes,

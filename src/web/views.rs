@@ -457,6 +457,11 @@ pub struct ScoreBankView {
 #[template(path = "scorecard.html")]
 pub struct ScorecardPage {
     pub l: Layout,
+    /// "Monthly scorecard", "Quarterly scorecard" or "Yearly scorecard", as the period is.
+    pub heading: String,
+    /// What the page holds, and what it says when nothing was recorded, for its period.
+    pub intro: String,
+    pub no_data: String,
     pub label: String,
     pub so_far: bool,
     pub minutes: i64,

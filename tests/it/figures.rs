@@ -323,9 +323,18 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
     assert_eq!(status, reqwest::StatusCode::OK);
     let said = format!("{} s unannounced", group(aaa[0]));
     assert!(html.contains(&said), "{said} not in the year's page");
+    assert!(
+        html.contains("<h1>Yearly scorecard: 2025"),
+        "the year's page says so"
+    );
+    assert!(!html.contains("over the month"));
     let (status, html) = app.text("/scorecard/2025-Q1?lang=fr").await;
     assert_eq!(status, reqwest::StatusCode::OK);
     assert!(html.contains("1e trimestre 2025"));
+    assert!(
+        html.contains("<h1>Bilan trimestriel : 1e trimestre 2025")
+            || html.contains("<h1>Bilan trimestriel: 1e trimestre 2025")
+    );
     for bad in ["/scorecard/2025-Q5", "/scorecard/19999"] {
         let (status, _) = app.text(bad).await;
         assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{bad}");
