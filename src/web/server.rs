@@ -22,7 +22,6 @@ use axum::Router;
 use hyper::body::{Body, Bytes, Frame, Incoming, SizeHint};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
 use super::input::BodyTimeout;
@@ -70,8 +69,6 @@ struct Conn {
     /// Whether a request was answered: from then on the keep-alive timeout applies to the
     /// quiet between requests (before it, the head timeout does).
     answered: AtomicBool,
-    /// Woken when a request ends, so the keep-alive clock starts again.
-    ended: Notify,
     /// Closes the connection at once, whatever it is doing.
     close: CancellationToken,
     /// The body of the request in flight while it arrives; `None` without one.
@@ -85,7 +82,6 @@ impl Conn {
             busy: AtomicUsize::new(0),
             idle_since: Mutex::new(Instant::now()),
             answered: AtomicBool::new(false),
-            ended: Notify::new(),
             close: CancellationToken::new(),
             body: Mutex::new(None),
         }
@@ -343,7 +339,6 @@ async fn serve_connection(
             }
             tracked.answered.store(true, Ordering::Release);
             tracked.busy.fetch_sub(1, Ordering::AcqRel);
-            tracked.ended.notify_one();
             answer
         }
     });
@@ -354,11 +349,11 @@ async fn serve_connection(
         .serve_connection(TokioIo::new(stream), service);
     tokio::pin!(http);
     let mut stopping = false;
+    // The keep-alive clock is looked at lazily, when its timer fires, rather than woken at
+    // the end of every request: a request ending only moves `idle_since`, and a timer that
+    // fires early is set again from it.
     loop {
-        let idle_deadline = conn
-            .idle_since()
-            .filter(|_| conn.answered.load(Ordering::Acquire))
-            .map(|t| tokio::time::Instant::from_std(t + limits.keepalive_timeout));
+        let check_at = keepalive_check(conn, limits.keepalive_timeout, Instant::now());
         tokio::select! {
             _ = http.as_mut() => return,
             () = conn.close.cancelled() => return,
@@ -369,9 +364,10 @@ async fn serve_connection(
                 http.as_mut().graceful_shutdown();
                 stopping = true;
             }
-            () = conn.ended.notified() => {}
-            () = sleep_until(idle_deadline) => {
-                if conn.idle_since().is_some_and(|t| t.elapsed() >= limits.keepalive_timeout) {
+            () = tokio::time::sleep_until(tokio::time::Instant::from_std(check_at)) => {
+                if conn.idle_since().is_some_and(|t| t.elapsed() >= limits.keepalive_timeout)
+                    && conn.answered.load(Ordering::Acquire)
+                {
                     return;
                 }
             }
@@ -379,11 +375,12 @@ async fn serve_connection(
     }
 }
 
-/// Sleeps until `deadline`; without one (a request in flight, or none answered yet), until
-/// the caller's other branches wake it.
-async fn sleep_until(deadline: Option<tokio::time::Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
+/// When to look at the keep-alive clock next: when an idle connection's keep-alive runs
+/// out; while a request is in flight or none was answered yet (the head timeout applies
+/// then), one keep-alive from `now`.
+fn keepalive_check(conn: &Conn, keepalive: Duration, now: Instant) -> Instant {
+    match conn.idle_since() {
+        Some(t) if conn.answered.load(Ordering::Acquire) => (t + keepalive).max(now),
+        _ => now + keepalive,
     }
 }
