@@ -107,6 +107,7 @@ pub async fn run_with(
         clock: clock.clone(),
         pages: Arc::new(web::cache::PageCache::coalescing()),
         feeds: Arc::new(web::cache::PageCache::default()),
+        notices: Arc::default(),
         write_queue: write_tx.downgrade(),
         engine: command_tx,
         reports,

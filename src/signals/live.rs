@@ -136,6 +136,8 @@ impl LastCheck {
 pub struct Live {
     snapshot: watch::Sender<Arc<Snapshot>>,
     checks: RwLock<HashMap<String, LastCheck>>,
+    /// Moves with every check kept, so what is judged from them can be kept until then.
+    checks_version: AtomicU64,
     generation: AtomicU64,
 }
 
@@ -144,6 +146,7 @@ impl Default for Live {
         Live {
             snapshot: watch::Sender::new(Arc::new(Snapshot::default())),
             checks: RwLock::default(),
+            checks_version: AtomicU64::new(0),
             generation: AtomicU64::new(1),
         }
     }
@@ -184,11 +187,30 @@ impl Live {
         if let Ok(mut checks) = self.checks.write() {
             checks.insert(r.probe_id.clone(), check);
         }
+        self.checks_version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Moves whenever a check is kept (see [`Self::record_check`]).
+    pub fn checks_version(&self) -> u64 {
+        self.checks_version.load(Ordering::Acquire)
     }
 
     /// When the probe was last checked here.
     pub fn last_check_at(&self, probe_id: &str) -> Option<DateTime<Utc>> {
         self.checks.read().ok()?.get(probe_id).map(|c| c.at)
+    }
+
+    /// [`Self::last_check_at`] of each probe, in order, under one look at the checks: pages
+    /// ask for every probe on each request.
+    pub fn last_checks_at<'a>(
+        &self,
+        probe_ids: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<Option<DateTime<Utc>>> {
+        let checks = self.checks.read().ok();
+        probe_ids
+            .into_iter()
+            .map(|id| checks.as_ref().and_then(|c| c.get(id)).map(|c| c.at))
+            .collect()
     }
 
     pub fn last_check(&self, probe_id: &str) -> Option<LastCheck> {

@@ -3,15 +3,19 @@
 //! not being written; on every public page, when its data was checked (`freshness.rs`),
 //! a notice once that is too old, and the reload a reader asked for.
 
-use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{header, Method, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use chrono::Duration;
+use std::collections::HashMap;
+use std::sync::Mutex;
 
-use super::error::AppError;
-use super::freshness::{self, Freshness};
+use axum::body::{Body, Bytes};
+use axum::extract::Request;
+use axum::http::{header, Method, StatusCode};
+use axum::response::Response;
+use chrono::Duration;
+use chrono_tz::Tz;
+
+use super::error::{AppError, PageError};
+use super::finished::Finished;
+use super::freshness::{self, Freshness, Probed};
 use super::markup::escape;
 use super::ops::write_verdict;
 use super::AppState;
@@ -22,8 +26,23 @@ use crate::store::health::Verdict;
 /// Pages are a few tens of kilobytes; anything larger is passed on untouched.
 const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
-/// What a request asks of the page it gets.
-struct Asked {
+/// What a page's notices are made of: two answers with the same rendering and the same
+/// notices are the same bytes (`finished.rs`).
+#[derive(PartialEq, Eq, Hash)]
+pub struct Notices {
+    path: String,
+    query: Option<String>,
+    /// The reload the reader asked for.
+    refresh: Option<u32>,
+    /// A page of the public site, answered 200: it says how fresh it is.
+    page: bool,
+    fresh: Option<Freshness>,
+    /// Writes fail: the storage notice.
+    failing: bool,
+}
+
+/// What a request asks of the page it gets, read before it is answered.
+pub struct Asked {
     path: String,
     query: Option<String>,
     refresh: Option<u32>,
@@ -31,7 +50,8 @@ struct Asked {
     public: bool,
 }
 
-pub async fn page_notices(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// What `req` asks of its page; a page of its own (400) for a reload outside the bounds.
+pub fn asked(state: &AppState, req: &Request) -> Result<Asked, PageError> {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().map(str::to_owned);
     let public = matches!(*req.method(), Method::GET | Method::HEAD) && !path.starts_with("/desk");
@@ -39,75 +59,94 @@ pub async fn page_notices(State(state): State<AppState>, req: Request, next: Nex
         Ok(r) if public => r,
         Ok(_) => None,
         Err(msg) => {
-            let lang = super::pages::page_lang(&state, query.as_deref(), req.headers())
+            let lang = super::pages::page_lang(state, query.as_deref(), req.headers())
                 .map_or(state.config.default_language, |(l, _)| l);
-            return AppError::BadRequest(msg).page(lang).into_response();
+            return Err(AppError::BadRequest(msg).page(lang));
         }
     };
-    let asked = Asked {
+    Ok(Asked {
         path,
         query,
         refresh,
         public,
-    };
-    let res = next.run(req).await;
+    })
+}
+
+/// `res` with the notices its page should carry written in.
+pub async fn with_page_notices(state: &AppState, asked: Asked, res: Response) -> Response {
     let is_html = res
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
-    let failing = write_verdict(&state) != Verdict::Writing;
+    let failing = write_verdict(state) != Verdict::Writing;
     let page = asked.public && res.status() == StatusCode::OK;
     if !is_html || (!failing && !page) {
         return res;
     }
     let fresh = if page {
-        judge(&state, &asked.path)
+        judge(state, &asked.path)
     } else {
         None
     };
     let (mut parts, body) = res.into_parts();
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
+    let Ok(source) = axum::body::to_bytes(body, MAX_PAGE_BYTES).await else {
         return Response::from_parts(parts, Body::empty());
     };
-    let Some(html) = std::str::from_utf8(&bytes).ok() else {
-        return Response::from_parts(parts, Body::from(bytes));
-    };
-    let lang = page_language(html);
-    let mut before_main = String::new();
-    if failing {
-        before_main.push_str(&storage_banner(lang));
-    }
-    let tz = state.config.timezone;
-    if let Some(f) = &fresh {
-        let offer = !asked.path.starts_with("/embed");
-        let said = freshness::say(
-            f,
-            asked.refresh,
-            (&asked.path, asked.query.as_deref()),
-            offer,
-            tz,
-            lang,
-        );
-        // While writes fail, the storage notice already says the page may be out of date.
-        if !failing {
-            before_main.push_str(&said.notice.unwrap_or_default());
-        }
-        before_main.push_str(&said.line);
-    }
     // The reload goes in the `Refresh` header, which browsers obey as they would a
     // `<meta http-equiv>`: a meta refresh under 20 hours reads to checkers (axe-core's
     // `meta-refresh`) as a page that moves by itself, and cannot show that the reader asked.
     if let Some(n) = asked.refresh.filter(|_| page) {
         parts.headers.insert(header::REFRESH, n.into());
     }
-    match with_notices(html, &before_main) {
-        Some(html) => {
-            parts.headers.remove(header::CONTENT_LENGTH);
-            Response::from_parts(parts, Body::from(html))
-        }
-        None => Response::from_parts(parts, Body::from(bytes)),
+    let notices = Notices {
+        path: asked.path,
+        query: asked.query,
+        refresh: asked.refresh,
+        page,
+        fresh,
+        failing,
+    };
+    let tz = state.config.timezone;
+    let out = state
+        .notices
+        .pages
+        .get_or_make(source, notices, |source, notices| {
+            finish(source, notices, tz)
+        });
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(out))
+}
+
+/// `source` with the notices written before its `<main>`; as it was when it is not UTF-8
+/// or has no `<main>`.
+fn finish(source: &Bytes, n: &Notices, tz: Tz) -> Bytes {
+    let Ok(html) = std::str::from_utf8(source) else {
+        return source.clone();
+    };
+    let lang = page_language(html);
+    let mut before_main = String::new();
+    if n.failing {
+        before_main.push_str(&storage_banner(lang));
     }
+    if let Some(f) = &n.fresh {
+        let offer = !n.path.starts_with("/embed");
+        let said = freshness::say(f, n.refresh, (&n.path, n.query.as_deref()), offer, tz, lang);
+        // While writes fail, the storage notice already says the page may be out of date.
+        if !n.failing {
+            before_main.push_str(&said.notice.unwrap_or_default());
+        }
+        before_main.push_str(&said.line);
+    }
+    with_notices(html, &before_main).map_or_else(|| source.clone(), Bytes::from)
+}
+
+/// What the notices keep between requests: finished pages, and what the last checks say
+/// for each bank's pages (and, under `""`, for the pages of every bank).
+#[derive(Default)]
+pub struct NoticesKept {
+    pages: Finished<Notices>,
+    probed: Mutex<HashMap<String, (u64, Option<Probed>)>>,
 }
 
 /// The freshness of what the page at `path` speaks of: one bank's probes on its pages,
@@ -117,19 +156,42 @@ fn judge(state: &AppState, path: &str) -> Option<Freshness> {
         .strip_prefix("/banks/")
         .or_else(|| path.strip_prefix("/embed/banks/"))
         .map(|rest| rest.split('/').next().unwrap_or(rest));
-    let probes = state
+    let (up_since, now) = (state.started_at, state.clock.now());
+    // Read before the checks are, so that a check landing meanwhile is judged next time.
+    let version = state.live.checks_version();
+    let key = bank.unwrap_or("");
+    if let Some((v, probed)) = state
+        .notices
+        .probed
+        .lock()
+        .ok()
+        .and_then(|k| k.get(key).copied())
+    {
+        if v == version {
+            return probed.map(|p| p.at(up_since, now));
+        }
+    }
+    let probes: Vec<_> = state
         .config
         .banks
         .iter()
         .filter(|b| bank.is_none_or(|s| b.slug == s))
         .flat_map(|b| b.probes.iter())
-        .map(|p| {
-            (
-                Duration::from_std(p.interval).unwrap_or(Duration::MAX),
-                state.live.last_check_at(&p.id),
-            )
-        });
-    freshness::judge(probes, state.started_at, state.clock.now())
+        .collect();
+    let last = state
+        .live
+        .last_checks_at(probes.iter().map(|p| p.id.as_str()));
+    let intervals = probes
+        .iter()
+        .map(|p| Duration::from_std(p.interval).unwrap_or(Duration::MAX));
+    let probed = freshness::probed(intervals.zip(last));
+    // Only configured banks are kept, so the map holds at most one entry more than them.
+    if bank.is_none_or(|s| state.config.bank(s).is_some()) {
+        if let Ok(mut kept) = state.notices.probed.lock() {
+            kept.insert(key.to_owned(), (version, probed));
+        }
+    }
+    probed.map(|p| p.at(up_since, now))
 }
 
 /// The page's own language, from its `<html lang>`.

@@ -1,10 +1,9 @@
 //! Errors as people and readers meet them: the error page, the 404 of unknown paths, and
-//! the layer that writes API errors again in the language the request asked for.
+//! API errors written again in the language the request asked for.
 
 use askama::Template;
-use axum::extract::{Request, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
-use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 
 use super::error::{AppError, ErrorText, PageError, RETRY_AFTER_SECS};
@@ -51,14 +50,8 @@ pub async fn fallback(State(state): State<AppState>, uri: Uri, headers: HeaderMa
     }
 }
 
-/// Writes JSON errors again in the language the request asked for.
-pub async fn localize_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let lang = request_lang(
-        state.config.default_language,
-        req.uri().query(),
-        req.headers(),
-    );
-    let mut res = next.run(req).await;
+/// A JSON error written again in `lang`, the language its request asked for.
+pub fn localize(mut res: Response, lang: Lang) -> Response {
     if lang == Lang::En {
         return res;
     }

@@ -20,24 +20,33 @@ pub const REFRESH_SECONDS: std::ops::RangeInclusive<u32> = 10..=3600;
 const OFFERED_REFRESH: u32 = 60;
 
 /// How fresh what a page shows is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Freshness {
     /// The newest check of the probes the page speaks of.
     pub checked_at: Option<DateTime<Utc>>,
-    /// Until the next check is due, by the probe due soonest; zero when one is overdue.
+    /// Until the next check is due, by the probe due soonest, rounded up to the second (as
+    /// pages say it); zero when one is overdue.
     pub next_in: Option<Duration>,
     /// The newest check is older than two of the shortest interval (or, with no check yet,
     /// the service has run that long without one).
     pub stale: bool,
 }
 
-/// Judges the probes a page speaks of, each as its interval and its last check; `None`
-/// when the page speaks of no probe. `up_since` is when the service started.
-pub fn judge(
+/// What the last checks of the probes a page speaks of say, whatever the time: judged again
+/// only when a check comes in, read on every request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Probed {
+    shortest: Duration,
+    checked_at: Option<DateTime<Utc>>,
+    /// When the probe due soonest is due.
+    next_at: Option<DateTime<Utc>>,
+}
+
+/// The probes a page speaks of, each as its interval and its last check; `None` when the
+/// page speaks of no probe.
+pub fn probed(
     probes: impl IntoIterator<Item = (Duration, Option<DateTime<Utc>>)>,
-    up_since: DateTime<Utc>,
-    now: DateTime<Utc>,
-) -> Option<Freshness> {
+) -> Option<Probed> {
     let mut shortest: Option<Duration> = None;
     let mut checked_at: Option<DateTime<Utc>> = None;
     let mut next_at: Option<DateTime<Utc>> = None;
@@ -49,13 +58,40 @@ pub fn judge(
             next_at = Some(next_at.map_or(due, |n| n.min(due)));
         }
     }
-    let shortest = shortest?;
-    let newest = checked_at.unwrap_or(up_since);
-    Some(Freshness {
+    Some(Probed {
+        shortest: shortest?,
         checked_at,
-        next_in: next_at.map(|n| (n - now).max(Duration::zero())),
-        stale: now - newest > shortest * 2,
+        next_at,
     })
+}
+
+impl Probed {
+    /// How fresh the page is at `now`; `up_since` is when the service started.
+    pub fn at(&self, up_since: DateTime<Utc>, now: DateTime<Utc>) -> Freshness {
+        let newest = self.checked_at.unwrap_or(up_since);
+        Freshness {
+            checked_at: self.checked_at,
+            next_in: self
+                .next_at
+                .map(|n| whole_seconds_up((n - now).max(Duration::zero()))),
+            stale: now - newest > self.shortest * 2,
+        }
+    }
+}
+
+/// Judges the probes a page speaks of at `now` ([`probed`], then [`Probed::at`]).
+pub fn judge(
+    probes: impl IntoIterator<Item = (Duration, Option<DateTime<Utc>>)>,
+    up_since: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Option<Freshness> {
+    probed(probes).map(|p| p.at(up_since, now))
+}
+
+/// `d` rounded up to whole seconds: a page shown within the same second says the same.
+fn whole_seconds_up(d: Duration) -> Duration {
+    let part = i64::from(d.subsec_nanos() > 0);
+    Duration::seconds(d.num_seconds() + part)
 }
 
 /// The reload asked for in `query`: `Ok(None)` when none is, an error sentence's message
@@ -179,6 +215,9 @@ mod tests {
         assert_eq!(f.checked_at, Some(at(20)));
         assert_eq!(f.next_in, Some(Duration::seconds(30)), "due at 60");
         assert!(!f.stale);
+        let later = at(30) + Duration::milliseconds(250);
+        let f = judge(probes, at(-3600), later).expect("probes");
+        assert_eq!(f.next_in, Some(Duration::seconds(30)), "29.75 s says 30 s");
         assert_eq!(judge([], at(0), at(1)), None);
     }
 

@@ -16,6 +16,7 @@ pub mod discovery;
 pub mod error;
 pub mod error_page;
 pub mod feeds;
+mod finished;
 pub mod freshness;
 pub mod history;
 pub mod icons;
@@ -42,7 +43,6 @@ use axum::http::{header, HeaderName, HeaderValue};
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::compression::CompressionLayer;
-use tower_http::cors::CorsLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use state::{AppParts, AppState, Tokens};
@@ -50,39 +50,95 @@ pub use state::{AppParts, AppState, Tokens};
 /// No script at all, styles only from our own origin, never framed.
 const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/// Never framed (`X-Frame-Options: DENY`), but for the embed, whose own policy says any
-/// site may frame it.
-async fn frame_guard(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let mut res = next.run(req).await;
-    let framable = res
-        .headers()
-        .get(header::CONTENT_SECURITY_POLICY)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("frame-ancestors *"));
-    if !framable {
-        res.headers_mut()
-            .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    }
-    res
-}
-
-/// Without `public_url`, absolute links (feeds, calendars) are built from the request's
-/// `Host`: a shared cache must then keep one copy per host, or a forged one would be served
-/// to everyone.
-async fn vary_host(
+/// Every answer passes here, in one layer rather than nine (each layer costs every
+/// request a clone of itself and a boxed future): CORS, the page's own checks and notices
+/// (`banner.rs`), API errors in the request's language (`error_page.rs`), one `Host`
+/// only, and the headers every answer carries.
+async fn site(
     axum::extract::State(state): axum::extract::State<AppState>,
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    let mut res = next.run(req).await;
-    if state.config.public_url.is_none() {
-        res.headers_mut()
-            .append(header::VARY, HeaderValue::from_static("host"));
+    if req.method() == Method::OPTIONS {
+        return cors_preflight();
     }
+    let mut res = match banner::asked(&state, &req) {
+        Err(refused) => axum::response::IntoResponse::into_response(refused),
+        Ok(asked) => {
+            let lang = lang::request_lang(
+                state.config.default_language,
+                req.uri().query(),
+                req.headers(),
+            );
+            // RFC 9112 §3.2: a request with more than one `Host` is answered 400, not read
+            // by its first (a proxy may have read another).
+            let res = if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
+                let refused =
+                    error::AppError::BadRequest(crate::i18n::Msg::new("err-host-repeated"));
+                axum::response::IntoResponse::into_response(refused)
+            } else {
+                next.run(req).await
+            };
+            banner::with_page_notices(&state, asked, error_page::localize(res, lang)).await
+        }
+    };
+    site_headers(&state, res.headers_mut());
     res
+}
+
+/// What CORS answers vary on, as `tower_http`'s `CorsLayer` says it.
+const CORS_VARY: &str = "origin, access-control-request-method, access-control-request-headers";
+
+/// The answer to any `OPTIONS`: a CORS preflight allowing GET and HEAD from any origin,
+/// as `CorsLayer::new().allow_origin(Any).allow_methods([GET, HEAD])` gives it.
+fn cors_preflight() -> axum::response::Response {
+    let headers = [
+        (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        (header::ACCESS_CONTROL_ALLOW_METHODS, "GET,HEAD"),
+        (header::VARY, CORS_VARY),
+    ];
+    axum::response::IntoResponse::into_response(headers)
+}
+
+/// What every answer says of how it may be used: no script and nothing framed but the
+/// embed (whose own policy lets any site frame it), no sniffing, a short referrer, and
+/// readable from any page (the public API, feeds and badges, e.g. on a bank's own site);
+/// and, without `public_url`, that absolute links (feeds, calendars) are built from the
+/// request's `Host`, so a shared cache keeps one copy per host rather than serving a
+/// forged one to everyone.
+fn site_headers(state: &AppState, headers: &mut axum::http::HeaderMap) {
+    if state.config.public_url.is_none() {
+        headers.append(header::VARY, HeaderValue::from_static("host"));
+    }
+    headers.append(header::VARY, HeaderValue::from_static(CORS_VARY));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    let framable = match headers.get(header::CONTENT_SECURITY_POLICY) {
+        Some(csp) => csp
+            .as_bytes()
+            .windows(17)
+            .any(|w| w == b"frame-ancestors *"),
+        None => {
+            headers.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            );
+            false
+        }
+    };
+    if !framable {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("strict-origin-when-cross-origin"),
+    );
 }
 
 /// `303 See Other` to `location`: every form answers so, so a reload never posts again.
@@ -93,19 +149,6 @@ pub(crate) fn see_other(location: &str) -> axum::response::Response {
         [(header::LOCATION, location.to_owned())],
     )
         .into_response()
-}
-
-/// RFC 9112 §3.2: a request with more than one `Host` is answered 400, not read by its
-/// first (a proxy may have read another).
-async fn single_host(
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    if req.headers().get_all(header::HOST).iter().nth(1).is_some() {
-        let refused = error::AppError::BadRequest(crate::i18n::Msg::new("err-host-repeated"));
-        return axum::response::IntoResponse::into_response(refused);
-    }
-    next.run(req).await
 }
 
 /// The desk's routes: never cached, never indexed, whatever they answer.
@@ -211,38 +254,7 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(desk_routes())
         .fallback(error_page::fallback)
-        .layer(axum::middleware::from_fn(single_host))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            error_page::localize_errors,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            banner::page_notices,
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            vary_host,
-        ))
-        // The public API, feeds and badges may be read from any page, e.g. a bank's own.
-        .layer(
-            CorsLayer::new()
-                .allow_origin(tower_http::cors::Any)
-                .allow_methods([Method::GET, Method::HEAD]),
-        )
+        .layer(axum::middleware::from_fn_with_state(state.clone(), site))
         .layer(CompressionLayer::new())
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_static(CSP),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::overriding(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(axum::middleware::from_fn(frame_guard))
         .with_state(state)
 }

@@ -48,6 +48,8 @@ pub struct AppParts {
     pub clock: DynClock,
     pub pages: Arc<PageCache>,
     pub feeds: Arc<PageCache<Rendered>>,
+    /// Pages as they leave with their notices written in, and what those are judged from.
+    pub notices: Arc<super::banner::NoticesKept>,
     /// Tells the engine that incidents, windows or reports changed.
     pub engine: mpsc::Sender<Command>,
     /// Stores crowd reports, many to a transaction.

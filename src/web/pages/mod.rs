@@ -48,7 +48,9 @@ pub fn html(body: Bytes, lang: Lang, set_cookie: bool) -> Response {
             ),
             (
                 header::VARY,
-                HeaderValue::from_static("Accept-Language, Cookie"),
+                // Accept-Encoding first: the compression layer looks for it there before
+                // adding its own, and finds it at once.
+                HeaderValue::from_static("Accept-Encoding, Accept-Language, Cookie"),
             ),
             (
                 header::CONTENT_LANGUAGE,
