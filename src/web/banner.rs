@@ -8,7 +8,7 @@ use std::sync::Mutex;
 
 use axum::body::{Body, Bytes};
 use axum::extract::Request;
-use axum::http::{header, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use chrono::Duration;
 use chrono_tz::Tz;
@@ -48,6 +48,8 @@ pub struct Asked {
     refresh: Option<u32>,
     /// A page of the public site, not the operator's desk.
     public: bool,
+    /// The reader takes gzip, as the compression layer would choose it.
+    gzip: bool,
 }
 
 /// What `req` asks of its page; a page of its own (400) for a reload outside the bounds.
@@ -69,6 +71,7 @@ pub fn asked(state: &AppState, req: &Request) -> Result<Asked, PageError> {
         query,
         refresh,
         public,
+        gzip: takes_gzip(req.headers()),
     })
 }
 
@@ -108,14 +111,73 @@ pub async fn with_page_notices(state: &AppState, asked: Asked, res: Response) ->
         failing,
     };
     let tz = state.config.timezone;
-    let out = state
+    let made = state
         .notices
         .pages
         .get_or_make(source, notices, |source, notices| {
             finish(source, notices, tz)
         });
     parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, Body::from(out))
+    // Gzipped here, once, rather than by the compression layer for each reader: it leaves
+    // an answer already encoded as it is, and so does not say it varies by encoding.
+    if let Some(gz) = made.gzipped().filter(|_| asked.gzip) {
+        parts
+            .headers
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        let said = parts.headers.get_all(header::VARY).iter().any(|v| {
+            v.to_str()
+                .is_ok_and(|v| v.to_ascii_lowercase().contains("accept-encoding"))
+        });
+        if !said {
+            parts
+                .headers
+                .append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        }
+        return Response::from_parts(parts, Body::from(gz.clone()));
+    }
+    Response::from_parts(parts, Body::from(made.page.clone()))
+}
+
+/// Whether `Accept-Encoding` has the compression layer choose gzip: gzip (or x-gzip) with a
+/// q-value above zero and not below identity's.
+fn takes_gzip(headers: &HeaderMap) -> bool {
+    let mut gzip = 0;
+    let mut identity = 0;
+    let codings = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','));
+    for coding in codings {
+        let mut fields = coding.splitn(2, ';');
+        let name = fields.next().unwrap_or("").trim();
+        let Some(q) = fields.next().map_or(Some(1000), |q| q_value(q.trim())) else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("gzip") || name.eq_ignore_ascii_case("x-gzip") {
+            gzip = gzip.max(q);
+        } else if name.eq_ignore_ascii_case("identity") {
+            identity = identity.max(q);
+        }
+    }
+    gzip > 0 && gzip >= identity
+}
+
+/// `q=0.5` as thousandths; `None` for anything RFC 9110 §12.4.2 does not allow.
+fn q_value(field: &str) -> Option<u16> {
+    let v = field
+        .strip_prefix("q=")
+        .or_else(|| field.strip_prefix("Q="))?;
+    let (whole, frac) = v.split_once('.').unwrap_or((v, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let frac: u16 = format!("{frac:0<3}").parse().ok()?;
+    match whole {
+        "0" => Some(frac),
+        "1" if frac == 0 => Some(1000),
+        _ => None,
+    }
 }
 
 /// `source` with the notices written before its `<main>`; as it was when it is not UTF-8
@@ -224,6 +286,29 @@ fn with_notices(html: &str, before_main: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gzip_as_the_compression_layer_would_choose_it() {
+        let takes = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT_ENCODING, v.parse().expect("header"));
+            takes_gzip(&h)
+        };
+        assert!(takes("gzip, deflate, br"));
+        assert!(takes("br;q=1.0, GZIP;q=0.5"));
+        assert!(takes("identity, x-gzip"), "a tie goes to gzip");
+        assert!(!takes("identity, gzip;q=0.5"));
+        assert!(!takes("gzip;q=0"));
+        assert!(
+            !takes("gzip;q=2, br"),
+            "a q-value out of bounds is no q-value"
+        );
+        assert!(!takes("br, deflate"));
+        assert!(!takes_gzip(&HeaderMap::new()));
+        assert_eq!(q_value("q=0.25"), Some(250));
+        assert_eq!(q_value("q=1.000"), Some(1000));
+        assert_eq!(q_value("q=0.1234"), None);
+    }
 
     #[test]
     fn notices_go_before_main() {

@@ -1,14 +1,15 @@
 //! Pages as they leave, with what `banner.rs` writes into them: the same rendering with the
 //! same notices is made once and its bytes handed out until the notices move (the freshness
 //! line moves each second), so the page everyone reloads costs a lookup, not a copy and a
-//! translation per request.
+//! translation per request; and gzipped once, not for every browser that asks.
 //!
 //! A rendering is named by where its bytes live: each entry holds the rendering it was made
 //! from, so that memory cannot be freed and reused by another while the entry stands.
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::Mutex;
+use std::io::Write;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
@@ -21,8 +22,35 @@ const KEEP: Duration = Duration::from_secs(2);
 struct Kept {
     /// The rendering the page was made from, held so its address names it alone.
     _source: Bytes,
-    page: Bytes,
+    page: Arc<Made>,
     made: Instant,
+}
+
+/// A finished page, and its gzipped bytes once a reader asked for them.
+pub struct Made {
+    pub page: Bytes,
+    gzipped: OnceLock<Option<Bytes>>,
+}
+
+impl Made {
+    fn new(page: Bytes) -> Self {
+        Made {
+            page,
+            gzipped: OnceLock::new(),
+        }
+    }
+
+    /// The page gzipped at the level the compression layer uses, made on first use.
+    pub fn gzipped(&self) -> Option<&Bytes> {
+        self.gzipped
+            .get_or_init(|| {
+                let mut z =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                z.write_all(&self.page).ok()?;
+                z.finish().ok().map(Bytes::from)
+            })
+            .as_ref()
+    }
 }
 
 /// Finished pages by the rendering they were made from and `K`, what was written in.
@@ -47,14 +75,14 @@ impl<K: Hash + Eq> Finished<K> {
         source: Bytes,
         notices: K,
         make: impl FnOnce(&Bytes, &K) -> Bytes,
-    ) -> Bytes {
+    ) -> Arc<Made> {
         let id = (source.as_ptr() as usize, source.len(), notices);
         if let Ok(kept) = self.kept.lock() {
             if let Some(k) = kept.get(&id) {
                 return k.page.clone();
             }
         }
-        let page = make(&source, &id.2);
+        let page = Arc::new(Made::new(make(&source, &id.2)));
         if let Ok(mut kept) = self.kept.lock() {
             let now = Instant::now();
             if kept.len() >= MAX_KEPT {
@@ -100,8 +128,8 @@ mod tests {
             shout(b, &0)
         };
         let page = Bytes::from(b"page".to_vec());
-        assert_eq!(finished.get_or_make(page.clone(), 1, make), "PAGE");
-        assert_eq!(finished.get_or_make(page.clone(), 1, make), "PAGE");
+        assert_eq!(finished.get_or_make(page.clone(), 1, make).page, "PAGE");
+        assert_eq!(finished.get_or_make(page.clone(), 1, make).page, "PAGE");
         assert_eq!(made.get(), 1);
         // New notices, or another rendering with the very same bytes, are made again.
         finished.get_or_make(page.clone(), 2, make);
@@ -118,7 +146,25 @@ mod tests {
         // The entry holds the first rendering: no new one can be given its address.
         let second = Bytes::from(b"other".to_vec());
         assert_ne!(second.as_ptr(), at);
-        assert_eq!(finished.get_or_make(second, (), shout), "OTHER");
+        assert_eq!(finished.get_or_make(second, (), shout).page, "OTHER");
+    }
+
+    #[test]
+    fn gzipped_once_and_back_to_the_same_bytes() {
+        let finished = Finished::default();
+        let page = Bytes::from("<p>page</p>".repeat(100));
+        let made = finished.get_or_make(page.clone(), (), shout);
+        let gz = made.gzipped().expect("gzipped").clone();
+        assert!(gz.len() < made.page.len());
+        assert_eq!(
+            made.gzipped().map(|b| b.as_ptr()),
+            Some(gz.as_ptr()),
+            "made once"
+        );
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut back)
+            .expect("gzip");
+        assert_eq!(back, made.page);
     }
 
     #[test]

@@ -129,3 +129,71 @@ async fn every_page_says_when_it_was_checked_and_when_it_may_be_out_of_date() {
     })
     .await;
 }
+
+/// The page with its notices, gzipped once for every reader that takes gzip: the same page
+/// as the plain one, saying it varies by encoding, and made again when the notices move.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gzipped_page_is_the_plain_page_and_moves_with_its_notices() {
+    let fake = FakeBank::start().await;
+    let app = TestApp::spawn(&bank_config(
+        "bmce",
+        &[probe("web", &fake.url("/"), "  interval = \"500ms\"\n")],
+        &[],
+    ))
+    .await;
+    let fetch = |encoding: &'static str| {
+        let app = &app;
+        async move {
+            let r = app
+                .client
+                .get(app.url("/?lang=fr"))
+                .header("accept-encoding", encoding)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let headers = r.headers().clone();
+            (headers, r.bytes().await.unwrap())
+        }
+    };
+    let fresh_line = |page: &str| {
+        let at = page.find("<p class=\"fresh\">").expect("a freshness line");
+        page[at..at + page[at..].find("</p>").expect("its end")].to_owned()
+    };
+    let without_line = |page: &str| page.replace(&fresh_line(page), "");
+    let gunzip = |gz: &[u8]| {
+        let mut page = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut page)
+            .expect("gzip");
+        page
+    };
+    eventually(Duration::from_secs(10), "a first check", || async {
+        let (_, page) = app.text("/?lang=fr").await;
+        page.contains("Vérifié à").then_some(())
+    })
+    .await;
+
+    let (headers, gz) = fetch("gzip, deflate, br").await;
+    assert_eq!(headers["content-encoding"], "gzip");
+    let vary: Vec<_> = headers
+        .get_all("vary")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_ascii_lowercase())
+        .collect();
+    assert!(
+        vary.iter().any(|v| v.contains("accept-encoding")),
+        "{vary:?}"
+    );
+    let first = gunzip(&gz);
+    let (plain_headers, plain) = fetch("identity, gzip;q=0.5").await;
+    assert!(plain_headers.get("content-encoding").is_none());
+    let plain = String::from_utf8(plain.to_vec()).unwrap();
+    assert_eq!(without_line(&first), without_line(&plain));
+
+    // Checks come in twice a second: the gzipped page says so too.
+    eventually(Duration::from_secs(10), "a newer line, gzipped", || async {
+        let (_, gz) = fetch("gzip").await;
+        (fresh_line(&gunzip(&gz)) != fresh_line(&first)).then_some(())
+    })
+    .await;
+}
