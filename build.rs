@@ -7,6 +7,9 @@ use std::path::Path;
 fn main() {
     println!("cargo:rerun-if-changed=migrations");
     println!("cargo:rerun-if-changed=locales");
+    // Work trees that share one target directory share this script's output, which names
+    // the catalogue files of the tree it ran in: a build from another tree runs it again.
+    println!("cargo:rerun-if-env-changed=PWD");
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("locales");
     let mut out = String::from("/// Each language's catalogue files, in [`Lang::ALL`] order.\n");
     out.push_str("pub(super) const SOURCES: [(&str, &[(&str, &str)]); 3] = [\n");

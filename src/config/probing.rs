@@ -20,6 +20,8 @@ const DEFAULT_REGION: &str = "local";
 const DEFAULT_QUORUM: usize = 2;
 /// How soon a failure after a resolution reopens the incident, when the file does not say.
 const DEFAULT_REOPEN_WITHIN: Duration = Duration::from_secs(30 * 60);
+/// How long a channel's changes count towards making it unstable.
+const UNSTABLE_WITHIN: Duration = Duration::from_secs(10 * 60);
 /// The longest `reopen_within` may be.
 const MAX_REOPEN_WITHIN: Duration = Duration::from_secs(7 * 86_400);
 /// The shortest maintenance phrase: shorter ones would match ordinary pages.
@@ -41,6 +43,10 @@ pub struct ProbingConfig {
     /// An outage of a bank's channel that fails again this soon after its resolution
     /// reopens the same incident; zero never reopens.
     pub reopen_within: Duration,
+    /// A channel whose probes went down or came back more than 3 times within this long
+    /// is unstable. Not in the file: ten minutes, but in the demo, whose clock is
+    /// compressed.
+    pub unstable_within: Duration,
     /// The phrases that show a maintenance page: the built-in list and the config's own.
     pub maintenance_phrases: Vec<String>,
 }
@@ -94,6 +100,7 @@ impl Validator<'_> {
                 .map_or(DEFAULT_QUORUM, |n| n as usize),
             ca_pem,
             reopen_within,
+            unstable_within: UNSTABLE_WITHIN,
             maintenance_phrases,
         }
     }

@@ -67,8 +67,16 @@ pub fn demo_config(base: &str) -> Result<Config, Failure> {
     config.reports.surge_floor = 3;
     config.reports.trust_forwarded_for = true;
     config.reports.confirm_after = Duration::from_secs(20);
+    // Flapping in the same compressed time: each cycle is another day's news, so a
+    // failure a cycle later is an outage of its own, neither a reopening of the last one
+    // nor a flip that holds it open as unstable.
+    config.probing.reopen_within = FLAPS_WITHIN;
+    config.probing.unstable_within = FLAPS_WITHIN;
     Ok(config)
 }
+
+/// How close together the demo's failures must be to be one flapping outage.
+const FLAPS_WITHIN: Duration = Duration::from_secs(20);
 
 pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
     let started = tokio::time::Instant::now();
@@ -126,4 +134,26 @@ pub async fn run(listen: SocketAddr) -> Result<(), Failure> {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::banks::{BMCE_FAILS, CDM_FAILS, CYCLE};
+    use super::*;
+
+    /// Every cycle's failures stand apart from the last cycle's: not reopened, never
+    /// unstable, so each of CDM's windows gets an overrun naming it.
+    #[test]
+    fn each_cycle_is_an_outage_of_its_own() {
+        let Ok(config) = demo_config("http://127.0.0.1:1") else {
+            panic!("the demo's config");
+        };
+        for fails in [BMCE_FAILS, CDM_FAILS] {
+            let down = fails.end - fails.start;
+            let up = CYCLE - down;
+            assert!(config.probing.reopen_within < up, "{fails:?}");
+            // Fewer than four changes fit in the window: two at most.
+            assert!(config.probing.unstable_within < down.min(up), "{fails:?}");
+        }
+    }
 }

@@ -41,6 +41,14 @@ impl OpenSpans {
         OpenSpans(out)
     }
 
+    /// From the spans themselves, as the record's outage spans give them (one per bank
+    /// and channel): in order, each once.
+    pub fn of(mut spans: Vec<(DateTime<Utc>, Option<DateTime<Utc>>)>) -> OpenSpans {
+        spans.sort();
+        spans.dedup();
+        OpenSpans(spans)
+    }
+
     /// From the first start, the last resolution and the closed stretches between spans.
     pub fn with_gaps(
         started_at: DateTime<Utc>,
@@ -77,6 +85,15 @@ impl OpenSpans {
         self.0
             .iter()
             .map(|&(s, e)| (e.unwrap_or(now) - s).max(Duration::zero()))
+            .sum()
+    }
+
+    /// Time down up to `at`: what an entry written at `at` says (a feed's entry), which a
+    /// later reopening never changes.
+    pub fn down_until(&self, at: DateTime<Utc>) -> Duration {
+        self.0
+            .iter()
+            .map(|&(s, e)| (e.map_or(at, |e| e.min(at)) - s).max(Duration::zero()))
             .sum()
     }
 
@@ -132,6 +149,10 @@ mod tests {
         );
         assert_eq!(spans.down(t(633)), Duration::seconds(99));
         assert_eq!(spans.since(), t(600), "since the last reopening");
+        // As it stood at the first resolution, and at the second: later spans add nothing.
+        assert_eq!(spans.down_until(t(33)), Duration::seconds(33));
+        assert_eq!(spans.down_until(t(333)), Duration::seconds(66));
+        assert_eq!(spans.down_until(t(633)), spans.down(t(633)));
         assert_eq!(
             OpenSpans::with_gaps(t(0), None, &spans.gaps()),
             spans,

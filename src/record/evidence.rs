@@ -5,6 +5,8 @@
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
 
+use super::scorecard::shared_within;
+use super::shared::{shared_with, LOOK_BACK_HOURS};
 use super::spans::minutes;
 use super::voices::{voices, Voices};
 use crate::config::Config;
@@ -47,6 +49,29 @@ pub struct Evidence {
     pub updates: Vec<Entry>,
     /// What the bank said about it, verbatim, in the order it said it.
     pub statements: Vec<Statement>,
+    /// The failures of one channel at several banks at once it is part of: possibly a
+    /// shared system (interbank switch, card network, telecom); empty for a bank alone.
+    pub shared: Vec<SharedWith>,
+}
+
+/// A failure of one channel at several banks at once (`record::shared`), as one of its
+/// incidents sees it: the banks, and the other incidents to link.
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedWith {
+    pub channel: Channel,
+    /// The first start among them.
+    pub started_at: DateTime<Utc>,
+    /// Every bank of the failure, by slug, in order.
+    pub banks: Vec<String>,
+    /// The failure's other incidents, in order of id.
+    pub others: Vec<SharedIncident>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SharedIncident {
+    pub id: i64,
+    /// Its banks with this channel, by slug.
+    pub banks: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -293,7 +318,50 @@ pub async fn gather(
         end,
     );
     evidence.statements = statements;
+    evidence.shared = shared(store, config, &row).await?;
     Ok(Some((row, evidence)))
+}
+
+/// The shared failures an outage is part of, computed on read by the scorecard's rule over
+/// the outages begun around it.
+async fn shared(
+    store: &DynStore,
+    config: &Config,
+    row: &IncidentRow,
+) -> StoreResult<Vec<SharedWith>> {
+    if row.kind != IncidentKind::Outage || row.state == IncidentState::Withdrawn {
+        return Ok(Vec::new());
+    }
+    let within = shared_within(&config.banks);
+    let spans = store
+        .outage_spans(
+            row.started_at - Duration::hours(LOOK_BACK_HOURS),
+            row.started_at + Duration::milliseconds(within + 1),
+        )
+        .await?;
+    Ok(shared_with(&spans, within, row.id)
+        .into_iter()
+        .map(|s| SharedWith {
+            others: s
+                .incidents
+                .iter()
+                .filter(|id| **id != row.id)
+                .map(|&id| {
+                    let mut banks: Vec<String> = spans
+                        .iter()
+                        .filter(|o| o.incident_id == id && o.channel == s.channel)
+                        .map(|o| o.bank.clone())
+                        .collect();
+                    banks.sort();
+                    banks.dedup();
+                    SharedIncident { id, banks }
+                })
+                .collect(),
+            channel: s.channel,
+            started_at: s.started_at,
+            banks: s.banks,
+        })
+        .collect())
 }
 
 async fn against(
@@ -396,6 +464,7 @@ fn assemble(
             .collect(),
         updates: entries,
         statements: Vec::new(),
+        shared: Vec::new(),
         probes,
         reports,
         window,

@@ -16,7 +16,7 @@ use super::shared::{shared_failures, SharedFailure};
 use super::spans::{minutes, Spans};
 use super::word::{self, WordFigures};
 use crate::config::Config;
-use crate::domain::{Bank, Channel, Names, Statement};
+use crate::domain::{Bank, Channel, Names, OpenSpans, Statement};
 use crate::store::{DynStore, MonitoredSpan, OutageSpan, StoreResult, WindowRow};
 
 /// Below this share of the month monitored, availability is shown as partial.
@@ -400,7 +400,7 @@ pub fn compute_period(
         (
             totals.median_recovery_minutes,
             totals.worst_recovery_minutes,
-        ) = recovery(bank_outages.values().copied(), from_ms, to_ms);
+        ) = recovery(union.outages.iter().map(|o| o.0), from_ms, to_ms);
         let chart = months
             .iter()
             .map(|&(m, s, e)| {
@@ -586,7 +586,7 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a Ou
         .filter(|o| o.1 .0 < to && o.1 .1 > from)
         .map(|o| o.0)
         .collect();
-    let (median, worst) = recovery(touching.iter().copied(), from, to);
+    let (median, worst) = recovery(track.outages.iter().map(|o| o.0), from, to);
     // A reopened incident stands in several spans: it is one incident.
     let mut ids: Vec<i64> = touching.iter().map(|o| o.incident_id).collect();
     ids.sort_unstable();
@@ -644,17 +644,26 @@ fn outages_over<'a>(
     (figures, touching)
 }
 
-/// Median and worst length of the outages that ended in `[from, to)`.
+/// Median and worst length of the outages that ended in `[from, to)`, each its whole
+/// account (`OpenSpans`): a reopened one's open spans added up, not its last span alone.
 fn recovery<'a>(
     outages: impl Iterator<Item = &'a OutageSpan>,
     from: i64,
     to: i64,
 ) -> (Option<i64>, Option<i64>) {
-    let mut lengths: Vec<i64> = outages
-        .filter_map(|o| {
-            let r = o.resolved_at?.timestamp_millis();
+    let mut incidents: BTreeMap<i64, Vec<_>> = BTreeMap::new();
+    for o in outages {
+        let spans = incidents.entry(o.incident_id).or_default();
+        spans.push((o.started_at, o.resolved_at));
+    }
+    let mut lengths: Vec<i64> = incidents
+        .into_values()
+        .filter_map(|spans| {
+            let account = OpenSpans::of(spans);
+            let end = account.spans().last()?.1?;
+            let r = end.timestamp_millis();
             // An outage that ends on the stroke of midnight recovered in the month before.
-            (r > from && r <= to).then(|| r - o.started_at.timestamp_millis())
+            (r > from && r <= to).then(|| account.down(end).num_milliseconds())
         })
         .collect();
     if lengths.is_empty() {

@@ -71,6 +71,20 @@ pub fn shared_failures(outages: &[OutageSpan], within_ms: i64) -> Vec<SharedFail
     out
 }
 
+/// How far before an outage's start its page reads the others, to group them as the
+/// scorecard does: a group begins at the first outage of a run, and a run of failures of
+/// one channel each within two probe intervals of the last for a whole day does not happen.
+pub const LOOK_BACK_HOURS: i64 = 24;
+
+/// The shared failures `incident` is part of among `outages`, by the same rule as
+/// [`shared_failures`]: what its page labels and links.
+pub fn shared_with(outages: &[OutageSpan], within_ms: i64, incident: i64) -> Vec<SharedFailure> {
+    shared_failures(outages, within_ms)
+        .into_iter()
+        .filter(|s| s.incidents.contains(&incident))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{Duration, TimeZone};
@@ -118,5 +132,11 @@ mod tests {
         assert!(shared_failures(&alone, within).is_empty());
         // Two banks are not enough.
         assert!(shared_failures(&outages[..2], within).is_empty());
+        // Each incident of the failure finds it; the bank alone, none.
+        for id in [1, 2, 3] {
+            assert_eq!(shared_with(&outages, within, id), shared);
+        }
+        assert!(shared_with(&outages, within, 5).is_empty());
+        assert!(shared_with(&outages, within, 4).is_empty());
     }
 }

@@ -87,6 +87,9 @@ pub fn promise_for(incident: i64, statements: &[Statement]) -> Option<DateTime<U
 pub struct BankWord<'a> {
     /// The start of its earliest open outage: the silence is counted from here.
     pub since: DateTime<Utc>,
+    /// Since when it has been down: the earliest start of its open outages' open spans
+    /// (`OpenSpans::since`), the "since" the bank's card says as its page does.
+    pub down_since: DateTime<Utc>,
     /// Its latest statement about any of them, if it said anything.
     pub latest: Option<&'a Statement>,
     /// Its latest promise about any of them.
@@ -109,6 +112,7 @@ pub fn bank_word<'a>(
         })
         .collect();
     let since = outages.iter().map(|i| i.started_at).min()?;
+    let down_since = outages.iter().map(|i| i.account().since()).min()?;
     let about: Vec<&'a Statement> = statements
         .iter()
         .filter(|s| s.bank == bank && outages.iter().any(|i| s.incidents.contains(&i.id)))
@@ -121,6 +125,7 @@ pub fn bank_word<'a>(
         .map(|(_, _, t)| t);
     Some(BankWord {
         since,
+        down_since,
         latest,
         promise,
     })

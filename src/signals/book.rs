@@ -30,7 +30,9 @@ pub struct Held {
     pub probe: bool,
     pub reports: bool,
     pub overrun: Option<Overran>,
-    /// Since when it holds the channel (opened, or taken back at start).
+    /// Since when it holds the channel: the start of the incident's open span, as
+    /// [`crate::domain::OpenSpans::since`] reads it from the record (its start, or the
+    /// reopening entry's time).
     pub since: DateTime<Utc>,
     /// Subscribers were told of it.
     pub alerted: bool,
@@ -97,8 +99,9 @@ pub struct IncidentBook {
     held: HashMap<OpenKey, Held>,
     recent: HashMap<OpenKey, Resolved>,
     reopen_within: Duration,
-    /// Outages the operator declared, by the channels they cover.
-    operator: HashMap<OpenKey, i64>,
+    /// Outages the operator declared, by the channels they cover, with the start of each
+    /// one's open span.
+    operator: HashMap<OpenKey, (i64, DateTime<Utc>)>,
     /// The channels probes watch: reports alone never hold an incident open on them.
     probed: BTreeSet<OpenKey>,
     banks: HashMap<String, Names>,
@@ -142,7 +145,16 @@ impl IncidentBook {
     }
 
     pub fn operator_outage(&self, key: &OpenKey) -> Option<i64> {
-        self.operator.get(key).copied()
+        self.operator.get(key).map(|o| o.0)
+    }
+
+    /// Since when the incident behind the channel (the operator's, else the automatic
+    /// one) has been open: the start of its open span, the "since" every page shows.
+    pub fn down_since(&self, key: &OpenKey) -> Option<DateTime<Utc>> {
+        self.operator
+            .get(key)
+            .map(|o| o.1)
+            .or_else(|| self.held.get(key).map(|h| h.since))
     }
 
     /// Whether a channel failing again soon after its resolution goes on as the same
@@ -210,7 +222,7 @@ impl IncidentBook {
                     probe: probe || !reports,
                     reports,
                     overrun,
-                    since: row.started_at,
+                    since: row.account().since(),
                     alerted: row.alerted,
                     confirmed: row.has_source(Source::Operator),
                     intermittent: false,
@@ -259,8 +271,10 @@ impl IncidentBook {
         self.operator.clear();
         for row in open {
             if row.kind == IncidentKind::Outage && row.open_key.is_none() {
+                let since = row.account().since();
                 for (bank, channel) in &row.scopes {
-                    self.operator.insert(OpenKey::new(bank, *channel), row.id);
+                    self.operator
+                        .insert(OpenKey::new(bank, *channel), (row.id, since));
                 }
             }
         }
@@ -528,12 +542,10 @@ impl IncidentBook {
             };
         }
         let mut entry = entry;
-        // An overrun ends at its first recovery: a failure after it is an outage of its
-        // own, never more of the window's overrun.
         let reopen = self
             .recent
             .remove(key)
-            .filter(|r| r.overrun.is_none() && entry.at - r.at <= self.reopen_within);
+            .filter(|r| reopens(r, overrun, entry.at, self.reopen_within));
         if let Some(r) = reopen {
             // Flapping: the same outage, failing again; it keeps its first start.
             entry.message.insert(
@@ -550,7 +562,12 @@ impl IncidentBook {
                 probe: false,
                 reports: false,
                 overrun,
-                since: started_at,
+                // A reopening's span begins with its entry; a new incident's at its start.
+                since: if reopen.is_some() {
+                    entry.at
+                } else {
+                    started_at
+                },
                 alerted: entry.alert,
                 confirmed: false,
                 intermittent: false,
@@ -623,6 +640,15 @@ impl IncidentBook {
             },
         })
     }
+}
+
+/// Whether a failure at `at` reopens the incident `r` resolved lately rather than opening
+/// one of its own: only an ordinary outage failing again within `within`. Each overrun
+/// names the window it overran and ends at its first recovery, so an overrun is never
+/// reopened (a failure after it is an outage of its own), and a window's overrun never
+/// reopens an earlier incident (filed there, it would name that incident's window, or none).
+fn reopens(r: &Resolved, overrun: Option<Overran>, at: DateTime<Utc>, within: Duration) -> bool {
+    r.overrun.is_none() && overrun.is_none() && at - r.at <= within
 }
 
 /// Whether `at` is a whole second or more past the window's announced end: durations are

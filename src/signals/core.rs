@@ -24,9 +24,9 @@ use crate::domain::{Channel, IncidentState, OpenKey, ProbeResult, Source, Status
 use crate::i18n::Msg;
 use crate::store::{IncidentRow, ReportCount, WindowRow};
 
-/// A channel is shown unstable when its probes' verdict changed more than
-/// [`UNSTABLE_CHANGES`] times within this long, and until it has not.
-pub const UNSTABLE_WINDOW: chrono::Duration = chrono::Duration::minutes(10);
+/// A channel is shown unstable when its probes' verdict changed more than this many times
+/// within `[probing]`'s `unstable_within` (ten minutes; only the demo's compressed clock
+/// shortens it), and until it has not.
 pub const UNSTABLE_CHANGES: usize = 3;
 
 pub struct Core {
@@ -43,6 +43,8 @@ pub struct Core {
     unheld: HashMap<OpenKey, Unheld>,
     /// When each channel's probes went down or up lately, oldest first.
     changes: HashMap<OpenKey, VecDeque<DateTime<Utc>>>,
+    /// How long those changes are remembered: `unstable_within`.
+    unstable_window: chrono::Duration,
     /// The channels last shown unstable, to publish again when one settles.
     unstable_shown: BTreeSet<OpenKey>,
     /// Channels whose probes pass again while they are unstable, and since when: their
@@ -89,6 +91,8 @@ impl Core {
                 .unwrap_or(chrono::Duration::minutes(10)),
             unheld: HashMap::new(),
             changes: HashMap::new(),
+            unstable_window: chrono::Duration::from_std(config.probing.unstable_within)
+                .unwrap_or_default(),
             unstable_shown: BTreeSet::new(),
             settling: HashMap::new(),
             changed: true,
@@ -295,27 +299,39 @@ impl Core {
         effects
     }
 
-    /// Notes a change of the probes' verdict, forgetting those too old to count.
+    /// Notes a change of the probes' verdict, forgetting those too old to count. A change
+    /// while a window is in force on the channel was announced: it is no flap.
     fn changed_state(&mut self, key: &OpenKey, at: DateTime<Utc>) {
+        if self.windows.active(&key.bank, key.channel, at).is_some() {
+            return;
+        }
+        let window = self.unstable_window;
         let changes = self.changes.entry(key.clone()).or_default();
         changes.push_back(at);
-        while changes.front().is_some_and(|t| at - *t > UNSTABLE_WINDOW) {
+        while changes.front().is_some_and(|t| at - *t > window) {
             changes.pop_front();
         }
     }
 
     fn unstable(&self, key: &OpenKey, now: DateTime<Utc>) -> bool {
         self.changes.get(key).is_some_and(|c| {
-            c.iter().filter(|t| now - **t <= UNSTABLE_WINDOW).count() > UNSTABLE_CHANGES
+            c.iter()
+                .filter(|t| now - **t <= self.unstable_window)
+                .count()
+                > UNSTABLE_CHANGES
         })
     }
 
     /// Every probe of the channel passes again. A channel shown unstable (the rule pages
     /// show) keeps its incident open, said once to be intermittent, until it is steady:
     /// one open span rather than a resolution and a reopening at every flip. Where every
-    /// outage is its own incident (`reopen_within` zero), each one resolves.
+    /// outage is its own incident (`reopen_within` zero), each one resolves; so does an
+    /// overrun, which ends at its first recovery whatever follows.
     fn probe_up(&mut self, key: &OpenKey, at: DateTime<Utc>) -> Option<Effect> {
-        let held = self.book.held(key).is_some_and(|h| h.probe);
+        let held = self
+            .book
+            .held(key)
+            .is_some_and(|h| h.probe && h.overrun.is_none());
         if held && self.book.joins_flaps() && self.unstable(key, at) {
             self.settling.insert(key.clone(), at);
             return self.book.probe_intermittent(key, at);
@@ -598,6 +614,7 @@ impl Core {
                                 operator: self.book.operator_outage(&key),
                                 held: self.book.held(&key).and_then(|h| h.id),
                                 held_by_reports: self.book.held(&key).is_some_and(|h| h.reports),
+                                incident_since: self.book.down_since(&key),
                                 unheld: self.unheld.get(&key).copied(),
                                 window: self.windows.active(slug, channel, now),
                                 unstable: self.unstable(&key, now),

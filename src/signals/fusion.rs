@@ -7,6 +7,7 @@ use super::surge::Surge;
 use super::tracker::ProbeStatus;
 use crate::domain::{Channel, Confidence, Status};
 use crate::store::WindowRow;
+use chrono::{DateTime, Utc};
 
 /// What backs a status or an incident.
 #[derive(Debug, Clone, Copy, Default)]
@@ -50,6 +51,9 @@ pub struct Signals<'a> {
     pub held: Option<i64>,
     /// Customers' reports hold that incident.
     pub held_by_reports: bool,
+    /// The start of the open span of the incident behind the channel (the operator's, else
+    /// the automatic one): an outage's "since", as every page reads it from the record.
+    pub incident_since: Option<DateTime<Utc>>,
     /// Why a surge on it opened nothing, if it did not.
     pub unheld: Option<Unheld>,
     /// The window in force on it.
@@ -84,6 +88,12 @@ pub fn fuse(channel: Channel, s: Signals<'_>) -> ChannelNow {
     }
     if s.operator.is_some() {
         status = Status::MajorOutage;
+    }
+    // An outage with an incident behind it dates from the incident's open span, not from
+    // the probes' first failure (an overrun starts at the window's end, a reopening at its
+    // entry, an operator's outage when the operator says).
+    if status.is_outage() {
+        since = s.incident_since.or(since);
     }
     let window = s.window.filter(|_| s.operator.is_none());
     if let Some(w) = window {

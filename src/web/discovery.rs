@@ -195,13 +195,14 @@ pub async fn status(
                 );
             }
             data["explanation"] = json!(explanation);
-            // Detected when its incident began (known from the press, it may be long
-            // before the status changed here), else when the status changed.
+            // Detected when its incident's open span began (known from the press, it may be
+            // long before the status changed here; a reopened one, at its reopening), else
+            // when the status changed: the "since" of every page.
             let detected = failing
                 .iter()
                 .filter_map(|c| {
                     let incident = said.open.iter().find(|i| Some(i.id) == c.incident);
-                    incident.map(|i| i.started_at).or(c.since)
+                    incident.map(|i| i.account().since()).or(c.since)
                 })
                 .min()
                 .unwrap_or(now);

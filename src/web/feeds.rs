@@ -19,8 +19,8 @@ use super::input::{bounded_query, known_bank, parse_value};
 use super::statements::anchor;
 use super::statements::panel::{source_kind_words, words_label};
 use super::AppState;
-use crate::domain::{corrected, Channel, Lang, Statement};
-use crate::i18n::{channel_name, local_time, term, text, Arg, Msg};
+use crate::domain::{corrected, Channel, IncidentKind, Lang, Statement};
+use crate::i18n::{channel_name, duration_seconds, local_time, term, text, Arg, Msg};
 use crate::store::{CorrectionEntry, FeedEntry, FeedFilter, StatementFilter};
 
 /// Entries per feed, newest first.
@@ -221,6 +221,12 @@ fn entry_text(
     ));
     if u.state.is_closed() {
         lines.push(format!("{}: {}", t.resolved, local_time(u.at, tz, lang)));
+        // Its open spans up to this entry, as every page counts them: the entry never
+        // changes, even when the outage fails again later.
+        if i.kind == IncidentKind::Outage {
+            let down = i.account().down_until(u.at).num_seconds();
+            lines.push(format!("{}: {}", t.duration, duration_seconds(down, lang)));
+        }
     } else {
         lines.push(format!("{}: {}", t.status, term(u.state.as_str(), lang)));
     }

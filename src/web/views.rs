@@ -367,6 +367,10 @@ pub struct IncidentPage {
     pub overrun: Option<(i64, String, String)>,
     /// When it was put on the record, if well after it started.
     pub recorded_later: Option<String>,
+    /// A reopened incident's open spans, each with its length: what its duration adds up.
+    pub spans: Vec<String>,
+    /// The failures at several banks at once it is part of, each linking the others.
+    pub shared: Vec<SharedView>,
     pub probes: Vec<ProbesView>,
     pub reports: Vec<ReportsView>,
     pub operator: Vec<UpdateView>,
@@ -377,6 +381,15 @@ pub struct IncidentPage {
     pub json: String,
     /// The log entries the page rests on and the checkpoint they were checked against.
     pub log: Option<InLogView>,
+}
+
+/// A failure of one channel at several banks at once, on one of its incidents' page.
+pub struct SharedView {
+    pub channel: &'static str,
+    /// What failed where and when, in a sentence.
+    pub sentence: String,
+    /// The other incidents: id and what to call the link.
+    pub links: Vec<(i64, String)>,
 }
 
 /// An incident's place in the log, in sentences.

@@ -155,7 +155,7 @@ async fn no_french_or_arabic_message_carries_a_library_error() {
 
 /// Per bank and channel, the time figures of a scorecard JSON: seconds unannounced,
 /// announced and overrun.
-fn seconds_of(card: &serde_json::Value) -> std::collections::BTreeMap<String, [i64; 3]> {
+pub(crate) fn seconds_of(card: &serde_json::Value) -> std::collections::BTreeMap<String, [i64; 3]> {
     let mut out = std::collections::BTreeMap::new();
     let figures = |v: &serde_json::Value| {
         [
@@ -191,7 +191,7 @@ fn add(
 }
 
 /// The CSV's per-row seconds, keyed by bank/channel.
-fn csv_seconds(csv: &str) -> std::collections::BTreeMap<String, [i64; 3]> {
+pub(crate) fn csv_seconds(csv: &str) -> std::collections::BTreeMap<String, [i64; 3]> {
     let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
@@ -343,7 +343,7 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
 }
 
 /// Thousands grouped as the English page writes them.
-fn group(n: i64) -> String {
+pub(crate) fn group(n: i64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -369,12 +369,13 @@ async fn the_same_channel_failing_at_three_banks_is_said_to_be_shared() {
     }
     let mut app = TestApp::spawn(&text).await;
     // ATMs of three banks within two minutes (two probe intervals)...
+    let mut ids = Vec::new();
     for (slug, at) in [("aaa", "10:00"), ("bbb", "10:01"), ("ccc", "10:02")] {
         let from = format!("2025-03-04T{at}");
-        past_outage(&app, slug, &["atm"], &from, "2025-03-04T10:40").await;
+        ids.push(past_outage(&app, slug, &["atm"], &from, "2025-03-04T10:40").await);
     }
     // ...and a bank alone, on another day.
-    past_outage(
+    let alone = past_outage(
         &app,
         "ddd",
         &["atm"],
@@ -401,5 +402,45 @@ async fn the_same_channel_failing_at_three_banks_is_said_to_be_shared() {
         assert!(listed.contains(name), "{name} not listed apart");
     }
     assert!(!listed.contains("Bank ddd"), "a bank alone is not shared");
+
+    // Each incident page says so and links the other two, in its page and its data.
+    let label =
+        "Several banks at once: possibly a shared system (interbank switch, card network, telecom)";
+    for &id in &ids {
+        let (_, page) = app.text(&format!("/incidents/{id}?lang=en")).await;
+        let shared = page.split("id=\"shared-atm\"").nth(1).unwrap_or_default();
+        assert!(page.contains(label), "incident {id} not labelled");
+        assert!(shared.contains("ATMs failed at 3 banks"), "{shared}");
+        for other in ids.iter().filter(|o| **o != id) {
+            assert!(
+                shared.contains(&format!("href=\"/incidents/{other}\"")),
+                "incident {id} does not link {other}"
+            );
+        }
+        let ev = app.json(&format!("/incidents/{id}?format=json")).await;
+        let linked: Vec<i64> = ev["shared"][0]["others"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["id"].as_i64().unwrap())
+            .collect();
+        let others: Vec<i64> = ids.iter().copied().filter(|o| *o != id).collect();
+        assert_eq!(linked, others, "{ev}");
+        assert_eq!(
+            ev["shared"][0]["banks"],
+            serde_json::json!(["aaa", "bbb", "ccc"])
+        );
+        for lang in ["fr", "ar"] {
+            let (_, page) = app.text(&format!("/incidents/{id}?lang={lang}")).await;
+            assert!(page.contains("id=\"shared-atm\""), "{lang}: not labelled");
+        }
+    }
+    let (_, page) = app.text(&format!("/incidents/{alone}?lang=en")).await;
+    assert!(
+        !page.contains(label),
+        "a failure at one bank is labelled shared"
+    );
+    let ev = app.json(&format!("/incidents/{alone}?format=json")).await;
+    assert_eq!(ev["shared"], serde_json::json!([]));
     app.stop().await;
 }

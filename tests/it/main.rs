@@ -7,6 +7,7 @@
 )]
 
 mod agents;
+mod agree;
 mod alerts;
 mod browser;
 mod cli;

@@ -151,6 +151,12 @@ fn a_bank_counts_its_channels_once_and_an_overrun_ends_at_the_first_recovery() {
     assert_eq!(b.totals.overrun_seconds, 11 * 60);
     let sum: i64 = b.months.iter().map(|x| x.unannounced_minutes).sum();
     assert_eq!(sum, b.totals.unannounced_minutes);
+    // The reopened outage recovered in 61 minutes, its open spans added up, as its page
+    // says: not in its last span's 30.
+    assert_eq!(web.outages.worst_recovery_minutes, Some(61));
+    assert_eq!(web.outages.median_recovery_minutes, Some(61));
+    assert_eq!(b.totals.worst_recovery_minutes, Some(61));
+    assert_eq!(b.totals.median_recovery_minutes, Some(60));
 }
 
 #[test]

@@ -136,6 +136,12 @@ fn the_silence_runs_from_the_earliest_open_outage_until_a_word() {
     ];
     let quiet = bank_word("bmce", &open, &[]).expect("open outages");
     assert_eq!(quiet.since, t(0));
+    assert_eq!(quiet.down_since, t(0));
+    // Reopened: still silent since it began, but down since its reopening.
+    let mut reopened = open.clone();
+    reopened[1].gaps = vec![(t(3), t(20))];
+    let flapping = bank_word("bmce", &reopened, &[]).expect("open outages");
+    assert_eq!((flapping.since, flapping.down_since), (t(0), t(10)));
     assert_eq!((quiet.latest, quiet.promise), (None, None));
     // A statement about another bank's outage, or about no open one, breaks no silence.
     let elsewhere = [

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::Core;
-use crate::domain::IncidentKind;
+use crate::domain::{IncidentKind, OpenSpans};
 use crate::signals::effects::{Effect, Entry, Target};
 use crate::signals::ledger::{self, Ledger, Line};
 use crate::store::{
@@ -191,6 +191,13 @@ impl FakeLedger {
 
     pub(in crate::signals::core) fn still_open(&self) -> Vec<IncidentRow> {
         self.newest_first(|r| r.resolved_at.is_none())
+    }
+
+    /// An incident's open spans read from its timeline, as the store reads them.
+    pub(in crate::signals::core) fn account(&self, id: i64) -> OpenSpans {
+        let row = self.incidents.iter().find(|r| r.id == id).expect("held");
+        let timeline: Vec<_> = self.lines[&id].iter().map(|l| (l.0, l.1)).collect();
+        OpenSpans::from_timeline(row.started_at, &timeline)
     }
 
     pub(in crate::signals::core) fn words(&self, id: i64) -> Vec<&str> {

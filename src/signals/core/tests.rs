@@ -470,7 +470,7 @@ fn a_flapping_channel_is_one_open_span_until_it_is_steady() {
     // before the last, has left the window), dated when it came back.
     let back = w.clock.now() + Duration::milliseconds(12);
     w.clock
-        .advance(super::UNSTABLE_WINDOW - Duration::seconds(8));
+        .advance(Duration::minutes(10) - Duration::seconds(8));
     w.second(false);
     assert!(
         w.ledger.incidents[0].resolved_at.is_none(),
@@ -560,6 +560,28 @@ fn a_failure_long_after_the_resolution_opens_a_new_incident() {
     w.second(true);
     assert_eq!(w.ledger.incidents.len(), 2);
     assert_eq!(w.ledger.incidents[1].reopens, 0);
+}
+
+#[test]
+fn a_reopened_outage_is_shown_since_its_reopening() {
+    let mut w = World::new();
+    w.second(true);
+    w.second(true);
+    w.second(false);
+    w.second(false);
+    w.second(true);
+    w.second(true);
+    let incident = &w.ledger.incidents[0];
+    assert_eq!(incident.reopens, 1);
+    // The reopening's entry begins its open span: the probes' first failure a second
+    // before is not what the record says.
+    let account = w.ledger.account(1);
+    assert!(
+        account.since() > start() + Duration::seconds(5),
+        "{account:?}"
+    );
+    assert_eq!(w.web_now().since, Some(account.since()));
+    assert_eq!(account.down(w.clock.now()).num_seconds(), 3);
 }
 
 #[test]

@@ -124,7 +124,7 @@ pub async fn home(
                     term(i.state.as_str(), lang),
                     crate::i18n::list(&banks, lang)
                 ),
-                since: ctx.at(i.started_at),
+                since: ctx.at(i.account().since()),
             }
         })
         .collect();

@@ -13,7 +13,6 @@ use crate::record::scorecard::{channel_availability, Inputs};
 use crate::record::series::{channel_series, Span};
 use crate::record::voices::{voices, Voices};
 use crate::record::word::bank_word;
-use crate::signals::core::UNSTABLE_WINDOW;
 use crate::signals::live::{BankNow, ChannelNow};
 use crate::signals::surge::USUAL_WEEKS;
 use crate::signals::Snapshot;
@@ -436,7 +435,8 @@ fn channel_notes(
             notes.push(Msg::new(note.msg_id()));
         }
         if c.unstable {
-            notes.push(Msg::new("note-unstable").arg("minutes", UNSTABLE_WINDOW.num_minutes()));
+            let minutes = state.config.probing.unstable_within.as_secs() / 60;
+            notes.push(Msg::new("note-unstable").arg("minutes", minutes));
         }
     }
     for p in bank.probes.iter().filter(|p| p.channel() == Some(channel)) {

@@ -17,7 +17,8 @@ use crate::tlog::hash_text;
 use crate::web::error::AppError;
 use crate::web::statements::panel::{SaysPanel, Wording};
 use crate::web::views::{
-    InLogView, IncidentCard, IncidentPage, Layout, ProbesView, ReportsView, UpdateView, WindowCard,
+    InLogView, IncidentCard, IncidentPage, Layout, ProbesView, ReportsView, SharedView, UpdateView,
+    WindowCard,
 };
 use crate::web::AppState;
 
@@ -117,6 +118,8 @@ pub fn render(
             )
         }),
         recorded_later: ev.recorded_later_by.as_ref().map(|_| at(ev.recorded_at)),
+        spans: spans(row, tz, lang, now),
+        shared: shared(state, ev, lang),
         probes: ev
             .probes
             .iter()
@@ -170,6 +173,64 @@ pub fn render(
         inc,
     };
     Ok(page.render()?)
+}
+
+/// A reopened incident's open spans in words, each with its length, from the one account
+/// its duration is read from; nothing for an incident that never reopened.
+fn spans(row: &IncidentRow, tz: chrono_tz::Tz, lang: Lang, now: DateTime<Utc>) -> Vec<String> {
+    let account = row.account();
+    if account.spans().len() < 2 {
+        return Vec::new();
+    }
+    account
+        .spans()
+        .iter()
+        .map(|&(from, to)| {
+            let length = duration_seconds((to.unwrap_or(now) - from).num_seconds(), lang);
+            match to {
+                Some(to) => Msg::new("incident-span")
+                    .with("from", Arg::Time(from, tz))
+                    .with("to", Arg::Time(to, tz))
+                    .arg("duration", length),
+                None => Msg::new("incident-span-open")
+                    .with("from", Arg::Time(from, tz))
+                    .arg("duration", length),
+            }
+            .text(lang)
+        })
+        .collect()
+}
+
+/// Each failure at several banks at once the incident is part of, in a sentence, with a
+/// link to each of the others.
+fn shared(state: &AppState, ev: &Evidence, lang: Lang) -> Vec<SharedView> {
+    let tz = state.config.timezone;
+    let namer = bank_namer(state, lang);
+    let minutes = crate::record::scorecard::shared_within(&state.config.banks) / 60_000;
+    ev.shared
+        .iter()
+        .map(|s| SharedView {
+            channel: s.channel.as_str(),
+            sentence: Msg::new("shared-incident")
+                .with("channel", Arg::Channel(s.channel))
+                .arg("count", s.banks.len())
+                .arg("minutes", minutes)
+                .with("at", Arg::Time(s.started_at, tz))
+                .text(lang),
+            links: s
+                .others
+                .iter()
+                .map(|o| {
+                    let banks: Vec<String> = o.banks.iter().map(|b| namer(b)).collect();
+                    let label = Msg::new("shared-incident-link")
+                        .arg("banks", crate::i18n::list(&banks, lang))
+                        .arg("id", o.id)
+                        .text(lang);
+                    (o.id, label)
+                })
+                .collect(),
+        })
+        .collect()
 }
 
 /// A statement as a timeline entry: the bank's words (or their marked translation) and a

@@ -253,8 +253,8 @@ impl Said {
     ) -> Option<(String, String)> {
         let w = bank_word(bank, &self.open, &self.statements)?;
         let trouble = Msg::new("card-trouble")
-            .with("time", Arg::Time(w.since, tz))
-            .arg("duration", duration(w.since, now, lang))
+            .with("time", Arg::Time(w.down_since, tz))
+            .arg("duration", duration(w.down_since, now, lang))
             .text(lang);
         let word = match (w.promise, w.latest) {
             (Some(p), _) if now <= p => Msg::new("card-promise").with("time", Arg::Time(p, tz)),

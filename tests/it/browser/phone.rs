@@ -107,8 +107,9 @@ async fn every_page_fits_a_phone_in_three_languages() {
     let mut incidents: Vec<(&str, i64)> = Vec::new();
 
     // CDM announces a window on its site; it fails inside it and goes on failing after its
-    // end (an overrun), comes back, then fails again soon after (an outage of its own) and
-    // comes back once more (held open as intermittent).
+    // end (an overrun), comes back, then fails again soon after (an outage of its own), comes
+    // back, fails again (the outage reopens) and comes back once more (held open as
+    // intermittent).
     let starts = Utc::now() + chrono::Duration::seconds(2);
     let (status, v) = app
         .post(
@@ -155,8 +156,17 @@ async fn every_page_fits_a_phone_in_three_languages() {
             .filter(|id| *id != overrun && *id != overrun_window)
     })
     .await;
-    // Back again after four changes in ten minutes: the channel is unstable, so the
-    // outage stays open, said once to be intermittent, until the channel is steady.
+    fake.state.failing.store(false, Ordering::SeqCst);
+    resolved(relapse).await;
+    fake.state.failing.store(true, Ordering::SeqCst);
+    eventually(Duration::from_secs(20), "the reopening", || async {
+        let i = app.json(&format!("/api/v1/incidents/{relapse}")).await;
+        (i["state"] != "resolved").then_some(())
+    })
+    .await;
+    // Back again after four changes in ten minutes outside the window (those inside it were
+    // announced): the channel is unstable, so the outage stays open, said once to be
+    // intermittent, until the channel is steady.
     fake.state.failing.store(false, Ordering::SeqCst);
     eventually(
         Duration::from_secs(20),

@@ -6,7 +6,7 @@ use chrono::Duration;
 use super::check;
 use super::{reporters_on, window, window_on, World};
 use crate::clock::Clock;
-use crate::domain::{Channel, Confidence, Status};
+use crate::domain::{Channel, Confidence, IncidentState, Status};
 
 #[test]
 fn a_surge_inside_a_window_waits_for_its_end() {
@@ -174,4 +174,122 @@ fn a_failure_after_an_overrun_recovered_is_an_outage_of_its_own() {
     );
     assert_eq!(w.ledger.incidents[0].reopens, 0);
     assert_eq!(w.ledger.incidents[1].overrun_of, None);
+}
+
+#[test]
+fn a_windows_overrun_never_reopens_an_earlier_outage() {
+    let mut w = World::new();
+    // An ordinary outage, over a few seconds before the window begins.
+    w.second(true);
+    w.second(true);
+    w.second(false);
+    w.second(false);
+    assert!(w.ledger.incidents[0].resolved_at.is_some());
+    let now = w.clock.now();
+    w.core
+        .reload(&[], vec![window(7, now, now + Duration::seconds(5))], now);
+    for _ in 0..5 {
+        w.second(true);
+    }
+    // Well within `reopen_within` of the first resolution, yet the overrun is its own.
+    assert_eq!(w.ledger.incidents.len(), 2, "{:?}", w.ledger.incidents);
+    assert_eq!(w.ledger.incidents[0].reopens, 0);
+    let overrun = &w.ledger.incidents[1];
+    assert_eq!(overrun.overrun_of, Some(7));
+    assert_eq!(overrun.started_at, now + Duration::seconds(5));
+    assert_eq!(w.ledger.words(2), ["probe-failing-overrun-at-end"]);
+}
+
+#[test]
+fn each_windows_overrun_names_its_own_window() {
+    // The demo's cycles: a window, failures through it and past its end, a recovery; then
+    // the next window a little later, the same again.
+    let mut w = World::new();
+    let mut windows: Vec<crate::store::WindowRow> = Vec::new();
+    for (n, id) in [7, 8].into_iter().enumerate() {
+        let now = w.clock.now();
+        let ends = now + Duration::seconds(5);
+        for earlier in &mut windows {
+            earlier.state = IncidentState::Completed;
+        }
+        windows.push(window(id, now, ends));
+        w.core.reload(&w.ledger.still_open(), windows.clone(), now);
+        for _ in 0..7 {
+            w.second(true);
+        }
+        let overrun = &w.ledger.incidents[n];
+        assert_eq!(overrun.overrun_of, Some(id), "{:?}", w.ledger.incidents);
+        assert_eq!(overrun.started_at, ends);
+        // What the pages say "since" is the overrun's own start, the window's end, not
+        // the first failure inside the window.
+        assert_eq!(w.web_now().since, Some(ends));
+        assert_eq!(
+            Some(w.ledger.account(overrun.id).since()),
+            w.web_now().since
+        );
+        w.second(false);
+        w.second(false);
+        assert!(
+            w.ledger.incidents[n].resolved_at.is_some(),
+            "{:?} {:?}",
+            w.ledger.incidents,
+            w.ledger.words(n as i64 + 1)
+        );
+        for _ in 0..3 {
+            w.second(false);
+        }
+    }
+    assert_eq!(w.ledger.incidents.len(), 2, "{:?}", w.ledger.incidents);
+    assert!(w.ledger.incidents.iter().all(|i| i.reopens == 0));
+}
+
+#[test]
+fn an_overrun_ends_at_its_first_recovery_even_on_an_unstable_channel() {
+    let mut w = World::new();
+    // Down and up twice before any window: unstable, its outage held open.
+    for _ in 0..2 {
+        w.second(true);
+        w.second(true);
+        w.second(false);
+        w.second(false);
+    }
+    assert!(w.web_now().unstable);
+    assert!(w.ledger.incidents[0].resolved_at.is_none(), "held open");
+    let now = w.clock.now();
+    w.core.reload(
+        &w.ledger.still_open(),
+        vec![window(7, now, now + Duration::seconds(5))],
+        now,
+    );
+    for _ in 0..6 {
+        w.second(true);
+    }
+    assert_eq!(w.ledger.words(1).last(), Some(&"continues-as-overrun"));
+    assert_eq!(w.ledger.incidents[1].overrun_of, Some(7));
+    w.second(false);
+    w.second(false);
+    assert!(
+        w.ledger.incidents[1].resolved_at.is_some(),
+        "not held open as intermittent: {:?}",
+        w.ledger.words(2)
+    );
+    assert_eq!(w.ledger.words(2).last(), Some(&"channel-back-overran"));
+}
+
+#[test]
+fn going_down_and_up_inside_a_window_is_no_flapping() {
+    let mut w = World::new();
+    let now = w.clock.now();
+    w.core
+        .reload(&[], vec![window(7, now, now + Duration::seconds(14))], now);
+    for _ in 0..3 {
+        w.second(true);
+        w.second(true);
+        w.second(false);
+        w.second(false);
+    }
+    w.second(false);
+    w.second(false);
+    assert!(w.ledger.incidents.is_empty());
+    assert!(!w.web_now().unstable, "the window announced it");
 }
