@@ -6,7 +6,9 @@
 # bank, reports from thousands of addresses, readers on its page) and hostile connections
 # (idle and half-sent heads: memory and `/` latency); then the log (a million entries served
 # as tiles, and `bankstatus verify` of a heavy year).
-# Usage: scripts/bench.sh [home|nginx|probes|probes-pg|scorecard|storm|conns|log|all]   (default all)
+# `instr` counts the instructions `/` costs, under valgrind's callgrind: unlike requests a
+# second, the count does not move with what else the machine is doing.
+# Usage: scripts/bench.sh [home|nginx|instr|probes|probes-pg|scorecard|storm|conns|log|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -96,6 +98,37 @@ CONF
   done
 }
 
+# Instructions per `GET /` in user space under callgrind: 20 s of the demo alone (its
+# probes, reports and scenarios), then 20 s of wrk with 4 connections; the first is taken
+# from the second before dividing by the requests answered.
+bench_instr() {
+  if ! command -v valgrind >/dev/null || ! command -v wrk >/dev/null; then
+    apt-get update -qq && apt-get install -y -qq valgrind wrk >/dev/null
+  fi
+  local out
+  out=$(mktemp /tmp/bankstatus-callgrind.XXXXXX)
+  valgrind --tool=callgrind --callgrind-out-file="$out" \
+    target/release/bankstatus demo --listen "127.0.0.1:$port" >/tmp/bankstatus-bench-demo.log 2>&1 &
+  local demo=$!
+  trap 'kill $demo 2>/dev/null || true; wait $demo 2>/dev/null; rm -f "$out" "$out".*' RETURN
+  for _ in $(seq 1 300); do
+    curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  wrk -t1 -c4 -d5s "http://127.0.0.1:$port/" >/dev/null # warm-up
+  callgrind_control -z "$demo" >/dev/null
+  sleep 20
+  callgrind_control -d "$demo" >/dev/null # part 1: the demo alone; a dump starts counting afresh
+  local requests
+  requests=$(wrk -t1 -c4 -d20s "http://127.0.0.1:$port/" | awk '/requests in/ {print $1}')
+  callgrind_control -d "$demo" >/dev/null # part 2: with the requests
+  local idle busy
+  idle=$(awk '/^totals:/ {print $2}' "$out.1")
+  busy=$(awk '/^totals:/ {print $2}' "$out.2")
+  printf 'GET / %s requests, %s instructions each (%s a second of the demo alone)\n' \
+    "$requests" "$(((busy - idle) / requests))" "$((idle / 20))"
+}
+
 bench_probes() {
   cargo bench --bench probe_engine
 }
@@ -129,12 +162,13 @@ bench_log() {
 case "$what" in
   home) bench_http ;;
   nginx) bench_nginx ;;
+  instr) bench_instr ;;
   probes) bench_probes ;;
   probes-pg) bench_probes_pg ;;
   scorecard) bench_scorecard ;;
   storm) bench_storm ;;
   conns) bench_conns ;;
   log) bench_log ;;
-  all) bench_http; bench_nginx; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns; bench_log ;;
-  *) echo "usage: $0 [home|nginx|probes|probes-pg|scorecard|storm|conns|log|all]" >&2; exit 2 ;;
+  all) bench_http; bench_nginx; bench_instr; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns; bench_log ;;
+  *) echo "usage: $0 [home|nginx|instr|probes|probes-pg|scorecard|storm|conns|log|all]" >&2; exit 2 ;;
 esac

@@ -120,7 +120,7 @@ pub async fn with_page_notices(state: &AppState, asked: Asked, res: Response) ->
     parts.headers.remove(header::CONTENT_LENGTH);
     // Gzipped here, once, rather than by the compression layer for each reader: it leaves
     // an answer already encoded as it is, and so does not say it varies by encoding.
-    if let Some(gz) = made.gzipped().filter(|_| asked.gzip) {
+    if let Some(gz) = asked.gzip.then(|| made.gzipped()).flatten() {
         parts
             .headers
             .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
