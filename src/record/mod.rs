@@ -1,6 +1,7 @@
 //! The record: calendar months, time spans, the monthly scorecard computed from stored
 //! incidents, windows and hourly roll-ups, and the banks' word against their outages.
 
+pub mod availability;
 pub mod evidence;
 pub mod month;
 pub mod period;

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+pub use super::availability::{channel_availability, Availability, COVERAGE_FLOOR};
 use super::month::Month;
 use super::period::Period;
 use super::replay::CheckpointRef;
@@ -18,9 +19,6 @@ use super::word::{self, WordFigures};
 use crate::config::Config;
 use crate::domain::{Bank, Channel, Names, Statement};
 use crate::store::{DynStore, MonitoredSpan, OutageSpan, StoreResult, WindowRow};
-
-/// Below this share of the month monitored, availability is shown as partial.
-pub const COVERAGE_FLOOR: f64 = 0.5;
 
 /// Months in each bank's chart, the scorecard's own month last.
 pub const CHART_MONTHS: usize = 12;
@@ -480,87 +478,6 @@ pub fn shared_within(banks: &[Bank]) -> i64 {
         .max()
         .unwrap_or(60_000);
     2 * i64::try_from(longest).unwrap_or(i64::MAX / 2)
-}
-
-/// Availability over the time watched, and how much of the period that was.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Availability {
-    /// Available over monitored, to the hundredth; `None` without any check.
-    pub percent: Option<f64>,
-    /// Monitored over the period, to the hundredth.
-    pub coverage_percent: Option<f64>,
-    pub partial: bool,
-}
-
-impl Availability {
-    /// `available` must lie within `monitored`; `period_ms` is the time they belong to.
-    pub fn of(monitored: &Spans, available: &Spans, period_ms: i64) -> Availability {
-        Availability::from_totals(monitored.total(), available.total(), period_ms)
-    }
-
-    /// The one computation of availability: the day bar, 90 days, a month and a year all
-    /// come here with milliseconds watched and available.
-    pub fn from_totals(watched: i64, available: i64, period_ms: i64) -> Availability {
-        // Truncated, never rounded up: a channel with any downtime never reads 100.00 %.
-        let hundredths = |a: i64, b: i64| (i128::from(a) * 10_000 / i128::from(b)) as f64 / 100.0;
-        if watched == 0 || period_ms <= 0 {
-            return Availability {
-                percent: None,
-                coverage_percent: None,
-                partial: false,
-            };
-        }
-        Availability {
-            percent: Some(hundredths(available, watched)),
-            coverage_percent: Some(hundredths(watched, period_ms)),
-            partial: (watched as f64) < COVERAGE_FLOOR * period_ms as f64,
-        }
-    }
-}
-
-/// One bank channel's availability over `[from, to)`, time-weighted as the scorecard's:
-/// the bank page's 90-day figure.
-pub fn channel_availability(
-    bank: &str,
-    channel: Channel,
-    inputs: &Inputs<'_>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Availability {
-    let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
-    let windows = Spans::of(
-        inputs
-            .windows
-            .iter()
-            .filter(|w| w.bank == bank && w.channels.contains(&channel))
-            .map(|w| {
-                let ends = w.cancelled_at.map_or(w.ends, |c| c.min(w.ends));
-                (
-                    w.starts.timestamp_millis(),
-                    ends.timestamp_millis().min(to_ms),
-                )
-            }),
-    );
-    let outages = Spans::of(
-        inputs
-            .outages
-            .iter()
-            .filter(|o| o.bank == bank && o.channel == channel)
-            .map(|o| {
-                let end = o.resolved_at.map_or(to_ms, |r| r.timestamp_millis());
-                (o.started_at.timestamp_millis(), end)
-            }),
-    );
-    let monitored = Spans::of(
-        inputs
-            .monitored
-            .iter()
-            .filter(|m| m.bank == bank && m.channel == channel)
-            .map(|m| (m.start.timestamp_millis(), m.end.timestamp_millis())),
-    )
-    .clip(from_ms, to_ms);
-    let available = monitored.minus(&windows.union(&outages));
-    Availability::of(&monitored, &available, to_ms - from_ms)
 }
 
 fn empty_channel(channel: Channel) -> ChannelScore {

@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod auth;
 pub mod auth_throttle;
+pub mod availability;
 pub mod badge;
 pub mod banner;
 pub mod cache;

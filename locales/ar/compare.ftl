@@ -1,0 +1,1 @@
+availability-sliver = { $percent } (توقف أقل من 0.01 %)

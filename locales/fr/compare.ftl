@@ -1,0 +1,1 @@
+availability-sliver = { $percent } (< 0.01 % d’indisponibilité)
