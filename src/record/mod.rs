@@ -2,6 +2,7 @@
 //! incidents, windows and hourly roll-ups, and the banks' word against their outages.
 
 pub mod availability;
+pub mod compare;
 pub mod evidence;
 pub mod month;
 pub mod period;

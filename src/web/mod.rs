@@ -17,6 +17,7 @@ pub mod discovery;
 pub mod error;
 pub mod error_page;
 pub mod feeds;
+pub mod figures;
 pub mod freshness;
 pub mod history;
 pub mod icons;
