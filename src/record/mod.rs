@@ -1,6 +1,8 @@
 //! The record: calendar months, time spans, the monthly scorecard computed from stored
 //! incidents, windows and hourly roll-ups, and the banks' word against their outages.
 
+pub mod availability;
+pub mod compare;
 pub mod evidence;
 pub mod month;
 pub mod period;

@@ -9,6 +9,8 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
+pub use super::availability::{channel_availability, Availability, COVERAGE_FLOOR};
+use super::compare::{self, Figures, Tally};
 use super::month::Month;
 use super::period::Period;
 use super::replay::CheckpointRef;
@@ -18,9 +20,6 @@ use super::word::{self, WordFigures};
 use crate::config::Config;
 use crate::domain::{Bank, Channel, Names, OpenSpans, Statement};
 use crate::store::{DynStore, MonitoredSpan, OutageSpan, StoreResult, WindowRow};
-
-/// Below this share of the month monitored, availability is shown as partial.
-pub const COVERAGE_FLOOR: f64 = 0.5;
 
 /// Months in each bank's chart, the scorecard's own month last.
 pub const CHART_MONTHS: usize = 12;
@@ -52,6 +51,20 @@ pub struct Outages {
     /// length.
     pub median_recovery_minutes: Option<i64>,
     pub worst_recovery_minutes: Option<i64>,
+    /// `median_recovery_minutes` to the second.
+    pub median_recovery_seconds: Option<i64>,
+}
+
+impl Outages {
+    /// The outage time the figures people compare read.
+    fn durations(&self) -> compare::Durations {
+        compare::Durations {
+            unannounced_seconds: self.unannounced_seconds,
+            announced_seconds: self.announced_seconds,
+            overrun_seconds: self.overrun_seconds,
+            median_recovery_seconds: self.median_recovery_seconds,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -67,8 +80,17 @@ pub struct ChannelScore {
     pub coverage_percent: Option<f64>,
     /// Monitored for less than [`COVERAGE_FLOOR`] of the month: the figure is partial.
     pub partial: bool,
+    /// The RBA's service availability: announced maintenance left out of the time the
+    /// channel was meant to be available. `availability_percent` counts it as unavailable.
+    pub availability_maintenance_excluded_percent: Option<f64>,
     #[serde(flatten)]
     pub outages: Outages,
+    /// The seconds the period's availability and significant outages come from.
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// Every figure people compare, as [`compare::figures`] computed them.
+    #[serde(skip)]
+    pub figures: Figures,
 }
 
 /// One month's outage minutes in a bank's chart.
@@ -80,6 +102,8 @@ pub struct MonthOutages {
     pub announced_seconds: i64,
     pub unannounced_seconds: i64,
     pub overrun_seconds: i64,
+    /// Significant outages of the bank begun in the month.
+    pub significant_outages: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -90,6 +114,15 @@ pub struct BankScore {
     pub rank: usize,
     #[serde(flatten)]
     pub totals: Outages,
+    /// The bank's time: watched when any channel was, available when none was down or in
+    /// maintenance; an outage significant on any channel is significant for the bank.
+    #[serde(flatten)]
+    pub tally: Tally,
+    /// Over the bank's tally, maintenance counted as unavailable and left out.
+    pub availability_percent: Option<f64>,
+    pub availability_maintenance_excluded_percent: Option<f64>,
+    #[serde(skip)]
+    pub figures: Figures,
     pub channels: Vec<ChannelScore>,
     /// The last 12 months, oldest first.
     pub months: Vec<MonthOutages>,
@@ -155,12 +188,20 @@ struct Track<'a> {
     window_set: Spans,
     outage_set: Spans,
     overrun_set: Spans,
+    watched_set: Spans,
+    /// The track's significant outages: first start and incident id.
+    significant: Vec<(i64, i64)>,
 }
 
 impl Track<'_> {
     fn merge(&mut self) {
         self.window_set = Spans::of(self.windows.iter().map(|w| w.1));
         self.outage_set = Spans::of(self.outages.iter().map(|o| o.1));
+        self.watched_set = Spans::of(self.monitored.iter().copied());
+        self.significant = compare::significant(
+            self.outages.iter().map(|(o, span)| (o.incident_id, *span)),
+            &self.window_set,
+        );
         // Only the first span of an overrun, from the window's end, is overrun: a later
         // failure of the same incident is an ordinary outage.
         let mut firsts: BTreeMap<i64, (i64, (i64, i64))> = BTreeMap::new();
@@ -263,6 +304,7 @@ pub fn compute_period(
     let (from, end) = period.bounds(tz);
     let to = end.min(now);
     let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
+    let period_seconds = (to_ms - from_ms) / 1000;
 
     let mut tracks: BTreeMap<(&str, Channel), Track<'_>> = BTreeMap::new();
     for w in inputs.windows {
@@ -338,6 +380,7 @@ pub fn compute_period(
         let mut bank_windows = BTreeSet::new();
         let mut totals = Outages::default();
         let mut union = Track::default();
+        let mut bank_significant: BTreeMap<i64, i64> = BTreeMap::new();
         for c in Channel::ALL {
             let Some(track) = tracks.get(&(bank.slug.as_str(), c)) else {
                 if probed.contains(&c) {
@@ -354,18 +397,31 @@ pub fn compute_period(
                 continue;
             }
             let down = track.window_set.union(&track.outage_set);
-            let watched = Spans::of(track.monitored.iter().copied());
+            let watched = &track.watched_set;
             // Monitored and available time of each month, added up.
             let (mut monitored_ms, mut available_ms) = (0, 0);
+            let mut tally = Tally::default();
             for &(s, e) in &parts {
                 let monitored = watched.clip(s, e);
                 monitored_ms += monitored.total();
                 available_ms += monitored.minus(&down.clip(s, e)).total();
                 has_data |= !monitored.is_empty() || !down.clip(s, e).is_empty();
+                tally += compare::tally(
+                    watched,
+                    &down,
+                    &track.window_set,
+                    &track.significant,
+                    (s, e),
+                );
             }
             totals.unannounced_channel_minutes += outages.unannounced_minutes;
             union.windows.extend(track.windows.iter().copied());
             union.outages.extend(track.outages.iter().copied());
+            union.monitored.extend(track.monitored.iter().copied());
+            for &(start, id) in &track.significant {
+                let first = bank_significant.entry(id).or_insert(start);
+                *first = (*first).min(start);
+            }
             for o in in_month {
                 bank_outages.insert(o.incident_id, o);
             }
@@ -376,18 +432,41 @@ pub fn compute_period(
                     .filter(|w| w.1 .0 < to_ms && w.1 .1 > from_ms && w.1 .0 < w.1 .1)
                     .map(|w| w.0),
             );
-            let a = Availability::from_totals(monitored_ms, available_ms, to_ms - from_ms);
+            let f = compare::figures(&tally, &outages.durations(), period_seconds);
             channels.push(ChannelScore {
                 channel: c,
                 monitored_minutes: minutes(monitored_ms),
                 available_minutes: minutes(available_ms),
-                availability_percent: a.percent,
-                coverage_percent: a.coverage_percent,
-                partial: a.partial,
+                availability_percent: f.availability.percent,
+                coverage_percent: f.availability.coverage_percent,
+                partial: f.availability.partial,
+                availability_maintenance_excluded_percent: f.service_availability.percent,
                 outages,
+                tally,
+                figures: f,
             });
         }
         union.merge();
+        // An incident significant on any of the bank's channels is one for the bank.
+        let mut significant: Vec<(i64, i64)> = bank_significant
+            .into_iter()
+            .map(|(id, s)| (s, id))
+            .collect();
+        significant.sort_unstable();
+        let union_down = union.window_set.union(&union.outage_set);
+        let bank_month = |s: i64, e: i64| {
+            compare::tally(
+                &union.watched_set,
+                &union_down,
+                &union.window_set,
+                &significant,
+                (s, e),
+            )
+        };
+        let mut bank_tally = Tally::default();
+        for &(s, e) in &parts {
+            bank_tally += bank_month(s, e);
+        }
         let (together, _) = outages_over(&union, &parts, from_ms, to_ms);
         totals.announced_minutes = together.announced_minutes;
         totals.unannounced_minutes = together.unannounced_minutes;
@@ -397,10 +476,11 @@ pub fn compute_period(
         totals.overrun_seconds = together.overrun_seconds;
         totals.incidents = bank_outages.len();
         totals.maintenance_windows = bank_windows.len();
-        (
-            totals.median_recovery_minutes,
-            totals.worst_recovery_minutes,
-        ) = recovery(union.outages.iter().map(|o| o.0), from_ms, to_ms);
+        let (median, worst) = recovery(union.outages.iter().map(|o| o.0), from_ms, to_ms);
+        totals.median_recovery_minutes = median.map(minutes);
+        totals.worst_recovery_minutes = worst.map(minutes);
+        totals.median_recovery_seconds = median.map(|ms| ms / 1000);
+        let bank_figures = compare::figures(&bank_tally, &totals.durations(), period_seconds);
         let chart = months
             .iter()
             .map(|&(m, s, e)| {
@@ -412,6 +492,10 @@ pub fn compute_period(
                     announced_seconds: o.announced_seconds,
                     unannounced_seconds: o.unannounced_seconds,
                     overrun_seconds: o.overrun_seconds,
+                    significant_outages: significant
+                        .iter()
+                        .filter(|(start, _)| (s..e).contains(start))
+                        .count(),
                 }
             })
             .collect();
@@ -422,6 +506,12 @@ pub fn compute_period(
                 name: bank.names.clone(),
                 rank: 0,
                 totals,
+                tally: bank_tally,
+                availability_percent: bank_figures.availability.percent,
+                availability_maintenance_excluded_percent: bank_figures
+                    .service_availability
+                    .percent,
+                figures: bank_figures,
                 channels,
                 months: chart,
                 shared_outages: shared
@@ -482,87 +572,6 @@ pub fn shared_within(banks: &[Bank]) -> i64 {
     2 * i64::try_from(longest).unwrap_or(i64::MAX / 2)
 }
 
-/// Availability over the time watched, and how much of the period that was.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Availability {
-    /// Available over monitored, to the hundredth; `None` without any check.
-    pub percent: Option<f64>,
-    /// Monitored over the period, to the hundredth.
-    pub coverage_percent: Option<f64>,
-    pub partial: bool,
-}
-
-impl Availability {
-    /// `available` must lie within `monitored`; `period_ms` is the time they belong to.
-    pub fn of(monitored: &Spans, available: &Spans, period_ms: i64) -> Availability {
-        Availability::from_totals(monitored.total(), available.total(), period_ms)
-    }
-
-    /// The one computation of availability: the day bar, 90 days, a month and a year all
-    /// come here with milliseconds watched and available.
-    pub fn from_totals(watched: i64, available: i64, period_ms: i64) -> Availability {
-        // Truncated, never rounded up: a channel with any downtime never reads 100.00 %.
-        let hundredths = |a: i64, b: i64| (i128::from(a) * 10_000 / i128::from(b)) as f64 / 100.0;
-        if watched == 0 || period_ms <= 0 {
-            return Availability {
-                percent: None,
-                coverage_percent: None,
-                partial: false,
-            };
-        }
-        Availability {
-            percent: Some(hundredths(available, watched)),
-            coverage_percent: Some(hundredths(watched, period_ms)),
-            partial: (watched as f64) < COVERAGE_FLOOR * period_ms as f64,
-        }
-    }
-}
-
-/// One bank channel's availability over `[from, to)`, time-weighted as the scorecard's:
-/// the bank page's 90-day figure.
-pub fn channel_availability(
-    bank: &str,
-    channel: Channel,
-    inputs: &Inputs<'_>,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-) -> Availability {
-    let (from_ms, to_ms) = (from.timestamp_millis(), to.timestamp_millis());
-    let windows = Spans::of(
-        inputs
-            .windows
-            .iter()
-            .filter(|w| w.bank == bank && w.channels.contains(&channel))
-            .map(|w| {
-                let ends = w.cancelled_at.map_or(w.ends, |c| c.min(w.ends));
-                (
-                    w.starts.timestamp_millis(),
-                    ends.timestamp_millis().min(to_ms),
-                )
-            }),
-    );
-    let outages = Spans::of(
-        inputs
-            .outages
-            .iter()
-            .filter(|o| o.bank == bank && o.channel == channel)
-            .map(|o| {
-                let end = o.resolved_at.map_or(to_ms, |r| r.timestamp_millis());
-                (o.started_at.timestamp_millis(), end)
-            }),
-    );
-    let monitored = Spans::of(
-        inputs
-            .monitored
-            .iter()
-            .filter(|m| m.bank == bank && m.channel == channel)
-            .map(|m| (m.start.timestamp_millis(), m.end.timestamp_millis())),
-    )
-    .clip(from_ms, to_ms);
-    let available = monitored.minus(&windows.union(&outages));
-    Availability::of(&monitored, &available, to_ms - from_ms)
-}
-
 fn empty_channel(channel: Channel) -> ChannelScore {
     ChannelScore {
         channel,
@@ -571,7 +580,10 @@ fn empty_channel(channel: Channel) -> ChannelScore {
         availability_percent: None,
         coverage_percent: None,
         partial: false,
+        availability_maintenance_excluded_percent: None,
         outages: Outages::default(),
+        tally: Tally::default(),
+        figures: Figures::default(),
     }
 }
 
@@ -587,6 +599,8 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a Ou
         .map(|o| o.0)
         .collect();
     let (median, worst) = recovery(track.outages.iter().map(|o| o.0), from, to);
+    let (median_recovery_minutes, worst_recovery_minutes) =
+        (median.map(minutes), worst.map(minutes));
     // A reopened incident stands in several spans: it is one incident.
     let mut ids: Vec<i64> = touching.iter().map(|o| o.incident_id).collect();
     ids.sort_unstable();
@@ -606,8 +620,9 @@ fn outages_of<'a>(track: &Track<'a>, from: i64, to: i64) -> (Outages, Vec<&'a Ou
             .iter()
             .filter(|w| w.1 .0 < to && w.1 .1 > from && w.1 .0 < w.1 .1)
             .count(),
-        median_recovery_minutes: median,
-        worst_recovery_minutes: worst,
+        median_recovery_minutes,
+        worst_recovery_minutes,
+        median_recovery_seconds: median.map(|ms| ms / 1000),
     };
     (figures, touching)
 }
@@ -638,14 +653,16 @@ fn outages_over<'a>(
             maintenance_windows: figures.maintenance_windows,
             median_recovery_minutes: figures.median_recovery_minutes,
             worst_recovery_minutes: figures.worst_recovery_minutes,
+            median_recovery_seconds: figures.median_recovery_seconds,
             ..sum
         };
     }
     (figures, touching)
 }
 
-/// Median and worst length of the outages that ended in `[from, to)`, each its whole
-/// account (`OpenSpans`): a reopened one's open spans added up, not its last span alone.
+/// Median and worst length, in milliseconds, of the outages that ended in `[from, to)`,
+/// each its whole account (`OpenSpans`): a reopened one's open spans added up, not its
+/// last span alone.
 fn recovery<'a>(
     outages: impl Iterator<Item = &'a OutageSpan>,
     from: i64,
@@ -676,7 +693,7 @@ fn recovery<'a>(
     } else {
         (lengths[n / 2 - 1] + lengths[n / 2]) / 2
     };
-    (Some(minutes(median)), Some(minutes(lengths[n - 1])))
+    (Some(median), Some(lengths[n - 1]))
 }
 
 #[cfg(test)]

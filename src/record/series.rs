@@ -1,19 +1,25 @@
 //! One channel's figures over time, for its bank page: daily availability bars, hourly mean
 //! response times, and hourly reports against their usual level. Pure: the roll-ups and
 //! report buckets are read for it.
+//!
+//! A day's bar is weighed by time, not by checks: the time passing checks stood for over
+//! the time any check did (`store/day_time.rs`), through the one availability computation
+//! ([`Availability`]). Days stored before that time was kept fall back to the share of
+//! their checks that passed.
 
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 
+use super::availability::Availability;
 use crate::domain::Channel;
 use crate::signals::surge::{usual, USUAL_WEEKS};
 use crate::store::{Counts, DailyRollup, HourlyRollup, ReportBucket};
 
-/// One day's bar: its date and its availability (`None` without data).
+/// One day's bar: its date and its availability (no percentage without data).
 pub struct DayBar {
     pub day: NaiveDate,
-    pub availability: Option<f64>,
+    pub availability: Availability,
 }
 
 /// Where the series start and how long they are.
@@ -47,22 +53,22 @@ pub fn channel_series(
     hourly: &[HourlyRollup],
     report_hours: &[ReportBucket],
 ) -> ChannelSeries {
-    let by_day: HashMap<NaiveDate, &Counts> = daily
+    let by_day: HashMap<NaiveDate, &DailyRollup> = daily
         .iter()
         .filter(|d| d.channel == channel)
-        .map(|d| (d.day, &d.counts))
+        .map(|d| (d.day, d))
         .collect();
     let mut total = Counts::default();
     let bars = (0..span.days)
         .map(|i| {
             let day = span.first_day + Duration::days(i);
-            let counts = by_day.get(&day);
-            if let Some(c) = counts {
-                total.add(c);
+            let rollup = by_day.get(&day);
+            if let Some(r) = rollup {
+                total.add(&r.counts);
             }
             DayBar {
                 day,
-                availability: counts.and_then(|c| c.availability()),
+                availability: rollup.map_or_else(Availability::default, |r| day_availability(r)),
             }
         })
         .collect();
@@ -104,5 +110,56 @@ pub fn channel_series(
         day,
         reports,
         usual,
+    }
+}
+
+/// A day's availability: by the time its checks stood for, or, for a day stored before that
+/// was kept, by the share of its counted checks that passed.
+fn day_availability(r: &DailyRollup) -> Availability {
+    let t = r.time;
+    if t.covered_ms > 0 {
+        // Late checks cut back earlier ones: never below nothing, never above all.
+        let passing = t.passing_ms.clamp(0, t.covered_ms);
+        Availability::whole(t.covered_ms, passing)
+    } else {
+        let c = &r.counts;
+        Availability::whole(c.counted(), c.up + c.degraded)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::day_time::DayTime;
+
+    fn day(counts: Counts, time: DayTime) -> DailyRollup {
+        DailyRollup {
+            channel: Channel::Web,
+            day: NaiveDate::from_ymd_opt(2026, 2, 10).expect("date"),
+            counts,
+            time,
+        }
+    }
+
+    #[test]
+    fn a_day_is_weighed_by_time_and_older_days_by_checks() {
+        // Nine passing hourly checks and ninety failing ones ten seconds apart: by checks
+        // 9 %, by time 9 h against 15 min.
+        let counts = Counts {
+            up: 9,
+            down: 90,
+            ..Counts::default()
+        };
+        let timed = DayTime {
+            passing_ms: 9 * 3_600_000,
+            covered_ms: 9 * 3_600_000 + 900_000,
+        };
+        assert_eq!(day_availability(&day(counts, timed)).percent, Some(97.29));
+        assert_eq!(
+            day_availability(&day(counts, DayTime::default())).percent,
+            Some(9.09)
+        );
+        let none = day(Counts::default(), DayTime::default());
+        assert_eq!(day_availability(&none).percent, None);
     }
 }

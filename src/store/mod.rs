@@ -12,6 +12,7 @@ pub mod admission;
 pub mod alerts;
 pub mod audit;
 pub mod cluster;
+pub mod day_time;
 mod decode;
 pub mod desk;
 pub mod health;

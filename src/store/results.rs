@@ -5,6 +5,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::Tz;
 
+use super::day_time::DayTime;
 use super::StoreResult;
 use crate::domain::{Channel, CheckEvidence, ErrorClass, ProbeResult};
 
@@ -68,6 +69,9 @@ pub struct DailyRollup {
     pub channel: Channel,
     pub day: NaiveDate,
     pub counts: Counts,
+    /// The time the day's checks stood for (`day_time.rs`); zero on days stored before it
+    /// was kept.
+    pub time: DayTime,
 }
 
 #[derive(Debug, Clone)]

@@ -8,8 +8,10 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 
+use super::availability::availability_text;
 use super::csv::push_record;
 use super::error::AppError;
+use super::figures;
 use super::input::query_param;
 use super::pages::{html, page_lang};
 use super::svg::{month_bars, MonthBar};
@@ -222,6 +224,8 @@ fn render(
         .iter()
         .map(|b| {
             let name = b.name.get(lang).to_owned();
+            let (compare, compare_total) = figures::compare_rows(b, lang);
+            let (by_month, by_month_total) = figures::month_rows(b);
             ScoreBankView {
                 rank: b.rank,
                 slug: b.slug.clone(),
@@ -242,13 +246,7 @@ fn render(
                                 .arg("monitored", group(c.monitored_minutes, lang))
                                 .arg("of", group(card.minutes, lang))
                                 .text(lang),
-                            match (c.availability_percent, c.partial) {
-                                (None, _) => t.no_data.to_owned(),
-                                (Some(a), false) => format!("{a:.2} %"),
-                                (Some(a), true) => Msg::new("availability-partial")
-                                    .arg("percent", format!("{a:.2} %"))
-                                    .text(lang),
-                            },
+                            availability_text(&c.figures.availability, lang),
                         )
                     })
                     .collect(),
@@ -279,6 +277,10 @@ fn render(
                         .arg("count", b.shared_outages)
                         .text(lang)
                 }),
+                compare,
+                compare_total,
+                by_month: if is_month { Vec::new() } else { by_month },
+                by_month_total,
                 name,
             }
         })
@@ -372,6 +374,8 @@ fn render(
                 .arg("root", &c.root)
                 .text(lang)
         }),
+        compare_head: figures::CompareHead::new(lang),
+        month_head: figures::MonthHead::new(lang),
     };
     Ok(page.render()?)
 }
@@ -411,7 +415,8 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
         .iter()
         .chain(word::CSV_HEADER.iter())
         .chain(LOG.iter())
-        .chain(SECONDS.iter());
+        .chain(SECONDS.iter())
+        .chain(figures::CSV_HEADER.iter());
     push_record(&mut out, header.map(|h| (*h).to_owned()));
     let opt = |v: Option<i64>| v.map(|v| v.to_string()).unwrap_or_default();
     // Every row names the checkpoint its outage and maintenance figures come from.
@@ -454,7 +459,8 @@ fn csv(card: &Scorecard, lang: Lang) -> String {
                     o.unannounced_seconds.to_string(),
                     o.overrun_seconds.to_string(),
                     card.period.to_owned(),
-                ]),
+                ])
+                .chain(figures::csv_fields(b, c)),
             );
         }
     }

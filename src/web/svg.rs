@@ -1,24 +1,28 @@
 //! Inline SVG: the 90 daily uptime bars and the response-time sparkline. Only numbers and
 //! our own labels go into them, escaped all the same.
 
+use super::availability::availability_text;
 use super::markup::escape;
+use crate::domain::Lang;
 use std::fmt::Write as _;
 
 pub use crate::record::series::DayBar;
 
-/// The bar's class: the stylesheet colours it, and the title says the figure in words.
-fn bar_class(a: Option<f64>) -> &'static str {
-    match a {
+/// The bar's class, from its percentage: the stylesheet colours it, and the title says the
+/// figure in words.
+fn bar_class(percent: Option<f64>) -> &'static str {
+    match percent {
         None => "b-none",
-        Some(a) if a >= 0.995 => "b-ok",
-        Some(a) if a >= 0.95 => "b-minor",
-        Some(a) if a >= 0.8 => "b-partial",
+        Some(a) if a >= 99.5 => "b-ok",
+        Some(a) if a >= 95.0 => "b-minor",
+        Some(a) if a >= 80.0 => "b-partial",
         Some(_) => "b-major",
     }
 }
 
-/// Bars oldest to newest; in right-to-left pages the newest stands at the left.
-pub fn uptime_bars(bars: &[DayBar], rtl: bool, no_data: &str, label: &str) -> String {
+/// Bars oldest to newest; in right-to-left pages the newest stands at the left. Each bar's
+/// title is its day and its availability, worded as every page words it.
+pub fn uptime_bars(bars: &[DayBar], rtl: bool, lang: Lang, label: &str) -> String {
     let n = bars.len();
     let mut out = format!(
         "<svg class=\"bars\" viewBox=\"0 0 {} 24\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\">",
@@ -27,15 +31,16 @@ pub fn uptime_bars(bars: &[DayBar], rtl: bool, no_data: &str, label: &str) -> St
     );
     for (i, bar) in bars.iter().enumerate() {
         let slot = if rtl { n - 1 - i } else { i };
-        let text = match bar.availability {
-            Some(a) => format!("{}: {:.2} %", bar.day, a * 100.0),
-            None => format!("{}: {}", bar.day, no_data),
-        };
+        let text = format!(
+            "{}: {}",
+            bar.day,
+            availability_text(&bar.availability, lang)
+        );
         let _ = write!(
             out,
             "<rect x=\"{}\" width=\"3\" height=\"24\" class=\"{}\"><title>{}</title></rect>",
             slot * 4,
-            bar_class(bar.availability),
+            bar_class(bar.availability.percent),
             escape(&text)
         );
     }
@@ -179,6 +184,7 @@ pub fn month_bars(months: &[MonthBar], rtl: bool, label: &str, unit: &str) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::record::availability::Availability;
 
     #[test]
     fn bars_mirror_in_rtl() {
@@ -186,21 +192,39 @@ mod tests {
         let bars = [
             DayBar {
                 day: day(1),
-                availability: Some(1.0),
+                availability: Availability::whole(1, 1),
             },
             DayBar {
                 day: day(2),
-                availability: None,
+                availability: Availability::default(),
             },
         ];
-        let ltr = uptime_bars(&bars, false, "no data", "l");
-        let rtl = uptime_bars(&bars, true, "no data", "l");
+        let ltr = uptime_bars(&bars, false, Lang::En, "l");
+        let rtl = uptime_bars(&bars, true, Lang::En, "l");
         assert!(ltr.contains(
             "<rect x=\"0\" width=\"3\" height=\"24\" class=\"b-ok\"><title>2026-02-01: 100.00 %"
         ));
         assert!(rtl
             .contains("<rect x=\"4\" width=\"3\" height=\"24\" class=\"b-ok\"><title>2026-02-01"));
         assert!(rtl.contains("2026-02-02: no data"));
+    }
+
+    #[test]
+    fn a_day_with_downtime_never_reads_a_hundred() {
+        // A day of one-minute checks, one of them failing for its minute.
+        let bars = [DayBar {
+            day: chrono::NaiveDate::from_ymd_opt(2026, 2, 1).expect("date"),
+            availability: Availability::whole(86_400_000, 86_400_000 - 60_000),
+        }];
+        let svg = uptime_bars(&bars, false, Lang::En, "l");
+        assert!(svg.contains("<title>2026-02-01: 99.93 %</title>"), "{svg}");
+        let sliver = [DayBar {
+            availability: Availability::whole(86_400_000, 86_400_000 - 1000),
+            ..bars[0]
+        }];
+        let svg = uptime_bars(&sliver, false, Lang::Fr, "l");
+        assert!(!svg.contains("100.00"), "{svg}");
+        assert!(svg.contains("99.99 %"), "{svg}");
     }
 
     #[test]

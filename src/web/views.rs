@@ -464,6 +464,12 @@ pub struct ScoreBankView {
     pub seconds: String,
     /// How many of its outages were part of a failure at several banks at once.
     pub shared: Option<String>,
+    /// The figures in the shapes people compare, per channel and for the bank.
+    pub compare: Vec<super::figures::CompareRow>,
+    pub compare_total: super::figures::CompareRow,
+    /// A quarter's or a year's months and their total; no month for a month's page.
+    pub by_month: Vec<super::figures::MonthRow>,
+    pub by_month_total: super::figures::MonthRow,
 }
 
 #[derive(Template)]
@@ -494,6 +500,8 @@ pub struct ScorecardPage {
     pub word_method: Vec<String>,
     /// The log's checkpoint the figures were computed from, in a sentence.
     pub checkpoint: Option<String>,
+    pub compare_head: super::figures::CompareHead,
+    pub month_head: super::figures::MonthHead,
 }
 
 /// `/accessibility`: what the service aims for, how it is checked, what is known not to

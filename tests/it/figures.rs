@@ -178,13 +178,13 @@ pub(crate) fn seconds_of(card: &serde_json::Value) -> std::collections::BTreeMap
     out
 }
 
-fn add(
-    into: &mut std::collections::BTreeMap<String, [i64; 3]>,
-    more: std::collections::BTreeMap<String, [i64; 3]>,
+fn add<const N: usize>(
+    into: &mut std::collections::BTreeMap<String, [i64; N]>,
+    more: std::collections::BTreeMap<String, [i64; N]>,
 ) {
     for (k, v) in more {
-        let e = into.entry(k).or_default();
-        for i in 0..3 {
+        let e = into.entry(k).or_insert([0; N]);
+        for i in 0..N {
             e[i] += v[i];
         }
     }
@@ -216,7 +216,7 @@ pub(crate) fn csv_seconds(csv: &str) -> std::collections::BTreeMap<String, [i64;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
-    use crate::record::{config, past_outage, window};
+    use crate::record::{config, hourly_checks, past_outage, utc, window};
     let fake = FakeBank::start().await;
     let mut app = TestApp::spawn(&config(&fake)).await;
     // Across the year's start, a month's end, a quarter's end, both channels at once, odd
@@ -270,6 +270,19 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
         "2025-12-01T03:00:00",
     )
     .await;
+    // Checks of aaa's web across January's end and around the August window, so the time
+    // monitored, available and in maintenance has something to add up.
+    let store = bankstatus::store::connect(&app.db_url).await.unwrap();
+    let tz = chrono_tz::Africa::Casablanca;
+    for (from, to) in [
+        (utc(2025, 1, 25, 0, 0), utc(2025, 2, 15, 0, 0)),
+        (utc(2025, 8, 9, 0, 0), utc(2025, 8, 11, 0, 0)),
+    ] {
+        store
+            .insert_results(&hourly_checks("aaa", from, to, (from, from)), tz)
+            .await
+            .unwrap();
+    }
     app.logged().await;
 
     // The incident's time in the API is its time in the month's figures, to the second.
@@ -299,6 +312,53 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
     }
     assert_eq!(year_seconds, months, "the year against its months");
     assert_eq!(year_seconds, quarters, "the year against its quarters");
+    // The figures people compare add up the same way: significant outages, time monitored,
+    // available and in announced windows, for each bank and channel.
+    let year_compared = compared_of(&year);
+    let (mut months_compared, mut quarters_compared) = Default::default();
+    for m in 1..=12 {
+        let card = app
+            .json(&format!("/scorecard/2025-{m:02}?format=json"))
+            .await;
+        add(&mut months_compared, compared_of(&card));
+    }
+    for q in 1..=4 {
+        let card = app.json(&format!("/scorecard/2025-Q{q}?format=json")).await;
+        add(&mut quarters_compared, compared_of(&card));
+    }
+    assert_eq!(
+        year_compared, months_compared,
+        "compared: the year against its months"
+    );
+    assert_eq!(
+        year_compared, quarters_compared,
+        "compared: against its quarters"
+    );
+    // Outages of 30 unannounced minutes or more, counted where they began: aaa's February
+    // one (both channels, one for the bank) and its March one (mobile); not the one begun
+    // on 31 December, nor the one inside the August window; bbb's November one, not its
+    // minute at the end of June.
+    assert_eq!(year_compared["aaa"][0], 2);
+    assert_eq!(year_compared["aaa/web"][0], 1);
+    assert_eq!(year_compared["aaa/mobile"][0], 2);
+    assert_eq!(year_compared["bbb"][0], 1);
+    let web = year_compared["aaa/web"];
+    assert!(web[1] > 0 && web[2] < web[1] && web[3] > 0, "{web:?}");
+    // Both availabilities come from those seconds, truncated.
+    let aaa_web = year["banks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["slug"] == "aaa")
+        .and_then(|b| b["channels"].as_array())
+        .and_then(|c| c.iter().find(|c| c["channel"] == "web"))
+        .unwrap();
+    let truncated = |a: i64, b: i64| (a * 10_000 / b) as f64 / 100.0;
+    assert_eq!(aaa_web["availability_percent"], truncated(web[2], web[1]));
+    assert_eq!(
+        aaa_web["availability_maintenance_excluded_percent"],
+        truncated(web[2], web[1] - web[3])
+    );
     // Something to add up: the Feb outage on both channels counts once for the bank.
     let aaa = year_seconds["aaa"];
     assert!(aaa[0] > 0 && aaa[1] > 0, "{aaa:?}");
@@ -317,6 +377,18 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
     let year_rows = csv_seconds(&csv);
     assert_eq!(year_rows, csv_months);
     assert_eq!(year_rows["aaa/web"], year_seconds["aaa/web"]);
+    // And the compared figures' columns, the bank's repeated on each of its rows.
+    let mut csv_compared_months = std::collections::BTreeMap::new();
+    for m in 1..=12 {
+        let (_, c) = app
+            .text(&format!("/scorecard/2025-{m:02}?format=csv"))
+            .await;
+        add(&mut csv_compared_months, csv_compared(&c));
+    }
+    let year_compared_rows = csv_compared(&csv);
+    assert_eq!(year_compared_rows, csv_compared_months);
+    assert_eq!(year_compared_rows["aaa/web"], year_compared["aaa/web"]);
+    assert_eq!(year_compared_rows["aaa/bank"][0], year_compared["aaa"][0]);
 
     // HTML: each bank's totals to the second, as the JSON gives them.
     let (status, html) = app.text("/scorecard/2025?lang=en").await;
@@ -328,6 +400,37 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
         "the year's page says so"
     );
     assert!(!html.contains("over the month"));
+    // The page's figures in the shapes people compare add up to its months' pages, row by
+    // row, and the year's month-by-month line is each month's total.
+    let year_table = html_compared(&html, "aaa");
+    let mut month_tables: std::collections::BTreeMap<String, [i64; 4]> = Default::default();
+    let by_month = html_by_month(&html, "aaa");
+    assert_eq!(by_month.len(), 13, "twelve months and the year's total");
+    for m in 1..=12 {
+        let month = format!("2025-{m:02}");
+        let (_, page) = app.text(&format!("/scorecard/{month}?lang=en")).await;
+        let table = html_compared(&page, "aaa");
+        let total = table.get("All channels").copied().unwrap_or_default();
+        assert_eq!(
+            by_month[&month], total,
+            "{month}: the year's line against its page"
+        );
+        add(&mut month_tables, table);
+    }
+    assert_eq!(
+        year_table, month_tables,
+        "the year's table against its months'"
+    );
+    assert_eq!(by_month["Whole period"], year_table["All channels"]);
+    assert_eq!(
+        year_table["All channels"],
+        [year_compared["aaa"][0], aaa[0], aaa[1], aaa[2],]
+    );
+    assert!(html.contains("Significant outages (≥ 30 min)"));
+    assert!(
+        !html.contains("100.00 %"),
+        "no channel with downtime reads 100.00 %"
+    );
     let (status, html) = app.text("/scorecard/2025-Q1?lang=fr").await;
     assert_eq!(status, reqwest::StatusCode::OK);
     assert!(html.contains("1e trimestre 2025"));
@@ -340,6 +443,140 @@ async fn a_year_is_the_sum_of_its_months_and_of_its_quarters_to_the_second() {
         assert_eq!(status, reqwest::StatusCode::BAD_REQUEST, "{bad}");
     }
     app.stop().await;
+}
+
+/// Per bank and channel of a scorecard JSON, the figures people compare that add up:
+/// significant outages, seconds monitored, available and in announced windows.
+fn compared_of(card: &serde_json::Value) -> std::collections::BTreeMap<String, [i64; 4]> {
+    let mut out = std::collections::BTreeMap::new();
+    let figures = |v: &serde_json::Value| {
+        [
+            "significant_outages",
+            "monitored_seconds",
+            "available_seconds",
+            "maintenance_monitored_seconds",
+        ]
+        .map(|k| v[k].as_i64().unwrap_or_else(|| panic!("no {k} in {v}")))
+    };
+    for b in card["banks"].as_array().unwrap() {
+        let slug = b["slug"].as_str().unwrap();
+        out.insert(slug.to_owned(), figures(b));
+        for c in b["channels"].as_array().unwrap() {
+            out.insert(
+                format!("{slug}/{}", c["channel"].as_str().unwrap()),
+                figures(c),
+            );
+        }
+    }
+    out
+}
+
+/// The CSV's compared columns by bank/channel, and each bank's own as `bank/bank`
+/// (significant outages, unannounced, announced and overrun seconds).
+fn csv_compared(csv: &str) -> std::collections::BTreeMap<String, [i64; 4]> {
+    let mut lines = csv.split("\r\n").filter(|l| !l.is_empty());
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let (bank, channel) = (col("bank"), col("channel"));
+    let mine = [
+        col("significant_outages"),
+        col("monitored_seconds"),
+        col("available_seconds"),
+        col("maintenance_monitored_seconds"),
+    ];
+    let banks = [
+        col("bank_significant_outages"),
+        col("bank_unannounced_seconds"),
+        col("bank_announced_seconds"),
+        col("bank_overrun_seconds"),
+    ];
+    let mut out = std::collections::BTreeMap::new();
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        let back = |c: usize| f[f.len() - (header.len() - c)].parse::<i64>().unwrap();
+        out.insert(
+            format!("{}/{}", f[bank], f[f.len() - (header.len() - channel)]),
+            mine.map(back),
+        );
+        // Repeated on each row of the bank: kept once.
+        out.insert(format!("{}/bank", f[bank]), banks.map(back));
+    }
+    out
+}
+
+/// `h:mm:ss` back into seconds.
+fn clock_seconds(s: &str) -> i64 {
+    let parts: Vec<i64> = s.split(':').map(|p| p.parse().unwrap()).collect();
+    parts[0] * 3600 + parts[1] * 60 + parts[2]
+}
+
+/// The cells of each row of one of a bank's tables on the page, by the row's head.
+fn table_rows(html: &str, id: &str) -> Vec<(String, Vec<String>)> {
+    let Some(at) = html.find(&format!("id=\"{id}\"")) else {
+        return Vec::new();
+    };
+    let table = html[at..].split("</table>").next().unwrap();
+    table
+        .split("<tr")
+        .filter(|r| r.contains("scope=\"row\""))
+        .map(|r| {
+            let head = r.split("scope=\"row\">").nth(1).unwrap();
+            let head = head.split("</th>").next().unwrap();
+            // A month's head is a link to its page.
+            let head = head.rsplit("\">").next().unwrap().trim_end_matches("</a>");
+            let cells = r
+                .split("<td")
+                .skip(1)
+                .map(|c| {
+                    c.split_once('>')
+                        .unwrap()
+                        .1
+                        .split("</td>")
+                        .next()
+                        .unwrap()
+                        .to_owned()
+                })
+                .collect();
+            (head.to_owned(), cells)
+        })
+        .collect()
+}
+
+/// A bank's compared table on the page, by row: significant outages, and the unannounced,
+/// announced and overrun seconds.
+fn html_compared(html: &str, slug: &str) -> std::collections::BTreeMap<String, [i64; 4]> {
+    table_rows(html, &format!("compare-{slug}"))
+        .into_iter()
+        .map(|(head, c)| {
+            (
+                head,
+                [
+                    c[0].parse().unwrap(),
+                    clock_seconds(&c[1]),
+                    clock_seconds(&c[4]),
+                    clock_seconds(&c[5]),
+                ],
+            )
+        })
+        .collect()
+}
+
+/// A bank's month-by-month line on a quarter's or a year's page, as [`html_compared`].
+fn html_by_month(html: &str, slug: &str) -> std::collections::BTreeMap<String, [i64; 4]> {
+    table_rows(html, &format!("months-{slug}"))
+        .into_iter()
+        .map(|(head, c)| {
+            (
+                head,
+                [
+                    c[0].parse().unwrap(),
+                    clock_seconds(&c[1]),
+                    clock_seconds(&c[2]),
+                    clock_seconds(&c[3]),
+                ],
+            )
+        })
+        .collect()
 }
 
 /// Thousands grouped as the English page writes them.

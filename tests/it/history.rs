@@ -111,3 +111,80 @@ async fn ninety_days_of_bars_render_from_rollups() {
         "no partial availability shown"
     );
 }
+
+/// A day's bar is the time passing checks stood for over the time any check did: a probe
+/// that checks every ten seconds while it fails weighs its failures by their ten seconds,
+/// not by their number. Stored in two batches, the second cutting short the last check of
+/// the first, the day reads the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_day_bar_is_weighed_by_time_not_by_checks() {
+    let fake = FakeBank::start().await;
+    let app = TestApp::spawn(&bank_config(
+        "wtime",
+        &[probe("web", &fake.url("/up"), "  interval = \"1m\"\n")],
+        &[],
+    ))
+    .await;
+    let tz = chrono_tz::Africa::Casablanca;
+    let today = Utc::now().with_timezone(&tz).date_naive();
+    let day = today - Duration::days(3);
+    let midnight = tz
+        .from_local_datetime(&day.and_time(NaiveTime::MIN))
+        .earliest()
+        .unwrap()
+        .with_timezone(&Utc);
+    let check = |at: chrono::DateTime<Utc>, up: bool| ProbeResult {
+        probe_id: "wtime/web/0".into(),
+        target: ProbeTarget::Bank {
+            bank: "wtime".into(),
+            channel: Channel::Web,
+        },
+        at,
+        latency_ms: 100,
+        http_status: Some(if up { 200 } else { 503 }),
+        outcome: if up {
+            Outcome::Up
+        } else {
+            Outcome::Down {
+                class: ErrorClass::Status,
+                detail: "HTTP 503".into(),
+            }
+        },
+        counted: true,
+        region: None,
+        evidence: Default::default(),
+        covers_ms: 60_000,
+    };
+    // Nine hours passing, a check a minute; a quarter of an hour failing, a check every ten
+    // seconds; then 45 minutes passing. By checks 585 of 675 passed (86.66 %); by time 585
+    // of 600 minutes (97.50 %).
+    let mut results: Vec<ProbeResult> = (0..540)
+        .map(|m| check(midnight + Duration::minutes(m), true))
+        .collect();
+    let failing_from = midnight + Duration::hours(9);
+    results.extend((0..90).map(|k| check(failing_from + Duration::seconds(10 * k), false)));
+    let back = failing_from + Duration::minutes(15);
+    results.extend((0..45).map(|m| check(back + Duration::minutes(m), true)));
+    let store = bankstatus::store::connect(&app.db_url).await.unwrap();
+    // The first batch ends on a failing check that stands for its minute until the second
+    // batch's first check, ten seconds later, cuts it short.
+    let (first, second) = results.split_at(540 + 44);
+    store.insert_results(first, tz).await.unwrap();
+    store.insert_results(second, tz).await.unwrap();
+
+    let (_, html) = app.text("/banks/wtime?lang=en").await;
+    let bars = html
+        .split("<svg class=\"bars\"")
+        .nth(1)
+        .unwrap()
+        .split("</svg>")
+        .next()
+        .unwrap();
+    let title = format!("<title>{day}: 97.50 %</title>");
+    assert!(bars.contains(&title), "{title} not in {bars}");
+    let at = bars.find(&title).unwrap();
+    let class = bars[..at].rsplit("class=\"").next().unwrap();
+    assert!(class.starts_with("b-minor"), "{class}");
+    let (_, fr) = app.text("/banks/wtime?lang=fr").await;
+    assert!(fr.contains(&format!("<title>{day}: 97.50 %</title>")));
+}

@@ -10,6 +10,7 @@ use sqlx::QueryBuilder;
 use super::super::{Backend, Db, DbRow};
 use super::{Tx, INSERT_CHUNK};
 use crate::domain::{Channel, ProbeResult, ProbeTarget};
+use crate::store::day_time::{self, Check, DayTime};
 use crate::store::decode::{get, parse, probe_result, time, word, word_opt, RESULT_COLUMNS};
 use crate::store::{
     to_ms, Counts, DailyRollup, FailedCheck, HourlyRollup, Lock, MonitoredSpan, ProbeEvidence,
@@ -82,8 +83,8 @@ impl ResultStore for Backend {
 
     async fn daily_rollups(&self, bank: &str, from: NaiveDate) -> StoreResult<Vec<DailyRollup>> {
         let rows = sqlx::query(
-            "SELECT channel, day, up, degraded, down, uncounted, latency_sum_ms, latency_count \
-             FROM rollups_daily WHERE bank = $1 AND day >= $2 ORDER BY day",
+            "SELECT channel, day, up, degraded, down, uncounted, latency_sum_ms, latency_count, \
+             passing_ms, covered_ms FROM rollups_daily WHERE bank = $1 AND day >= $2 ORDER BY day",
         )
         .bind(bank)
         .bind(from.to_string())
@@ -96,6 +97,10 @@ impl ResultStore for Backend {
                     channel: word(r, "channel")?,
                     day: parse(&day, "roll-up day")?,
                     counts: counts(r)?,
+                    time: DayTime {
+                        passing_ms: get(r, "passing_ms")?,
+                        covered_ms: get(r, "covered_ms")?,
+                    },
                 })
             })
             .collect()
@@ -232,15 +237,25 @@ impl ResultStore for Backend {
 async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResult<()> {
     // In order, so that coverage runs grow hour by hour instead of breaking up.
     let mut hourly: BTreeMap<(&str, Channel, i64), Counts> = BTreeMap::new();
-    let mut daily: HashMap<(&str, Channel, String), Counts> = HashMap::new();
+    let mut daily: HashMap<(&str, Channel, String), (Counts, DayTime)> = HashMap::new();
     let mut covered: BTreeMap<(&str, Channel), Vec<(i64, i64)>> = BTreeMap::new();
+    // Before the batch is stored: the time its checks stand for, against the stored ones.
+    for ((bank, channel), days) in day_times(tx, batch, tz).await? {
+        for (day, time) in days {
+            daily
+                .entry((bank, channel, day.to_string()))
+                .or_default()
+                .1
+                .add(time);
+        }
+    }
     for r in batch {
         if let ProbeTarget::Bank { bank, channel } = &r.target {
             let at = to_ms(r.at);
             let hour = at - at.rem_euclid(HOUR_MS);
             hourly.entry((bank, *channel, hour)).or_default().tally(r);
             let day = r.at.with_timezone(&tz).date_naive().to_string();
-            daily.entry((bank, *channel, day)).or_default().tally(r);
+            daily.entry((bank, *channel, day)).or_default().0.tally(r);
             // A check put down to the tracker's own network watched nothing.
             if r.counted {
                 covered
@@ -252,7 +267,7 @@ async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResul
     }
     for chunk in batch.chunks(INSERT_CHUNK) {
         let mut q: QueryBuilder<Db> = QueryBuilder::new(format!(
-            "INSERT INTO probe_results ({}) ",
+            "INSERT INTO probe_results ({}, covers_ms) ",
             crate::store::decode::RESULT_COLUMNS
         ));
         q.push_values(chunk, |mut b, r| {
@@ -281,22 +296,131 @@ async fn write_results(tx: &mut Tx, batch: &[ProbeResult], tz: Tz) -> StoreResul
                     (!r.evidence.is_empty())
                         .then(|| serde_json::to_string(&r.evidence).ok())
                         .flatten(),
-                );
+                )
+                .push_bind(covers_of(r));
         });
         q.build().execute(&mut *tx).await?;
     }
     for ((bank, channel, hour), c) in &hourly {
-        upsert_rollup(tx, Rollup::Hourly(*hour), bank, *channel, c).await?;
+        upsert_rollup(tx, Rollup::Hourly(*hour), bank, *channel, c, None).await?;
     }
     for ((bank, channel), spans) in covered {
         for (start, end, slack) in runs(spans) {
             cover(tx, bank, channel, (start, end), slack).await?;
         }
     }
-    for ((bank, channel, day), c) in &daily {
-        upsert_rollup(tx, Rollup::Daily(day), bank, *channel, c).await?;
+    for ((bank, channel, day), (c, time)) in &daily {
+        upsert_rollup(tx, Rollup::Daily(day), bank, *channel, c, Some(time)).await?;
     }
     Ok(())
+}
+
+/// How long a check stands for: its probe's interval.
+fn covers_of(r: &ProbeResult) -> i64 {
+    let (start, end) = r.covers();
+    end - start
+}
+
+/// The checks of one probe in one region, and the stored ones around them.
+#[derive(Default)]
+struct Around {
+    new: Vec<Check>,
+    stored: Vec<Check>,
+}
+
+/// A probe of the batch: its bank and channel, and the stored checks to read around its
+/// own, from one interval before the first to one after the last.
+struct Reach<'a> {
+    bank: &'a str,
+    channel: Channel,
+    from: i64,
+    to: i64,
+}
+
+/// Per bank and channel, what a batch changes in each local day's time.
+type DayTimes<'a> = Vec<((&'a str, Channel), BTreeMap<NaiveDate, DayTime>)>;
+
+/// What the batch changes in the time each local day's checks stand for, per bank and
+/// channel (`day_time.rs`), against the stored checks of its probes around its own, read in
+/// one statement per chunk of probes.
+async fn day_times<'a>(tx: &mut Tx, batch: &'a [ProbeResult], tz: Tz) -> StoreResult<DayTimes<'a>> {
+    let mut probes: BTreeMap<&str, Reach<'_>> = BTreeMap::new();
+    let mut groups: BTreeMap<(&str, Option<&str>), Around> = BTreeMap::new();
+    for r in batch {
+        let ProbeTarget::Bank { bank, channel } = &r.target else {
+            continue;
+        };
+        let (at, covers) = (to_ms(r.at), covers_of(r));
+        let p = probes.entry(&r.probe_id).or_insert(Reach {
+            bank,
+            channel: *channel,
+            from: at - covers,
+            to: at + covers,
+        });
+        p.from = p.from.min(at - covers);
+        p.to = p.to.max(at + covers);
+        groups
+            .entry((&r.probe_id, r.region.as_deref()))
+            .or_default()
+            .new
+            .push(Check {
+                at,
+                covers,
+                counted: r.counted,
+                passing: !r.outcome.is_down(),
+            });
+    }
+    let listed: Vec<(&str, &Reach<'_>)> = probes.iter().map(|(id, r)| (*id, r)).collect();
+    let mut stored: HashMap<(String, Option<String>), Vec<Check>> = HashMap::new();
+    for chunk in listed.chunks(INSERT_CHUNK) {
+        let mut q: QueryBuilder<Db> = QueryBuilder::new(
+            "SELECT probe_id, region, at, outcome, counted, covers_ms FROM probe_results WHERE ",
+        );
+        let mut terms = q.separated(" OR ");
+        for (id, reach) in chunk {
+            terms.push("(probe_id = ");
+            terms.push_bind_unseparated(*id);
+            terms.push_unseparated(" AND at >= ");
+            terms.push_bind_unseparated(reach.from);
+            terms.push_unseparated(" AND at <= ");
+            terms.push_bind_unseparated(reach.to);
+            terms.push_unseparated(")");
+        }
+        for row in q.build().fetch_all(&mut *tx).await? {
+            let outcome: String = get(&row, "outcome")?;
+            let covers: Option<i64> = get(&row, "covers_ms")?;
+            stored
+                .entry((get(&row, "probe_id")?, get(&row, "region")?))
+                .or_default()
+                .push(Check {
+                    at: get(&row, "at")?,
+                    // Stored before intervals were kept: the probe's interval now.
+                    covers: covers.unwrap_or(-1),
+                    counted: get::<i64, _>(&row, "counted")? != 0,
+                    passing: outcome != "down",
+                });
+        }
+    }
+    let mut out = Vec::new();
+    for ((probe, region), mut g) in groups {
+        let Some(reach) = probes.get(probe) else {
+            continue;
+        };
+        let interval = g.new.first().map_or(0, |c| c.covers);
+        g.stored = stored
+            .remove(&(probe.to_owned(), region.map(str::to_owned)))
+            .unwrap_or_default();
+        for c in &mut g.stored {
+            if c.covers < 0 {
+                c.covers = interval;
+            }
+        }
+        out.push((
+            (reach.bank, reach.channel),
+            day_time::delta(&g.stored, &g.new, tz),
+        ));
+    }
+    Ok(out)
 }
 
 /// Which roll-up a bucket belongs to, with its key.
@@ -305,39 +429,55 @@ enum Rollup<'a> {
     Daily(&'a str),
 }
 
+/// Adds `c` to a bucket, and to a day the time its checks stand for.
 async fn upsert_rollup(
     tx: &mut Tx,
     bucket: Rollup<'_>,
     bank: &str,
     channel: Channel,
     c: &Counts,
+    time: Option<&DayTime>,
 ) -> StoreResult<()> {
     let (table, key_column) = match bucket {
         Rollup::Hourly(_) => ("rollups_hourly", "hour"),
         Rollup::Daily(_) => ("rollups_daily", "day"),
     };
+    let (time_columns, time_values, time_update) = match time {
+        Some(_) => (
+            ", passing_ms, covered_ms",
+            ", $10, $11",
+            ", passing_ms = rollups_daily.passing_ms + excluded.passing_ms, \
+             covered_ms = rollups_daily.covered_ms + excluded.covered_ms",
+        ),
+        None => ("", "", ""),
+    };
     let sql = format!(
         "INSERT INTO {table} (bank, channel, {key_column}, up, degraded, down, uncounted, \
-         latency_sum_ms, latency_count) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         latency_sum_ms, latency_count{time_columns}) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9{time_values}) \
          ON CONFLICT (bank, channel, {key_column}) DO UPDATE SET \
          up = {table}.up + excluded.up, degraded = {table}.degraded + excluded.degraded, \
          down = {table}.down + excluded.down, uncounted = {table}.uncounted + excluded.uncounted, \
          latency_sum_ms = {table}.latency_sum_ms + excluded.latency_sum_ms, \
-         latency_count = {table}.latency_count + excluded.latency_count"
+         latency_count = {table}.latency_count + excluded.latency_count{time_update}"
     );
     let q = sqlx::query(&sql).bind(bank).bind(channel.as_str());
     let q = match bucket {
         Rollup::Hourly(hour) => q.bind(hour),
         Rollup::Daily(day) => q.bind(day),
     };
-    q.bind(c.up)
+    let q = q
+        .bind(c.up)
         .bind(c.degraded)
         .bind(c.down)
         .bind(c.uncounted)
         .bind(c.latency_sum_ms)
-        .bind(c.latency_count)
-        .execute(&mut *tx)
-        .await?;
+        .bind(c.latency_count);
+    let q = match time {
+        Some(t) => q.bind(t.passing_ms).bind(t.covered_ms),
+        None => q,
+    };
+    q.execute(&mut *tx).await?;
     Ok(())
 }
 

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, DurationRound, Utc};
 use super::bank_namer;
 use crate::domain::{Bank, Channel, ErrorClass, IncidentKind, Lang, ProbeSpec, Statement, Status};
 use crate::i18n::{channel_name, duration, failure_words, local_time, term, text, Arg, Msg};
-use crate::record::scorecard::{channel_availability, Inputs};
+use crate::record::availability::{channel_availability, Watched};
 use crate::record::series::{channel_series, Span};
 use crate::record::voices::{voices, Voices};
 use crate::record::word::bank_word;
@@ -20,6 +20,7 @@ use crate::store::{
     DailyRollup, HourlyRollup, IncidentFilter, IncidentRow, MonitoredSpan, OutageSpan,
     ReportBucket, ReportRow, StatementFilter, WindowFilter, WindowRow,
 };
+use crate::web::availability::availability_text;
 use crate::web::error::AppError;
 use crate::web::input::known_bank;
 use crate::web::statements::panel::{incidents_of, Said, Wording};
@@ -367,30 +368,23 @@ fn channel_row(
         bars: uptime_bars(
             &series.bars,
             lang.is_rtl(),
-            t.no_data,
+            lang,
             &format!("{name}: {}", t.last_90_days),
         ),
-        availability: {
-            let a = channel_availability(
+        availability: availability_text(
+            &channel_availability(
                 &bank.slug,
                 channel,
-                &Inputs {
+                &Watched {
                     outages: &records.outages,
                     windows: &records.windows_90,
                     monitored: &records.monitored,
-                    statements: &[],
                 },
                 records.bars_from,
                 now,
-            );
-            match (a.percent, a.partial) {
-                (None, _) => t.no_data.to_owned(),
-                (Some(p), false) => format!("{p:.2} %"),
-                (Some(p), true) => Msg::new("availability-partial")
-                    .arg("percent", format!("{p:.2} %"))
-                    .text(lang),
-            }
-        },
+            ),
+            lang,
+        ),
         sparkline: sparkline(
             &series.latency,
             lang.is_rtl(),

@@ -12,6 +12,7 @@ use super::{html, page_lang};
 use crate::config::Config;
 use crate::domain::Lang;
 use crate::i18n::{text, Msg};
+use crate::record::compare::SIGNIFICANT_MINUTES;
 use crate::record::scorecard::shared_within;
 use crate::record::shared::SHARED_BANKS;
 use crate::signals::book::MAX_REPORTED_ONLY;
@@ -143,6 +144,29 @@ pub async fn methodology(
                             .arg("banks", SHARED_BANKS)
                             .arg("minutes", shared_within(&state.config.banks) / 60_000),
                         Msg::new("method-figures-compare"),
+                    ],
+                    lang,
+                ),
+                section(
+                    "compared",
+                    "method-compared-title",
+                    vec![
+                        Msg::new("method-compared-sources"),
+                        Msg::new("method-compared-significant").arg("minutes", SIGNIFICANT_MINUTES),
+                        Msg::new("method-compared-hours"),
+                        Msg::new("method-compared-availability"),
+                        Msg::new("method-compared-announced"),
+                        Msg::new("method-compared-recovery"),
+                        Msg::new("method-compared-periods"),
+                    ],
+                    lang,
+                ),
+                section(
+                    "bars",
+                    "method-bars-title",
+                    vec![
+                        Msg::new("method-day-bars"),
+                        Msg::new("method-availability-words"),
                     ],
                     lang,
                 ),
