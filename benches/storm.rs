@@ -12,8 +12,20 @@
 //! - `conns`: 2,000 idle connections and 1,500 that sent 30 KB of an unfinished head;
 //!   prints the server's resident memory before, with them, and after they left, and `/`
 //!   latency for a normal client meanwhile.
+//! - `slowbodies`: one address (127.0.0.9) keeps `BENCH_SLOW` (6,000) report requests open,
+//!   each with the first byte of a 4,000-byte body, opening one again a second after the
+//!   server closes it, for `BENCH_SECONDS` (20); visitors, each from an address of its
+//!   own, read `/api/v1/status` every 20 ms meanwhile. Then the attacker closes them all and
+//!   the server's resident memory is read each second for `BENCH_AFTER` (60) seconds:
+//!   prints the peak and the time until it is under 60 MB. `BENCH_PER_ADDRESS` raises
+//!   `[server] max_connections_per_address` and `max_connections` to let the attack in.
 //!
-//! `cargo bench --bench storm -- [storm|conns]` (or `scripts/bench.sh storm|conns`).
+//! The memory modes run the server with the allocator settings of the shipped unit
+//! (`deploy/bankstatus.service`), as a deployment runs it; a `MIMALLOC_*` variable the bench
+//! is run with is passed on over the unit's, to measure another setting.
+//!
+//! `cargo bench --bench storm -- [storm|conns|slowbodies]` (or `scripts/bench.sh
+//! storm|conns|slowbodies`).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::process::{Child, Command, Stdio};
@@ -44,7 +56,8 @@ fn main() {
     match mode.as_str() {
         "storm" => runtime.block_on(storm()),
         "conns" => runtime.block_on(conns()),
-        other => eprintln!("unknown mode {other}; use storm or conns"),
+        "slowbodies" => runtime.block_on(slow_bodies()),
+        other => eprintln!("unknown mode {other}; use storm, conns or slowbodies"),
     }
 }
 
@@ -75,7 +88,31 @@ impl Drop for Server {
     }
 }
 
+/// The allocator settings the shipped unit gives the service: its `Environment=`
+/// assignments of `MIMALLOC_*` variables, then any `MIMALLOC_*` the bench itself is run with
+/// (to measure another setting against them).
+fn unit_allocator_env() -> Vec<(String, String)> {
+    let mut env: Vec<(String, String)> = include_str!("../deploy/bankstatus.service")
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("Environment="))
+        .flat_map(str::split_whitespace)
+        .filter_map(|kv| kv.split_once('='))
+        .filter(|(k, _)| k.starts_with("MIMALLOC_"))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    for (k, v) in std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_")) {
+        env.retain(|(known, _)| *known != k);
+        env.push((k, v));
+    }
+    env
+}
+
 async fn start(config: &str) -> Server {
+    start_with(config, &[]).await
+}
+
+/// The server with `env` set besides `RUST_LOG`.
+async fn start_with(config: &str, env: &[(String, String)]) -> Server {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("banks.toml");
     std::fs::write(&path, config).expect("config");
@@ -95,6 +132,7 @@ async fn start(config: &str) -> Server {
         .arg("--listen")
         .arg(addr.to_string())
         .env("RUST_LOG", "error")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -440,7 +478,9 @@ async fn home_latency(addr: SocketAddr, n: usize) -> (Duration, Duration, usize)
 async fn conns() {
     let idle = env_u64("BENCH_IDLE", 2000) as usize;
     let half = env_u64("BENCH_HALF", 1500) as usize;
-    let server = start(BANKS).await;
+    let env = unit_allocator_env();
+    println!("allocator settings of the unit: {}", show_env(&env));
+    let server = start_with(BANKS, &env).await;
     let (addr, pid) = (server.addr, server.child.id());
     let _ = home_latency(addr, 200).await;
     let (p50, p99, _) = home_latency(addr, 1000).await;
@@ -502,4 +542,179 @@ async fn conns() {
         ms(p50),
         ms(p99)
     );
+}
+
+fn show_env(env: &[(String, String)]) -> String {
+    let shown: Vec<String> = env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    if shown.is_empty() {
+        "none".to_owned()
+    } else {
+        shown.join(" ")
+    }
+}
+
+/// A number from the server's `/metrics`, by the start of its line.
+async fn metric(addr: SocketAddr, line_start: &str) -> Option<f64> {
+    http_body(addr, "/metrics")
+        .await?
+        .lines()
+        .find_map(|l| l.strip_prefix(line_start)?.trim().parse().ok())
+}
+
+/// The resident memory under which the service must be back within a minute (issue 26).
+const BACK_UNDER_MB: f64 = 60.0;
+
+async fn slow_bodies() {
+    let slots = env_u64("BENCH_SLOW", 6000) as usize;
+    let seconds = env_u64("BENCH_SECONDS", 20);
+    let after = env_u64("BENCH_AFTER", 60);
+    let per_address = env_u64("BENCH_PER_ADDRESS", 0);
+    let config = if per_address > 0 {
+        format!(
+            "{BANKS}\n[server]\nmax_connections = {per_address}\nmax_connections_per_address = {per_address}\n"
+        )
+    } else {
+        BANKS.to_owned()
+    };
+    let env = unit_allocator_env();
+    let server = start_with(&config, &env).await;
+    let (addr, pid) = (server.addr, server.child.id());
+    let _ = home_latency(addr, 200).await;
+    let cap = if per_address > 0 {
+        format!("max_connections_per_address = {per_address}")
+    } else {
+        "the default per-address cap".to_owned()
+    };
+    println!(
+        "slow bodies: {slots} from 127.0.0.9 for {seconds} s, {cap}, release build, allocator settings of the unit: {}",
+        show_env(&env)
+    );
+    println!("quiet:        rss {:>6.1} MB", rss_mb(pid));
+
+    let attacker = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 9));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let opened = Arc::new(AtomicU64::new(0));
+    let mut attack = tokio::task::JoinSet::new();
+    for _ in 0..slots {
+        let opened = opened.clone();
+        attack.spawn(async move {
+            while Instant::now() < deadline {
+                let Some(mut s) = slow_body(attacker, addr).await else {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                };
+                opened.fetch_add(1, Ordering::Relaxed);
+                // Held until the server closes it (an answer or an end) or the attack ends.
+                let mut sink = [0u8; 1024];
+                let left = deadline.saturating_duration_since(Instant::now());
+                let _ = tokio::time::timeout(left, async {
+                    while matches!(s.read(&mut sink).await, Ok(n) if n > 0) {}
+                })
+                .await;
+                drop(s);
+                tokio::time::sleep(Duration::from_secs(1).min(left)).await;
+            }
+        });
+    }
+    // Visitors, each from an address of its own, every 20 ms on a fresh connection.
+    let visitors = tokio::spawn(async move {
+        let (mut visits, mut answered, mut times) = (0u64, 0u64, Vec::new());
+        let mut pace = tokio::time::interval(Duration::from_millis(20));
+        while Instant::now() < deadline {
+            pace.tick().await;
+            let from = Ipv4Addr::new(
+                127,
+                0,
+                1 + (visits / 250 % 200) as u8,
+                1 + (visits % 250) as u8,
+            );
+            visits += 1;
+            let visit = tokio::time::timeout(
+                Duration::from_secs(5),
+                get_from(from, addr, "/api/v1/status"),
+            );
+            if let Ok(Some((200, t))) = visit.await {
+                answered += 1;
+                times.push(t);
+            }
+        }
+        times.sort();
+        (visits, answered, times)
+    });
+    let (mut peak, mut most_open) = (0.0f64, 0.0f64);
+    while Instant::now() < deadline {
+        peak = peak.max(rss_mb(pid));
+        most_open = most_open.max(
+            metric(addr, "bankstatus_connections_open ")
+                .await
+                .unwrap_or(0.0),
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    while attack.join_next().await.is_some() {}
+    let (visits, answered, times) = visitors.await.expect("visitors");
+    println!(
+        "attack:       {} opened, at most {most_open:.0} open on the server; rss peak {peak:.1} MB",
+        opened.load(Ordering::Relaxed)
+    );
+    println!(
+        "visitors:     {answered} of {visits} answered ({:.2} %), p50 {} p99 {}",
+        answered as f64 * 100.0 / visits.max(1) as f64,
+        ms(percentile(&times, 0.5)),
+        ms(percentile(&times, 0.99))
+    );
+    // Every attack socket is closed now: memory each second from here.
+    let closed = Instant::now();
+    let mut samples = Vec::new();
+    let mut open = Vec::new();
+    let mut under = None;
+    for second in 0..=after {
+        tokio::time::sleep_until((closed + Duration::from_secs(second)).into()).await;
+        let mb = rss_mb(pid);
+        samples.push(mb);
+        if under.is_none() && mb < BACK_UNDER_MB {
+            under = Some(second);
+        }
+        open.push(
+            metric(addr, "bankstatus_connections_open ")
+                .await
+                .unwrap_or(-1.0),
+        );
+    }
+    let peak_after = samples.iter().copied().fold(0.0, f64::max);
+    println!(
+        "after close:  rss peak {peak_after:.1} MB; under {BACK_UNDER_MB:.0} MB {}; {:.1} MB at {after} s",
+        under.map_or_else(|| format!("not within {after} s"), |s| format!("after {s} s")),
+        samples.last().copied().unwrap_or(0.0)
+    );
+    let shown: Vec<String> = samples.iter().map(|mb| format!("{mb:.0}")).collect();
+    println!("rss each second after close (MB): {}", shown.join(" "));
+    let shown: Vec<String> = open.iter().map(|n| format!("{n:.0}")).collect();
+    println!(
+        "connections open each second after close: {}",
+        shown.join(" ")
+    );
+}
+
+/// Opens a connection from `from` with a report's head and the first byte of a body that
+/// never comes; `None` when it could not be opened or written.
+async fn slow_body(from: IpAddr, to: SocketAddr) -> Option<TcpStream> {
+    let socket = TcpSocket::new_v4().ok()?;
+    socket.bind(SocketAddr::new(from, 0)).ok()?;
+    let mut s = socket.connect(to).await.ok()?;
+    s.write_all(
+        b"POST /api/v1/reports HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{",
+    )
+    .await
+    .ok()?;
+    Some(s)
+}
+
+/// [`get`] from the loopback address `from`.
+async fn get_from(from: Ipv4Addr, addr: SocketAddr, path: &str) -> Option<(u16, Duration)> {
+    let socket = TcpSocket::new_v4().ok()?;
+    socket.bind(SocketAddr::new(IpAddr::V4(from), 0)).ok()?;
+    let stream = socket.connect(addr).await.ok()?;
+    let req = format!("GET {path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+    once(stream, req.as_bytes()).await
 }

@@ -4,11 +4,13 @@
 # on SQLite and on PostgreSQL;
 # then the scorecard with a week and with a year of history; then the storm (a failing
 # bank, reports from thousands of addresses, readers on its page) and hostile connections
-# (idle and half-sent heads: memory and `/` latency); then the log (a million entries served
-# as tiles, and `bankstatus verify` of a heavy year).
+# (idle and half-sent heads: memory and `/` latency) and slow bodies (6,000 report requests
+# from one address that never send their body: memory while they are held, then each second
+# for a minute after they close, its peak and when it is under 60 MB); then the log (a
+# million entries served as tiles, and `bankstatus verify` of a heavy year).
 # `instr` counts the instructions `/` costs, under valgrind's callgrind: unlike requests a
 # second, the count does not move with what else the machine is doing.
-# Usage: scripts/bench.sh [home|nginx|instr|probes|probes-pg|scorecard|storm|conns|log|all]   (default all)
+# Usage: scripts/bench.sh [home|nginx|instr|probes|probes-pg|scorecard|storm|conns|slowbodies|log|all]   (default all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 what=${1:-all}
@@ -154,6 +156,13 @@ bench_conns() {
   cargo bench --bench storm -- conns
 }
 
+# With the default per-address cap, then with the caps raised so the server holds all 6,000:
+# the worst case for memory.
+bench_slowbodies() {
+  cargo bench --bench storm -- slowbodies
+  BENCH_PER_ADDRESS=10000 cargo bench --bench storm -- slowbodies
+}
+
 bench_log() {
   cargo bench --bench log -- tiles
   cargo bench --bench log -- verify
@@ -168,7 +177,8 @@ case "$what" in
   scorecard) bench_scorecard ;;
   storm) bench_storm ;;
   conns) bench_conns ;;
+  slowbodies) bench_slowbodies ;;
   log) bench_log ;;
-  all) bench_http; bench_nginx; bench_instr; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns; bench_log ;;
-  *) echo "usage: $0 [home|nginx|instr|probes|probes-pg|scorecard|storm|conns|log|all]" >&2; exit 2 ;;
+  all) bench_http; bench_nginx; bench_instr; bench_probes; bench_probes_pg; bench_scorecard; bench_storm; bench_conns; bench_slowbodies; bench_log ;;
+  *) echo "usage: $0 [home|nginx|instr|probes|probes-pg|scorecard|storm|conns|slowbodies|log|all]" >&2; exit 2 ;;
 esac

@@ -196,8 +196,16 @@ async fn agent(args: crate::agent::AgentArgs) -> Result<(), Failure> {
             )))
         }
     }
-    if args.token.trim().is_empty() {
+    let token = args.token.trim();
+    if token.is_empty() {
         return Err(Failure::BadInput("the agent token is empty".to_owned()));
+    }
+    // The server refuses a weak BANKSTATUS_AGENT_TOKEN at start; an agent holding one
+    // would only ever be refused, or talk to a server that is easy to impersonate.
+    if let Some(why) =
+        config::token_weakness("the agent token (--token or BANKSTATUS_AGENT_TOKEN)", token)
+    {
+        return Err(Failure::BadInput(why));
     }
     let shutdown = CancellationToken::new();
     let mut agent = tokio::spawn(crate::agent::run(args, shutdown.clone()));

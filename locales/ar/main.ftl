@@ -267,6 +267,7 @@ err-json-shape = محتوى JSON لا يطابق المطلوب: { $detail }.
 err-json-syntax = المحتوى ليس JSON صالحا: { $detail }.
 err-text-too-long = «{ $field }» أطول من { $max } حرف.
 err-text-missing = «{ $field }» يحتاج نصا بإحدى اللغات ar أو fr أو en على الأقل.
+err-text-control = يحتوي «{ $field }» ({ $lang }) على { $char }، وهو حرف تحكم أو حرف لتغيير اتجاه الكتابة لا يجوز فيه؛ لم يُسجَّل شيء.
 err-banks-empty = «banks» فارغة؛ اذكر بنكا واحدا على الأقل.
 err-unknown-bank = بنك غير معروف «{ $slug }»؛ البنوك المعروفة: { $known }.
 err-channels-empty = «channels» فارغة؛ احذفها لتعني كل القنوات.

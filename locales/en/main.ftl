@@ -273,6 +273,7 @@ err-json-shape = The JSON body does not fit: { $detail }.
 err-json-syntax = The body is not valid JSON: { $detail }.
 err-text-too-long = `{ $field }` is longer than { $max } characters.
 err-text-missing = `{ $field }` needs a text in at least one of ar, fr, en.
+err-text-control = `{ $field }` ({ $lang }) holds { $char }, a control character or a bidi override, which it may not hold; nothing was stored.
 err-banks-empty = `banks` is empty; name at least one bank.
 err-unknown-bank = Unknown bank `{ $slug }`; known banks: { $known }.
 err-channels-empty = `channels` is empty; omit it to mean every channel.

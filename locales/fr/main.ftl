@@ -277,6 +277,7 @@ err-json-shape = Le corps JSON ne convient pas : { $detail }.
 err-json-syntax = Le corps n’est pas du JSON valide : { $detail }.
 err-text-too-long = « { $field } » dépasse { $max } caractères.
 err-text-missing = « { $field } » demande un texte dans au moins une des langues ar, fr, en.
+err-text-control = « { $field } » ({ $lang }) contient { $char }, un caractère de contrôle ou de changement de direction qu’il ne peut pas contenir ; rien n’a été enregistré.
 err-banks-empty = « banks » est vide ; nommez au moins une banque.
 err-unknown-bank = Banque inconnue « { $slug } » ; banques connues : { $known }.
 err-channels-empty = « channels » est vide ; omettez-le pour dire tous les canaux.

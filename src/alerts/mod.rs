@@ -81,7 +81,9 @@ impl Alerts {
         shutdown: CancellationToken,
     ) -> anyhow::Result<(Arc<Alerts>, impl Future<Output = ()> + Send + 'static)> {
         let mailer = match &config.email {
-            Some(e) => Some(Mailer::new(e, send::ATTEMPT_TIMEOUT).map_err(anyhow::Error::msg)?),
+            Some(e) => Some(
+                Mailer::new(e, &config.dns, send::ATTEMPT_TIMEOUT).map_err(anyhow::Error::msg)?,
+            ),
             None => None,
         };
         let vapid = Vapid::load(&store, vapid_contact(&config)).await?;

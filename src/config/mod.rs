@@ -36,7 +36,7 @@ pub use email::EmailConfig;
 pub use errors::{ConfigError, ConfigErrors};
 pub use log::{origin_ok, LogConfig};
 pub use maintenance::MaintenanceDecl;
-pub use operators::{OperatorDecl, OperatorToken};
+pub use operators::{token_weakness, OperatorDecl, OperatorToken};
 pub use probing::ProbingConfig;
 pub use reports::ReportsConfig;
 pub use server::ServerConfig;

@@ -239,16 +239,23 @@ impl Validator<'_> {
 /// What makes `token` (held in the variable `var`) too weak to guard the operator API, or
 /// `None` when it is strong enough. The message never shows the token.
 fn weakness(var: &str, token: &str) -> Option<String> {
+    token_weakness(&format!("the token in {var}"), token)
+}
+
+/// What makes `token` too weak to guard an API, said of `subject` ("the token in ..."), or
+/// `None` when it is strong enough: the rule of every bearer token, the server's and the
+/// agent's alike. The message never shows the token.
+pub fn token_weakness(subject: &str, token: &str) -> Option<String> {
     let chars = token.chars().count();
     if chars < MIN_TOKEN_CHARS {
         return Some(format!(
-            "the token in {var} has {chars} characters; use at least {MIN_TOKEN_CHARS} ({HOW_TO_MAKE})"
+            "{subject} has {chars} characters; use at least {MIN_TOKEN_CHARS} ({HOW_TO_MAKE})"
         ));
     }
     let distinct = token.chars().collect::<HashSet<_>>().len();
     (distinct < MIN_TOKEN_DISTINCT).then(|| {
         format!(
-            "the token in {var} has only {distinct} distinct characters; use at least {MIN_TOKEN_DISTINCT} ({HOW_TO_MAKE})"
+            "{subject} has only {distinct} distinct characters; use at least {MIN_TOKEN_DISTINCT} ({HOW_TO_MAKE})"
         )
     })
 }

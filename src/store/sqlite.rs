@@ -27,6 +27,10 @@ type Backend = SqliteStore;
 const SHARED: bool = false;
 /// How a claim skips the probes another instance is claiming at the same moment.
 const SKIP_LOCKED: &str = "";
+/// How a transaction takes rows it will write after others in a fixed order, so that it
+/// waits for a delete of them rather than deadlocking with it (one writer at a time needs
+/// none).
+const KEY_SHARE: &str = "";
 /// An aggregate joining `s.channel` with commas.
 const CHANNEL_LIST: &str = "GROUP_CONCAT(s.channel, ',')";
 

@@ -976,6 +976,55 @@ async fn the_subscribe_page_works_without_javascript_and_only_it_runs_a_script()
     assert_eq!(app.count("SELECT COUNT(*) FROM subscriptions").await, 0);
 }
 
+/// Unsubscribing while the outcome of one's own delivery is being recorded waits for it
+/// rather than deadlocking: on PostgreSQL the two took a subscription and its delivery in
+/// opposite orders, and the unsubscribe was answered 503 and counted as the storage failing.
+/// Each webhook here is deleted the moment its receiver sees the challenge, as the answer is
+/// being recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsubscribing_while_a_delivery_is_recorded_is_never_refused() {
+    const N: usize = 60;
+    let (hooks, rx) = receivers().await;
+    let app = std::sync::Arc::new(TestApp::spawn(&config("")).await);
+    let mut deletes = tokio::task::JoinSet::new();
+    for i in 0..N {
+        let name = format!("race{i}");
+        let (status, v) = app
+            .post(
+                "/api/v1/subscriptions",
+                &json!({"kind": "webhook", "url": format!("{hooks}/hook/{name}")}),
+                false,
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{v}");
+        let manage = v["manage_url"].as_str().unwrap();
+        let (_, id_and_token) = manage.split_once("/subscriptions/").unwrap();
+        let delete = app.url(&format!("/api/v1/subscriptions/{id_and_token}"));
+        let (app, rx) = (app.clone(), rx.clone());
+        deletes.spawn(async move {
+            // Watched every millisecond: the delete must overlap the recording.
+            let asked = Instant::now();
+            while rx.verifications(&name).is_empty() {
+                assert!(asked.elapsed() < WAIT, "no challenge for {name}");
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+            app.client.delete(&delete).send().await.unwrap().status()
+        });
+    }
+    while let Some(status) = deletes.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::NO_CONTENT);
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM subscriptions").await, 0);
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert!(
+        metrics
+            .lines()
+            .filter(|l| l.starts_with("bankstatus_storage_write_failures_total{"))
+            .all(|l| l.ends_with(" 0")),
+        "{metrics}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn probes_and_windows_alert_but_a_flap_does_not() {
     use std::sync::atomic::Ordering;

@@ -5,7 +5,7 @@ use std::io::Write as _;
 use std::process::Command;
 use std::time::Duration;
 
-use crate::helpers::{bank_config, probe, FakeBank};
+use crate::helpers::{bank_config, poll_blocking, probe, FakeBank};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bankstatus");
 
@@ -78,6 +78,62 @@ fn agent_arguments_are_checked() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         let stderr = String::from_utf8(out.stderr).unwrap();
         assert!(stderr.contains(says), "{stderr}");
+    }
+}
+
+/// An agent with a token the server would refuse stops at once, as `serve` does, and never
+/// reaches its server: the token is judged before anything is sent.
+#[test]
+fn a_weak_agent_token_stops_the_agent_before_it_reaches_the_server() {
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    server.set_nonblocking(true).unwrap();
+    let url = format!("http://{}", server.local_addr().unwrap());
+    let many_a = "a".repeat(40);
+    for (flag, env, says) in [
+        (
+            Some("1234"),
+            None,
+            "the agent token (--token or BANKSTATUS_AGENT_TOKEN) has 4 characters; use at least 32",
+        ),
+        (
+            None,
+            Some(many_a.as_str()),
+            "the agent token (--token or BANKSTATUS_AGENT_TOKEN) has only 1 distinct characters; use at least 10",
+        ),
+    ] {
+        let mut command = Command::new(BIN);
+        command
+            .arg("agent")
+            .args(["--server", &url, "--region", "casa"])
+            .env_remove("BANKSTATUS_AGENT_TOKEN");
+        if let Some(token) = flag {
+            command.args(["--token", token]);
+        }
+        if let Some(token) = env {
+            command.env("BANKSTATUS_AGENT_TOKEN", token);
+        }
+        let mut child = command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let exited = poll_blocking(Duration::from_secs(10), || {
+            child.try_wait().unwrap().is_some()
+        });
+        if !exited {
+            let _ = child.kill();
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(exited, "the agent ran on with a weak token: {stderr}");
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.starts_with(says), "{stderr}");
+        assert!(!stderr.contains("1234") && !stderr.contains("aaaa"), "{stderr}");
+        assert!(
+            server.accept().is_err_and(|e| e.kind() == std::io::ErrorKind::WouldBlock),
+            "the agent connected to its server"
+        );
     }
 }
 

@@ -1,6 +1,7 @@
 //! Public input never delays a probe: a name server on loopback answers for the bank and
 //! never for one other domain, which the public names in subscription after subscription
-//! while the bank, probed by name through the same server, keeps answering on time.
+//! while the bank, probed by name through the same server, keeps answering on time. The
+//! mail relay a subscriber's confirmation goes through is resolved the same way.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -23,16 +24,20 @@ const PER_SECOND: u64 = 100;
 const BANK: &str = "bank.test";
 /// The domain whose queries are never answered.
 const SILENT: &str = "silent.test";
+/// The mail relay's name; the server answers it with 127.0.0.1.
+const RELAY: &str = "relay.test";
 
 /// Queries the test name server has seen, by name.
 #[derive(Default)]
 struct Queries {
     bank: AtomicU64,
     silent: AtomicU64,
+    relay: AtomicU64,
 }
 
-/// A name server on 127.0.0.1 UDP: `A` of [`BANK`] is 127.0.0.1 with a zero TTL, so every
-/// check asks again; [`SILENT`] gets no answer at all; any other name does not exist.
+/// A name server on 127.0.0.1 UDP: `A` of [`BANK`] and of [`RELAY`] is 127.0.0.1 with a zero
+/// TTL, so every check asks again; [`SILENT`] gets no answer at all; any other name does not
+/// exist.
 async fn name_server() -> (std::net::SocketAddr, Arc<Queries>) {
     let socket = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let addr = socket.local_addr().unwrap();
@@ -76,8 +81,13 @@ fn answer(query: &[u8], seen: &Queries) -> Option<Vec<u8>> {
     let (rcode, address) = if name == SILENT {
         seen.silent.fetch_add(1, Ordering::SeqCst);
         return None;
-    } else if name == BANK {
-        seen.bank.fetch_add(1, Ordering::SeqCst);
+    } else if name == BANK || name == RELAY {
+        let counter = if name == BANK {
+            &seen.bank
+        } else {
+            &seen.relay
+        };
+        counter.fetch_add(1, Ordering::SeqCst);
         (0u8, (qtype == 1).then_some([127u8, 0, 0, 1]))
     } else {
         (3, None)
@@ -341,4 +351,62 @@ async fn a_bank_name_that_does_not_exist_fails_as_dns() {
     let app = TestApp::spawn(&config).await;
     app.counter_reaches("bankstatus_probe_failures_total{class=\"dns\"}", 1.0)
         .await;
+}
+
+/// A subscriber's confirmation reaches the relay by a name only the configured name server
+/// knows: the relay is resolved by the service's own resolver, not by the system's on the
+/// blocking pool. A relay whose name never gets an answer fails the attempt at that
+/// resolver's deadline, and the confirmation waits for its next try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_mail_relay_is_resolved_by_the_services_resolver_within_its_deadline() {
+    let (dns, queries) = name_server().await;
+    let smtp = crate::alerts::Helper::start("smtp_sink.py", &[]).await;
+    let port = smtp.first()["port"].as_i64().unwrap();
+    let config = |relay: &str| {
+        format!(
+            "public_url = \"https://status.example.ma\"\n{}\n[dns]\nnameservers = [\"{dns}\"]\ntimeout = \"300ms\"\nattempts = 1\n\n[email]\nsmtp_url = \"smtp://{relay}:{port}\"\nfrom = \"bankstatus <alerts@example.org>\"\n",
+            bank_config("bmce", &[], &[])
+        )
+    };
+    let subscribe = async |app: &TestApp, email: &str| {
+        let (status, v) = app
+            .post(
+                "/api/v1/subscriptions",
+                &json!({"kind": "email", "email": email, "lang": "fr"}),
+                false,
+            )
+            .await;
+        assert_eq!(status, StatusCode::ACCEPTED, "{v}");
+    };
+
+    let app = TestApp::spawn(&config(RELAY)).await;
+    subscribe(&app, "nadia@example.org").await;
+    eventually(Duration::from_secs(20), "the confirmation", || async {
+        smtp.matching(|m| m["to"] == json!(["nadia@example.org"]))
+            .first()
+            .cloned()
+    })
+    .await;
+    assert!(queries.relay.load(Ordering::SeqCst) >= 1);
+
+    let app = TestApp::spawn(&config(SILENT)).await;
+    let asked = Instant::now();
+    subscribe(&app, "omar@example.org").await;
+    eventually(Duration::from_secs(10), "the attempt to fail", || async {
+        let failed = app
+            .count("SELECT COUNT(*) FROM deliveries WHERE purpose = 'confirm' AND attempts >= 1 AND last_error LIKE '%silent.test%'")
+            .await;
+        (failed == 1).then_some(())
+    })
+    .await;
+    // One query of 300 ms and the half second beside it, not the attempt's 10 s.
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        asked.elapsed()
+    );
+    assert!(queries.silent.load(Ordering::SeqCst) >= 1);
+    assert!(smtp
+        .matching(|m| m["to"] == json!(["omar@example.org"]))
+        .is_empty());
 }

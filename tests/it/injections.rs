@@ -116,6 +116,88 @@ async fn markup_in_operator_text_is_text_in_the_rss_description() {
     );
 }
 
+/// The write-failure counters of `/metrics`, added up.
+async fn write_failures(app: &TestApp) -> f64 {
+    let metrics = app.get("/metrics").await.text().await.unwrap();
+    metrics
+        .lines()
+        .filter(|l| l.starts_with("bankstatus_storage_write_failures_total{"))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A control character in operator text is refused on every route that takes text, in the
+/// same words: stored, U+0000 made PostgreSQL refuse the write (503, counted as a storage
+/// failure) and SQLite keep it, which left every subscriber's RSS unreadable XML. A form's
+/// CRLF line ends are still taken, as line breaks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn control_characters_in_operator_text_are_refused_and_feeds_stay_readable() {
+    let fake = FakeBank::start().await;
+    let app = TestApp::spawn(&quiet_bank(&fake)).await;
+    let (status, body) = app
+        .post(
+            "/api/v1/incidents",
+            &json!({"kind": "outage", "banks": ["bmce"], "channels": ["web"],
+                    "title": {"en": "Web down"},
+                    "message": {"en": "Line one\r\nline two"}}),
+            true,
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["id"].as_i64().unwrap();
+    let incident = app.json(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(
+        incident["updates"][0]["message"]["en"], "Line one\nline two",
+        "{incident}"
+    );
+    let update = incident["updates"][0]["id"].as_i64().unwrap();
+    let refused = [
+        (
+            "/api/v1/incidents".to_owned(),
+            json!({"kind": "outage", "banks": ["bmce"], "title": {"fr": "Panne\u{0}"}}),
+            "U+0000",
+        ),
+        (
+            "/api/v1/maintenance".to_owned(),
+            json!({"bank": "bmce", "channels": ["web"], "starts": "2030-06-01T10:00",
+                   "ends": "2030-06-01T12:00", "title": {"ar": "صيانة\u{0}"}}),
+            "U+0000",
+        ),
+        (
+            format!("/api/v1/incidents/{id}/updates"),
+            json!({"state": "identified", "message": {"en": "Found \u{202e}gnp.exe"}}),
+            "U+202E",
+        ),
+        (
+            format!("/api/v1/incidents/{id}/updates/{update}/corrections"),
+            json!({"message": {"en": "Bell\u{7}"}}),
+            "U+0007",
+        ),
+        (
+            format!("/api/v1/incidents/{id}/withdraw"),
+            json!({"reason": {"fr": "Erreur\u{0}"}}),
+            "U+0000",
+        ),
+    ];
+    for (path, body, char) in refused {
+        let (status, answer) = app.post(&path, &body, true).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {answer}");
+        let message = answer["message"].as_str().unwrap_or_default();
+        assert!(message.contains(char), "{path}: {answer}");
+    }
+    // Nothing of it was stored, nothing counted as the storage failing.
+    let incident = app.json(&format!("/api/v1/incidents/{id}")).await;
+    assert_eq!(incident["state"], "investigating", "{incident}");
+    assert_eq!(incident["updates"].as_array().map(Vec::len), Some(1));
+    assert_eq!(write_failures(&app).await, 0.0);
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    for path in ["/feed.rss", "/feed.atom", "/banks/bmce/feed.rss"] {
+        let feed = app.get(path).await.text().await.unwrap();
+        assert!(!feed.contains('\u{0}'), "{path}");
+        feed_rs::parser::parse(feed.as_bytes()).unwrap_or_else(|e| panic!("{path}: {e}"));
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_formula_in_a_bank_name_is_text_in_the_scorecard_csv() {
     let fake = FakeBank::start().await;

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sqlx::QueryBuilder;
 
-use super::super::{Backend, Db, DbRow, SKIP_LOCKED};
+use super::super::{Backend, Db, DbRow, KEY_SHARE, SKIP_LOCKED};
 use super::{Tx, INSERT_CHUNK};
 use crate::domain::MailAddress;
 use crate::store::alerts::{
@@ -136,6 +136,35 @@ async fn insert_deliveries(
         });
         q.push(" ON CONFLICT (id) DO NOTHING");
         q.build().execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// Takes the subscriptions of `finished`, in id order, before any of their deliveries.
+/// Deleting a subscription (an unsubscribe) locks it and then its deliveries (`ON DELETE
+/// CASCADE`); recording an outcome locked the delivery and then its subscription, and the
+/// two deadlocked on PostgreSQL, the unsubscribe answered 503 and counted as the storage
+/// failing. Now the recording waits for the delete, or the delete for the recording.
+async fn lock_subscriptions_of(tx: &mut Tx, finished: &[(Delivery, Finish)]) -> StoreResult<()> {
+    if KEY_SHARE.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<&str> = finished
+        .iter()
+        .map(|(d, _)| d.subscription_id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for chunk in ids.chunks(INSERT_CHUNK) {
+        let mut q: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT id FROM subscriptions WHERE id IN (");
+        let mut sep = q.separated(", ");
+        for id in chunk {
+            sep.push_bind(*id);
+        }
+        q.push(") ORDER BY id");
+        q.push(KEY_SHARE);
+        q.build().fetch_all(&mut *tx).await?;
     }
     Ok(())
 }
@@ -483,6 +512,7 @@ impl AlertStore for Backend {
         now: DateTime<Utc>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write(Lock::Rows).await?;
+        lock_subscriptions_of(&mut tx, finished).await?;
         for (d, finish) in finished {
             finish_in(&mut tx, d, finish, now).await?;
         }

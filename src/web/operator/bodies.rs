@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use crate::domain::Names;
+use crate::domain::{quote_fault, Lang, Names};
 use crate::i18n::Msg;
 use crate::web::error::AppError;
 
@@ -21,12 +21,26 @@ pub struct NamesBody {
 }
 
 impl NamesBody {
-    /// Trimmed, with empty texts dropped; `what` names the field in the error.
+    /// Trimmed, line ends made `\n` (a form's text area sends `\r\n`), with empty texts
+    /// dropped; `what` names the field in the error. A control character or a bidi override
+    /// is refused, as in a statement's quote: PostgreSQL cannot store U+0000, and in a feed
+    /// it makes the XML of every subscriber's copy unreadable.
     pub fn into_names(self, what: &str, required: bool) -> Result<Names, AppError> {
-        let clean = |s: Option<String>| -> Result<Option<String>, AppError> {
-            let Some(s) = s.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()) else {
+        let clean = |lang: Lang, s: Option<String>| -> Result<Option<String>, AppError> {
+            let Some(s) = s
+                .map(|s| s.replace("\r\n", "\n").trim().to_owned())
+                .filter(|s| !s.is_empty())
+            else {
                 return Ok(None);
             };
+            if let Some(c) = quote_fault(&s) {
+                return Err(AppError::Unprocessable(
+                    Msg::new("err-text-control")
+                        .arg("field", what)
+                        .arg("lang", lang.as_str())
+                        .arg("char", format!("U+{:04X}", u32::from(c))),
+                ));
+            }
             if s.chars().count() > MAX_TEXT {
                 return Err(AppError::Unprocessable(
                     Msg::new("err-text-too-long")
@@ -37,9 +51,9 @@ impl NamesBody {
             Ok(Some(s))
         };
         let names = Names {
-            ar: clean(self.ar)?,
-            fr: clean(self.fr)?,
-            en: clean(self.en)?,
+            ar: clean(Lang::Ar, self.ar)?,
+            fr: clean(Lang::Fr, self.fr)?,
+            en: clean(Lang::En, self.en)?,
         };
         if required && names.is_empty() {
             return Err(AppError::Unprocessable(
