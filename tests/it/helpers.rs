@@ -642,6 +642,16 @@ where
     }
 }
 
+/// As [`eventually`], looking every millisecond: for a test that must act while what it
+/// waits for is still going on.
+pub async fn closely(limit: Duration, what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
 /// The exit code of `child` once it has exited, failing if it still runs after `limit`.
 pub async fn exit_code_within(child: &mut std::process::Child, limit: Duration) -> Option<i32> {
     let asked = Instant::now();
