@@ -19,7 +19,7 @@ use chrono::{DateTime, Datelike, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use crate::figures::{csv_seconds, group, seconds_of};
-use crate::helpers::{channel_status, eventually, FakeBank, TestApp, REPORTS};
+use crate::helpers::{channel_in, channel_status, eventually, FakeBank, TestApp, REPORTS};
 use crate::record::{past_outage, window};
 
 const TZ: chrono_tz::Tz = chrono_tz::Africa::Casablanca;
@@ -598,19 +598,8 @@ fn availability_agrees(card: &Value, html: &str, period: &str) {
         ("aaa", "mobile", "Mobile app"),
         ("bbb", "web", "Online banking"),
     ] {
-        let c = card["banks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|b| b["slug"] == bank)
-            .and_then(|b| {
-                b["channels"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .find(|c| c["channel"] == channel)
-            })
-            .unwrap();
+        let c = channel_in(card, bank, channel)
+            .unwrap_or_else(|| panic!("{period}: no {bank}/{channel}"));
         let a = c["availability_percent"]
             .as_f64()
             .unwrap_or_else(|| panic!("{period}: {c}"));

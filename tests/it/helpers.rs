@@ -729,21 +729,22 @@ pub fn probe(channel: &str, url: &str, extra: &str) -> String {
     format!("  channel = \"{channel}\"\n  url = \"{url}\"\n{extra}")
 }
 
+/// The channel of `bank` in a document listing banks and their channels (`/api/v1/status`,
+/// a scorecard's JSON).
+pub fn channel_in<'a>(doc: &'a Value, bank: &str, channel: &str) -> Option<&'a Value> {
+    doc["banks"]
+        .as_array()?
+        .iter()
+        .find(|b| b["slug"] == bank)?["channels"]
+        .as_array()?
+        .iter()
+        .find(|c| c["channel"] == channel)
+}
+
 /// The channel of `bank` in `/api/v1/status`; null while the page does not show it.
 pub async fn channel_status(app: &TestApp, bank: &str, channel: &str) -> Value {
     let status = app.json("/api/v1/status").await;
-    status["banks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|b| b["slug"] == bank)
-        .and_then(|b| {
-            b["channels"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["channel"] == channel)
-                .cloned()
-        })
+    channel_in(&status, bank, channel)
+        .cloned()
         .unwrap_or(Value::Null)
 }
